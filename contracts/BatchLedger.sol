@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IBatchLedger} from "./interfaces/IBatchLedger.sol";
+import {ParticipantRegistry} from "./ParticipantRegistry.sol";
+
+/// @notice Batches, lineage with mass balance, custody, flags and Merkle-anchored bulk records.
+abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
+    uint256 public constant MAX_INPUTS = 64;
+    uint256 public constant MAX_DOCUMENTS = 64;
+    uint64 private constant _GTIN_LIMIT = 1e14;
+
+    /// One packed slot per batch: what mass balance, custody and flagging need. Everything else is in the event.
+    struct BatchState {
+        address holder;
+        uint64 remaining;
+        uint32 producer;
+    }
+
+    struct AnchorState {
+        uint32 producer;
+        uint32 count;
+        uint64 anchoredAt;
+    }
+
+    mapping(bytes32 batchId => BatchState) private _batches;
+    mapping(bytes32 root => AnchorState) private _anchors;
+
+    /// @inheritdoc IBatchLedger
+    function recordBatch(BatchRecord calldata record) external returns (bytes32 batchId) {
+        address producer = _msgSender();
+        uint32 producerIndex = _requireActiveRole(FACTORY_ROLE, producer);
+        return _record(producer, producerIndex, record);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function recordBatches(BatchRecord[] calldata records) external {
+        address producer = _msgSender();
+        uint32 producerIndex = _requireActiveRole(FACTORY_ROLE, producer);
+        for (uint256 i = 0; i < records.length; ++i) {
+            _record(producer, producerIndex, records[i]);
+        }
+    }
+
+    /// @inheritdoc IBatchLedger
+    function transferCustody(bytes32 batchId, address to) external {
+        address from = _msgSender();
+        _requireActive(from);
+        BatchState storage state = _batches[batchId];
+        address holder = state.holder;
+        if (holder == address(0)) revert BatchNotFound(batchId);
+        if (holder != from) revert BatchNotHolder(batchId, from, holder);
+        if (to == from) revert BatchSelfTransfer(batchId);
+        _requireActive(to);
+        state.holder = to;
+        emit CustodyTransferred(batchId, from, to, state.remaining);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function flagBatch(bytes32 batchId, FlagKind kind, string calldata reason) external {
+        address account = _msgSender();
+        uint32 index = _requireActive(account);
+        BatchState storage state = _batches[batchId];
+        if (state.holder == address(0)) revert BatchNotFound(batchId);
+        if (state.producer != index) revert BatchNotProducer(batchId, account);
+        if (bytes(reason).length == 0) revert BatchInvalidRecord(batchId, "reason");
+        emit BatchFlagged(batchId, account, kind, reason);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function anchorBatches(bytes32 root, uint32 count, string calldata uri) external {
+        address producer = _msgSender();
+        uint32 producerIndex = _requireActiveRole(FACTORY_ROLE, producer);
+        if (root == bytes32(0) || count == 0) revert BatchInvalidRecord(root, "root");
+        if (_anchors[root].producer != 0) revert BatchAnchorExists(root);
+        _anchors[root] = AnchorState({producer: producerIndex, count: count, anchoredAt: uint64(block.timestamp)});
+        emit BatchesAnchored(root, producer, count, uri);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function verifyAnchoredBatch(bytes32 root, address producer, BatchRecord calldata record, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        AnchorState memory state = _anchors[root];
+        if (state.producer == 0) revert BatchAnchorNotFound(root);
+        if (_participantAt(state.producer) != producer) return false;
+        // Leaves are double-hashed (as OpenZeppelin's StandardMerkleTree) so that a leaf can never pass for a node.
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(producer, record))));
+        return MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function batch(bytes32 batchId) external view returns (address producer, address holder, uint64 remaining) {
+        BatchState memory state = _batches[batchId];
+        if (state.holder == address(0)) revert BatchNotFound(batchId);
+        return (_participantAt(state.producer), state.holder, state.remaining);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function batchIdOf(address producer, uint64 gtin, bytes32 lot) public pure returns (bytes32) {
+        return keccak256(abi.encode(producer, gtin, lot));
+    }
+
+    /// @inheritdoc IBatchLedger
+    function anchor(bytes32 root) external view returns (address producer, uint32 count, uint64 anchoredAt) {
+        AnchorState memory state = _anchors[root];
+        if (state.producer == 0) revert BatchAnchorNotFound(root);
+        return (_participantAt(state.producer), state.count, state.anchoredAt);
+    }
+
+    function _record(address producer, uint32 producerIndex, BatchRecord calldata record)
+        private
+        returns (bytes32 batchId)
+    {
+        batchId = batchIdOf(producer, record.gtin, record.lot);
+        BatchState storage state = _batches[batchId];
+        if (state.holder != address(0)) revert BatchAlreadyRecorded(batchId);
+        if (record.gtin == 0 || record.gtin >= _GTIN_LIMIT) revert BatchInvalidRecord(batchId, "gtin");
+        if (record.lot == bytes32(0)) revert BatchInvalidRecord(batchId, "lot");
+        if (record.quantity == 0) revert BatchInvalidRecord(batchId, "quantity");
+        if (record.unit == bytes3(0)) revert BatchInvalidRecord(batchId, "unit");
+        uint256 inputCount = record.inputs.length;
+        if (inputCount > MAX_INPUTS) revert BatchTooManyItems(batchId, inputCount, MAX_INPUTS);
+        if (record.documents.length > MAX_DOCUMENTS) {
+            revert BatchTooManyItems(batchId, record.documents.length, MAX_DOCUMENTS);
+        }
+        _requireSiteOf(producer, record.facility);
+
+        for (uint256 i = 0; i < inputCount; ++i) {
+            InputUse calldata use = record.inputs[i];
+            BatchState storage input = _batches[use.batchId];
+            address holder = input.holder;
+            if (holder == address(0)) revert BatchInputNotFound(batchId, use.batchId);
+            if (holder != producer) revert BatchInputNotHeld(batchId, use.batchId, holder);
+            uint64 available = input.remaining;
+            if (use.quantity == 0 || use.quantity > available) {
+                revert BatchInsufficientQuantity(batchId, use.batchId, use.quantity, available);
+            }
+            unchecked {
+                input.remaining = available - use.quantity;
+            }
+        }
+
+        state.holder = producer;
+        state.remaining = record.quantity;
+        state.producer = producerIndex;
+        emit BatchRecorded(batchId, producer, record.gtin, record);
+    }
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
+
+/// @notice Participants, roles, sites and suspension; the base every write rule checks against.
+abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
+    bytes32 public constant FACTORY_ROLE = keccak256("FACTORY");
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR");
+
+    /// One slot per participant: index 0 means not registered.
+    struct ParticipantState {
+        uint32 index;
+        bool suspended;
+    }
+
+    mapping(address account => ParticipantState) private _participants;
+    mapping(uint32 index => address) private _participantByIndex;
+    mapping(address account => bytes32) private _organisation;
+    mapping(uint64 gln => address) private _siteOwner;
+    uint32 private _participantCount;
+
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function registerParticipant(address account, Profile calldata profile, bytes32[] calldata roles)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (_participants[account].index != 0) revert RegistryAlreadyRegistered(account);
+        if (account == address(0)) revert RegistryInvalidProfile("account");
+        if (bytes(profile.legalName).length == 0) revert RegistryInvalidProfile("legalName");
+        if (profile.country == bytes2(0)) revert RegistryInvalidProfile("country");
+        uint32 index = ++_participantCount;
+        _participants[account] = ParticipantState({index: index, suspended: false});
+        _participantByIndex[index] = account;
+        _organisation[account] = profile.organisationId;
+        for (uint256 i = 0; i < profile.sites.length; ++i) {
+            _claimSite(account, profile.sites[i].gln);
+        }
+        for (uint256 i = 0; i < roles.length; ++i) {
+            _grantRole(roles[i], account);
+        }
+        emit ParticipantRegistered(account, index, profile, roles);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function addSite(address account, Site calldata site) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_participants[account].index == 0) revert RegistryParticipantNotFound(account);
+        _claimSite(account, site.gln);
+        emit SiteAdded(account, site.gln, site.subdivision);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function setSuspended(address account, bool suspended, string calldata reason)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (_participants[account].index == 0) revert RegistryParticipantNotFound(account);
+        _participants[account].suspended = suspended;
+        emit ParticipantStatusChanged(account, suspended, reason);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function participant(address account) external view returns (uint32 index, bool suspended, bytes32 organisationId) {
+        ParticipantState memory state = _participants[account];
+        return (state.index, state.suspended, _organisation[account]);
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function siteOwner(uint64 gln) external view returns (address) {
+        return _siteOwner[gln];
+    }
+
+    /// @dev Reverts unless `account` is registered and not suspended; returns its participant index.
+    function _requireActive(address account) internal view returns (uint32) {
+        ParticipantState memory state = _participants[account];
+        if (state.index == 0) revert RegistryParticipantNotFound(account);
+        if (state.suspended) revert RegistryParticipantSuspended(account);
+        return state.index;
+    }
+
+    /// @dev Reverts unless `account` is active and holds `role`.
+    function _requireActiveRole(bytes32 role, address account) internal view returns (uint32) {
+        _checkRole(role, account);
+        return _requireActive(account);
+    }
+
+    function _requireSiteOf(address account, uint64 gln) internal view {
+        if (_siteOwner[gln] != account) revert RegistryUnknownSite(account, gln);
+    }
+
+    function _participantAt(uint32 index) internal view returns (address) {
+        return _participantByIndex[index];
+    }
+
+    function _indexOf(address account) internal view returns (uint32) {
+        return _participants[account].index;
+    }
+
+    function _organisationOf(address account) internal view returns (bytes32) {
+        return _organisation[account];
+    }
+
+    function _claimSite(address account, uint64 gln) private {
+        if (gln == 0) revert RegistryInvalidProfile("site.gln");
+        address owner = _siteOwner[gln];
+        if (owner != address(0)) revert RegistrySiteTaken(gln, owner);
+        _siteOwner[gln] = account;
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Production batches, lineage, mass balance and custody
+/// @notice Factories record production batches with the input batches they consumed. The batch id is derived from
+/// the producer, GTIN and lot, so nobody can squat another factory's id. Mass balance is enforced: what is consumed
+/// from an input never exceeds what it has left. Custody passes from holder to holder; only the holder consumes.
+interface IBatchLedger {
+    /// @notice Kind of a supporting document.
+    enum DocumentKind {
+        Certificate,
+        Invoice,
+        BillOfLading,
+        PackingList,
+        PlotGeolocation,
+        AuditReport,
+        Other
+    }
+
+    /// @notice Kind of a flag raised on a batch.
+    enum FlagKind {
+        Recall,
+        QualityHold,
+        Release
+    }
+
+    /// @notice A supporting document: hash of the file and its kind.
+    struct Document {
+        bytes32 hash;
+        DocumentKind kind;
+    }
+
+    /// @notice An input batch consumed by a production step, with the quantity taken (input's unit, 1/1000).
+    struct InputUse {
+        bytes32 batchId;
+        uint64 quantity;
+    }
+
+    /// @notice A production batch as recorded by its producer.
+    /// @param gtin GS1 GTIN-14 as an integer
+    /// @param lot GS1 AI(10) lot, ASCII, left-aligned
+    /// @param hsCode Harmonized System 6-digit code
+    /// @param quantity produced quantity in thousandths of `unit`
+    /// @param unit UN/ECE Recommendation 20 unit code, ASCII (e.g. "KGM")
+    /// @param facility GLN of the producer's site where it was made
+    /// @param producedAt production time, unix seconds
+    /// @param emissionsReported whether `processEmissions` is reported
+    /// @param processEmissions emissions of this production step, grams CO2e
+    struct BatchRecord {
+        uint64 gtin;
+        bytes32 lot;
+        uint32 hsCode;
+        uint64 quantity;
+        bytes3 unit;
+        uint64 facility;
+        uint64 producedAt;
+        bool emissionsReported;
+        uint64 processEmissions;
+        InputUse[] inputs;
+        Document[] documents;
+    }
+
+    /// @notice Emitted when a batch is recorded.
+    event BatchRecorded(bytes32 indexed batchId, address indexed producer, uint64 indexed gtin, BatchRecord record);
+    /// @notice Emitted when the holder of a batch hands it to another participant.
+    event CustodyTransferred(bytes32 indexed batchId, address indexed from, address indexed to, uint64 remaining);
+    /// @notice Emitted when the producer flags a batch (recall, quality hold) or releases a flag.
+    event BatchFlagged(bytes32 indexed batchId, address indexed producer, FlagKind kind, string reason);
+    /// @notice Emitted when a producer anchors a Merkle root over off-chain batch records.
+    event BatchesAnchored(bytes32 indexed root, address indexed producer, uint32 count, string uri);
+
+    /// @notice A batch with this id is already recorded.
+    error BatchAlreadyRecorded(bytes32 batchId);
+    /// @notice No batch with this id.
+    error BatchNotFound(bytes32 batchId);
+    /// @notice Recording `batchId` names an input that does not exist.
+    error BatchInputNotFound(bytes32 batchId, bytes32 inputId);
+    /// @notice Recording `batchId` consumes an input the producer does not hold.
+    error BatchInputNotHeld(bytes32 batchId, bytes32 inputId, address holder);
+    /// @notice Recording `batchId` consumes more of `inputId` than it has left (mass balance).
+    error BatchInsufficientQuantity(bytes32 batchId, bytes32 inputId, uint64 requested, uint64 available);
+    /// @notice `account` does not hold the batch.
+    error BatchNotHolder(bytes32 batchId, address account, address holder);
+    /// @notice `account` is not the producer of the batch.
+    error BatchNotProducer(bytes32 batchId, address account);
+    /// @notice Too many inputs or documents in one record.
+    error BatchTooManyItems(bytes32 batchId, uint256 count, uint256 max);
+    /// @notice A field of the record is malformed (field names it).
+    error BatchInvalidRecord(bytes32 batchId, string field);
+    /// @notice Custody cannot go to the current holder itself.
+    error BatchSelfTransfer(bytes32 batchId);
+    /// @notice The Merkle root was already anchored.
+    error BatchAnchorExists(bytes32 root);
+    /// @notice The Merkle root was never anchored.
+    error BatchAnchorNotFound(bytes32 root);
+
+    /// @notice Record a production batch. Only an active FACTORY; consumes the inputs.
+    /// @return batchId the id of the new batch
+    function recordBatch(BatchRecord calldata record) external returns (bytes32 batchId);
+
+    /// @notice Record many batches in one transaction; one bad record refuses the whole call.
+    function recordBatches(BatchRecord[] calldata records) external;
+
+    /// @notice Hand custody of a batch to another registered, active participant. Only the holder.
+    function transferCustody(bytes32 batchId, address to) external;
+
+    /// @notice Flag a batch (recall, quality hold) or release it, with a reason. Only the producer.
+    function flagBatch(bytes32 batchId, FlagKind kind, string calldata reason) external;
+
+    /// @notice Commit a Merkle root over `count` batch records kept off chain. Only an active FACTORY.
+    function anchorBatches(bytes32 root, uint32 count, string calldata uri) external;
+
+    /// @notice Whether `record` by `producer` is proven by `proof` against an anchored `root`.
+    function verifyAnchoredBatch(bytes32 root, address producer, BatchRecord calldata record, bytes32[] calldata proof)
+        external
+        view
+        returns (bool);
+
+    /// @notice Current state of a batch.
+    /// @return producer who recorded it
+    /// @return holder who holds it now
+    /// @return remaining quantity not yet consumed (thousandths of its unit)
+    function batch(bytes32 batchId) external view returns (address producer, address holder, uint64 remaining);
+
+    /// @notice The id of the batch `producer` records for `gtin` and `lot`.
+    function batchIdOf(address producer, uint64 gtin, bytes32 lot) external pure returns (bytes32);
+
+    /// @notice Producer, record count and time of an anchored Merkle root.
+    function anchor(bytes32 root) external view returns (address producer, uint32 count, uint64 anchoredAt);
+}

@@ -1,0 +1,1 @@
+"""Supply-chain provenance and ESG ledger: the domain API over the on-chain contracts."""

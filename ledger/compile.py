@@ -1,0 +1,113 @@
+"""Compile `contracts/` with the pinned npm solc (through `scripts/solc-shim.js`) into `ledger/artifacts/`.
+
+py-solc-x drives the compiler; it never downloads one. Artifacts are committed so that using the ledger needs no
+node; `tests/contracts/test_artifacts.py` proves they reproduce byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import solcx
+
+from ledger.errors import ToolchainError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+SHIM = PROJECT_ROOT / "scripts" / "solc-shim.js"
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+DEPLOYABLE = ("ProvenanceLedger", "ProvenanceForwarder")
+EVM_VERSION = "cancun"
+OPTIMIZER_RUNS = 200
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """ABI and bytecode of one deployable contract."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    compiler: str
+
+    def to_json(self) -> str:
+        body = {
+            "contractName": self.name,
+            "compiler": self.compiler,
+            "abi": self.abi,
+            "bytecode": self.bytecode,
+            "deployedBytecode": self.deployed_bytecode,
+        }
+        return json.dumps(body, indent=2, sort_keys=True) + "\n"
+
+
+def standard_input() -> dict[str, Any]:
+    sources = {
+        f"contracts/{path.relative_to(CONTRACTS_DIR).as_posix()}": {"content": path.read_text()}
+        for path in sorted(CONTRACTS_DIR.rglob("*.sol"))
+    }
+    return {
+        "language": "Solidity",
+        "sources": sources,
+        "settings": {
+            "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+            "viaIR": True,
+            "evmVersion": EVM_VERSION,
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+        },
+    }
+
+
+def compile_contracts() -> dict[str, Artifact]:
+    """Compile every contract and return the deployable ones' artifacts."""
+    if not (PROJECT_ROOT / "node_modules" / "solc").is_dir():
+        raise ToolchainError("node_modules/solc is missing: run `npm ci` (scripts/setup does it)")
+    output = solcx.compile_standard(standard_input(), solc_binary=str(SHIM), allow_empty=False)
+    problems = [e for e in output.get("errors", []) if e.get("severity") == "error"]
+    if problems:
+        raise ToolchainError("\n".join(e.get("formattedMessage", e["message"]) for e in problems))
+    compiler = compiler_version()
+    artifacts: dict[str, Artifact] = {}
+    for source, contracts in output["contracts"].items():
+        for name, body in contracts.items():
+            if name in DEPLOYABLE and source == f"contracts/{name}.sol":
+                artifacts[name] = Artifact(
+                    name=name,
+                    abi=body["abi"],
+                    bytecode="0x" + body["evm"]["bytecode"]["object"],
+                    deployed_bytecode="0x" + body["evm"]["deployedBytecode"]["object"],
+                    compiler=compiler,
+                )
+    return artifacts
+
+
+def compiler_version() -> str:
+    """The pinned compiler's full version, as the shim reports it."""
+    out = subprocess.run([str(SHIM), "--version"], capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1].removeprefix("Version: ")
+
+
+def write_artifacts(artifacts: dict[str, Artifact], directory: Path = ARTIFACTS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for artifact in artifacts.values():
+        path = directory / f"{artifact.name}.json"
+        path.write_text(artifact.to_json())
+        written.append(path)
+    return written
+
+
+def load_artifact(name: str) -> Artifact:
+    body = json.loads((ARTIFACTS_DIR / f"{name}.json").read_text())
+    return Artifact(
+        name=body["contractName"],
+        abi=body["abi"],
+        bytecode=body["bytecode"],
+        deployed_bytecode=body["deployedBytecode"],
+        compiler=body["compiler"],
+    )

@@ -1,0 +1,100 @@
+"""Exception tree of the ledger.
+
+    LedgerError
+    ├── ValidationError           bad input caught before anything is sent
+    ├── NotFoundError             a batch, participant or disclosure that does not exist (read side)
+    ├── ContractRevertError       the contract refused; one subclass per Solidity custom error, built from the ABI
+    ├── SignatureError            a signed submission the forwarder would refuse
+    │   ├── SignatureExpiredError
+    │   ├── SignatureReplayError
+    │   └── SignatureInvalidError
+    ├── LedgerUnavailableError    the chain cannot be reached
+    ├── TransactionTimeoutError   sent, but no receipt in time
+    └── ToolchainError            compiler or node tooling missing or failing
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises."""
+
+    code: str = "ledger_error"
+
+
+class ValidationError(LedgerError, ValueError):
+    """Input that can never be valid (malformed GTIN, unknown unit, ...). `field` names the offending field."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFoundError(LedgerError, LookupError):
+    """A thing looked up does not exist."""
+
+    code = "not_found"
+
+
+class LedgerUnavailableError(LedgerError):
+    """The chain (JSON-RPC node) cannot be reached."""
+
+    code = "chain_unavailable"
+
+
+class TransactionTimeoutError(LedgerError):
+    """A transaction was sent but not mined in time."""
+
+    code = "transaction_timeout"
+
+
+class ToolchainError(LedgerError):
+    """The compiler or node tooling is missing or failed."""
+
+    code = "toolchain_error"
+
+
+class SignatureError(LedgerError):
+    """A signed submission that the forwarder would refuse."""
+
+    code = "signature_invalid"
+
+
+class SignatureExpiredError(SignatureError):
+    code = "signature_expired"
+
+
+class SignatureReplayError(SignatureError):
+    code = "signature_replayed"
+
+
+class SignatureInvalidError(SignatureError):
+    code = "signature_invalid"
+
+
+class ContractRevertError(LedgerError):
+    """The contract refused a call. Subclasses are generated from the ABI's custom errors (see `ledger.revert`).
+
+    `error_name` is the Solidity error's name and `args` its decoded arguments by name.
+    """
+
+    code = "contract_revert"
+    error_name: str = ""
+    kind: str = "conflict"
+
+    def __init__(self, args: dict[str, Any] | None = None, message: str | None = None) -> None:
+        self.args_by_name: dict[str, Any] = dict(args or {})
+        for key, value in self.args_by_name.items():
+            setattr(self, key, value)
+        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
+        super().__init__(message or f"{self.error_name}({rendered})")
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
