@@ -1,0 +1,189 @@
+"""Connection to an EVM chain: the embedded eth-tester chain or any JSON-RPC node, with local signing.
+
+`Chain` owns the web3 instance, the operator account (which deploys, administers and relays) and its nonce
+allocator, and turns every revert into the decoded `ContractRevertError` subclass.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import TxParams, TxReceipt
+
+from ledger.errors import ContractRevertError, LedgerUnavailableError, TransactionTimeoutError
+from ledger.revert import decode_revert
+
+EMBEDDED_OPERATOR_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
+ANVIL_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+
+
+def _revert_data(exc: Exception) -> bytes | str | None:
+    """The raw revert data inside whatever exception the provider raised, or None if it is no revert."""
+    if isinstance(exc, ContractLogicError):
+        data = exc.data
+        if isinstance(data, dict):
+            data = data.get("data")
+        return data if isinstance(data, str) else None
+    if type(exc).__name__ == "TransactionFailed":
+        message = str(exc.args[0]) if exc.args else ""
+        text = message.removeprefix("execution reverted: ")
+        if text.startswith(("b'", 'b"')):
+            value = ast.literal_eval(text)
+            return value if isinstance(value, bytes) else None
+        return ("0x08c379a0" + Web3.to_hex(_abi_string(text))[2:]) if text else "0x"
+    if isinstance(exc, Web3RPCError):
+        error = exc.rpc_response.get("error") if exc.rpc_response else None
+        data = error.get("data") if isinstance(error, dict) else None
+        return data if isinstance(data, str) and data.startswith("0x") else None
+    return None
+
+
+def _abi_string(text: str) -> bytes:
+    from eth_abi import encode
+
+    return encode(["string"], [text])
+
+
+def as_revert(exc: Exception) -> ContractRevertError | None:
+    data = _revert_data(exc)
+    return None if data is None else decode_revert(data)
+
+
+class Chain:
+    """A chain connection with an operator account that signs locally and allocates its own nonces."""
+
+    def __init__(self, w3: Web3, operator: LocalAccount, *, embedded: bool, receipt_timeout: float = 120.0) -> None:
+        self.w3 = w3
+        self.operator = operator
+        self.embedded = embedded
+        self.receipt_timeout = receipt_timeout
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: int | None = None
+        self._send_lock = threading.RLock()
+        self.chain_id: int = self._guard(lambda: w3.eth.chain_id)
+
+    @classmethod
+    def embedded_chain(cls) -> Chain:
+        """A fresh in-process chain (eth-tester + py-evm)."""
+        return cls(Web3(EthereumTesterProvider()), Account.from_key(EMBEDDED_OPERATOR_KEY), embedded=True)
+
+    @classmethod
+    def connect(cls, rpc_url: str, operator_key: str | None = None, *, timeout: float = 30.0) -> Chain:
+        """A JSON-RPC node. Without `operator_key`, anvil's well-known first development account is used."""
+        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        return cls(w3, Account.from_key(operator_key or ANVIL_OPERATOR_KEY), embedded=False)
+
+    # -- reads -------------------------------------------------------------------------------------------------
+
+    @property
+    def head(self) -> int:
+        return int(self._guard(lambda: self.w3.eth.block_number))
+
+    def _guard(self, fn: Any) -> Any:
+        """Run a provider call, translating connection failures into `LedgerUnavailableError`."""
+        try:
+            return fn()
+        except (requests.ConnectionError, requests.Timeout, ConnectionError, OSError) as exc:
+            raise LedgerUnavailableError(f"chain unreachable: {exc}") from exc
+
+    def call(self, tx: TxParams) -> bytes:
+        """eth_call, raising the decoded revert."""
+        try:
+            return bytes(self._guard(lambda: self.w3.eth.call(tx)))
+        except Exception as exc:
+            revert = as_revert(exc)
+            if revert is None:
+                raise
+            raise revert from None
+
+    def estimate_gas(self, tx: TxParams) -> int:
+        try:
+            return int(self._guard(lambda: self.w3.eth.estimate_gas(tx)))
+        except Exception as exc:
+            revert = as_revert(exc)
+            if revert is None:
+                raise
+            raise revert from None
+
+    # -- writes ------------------------------------------------------------------------------------------------
+
+    def _allocate_nonce(self) -> int:
+        with self._nonce_lock:
+            if self._next_nonce is None:
+                self._next_nonce = int(
+                    self._guard(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending"))
+                )
+            nonce = self._next_nonce
+            self._next_nonce += 1
+            return nonce
+
+    def reset_nonce(self) -> None:
+        with self._nonce_lock:
+            self._next_nonce = None
+
+    def send(self, tx: TxParams, *, gas: int | None = None) -> TxReceipt:
+        """Estimate (raising the decoded revert), sign with the operator key, send and wait for the receipt."""
+        base: dict[str, Any] = {"from": self.operator.address, "chainId": self.chain_id, "value": 0, **tx}
+        if gas is None:
+            gas = self.estimate_gas(base)  # type: ignore[arg-type]
+            gas = gas + gas // 5 + 10_000
+        with self._send_lock:
+            fees = self._fees()
+            nonce = self._allocate_nonce()
+            signed = self.operator.sign_transaction({**base, "gas": gas, "nonce": nonce, **fees})
+            try:
+                tx_hash = self._guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except Exception as exc:
+                self.reset_nonce()
+                revert = as_revert(exc)
+                if revert is None:
+                    raise
+                raise revert from None
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout, poll_latency=0.05)
+        except TimeExhausted as exc:
+            raise TransactionTimeoutError(f"no receipt for {tx_hash.hex()} after {self.receipt_timeout}s") from exc
+        if receipt["status"] != 1:
+            # Mined but failed: replay it as a call to learn why.
+            self.call({**base, "gas": gas})  # type: ignore[typeddict-item]
+            raise ContractRevertError({"tx_hash": "0x" + bytes(tx_hash).hex()}, message="transaction reverted")
+        return receipt
+
+    def _fees(self) -> dict[str, int]:
+        block = self._guard(lambda: self.w3.eth.get_block("latest"))
+        base_fee = int(block.get("baseFeePerGas") or 0)
+        tip = 1_000_000_000 if base_fee else 0
+        return {"maxFeePerGas": base_fee * 2 + tip, "maxPriorityFeePerGas": tip}
+
+    # -- test support ------------------------------------------------------------------------------------------
+
+    def snapshot(self) -> Any:
+        if self.embedded:
+            return self.w3.provider.ethereum_tester.take_snapshot()  # type: ignore[attr-defined]
+        return self.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+
+    def revert_to(self, snapshot: Any) -> None:
+        if self.embedded:
+            self.w3.provider.ethereum_tester.revert_to_snapshot(snapshot)  # type: ignore[attr-defined]
+        else:
+            self.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+        self.reset_nonce()
+
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """Run a block and roll the chain back afterwards."""
+        snapshot = self.snapshot()
+        try:
+            yield
+        finally:
+            self.revert_to(snapshot)

@@ -1,0 +1,68 @@
+-- Read model of the ledger's events. Every row carries the block it came from, so a reorg rolls back with
+-- `DELETE ... WHERE block_number > fork`. Mutable state (holder, remaining, suspension, revocation) is derived
+-- from append-only rows at query time, never updated in place.
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS participants (
+    address TEXT PRIMARY KEY, idx INTEGER NOT NULL, legal_name TEXT NOT NULL, country TEXT NOT NULL,
+    organisation_id TEXT, profile_hash TEXT, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sites (
+    gln TEXT PRIMARY KEY, address TEXT NOT NULL, subdivision TEXT NOT NULL, block_number INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sites_address ON sites(address);
+CREATE TABLE IF NOT EXISTS roles (
+    address TEXT NOT NULL, role TEXT NOT NULL, granted INTEGER NOT NULL, block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS roles_address ON roles(address);
+CREATE TABLE IF NOT EXISTS statuses (
+    address TEXT NOT NULL, suspended INTEGER NOT NULL, reason TEXT NOT NULL, tx_hash TEXT NOT NULL,
+    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS statuses_address ON statuses(address);
+
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY, producer TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, hs_code TEXT NOT NULL,
+    quantity INTEGER NOT NULL, unit TEXT NOT NULL, facility TEXT NOT NULL, produced_at INTEGER NOT NULL,
+    emissions INTEGER, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_gtin_lot ON batches(gtin, lot);
+CREATE INDEX IF NOT EXISTS batches_producer ON batches(producer);
+CREATE INDEX IF NOT EXISTS batches_block ON batches(block_number);
+CREATE TABLE IF NOT EXISTS inputs (
+    batch_id TEXT NOT NULL, input_id TEXT NOT NULL, quantity INTEGER NOT NULL, position INTEGER NOT NULL,
+    block_number INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS inputs_batch ON inputs(batch_id);
+CREATE INDEX IF NOT EXISTS inputs_input ON inputs(input_id);
+CREATE TABLE IF NOT EXISTS documents (
+    batch_id TEXT NOT NULL, hash TEXT NOT NULL, kind INTEGER NOT NULL, position INTEGER NOT NULL,
+    block_number INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id);
+CREATE TABLE IF NOT EXISTS custody (
+    batch_id TEXT NOT NULL, from_address TEXT NOT NULL, to_address TEXT NOT NULL, remaining INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS custody_batch ON custody(batch_id);
+CREATE TABLE IF NOT EXISTS flags (
+    batch_id TEXT NOT NULL, kind INTEGER NOT NULL, reason TEXT NOT NULL, tx_hash TEXT NOT NULL,
+    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS flags_batch ON flags(batch_id);
+CREATE TABLE IF NOT EXISTS anchors (
+    root TEXT PRIMARY KEY, producer TEXT NOT NULL, count INTEGER NOT NULL, uri TEXT NOT NULL, tx_hash TEXT NOT NULL,
+    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS disclosure_versions (
+    disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, participant TEXT NOT NULL, period TEXT NOT NULL,
+    framework TEXT NOT NULL, metrics TEXT NOT NULL, document_hash TEXT NOT NULL, uri TEXT NOT NULL,
+    supersedes INTEGER NOT NULL, reason TEXT NOT NULL, content_hash TEXT NOT NULL, tx_hash TEXT NOT NULL,
+    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (disclosure_id, version));
+CREATE INDEX IF NOT EXISTS disclosures_participant ON disclosure_versions(participant);
+CREATE TABLE IF NOT EXISTS attestations (
+    disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, auditor TEXT NOT NULL, level INTEGER NOT NULL,
+    opinion INTEGER NOT NULL, report_hash TEXT NOT NULL, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS attestations_disclosure ON attestations(disclosure_id);
+CREATE TABLE IF NOT EXISTS revocations (
+    disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, auditor TEXT NOT NULL, reason TEXT NOT NULL,
+    tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS revocations_disclosure ON revocations(disclosure_id);

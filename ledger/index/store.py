@@ -1,0 +1,448 @@
+"""SQLite store of indexed events: writes from the syncer, typed reads for the ledger."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ledger.codec import bytes_to_text, from_milli, from_timestamp, gtin_from_int, hex32, plain
+from ledger.types import (
+    Address,
+    AssuranceLevel,
+    Attestation,
+    Batch,
+    BatchId,
+    CustodyTransfer,
+    Disclosure,
+    DisclosureId,
+    DisclosureVersion,
+    Document,
+    DocumentKind,
+    Flag,
+    FlagKind,
+    Gln,
+    Gtin,
+    Hash32,
+    InputUse,
+    MetricValue,
+    Opinion,
+    Participant,
+    ParticipantProfile,
+    Role,
+    Site,
+    TxHash,
+    TxRef,
+)
+
+SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+DOCUMENT_KINDS = list(DocumentKind)
+FLAG_KINDS = list(FlagKind)
+LEVELS = list(AssuranceLevel)
+OPINIONS = list(Opinion)
+RECENT_BLOCKS = 128
+
+
+def _role_names() -> dict[str, Role]:
+    from eth_utils import keccak
+
+    return {
+        "0x" + "00" * 32: Role.ADMIN,
+        hex32(keccak(text="FACTORY")): Role.FACTORY,
+        hex32(keccak(text="AUDITOR")): Role.AUDITOR,
+    }
+
+
+class IndexStore:
+    """One SQLite database per chain and deployment. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: Path | str = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._roles = _role_names()
+        self._timestamps: dict[int, int] = {}
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
+    # -- checkpoint --------------------------------------------------------------------------------------------
+
+    @property
+    def checkpoint(self) -> int:
+        row = self._one("SELECT value FROM meta WHERE key = 'checkpoint'")
+        return int(row["value"]) if row else 0
+
+    def recent_blocks(self) -> list[tuple[int, str]]:
+        rows = self._rows("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT ?", (RECENT_BLOCKS,))
+        return [(int(r["number"]), str(r["hash"])) for r in rows]
+
+    def roll_back(self, block_number: int, block_hash: str) -> None:
+        """Drop everything indexed after `block_number` (a reorg's fork point)."""
+        with self._tx() as db:
+            for table in (
+                "participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody",
+                "flags", "anchors", "disclosure_versions", "attestations", "revocations",
+            ):
+                db.execute(f"DELETE FROM {table} WHERE block_number > ?", (block_number,))  # noqa: S608
+            db.execute("DELETE FROM blocks WHERE number > ?", (block_number,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(max(block_number, 0)),))
+        self._timestamps.clear()
+
+    # -- writes ------------------------------------------------------------------------------------------------
+
+    def apply(self, events: Iterable[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
+              end_timestamp: int) -> None:
+        """Apply one window of decoded events and move the checkpoint to `end_block`, atomically."""
+        with self._tx() as db:
+            for name, args, meta in events:
+                db.execute(
+                    "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
+                    (meta["block_number"], meta["block_hash"], meta["timestamp"]),
+                )
+                handler = getattr(self, f"_on_{name}", None)
+                if handler is not None:
+                    handler(db, args, meta)
+            db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", (end_block, end_hash, end_timestamp))
+            db.execute(
+                "DELETE FROM blocks WHERE number < ? AND number NOT IN (SELECT block_number FROM batches)",
+                (end_block - 4 * RECENT_BLOCKS,),
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(end_block),))
+
+    def _on_ParticipantRegistered(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        p = a["profile"]
+        organisation = hex32(p["organisationId"]) if any(p["organisationId"]) else None
+        db.execute(
+            "INSERT INTO participants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (a["account"], a["index"], p["legalName"], bytes_to_text(p["country"]), organisation,
+             hex32(p["profileHash"]), m["tx_hash"], m["block_number"], m["log_index"]),
+        )
+        for site in p["sites"]:
+            db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
+                       (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]), m["block_number"]))
+
+    def _on_SiteAdded(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
+                   (str(a["gln"]).zfill(13), a["account"], bytes_to_text(a["subdivision"]), m["block_number"]))
+
+    def _on_RoleGranted(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        self._role(db, a, m, granted=True)
+
+    def _on_RoleRevoked(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        self._role(db, a, m, granted=False)
+
+    def _role(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any], *, granted: bool) -> None:
+        role = self._roles.get(hex32(a["role"]), hex32(a["role"]))
+        db.execute("INSERT INTO roles VALUES (?, ?, ?, ?, ?)",
+                   (a["account"], str(role), int(granted), m["block_number"], m["log_index"]))
+
+    def _on_ParticipantStatusChanged(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)",
+                   (a["account"], int(a["suspended"]), a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
+
+    def _on_BatchRecorded(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        r = a["record"]
+        batch_id = hex32(a["batchId"])
+        db.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (batch_id, a["producer"], gtin_from_int(r["gtin"]), bytes_to_text(r["lot"]), str(r["hsCode"]).zfill(6),
+             r["quantity"], bytes_to_text(r["unit"]), str(r["facility"]).zfill(13), r["producedAt"],
+             r["processEmissions"] if r["emissionsReported"] else None, m["tx_hash"], m["block_number"],
+             m["log_index"]),
+        )
+        db.executemany(
+            "INSERT INTO inputs VALUES (?, ?, ?, ?, ?)",
+            [(batch_id, hex32(u["batchId"]), u["quantity"], i, m["block_number"]) for i, u in enumerate(r["inputs"])],
+        )
+        db.executemany(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
+            [(batch_id, hex32(d["hash"]), d["kind"], i, m["block_number"]) for i, d in enumerate(r["documents"])],
+        )
+
+    def _on_CustodyTransferred(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO custody VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (hex32(a["batchId"]), a["from"], a["to"], a["remaining"], m["tx_hash"], m["block_number"],
+                    m["log_index"]))
+
+    def _on_BatchFlagged(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?)",
+                   (hex32(a["batchId"]), a["kind"], a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
+
+    def _on_BatchesAnchored(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO anchors VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (hex32(a["root"]), a["producer"], a["count"], a["uri"], m["tx_hash"], m["block_number"],
+                    m["log_index"]))
+
+    def _on_DisclosurePublished(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        disclosure_id = hex32(a["disclosureId"])
+        period, framework = bytes_to_text(a["period"]), bytes_to_text(a["framework"])
+        if a["version"] > 1:  # amendments carry no period/framework: they are those of version 1
+            first = db.execute("SELECT period, framework FROM disclosure_versions WHERE disclosure_id = ? "
+                               "AND version = 1", (disclosure_id,)).fetchone()
+            period, framework = first["period"], first["framework"]
+        metrics = [[bytes_to_text(x["code"]), str(x["value"]), x["decimals"], bytes_to_text(x["unit"])]
+                   for x in a["metrics"]]
+        db.execute(
+            "INSERT INTO disclosure_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (disclosure_id, a["version"], a["participant"], period, framework, json.dumps(metrics),
+             hex32(a["documentHash"]), a["uri"], a["supersedes"], a["reason"], hex32(a["contentHash"]),
+             m["tx_hash"], m["block_number"], m["log_index"]),
+        )
+
+    def _on_DisclosureAttested(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (hex32(a["disclosureId"]), a["version"], a["auditor"], a["level"], a["opinion"],
+                    hex32(a["reportHash"]), m["tx_hash"], m["block_number"], m["log_index"]))
+
+    def _on_AttestationRevoked(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
+        db.execute("INSERT INTO revocations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (hex32(a["disclosureId"]), a["version"], a["auditor"], a["reason"], m["tx_hash"],
+                    m["block_number"], m["log_index"]))
+
+    # -- reads: participants -----------------------------------------------------------------------------------
+
+    def _tx_ref(self, row: sqlite3.Row) -> TxRef:
+        number = int(row["block_number"])
+        stamp = self._timestamps.get(number)
+        if stamp is None:
+            found = self._one("SELECT timestamp FROM blocks WHERE number = ?", (number,))
+            stamp = int(found["timestamp"]) if found else 0
+            if len(self._timestamps) > 50_000:
+                self._timestamps.clear()
+            self._timestamps[number] = stamp
+        return TxRef(TxHash(row["tx_hash"]), number, from_timestamp(stamp), int(row["log_index"]))
+
+    def participant(self, address: str) -> Participant | None:
+        row = self._one("SELECT * FROM participants WHERE address = ?", (address,))
+        if row is None:
+            return None
+        sites = tuple(Site(Gln(s["gln"]), s["subdivision"])
+                      for s in self._rows("SELECT gln, subdivision FROM sites WHERE address = ? ORDER BY rowid",
+                                          (address,)))
+        roles: set[Role] = set()
+        for r in self._rows("SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index",
+                            (address,)):
+            role = Role(r["role"]) if r["role"] in Role.__members__ else None
+            if role is None:
+                continue
+            if r["granted"]:
+                roles.add(role)
+            else:
+                roles.discard(role)
+        status = self._one("SELECT suspended FROM statuses WHERE address = ? ORDER BY block_number DESC, "
+                           "log_index DESC LIMIT 1", (address,))
+        profile = ParticipantProfile(
+            legal_name=row["legal_name"], country=row["country"], sites=sites,
+            organisation_id=Hash32(row["organisation_id"]) if row["organisation_id"] else None,
+            profile_hash=Hash32(row["profile_hash"]) if row["profile_hash"] and int(row["profile_hash"], 16) else None,
+        )
+        return Participant(Address(row["address"]), int(row["idx"]), profile, frozenset(roles),
+                           bool(status["suspended"]) if status else False, self._tx_ref(row))
+
+    def participants(self) -> list[Participant]:
+        rows = self._rows("SELECT address FROM participants ORDER BY idx")
+        return [p for r in rows if (p := self.participant(r["address"])) is not None]
+
+    def batch_count(self, producer: str) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM batches WHERE producer = ?", (producer,))
+        return int(row["n"]) if row else 0
+
+    def site_subdivision(self, gln: str) -> str | None:
+        row = self._one("SELECT subdivision FROM sites WHERE gln = ?", (gln,))
+        return str(row["subdivision"]) if row else None
+
+    # -- reads: batches ----------------------------------------------------------------------------------------
+
+    def batch(self, batch_id: str) -> Batch | None:
+        row = self._one("SELECT * FROM batches WHERE id = ?", (batch_id,))
+        return self._batch(row) if row else None
+
+    def batches(self, batch_ids: Sequence[str]) -> dict[str, Batch]:
+        """Many batches at once (trace reads), keyed by id."""
+        found: dict[str, Batch] = {}
+        ids = list(batch_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._rows(f"SELECT * FROM batches WHERE id IN ({marks})", chunk)  # noqa: S608
+            inputs = self._grouped(f"SELECT * FROM inputs WHERE batch_id IN ({marks}) ORDER BY position", chunk)  # noqa: S608
+            docs = self._grouped(f"SELECT * FROM documents WHERE batch_id IN ({marks}) ORDER BY position", chunk)  # noqa: S608
+            custody = self._grouped(  # noqa: S608
+                f"SELECT * FROM custody WHERE batch_id IN ({marks}) ORDER BY block_number, log_index", chunk)
+            flags = self._grouped(  # noqa: S608
+                f"SELECT * FROM flags WHERE batch_id IN ({marks}) ORDER BY block_number, log_index", chunk)
+            consumed = {r["input_id"]: int(r["used"]) for r in self._rows(  # noqa: S608
+                f"SELECT input_id, SUM(quantity) AS used FROM inputs WHERE input_id IN ({marks}) GROUP BY input_id",
+                chunk)}
+            for row in rows:
+                bid = row["id"]
+                found[bid] = self._build(row, inputs.get(bid, []), docs.get(bid, []), custody.get(bid, []),
+                                         flags.get(bid, []), consumed.get(bid, 0))
+        return found
+
+    def _grouped(self, sql: str, params: Sequence[Any]) -> dict[str, list[sqlite3.Row]]:
+        grouped: dict[str, list[sqlite3.Row]] = {}
+        for row in self._rows(sql, params):
+            grouped.setdefault(row["batch_id"], []).append(row)
+        return grouped
+
+    def _batch(self, row: sqlite3.Row) -> Batch:
+        bid = row["id"]
+        used = self._one("SELECT COALESCE(SUM(quantity), 0) AS used FROM inputs WHERE input_id = ?", (bid,))
+        return self._build(
+            row,
+            self._rows("SELECT * FROM inputs WHERE batch_id = ? ORDER BY position", (bid,)),
+            self._rows("SELECT * FROM documents WHERE batch_id = ? ORDER BY position", (bid,)),
+            self._rows("SELECT * FROM custody WHERE batch_id = ? ORDER BY block_number, log_index", (bid,)),
+            self._rows("SELECT * FROM flags WHERE batch_id = ? ORDER BY block_number, log_index", (bid,)),
+            int(used["used"]) if used else 0,
+        )
+
+    def _build(self, row: sqlite3.Row, inputs: list[sqlite3.Row], docs: list[sqlite3.Row],
+               custody: list[sqlite3.Row], flags: list[sqlite3.Row], used: int) -> Batch:
+        transfers = tuple(CustodyTransfer(Address(c["from_address"]), Address(c["to_address"]),
+                                          from_milli(c["remaining"]), self._tx_ref(c)) for c in custody)
+        return Batch(
+            id=BatchId(row["id"]), producer=Address(row["producer"]), gtin=Gtin(row["gtin"]), lot=row["lot"],
+            hs_code=row["hs_code"], quantity=from_milli(row["quantity"]), unit=row["unit"],
+            facility=Gln(row["facility"]), produced_at=from_timestamp(row["produced_at"]),
+            inputs=tuple(InputUse(BatchId(i["input_id"]), from_milli(i["quantity"])) for i in inputs),
+            documents=tuple(Document(Hash32(d["hash"]), DOCUMENT_KINDS[d["kind"]]) for d in docs),
+            process_emissions_kg=from_milli(row["emissions"]) if row["emissions"] is not None else None,
+            holder=transfers[-1].to_address if transfers else Address(row["producer"]),
+            remaining=from_milli(int(row["quantity"]) - used),
+            recorded=self._tx_ref(row), custody=transfers,
+            flags=tuple(Flag(FLAG_KINDS[f["kind"]], f["reason"], self._tx_ref(f)) for f in flags),
+        )
+
+    def find_batch_ids(self, *, gtin: str | None = None, lot: str | None = None, producer: str | None = None,
+                       country: str | None = None, after: tuple[int, int] | None = None,
+                       limit: int = 50) -> list[tuple[str, int, int]]:
+        """Batch ids matching the filters, newest first, keyset-paginated by (block_number, log_index)."""
+        clauses, params = [], []
+        for column, value in (("b.gtin", gtin), ("b.lot", lot), ("b.producer", producer), ("p.country", country)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if after is not None:
+            clauses.append("(b.block_number, b.log_index) < (?, ?)")
+            params.extend(after)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._rows(
+            f"SELECT b.id, b.block_number, b.log_index FROM batches b JOIN participants p ON p.address = b.producer "  # noqa: S608
+            f"{where} ORDER BY b.block_number DESC, b.log_index DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [(r["id"], int(r["block_number"]), int(r["log_index"])) for r in rows]
+
+    def upstream(self, batch_id: str, max_depth: int) -> list[tuple[str, str, int, int]]:
+        """Lineage edges (input, output, quantity, depth of output) up to `max_depth` tiers, by recursive CTE."""
+        rows = self._rows(
+            """
+            WITH RECURSIVE up(input_id, batch_id, quantity, depth) AS (
+                SELECT input_id, batch_id, quantity, 0 FROM inputs WHERE batch_id = ?
+                UNION
+                SELECT i.input_id, i.batch_id, i.quantity, up.depth + 1
+                FROM inputs i JOIN up ON i.batch_id = up.input_id WHERE up.depth + 1 < ?
+            )
+            SELECT input_id, batch_id, quantity, MIN(depth) AS depth FROM up GROUP BY input_id, batch_id
+            """,
+            (batch_id, max_depth),
+        )
+        return [(r["input_id"], r["batch_id"], int(r["quantity"]), int(r["depth"])) for r in rows]
+
+    def anchor(self, root: str) -> sqlite3.Row | None:
+        return self._one("SELECT * FROM anchors WHERE root = ?", (root,))
+
+    # -- reads: disclosures ------------------------------------------------------------------------------------
+
+    def disclosure(self, disclosure_id: str) -> Disclosure | None:
+        rows = self._rows("SELECT * FROM disclosure_versions WHERE disclosure_id = ? ORDER BY version",
+                          (disclosure_id,))
+        if not rows:
+            return None
+        versions = tuple(
+            DisclosureVersion(
+                version=int(r["version"]),
+                metrics=tuple(MetricValue(code, from_scaled(int(value), int(decimals)), unit)
+                              for code, value, decimals, unit in json.loads(r["metrics"])),
+                document_hash=Hash32(r["document_hash"]), uri=r["uri"], supersedes=int(r["supersedes"]),
+                reason=r["reason"], content_hash=Hash32(r["content_hash"]), signer=Address(r["participant"]),
+                tx=self._tx_ref(r),
+            )
+            for r in rows
+        )
+        revocations = {(r["version"], r["auditor"]): r for r in self._rows(
+            "SELECT * FROM revocations WHERE disclosure_id = ? ORDER BY block_number, log_index", (disclosure_id,))}
+        attestations = []
+        for a in self._rows("SELECT * FROM attestations WHERE disclosure_id = ? ORDER BY block_number, log_index",
+                            (disclosure_id,)):
+            revoked = revocations.get((a["version"], a["auditor"]))
+            if revoked is not None and (revoked["block_number"], revoked["log_index"]) < (a["block_number"],
+                                                                                          a["log_index"]):
+                revoked = None
+            attestations.append(Attestation(
+                disclosure_id=DisclosureId(disclosure_id), version=int(a["version"]), auditor=Address(a["auditor"]),
+                level=LEVELS[a["level"]], opinion=OPINIONS[a["opinion"]], report_hash=Hash32(a["report_hash"]),
+                tx=self._tx_ref(a), revoked=self._tx_ref(revoked) if revoked is not None else None,
+                revoke_reason=revoked["reason"] if revoked is not None else None,
+            ))
+        first = rows[0]
+        return Disclosure(DisclosureId(disclosure_id), Address(first["participant"]), first["period"],
+                          first["framework"], versions, tuple(attestations))
+
+    def disclosure_ids(self, *, participant: str | None = None, period: str | None = None,
+                       framework: str | None = None, after: tuple[int, int] | None = None,
+                       limit: int = 1_000) -> list[tuple[str, int, int]]:
+        clauses, params = ["version = 1"], []
+        for column, value in (("participant", participant), ("period", period), ("framework", framework)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if after is not None:
+            clauses.append("(block_number, log_index) > (?, ?)")
+            params.extend(after)
+        rows = self._rows(
+            f"SELECT disclosure_id, block_number, log_index FROM disclosure_versions WHERE {' AND '.join(clauses)} "  # noqa: S608
+            "ORDER BY block_number, log_index LIMIT ?", [*params, limit])
+        return [(r["disclosure_id"], int(r["block_number"]), int(r["log_index"])) for r in rows]
+
+    def stats(self) -> dict[str, int]:
+        counts = {}
+        for table in ("participants", "batches", "custody", "flags", "disclosure_versions", "attestations"):
+            row = self._one(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608
+            counts[table] = int(row["n"]) if row else 0
+        return counts
+
+
+def from_scaled(value: int, decimals: int) -> Decimal:
+    return plain(Decimal(value).scaleb(-decimals))

@@ -1,0 +1,333 @@
+"""Frozen domain objects that cross the ledger's boundary. No web3 types leave the package.
+
+Hex identifiers are lower-case 0x-prefixed strings; addresses are EIP-55 checksummed strings. Quantities are
+`Decimal` in the batch's unit with at most three decimals (stored on chain in thousandths).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import NewType
+
+Address = NewType("Address", str)
+BatchId = NewType("BatchId", str)
+DisclosureId = NewType("DisclosureId", str)
+Gtin = NewType("Gtin", str)
+Gln = NewType("Gln", str)
+TxHash = NewType("TxHash", str)
+Hash32 = NewType("Hash32", str)
+
+
+class Role(StrEnum):
+    FACTORY = "FACTORY"
+    AUDITOR = "AUDITOR"
+    ADMIN = "ADMIN"
+
+
+class DocumentKind(StrEnum):
+    """Order matches `IBatchLedger.DocumentKind`."""
+
+    CERTIFICATE = "certificate"
+    INVOICE = "invoice"
+    BILL_OF_LADING = "bill_of_lading"
+    PACKING_LIST = "packing_list"
+    PLOT_GEOLOCATION = "plot_geolocation"
+    AUDIT_REPORT = "audit_report"
+    OTHER = "other"
+
+
+class FlagKind(StrEnum):
+    """Order matches `IBatchLedger.FlagKind`. RELEASE lifts the holds raised before it."""
+
+    RECALL = "recall"
+    QUALITY_HOLD = "quality_hold"
+    RELEASE = "release"
+
+
+class AssuranceLevel(StrEnum):
+    """Order matches `IDisclosureRegistry.AssuranceLevel`."""
+
+    LIMITED = "limited"
+    REASONABLE = "reasonable"
+
+
+class Opinion(StrEnum):
+    """Order matches `IDisclosureRegistry.Opinion`."""
+
+    UNMODIFIED = "unmodified"
+    QUALIFIED = "qualified"
+    ADVERSE = "adverse"
+    DISCLAIMER = "disclaimer"
+
+
+@dataclass(frozen=True)
+class TxRef:
+    """Where a fact sits on chain: the transaction, its block and the block's time."""
+
+    tx_hash: TxHash
+    block_number: int
+    block_time: datetime
+    log_index: int = 0
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """Outcome of a write: the transaction and the gas it used."""
+
+    tx_hash: TxHash
+    block_number: int
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class Site:
+    gln: Gln
+    subdivision: str  # ISO 3166-2, e.g. "CN-GD"
+
+
+@dataclass(frozen=True)
+class ParticipantProfile:
+    legal_name: str
+    country: str  # ISO 3166-1 alpha-2
+    sites: tuple[Site, ...] = ()
+    organisation_id: Hash32 | None = None
+    profile_hash: Hash32 | None = None
+
+
+@dataclass(frozen=True)
+class Participant:
+    address: Address
+    index: int
+    profile: ParticipantProfile
+    roles: frozenset[Role]
+    suspended: bool
+    registered: TxRef
+
+
+@dataclass(frozen=True)
+class Document:
+    hash: Hash32
+    kind: DocumentKind
+
+
+@dataclass(frozen=True)
+class InputUse:
+    """An input batch and the quantity of it consumed (in the input's unit)."""
+
+    batch_id: BatchId
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    """What a factory records. The batch id follows from the producer, GTIN and lot."""
+
+    gtin: Gtin
+    lot: str
+    hs_code: str
+    quantity: Decimal
+    unit: str
+    facility: Gln
+    produced_at: datetime
+    inputs: tuple[InputUse, ...] = ()
+    documents: tuple[Document, ...] = ()
+    process_emissions_kg: Decimal | None = None  # kg CO2e of this production step
+
+
+@dataclass(frozen=True)
+class CustodyTransfer:
+    from_address: Address
+    to_address: Address
+    remaining: Decimal
+    tx: TxRef
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: FlagKind
+    reason: str
+    tx: TxRef
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: BatchId
+    producer: Address
+    gtin: Gtin
+    lot: str
+    hs_code: str
+    quantity: Decimal
+    unit: str
+    facility: Gln
+    produced_at: datetime
+    inputs: tuple[InputUse, ...]
+    documents: tuple[Document, ...]
+    process_emissions_kg: Decimal | None
+    holder: Address
+    remaining: Decimal
+    recorded: TxRef
+    custody: tuple[CustodyTransfer, ...] = ()
+    flags: tuple[Flag, ...] = ()
+
+    @property
+    def active_flags(self) -> tuple[Flag, ...]:
+        """Flags raised since the last release."""
+        active: list[Flag] = []
+        for flag in self.flags:
+            if flag.kind is FlagKind.RELEASE:
+                active.clear()
+            else:
+                active.append(flag)
+        return tuple(active)
+
+    @property
+    def is_raw_material(self) -> bool:
+        return not self.inputs
+
+
+@dataclass(frozen=True)
+class TraceNode:
+    """One batch in an upstream trace, with its producer and the tier (0 = the traced batch)."""
+
+    batch: Batch
+    producer: Participant
+    depth: int
+    facility_subdivision: str | None
+
+
+@dataclass(frozen=True)
+class TraceEdge:
+    """`input_id` was consumed (in `quantity` of its unit) to make `output_id`."""
+
+    input_id: BatchId
+    output_id: BatchId
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Trace:
+    root: BatchId
+    nodes: tuple[TraceNode, ...]
+    edges: tuple[TraceEdge, ...]
+    as_of_block: int
+    truncated: bool = False
+
+    def node(self, batch_id: BatchId) -> TraceNode:
+        for node in self.nodes:
+            if node.batch.id == batch_id:
+                return node
+        raise KeyError(batch_id)
+
+    @property
+    def depth(self) -> int:
+        return max((n.depth for n in self.nodes), default=0)
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One reported figure: catalogue code, fixed-point value and unit."""
+
+    code: str
+    value: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
+class DisclosureVersion:
+    version: int
+    metrics: tuple[MetricValue, ...]
+    document_hash: Hash32
+    uri: str
+    supersedes: int  # 0 for the first version
+    reason: str
+    content_hash: Hash32
+    signer: Address
+    tx: TxRef
+
+
+@dataclass(frozen=True)
+class Attestation:
+    disclosure_id: DisclosureId
+    version: int
+    auditor: Address
+    level: AssuranceLevel
+    opinion: Opinion
+    report_hash: Hash32
+    tx: TxRef
+    revoked: TxRef | None = None
+    revoke_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked is None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    id: DisclosureId
+    participant: Address
+    period: str
+    framework: str
+    versions: tuple[DisclosureVersion, ...]
+    attestations: tuple[Attestation, ...] = field(default=())
+
+    @property
+    def latest(self) -> DisclosureVersion:
+        return self.versions[-1]
+
+    @property
+    def active_attestations(self) -> tuple[Attestation, ...]:
+        return tuple(a for a in self.attestations if a.active)
+
+    @property
+    def attested_version(self) -> int | None:
+        """Newest version with an active attestation."""
+        versions = [a.version for a in self.active_attestations]
+        return max(versions) if versions else None
+
+    @property
+    def amended_since_attestation(self) -> bool:
+        attested = self.attested_version
+        return attested is not None and attested < self.latest.version
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Deployment manifest: where the contracts live on which chain."""
+
+    chain_id: int
+    ledger: Address
+    forwarder: Address
+    block_number: int
+    deployed_at: datetime
+    compiler: str
+
+
+@dataclass(frozen=True)
+class Eip712Domain:
+    name: str
+    version: str
+    chain_id: int
+    verifying_contract: Address
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    """An EIP-712 `ForwardRequest` as OpenZeppelin's ERC2771Forwarder defines it."""
+
+    from_address: Address
+    to: Address
+    value: int
+    gas: int
+    nonce: int
+    deadline: int
+    data: str  # 0x-hex calldata for the ledger
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    request: ForwardRequest
+    signature: str  # 0x-hex, 65 bytes
