@@ -1,0 +1,258 @@
+"""The demo supply chain: a four-tier apparel chain from cotton gin to garment factory, a brand buyer and an auditor.
+
+Two finished-goods lines are recorded:
+- line A (organic cotton from Gujarat, certified at every tier, audited disclosures) is the batch that passes;
+- line B blends lint from a gin in Xinjiang (CN-XJ, a region under the US forced-labour import ban) without a
+  certificate into the yarn, so due diligence on its garments flags it.
+ESG disclosures are published under GRI and ESRS; one is amended after it was attested, one is attested with
+reasonable assurance, one attestation is revoked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from ledger.client import Ledger
+from ledger.types import (
+    AssuranceLevel,
+    BatchId,
+    DisclosureId,
+    Document,
+    DocumentKind,
+    FlagKind,
+    Gln,
+    Gtin,
+    Hash32,
+    InputUse,
+    MetricValue,
+    NewBatch,
+    Opinion,
+    ParticipantProfile,
+    Role,
+    Site,
+)
+
+Progress = Callable[[str], None]
+
+
+def demo_account(name: str) -> LocalAccount:
+    """A deterministic demo key per participant name (never use these keys outside a demo)."""
+    return Account.from_key(keccak(text=f"provenance-ledger demo key: {name}"))
+
+
+def doc(label: str) -> Hash32:
+    """Stand-in for the SHA-256 of a supporting document: a hash of its label."""
+    return Hash32("0x" + keccak(text=label).hex())
+
+
+@dataclass(frozen=True)
+class DemoParticipant:
+    key: str
+    account: LocalAccount
+    profile: ParticipantProfile
+    roles: tuple[Role, ...]
+
+
+@dataclass
+class DemoWorld:
+    """What the demo recorded, for the CLI and tests to point at."""
+
+    participants: dict[str, DemoParticipant]
+    batches: dict[str, BatchId] = field(default_factory=dict)
+    disclosures: dict[str, DisclosureId] = field(default_factory=dict)
+
+    @property
+    def passing_batch(self) -> BatchId:
+        return self.batches["garments-a"]
+
+    @property
+    def flagged_batch(self) -> BatchId:
+        return self.batches["garments-b"]
+
+    def account(self, key: str) -> LocalAccount:
+        return self.participants[key].account
+
+
+def _participant(key: str, name: str, country: str, sites: tuple[tuple[str, str], ...], roles: tuple[Role, ...],
+                 organisation: str) -> DemoParticipant:
+    return DemoParticipant(
+        key=key,
+        account=demo_account(key),
+        profile=ParticipantProfile(
+            legal_name=name,
+            country=country,
+            sites=tuple(Site(Gln(g), s) for g, s in sites),
+            organisation_id=Hash32("0x" + keccak(text=organisation).hex()),
+            profile_hash=doc(f"{name} supplier profile 2025"),
+        ),
+        roles=roles,
+    )
+
+
+DEMO_PARTICIPANTS = (
+    _participant("gin-gujarat", "Kutch Organic Cotton Ginning Pvt Ltd", "IN", (("8901234000014", "IN-GJ"),),
+                 (Role.FACTORY,), "LEI 335800KUTCHGIN00001"),
+    _participant("gin-xinjiang", "Aksu Northwest Cotton Processing Co Ltd", "CN", (("6901234000016", "CN-XJ"),),
+                 (Role.FACTORY,), "USCC 91652900AKSUCOTTON"),
+    _participant("spinning", "Saigon Premium Yarn Spinning JSC", "VN", (("8931234000011", "VN-SG"),),
+                 (Role.FACTORY,), "LEI 529900SAIGONYARN001"),
+    _participant("weaving", "Pearl River Weaving & Dyeing Co Ltd", "CN", (("6921234000014", "CN-GD"),),
+                 (Role.FACTORY,), "USCC 91440101PEARLRIVER"),
+    _participant("garment", "Harbour Garment Manufacturing (Dongguan) Ltd", "CN", (("6931234000013", "CN-GD"),),
+                 (Role.FACTORY,), "LEI 254900HARBOURGROUP1"),
+    _participant("brand", "Nordic Outdoor Brands AB", "SE", (), (), "LEI 549300NORDICOUTDOOR"),
+    _participant("auditor", "Asia Pacific Assurance Partners Ltd", "HK", (), (Role.AUDITOR,),
+                 "LEI 254900APASSURANCE01"),
+)
+
+# GS1 GTINs with valid check digits (GS1 company prefixes of the demo companies).
+GTIN_LINT = Gtin("08901234000106")
+GTIN_YARN = Gtin("08931234000103")
+GTIN_FABRIC = Gtin("06921234000106")
+GTIN_SHIRT = Gtin("06931234000105")
+
+
+def _metrics(scope1: str, scope2: str, energy: str, renewable: str, water: str, employees: str) -> tuple[MetricValue, ...]:
+    return (
+        MetricValue("GHG_SCOPE1", Decimal(scope1), "tCO2e"),
+        MetricValue("GHG_SCOPE2_LB", Decimal(scope2), "tCO2e"),
+        MetricValue("ENERGY_TOTAL", Decimal(energy), "MWh"),
+        MetricValue("ENERGY_RENEWABLE_SHARE", Decimal(renewable), "%"),
+        MetricValue("WATER_WITHDRAWAL", Decimal(water), "m3"),
+        MetricValue("EMPLOYEES", Decimal(employees), "headcount"),
+    )
+
+
+def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
+    """Register the participants and record the whole demo chain. About 40 transactions."""
+    say = progress or (lambda _message: None)
+    world = DemoWorld({p.key: p for p in DEMO_PARTICIPANTS})
+    for p in DEMO_PARTICIPANTS:
+        say(f"registering {p.profile.legal_name}")
+        ledger.register_participant(p.account.address, p.profile, p.roles)
+
+    a = world.account
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=120)
+
+    def record(key: str, producer: str, batch: NewBatch) -> BatchId:
+        say(f"recording {key} ({batch.quantity} {batch.unit}) at {world.participants[producer].profile.legal_name}")
+        batch_id, _ = ledger.record_batch(a(producer), batch)
+        world.batches[key] = batch_id
+        return batch_id
+
+    def hand_over(key: str, giver: str, taker: str) -> None:
+        say(f"custody of {key}: {giver} -> {taker}")
+        ledger.transfer_custody(a(giver), world.batches[key], a(taker).address)
+
+    # Tier 4: raw cotton lint bales.
+    record("lint-gujarat", "gin-gujarat", NewBatch(
+        GTIN_LINT, "GJ25-LB-0412", "520100", Decimal("24000"), "KGM", Gln("8901234000014"), start,
+        documents=(Document(doc("GOTS scope certificate GJ-2025-0412"), DocumentKind.CERTIFICATE),
+                   Document(doc("farm plots GeoJSON Kutch 2025"), DocumentKind.PLOT_GEOLOCATION),
+                   Document(doc("invoice KOC-25-1188"), DocumentKind.INVOICE)),
+        process_emissions_kg=Decimal("7200")))
+    record("lint-xinjiang", "gin-xinjiang", NewBatch(
+        GTIN_LINT, "AKS-2025-0977", "520100", Decimal("18000"), "KGM", Gln("6901234000016"), start,
+        documents=(Document(doc("invoice ANC-0977"), DocumentKind.INVOICE),)))
+    hand_over("lint-gujarat", "gin-gujarat", "spinning")
+    hand_over("lint-xinjiang", "gin-xinjiang", "spinning")
+
+    # Tier 3: yarn.
+    record("yarn-a", "spinning", NewBatch(
+        GTIN_YARN, "SPY-25-A-031", "520512", Decimal("10800"), "KGM", Gln("8931234000011"), start + timedelta(days=14),
+        inputs=(InputUse(world.batches["lint-gujarat"], Decimal("12000")),),
+        documents=(Document(doc("GOTS transaction certificate SPY-TC-031"), DocumentKind.CERTIFICATE),
+                   Document(doc("packing list SPY-031"), DocumentKind.PACKING_LIST)),
+        process_emissions_kg=Decimal("21600")))
+    record("yarn-b", "spinning", NewBatch(
+        GTIN_YARN, "SPY-25-B-032", "520512", Decimal("14400"), "KGM", Gln("8931234000011"), start + timedelta(days=15),
+        inputs=(InputUse(world.batches["lint-gujarat"], Decimal("6000")),
+                InputUse(world.batches["lint-xinjiang"], Decimal("10000"))),
+        documents=(Document(doc("packing list SPY-032"), DocumentKind.PACKING_LIST),),
+        process_emissions_kg=Decimal("28800")))
+    hand_over("yarn-a", "spinning", "weaving")
+    hand_over("yarn-b", "spinning", "weaving")
+
+    # Tier 2: woven, dyed fabric (metres).
+    record("fabric-a", "weaving", NewBatch(
+        GTIN_FABRIC, "PRW-2025-A-77", "520852", Decimal("52000"), "MTR", Gln("6921234000014"), start + timedelta(days=30),
+        inputs=(InputUse(world.batches["yarn-a"], Decimal("10400")),),
+        documents=(Document(doc("OEKO-TEX certificate PRW-77"), DocumentKind.CERTIFICATE),
+                   Document(doc("bill of lading HKG-PRW-77"), DocumentKind.BILL_OF_LADING)),
+        process_emissions_kg=Decimal("36400")))
+    record("fabric-b", "weaving", NewBatch(
+        GTIN_FABRIC, "PRW-2025-B-78", "520852", Decimal("70000"), "MTR", Gln("6921234000014"), start + timedelta(days=31),
+        inputs=(InputUse(world.batches["yarn-b"], Decimal("14000")),),
+        documents=(Document(doc("bill of lading HKG-PRW-78"), DocumentKind.BILL_OF_LADING),),
+        process_emissions_kg=Decimal("49000")))
+    hand_over("fabric-a", "weaving", "garment")
+    hand_over("fabric-b", "weaving", "garment")
+
+    # Tier 1: finished garments (pieces), shipped to the brand.
+    record("garments-a", "garment", NewBatch(
+        GTIN_SHIRT, "HG-DG-25-A-1201", "620520", Decimal("30000"), "H87", Gln("6931234000013"),
+        start + timedelta(days=45),
+        inputs=(InputUse(world.batches["fabric-a"], Decimal("51000")),),
+        documents=(Document(doc("social audit amfori BSCI HG-2025"), DocumentKind.AUDIT_REPORT),
+                   Document(doc("packing list HG-1201"), DocumentKind.PACKING_LIST)),
+        process_emissions_kg=Decimal("15000")))
+    record("garments-b", "garment", NewBatch(
+        GTIN_SHIRT, "HG-DG-25-B-1202", "620520", Decimal("40000"), "H87", Gln("6931234000013"),
+        start + timedelta(days=46),
+        inputs=(InputUse(world.batches["fabric-b"], Decimal("68000")),),
+        documents=(Document(doc("packing list HG-1202"), DocumentKind.PACKING_LIST),),
+        process_emissions_kg=Decimal("20000")))
+    hand_over("garments-a", "garment", "brand")
+    hand_over("garments-b", "garment", "brand")
+    say("quality hold on fabric-b after a colour-fastness failure")
+    ledger.flag_batch(a("weaving"), world.batches["fabric-b"], FlagKind.QUALITY_HOLD, "colour fastness below ISO 105-C06")
+
+    _seed_disclosures(ledger, world, say)
+    return world
+
+
+def _seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
+    a = world.account
+    auditor = a("auditor")
+    plans = {
+        "gin-gujarat": ("GRI", _metrics("410", "950", "2100", "38", "52000", "240")),
+        "gin-xinjiang": ("GRI", _metrics("1900", "4100", "7600", "4", "240000", "610")),
+        "spinning": ("GRI", _metrics("1200", "5400", "12800", "22", "98000", "1450")),
+        "weaving": ("ESRS", _metrics("6800", "9100", "31000", "12", "1250000", "2100")),
+        "garment": ("ESRS", _metrics("900", "3300", "8800", "30", "64000", "3800")),
+    }
+    for key, (framework, metrics) in plans.items():
+        say(f"{world.participants[key].profile.legal_name} publishes its {framework} 2025 disclosure")
+        disclosure_id, _ = ledger.publish_disclosure(a(key), "2025", framework, metrics,
+                                                     doc(f"{key} sustainability report 2025"),
+                                                     f"https://reports.example/{key}/2025.pdf")
+        world.disclosures[key] = disclosure_id
+
+    say("the auditor attests the suppliers' disclosures")
+    ledger.attest(auditor, world.disclosures["gin-gujarat"], 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED,
+                  doc("APAP assurance report KOC 2025"))
+    ledger.attest(auditor, world.disclosures["spinning"], 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED,
+                  doc("APAP assurance report SPY 2025"))
+    ledger.attest(auditor, world.disclosures["garment"], 1, AssuranceLevel.REASONABLE, Opinion.UNMODIFIED,
+                  doc("APAP reasonable assurance report HG 2025"))
+    ledger.attest(auditor, world.disclosures["weaving"], 1, AssuranceLevel.LIMITED, Opinion.QUALIFIED,
+                  doc("APAP assurance report PRW 2025"))
+
+    say("the weaving mill amends its ESRS disclosure after attestation (Scope 1 restated)")
+    ledger.amend_disclosure(a("weaving"), world.disclosures["weaving"],
+                            _metrics("7350", "9100", "31000", "12", "1250000", "2100"),
+                            doc("weaving sustainability report 2025 rev1"),
+                            "https://reports.example/weaving/2025-rev1.pdf",
+                            "Scope 1 restated: boiler coal consumption under-reported in Q3")
+    ledger.attest(auditor, world.disclosures["gin-xinjiang"], 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED,
+                  doc("APAP assurance report ANC 2025"))
+    say("the auditor revokes its attestation of the Xinjiang gin (site access refused)")
+    ledger.revoke_attestation(auditor, world.disclosures["gin-xinjiang"], 1,
+                              "site access for verification of labour data was refused")
