@@ -1,0 +1,1 @@
+"""`ledger demo`: record the demo supply chain and print a trace and an ESG summary."""

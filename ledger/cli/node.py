@@ -1,0 +1,1 @@
+"""`ledger node`: run the workspace's anvil node."""

@@ -1,0 +1,102 @@
+"""Shared fixtures: the real compiler's artifacts on a real chain (embedded, and anvil where asked).
+
+A chain is deployed once per session; each test runs inside a chain snapshot that is reverted afterwards and gets a
+fresh in-memory index, so tests stay isolated and fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain import Chain
+from ledger.client import Ledger
+from ledger.demo import DemoWorld, seed_demo
+from ledger.deploy import deploy
+from ledger.index import IndexStore
+from ledger.node import AnvilNode, start_anvil
+from ledger.types import Deployment
+
+CHAINS = ["embedded", "anvil"]
+
+
+@dataclass
+class ChainUnderTest:
+    chain: Chain
+    deployment: Deployment
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.chain, self.deployment, IndexStore(":memory:"))
+
+
+@pytest.fixture(scope="session")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    node = start_anvil(log_file=tmp_path_factory.mktemp("anvil") / "anvil.log")
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_chain() -> ChainUnderTest:
+    chain = Chain.embedded_chain()
+    return ChainUnderTest(chain, deploy(chain))
+
+
+@pytest.fixture(scope="session")
+def anvil_chain(anvil_node: AnvilNode) -> ChainUnderTest:
+    chain = Chain.connect(anvil_node.url)
+    return ChainUnderTest(chain, deploy(chain))
+
+
+@pytest.fixture(params=CHAINS)
+def ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
+    """A deployed, empty ledger on each chain kind, rolled back after the test."""
+    under_test: ChainUnderTest = request.getfixturevalue(f"{request.param}_chain")
+    with under_test.chain.isolated():
+        instance = under_test.ledger()
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def embedded_ledger(embedded_chain: ChainUnderTest) -> Iterator[Ledger]:
+    """An empty ledger on the embedded chain only (for tests that need no second chain)."""
+    with embedded_chain.chain.isolated():
+        instance = embedded_chain.ledger()
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def demo_chain() -> tuple[ChainUnderTest, DemoWorld]:
+    """A separate embedded chain with the demo supply chain recorded once."""
+    chain = Chain.embedded_chain()
+    under_test = ChainUnderTest(chain, deploy(chain))
+    world = seed_demo(under_test.ledger())
+    return under_test, world
+
+
+@pytest.fixture
+def demo(demo_chain: tuple[ChainUnderTest, DemoWorld]) -> Iterator[tuple[Ledger, DemoWorld]]:
+    """The demo ledger and what it recorded; changes made by a test are rolled back."""
+    under_test, world = demo_chain
+    with under_test.chain.isolated():
+        instance = under_test.ledger()
+        yield instance, world
+        instance.close()
+
+
+def account(label: str) -> LocalAccount:
+    from eth_utils import keccak
+
+    return Account.from_key(keccak(text=f"test account {label}"))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return tmp_path / ".ledger"
