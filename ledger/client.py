@@ -18,6 +18,7 @@ from ledger.codec import batch_record, checksum, from_hex, hex32, text_to_bytes
 from ledger.compile import load_artifact
 from ledger.deploy import deploy, load_manifest, save_manifest
 from ledger.errors import (
+    ContractRevertError,
     NotFoundError,
     SignatureExpiredError,
     SignatureInvalidError,
@@ -122,7 +123,9 @@ class Ledger:
             address, (profile.legal_name, country.encode(), organisation, profile_hash, sites),
             [ROLE_HASHES[r] for r in roles],
         )
-        return self._send_admin(call)
+        result = self._send_admin(call)
+        self._fund_for_dry_run(address)
+        return result
 
     def grant_role(self, account: str, role: Role) -> TxResult:
         return self._send_admin(self.contract.functions.grantRole(ROLE_HASHES[role], v.address(account)))
@@ -155,9 +158,29 @@ class Ledger:
         """Many batches in one transaction: all recorded, or none (the error names the offending batch)."""
         if not batches:
             raise ValidationError("no batches to record", field="batches")
-        records = [batch_record(validate_batch(b)) for b in batches]
-        result = self.relay(self.sign(signer, self.contract.functions.recordBatches(records)))
-        return [self.batch_id_of(signer.address, b.gtin, b.lot) for b in batches], result
+        records = []
+        for index, batch in enumerate(batches):
+            try:
+                records.append(batch_record(validate_batch(batch)))
+            except ValidationError as exc:
+                raise ValidationError(f"batch #{index} (lot {batch.lot}): {exc}", field=exc.field,
+                                      index=index) from None
+        ids = [self.batch_id_of(signer.address, b.gtin, b.lot) for b in batches]
+        first: dict[str, int] = {}
+        for index, batch_id in enumerate(ids):
+            if batch_id in first:
+                raise ValidationError(f"batch #{index} repeats batch #{first[batch_id]} (GTIN {batches[index].gtin} "
+                                      f"lot {batches[index].lot})", field="lot", index=index)
+            first[batch_id] = index
+        try:
+            result = self.relay(self.sign(signer, self.contract.functions.recordBatches(records)))
+        except ContractRevertError as exc:
+            index = _offending_index(exc, ids, batches)
+            if index is not None:
+                exc.index = index
+                exc.args = (f"batch #{index} (lot {batches[index].lot}): {exc}",)
+            raise
+        return ids, result
 
     def transfer_custody(self, signer: LocalAccount, batch_id: str, to: str) -> TxResult:
         call = self.contract.functions.transferCustody(from_hex(v.batch_id(batch_id)), v.address(to, "to"))
@@ -173,10 +196,13 @@ class Ledger:
                            document_hash: str, uri: str) -> tuple[DisclosureId, TxResult]:
         from eth_abi import encode
 
+        from ledger.esg.catalogue import validate_metrics
+
         period_raw = text_to_bytes(v.period(period), 16)
         framework_raw = text_to_bytes(v.framework(framework), 8)
+        checked = validate_metrics(metrics)
         call = self.contract.functions.publishDisclosure(
-            period_raw, framework_raw, encode_metrics(metrics), from_hex(v.hash32(document_hash, "document_hash")), uri
+            period_raw, framework_raw, encode_metrics(checked), from_hex(v.hash32(document_hash, "document_hash")), uri
         )
         result = self.relay(self.sign(signer, call))
         raw = encode(["address", "bytes8", "bytes16"], [signer.address, framework_raw, period_raw])
@@ -184,10 +210,13 @@ class Ledger:
 
     def amend_disclosure(self, signer: LocalAccount, disclosure_id: str, metrics: Sequence[MetricValue],
                          document_hash: str, uri: str, reason: str) -> TxResult:
+        from ledger.esg.catalogue import validate_metrics
+
         if not reason.strip():
             raise ValidationError("an amendment needs a reason", field="reason")
+        checked = validate_metrics(metrics)
         call = self.contract.functions.amendDisclosure(
-            from_hex(v.hash32(disclosure_id, "disclosure_id")), encode_metrics(metrics),
+            from_hex(v.hash32(disclosure_id, "disclosure_id")), encode_metrics(checked),
             from_hex(v.hash32(document_hash, "document_hash")), uri, reason,
         )
         return self.relay(self.sign(signer, call))
@@ -267,6 +296,27 @@ class Ledger:
         if self.chain.embedded and self.chain.w3.eth.get_balance(account) == 0:  # type: ignore[arg-type]
             self.chain.send({"to": account, "value": 10**18}, gas=21_000)
 
+    def send_direct(self, signer: LocalAccount, call: Any) -> TxResult:
+        """Send `call` to the ledger as a plain transaction from `signer`, who pays its own gas (no forwarder).
+
+        On the embedded chain a signer with no balance is funded by the operator first.
+        """
+        w3 = self.chain.w3
+        sender = checksum(signer.address)
+        self._fund_for_dry_run(sender)
+        base: dict[str, Any] = {"from": sender, "to": self.deployment.ledger, "value": 0,
+                                "chainId": self.chain.chain_id, "data": call._encode_transaction_data()}
+        gas = self.chain.estimate_gas(base)  # type: ignore[arg-type]  # raises the decoded contract error
+        nonce = int(self.chain._guard(lambda: w3.eth.get_transaction_count(sender, "pending")))
+        signed = signer.sign_transaction({**base, "gas": gas + gas // 5 + 10_000, "nonce": nonce,
+                                          **self.chain._fees()})
+        tx_hash = self.chain._guard(lambda: w3.eth.send_raw_transaction(signed.raw_transaction))
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.chain.receipt_timeout, poll_latency=0.01)
+        if receipt["status"] != 1:
+            self.chain.call(base)  # type: ignore[arg-type]  # raises the decoded revert
+            raise ContractRevertError({"tx_hash": "0x" + bytes(tx_hash).hex()}, message="transaction reverted")
+        return _result(receipt)
+
     # -- reads (from the index) --------------------------------------------------------------------------------
 
     def batch(self, batch_id: str) -> Batch:
@@ -318,6 +368,19 @@ class Ledger:
 
         self.sync()
         return build_trace(self.store, v.batch_id(batch_id), max_depth)
+
+
+def _offending_index(exc: ContractRevertError, ids: Sequence[str], batches: Sequence[NewBatch]) -> int | None:
+    """Which submitted batch a bulk revert is about: by the error's `batch_id`, else by the facility it names."""
+    named = exc.args_by_name.get("batch_id")
+    if isinstance(named, str) and named.lower() in ids:
+        return list(ids).index(named.lower())
+    gln = exc.args_by_name.get("gln")
+    if gln is not None:
+        for index, batch in enumerate(batches):
+            if int(batch.facility) == int(gln):
+                return index
+    return None
 
 
 def validate_batch(batch: NewBatch) -> NewBatch:

@@ -28,10 +28,13 @@ class ValidationError(LedgerError, ValueError):
     """Input that can never be valid (malformed GTIN, unknown unit, ...). `field` names the offending field."""
 
     code = "invalid_input"
+    #: In a bulk submission, the position of the offending item in the submitted list.
+    index: int | None = None
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, index: int | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.index = index
 
 
 class NotFoundError(LedgerError, LookupError):
@@ -79,12 +82,14 @@ class SignatureInvalidError(SignatureError):
 class ContractRevertError(LedgerError):
     """The contract refused a call. Subclasses are generated from the ABI's custom errors (see `ledger.revert`).
 
-    `error_name` is the Solidity error's name and `args` its decoded arguments by name.
+    `error_name` is the Solidity error's name and `args` its decoded arguments by name. In a bulk submission
+    (`Ledger.record_batches`) `index` is the position of the batch the contract refused in the submitted list.
     """
 
     code = "contract_revert"
     error_name: str = ""
     kind: str = "conflict"
+    index: int | None = None
 
     def __init__(self, args: dict[str, Any] | None = None, message: str | None = None) -> None:
         self.args_by_name: dict[str, Any] = dict(args or {})

@@ -85,6 +85,8 @@ def start_anvil(port: int | None = None, state_file: Path | None = None, *, host
     output = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True,
                                env={**os.environ, "NO_COLOR": "1"})
+    if log_file is not None:
+        output.close()  # the child holds its own descriptor
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

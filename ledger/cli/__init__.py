@@ -1,5 +1,6 @@
 """Command-line interface: `ledger demo`, `ledger node`, ... (console script `ledger`)."""
 
+from ledger.cli import anchor as _anchor  # noqa: F401  (registers commands)
 from ledger.cli import demo as _demo  # noqa: F401  (registers commands)
 from ledger.cli import node as _node  # noqa: F401
 from ledger.cli.app import app

@@ -1,1 +1,95 @@
-"""`ledger demo`: record the demo supply chain and print a trace and an ESG summary."""
+"""`ledger demo`: record the demo supply chain, then print a finished-goods trace and an ESG summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from ledger.cli.app import app
+from ledger.client import Ledger
+from ledger.demo import DemoWorld, seed_demo
+from ledger.errors import LedgerError
+from ledger.types import Trace, TraceNode
+
+console = Console()
+
+
+@app.command()
+def demo(
+    rpc_url: str | None = typer.Option(None, help="JSON-RPC URL of a node; default: the embedded in-memory chain"),
+    home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace (used with --rpc-url)"),
+) -> None:
+    """Record a four-tier apparel supply chain with disclosures and audits, and show what a buyer sees."""
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+            task = bar.add_task("deploying the contracts", total=None)
+            ledger = Ledger.connect(rpc_url, home) if rpc_url else Ledger.embedded()
+            world = seed_demo(ledger, progress=lambda message: bar.update(task, description=message))
+        where = rpc_url or "the embedded chain"
+        console.print(f"[green]Recorded the demo on {where}[/] (chain {ledger.deployment.chain_id}, "
+                      f"ledger {ledger.deployment.ledger}, block {ledger.chain.head})")
+        for label, batch_id in (("flagged line", world.flagged_batch), ("certified line", world.passing_batch)):
+            trace = ledger.trace(batch_id)
+            console.print(render_trace(trace, label))
+        console.print(esg_summary(ledger, world))
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+
+
+def _label(node: TraceNode) -> str:
+    batch = node.batch
+    where = node.facility_subdivision or node.producer.profile.country
+    flags = "".join(f" [red]⚑ {f.kind.value}: {f.reason}[/]" for f in batch.active_flags)
+    docs = ", ".join(sorted({d.kind.value for d in batch.documents})) or "no documents"
+    emissions = f", {batch.process_emissions_kg} kg CO2e" if batch.process_emissions_kg is not None else ""
+    return (f"[bold]{batch.lot}[/] GTIN {batch.gtin} · {batch.quantity} {batch.unit} · "
+            f"{node.producer.profile.legal_name} ({where}) · {docs}{emissions}{flags}")
+
+
+def render_trace(trace: Trace, label: str) -> Tree:
+    nodes = {n.batch.id: n for n in trace.nodes}
+    inputs: dict[str, list[tuple[str, str]]] = {}
+    for edge in trace.edges:
+        inputs.setdefault(edge.output_id, []).append((edge.input_id, f"{edge.quantity}"))
+    root = nodes[trace.root]
+    tree = Tree(f"[cyan]Trace of {label}[/] (tier 0 = finished goods, {trace.depth + 1} tiers, "
+                f"as of block {trace.as_of_block})\n{_label(root)}")
+
+    def grow(branch: Tree, batch_id: str, seen: frozenset[str]) -> None:
+        for input_id, quantity in inputs.get(batch_id, []):
+            node = nodes.get(input_id)
+            if node is None or input_id in seen:
+                continue
+            child = branch.add(f"tier {node.depth}: consumed {quantity} {node.batch.unit} of " + _label(node))
+            grow(child, input_id, seen | {input_id})
+
+    grow(tree, trace.root, frozenset({trace.root}))
+    return tree
+
+
+def esg_summary(ledger: Ledger, world: DemoWorld) -> Table:
+    table = Table(title="ESG disclosures per supplier (2025)")
+    for column in ("supplier", "country", "framework", "version", "Scope 1 tCO2e", "Scope 2 tCO2e", "attestation"):
+        table.add_column(column)
+    for disclosure_id in world.disclosures.values():
+        disclosure = ledger.disclosure(disclosure_id)
+        participant = ledger.participant(disclosure.participant)
+        figures = {m.code: m.value for m in disclosure.latest.metrics}
+        status = "none"
+        if disclosure.attestations:
+            newest = disclosure.attestations[-1]
+            status = f"{newest.level.value}, {newest.opinion.value} (v{newest.version})"
+            if not newest.active:
+                status = f"[red]revoked[/]: {newest.revoke_reason}"
+            elif disclosure.amended_since_attestation:
+                status += " [yellow]amended since attestation[/]"
+        table.add_row(participant.profile.legal_name, participant.profile.country, disclosure.framework,
+                      str(disclosure.latest.version), str(figures.get("GHG_SCOPE1", "-")),
+                      str(figures.get("GHG_SCOPE2_LB", "-")), status)
+    return table

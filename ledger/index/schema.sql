@@ -66,3 +66,10 @@ CREATE TABLE IF NOT EXISTS revocations (
     disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, auditor TEXT NOT NULL, reason TEXT NOT NULL,
     tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS revocations_disclosure ON revocations(disclosure_id);
+
+-- Records anchored under a Merkle root, known to this instance from anchor bundles (off-chain data, so a reorg does
+-- not delete them: a record counts as anchored only while its root is in `anchors`, which is rolled back).
+CREATE TABLE IF NOT EXISTS anchored_records (
+    batch_id TEXT NOT NULL, root TEXT NOT NULL, producer TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL,
+    proof TEXT NOT NULL, PRIMARY KEY (batch_id, root));
+CREATE INDEX IF NOT EXISTS anchored_records_root ON anchored_records(root);

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.codec import bytes_to_text, from_milli, from_timestamp, gtin_from_int, hex32, plain
 from ledger.types import (
@@ -39,6 +39,9 @@ from ledger.types import (
     TxHash,
     TxRef,
 )
+
+if TYPE_CHECKING:
+    from ledger.anchoring import BatchRecording
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 DOCUMENT_KINDS = list(DocumentKind)
@@ -112,7 +115,7 @@ class IndexStore:
                 "participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody",
                 "flags", "anchors", "disclosure_versions", "attestations", "revocations",
             ):
-                db.execute(f"DELETE FROM {table} WHERE block_number > ?", (block_number,))  # noqa: S608
+                db.execute(f"DELETE FROM {table} WHERE block_number > ?", (block_number,))
             db.execute("DELETE FROM blocks WHERE number > ?", (block_number,))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(max(block_number, 0)),))
         self._timestamps.clear()
@@ -148,7 +151,8 @@ class IndexStore:
         )
         for site in p["sites"]:
             db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
-                       (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]), m["block_number"]))
+                       (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]),
+                        m["block_number"]))
 
     def _on_SiteAdded(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
         db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
@@ -293,14 +297,14 @@ class IndexStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._rows(f"SELECT * FROM batches WHERE id IN ({marks})", chunk)  # noqa: S608
-            inputs = self._grouped(f"SELECT * FROM inputs WHERE batch_id IN ({marks}) ORDER BY position", chunk)  # noqa: S608
-            docs = self._grouped(f"SELECT * FROM documents WHERE batch_id IN ({marks}) ORDER BY position", chunk)  # noqa: S608
-            custody = self._grouped(  # noqa: S608
+            rows = self._rows(f"SELECT * FROM batches WHERE id IN ({marks})", chunk)
+            inputs = self._grouped(f"SELECT * FROM inputs WHERE batch_id IN ({marks}) ORDER BY position", chunk)
+            docs = self._grouped(f"SELECT * FROM documents WHERE batch_id IN ({marks}) ORDER BY position", chunk)
+            custody = self._grouped(
                 f"SELECT * FROM custody WHERE batch_id IN ({marks}) ORDER BY block_number, log_index", chunk)
-            flags = self._grouped(  # noqa: S608
+            flags = self._grouped(
                 f"SELECT * FROM flags WHERE batch_id IN ({marks}) ORDER BY block_number, log_index", chunk)
-            consumed = {r["input_id"]: int(r["used"]) for r in self._rows(  # noqa: S608
+            consumed = {r["input_id"]: int(r["used"]) for r in self._rows(
                 f"SELECT input_id, SUM(quantity) AS used FROM inputs WHERE input_id IN ({marks}) GROUP BY input_id",
                 chunk)}
             for row in rows:
@@ -358,7 +362,7 @@ class IndexStore:
             params.extend(after)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._rows(
-            f"SELECT b.id, b.block_number, b.log_index FROM batches b JOIN participants p ON p.address = b.producer "  # noqa: S608
+            f"SELECT b.id, b.block_number, b.log_index FROM batches b JOIN participants p ON p.address = b.producer "
             f"{where} ORDER BY b.block_number DESC, b.log_index DESC LIMIT ?",
             [*params, limit],
         )
@@ -382,6 +386,33 @@ class IndexStore:
 
     def anchor(self, root: str) -> sqlite3.Row | None:
         return self._one("SELECT * FROM anchors WHERE root = ?", (root,))
+
+    def add_anchored_records(self, root: str, producer: str,
+                             records: Sequence[tuple[str, str, str, list[str]]]) -> None:
+        """Remember the records (batch id, GTIN, lot, proof) a bundle ties to `root`."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO anchored_records VALUES (?, ?, ?, ?, ?, ?)",
+                [(batch_id.lower(), root.lower(), producer, gtin, lot, json.dumps(proof))
+                 for batch_id, gtin, lot, proof in records],
+            )
+
+    def recording(self, batch_id: str) -> BatchRecording | None:
+        """Recorded individually (a `BatchRecorded` row), anchored (a known proof to an indexed root), or None."""
+        from ledger.anchoring import BatchRecording
+
+        row = self._one("SELECT id, producer, tx_hash, block_number, log_index FROM batches WHERE id = ?", (batch_id,))
+        if row is not None:
+            return BatchRecording(BatchId(row["id"]), "recorded", self._tx_ref(row), producer=Address(row["producer"]))
+        row = self._one(
+            "SELECT r.batch_id, r.root, r.proof, a.producer, a.tx_hash, a.block_number, a.log_index "
+            "FROM anchored_records r JOIN anchors a ON a.root = r.root AND a.producer = r.producer "
+            "WHERE r.batch_id = ? ORDER BY a.block_number, a.log_index LIMIT 1", (batch_id,))
+        if row is None:
+            return None
+        return BatchRecording(BatchId(row["batch_id"]), "anchored", self._tx_ref(row), root=Hash32(row["root"]),
+                              proof=tuple(Hash32(p) for p in json.loads(row["proof"])),
+                              producer=Address(row["producer"]))
 
     # -- reads: disclosures ------------------------------------------------------------------------------------
 
@@ -432,14 +463,14 @@ class IndexStore:
             clauses.append("(block_number, log_index) > (?, ?)")
             params.extend(after)
         rows = self._rows(
-            f"SELECT disclosure_id, block_number, log_index FROM disclosure_versions WHERE {' AND '.join(clauses)} "  # noqa: S608
+            f"SELECT disclosure_id, block_number, log_index FROM disclosure_versions WHERE {' AND '.join(clauses)} "
             "ORDER BY block_number, log_index LIMIT ?", [*params, limit])
         return [(r["disclosure_id"], int(r["block_number"]), int(r["log_index"])) for r in rows]
 
     def stats(self) -> dict[str, int]:
         counts = {}
         for table in ("participants", "batches", "custody", "flags", "disclosure_versions", "attestations"):
-            row = self._one(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608
+            row = self._one(f"SELECT COUNT(*) AS n FROM {table}")
             counts[table] = int(row["n"]) if row else 0
         return counts
 

@@ -1,0 +1,315 @@
+"""Merkle-anchored batch records: many records kept off chain, one root committed on chain.
+
+The tree is OpenZeppelin-compatible (what `MerkleProof.verify` accepts):
+
+- a leaf is `keccak256(keccak256(abi.encode(producer, record)))`, double-hashed like OpenZeppelin's
+  `StandardMerkleTree`, so that a 64-byte leaf preimage can never pass for an inner node;
+- an inner node is `keccak256(sorted(a, b))` (commutative pair hashing), so a proof is just the list of siblings.
+
+An *anchor bundle* (JSON, see `AnchorBundle`) carries the root, the producer, every record and its proof: whoever
+holds it can prove one record against the root anchored on chain (`ledger verify-batch`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from ledger.codec import _abi_type, batch_record, checksum, from_hex, hex32
+from ledger.compile import load_artifact
+from ledger.errors import NotFoundError, ValidationError
+from ledger.types import (
+    Address,
+    BatchId,
+    Document,
+    DocumentKind,
+    Gln,
+    Gtin,
+    Hash32,
+    InputUse,
+    NewBatch,
+    TxRef,
+    TxResult,
+)
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ledger.chain import Chain
+    from ledger.client import Ledger
+
+BUNDLE_FORMAT = "provenance-ledger/anchor-bundle@1"
+
+
+@cache
+def record_abi_type() -> str:
+    """The ABI type string of `IBatchLedger.BatchRecord`, taken from the compiled ABI (never hand-written)."""
+    for entry in load_artifact("ProvenanceLedger").abi:
+        if entry.get("type") == "function" and entry.get("name") == "verifyAnchoredBatch":
+            return _abi_type(entry["inputs"][2])
+    raise LookupError("verifyAnchoredBatch not in the ProvenanceLedger ABI")  # pragma: no cover
+
+
+# -- the tree -----------------------------------------------------------------------------------------------------
+
+
+def leaf_hash(producer: str, record: tuple[Any, ...]) -> bytes:
+    """The leaf of `record` (a `BatchRecord` tuple) by `producer`, as `verifyAnchoredBatch` computes it."""
+    return keccak(keccak(abi_encode(["address", record_abi_type()], [checksum(producer), record])))
+
+
+def hash_pair(a: bytes, b: bytes) -> bytes:
+    return keccak(a + b) if a < b else keccak(b + a)
+
+
+def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
+    """OpenZeppelin's `MerkleProof.processProof`: fold the siblings into the root."""
+    computed = leaf
+    for sibling in proof:
+        computed = hash_pair(computed, sibling)
+    return computed
+
+
+class MerkleTree:
+    """A binary tree over leaves in the given order; an odd node at the end of a level moves up unchanged."""
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        if not leaves:
+            raise ValidationError("a Merkle tree needs at least one leaf", field="batches")
+        self.levels: list[list[bytes]] = [list(leaves)]
+        while len(self.levels[-1]) > 1:
+            below = self.levels[-1]
+            above = [hash_pair(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+            if len(below) % 2:
+                above.append(below[-1])
+            self.levels.append(above)
+
+    @property
+    def root(self) -> bytes:
+        return self.levels[-1][0]
+
+    def proof(self, index: int) -> list[bytes]:
+        siblings = []
+        for level in self.levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                siblings.append(level[sibling])
+            index //= 2
+        return siblings
+
+
+# -- bundles ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnchoredRecord:
+    """One record of an anchor bundle with its proof."""
+
+    batch_id: BatchId
+    batch: NewBatch
+    proof: tuple[Hash32, ...]
+
+
+@dataclass(frozen=True)
+class AnchorBundle:
+    """What a factory keeps (and hands to auditors or buyers) after anchoring: root, records, proofs."""
+
+    root: Hash32
+    producer: Address
+    records: tuple[AnchoredRecord, ...]
+    uri: str = ""
+    chain_id: int | None = None
+    ledger: Address | None = None
+
+    def record_by_lot(self, lot: str) -> AnchoredRecord:
+        for item in self.records:
+            if item.batch.lot == lot:
+                return item
+        raise NotFoundError(f"no record with lot {lot!r} in the bundle of root {self.root}")
+
+    def record_by_id(self, batch_id: str) -> AnchoredRecord:
+        for item in self.records:
+            if item.batch_id.lower() == batch_id.lower():
+                return item
+        raise NotFoundError(f"no record {batch_id} in the bundle of root {self.root}")
+
+    def to_json(self) -> str:
+        body = {
+            "format": BUNDLE_FORMAT,
+            "chain_id": self.chain_id,
+            "ledger": self.ledger,
+            "root": self.root,
+            "producer": self.producer,
+            "uri": self.uri,
+            "records": [{"batch_id": r.batch_id, "record": _batch_to_json(r.batch), "proof": list(r.proof)}
+                        for r in self.records],
+        }
+        return json.dumps(body, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> AnchorBundle:
+        try:
+            body = json.loads(text)
+            if body.get("format") != BUNDLE_FORMAT:
+                raise ValidationError(f"not an anchor bundle (format {body.get('format')!r})", field="format")
+            records = tuple(
+                AnchoredRecord(BatchId(r["batch_id"]), _batch_from_json(r["record"]),
+                               tuple(Hash32(p) for p in r["proof"]))
+                for r in body["records"]
+            )
+            return cls(Hash32(body["root"]), checksum(body["producer"]), records, body.get("uri", ""),
+                       body.get("chain_id"), checksum(body["ledger"]) if body.get("ledger") else None)
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError(f"malformed anchor bundle: {exc}", field="bundle") from None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> AnchorBundle:
+        return cls.from_json(path.read_text())
+
+
+def _batch_to_json(batch: NewBatch) -> dict[str, Any]:
+    return {
+        "gtin": batch.gtin, "lot": batch.lot, "hs_code": batch.hs_code, "quantity": str(batch.quantity),
+        "unit": batch.unit, "facility": batch.facility, "produced_at": int(batch.produced_at.timestamp()),
+        "inputs": [{"batch_id": u.batch_id, "quantity": str(u.quantity)} for u in batch.inputs],
+        "documents": [{"hash": d.hash, "kind": str(d.kind)} for d in batch.documents],
+        "process_emissions_kg": None if batch.process_emissions_kg is None else str(batch.process_emissions_kg),
+    }
+
+
+def _batch_from_json(body: dict[str, Any]) -> NewBatch:
+    emissions = body.get("process_emissions_kg")
+    return NewBatch(
+        gtin=Gtin(body["gtin"]), lot=body["lot"], hs_code=body["hs_code"], quantity=Decimal(body["quantity"]),
+        unit=body["unit"], facility=Gln(body["facility"]),
+        produced_at=datetime.fromtimestamp(int(body["produced_at"]), UTC),
+        inputs=tuple(InputUse(BatchId(u["batch_id"]), Decimal(u["quantity"])) for u in body.get("inputs", ())),
+        documents=tuple(Document(Hash32(d["hash"]), DocumentKind(d["kind"])) for d in body.get("documents", ())),
+        process_emissions_kg=None if emissions is None else Decimal(emissions),
+    )
+
+
+def batch_id_of(producer: str, batch: NewBatch) -> BatchId:
+    """The id the ledger gives `batch` by `producer` (the same whether recorded or anchored)."""
+    raw = abi_encode(["address", "uint64", "bytes32"], [checksum(producer), int(batch.gtin),
+                                                        batch.lot.encode("ascii").ljust(32, b"\0")])
+    return BatchId(hex32(keccak(raw)))
+
+
+def build_bundle(producer: str, batches: Sequence[NewBatch], *, uri: str = "", chain_id: int | None = None,
+                 ledger: str | None = None) -> AnchorBundle:
+    """Validate `batches`, build the tree and every proof. Lots must be unique within the bundle."""
+    from ledger.client import validate_batch
+
+    if not batches:
+        raise ValidationError("no batches to anchor", field="batches")
+    validated = [validate_batch(b) for b in batches]
+    ids = [batch_id_of(producer, b) for b in validated]
+    seen: dict[str, int] = {}
+    for index, batch_id in enumerate(ids):
+        if batch_id in seen:
+            error = ValidationError(f"batch #{index} repeats batch #{seen[batch_id]} (GTIN {validated[index].gtin} "
+                                    f"lot {validated[index].lot})", field="lot")
+            error.index = index  # type: ignore[attr-defined]
+            raise error
+        seen[batch_id] = index
+    tree = MerkleTree([leaf_hash(producer, batch_record(b)) for b in validated])
+    records = tuple(AnchoredRecord(ids[i], validated[i], tuple(Hash32(hex32(p)) for p in tree.proof(i)))
+                    for i in range(len(validated)))
+    return AnchorBundle(Hash32(hex32(tree.root)), checksum(producer), records, uri, chain_id,
+                        checksum(ledger) if ledger else None)
+
+
+def verify_offchain(root: str, producer: str, batch: NewBatch, proof: Sequence[str]) -> bool:
+    """Whether `proof` ties `batch` by `producer` to `root`, without a chain."""
+    leaf = leaf_hash(producer, batch_record(batch))
+    return process_proof(leaf, [from_hex(p) for p in proof]) == from_hex(root)
+
+
+# -- on chain -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnchorReceipt:
+    root: Hash32
+    count: int
+    tx: TxResult
+    proofs: dict[BatchId, tuple[Hash32, ...]] = field(default_factory=dict)
+    bundle: AnchorBundle | None = None
+
+
+def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBatch], uri: str) -> AnchorReceipt:
+    """Commit a Merkle root over `batches` in one signed, relayed transaction; keep the bundle in the index."""
+    bundle = build_bundle(signer.address, batches, uri=uri, chain_id=ledger.chain.chain_id,
+                          ledger=ledger.deployment.ledger)
+    call = ledger.contract.functions.anchorBatches(from_hex(bundle.root), len(bundle.records), uri)
+    result = ledger.relay(ledger.sign(signer, call))
+    ledger.store.add_anchored_records(bundle.root, bundle.producer,
+                                      [(r.batch_id, r.batch.gtin, r.batch.lot, list(r.proof)) for r in bundle.records])
+    return AnchorReceipt(bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records},
+                         bundle)
+
+
+def verify_on_chain(chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch,
+                    proof: Sequence[str]) -> bool:
+    """`IBatchLedger.verifyAnchoredBatch` at `ledger_address` (raises `BatchAnchorNotFound` for an unknown root)."""
+    contract = chain.w3.eth.contract(address=checksum(ledger_address), abi=load_artifact("ProvenanceLedger").abi)
+    call = contract.functions.verifyAnchoredBatch(from_hex(root), checksum(producer), batch_record(batch),
+                                                  [from_hex(p) for p in proof])
+    raw = chain.call({"to": checksum(ledger_address), "data": call._encode_transaction_data()})
+    return bool(int.from_bytes(raw[-32:], "big")) if raw else False
+
+
+def verify_anchored_batch(ledger: Ledger, root: str, producer: str, batch: NewBatch, proof: Sequence[str]) -> bool:
+    """Whether the chain proves `batch` by `producer` against the anchored `root`."""
+    return verify_on_chain(ledger.chain, ledger.deployment.ledger, root, producer, batch, proof)
+
+
+def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> int:
+    """Add a bundle's records to this instance's index after checking every proof off chain; returns how many."""
+    rows = []
+    for item in bundle.records:
+        if batch_id_of(bundle.producer, item.batch) != item.batch_id.lower():
+            raise ValidationError(f"record {item.batch_id} does not match its GTIN and lot", field="batch_id")
+        if not verify_offchain(bundle.root, bundle.producer, item.batch, item.proof):
+            raise ValidationError(f"proof of {item.batch_id} does not lead to root {bundle.root}", field="proof")
+        rows.append((item.batch_id, item.batch.gtin, item.batch.lot, list(item.proof)))
+    ledger.store.add_anchored_records(bundle.root, bundle.producer, rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class BatchRecording:
+    """How a batch id is on the ledger: recorded individually, or anchored under a Merkle root with a proof."""
+
+    batch_id: BatchId
+    kind: str  # "recorded" | "anchored"
+    tx: TxRef
+    root: Hash32 | None = None
+    proof: tuple[Hash32, ...] = ()
+    producer: Address | None = None
+
+
+def batch_recording(ledger: Ledger, batch_id: str) -> BatchRecording:
+    """Read from the index: recorded (its own `BatchRecorded` event) or anchored (a root indexed from the chain and
+    a proof known to this instance from a bundle). Raises `NotFoundError` for neither."""
+    ledger.sync()
+    found = ledger.store.recording(batch_id.lower())
+    if found is None:
+        raise NotFoundError(f"batch {batch_id} is neither recorded nor anchored in a known bundle")
+    return found

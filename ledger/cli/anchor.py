@@ -1,0 +1,50 @@
+"""`ledger verify-batch`: prove one record of an anchor bundle against its Merkle root (off chain, and on chain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ledger.cli.app import app
+
+
+@app.command("verify-batch")
+def verify_batch(
+    bundle_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="anchor bundle JSON"),  # noqa: B008
+    batch_lot: str = typer.Option(..., "--batch-lot", help="lot of the record to prove"),
+    rpc_url: str | None = typer.Option(None, "--rpc-url", help="also verify on chain through this JSON-RPC node"),
+) -> None:
+    """Prove that a batch record is anchored: its proof leads to the bundle's root (and, with --rpc-url, the
+    ledger contract on chain accepts it against the anchored root). Exit code 1 if it does not."""
+    from ledger.anchoring import AnchorBundle, verify_offchain, verify_on_chain
+    from ledger.errors import LedgerError
+
+    console = Console()
+    try:
+        bundle = AnchorBundle.load(bundle_file)
+        item = bundle.record_by_lot(batch_lot)
+    except LedgerError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"batch {item.batch_id} (GTIN {item.batch.gtin}, lot {item.batch.lot})")
+    console.print(f"root  {bundle.root} by {bundle.producer}, proof of {len(item.proof)} hashes")
+    ok = verify_offchain(bundle.root, bundle.producer, item.batch, item.proof)
+    console.print(f"off chain: {'[green]proven[/green]' if ok else '[red]NOT proven[/red]'}")
+    if rpc_url is not None:
+        from ledger.chain import Chain
+
+        if bundle.ledger is None:
+            console.print("[red]error:[/red] the bundle names no ledger contract to verify against")
+            raise typer.Exit(2)
+        try:
+            chain = Chain.connect(rpc_url)
+            on_chain = verify_on_chain(chain, bundle.ledger, bundle.root, bundle.producer, item.batch, item.proof)
+        except LedgerError as exc:
+            console.print(f"on chain: [red]refused[/red]: {exc}")
+            raise typer.Exit(1) from None
+        console.print(f"on chain ({bundle.ledger} at {rpc_url}): "
+                      f"{'[green]proven[/green]' if on_chain else '[red]NOT proven[/red]'}")
+        ok = ok and on_chain
+    raise typer.Exit(0 if ok else 1)
