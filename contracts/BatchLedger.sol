@@ -30,14 +30,14 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
     /// @inheritdoc IBatchLedger
     function recordBatch(BatchRecord calldata record) external returns (bytes32 batchId) {
         address producer = _msgSender();
-        uint32 producerIndex = _requireActiveRole(FACTORY_ROLE, producer);
+        uint32 producerIndex = _requireActiveFactory(producer);
         return _record(producer, producerIndex, record);
     }
 
     /// @inheritdoc IBatchLedger
     function recordBatches(BatchRecord[] calldata records) external {
         address producer = _msgSender();
-        uint32 producerIndex = _requireActiveRole(FACTORY_ROLE, producer);
+        uint32 producerIndex = _requireActiveFactory(producer);
         for (uint256 i = 0; i < records.length; ++i) {
             _record(producer, producerIndex, records[i]);
         }
@@ -71,7 +71,7 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
     /// @inheritdoc IBatchLedger
     function anchorBatches(bytes32 root, uint32 count, string calldata uri) external {
         address producer = _msgSender();
-        uint32 producerIndex = _requireActiveRole(FACTORY_ROLE, producer);
+        uint32 producerIndex = _requireActiveFactory(producer);
         if (root == bytes32(0) || count == 0) revert BatchInvalidRecord(root, "root");
         if (_anchors[root].producer != 0) revert BatchAnchorExists(root);
         _anchors[root] = AnchorState({producer: producerIndex, count: count, anchoredAt: uint64(block.timestamp)});

@@ -9,10 +9,12 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     bytes32 public constant FACTORY_ROLE = keccak256("FACTORY");
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR");
 
-    /// One slot per participant: index 0 means not registered.
+    /// One slot per participant: index 0 means not registered. `factory` mirrors FACTORY_ROLE (kept in step by
+    /// `_grantRole`/`_revokeRole`) so that recording a batch reads one slot for both checks.
     struct ParticipantState {
         uint32 index;
         bool suspended;
+        bool factory;
     }
 
     mapping(address account => ParticipantState) private _participants;
@@ -35,7 +37,7 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         if (bytes(profile.legalName).length == 0) revert RegistryInvalidProfile("legalName");
         if (profile.country == bytes2(0)) revert RegistryInvalidProfile("country");
         uint32 index = ++_participantCount;
-        _participants[account] = ParticipantState({index: index, suspended: false});
+        _participants[account].index = index;
         _participantByIndex[index] = account;
         _organisation[account] = profile.organisationId;
         for (uint256 i = 0; i < profile.sites.length; ++i) {
@@ -87,6 +89,25 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     function _requireActiveRole(bytes32 role, address account) internal view returns (uint32) {
         _checkRole(role, account);
         return _requireActive(account);
+    }
+
+    /// @dev Reverts unless `account` is an active factory; one storage read.
+    function _requireActiveFactory(address account) internal view returns (uint32) {
+        ParticipantState memory state = _participants[account];
+        if (!state.factory) revert AccessControlUnauthorizedAccount(account, FACTORY_ROLE);
+        if (state.index == 0) revert RegistryParticipantNotFound(account);
+        if (state.suspended) revert RegistryParticipantSuspended(account);
+        return state.index;
+    }
+
+    function _grantRole(bytes32 role, address account) internal virtual override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == FACTORY_ROLE) _participants[account].factory = true;
+    }
+
+    function _revokeRole(bytes32 role, address account) internal virtual override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == FACTORY_ROLE) _participants[account].factory = false;
     }
 
     function _requireSiteOf(address account, uint64 gln) internal view {

@@ -369,6 +369,39 @@ class Ledger:
         self.sync()
         return build_trace(self.store, v.batch_id(batch_id), max_depth)
 
+    # -- paged reads for services (keyset cursors are (block_number, log_index)) ------------------------------
+
+    def search_batches(self, *, gtin: str | None = None, lot: str | None = None, producer: str | None = None,
+                       country: str | None = None, after: tuple[int, int] | None = None,
+                       limit: int = 50) -> list[tuple[Batch, tuple[int, int]]]:
+        """Batches matching the filters, newest first, each with its position (the cursor of the next page)."""
+        self.sync()
+        ids = self.store.find_batch_ids(gtin=v.gtin(gtin) if gtin else None, lot=v.lot(lot) if lot else None,
+                                        producer=v.address(producer, "producer") if producer else None,
+                                        country=v.country(country) if country else None, after=after, limit=limit)
+        found = self.store.batches([i for i, *_ in ids])
+        return [(found[i], (block, log)) for i, block, log in ids if i in found]
+
+    def batch_count(self, producer: str) -> int:
+        self.sync()
+        return self.store.batch_count(v.address(producer))
+
+    def disclosure_page(self, *, participant: str | None = None, period: str | None = None,
+                        framework: str | None = None, after: tuple[int, int] | None = None,
+                        limit: int = 50) -> list[tuple[Disclosure, tuple[int, int]]]:
+        """Disclosures matching the filters, oldest first, each with its position (the cursor of the next page)."""
+        self.sync()
+        ids = self.store.disclosure_ids(participant=v.address(participant, "participant") if participant else None,
+                                        period=v.period(period) if period else None,
+                                        framework=v.framework(framework) if framework else None, after=after,
+                                        limit=limit)
+        return [(d, (block, log)) for i, block, log in ids if (d := self.store.disclosure(i)) is not None]
+
+    def block_time(self, number: int) -> datetime:
+        """The timestamp of block `number`."""
+        block = self.chain._guard(lambda: self.chain.w3.eth.get_block(number))
+        return datetime.fromtimestamp(int(block["timestamp"]), UTC)
+
 
 def _offending_index(exc: ContractRevertError, ids: Sequence[str], batches: Sequence[NewBatch]) -> int | None:
     """Which submitted batch a bulk revert is about: by the error's `batch_id`, else by the facility it names."""
