@@ -77,7 +77,7 @@ def dump(path_or_store: IndexStore) -> dict[str, list[tuple[object, ...]]]:
     db = path_or_store._db
     out = {}
     for table in EVENT_TABLES:
-        rows = db.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+        rows = db.execute(f"SELECT * FROM {table}").fetchall()
         out[table] = sorted(tuple(r) for r in rows)
     return out
 

@@ -1,0 +1,23 @@
+"""Settings of the API process, from `API_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="API_", extra="forbid")
+
+    title: str = Field(default="Provenance Ledger: due-diligence API", description="OpenAPI title")
+    default_page_size: int = Field(default=20, ge=1, le=1_000, description="page size when `limit` is not given")
+    max_page_size: int = Field(default=100, ge=1, le=1_000, description="largest `limit` a list route accepts")
+    max_trace_depth: int = Field(default=64, ge=1, le=256, description="largest `max_depth` of traces and reports")
+    idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered per process")
+
+
+@cache
+def get_settings() -> ApiSettings:
+    return ApiSettings()
