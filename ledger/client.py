@@ -28,7 +28,6 @@ from ledger.errors import (
 from ledger.index import Indexer, IndexStore, SyncStatus
 from ledger.signing import build_request, gas_for, recover_signer, sign_request
 from ledger.types import (
-    Address,
     AssuranceLevel,
     Batch,
     BatchId,

@@ -90,7 +90,11 @@ def _shape(entry: dict[str, Any], value: Any) -> Any:
     if kind.startswith("tuple"):
         components = entry["components"]
         if kind.endswith("[]"):
-            return [dict(zip((c["name"] for c in components), (_shape(c, v) for c, v in zip(components, item, strict=True)), strict=True)) for item in value]
+            names = [c["name"] for c in components]
+            return [
+                dict(zip(names, (_shape(c, v) for c, v in zip(components, item, strict=True)), strict=True))
+                for item in value
+            ]
         return {c["name"]: _shape(c, v) for c, v in zip(components, value, strict=True)}
     if kind == "address":
         return to_checksum_address(value)
@@ -108,7 +112,7 @@ class EventDecoder:
         for entry in abi:
             if entry["type"] != "event" or entry.get("anonymous"):
                 continue
-            topic = bytes(event_abi_to_log_topic(entry))
+            topic = bytes(event_abi_to_log_topic(entry))  # type: ignore[arg-type]
             indexed = [i for i in entry["inputs"] if i["indexed"]]
             data = [i for i in entry["inputs"] if not i["indexed"]]
             self._events[topic] = (entry["name"], indexed, data, [_abi_type(i) for i in data])

@@ -80,8 +80,9 @@ class DemoWorld:
         return self.participants[key].account
 
 
-def _participant(key: str, name: str, country: str, sites: tuple[tuple[str, str], ...], roles: tuple[Role, ...],
-                 organisation: str) -> DemoParticipant:
+def _participant(
+    key: str, name: str, country: str, sites: tuple[tuple[str, str], ...], roles: tuple[Role, ...], organisation: str
+) -> DemoParticipant:
     return DemoParticipant(
         key=key,
         account=demo_account(key),
@@ -97,19 +98,50 @@ def _participant(key: str, name: str, country: str, sites: tuple[tuple[str, str]
 
 
 DEMO_PARTICIPANTS = (
-    _participant("gin-gujarat", "Kutch Organic Cotton Ginning Pvt Ltd", "IN", (("8901234000014", "IN-GJ"),),
-                 (Role.FACTORY,), "LEI 335800KUTCHGIN00001"),
-    _participant("gin-xinjiang", "Aksu Northwest Cotton Processing Co Ltd", "CN", (("6901234000016", "CN-XJ"),),
-                 (Role.FACTORY,), "USCC 91652900AKSUCOTTON"),
-    _participant("spinning", "Saigon Premium Yarn Spinning JSC", "VN", (("8931234000011", "VN-SG"),),
-                 (Role.FACTORY,), "LEI 529900SAIGONYARN001"),
-    _participant("weaving", "Pearl River Weaving & Dyeing Co Ltd", "CN", (("6921234000014", "CN-GD"),),
-                 (Role.FACTORY,), "USCC 91440101PEARLRIVER"),
-    _participant("garment", "Harbour Garment Manufacturing (Dongguan) Ltd", "CN", (("6931234000013", "CN-GD"),),
-                 (Role.FACTORY,), "LEI 254900HARBOURGROUP1"),
+    _participant(
+        "gin-gujarat",
+        "Kutch Organic Cotton Ginning Pvt Ltd",
+        "IN",
+        (("8901234000014", "IN-GJ"),),
+        (Role.FACTORY,),
+        "LEI 335800KUTCHGIN00001",
+    ),
+    _participant(
+        "gin-xinjiang",
+        "Aksu Northwest Cotton Processing Co Ltd",
+        "CN",
+        (("6901234000016", "CN-XJ"),),
+        (Role.FACTORY,),
+        "USCC 91652900AKSUCOTTON",
+    ),
+    _participant(
+        "spinning",
+        "Saigon Premium Yarn Spinning JSC",
+        "VN",
+        (("8931234000011", "VN-SG"),),
+        (Role.FACTORY,),
+        "LEI 529900SAIGONYARN001",
+    ),
+    _participant(
+        "weaving",
+        "Pearl River Weaving & Dyeing Co Ltd",
+        "CN",
+        (("6921234000014", "CN-GD"),),
+        (Role.FACTORY,),
+        "USCC 91440101PEARLRIVER",
+    ),
+    _participant(
+        "garment",
+        "Harbour Garment Manufacturing (Dongguan) Ltd",
+        "CN",
+        (("6931234000013", "CN-GD"),),
+        (Role.FACTORY,),
+        "LEI 254900HARBOURGROUP1",
+    ),
     _participant("brand", "Nordic Outdoor Brands AB", "SE", (), (), "LEI 549300NORDICOUTDOOR"),
-    _participant("auditor", "Asia Pacific Assurance Partners Ltd", "HK", (), (Role.AUDITOR,),
-                 "LEI 254900APASSURANCE01"),
+    _participant(
+        "auditor", "Asia Pacific Assurance Partners Ltd", "HK", (), (Role.AUDITOR,), "LEI 254900APASSURANCE01"
+    ),
 )
 
 # GS1 GTINs with valid check digits (GS1 company prefixes of the demo companies).
@@ -119,7 +151,9 @@ GTIN_FABRIC = Gtin("06921234000106")
 GTIN_SHIRT = Gtin("06931234000105")
 
 
-def _metrics(scope1: str, scope2: str, energy: str, renewable: str, water: str, employees: str) -> tuple[MetricValue, ...]:
+def _metrics(
+    scope1: str, scope2: str, energy: str, renewable: str, water: str, employees: str
+) -> tuple[MetricValue, ...]:
     return (
         MetricValue("GHG_SCOPE1", Decimal(scope1), "tCO2e"),
         MetricValue("GHG_SCOPE2_LB", Decimal(scope2), "tCO2e"),
@@ -152,67 +186,165 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
         ledger.transfer_custody(a(giver), world.batches[key], a(taker).address)
 
     # Tier 4: raw cotton lint bales.
-    record("lint-gujarat", "gin-gujarat", NewBatch(
-        GTIN_LINT, "GJ25-LB-0412", "520100", Decimal("24000"), "KGM", Gln("8901234000014"), start,
-        documents=(Document(doc("GOTS scope certificate GJ-2025-0412"), DocumentKind.CERTIFICATE),
-                   Document(doc("farm plots GeoJSON Kutch 2025"), DocumentKind.PLOT_GEOLOCATION),
-                   Document(doc("invoice KOC-25-1188"), DocumentKind.INVOICE)),
-        process_emissions_kg=Decimal("7200")))
-    record("lint-xinjiang", "gin-xinjiang", NewBatch(
-        GTIN_LINT, "AKS-2025-0977", "520100", Decimal("18000"), "KGM", Gln("6901234000016"), start,
-        documents=(Document(doc("invoice ANC-0977"), DocumentKind.INVOICE),)))
+    record(
+        "lint-gujarat",
+        "gin-gujarat",
+        NewBatch(
+            GTIN_LINT,
+            "GJ25-LB-0412",
+            "520100",
+            Decimal("24000"),
+            "KGM",
+            Gln("8901234000014"),
+            start,
+            documents=(
+                Document(doc("GOTS scope certificate GJ-2025-0412"), DocumentKind.CERTIFICATE),
+                Document(doc("farm plots GeoJSON Kutch 2025"), DocumentKind.PLOT_GEOLOCATION),
+                Document(doc("invoice KOC-25-1188"), DocumentKind.INVOICE),
+            ),
+            process_emissions_kg=Decimal("7200"),
+        ),
+    )
+    record(
+        "lint-xinjiang",
+        "gin-xinjiang",
+        NewBatch(
+            GTIN_LINT,
+            "AKS-2025-0977",
+            "520100",
+            Decimal("18000"),
+            "KGM",
+            Gln("6901234000016"),
+            start,
+            documents=(Document(doc("invoice ANC-0977"), DocumentKind.INVOICE),),
+        ),
+    )
     hand_over("lint-gujarat", "gin-gujarat", "spinning")
     hand_over("lint-xinjiang", "gin-xinjiang", "spinning")
 
     # Tier 3: yarn.
-    record("yarn-a", "spinning", NewBatch(
-        GTIN_YARN, "SPY-25-A-031", "520512", Decimal("10800"), "KGM", Gln("8931234000011"), start + timedelta(days=14),
-        inputs=(InputUse(world.batches["lint-gujarat"], Decimal("12000")),),
-        documents=(Document(doc("GOTS transaction certificate SPY-TC-031"), DocumentKind.CERTIFICATE),
-                   Document(doc("packing list SPY-031"), DocumentKind.PACKING_LIST)),
-        process_emissions_kg=Decimal("21600")))
-    record("yarn-b", "spinning", NewBatch(
-        GTIN_YARN, "SPY-25-B-032", "520512", Decimal("14400"), "KGM", Gln("8931234000011"), start + timedelta(days=15),
-        inputs=(InputUse(world.batches["lint-gujarat"], Decimal("6000")),
-                InputUse(world.batches["lint-xinjiang"], Decimal("10000"))),
-        documents=(Document(doc("packing list SPY-032"), DocumentKind.PACKING_LIST),),
-        process_emissions_kg=Decimal("28800")))
+    record(
+        "yarn-a",
+        "spinning",
+        NewBatch(
+            GTIN_YARN,
+            "SPY-25-A-031",
+            "520512",
+            Decimal("10800"),
+            "KGM",
+            Gln("8931234000011"),
+            start + timedelta(days=14),
+            inputs=(InputUse(world.batches["lint-gujarat"], Decimal("12000")),),
+            documents=(
+                Document(doc("GOTS transaction certificate SPY-TC-031"), DocumentKind.CERTIFICATE),
+                Document(doc("packing list SPY-031"), DocumentKind.PACKING_LIST),
+            ),
+            process_emissions_kg=Decimal("21600"),
+        ),
+    )
+    record(
+        "yarn-b",
+        "spinning",
+        NewBatch(
+            GTIN_YARN,
+            "SPY-25-B-032",
+            "520512",
+            Decimal("14400"),
+            "KGM",
+            Gln("8931234000011"),
+            start + timedelta(days=15),
+            inputs=(
+                InputUse(world.batches["lint-gujarat"], Decimal("6000")),
+                InputUse(world.batches["lint-xinjiang"], Decimal("10000")),
+            ),
+            documents=(Document(doc("packing list SPY-032"), DocumentKind.PACKING_LIST),),
+            process_emissions_kg=Decimal("28800"),
+        ),
+    )
     hand_over("yarn-a", "spinning", "weaving")
     hand_over("yarn-b", "spinning", "weaving")
 
     # Tier 2: woven, dyed fabric (metres).
-    record("fabric-a", "weaving", NewBatch(
-        GTIN_FABRIC, "PRW-2025-A-77", "520852", Decimal("52000"), "MTR", Gln("6921234000014"), start + timedelta(days=30),
-        inputs=(InputUse(world.batches["yarn-a"], Decimal("10400")),),
-        documents=(Document(doc("OEKO-TEX certificate PRW-77"), DocumentKind.CERTIFICATE),
-                   Document(doc("bill of lading HKG-PRW-77"), DocumentKind.BILL_OF_LADING)),
-        process_emissions_kg=Decimal("36400")))
-    record("fabric-b", "weaving", NewBatch(
-        GTIN_FABRIC, "PRW-2025-B-78", "520852", Decimal("70000"), "MTR", Gln("6921234000014"), start + timedelta(days=31),
-        inputs=(InputUse(world.batches["yarn-b"], Decimal("14000")),),
-        documents=(Document(doc("bill of lading HKG-PRW-78"), DocumentKind.BILL_OF_LADING),),
-        process_emissions_kg=Decimal("49000")))
+    record(
+        "fabric-a",
+        "weaving",
+        NewBatch(
+            GTIN_FABRIC,
+            "PRW-2025-A-77",
+            "520852",
+            Decimal("52000"),
+            "MTR",
+            Gln("6921234000014"),
+            start + timedelta(days=30),
+            inputs=(InputUse(world.batches["yarn-a"], Decimal("10400")),),
+            documents=(
+                Document(doc("OEKO-TEX certificate PRW-77"), DocumentKind.CERTIFICATE),
+                Document(doc("bill of lading HKG-PRW-77"), DocumentKind.BILL_OF_LADING),
+            ),
+            process_emissions_kg=Decimal("36400"),
+        ),
+    )
+    record(
+        "fabric-b",
+        "weaving",
+        NewBatch(
+            GTIN_FABRIC,
+            "PRW-2025-B-78",
+            "520852",
+            Decimal("70000"),
+            "MTR",
+            Gln("6921234000014"),
+            start + timedelta(days=31),
+            inputs=(InputUse(world.batches["yarn-b"], Decimal("14000")),),
+            documents=(Document(doc("bill of lading HKG-PRW-78"), DocumentKind.BILL_OF_LADING),),
+            process_emissions_kg=Decimal("49000"),
+        ),
+    )
     hand_over("fabric-a", "weaving", "garment")
     hand_over("fabric-b", "weaving", "garment")
 
     # Tier 1: finished garments (pieces), shipped to the brand.
-    record("garments-a", "garment", NewBatch(
-        GTIN_SHIRT, "HG-DG-25-A-1201", "620520", Decimal("30000"), "H87", Gln("6931234000013"),
-        start + timedelta(days=45),
-        inputs=(InputUse(world.batches["fabric-a"], Decimal("51000")),),
-        documents=(Document(doc("social audit amfori BSCI HG-2025"), DocumentKind.AUDIT_REPORT),
-                   Document(doc("packing list HG-1201"), DocumentKind.PACKING_LIST)),
-        process_emissions_kg=Decimal("15000")))
-    record("garments-b", "garment", NewBatch(
-        GTIN_SHIRT, "HG-DG-25-B-1202", "620520", Decimal("40000"), "H87", Gln("6931234000013"),
-        start + timedelta(days=46),
-        inputs=(InputUse(world.batches["fabric-b"], Decimal("68000")),),
-        documents=(Document(doc("packing list HG-1202"), DocumentKind.PACKING_LIST),),
-        process_emissions_kg=Decimal("20000")))
+    record(
+        "garments-a",
+        "garment",
+        NewBatch(
+            GTIN_SHIRT,
+            "HG-DG-25-A-1201",
+            "620520",
+            Decimal("30000"),
+            "H87",
+            Gln("6931234000013"),
+            start + timedelta(days=45),
+            inputs=(InputUse(world.batches["fabric-a"], Decimal("51000")),),
+            documents=(
+                Document(doc("social audit amfori BSCI HG-2025"), DocumentKind.AUDIT_REPORT),
+                Document(doc("packing list HG-1201"), DocumentKind.PACKING_LIST),
+            ),
+            process_emissions_kg=Decimal("15000"),
+        ),
+    )
+    record(
+        "garments-b",
+        "garment",
+        NewBatch(
+            GTIN_SHIRT,
+            "HG-DG-25-B-1202",
+            "620520",
+            Decimal("40000"),
+            "H87",
+            Gln("6931234000013"),
+            start + timedelta(days=46),
+            inputs=(InputUse(world.batches["fabric-b"], Decimal("68000")),),
+            documents=(Document(doc("packing list HG-1202"), DocumentKind.PACKING_LIST),),
+            process_emissions_kg=Decimal("20000"),
+        ),
+    )
     hand_over("garments-a", "garment", "brand")
     hand_over("garments-b", "garment", "brand")
     say("quality hold on fabric-b after a colour-fastness failure")
-    ledger.flag_batch(a("weaving"), world.batches["fabric-b"], FlagKind.QUALITY_HOLD, "colour fastness below ISO 105-C06")
+    ledger.flag_batch(
+        a("weaving"), world.batches["fabric-b"], FlagKind.QUALITY_HOLD, "colour fastness below ISO 105-C06"
+    )
 
     _seed_disclosures(ledger, world, say)
     return world
@@ -230,29 +362,68 @@ def _seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
     }
     for key, (framework, metrics) in plans.items():
         say(f"{world.participants[key].profile.legal_name} publishes its {framework} 2025 disclosure")
-        disclosure_id, _ = ledger.publish_disclosure(a(key), "2025", framework, metrics,
-                                                     doc(f"{key} sustainability report 2025"),
-                                                     f"https://reports.example/{key}/2025.pdf")
+        disclosure_id, _ = ledger.publish_disclosure(
+            a(key),
+            "2025",
+            framework,
+            metrics,
+            doc(f"{key} sustainability report 2025"),
+            f"https://reports.example/{key}/2025.pdf",
+        )
         world.disclosures[key] = disclosure_id
 
     say("the auditor attests the suppliers' disclosures")
-    ledger.attest(auditor, world.disclosures["gin-gujarat"], 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED,
-                  doc("APAP assurance report KOC 2025"))
-    ledger.attest(auditor, world.disclosures["spinning"], 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED,
-                  doc("APAP assurance report SPY 2025"))
-    ledger.attest(auditor, world.disclosures["garment"], 1, AssuranceLevel.REASONABLE, Opinion.UNMODIFIED,
-                  doc("APAP reasonable assurance report HG 2025"))
-    ledger.attest(auditor, world.disclosures["weaving"], 1, AssuranceLevel.LIMITED, Opinion.QUALIFIED,
-                  doc("APAP assurance report PRW 2025"))
+    ledger.attest(
+        auditor,
+        world.disclosures["gin-gujarat"],
+        1,
+        AssuranceLevel.LIMITED,
+        Opinion.UNMODIFIED,
+        doc("APAP assurance report KOC 2025"),
+    )
+    ledger.attest(
+        auditor,
+        world.disclosures["spinning"],
+        1,
+        AssuranceLevel.LIMITED,
+        Opinion.UNMODIFIED,
+        doc("APAP assurance report SPY 2025"),
+    )
+    ledger.attest(
+        auditor,
+        world.disclosures["garment"],
+        1,
+        AssuranceLevel.REASONABLE,
+        Opinion.UNMODIFIED,
+        doc("APAP reasonable assurance report HG 2025"),
+    )
+    ledger.attest(
+        auditor,
+        world.disclosures["weaving"],
+        1,
+        AssuranceLevel.LIMITED,
+        Opinion.QUALIFIED,
+        doc("APAP assurance report PRW 2025"),
+    )
 
     say("the weaving mill amends its ESRS disclosure after attestation (Scope 1 restated)")
-    ledger.amend_disclosure(a("weaving"), world.disclosures["weaving"],
-                            _metrics("7350", "9100", "31000", "12", "1250000", "2100"),
-                            doc("weaving sustainability report 2025 rev1"),
-                            "https://reports.example/weaving/2025-rev1.pdf",
-                            "Scope 1 restated: boiler coal consumption under-reported in Q3")
-    ledger.attest(auditor, world.disclosures["gin-xinjiang"], 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED,
-                  doc("APAP assurance report ANC 2025"))
+    ledger.amend_disclosure(
+        a("weaving"),
+        world.disclosures["weaving"],
+        _metrics("7350", "9100", "31000", "12", "1250000", "2100"),
+        doc("weaving sustainability report 2025 rev1"),
+        "https://reports.example/weaving/2025-rev1.pdf",
+        "Scope 1 restated: boiler coal consumption under-reported in Q3",
+    )
+    ledger.attest(
+        auditor,
+        world.disclosures["gin-xinjiang"],
+        1,
+        AssuranceLevel.LIMITED,
+        Opinion.UNMODIFIED,
+        doc("APAP assurance report ANC 2025"),
+    )
     say("the auditor revokes its attestation of the Xinjiang gin (site access refused)")
-    ledger.revoke_attestation(auditor, world.disclosures["gin-xinjiang"], 1,
-                              "site access for verification of labour data was refused")
+    ledger.revoke_attestation(
+        auditor, world.disclosures["gin-xinjiang"], 1, "site access for verification of labour data was refused"
+    )

@@ -82,11 +82,12 @@ def start_anvil(port: int | None = None, state_file: Path | None = None, *, host
         command += ["--state", str(state_file), "--state-interval", "1"]
     if block_time is not None:
         command += ["--block-time", str(block_time)]
-    output = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115
+    log = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115
+    output = log if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True,
                                env={**os.environ, "NO_COLOR": "1"})
-    if log_file is not None:
-        output.close()  # the child holds its own descriptor
+    if log is not None:
+        log.close()  # the child holds its own descriptor
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -38,7 +38,7 @@ LEVELS = list(AssuranceLevel)
 OPINIONS = list(Opinion)
 
 
-class calldata:  # noqa: N801  (a namespace of builders)
+class calldata:
     """Calldata for each participant action, from domain objects."""
 
     @staticmethod

@@ -12,7 +12,9 @@ from ledger.types import AssuranceLevel, MetricValue, Opinion, Role
 from tests.ledger.builders import batch, doc_hash, register
 
 
-def unchanged(ledger: Ledger, action: Callable[[], object], error: type[LedgerError], name: str | None = None) -> LedgerError:
+def unchanged(
+    ledger: Ledger, action: Callable[[], object], error: type[LedgerError], name: str | None = None
+) -> LedgerError:
     """Run `action`, expect `error`, and check the ledger recorded nothing (every event kind counted as before)."""
     ledger.sync()
     stats = ledger.store.stats()
@@ -26,7 +28,7 @@ def unchanged(ledger: Ledger, action: Callable[[], object], error: type[LedgerEr
 
 
 @pytest.fixture
-def chain_of_two(ledger: Ledger):  # noqa: ANN201
+def chain_of_two(ledger: Ledger):
     gin = register(ledger, "gin", site=1)
     mill = register(ledger, "mill", site=2)
     lint, _ = ledger.record_batch(gin, batch("LINT-1", 1, quantity="100"))
@@ -34,14 +36,14 @@ def chain_of_two(ledger: Ledger):  # noqa: ANN201
     return ledger, gin, mill, lint
 
 
-def test_recording_the_same_lot_twice_is_refused(chain_of_two) -> None:  # noqa: ANN001
+def test_recording_the_same_lot_twice_is_refused(chain_of_two) -> None:
     ledger, gin, _mill, lint = chain_of_two
     error = unchanged(ledger, lambda: ledger.record_batch(gin, batch("LINT-1", 1)), ContractRevertError,
                       "BatchAlreadyRecorded")
     assert error.args_by_name == {"batch_id": lint}
 
 
-def test_an_unknown_input_is_refused(chain_of_two) -> None:  # noqa: ANN001
+def test_an_unknown_input_is_refused(chain_of_two) -> None:
     ledger, _gin, mill, _lint = chain_of_two
     ghost = "0x" + "ab" * 32
     error = unchanged(ledger, lambda: ledger.record_batch(mill, batch("Y-1", 2, inputs=((ghost, "1"),))),
@@ -49,7 +51,7 @@ def test_an_unknown_input_is_refused(chain_of_two) -> None:  # noqa: ANN001
     assert error.args_by_name["input_id"] == ghost
 
 
-def test_consuming_more_than_is_left_is_refused_with_requested_and_available(chain_of_two) -> None:  # noqa: ANN001
+def test_consuming_more_than_is_left_is_refused_with_requested_and_available(chain_of_two) -> None:
     ledger, _gin, mill, lint = chain_of_two
     ledger.record_batch(mill, batch("Y-1", 2, inputs=((lint, "60"),)))
     error = unchanged(ledger, lambda: ledger.record_batch(mill, batch("Y-2", 2, inputs=((lint, "40.001"),))),
@@ -58,14 +60,14 @@ def test_consuming_more_than_is_left_is_refused_with_requested_and_available(cha
     assert (error.args_by_name["requested"], error.args_by_name["available"]) == (40_001, 40_000)
 
 
-def test_consuming_a_batch_you_do_not_hold_is_refused(chain_of_two) -> None:  # noqa: ANN001
+def test_consuming_a_batch_you_do_not_hold_is_refused(chain_of_two) -> None:
     ledger, gin, _mill, lint = chain_of_two
     error = unchanged(ledger, lambda: ledger.record_batch(gin, batch("Y-9", 1, inputs=((lint, "1"),))),
                       ContractRevertError, "BatchInputNotHeld")
     assert error.args_by_name["input_id"] == lint
 
 
-def test_transferring_a_batch_you_do_not_hold_is_refused(chain_of_two) -> None:  # noqa: ANN001
+def test_transferring_a_batch_you_do_not_hold_is_refused(chain_of_two) -> None:
     ledger, gin, _mill, lint = chain_of_two
     unchanged(ledger, lambda: ledger.transfer_custody(gin, lint, gin.address), ContractRevertError, "BatchNotHolder")
 
@@ -87,7 +89,7 @@ def test_an_unregistered_account_cannot_write(ledger: Ledger) -> None:
               ContractRevertError, "RegistryParticipantNotFound")
 
 
-def test_a_suspended_participant_can_write_nothing(chain_of_two) -> None:  # noqa: ANN001
+def test_a_suspended_participant_can_write_nothing(chain_of_two) -> None:
     ledger, gin, mill, lint = chain_of_two
     ledger.set_suspended(gin.address, True, "forced-labour allegation under investigation")
     assert ledger.participant(gin.address).suspended
@@ -97,7 +99,7 @@ def test_a_suspended_participant_can_write_nothing(chain_of_two) -> None:  # noq
               "RegistryParticipantSuspended")
 
 
-def test_recording_at_a_site_that_is_not_yours_is_refused(chain_of_two) -> None:  # noqa: ANN001
+def test_recording_at_a_site_that_is_not_yours_is_refused(chain_of_two) -> None:
     ledger, gin, _mill, _lint = chain_of_two
     unchanged(ledger, lambda: ledger.record_batch(gin, batch("LINT-3", 2)), ContractRevertError,
               "RegistryUnknownSite")

@@ -12,7 +12,7 @@ from tests.ledger.builders import batch, register
 from tests.ledger.test_bad_input import unchanged
 
 
-def record_call(ledger: Ledger, lot: str, site: int):  # noqa: ANN201
+def record_call(ledger: Ledger, lot: str, site: int):
     from ledger.codec import batch_record
 
     return ledger.contract.functions.recordBatch(batch_record(batch(lot, site)))

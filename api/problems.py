@@ -1,0 +1,161 @@
+"""Errors as RFC 9457 `application/problem+json`: one handler maps each ledger error class to a status.
+
+    ValidationError, RequestValidationError      422  invalid input
+    NotFoundError                                404
+    ContractRevertError by `.kind`               404 not_found | 403 forbidden | 422 invalid | 409 conflict
+    SignatureError                               403  bad, expired or replayed signature
+    LedgerUnavailableError                       503  chain down
+    TransactionTimeoutError                      504
+    IdempotencyKeyReusedError                    422
+    anything else                                500  (never on purpose: a bug)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.idempotency import IdempotencyKeyReusedError
+from ledger.errors import (
+    ContractRevertError,
+    LedgerError,
+    LedgerUnavailableError,
+    NotFoundError,
+    SignatureError,
+    TransactionTimeoutError,
+    ValidationError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://provenance-ledger.example/problems/"
+KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
+TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
+          422: "Invalid input", 500: "Internal error", 501: "Not implemented", 503: "Chain unavailable",
+          504: "Transaction timeout"}
+log = logging.getLogger("api")
+
+
+class ContractErrorOut(BaseModel):
+    name: str = Field(description="the Solidity custom error", examples=["BatchInsufficientQuantity"])
+    args: dict[str, Any] = Field(description="its decoded arguments by name")
+
+
+class InvalidParam(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": TYPE_BASE + "batch_not_found", "title": "Not found", "status": 404,
+        "detail": "no batch 0x12…", "code": "not_found"}]})
+
+    type: str = Field(description="URI naming the problem type")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="stable machine-readable code")
+    field: str | None = Field(default=None, description="the offending input field, when known")
+    error: ContractErrorOut | None = Field(default=None, description="the contract's decoded error (409/403/404)")
+    errors: list[InvalidParam] | None = Field(default=None, description="each invalid parameter (422)")
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": TYPE_BASE + code, "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
+            "code": code, **{k: v for k, v in extra.items() if v is not None}}
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem answers of a route."""
+    described = {400: "Bad request", 403: "Bad, expired or replayed signature, or a signer without the role",
+                 404: "Unknown batch, participant or disclosure", 409: "A contract rule refused the write",
+                 422: "Invalid input", 501: "Not available in this deployment", 503: "Chain unreachable",
+                 504: "Sent, but not mined in time"}
+    return {s: {"model": Problem, "description": described.get(s, TITLES.get(s, "Error")),
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}} for s in statuses}
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    return problem(422, exc.code, str(exc), field=exc.field)
+
+
+def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return problem(404, getattr(exc, "code", "not_found"), str(exc))
+
+
+def _revert(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ContractRevertError)
+    status = KIND_STATUS.get(exc.kind, 409)
+    return problem(status, exc.code, str(exc), error={"name": exc.error_name or type(exc).__name__,
+                                                      "args": exc.args_by_name})
+
+
+def _signature(_: Request, exc: Exception) -> JSONResponse:
+    return problem(403, getattr(exc, "code", "signature_invalid"), str(exc))
+
+
+def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return problem(503, "chain_unavailable", str(exc))
+
+
+def _timeout(_: Request, exc: Exception) -> JSONResponse:
+    return problem(504, "transaction_timeout", str(exc))
+
+
+def _idempotency(_: Request, exc: Exception) -> JSONResponse:
+    return problem(422, IdempotencyKeyReusedError.code, str(exc), field="Idempotency-Key")
+
+
+def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": str(e.get("msg")),
+               "type": str(e.get("type"))} for e in exc.errors()]
+    first = errors[0] if errors else None
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]) or "invalid request"
+    field = ".".join(str(p) for p in first["loc"][1:]) if first else None
+    return problem(422, "invalid_input", detail, errors=errors, field=field or None)
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "route_not_found", 405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type"}
+    response = problem(exc.status_code, codes.get(exc.status_code, f"http_{exc.status_code}"), str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _ledger(_: Request, exc: Exception) -> JSONResponse:
+    log.error("ledger error", exc_info=exc)
+    return problem(500, getattr(exc, "code", "ledger_error"), str(exc))
+
+
+def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error", exc_info=exc)
+    return problem(500, "internal_error", "internal error: the service failed on this request")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ValidationError, _validation)
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(ContractRevertError, _revert)
+    app.add_exception_handler(SignatureError, _signature)
+    app.add_exception_handler(LedgerUnavailableError, _unavailable)
+    app.add_exception_handler(TransactionTimeoutError, _timeout)
+    app.add_exception_handler(IdempotencyKeyReusedError, _idempotency)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(LedgerError, _ledger)
+    app.add_exception_handler(Exception, _unexpected)
