@@ -20,6 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.idempotency import IdempotencyKeyReusedError
@@ -128,6 +129,14 @@ def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "invalid_input", detail, errors=errors, field=field or None)
 
 
+def _pydantic(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PydanticValidationError)
+    errors = [{"loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")),
+               "type": str(e.get("type"))} for e in exc.errors()]
+    return problem(422, "invalid_input", "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                                                   for e in errors[:5]) or "invalid input", errors=errors)
+
+
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "route_not_found", 405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type"}
@@ -156,6 +165,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TransactionTimeoutError, _timeout)
     app.add_exception_handler(IdempotencyKeyReusedError, _idempotency)
     app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(PydanticValidationError, _pydantic)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(LedgerError, _ledger)
     app.add_exception_handler(Exception, _unexpected)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ledger.codec import from_milli
 from ledger.errors import NotFoundError, ValidationError
 from ledger.index.store import IndexStore
-from ledger.types import BatchId, Participant, Trace, TraceEdge, TraceNode
+from ledger.types import BatchId, Participant, Trace
 
 MAX_DEPTH = 256
 
@@ -18,34 +17,46 @@ def build_trace(store: IndexStore, batch_id: BatchId, max_depth: int = 64) -> Tr
     """
     if not 1 <= max_depth <= MAX_DEPTH:
         raise ValidationError(f"max_depth must be between 1 and {MAX_DEPTH}", field="max_depth")
-    as_of = store.checkpoint
-    edges = store.upstream(batch_id, max_depth)
-    depths: dict[str, int] = {batch_id: 0}
-    for input_id, _output_id, _quantity, depth in edges:
-        depths[input_id] = min(depths.get(input_id, depth + 1), depth + 1)
-    batches = store.batches(list(depths))
-    if batch_id not in batches:
-        raise NotFoundError(f"no batch {batch_id}")
-    producers: dict[str, Participant] = {}
-    subdivisions: dict[str, str | None] = {}
-    nodes = []
-    for bid, depth in sorted(depths.items(), key=lambda item: (item[1], item[0])):
-        batch = batches.get(bid)
-        if batch is None:  # an input recorded after the checkpoint we read: cannot happen within one block view
-            continue
-        if batch.producer not in producers:
-            participant = store.participant(batch.producer)
-            if participant is None:
-                raise NotFoundError(f"producer {batch.producer} of {bid} is not indexed")
-            producers[batch.producer] = participant
-        if batch.facility not in subdivisions:
-            subdivisions[batch.facility] = store.site_subdivision(batch.facility)
-        nodes.append(TraceNode(batch, producers[batch.producer], depth, subdivisions[batch.facility]))
-    truncated = any(depths[n.batch.id] == max_depth and n.batch.inputs for n in nodes)
+    with store.consistent():  # one view of the index: no window is applied while we read
+        as_of = store.checkpoint
+        depths, edges = store.upstream_edges(batch_id, max_depth)
+        batches = store.batches(list(depths))
+        if batch_id not in batches:
+            raise NotFoundError(f"no batch {batch_id}")
+        producers: dict[str, Participant] = {}
+        subdivisions: dict[str, str | None] = {}
+        nodes = []
+        for depth, tier in _tiers(depths):
+            for bid in tier:
+                batch = batches.get(bid)
+                if batch is None:  # an input recorded after the checkpoint we read: cannot happen in one view
+                    continue
+                producer = producers.get(batch.producer)
+                if producer is None:
+                    participant = store.participant(batch.producer)
+                    if participant is None:
+                        raise NotFoundError(f"producer {batch.producer} of {bid} is not indexed")
+                    producer = producers[batch.producer] = participant
+                if batch.facility not in subdivisions:
+                    subdivisions[batch.facility] = store.site_subdivision(batch.facility)
+                nodes.append(store.trace_node(batch, producer, depth, subdivisions[batch.facility]))
+    truncated = any(n.depth == max_depth and n.batch.inputs for n in nodes)
     return Trace(
         root=batch_id,
         nodes=tuple(nodes),
-        edges=tuple(TraceEdge(BatchId(i), BatchId(o), from_milli(q)) for i, o, q, _ in edges),
+        edges=tuple(edges),
         as_of_block=as_of,
         truncated=truncated,
     )
+
+
+def _tiers(depths: dict[str, int]) -> list[tuple[int, list[str]]]:
+    """Batch ids by depth, shallowest first, sorted within a tier (`depths` is in breadth-first order)."""
+    tiers: list[tuple[int, list[str]]] = []
+    for bid, depth in depths.items():
+        if not tiers or tiers[-1][0] != depth:
+            tiers.append((depth, []))
+        tiers[-1][1].append(bid)
+    for _, tier in tiers:
+        tier.sort()
+    return tiers

@@ -1,6 +1,14 @@
 """ESG disclosures for auditors: the metric catalogue, exports (CSV, JSON, XLSX) and their verification on chain."""
 
-from ledger.esg.catalogue import CATALOGUE, MetricCategory, MetricDefinition, metric, metrics_for, validate_metrics
+from ledger.esg.catalogue import (
+    CATALOGUE,
+    MetricCategory,
+    MetricDefinition,
+    metric,
+    metrics_for,
+    validate_encoded_metrics,
+    validate_metrics,
+)
 from ledger.esg.export import (
     FIELDS,
     MEDIA_TYPES,
@@ -36,6 +44,7 @@ __all__ = [
     "metrics_for",
     "read_export",
     "render_export",
+    "validate_encoded_metrics",
     "validate_metrics",
     "verify_export",
 ]

@@ -7,10 +7,11 @@ metric declares the most decimals it allows (the chain stores `value * 10**decim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from ledger.errors import ValidationError
 from ledger.types import MetricValue
@@ -50,34 +51,79 @@ class MetricDefinition:
 
 _GHG = ("ESRS E1-6", "IFRS S2")
 _DEFINITIONS = (
-    MetricDefinition("GHG_SCOPE1", "Gross Scope 1 GHG emissions", "tCO2e", 3, ("GRI 305-1", *_GHG),
-                     MetricCategory.CLIMATE),
-    MetricDefinition("GHG_SCOPE2_LB", "Gross location-based Scope 2 GHG emissions", "tCO2e", 3,
-                     ("GRI 305-2", *_GHG), MetricCategory.CLIMATE),
-    MetricDefinition("GHG_SCOPE2_MB", "Gross market-based Scope 2 GHG emissions", "tCO2e", 3,
-                     ("GRI 305-2", *_GHG), MetricCategory.CLIMATE),
-    MetricDefinition("GHG_SCOPE3", "Gross Scope 3 GHG emissions", "tCO2e", 3, ("GRI 305-3", *_GHG),
-                     MetricCategory.CLIMATE),
-    MetricDefinition("ENERGY_TOTAL", "Total energy consumption", "MWh", 3, ("GRI 302-1", "ESRS E1-5"),
-                     MetricCategory.ENERGY),
-    MetricDefinition("ENERGY_RENEWABLE_SHARE", "Share of energy consumption from renewable sources", "%", 2,
-                     ("GRI 302-1", "ESRS E1-5"), MetricCategory.ENERGY, maximum=Decimal(100)),
-    MetricDefinition("WATER_WITHDRAWAL", "Total water withdrawal", "m3", 3, ("GRI 303-3", "ESRS E3-4"),
-                     MetricCategory.WATER),
-    MetricDefinition("WATER_CONSUMPTION", "Total water consumption", "m3", 3, ("GRI 303-5", "ESRS E3-4"),
-                     MetricCategory.WATER),
-    MetricDefinition("WASTE_GENERATED", "Total waste generated", "t", 3, ("GRI 306-3", "ESRS E5-5"),
-                     MetricCategory.WASTE),
-    MetricDefinition("WASTE_DIVERTED", "Waste diverted from disposal", "t", 3, ("GRI 306-4", "ESRS E5-5"),
-                     MetricCategory.WASTE),
-    MetricDefinition("EMPLOYEES", "Total number of employees", "headcount", 0, ("GRI 2-7", "ESRS S1-6"),
-                     MetricCategory.WORKFORCE),
-    MetricDefinition("INJURIES_RECORDABLE", "Recordable work-related injuries", "count", 0,
-                     ("GRI 403-9", "ESRS S1-14"), MetricCategory.HEALTH_SAFETY),
-    MetricDefinition("INJURY_RATE", "Rate of recordable work-related injuries per 1,000,000 hours worked", "per1Mh",
-                     3, ("GRI 403-9", "ESRS S1-14"), MetricCategory.HEALTH_SAFETY),
-    MetricDefinition("PRODUCT_FOOTPRINT", "Product carbon footprint per declared unit", "kgCO2e/unit", 3,
-                     ("ISO 14067", "GHG Protocol Product Standard"), MetricCategory.PRODUCT),
+    MetricDefinition(
+        "GHG_SCOPE1", "Gross Scope 1 GHG emissions", "tCO2e", 3, ("GRI 305-1", *_GHG), MetricCategory.CLIMATE
+    ),
+    MetricDefinition(
+        "GHG_SCOPE2_LB",
+        "Gross location-based Scope 2 GHG emissions",
+        "tCO2e",
+        3,
+        ("GRI 305-2", *_GHG),
+        MetricCategory.CLIMATE,
+    ),
+    MetricDefinition(
+        "GHG_SCOPE2_MB",
+        "Gross market-based Scope 2 GHG emissions",
+        "tCO2e",
+        3,
+        ("GRI 305-2", *_GHG),
+        MetricCategory.CLIMATE,
+    ),
+    MetricDefinition(
+        "GHG_SCOPE3", "Gross Scope 3 GHG emissions", "tCO2e", 3, ("GRI 305-3", *_GHG), MetricCategory.CLIMATE
+    ),
+    MetricDefinition(
+        "ENERGY_TOTAL", "Total energy consumption", "MWh", 3, ("GRI 302-1", "ESRS E1-5"), MetricCategory.ENERGY
+    ),
+    MetricDefinition(
+        "ENERGY_RENEWABLE_SHARE",
+        "Share of energy consumption from renewable sources",
+        "%",
+        2,
+        ("GRI 302-1", "ESRS E1-5"),
+        MetricCategory.ENERGY,
+        maximum=Decimal(100),
+    ),
+    MetricDefinition(
+        "WATER_WITHDRAWAL", "Total water withdrawal", "m3", 3, ("GRI 303-3", "ESRS E3-4"), MetricCategory.WATER
+    ),
+    MetricDefinition(
+        "WATER_CONSUMPTION", "Total water consumption", "m3", 3, ("GRI 303-5", "ESRS E3-4"), MetricCategory.WATER
+    ),
+    MetricDefinition(
+        "WASTE_GENERATED", "Total waste generated", "t", 3, ("GRI 306-3", "ESRS E5-5"), MetricCategory.WASTE
+    ),
+    MetricDefinition(
+        "WASTE_DIVERTED", "Waste diverted from disposal", "t", 3, ("GRI 306-4", "ESRS E5-5"), MetricCategory.WASTE
+    ),
+    MetricDefinition(
+        "EMPLOYEES", "Total number of employees", "headcount", 0, ("GRI 2-7", "ESRS S1-6"), MetricCategory.WORKFORCE
+    ),
+    MetricDefinition(
+        "INJURIES_RECORDABLE",
+        "Recordable work-related injuries",
+        "count",
+        0,
+        ("GRI 403-9", "ESRS S1-14"),
+        MetricCategory.HEALTH_SAFETY,
+    ),
+    MetricDefinition(
+        "INJURY_RATE",
+        "Rate of recordable work-related injuries per 1,000,000 hours worked",
+        "per1Mh",
+        3,
+        ("GRI 403-9", "ESRS S1-14"),
+        MetricCategory.HEALTH_SAFETY,
+    ),
+    MetricDefinition(
+        "PRODUCT_FOOTPRINT",
+        "Product carbon footprint per declared unit",
+        "kgCO2e/unit",
+        3,
+        ("ISO 14067", "GHG Protocol Product Standard"),
+        MetricCategory.PRODUCT,
+    ),
 )
 
 CATALOGUE: dict[str, MetricDefinition] = {d.code: d for d in _DEFINITIONS}
@@ -106,20 +152,24 @@ def validate_metric(value: MetricValue) -> MetricValue:
     try:
         number = Decimal(str(value.value))
     except InvalidOperation:
-        raise ValidationError(f"metric {value.code} value must be a number, got {value.value!r}",
-                              field="metrics.value") from None
+        raise ValidationError(
+            f"metric {value.code} value must be a number, got {value.value!r}", field="metrics.value"
+        ) from None
     if not number.is_finite():
         raise ValidationError(f"metric {value.code} value must be finite", field="metrics.value")
     if number < 0:
         raise ValidationError(f"metric {value.code} must not be negative, got {number}", field="metrics.value")
     if definition.maximum is not None and number > definition.maximum:
-        raise ValidationError(f"metric {value.code} must be at most {definition.maximum} {definition.unit}, "
-                              f"got {number}", field="metrics.value")
+        raise ValidationError(
+            f"metric {value.code} must be at most {definition.maximum} {definition.unit}, got {number}",
+            field="metrics.value",
+        )
     exponent = number.as_tuple().exponent
     used = max(0, -exponent) if isinstance(exponent, int) else 0
     if used > definition.decimals and number != number.quantize(Decimal(1).scaleb(-definition.decimals)):
-        raise ValidationError(f"metric {value.code} allows at most {definition.decimals} decimals, got {number}",
-                              field="metrics.value")
+        raise ValidationError(
+            f"metric {value.code} allows at most {definition.decimals} decimals, got {number}", field="metrics.value"
+        )
     if used > definition.decimals:  # trailing zeros only: drop them
         number = number.quantize(Decimal(1).scaleb(-definition.decimals))
     return MetricValue(value.code, number, value.unit)
@@ -133,8 +183,33 @@ def validate_metrics(metrics: Sequence[MetricValue]) -> tuple[MetricValue, ...]:
     checked = []
     for value in metrics:
         if value.code in seen:
-            raise ValidationError(f"metric {value.code} appears more than once; report each metric once per "
-                                  "disclosure (amend the disclosure to restate it)", field="metrics.code")
+            raise ValidationError(
+                f"metric {value.code} appears more than once; report each metric once per "
+                "disclosure (amend the disclosure to restate it)",
+                field="metrics.code",
+            )
         seen.add(value.code)
         checked.append(validate_metric(value))
     return tuple(checked)
+
+
+def validate_encoded_metrics(metrics: Sequence[Mapping[str, Any]]) -> tuple[MetricValue, ...]:
+    """The figures of a signed `publishDisclosure` / `amendDisclosure` call, checked as `validate_metrics` does.
+
+    Each metric is the ABI struct by name, as `ledger.calls.decode_call` gives it: `code` and `unit` as bytes or 0x-hex,
+    `value` scaled by `10**decimals`. For routes that relay calls signed elsewhere, so they refuse what the client
+    would refuse.
+    """
+
+    def text(raw: bytes | str) -> str:
+        data = raw if isinstance(raw, bytes) else bytes.fromhex(raw.removeprefix("0x"))
+        return data.rstrip(b"\0").decode("ascii", errors="replace")
+
+    try:
+        decoded = [
+            MetricValue(text(m["code"]), Decimal(int(m["value"])).scaleb(-int(m["decimals"])), text(m["unit"]))
+            for m in metrics
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"malformed metrics: {exc}", field="metrics") from None
+    return validate_metrics(decoded)

@@ -48,8 +48,9 @@ __all__ = [
 ]
 
 
-def build_export(ledger: Ledger, *, participant: str | None = None, period: str | None = None,
-                 framework: str | None = None) -> Export:
+def build_export(
+    ledger: Ledger, *, participant: str | None = None, period: str | None = None, framework: str | None = None
+) -> Export:
     """Every metric value of the disclosures matching the filters, as of the block the index is synced to."""
     participant = v.address(participant, "participant") if participant else None
     period = v.period(period) if period else None
@@ -64,8 +65,17 @@ def build_export(ledger: Ledger, *, participant: str | None = None, period: str 
         if d.participant not in profiles:
             profiles[d.participant] = store.participant(d.participant)
     unnumbered = [row for d in disclosures for row in disclosure_rows(d, profiles[d.participant])]
-    unnumbered.sort(key=lambda r: (r.framework, r.period, r.legal_name.casefold(), r.participant, r.disclosure_id,
-                                   r.version, r.metric_index))
+    unnumbered.sort(
+        key=lambda r: (
+            r.framework,
+            r.period,
+            r.legal_name.casefold(),
+            r.participant,
+            r.disclosure_id,
+            r.version,
+            r.metric_index,
+        )
+    )
     rows = tuple(_numbered(r, n) for n, r in enumerate(unnumbered, start=1))
     block = ledger.chain._guard(lambda: ledger.chain.w3.eth.get_block(as_of))
     deployment = ledger.deployment
@@ -96,32 +106,34 @@ def disclosure_rows(disclosure: Disclosure, participant: Participant | None) -> 
         attestation = summary.attestation
         for index, metric in enumerate(version.metrics):
             definition = CATALOGUE.get(metric.code)
-            rows.append(ExportRow(
-                row=0,
-                participant=disclosure.participant,
-                legal_name=participant.profile.legal_name if participant else "",
-                country=participant.profile.country if participant else "",
-                period=disclosure.period,
-                framework=disclosure.framework,
-                disclosure_id=disclosure.id,
-                version=version.version,
-                superseded=version.version < latest,
-                metric_index=index,
-                metric_code=metric.code,
-                metric_name=definition.name if definition else "",
-                value=metric.value,
-                unit=metric.unit,
-                document_hash=version.document_hash,
-                tx_hash=version.tx.tx_hash,
-                block_number=version.tx.block_number,
-                block_time=version.tx.block_time,
-                attestation_status=summary.status.value,
-                attested_version=summary.attested_version,
-                attestation_auditor=attestation.auditor if attestation else "",
-                attestation_level=attestation.level.value if attestation else "",
-                attestation_opinion=attestation.opinion.value if attestation else "",
-                attestation_report_hash=attestation.report_hash if attestation else "",
-            ))
+            rows.append(
+                ExportRow(
+                    row=0,
+                    participant=disclosure.participant,
+                    legal_name=participant.profile.legal_name if participant else "",
+                    country=participant.profile.country if participant else "",
+                    period=disclosure.period,
+                    framework=disclosure.framework,
+                    disclosure_id=disclosure.id,
+                    version=version.version,
+                    superseded=version.version < latest,
+                    metric_index=index,
+                    metric_code=metric.code,
+                    metric_name=definition.name if definition else "",
+                    value=metric.value,
+                    unit=metric.unit,
+                    document_hash=version.document_hash,
+                    tx_hash=version.tx.tx_hash,
+                    block_number=version.tx.block_number,
+                    block_time=version.tx.block_time,
+                    attestation_status=summary.status.value,
+                    attested_version=summary.attested_version,
+                    attestation_auditor=attestation.auditor if attestation else "",
+                    attestation_level=attestation.level.value if attestation else "",
+                    attestation_opinion=attestation.opinion.value if attestation else "",
+                    attestation_report_hash=attestation.report_hash if attestation else "",
+                )
+            )
     return rows
 
 

@@ -45,8 +45,10 @@ MEDIA_TYPES: dict[str, str] = {
 }
 SUFFIXES: dict[str, str] = {fmt: f".{fmt}" for fmt in MEDIA_TYPES}
 MANIFEST_SHEET = "Manifest"
-CSV_NOTE = ("# provenance-ledger ESG export: one row per metric value. The manifest line below is JSON; "
-            "check the file with `ledger verify-export FILE`.")
+CSV_NOTE = (
+    "# provenance-ledger ESG export: one row per metric value. The manifest line below is JSON; "
+    "check the file with `ledger verify-export FILE`."
+)
 CSV_MANIFEST_PREFIX = "# manifest: "
 EXACT_DIGITS = 15  # significant digits an IEEE double (a spreadsheet number) always holds exactly
 
@@ -55,14 +57,14 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
     """The export format named, or implied by the file's suffix."""
     chosen = (fmt or Path(path).suffix.lstrip(".")).lower()
     if chosen not in MEDIA_TYPES:
-        raise ValidationError(f"export format {chosen or '(none)'!r} is not one of {', '.join(MEDIA_TYPES)}",
-                              field="format")
+        raise ValidationError(
+            f"export format {chosen or '(none)'!r} is not one of {', '.join(MEDIA_TYPES)}", field="format"
+        )
     return chosen
 
 
 def render_export(export: Export, fmt: str) -> bytes:
-    renderers: dict[str, Callable[[Export], bytes]] = {"csv": _render_csv, "json": _render_json,
-                                                       "xlsx": _render_xlsx}
+    renderers: dict[str, Callable[[Export], bytes]] = {"csv": _render_csv, "json": _render_json, "xlsx": _render_xlsx}
     return renderers[format_of("", fmt)](export)
 
 
@@ -154,7 +156,7 @@ def _read_csv(data: bytes) -> Export:
         end = len(text) if end < 0 else end + 1
         line = text[position:end].rstrip("\r\n")
         if line.startswith(CSV_MANIFEST_PREFIX):
-            manifest = Manifest.from_dict(_json_object(line[len(CSV_MANIFEST_PREFIX):]))
+            manifest = Manifest.from_dict(_json_object(line[len(CSV_MANIFEST_PREFIX) :]))
         position = end
     if manifest is None:
         raise ValidationError("the CSV carries no '# manifest: {...}' line before its header", field="manifest")
@@ -209,8 +211,7 @@ def _read_json(data: bytes) -> Export:
 def _cell_value(name: str, value: Any) -> Any:
     if isinstance(value, Decimal):
         exact = len(value.as_tuple().digits) <= EXACT_DIGITS
-        return (int(value) if value == value.to_integral_value() else float(value)) if exact \
-            else canonical_value(value)
+        return (int(value) if value == value.to_integral_value() else float(value)) if exact else canonical_value(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones: UTC
     if value is None:

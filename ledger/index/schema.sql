@@ -73,3 +73,7 @@ CREATE TABLE IF NOT EXISTS anchored_records (
     batch_id TEXT NOT NULL, root TEXT NOT NULL, producer TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL,
     proof TEXT NOT NULL, PRIMARY KEY (batch_id, root));
 CREATE INDEX IF NOT EXISTS anchored_records_root ON anchored_records(root);
+
+-- Window end blocks without events: kept only while recent, for their hashes (reorg detection). Blocks holding events
+-- are never pruned: their timestamps date the events.
+CREATE TABLE IF NOT EXISTS window_ends (number INTEGER PRIMARY KEY);

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ from ledger.types import (
     ParticipantProfile,
     Role,
     Site,
+    TraceEdge,
+    TraceNode,
     TxHash,
     TxRef,
 )
@@ -43,12 +46,15 @@ from ledger.types import (
 if TYPE_CHECKING:
     from ledger.anchoring import BatchRecording
 
+milli = lru_cache(maxsize=1 << 16)(from_milli)  # Decimals are immutable and quantities repeat a lot
+
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 DOCUMENT_KINDS = list(DocumentKind)
 FLAG_KINDS = list(FlagKind)
 LEVELS = list(AssuranceLevel)
 OPINIONS = list(Opinion)
 RECENT_BLOCKS = 128
+BATCH_CACHE_SIZE = 200_000  # built Batch objects kept for reads (about 1-2 kB each)
 
 
 def _role_names() -> dict[str, Role]:
@@ -74,6 +80,14 @@ class IndexStore:
         self._lock = threading.RLock()
         self._roles = _role_names()
         self._timestamps: dict[int, int] = {}
+        # Read caches, kept exact by `apply` and `roll_back` (both under the lock):
+        # lineage edges by output batch (loaded on the first trace), and built `Batch` objects.
+        self._lineage: dict[str, list[TraceEdge]] | None = None
+        self._batch_cache: dict[str, Batch] = {}
+        self._participant_cache: dict[str, Participant] = {}
+        self._node_cache: dict[tuple[str, int], TraceNode] = {}
+        self._touched: set[str] = set()
+        self._new_edges: list[tuple[str, str, int]] = []
 
     def close(self) -> None:
         self._db.close()
@@ -88,6 +102,12 @@ class IndexStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def consistent(self) -> Iterator[None]:
+        """Hold off writes so that several reads see one state of the index."""
+        with self._lock:
+            yield
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -117,29 +137,59 @@ class IndexStore:
             ):
                 db.execute(f"DELETE FROM {table} WHERE block_number > ?", (block_number,))
             db.execute("DELETE FROM blocks WHERE number > ?", (block_number,))
+            db.execute("DELETE FROM window_ends WHERE number > ?", (block_number,))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(max(block_number, 0)),))
-        self._timestamps.clear()
+            self._timestamps.clear()
+            self._lineage = None
+            self._batch_cache.clear()
+            self._participant_cache.clear()
+            self._node_cache.clear()
 
     # -- writes ------------------------------------------------------------------------------------------------
 
     def apply(self, events: Iterable[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
               end_timestamp: int) -> None:
-        """Apply one window of decoded events and move the checkpoint to `end_block`, atomically."""
-        with self._tx() as db:
-            for name, args, meta in events:
-                db.execute(
-                    "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
-                    (meta["block_number"], meta["block_hash"], meta["timestamp"]),
-                )
-                handler = getattr(self, f"_on_{name}", None)
-                if handler is not None:
-                    handler(db, args, meta)
-            db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", (end_block, end_hash, end_timestamp))
-            db.execute(
-                "DELETE FROM blocks WHERE number < ? AND number NOT IN (SELECT block_number FROM batches)",
-                (end_block - 4 * RECENT_BLOCKS,),
-            )
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(end_block),))
+        """Apply one window of decoded events and move the checkpoint to `end_block`, atomically.
+
+        Blocks holding events are kept (their timestamps date the events); a window's end block without events is
+        kept only while recent (its hash detects reorgs)."""
+        events_list = list(events)
+        with self._lock:
+            self._touched = set()
+            self._new_edges = []
+            try:
+                with self._tx() as db:
+                    blocks: dict[int, tuple[int, str, int]] = {}
+                    for name, args, meta in events_list:
+                        number = meta["block_number"]
+                        if number not in blocks:
+                            blocks[number] = (number, meta["block_hash"], meta["timestamp"])
+                        handler = getattr(self, f"_on_{name}", None)
+                        if handler is not None:
+                            handler(db, args, meta)
+                    db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", list(blocks.values()))
+                    if end_block not in blocks:
+                        db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
+                                   (end_block, end_hash, end_timestamp))
+                        db.execute("INSERT OR REPLACE INTO window_ends VALUES (?)", (end_block,))
+                    horizon = end_block - 4 * RECENT_BLOCKS
+                    db.execute("DELETE FROM blocks WHERE number IN (SELECT number FROM window_ends WHERE number < ?)",
+                               (horizon,))
+                    db.execute("DELETE FROM window_ends WHERE number < ?", (horizon,))
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(end_block),))
+            except BaseException:
+                self._batch_cache.clear()
+                self._participant_cache.clear()
+                raise
+            for batch_id in self._touched:
+                self._batch_cache.pop(batch_id, None)
+            if any(name in _PARTICIPANT_EVENTS for name, _, _ in events_list):
+                self._participant_cache.clear()
+            if self._lineage is not None:
+                for output_id, input_id, quantity in self._new_edges:
+                    _add_edge(self._lineage, output_id, input_id, quantity)
+            self._touched = set()
+            self._new_edges = []
 
     def _on_ParticipantRegistered(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
         p = a["profile"]
@@ -183,10 +233,13 @@ class IndexStore:
              r["processEmissions"] if r["emissionsReported"] else None, m["tx_hash"], m["block_number"],
              m["log_index"]),
         )
-        db.executemany(
-            "INSERT INTO inputs VALUES (?, ?, ?, ?, ?)",
-            [(batch_id, hex32(u["batchId"]), u["quantity"], i, m["block_number"]) for i, u in enumerate(r["inputs"])],
-        )
+        inputs = [(batch_id, hex32(u["batchId"]), u["quantity"], i, m["block_number"])
+                  for i, u in enumerate(r["inputs"])]
+        db.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", inputs)
+        self._touched.add(batch_id)
+        for _, input_id, quantity, _, _ in inputs:
+            self._touched.add(input_id)  # its remaining quantity changed
+            self._new_edges.append((batch_id, input_id, quantity))
         db.executemany(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
             [(batch_id, hex32(d["hash"]), d["kind"], i, m["block_number"]) for i, d in enumerate(r["documents"])],
@@ -196,10 +249,12 @@ class IndexStore:
         db.execute("INSERT INTO custody VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (hex32(a["batchId"]), a["from"], a["to"], a["remaining"], m["tx_hash"], m["block_number"],
                     m["log_index"]))
+        self._touched.add(hex32(a["batchId"]))
 
     def _on_BatchFlagged(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
         db.execute("INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?)",
                    (hex32(a["batchId"]), a["kind"], a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
+        self._touched.add(hex32(a["batchId"]))
 
     def _on_BatchesAnchored(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
         db.execute("INSERT INTO anchors VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -246,6 +301,15 @@ class IndexStore:
         return TxRef(TxHash(row["tx_hash"]), number, from_timestamp(stamp), int(row["log_index"]))
 
     def participant(self, address: str) -> Participant | None:
+        with self._lock:
+            found = self._participant_cache.get(address)
+            if found is None:
+                found = self._load_participant(address)
+                if found is not None:
+                    self._participant_cache[address] = found
+            return found
+
+    def _load_participant(self, address: str) -> Participant | None:
         row = self._one("SELECT * FROM participants WHERE address = ?", (address,))
         if row is None:
             return None
@@ -287,13 +351,21 @@ class IndexStore:
     # -- reads: batches ----------------------------------------------------------------------------------------
 
     def batch(self, batch_id: str) -> Batch | None:
-        row = self._one("SELECT * FROM batches WHERE id = ?", (batch_id,))
-        return self._batch(row) if row else None
+        return self.batches([batch_id]).get(batch_id)
 
     def batches(self, batch_ids: Sequence[str]) -> dict[str, Batch]:
-        """Many batches at once (trace reads), keyed by id."""
+        """Many batches at once (trace reads), keyed by id. Built objects are cached until an event changes them."""
+        with self._lock:
+            cache = self._batch_cache
+            missing = [i for i in dict.fromkeys(batch_ids) if i not in cache]
+            if missing:
+                if len(cache) + len(missing) > BATCH_CACHE_SIZE:
+                    cache.clear()
+                cache.update(self._load_batches(missing))
+            return {i: found for i in batch_ids if (found := cache.get(i)) is not None}
+
+    def _load_batches(self, ids: list[str]) -> dict[str, Batch]:
         found: dict[str, Batch] = {}
-        ids = list(batch_ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -319,31 +391,19 @@ class IndexStore:
             grouped.setdefault(row["batch_id"], []).append(row)
         return grouped
 
-    def _batch(self, row: sqlite3.Row) -> Batch:
-        bid = row["id"]
-        used = self._one("SELECT COALESCE(SUM(quantity), 0) AS used FROM inputs WHERE input_id = ?", (bid,))
-        return self._build(
-            row,
-            self._rows("SELECT * FROM inputs WHERE batch_id = ? ORDER BY position", (bid,)),
-            self._rows("SELECT * FROM documents WHERE batch_id = ? ORDER BY position", (bid,)),
-            self._rows("SELECT * FROM custody WHERE batch_id = ? ORDER BY block_number, log_index", (bid,)),
-            self._rows("SELECT * FROM flags WHERE batch_id = ? ORDER BY block_number, log_index", (bid,)),
-            int(used["used"]) if used else 0,
-        )
-
     def _build(self, row: sqlite3.Row, inputs: list[sqlite3.Row], docs: list[sqlite3.Row],
                custody: list[sqlite3.Row], flags: list[sqlite3.Row], used: int) -> Batch:
         transfers = tuple(CustodyTransfer(Address(c["from_address"]), Address(c["to_address"]),
-                                          from_milli(c["remaining"]), self._tx_ref(c)) for c in custody)
+                                          milli(c["remaining"]), self._tx_ref(c)) for c in custody)
         return Batch(
             id=BatchId(row["id"]), producer=Address(row["producer"]), gtin=Gtin(row["gtin"]), lot=row["lot"],
-            hs_code=row["hs_code"], quantity=from_milli(row["quantity"]), unit=row["unit"],
+            hs_code=row["hs_code"], quantity=milli(row["quantity"]), unit=row["unit"],
             facility=Gln(row["facility"]), produced_at=from_timestamp(row["produced_at"]),
-            inputs=tuple(InputUse(BatchId(i["input_id"]), from_milli(i["quantity"])) for i in inputs),
+            inputs=tuple(InputUse(BatchId(i["input_id"]), milli(i["quantity"])) for i in inputs),
             documents=tuple(Document(Hash32(d["hash"]), DOCUMENT_KINDS[d["kind"]]) for d in docs),
-            process_emissions_kg=from_milli(row["emissions"]) if row["emissions"] is not None else None,
+            process_emissions_kg=milli(row["emissions"]) if row["emissions"] is not None else None,
             holder=transfers[-1].to_address if transfers else Address(row["producer"]),
-            remaining=from_milli(int(row["quantity"]) - used),
+            remaining=milli(int(row["quantity"]) - used),
             recorded=self._tx_ref(row), custody=transfers,
             flags=tuple(Flag(FLAG_KINDS[f["kind"]], f["reason"], self._tx_ref(f)) for f in flags),
         )
@@ -369,7 +429,60 @@ class IndexStore:
         return [(r["id"], int(r["block_number"]), int(r["log_index"])) for r in rows]
 
     def upstream(self, batch_id: str, max_depth: int) -> list[tuple[str, str, int, int]]:
-        """Lineage edges (input, output, quantity, depth of output) up to `max_depth` tiers, by recursive CTE."""
+        """Lineage edges (input, output, quantity, depth of output) up to `max_depth` tiers, ordered by (input,
+        output); each output at its shallowest depth."""
+        depths, edges = self.upstream_edges(batch_id, max_depth)
+        return sorted((e.input_id, e.output_id, int(e.quantity * 1000), depths[e.output_id]) for e in edges)
+
+    def upstream_edges(self, batch_id: str, max_depth: int) -> tuple[dict[str, int], list[TraceEdge]]:
+        """The depth of every batch within `max_depth` tiers upstream of `batch_id` (itself at 0, in breadth-first
+        order) and the lineage edges among them, in breadth-first order (each output's inputs in recorded order).
+        Walks the in-memory lineage map, whose edge objects are built once: a trace of 10,000 batches allocates
+        little."""
+        with self._lock:
+            lineage = self._lineage_map()
+            edges: list[TraceEdge] = []
+            depths = {batch_id: 0}
+            frontier = [batch_id]
+            depth = 0
+            while frontier and depth < max_depth:
+                below = []
+                for output_id in frontier:
+                    for edge in lineage.get(output_id, ()):
+                        edges.append(edge)
+                        input_id = edge.input_id
+                        if input_id not in depths:
+                            depths[input_id] = depth + 1
+                            below.append(input_id)
+                frontier = below
+                depth += 1
+        return depths, edges
+
+    def trace_node(self, batch: Batch, producer: Participant, depth: int, subdivision: str | None) -> TraceNode:
+        """The `TraceNode` of `batch` at `depth`, reused while the batch and producer objects are the cached ones
+        (they are rebuilt when an event changes them), so a repeated trace allocates almost nothing."""
+        key = (batch.id, depth)
+        node = self._node_cache.get(key)
+        if node is None or node.batch is not batch or node.producer is not producer \
+                or node.facility_subdivision != subdivision:
+            if len(self._node_cache) >= BATCH_CACHE_SIZE:
+                self._node_cache.clear()
+            node = self._node_cache[key] = TraceNode(batch, producer, depth, subdivision)
+        return node
+
+    def _lineage_map(self) -> dict[str, list[TraceEdge]]:
+        if self._lineage is None:
+            lineage: dict[str, list[TraceEdge]] = {}
+            cursor = self._db.cursor()
+            cursor.row_factory = None
+            for output_id, input_id, quantity in cursor.execute(
+                    "SELECT batch_id, input_id, quantity FROM inputs ORDER BY rowid"):
+                _add_edge(lineage, output_id, input_id, quantity)
+            self._lineage = lineage
+        return self._lineage
+
+    def upstream_sql(self, batch_id: str, max_depth: int) -> list[tuple[str, str, int, int]]:
+        """`upstream` by recursive CTE, straight from the tables (the reference the in-memory walk must match)."""
         rows = self._rows(
             """
             WITH RECURSIVE up(input_id, batch_id, quantity, depth) AS (
@@ -473,6 +586,16 @@ class IndexStore:
             row = self._one(f"SELECT COUNT(*) AS n FROM {table}")
             counts[table] = int(row["n"]) if row else 0
         return counts
+
+
+_PARTICIPANT_EVENTS = frozenset({"ParticipantRegistered", "SiteAdded", "RoleGranted", "RoleRevoked",
+                                 "ParticipantStatusChanged"})
+
+
+def _add_edge(lineage: dict[str, list[TraceEdge]], output_id: str, input_id: str, quantity: int) -> None:
+    items = lineage.setdefault(output_id, [])
+    if all(e.input_id != input_id for e in items):  # an input named twice counts once, as the SQL reference does
+        items.append(TraceEdge(BatchId(input_id), BatchId(output_id), milli(quantity)))
 
 
 def from_scaled(value: int, decimals: int) -> Decimal:

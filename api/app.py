@@ -1,0 +1,61 @@
+"""`create_app(settings, ledger)`: the FastAPI application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.idempotency import IdempotencyStore
+from api.routes import batches, disclosures, due_diligence, health, participants, signing
+from api.settings import ApiSettings, get_settings
+from ledger.client import Ledger
+
+DESCRIPTION = """
+Supply-chain provenance and ESG due diligence over an on-chain ledger.
+
+* **Buyers** search batches, trace their upstream lineage and ask for a due-diligence report against their policy
+  (`POST /due-diligence`): a verdict, findings with on-chain evidence, and a cradle-to-gate footprint.
+* **Factories and auditors** write by signing an EIP-712 `ForwardRequest` with their own key (see
+  `GET /eip712/domain` and `GET /participants/{address}/nonce`, or let `ledger sign` build the body); the service
+  relays it and pays the gas. The signature is the authentication. Writes take an `Idempotency-Key` header.
+* Every error is RFC 9457 `application/problem+json` with `type, title, status, detail, code`.
+"""
+TAGS = [
+    {"name": "batches", "description": "Search, inspect and trace batches; record batches, custody and flags."},
+    {"name": "participants", "description": "Who is who: profiles, roles, disclosures, signing nonces."},
+    {"name": "due diligence", "description": "Policy verdicts on a batch's lineage."},
+    {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
+    {"name": "signing", "description": "What clients need to sign writes."},
+    {"name": "health", "description": "Service and chain status."},
+]
+
+
+def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None) -> FastAPI:
+    """The API over `ledger`; without one, an embedded chain is opened at startup (for trying things out only)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if getattr(app.state, "ledger", None) is None:
+            owned = app.state.ledger = Ledger.embedded()
+        yield
+        if owned is not None:
+            owned.close()
+
+    app = FastAPI(title=settings.title, version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.idempotency = IdempotencyStore(settings.idempotency_entries)
+    problems.install(app)
+    app.include_router(batches.router)
+    app.include_router(participants.router)
+    app.include_router(due_diligence.router)
+    app.include_router(disclosures.router)
+    app.include_router(signing.router)
+    app.include_router(health.router)
+    return app

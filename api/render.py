@@ -1,0 +1,99 @@
+"""Text renderings: trace graphs as Mermaid and Graphviz DOT, the due-diligence report as one printable HTML page."""
+
+from __future__ import annotations
+
+from html import escape
+
+from api.schemas.diligence import ReportOut
+from ledger.types import Trace
+
+
+def _node_label(trace: Trace, index: int) -> tuple[str, str]:
+    node = trace.nodes[index]
+    b = node.batch
+    where = node.facility_subdivision or node.producer.profile.country
+    flags = " ⚑" if b.active_flags else ""
+    return f"n{index}", f"{b.lot}{flags}\n{node.producer.profile.legal_name}\n{where} · {b.quantity} {b.unit}"
+
+
+def trace_mermaid(trace: Trace) -> str:
+    ids = {n.batch.id: i for i, n in enumerate(trace.nodes)}
+    lines = ["graph BT"]
+    for i in range(len(trace.nodes)):
+        name, label = _node_label(trace, i)
+        text = label.replace('"', "'").replace("\n", "<br/>")
+        lines.append(f'  {name}["{text}"]')
+    for e in trace.edges:
+        if e.input_id in ids and e.output_id in ids:
+            lines.append(f'  n{ids[e.input_id]} -- "{e.quantity}" --> n{ids[e.output_id]}')
+    return "\n".join(lines) + "\n"
+
+
+def trace_dot(trace: Trace) -> str:
+    ids = {n.batch.id: i for i, n in enumerate(trace.nodes)}
+    lines = ["digraph trace {", "  rankdir=BT;", '  node [shape=box, fontname="Helvetica"];']
+    for i in range(len(trace.nodes)):
+        name, label = _node_label(trace, i)
+        text = label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        color = ', color="red"' if trace.nodes[i].batch.active_flags else ""
+        lines.append(f'  {name} [label="{text}"{color}];')
+    for e in trace.edges:
+        if e.input_id in ids and e.output_id in ids:
+            lines.append(f'  n{ids[e.input_id]} -> n{ids[e.output_id]} [label="{e.quantity}"];')
+    return "\n".join(lines) + "\n}\n"
+
+
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;max-width:60em;margin:2em auto;color:#222}
+h1{font-size:1.4em;margin-bottom:.2em} h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccc}
+.verdict{display:inline-block;padding:.2em .7em;border-radius:.3em;font-weight:bold;color:#fff}
+.PASS{background:#2e7d32}.REVIEW{background:#ef6c00}.FAIL{background:#c62828}
+table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #eee;padding:.3em;text-align:left;
+vertical-align:top} .fail{color:#c62828;font-weight:bold}.review{color:#ef6c00;font-weight:bold}.info{color:#555}
+code{font-size:.85em;word-break:break-all} .muted{color:#666}
+@media print{body{margin:0}}
+"""
+
+
+def report_html(report: ReportOut) -> str:
+    b, s, f = report.batch, report.summary, report.footprint
+    rows = "".join(
+        f"<tr><td class='{x.severity.value}'>{escape(x.severity.value)}</td><td>{escape(x.rule.value)}</td>"
+        f"<td>{escape(x.message)}</td><td><code>{escape(x.evidence.tx_hash)}</code><br>"
+        f"<span class='muted'>block {x.evidence.block_number}</span></td></tr>"
+        for x in report.findings
+    ) or "<tr><td colspan='4'>No findings.</td></tr>"
+    policy = report.policy
+    documents = "; ".join(f"{tier}: {', '.join(k.value for k in kinds)}"
+                          for tier, kinds in policy.required_documents.items()) or "none"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Due diligence: {escape(b.lot)}</title>
+<style>{STYLE}</style></head><body>
+<h1>Due-diligence report <span class="verdict {report.verdict.value}">{report.verdict.value}</span></h1>
+<p><b>{escape(b.lot)}</b> · GTIN {escape(b.gtin)} · {b.quantity} {escape(b.unit)} · produced by
+{escape(b.producer.legal_name)} ({escape(b.producer.country)})<br>
+<span class="muted">Batch <code>{escape(b.id)}</code>, recorded in block {b.recorded.block_number}
+(<code>{escape(b.recorded.tx_hash)}</code>). Facts as of block {report.as_of_block}
+({report.as_of_time.isoformat()}).</span></p>
+<h2>Findings</h2>
+<table><tr><th>Severity</th><th>Rule</th><th>Finding</th><th>On-chain evidence</th></tr>{rows}</table>
+<h2>Supply chain</h2>
+<p>{s.tiers} tiers, {s.batches} batches, {s.suppliers} suppliers in {escape(", ".join(s.countries))}
+(regions {escape(", ".join(s.regions))}). {s.audited_input_share:.0%} of upstream batches come from suppliers whose
+latest disclosure is audited.{" The lineage was cut at the depth limit." if s.truncated else ""}</p>
+<h2>Cradle-to-gate footprint</h2>
+<p><b>{f.per_unit_kg} kg CO2e per {escape(f.unit)}</b> ({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of
+the lineage is backed by reported emissions{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
+<h2>Policy applied</h2>
+<table>
+<tr><td>Rejected regions</td><td>{escape(", ".join(policy.reject_regions) or "none")}</td></tr>
+<tr><td>Regions for review</td><td>{escape(", ".join(policy.review_regions) or "none")}</td></tr>
+<tr><td>Frameworks required</td><td>{escape(", ".join(policy.required_frameworks) or "none")}</td></tr>
+<tr><td>Maximum disclosure age</td><td>{policy.max_disclosure_age_days or "no limit"} days</td></tr>
+<tr><td>Assurance required</td><td>{escape(policy.required_assurance.value)}</td></tr>
+<tr><td>Documents required</td><td>{escape(documents)}</td></tr>
+<tr><td>Flagged batches</td><td>{"fail" if policy.reject_flagged else "review"}</td></tr>
+<tr><td>Maximum footprint per unit</td><td>{policy.max_footprint_per_unit_kg or "none"}</td></tr>
+</table>
+</body></html>
+"""

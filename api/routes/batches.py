@@ -1,0 +1,110 @@
+"""Batches: search, detail, upstream trace (buyers); record, custody, flags (factories, signed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi.responses import PlainTextResponse
+
+from api.deps import IdempotencyDep, LedgerDep, SettingsDep
+from api.problems import responses
+from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
+from api.render import trace_dot, trace_mermaid
+from api.schemas.batches import BatchDetail, BatchOut, TraceOut
+from api.schemas.common import EXAMPLE_BATCH_ID, Page, decode_cursor, encode_cursor
+from api.schemas.writes import SignedRequestIn, WriteResult
+from ledger.errors import ValidationError
+
+router = APIRouter(prefix="/batches", tags=["batches"])
+BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits",
+                                  examples=[EXAMPLE_BATCH_ID])]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                              description=IDEMPOTENCY_DESCRIPTION)]
+WRITE_ERRORS = responses(403, 404, 409, 422, 503, 504)
+
+
+@router.get("", response_model=Page[BatchOut], summary="Search batches", responses=responses(422, 503))
+def search_batches(
+    ledger: LedgerDep,
+    settings: SettingsDep,
+    gtin: Annotated[str | None, Query(max_length=14, description="GTIN-8/12/13/14", examples=["06931234000105"])]
+    = None,
+    lot: Annotated[str | None, Query(max_length=20, description="GS1 AI(10) lot")] = None,
+    producer: Annotated[str | None, Query(max_length=42, description="producer address")] = None,
+    country: Annotated[str | None, Query(max_length=2, description="producer's ISO 3166-1 country")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="page size (capped, see API_MAX_PAGE_SIZE)")] = None,
+    cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
+) -> Page[BatchOut]:
+    """Batches matching every given filter, newest first, with cursor pagination."""
+    size = limit or settings.default_page_size
+    if size > settings.max_page_size:
+        raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
+    found = ledger.search_batches(gtin=gtin, lot=lot, producer=producer, country=country,
+                                  after=decode_cursor(cursor), limit=size + 1)
+    items = [BatchOut.of(b) for b, _ in found[:size]]
+    return Page[BatchOut](items=items, next_cursor=encode_cursor(found[size - 1][1]) if len(found) > size else None)
+
+
+@router.get("/{batch_id}", response_model=BatchDetail, summary="One batch", responses=responses(404, 422, 503))
+def get_batch(ledger: LedgerDep, batch_id: BatchIdPath) -> BatchDetail:
+    """The batch, its producer, inputs, documents, custody chain, flags and the transaction that recorded it."""
+    batch = ledger.batch(batch_id)
+    return BatchDetail.build(batch, ledger.participant(batch.producer))
+
+
+TRACE_CONTENT = {"text/vnd.mermaid": {"schema": {"type": "string"}, "example": "graph BT\n  b0[...]"},
+                 "text/vnd.graphviz": {"schema": {"type": "string"}, "example": "digraph trace { ... }"}}
+
+
+@router.get("/{batch_id}/trace", response_model=TraceOut, summary="Upstream lineage",
+            responses={**responses(404, 422, 503), 200: {"content": TRACE_CONTENT,
+                                                         "description": "JSON, Mermaid or Graphviz DOT"}})
+def trace_batch(
+    ledger: LedgerDep,
+    settings: SettingsDep,
+    batch_id: BatchIdPath,
+    max_depth: Annotated[int | None, Query(ge=1, description="tiers to follow (default and cap: API_MAX_TRACE_DEPTH)")]
+    = None,
+    format: Annotated[Literal["json", "mermaid", "dot"], Query(description="json, mermaid or dot")] = "json",
+) -> TraceOut | Response:
+    """Every batch upstream of this one, as nodes (batch, producer, country, quantity consumed, documents, flags,
+    process emissions) and edges (input -> output with the quantity consumed)."""
+    if max_depth is not None and max_depth > settings.max_trace_depth:
+        raise ValidationError(f"max_depth must be at most {settings.max_trace_depth}", field="max_depth")
+    trace = ledger.trace(batch_id, max_depth or settings.max_trace_depth)
+    if format == "mermaid":
+        return PlainTextResponse(trace_mermaid(trace), media_type="text/vnd.mermaid")
+    if format == "dot":
+        return PlainTextResponse(trace_dot(trace), media_type="text/vnd.graphviz")
+    return TraceOut.of(trace)
+
+
+@router.post("", response_model=WriteResult, status_code=status.HTTP_201_CREATED, summary="Record batches (signed)",
+             responses=WRITE_ERRORS)
+def record_batches(ledger: LedgerDep, idempotency: IdempotencyDep, body: SignedRequestIn, response: Response,
+                   idempotency_key: IdempotencyKey = None) -> WriteResult:
+    """A factory records one batch (`recordBatch`) or several at once (`recordBatches`), signed with its own key.
+    `created` lists the new batch ids."""
+    return relay(ledger, body, route="POST /batches", functions={"recordBatch", "recordBatches"},
+                 idempotency=idempotency, key=idempotency_key, response=response)
+
+
+@router.post("/{batch_id}/custody", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
+             summary="Hand over custody (signed)", responses=WRITE_ERRORS)
+def transfer_custody(ledger: LedgerDep, idempotency: IdempotencyDep, batch_id: BatchIdPath, body: SignedRequestIn,
+                     response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
+    """The holder passes custody of the batch to another participant (`transferCustody`)."""
+    return relay(ledger, body, route=f"POST /batches/{batch_id}/custody", functions={"transferCustody"},
+                 idempotency=idempotency, key=idempotency_key, response=response,
+                 check=same_id("batchId", batch_id, "batch"))
+
+
+@router.post("/{batch_id}/flags", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
+             summary="Flag a batch (signed)", responses=WRITE_ERRORS)
+def flag_batch(ledger: LedgerDep, idempotency: IdempotencyDep, batch_id: BatchIdPath, body: SignedRequestIn,
+               response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
+    """The producer raises a recall or quality hold, or releases them (`flagBatch`)."""
+    return relay(ledger, body, route=f"POST /batches/{batch_id}/flags", functions={"flagBatch"},
+                 idempotency=idempotency, key=idempotency_key, response=response,
+                 check=same_id("batchId", batch_id, "batch"))

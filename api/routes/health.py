@@ -1,0 +1,31 @@
+"""Liveness and index lag."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from fastapi import APIRouter
+
+from api.deps import LedgerDep
+from api.problems import responses
+from api.schemas.common import Out
+
+router = APIRouter(tags=["health"])
+
+
+class HealthOut(Out):
+    status: str = Field(examples=["ok"])
+    chain_id: int
+    chain_head: int = Field(description="latest block of the chain")
+    indexed_block: int = Field(description="latest block in the read model")
+    lag: int = Field(description="blocks the read model is behind")
+    ledger: str
+    forwarder: str
+
+
+@router.get("/health", response_model=HealthOut, summary="Service and chain status", responses=responses(503))
+def health(ledger: LedgerDep) -> HealthOut:
+    status = ledger.status()
+    return HealthOut(status="ok", chain_id=ledger.deployment.chain_id, chain_head=status.chain_head,
+                     indexed_block=status.indexed_block, lag=status.lag, ledger=ledger.deployment.ledger,
+                     forwarder=ledger.deployment.forwarder)

@@ -1,0 +1,66 @@
+"""Signed writes: an OpenZeppelin ERC2771Forwarder `ForwardRequest` and its EIP-712 signature."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_TX, AddressStr, HexStr, In, Out
+from ledger.types import Address, ForwardRequest, SignedRequest
+
+UINT256 = 2**256 - 1
+SignatureStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
+EXAMPLE_REQUEST = {
+    "request": {
+        "from": EXAMPLE_ADDRESS, "to": "0x2946259E0334f33A064106302415aD3391BeD384", "value": 0, "gas": 312000,
+        "nonce": 0, "deadline": 1767225600,
+        "data": "0x8f8c2d9a18898817876631a09687937b68ba1364acd3a08524fc26ccfef089151b05d371…",
+    },
+    "signature": "0x" + "ab" * 65,
+}
+
+
+class ForwardRequestIn(In):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: AddressStr = Field(alias="from", description="the participant who signs (and is the ledger's sender)")
+    to: AddressStr = Field(description="the ProvenanceLedger address (see GET /eip712/domain)")
+    value: int = Field(default=0, ge=0, le=0, description="always 0")
+    gas: int = Field(ge=21_000, le=30_000_000, description="gas the inner call may use")
+    nonce: int = Field(ge=0, le=UINT256, description="see GET /participants/{address}/nonce")
+    deadline: int = Field(ge=0, lt=2**48, description="unix time after which the request is void")
+    data: HexStr = Field(min_length=10, description="ABI calldata of the ProvenanceLedger function")
+
+
+class SignedRequestIn(In):
+    """An EIP-712 ForwardRequest signed by the participant's own key; the service relays it and pays the gas."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_REQUEST]})
+
+    request: ForwardRequestIn
+    signature: SignatureStr = Field(description="65-byte EIP-712 signature, 0x-hex")
+
+    def to_domain(self) -> SignedRequest:
+        r = self.request
+        return SignedRequest(ForwardRequest(Address(r.from_), Address(r.to), r.value, r.gas, r.nonce, r.deadline,
+                                            r.data.lower()), self.signature)
+
+
+class WriteResult(Out):
+    function: str = Field(description="the ledger function called", examples=["transferCustody"])
+    signer: str = Field(examples=[EXAMPLE_ADDRESS])
+    tx_hash: str = Field(description="the relayed transaction", examples=[EXAMPLE_TX])
+    block_number: int
+    gas_used: int
+    created: list[str] = Field(default=[], description="ids created: batch ids, or the disclosure id")
+
+
+class Eip712DomainOut(Out):
+    name: str = Field(examples=["ProvenanceForwarder"])
+    version: str = Field(examples=["1"])
+    chain_id: int = Field(examples=[31337])
+    verifying_contract: str = Field(description="the forwarder")
+    ledger: str = Field(description="the ProvenanceLedger: the `to` of every request")
+    primary_type: str = "ForwardRequest"
+    types: dict[str, list[dict[str, str]]]

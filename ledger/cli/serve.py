@@ -1,0 +1,105 @@
+"""`ledger serve`: run the due-diligence API under uvicorn, on the workspace's node unless told otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ledger.cli.app import app
+from ledger.client import Ledger
+from ledger.config import LedgerSettings
+from ledger.errors import LedgerError, NotFoundError
+from ledger.node import AnvilNode, rpc_alive, start_anvil
+
+console = Console(stderr=True)
+
+
+def open_workspace_node(home: Path, port: int) -> tuple[str, AnvilNode | None]:
+    """The URL of the workspace's node: reuse one answering on `port`, else start anvil with its state in `home`.
+    Returns the node too when this call started it (the caller stops it)."""
+    url = f"http://127.0.0.1:{port}"
+    if rpc_alive(url):
+        return url, None
+    node = start_anvil(port, home / "node" / "state.json", log_file=home / "node" / "anvil.log")
+    (home / "node" / "anvil.pid").write_text(str(node.process.pid))
+    return url, node
+
+
+def demo_seeded(ledger: Ledger) -> bool:
+    from ledger.demo import DEMO_PARTICIPANTS
+
+    try:
+        ledger.participant(DEMO_PARTICIPANTS[0].account.address)
+    except NotFoundError:
+        return False
+    return True
+
+
+def seed_demo_once(ledger: Ledger) -> bool:
+    """Record the demo supply chain unless this deployment has it already. True if it was seeded now."""
+    from ledger.demo import seed_demo
+
+    if demo_seeded(ledger):
+        return False
+    with console.status("seeding the demo supply chain") as status:
+        seed_demo(ledger, progress=lambda message: status.update(message))
+    return True
+
+
+def demo_batches(ledger: Ledger) -> dict[str, str]:
+    from ledger.demo import GTIN_SHIRT, demo_account
+
+    garment = demo_account("garment").address
+    return {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
+            "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202")}
+
+
+@app.command()
+def serve(
+    rpc_url: str | None = typer.Option(None, "--rpc-url", envvar="LEDGER_RPC_URL",
+                                       help="JSON-RPC node; default: the workspace's node (started if not running)"),
+    demo: bool = typer.Option(False, "--demo", help="seed the demo supply chain (once per deployment)"),
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8000, help="HTTP port"),
+    home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace: node state, manifests, index"),
+    node_port: int = typer.Option(8545, envvar="LEDGER_NODE_PORT", help="port of the workspace's node"),
+) -> None:
+    """Run the due-diligence API. Deploys the contracts once per chain (manifest in the workspace)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import get_settings
+
+    settings = LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port)
+    node: AnvilNode | None = None
+    ledger: Ledger | None = None
+    try:
+        url = rpc_url
+        if url is None:
+            url, node = open_workspace_node(home, node_port)
+            console.print(f"node: {url} ({'started, state in ' + str(home / 'node') if node else 'reused'})")
+        key = settings.operator_key.get_secret_value() if settings.operator_key else None
+        ledger = Ledger.connect(url, home, operator_key=key, confirmations=settings.confirmations,
+                                log_window=settings.log_window)
+        console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
+        if demo:
+            console.print("demo supply chain " + ("recorded" if seed_demo_once(ledger) else "already recorded"))
+            for label, batch_id in demo_batches(ledger).items():
+                console.print(f"  {label}: {batch_id}")
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        console.print(f"[bold]interactive docs: {base}/docs[/]")
+        uvicorn.run(create_app(get_settings(), ledger), host=host, port=port, log_level="info")
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        if ledger is not None:
+            ledger.close()
+        if node is not None:
+            node.stop()
+            pid_file = home / "node" / "anvil.pid"
+            if pid_file.exists() and pid_file.read_text() == str(node.process.pid):
+                os.remove(pid_file)

@@ -1,0 +1,77 @@
+"""API fixtures: a TestClient over the demo ledger (rolled back after each test) and signed-body helpers."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+with warnings.catch_warnings():  # starlette warns that its TestClient will move from httpx to httpx2
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from ledger.client import Ledger
+from ledger.demo import DemoWorld
+from ledger.requests import signed_body
+
+
+@pytest.fixture
+def world(demo: tuple[Ledger, DemoWorld]) -> DemoWorld:
+    return demo[1]
+
+
+@pytest.fixture
+def demo_ledger(demo: tuple[Ledger, DemoWorld]) -> Ledger:
+    return demo[0]
+
+
+@pytest.fixture
+def settings() -> ApiSettings:
+    return ApiSettings(max_page_size=50, max_trace_depth=32)
+
+
+@pytest.fixture
+def client(demo_ledger: Ledger, settings: ApiSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, demo_ledger)) as test_client:
+        yield test_client
+
+
+class Signer:
+    """Builds signed write bodies for a ledger the way an outside client would: domain and nonce from the API."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        domain = client.get("/eip712/domain").json()
+        from ledger.requests import domain_from_json
+
+        self.domain, self.ledger_address = domain_from_json(domain)
+
+    def nonce(self, account: LocalAccount) -> int:
+        return int(self.client.get(f"/participants/{account.address}/nonce").json()["nonce"])
+
+    def body(self, account: LocalAccount, data: str, *, nonce: int | None = None, ttl: int = 3_600,
+             now: float | None = None) -> dict[str, Any]:
+        return signed_body(account, self.domain, self.ledger_address, data,
+                           nonce=self.nonce(account) if nonce is None else nonce, ttl=ttl, now=now)
+
+
+@pytest.fixture
+def signer(client: TestClient) -> Signer:
+    return Signer(client)
+
+
+def assert_problem(reply: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The reply is an RFC 9457 problem with this status (and code)."""
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = reply.json()
+    assert {"type", "title", "status", "detail", "code"} <= body.keys()
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    return body
