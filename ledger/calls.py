@@ -144,10 +144,14 @@ def created_ids(sender: Address | str, data: str | bytes) -> tuple[str, ...]:
 
 
 def check_arguments(call: DecodedCall) -> None:
-    """Refuse, as `ValidationError`, batch records the contract would take but that no valid batch has (a unit
-    outside UN/ECE Rec 20, a GTIN or GLN with a wrong check digit, a lot outside GS1 AI(10), ...)."""
+    """Refuse, as `ValidationError`, what the contract would take but no valid record has: a batch with a unit
+    outside UN/ECE Rec 20, a GTIN or GLN with a wrong check digit, a lot outside GS1 AI(10), ...; disclosure metrics
+    outside the ESG catalogue."""
     from ledger import validation as v
 
+    if call.name in ("publishDisclosure", "amendDisclosure"):
+        _check_metrics(call.args["metrics"])
+        return
     if call.name == "recordBatch":
         records = [call.args["record"]]
     elif call.name == "recordBatches":
@@ -171,3 +175,13 @@ def check_arguments(call: DecodedCall) -> None:
         except ValidationError as exc:
             prefix = f"batch #{index}: " if len(records) > 1 else ""
             raise ValidationError(f"{prefix}{exc}", field=exc.field, index=index) from None
+
+
+def _check_metrics(metrics: list[dict[str, Any]]) -> None:
+    from decimal import Decimal
+
+    from ledger.esg.catalogue import validate_metrics
+    from ledger.types import MetricValue
+
+    validate_metrics([MetricValue(bytes_to_text(from_hex(m["code"])), Decimal(m["value"]).scaleb(-m["decimals"]),
+                                  bytes_to_text(from_hex(m["unit"]))) for m in metrics])

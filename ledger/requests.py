@@ -22,6 +22,7 @@ from ledger.calls import encode_call
 from ledger.client import encode_metrics, validate_batch
 from ledger.codec import batch_record, checksum, from_hex, text_to_bytes
 from ledger.errors import ValidationError
+from ledger.esg.catalogue import validate_metrics
 from ledger.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
 from ledger.types import (
     AssuranceLevel,
@@ -65,7 +66,7 @@ class calldata:
     def publish_disclosure(period: str, framework: str, metrics: Sequence[MetricValue], document_hash: str,
                            uri: str) -> str:
         return encode_call("publishDisclosure", text_to_bytes(v.period(period), 16),
-                           text_to_bytes(v.framework(framework), 8), encode_metrics(metrics),
+                           text_to_bytes(v.framework(framework), 8), encode_metrics(validate_metrics(metrics)),
                            from_hex(v.hash32(document_hash, "document_hash")), uri)
 
     @staticmethod
@@ -74,7 +75,8 @@ class calldata:
         if not reason.strip():
             raise ValidationError("an amendment needs a reason", field="reason")
         return encode_call("amendDisclosure", from_hex(v.hash32(disclosure_id, "disclosure_id")),
-                           encode_metrics(metrics), from_hex(v.hash32(document_hash, "document_hash")), uri, reason)
+                           encode_metrics(validate_metrics(metrics)),
+                           from_hex(v.hash32(document_hash, "document_hash")), uri, reason)
 
     @staticmethod
     def attest(disclosure_id: str, version: int, level: AssuranceLevel, opinion: Opinion, report_hash: str) -> str:

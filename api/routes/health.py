@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from fastapi import APIRouter
+from pydantic import Field
 
 from api.deps import LedgerDep
 from api.problems import responses

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
@@ -11,7 +11,7 @@ from ledger.types import Address, ForwardRequest, SignedRequest
 
 UINT256 = 2**256 - 1
 SignatureStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
-EXAMPLE_REQUEST = {
+EXAMPLE_REQUEST: dict[str, Any] = {
     "request": {
         "from": EXAMPLE_ADDRESS, "to": "0x2946259E0334f33A064106302415aD3391BeD384", "value": 0, "gas": 312000,
         "nonce": 0, "deadline": 1767225600,

@@ -14,7 +14,7 @@ from ledger.config import LedgerSettings
 from ledger.errors import LedgerError, NotFoundError
 from ledger.node import AnvilNode, rpc_alive, start_anvil
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def open_workspace_node(home: Path, port: int) -> tuple[str, AnvilNode | None]:

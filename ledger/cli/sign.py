@@ -38,7 +38,7 @@ from ledger.types import (
 sign_app = typer.Typer(help="Build and sign the JSON body of an API write (prints it to stdout).",
                        no_args_is_help=True)
 app.add_typer(sign_app, name="sign")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 KEY = typer.Option(None, "--key", envvar="LEDGER_SIGNER_KEY", help="the participant's private key (0x-hex)")
 DEMO = typer.Option(None, "--demo-participant", help="use a demo participant's key (gin-gujarat, spinning, ...)")

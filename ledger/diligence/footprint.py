@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger.types import BatchId, Trace
+from ledger.types import BatchId, Trace, TraceNode
 
 QUANTUM = Decimal("0.001")
 
@@ -57,7 +57,7 @@ def _q(value: Decimal) -> Decimal:
 
 def roll_up(trace: Trace) -> Footprint:
     """The cradle-to-gate footprint of `trace.root`, from the trace's nodes and edges."""
-    nodes = {n.batch.id: n for n in trace.nodes}
+    nodes: dict[str, TraceNode] = {n.batch.id: n for n in trace.nodes}
     inputs: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
     outputs: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
     for edge in trace.edges:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import pycountry
 
@@ -176,7 +177,7 @@ def _active_flags(batch: Batch) -> list[Flag]:
 def _batch_findings(node: TraceNode, policy: Policy) -> list[Finding]:
     b = node.batch
     found: list[Finding] = []
-    where = dict(participant=b.producer, batch_id=b.id, tier=node.depth)
+    where: dict[str, Any] = {"participant": b.producer, "batch_id": b.id, "tier": node.depth}
     hit = _region_hit(node, policy.reject_regions)
     if hit:
         found.append(Finding(Severity.FAIL, Rule.HIGH_RISK_REGION,
@@ -219,7 +220,7 @@ def _supplier_findings(participant: Participant, disclosures: Sequence[Disclosur
                        policy: Policy, as_of_time: datetime) -> list[Finding]:
     found: list[Finding] = []
     name = participant.profile.legal_name
-    where = dict(participant=participant.address)
+    where: dict[str, Any] = {"participant": participant.address}
     if participant.suspended:
         found.append(Finding(Severity.REVIEW, Rule.PARTICIPANT_SUSPENDED,
                              f"{name} is suspended from the ledger.", participant.registered, **where))
@@ -300,9 +301,9 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
     limit = policy.max_footprint_per_unit_kg
     if limit is not None and footprint.per_unit_kg > limit:
         findings.append(Finding(Severity.FAIL, Rule.FOOTPRINT_OVER_LIMIT,
-                                f"The cradle-to-gate footprint is {footprint.per_unit_kg} kg CO2e per {root.batch.unit}, "
-                                f"above the policy's {limit}.", root.batch.recorded, root.batch.producer,
-                                root.batch.id, 0))
+                                f"The cradle-to-gate footprint is {footprint.per_unit_kg} kg CO2e per "
+                                f"{root.batch.unit}, above the policy's {limit}.", root.batch.recorded,
+                                root.batch.producer, root.batch.id, 0))
     if footprint.steps_without_data:
         findings.append(Finding(Severity.INFO, Rule.FOOTPRINT_INCOMPLETE,
                                 f"{len(footprint.steps_without_data)} production step(s) reported no emissions; the "

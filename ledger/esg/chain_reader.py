@@ -16,7 +16,7 @@ from eth_utils import keccak, to_checksum_address
 from ledger.chain import Chain, as_revert
 from ledger.codec import EventDecoder, bytes_to_text, checksum, from_hex, from_timestamp, hex32, plain
 from ledger.compile import load_artifact
-from ledger.errors import LedgerUnavailableError
+from ledger.errors import LedgerError, LedgerUnavailableError
 from ledger.esg.model import Manifest
 from ledger.types import Address, AssuranceLevel, Attestation, Deployment, DisclosureId, Hash32, Opinion, TxHash, TxRef
 
@@ -96,7 +96,10 @@ class ChainReader:
             raise
         except Exception as exc:
             if as_revert(exc) is None:
-                raise
+                raise LedgerError(
+                    f"the node cannot read the ledger's state at block {block} ({exc}); "
+                    "verify against a node that keeps historical state (an archive node)"
+                ) from exc
             return None
 
     def existed_at(self, block: int) -> bool | None:

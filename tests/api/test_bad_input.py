@@ -70,7 +70,7 @@ def test_bad_policy_values_are_422(client: TestClient, world: DemoWorld, policy:
 
 
 def test_non_finite_json_number_is_422(client: TestClient, world: DemoWorld) -> None:
-    raw = '{"batch_id": "%s", "policy": {"max_footprint_per_unit_kg": NaN}}' % world.passing_batch
+    raw = '{"batch_id": "' + world.passing_batch + '", "policy": {"max_footprint_per_unit_kg": NaN}}'
     assert_problem(client.post("/due-diligence", content=raw, headers={"Content-Type": "application/json"}), 422)
 
 
@@ -178,3 +178,15 @@ def test_a_signature_for_the_wrong_ledger_is_403(client: TestClient, signer: Sig
     body = signer.body(world.account("gin-gujarat"), calldata.record_batch(lint("WRONG-TO")))
     body["request"]["to"] = UNKNOWN_ADDRESS
     assert_problem(client.post("/batches", json=body), 403)
+
+
+def test_a_disclosure_metric_outside_the_catalogue_is_422(client: TestClient, signer: Signer,
+                                                          world: DemoWorld) -> None:
+    from ledger.calls import encode_call
+    from ledger.codec import text_to_bytes
+
+    metric = (text_to_bytes("MOOD_OF_STAFF", 32), 7, 0, text_to_bytes("smiles", 16))
+    data = encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8), [metric],
+                       bytes(32), "https://reports.example/x.pdf")
+    body = assert_problem(client.post("/disclosures", json=signer.body(world.account("spinning"), data)), 422)
+    assert "MOOD_OF_STAFF" in body["detail"]

@@ -8,7 +8,7 @@ import json
 
 from ledger.client import Ledger
 from ledger.demo import GTIN_LINT, DemoWorld
-from tests.api.conftest import TestClient, assert_problem
+from tests.api.conftest import TestClient
 
 
 def test_search_pages_through_every_batch_once(client: TestClient) -> None:
@@ -127,7 +127,7 @@ def test_domain_and_nonce_tell_clients_how_to_sign(client: TestClient, demo_ledg
     assert domain["verifying_contract"] == demo_ledger.deployment.forwarder
     assert domain["ledger"] == demo_ledger.deployment.ledger
     assert domain["chain_id"] == demo_ledger.chain.chain_id
-    assert [f["name"] for f in domain["types"]["ForwardRequest"]][0] == "from"
+    assert domain["types"]["ForwardRequest"][0]["name"] == "from"
     nonce = client.get(f"/participants/{world.account('garment').address}/nonce").json()
     assert nonce["nonce"] == demo_ledger.nonce(world.account("garment").address) > 0
 

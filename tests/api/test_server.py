@@ -3,6 +3,7 @@ over HTTP, restarted, and still holding what was recorded."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ledger.calls import batch_id_of
 from ledger.compile import PROJECT_ROOT
+from ledger.demo import GTIN_FABRIC, demo_account
 from ledger.node import free_port
 
 STARTUP_SECONDS = 120
@@ -47,6 +50,9 @@ class Server:
             time.sleep(0.2)
         raise AssertionError("ledger serve did not answer in time: " + (self.home.parent / "serve.log").read_text())
 
+    def log(self) -> str:
+        return (self.home.parent / "serve.log").read_text()
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -57,10 +63,8 @@ class Server:
                 self.process.wait()
         pid_file = self.home / "node" / "anvil.pid"
         if pid_file.exists():  # the node this test's server started, if the server could not stop it
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture
@@ -73,16 +77,30 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart(server: Server) -> None:
     log = server.start()
     assert f"{server.url}/docs" in log and "demo supply chain recorded" in log
+    assert "(started, state in" in log, log  # the workspace node, started by the server
     with httpx.Client(base_url=server.url, timeout=30) as http:
         assert http.get("/docs").status_code == 200
         assert "/due-diligence" in http.get("/openapi.json").json()["paths"]
         flagged = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"})
-        assert flagged.status_code == 200, flagged.text
+        assert flagged.status_code == 200, flagged.text + server.log()
         assert flagged.json()["verdict"] == "FAIL" and flagged.json()["findings"]
         passing = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-A-1201"}).json()
         assert passing["verdict"] == "PASS"
         missing = http.get("/batches/0x" + "00" * 32)
         assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+        # a factory signs a write with `ledger sign` (domain and nonce from the API) and posts it
+        fabric = batch_id_of(demo_account("weaving").address, GTIN_FABRIC, "PRW-2025-A-77")
+        signed = subprocess.run(
+            [str(Path(sys.executable).parent / "ledger"), "sign", "flag", "--demo-participant", "weaving",
+             "--batch", fabric, "--kind", "quality_hold", "--reason", "shade check", "--api", server.url],
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        )
+        posted = http.post(f"/batches/{fabric}/flags", content=signed.stdout,
+                           headers={"Content-Type": "application/json", "Idempotency-Key": "cli-1"})
+        assert posted.status_code == 201, posted.text
+        held = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-A-1201"}).json()
+        assert held["verdict"] == "FAIL" and held["findings"][0]["rule"] == "active_flag"
 
     server.stop()
     assert not (server.home / "node" / "anvil.pid").exists()  # the server stopped the node it started
