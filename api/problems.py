@@ -84,7 +84,30 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                  422: "Invalid input", 501: "Not available in this deployment", 503: "Chain unreachable",
                  504: "Sent, but not mined in time"}
     return {s: {"model": Problem, "description": described.get(s, TITLES.get(s, "Error")),
-                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}} for s in statuses}
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"},
+                                           "example": EXAMPLES.get(s, _example(s, f"http_{s}", "error"))}}}
+            for s in statuses}
+
+
+def _example(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"type": TYPE_BASE + code, "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
+            "code": code, **extra}
+
+
+EXAMPLES = {
+    403: _example(403, "signature_replayed", "nonce 3 was already used (next is 4): a replay"),
+    404: _example(404, "not_found", "no batch 0x18898817876631a09687937b68ba1364acd3a08524fc26ccfef089151b05d371"),
+    409: _example(409, "batch_insufficient_quantity",
+                  "BatchInsufficientQuantity(batch_id=0x10b5…, input_id=0x0695…, requested=6001000, "
+                  "available=6000000)",
+                  error={"name": "BatchInsufficientQuantity",
+                         "args": {"batch_id": "0x10b5…", "input_id": "0x0695…", "requested": 6001000,
+                                  "available": 6000000}}),
+    422: _example(422, "invalid_input", "GTIN must be 8, 12, 13 or 14 digits, got '123'", field="gtin"),
+    501: _example(501, "export_unavailable", "the ESG export is not installed in this deployment"),
+    503: _example(503, "chain_unavailable", "chain unreachable: connection refused"),
+    504: _example(504, "transaction_timeout", "no receipt for 0x… after 120s"),
+}
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ from html import escape
 
 from api.schemas.diligence import ReportOut
 from ledger.types import Trace
+from ledger.validation import UNITS
 
 
 def _node_label(trace: Trace, index: int) -> tuple[str, str]:
@@ -82,8 +83,9 @@ def report_html(report: ReportOut) -> str:
 (regions {escape(", ".join(s.regions))}). {s.audited_input_share:.0%} of upstream batches come from suppliers whose
 latest disclosure is audited.{" The lineage was cut at the depth limit." if s.truncated else ""}</p>
 <h2>Cradle-to-gate footprint</h2>
-<p><b>{f.per_unit_kg} kg CO2e per {escape(f.unit)}</b> ({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of
-the lineage is backed by reported emissions{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
+<p><b>{f.per_unit_kg} kg CO2e per {escape(UNITS.get(f.unit, f.unit))} ({escape(f.unit)})</b>
+({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported emissions
+{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
 <h2>Policy applied</h2>
 <table>
 <tr><td>Rejected regions</td><td>{escape(", ".join(policy.reject_regions) or "none")}</td></tr>

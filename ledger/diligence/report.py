@@ -339,8 +339,8 @@ def due_diligence(ledger: object, batch_id: str, policy: Policy | None = None, *
 
     assert isinstance(ledger, Ledger)
     trace = ledger.trace(batch_id, max_depth)
-    if as_of_block is not None:
-        trace = trace_as_of(trace, as_of_block)
+    # a concurrent sync may have indexed flags or custody past the trace's checkpoint: pin everything to one block
+    trace = trace_as_of(trace, trace.as_of_block if as_of_block is None else as_of_block)
     producers = {n.producer.address for n in trace.nodes}
     disclosures = {address: ledger.disclosures(participant=address) for address in sorted(producers)}
     return evaluate(trace, disclosures, policy or Policy(), ledger.block_time(trace.as_of_block))

@@ -124,6 +124,17 @@ class IndexStore:
         row = self._one("SELECT value FROM meta WHERE key = 'checkpoint'")
         return int(row["value"]) if row else 0
 
+    def block_timestamp(self, number: int) -> int | None:
+        """Unix time of block `number` if the index holds it (blocks with events, and recent window ends such as
+        the checkpoint): spares a node round trip."""
+        stamp = self._timestamps.get(number)
+        if stamp is None:
+            row = self._one("SELECT timestamp FROM blocks WHERE number = ?", (number,))
+            if row is None:
+                return None
+            stamp = int(row["timestamp"])
+        return stamp
+
     def recent_blocks(self) -> list[tuple[int, str]]:
         rows = self._rows("SELECT number, hash FROM blocks ORDER BY number DESC LIMIT ?", (RECENT_BLOCKS,))
         return [(int(r["number"]), str(r["hash"])) for r in rows]

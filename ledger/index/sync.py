@@ -8,7 +8,11 @@ than `confirmations` are left for later; a checkpoint whose block hash changed i
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from hexbytes import HexBytes
@@ -21,6 +25,7 @@ from ledger.errors import LedgerUnavailableError
 from ledger.index.store import IndexStore
 from ledger.types import Deployment
 
+_PINNED: ContextVar[dict[int, SyncStatus] | None] = ContextVar("ledger_index_pinned", default=None)
 FIRST_SPAN = 64  # blocks in the first window of a sync; later windows adapt to the density of events
 TARGET_LOGS = 5_000  # events per window the adaptive span aims for
 
@@ -67,13 +72,26 @@ class Indexer:
         self._lock = threading.Lock()
         self._timestamps: dict[int, int] = {}
         self._span = min(window, FIRST_SPAN)
+        self._last: tuple[float, SyncStatus] | None = None  # (start time, result) of the last full sync
 
     def sync(self, to_block: int | None = None) -> SyncStatus:
-        """Index everything up to `to_block` (default: head minus confirmations). Safe to call concurrently."""
+        """Index everything up to `to_block` (default: head minus confirmations). Safe to call concurrently.
+
+        Concurrent callers share work: a caller that waited while another sync ran returns that sync's result if it
+        started after the caller arrived (it saw every block the caller could know of). A sync with nothing new to
+        index costs one `eth_getBlockByNumber("latest")` when the index is at the head."""
+        scope = _PINNED.get()
+        if to_block is None and scope is not None and id(self) in scope:
+            return replace(scope[id(self)], events=0)
+        arrival = time.monotonic()
         with self._lock:
-            head = self.chain.head
+            last = self._last
+            if to_block is None and last is not None and last[0] >= arrival:
+                return replace(last[1], events=0)
+            started = time.monotonic()
+            head, head_hash = self._latest()
             target = min(to_block if to_block is not None else head, head - self.confirmations)
-            self._roll_back_reorg()
+            self._roll_back_reorg({head: head_hash})
             start = max(self.store.checkpoint + 1, self.deployment.block_number)
             events = 0
             while start <= target:
@@ -82,7 +100,37 @@ class Indexer:
                 events += found
                 self._adapt_span(end - start + 1, found)
                 start = end + 1
-            return SyncStatus(head, self.store.checkpoint, events, self.reorgs)
+            status = SyncStatus(head, self.store.checkpoint, events, self.reorgs)
+            if to_block is None:
+                self._last = (started, status)
+                if scope is not None:
+                    scope[id(self)] = status
+            return status
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Within this block (per thread or task), reads sync once: the first read brings the index to the head and
+        later reads use that view. For a request that makes many reads (a due-diligence report reads the trace and
+        every producer's disclosures): one node round trip instead of one per read. Writes made inside the block
+        are not seen by its later reads."""
+        outer = _PINNED.get()
+        token = _PINNED.set({} if outer is None else outer)
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
+
+    def _latest(self) -> tuple[int, str]:
+        """Number and hash of the chain's latest block (raw JSON-RPC on a node: this runs before every read)."""
+        w3 = self.chain.w3
+        if self.chain.embedded:
+            block = self.chain._guard(lambda: w3.eth.get_block("latest"))
+            return int(block["number"]), _hex(block["hash"])
+        response = self.chain._guard(
+            lambda: w3.provider.make_request("eth_getBlockByNumber", ["latest", False]))  # type: ignore[arg-type]
+        if "error" in response or not response.get("result"):
+            raise LedgerUnavailableError(f"eth_getBlockByNumber(latest) failed: {response.get('error')}")
+        return int(response["result"]["number"], 16), str(response["result"]["hash"])
 
     def _adapt_span(self, span: int, found: int) -> None:
         """Size the next window so that it holds about `TARGET_LOGS` events: bounded memory per window and per
@@ -151,14 +199,18 @@ class Indexer:
             self._timestamps[number] = int(block["timestamp"])
         return self._timestamps[number]
 
-    def _roll_back_reorg(self) -> None:
-        """If the indexed tip's block hash changed, walk back over known blocks to the fork and drop what follows."""
+    def _roll_back_reorg(self, fetched: dict[int, str]) -> None:
+        """If the indexed tip's block hash changed, walk back over known blocks to the fork and drop what follows.
+        `fetched` holds block hashes already read from the chain in this sync."""
         for number, known_hash in self.store.recent_blocks():
-            try:
-                block = self.chain._guard(lambda n=number: self.chain.w3.eth.get_block(n))
-            except BlockNotFound:
-                continue
-            if _hex(block["hash"]) == known_hash:
+            chain_hash = fetched.get(number)
+            if chain_hash is None:
+                try:
+                    block = self.chain._guard(lambda n=number: self.chain.w3.eth.get_block(n))
+                except BlockNotFound:
+                    continue
+                chain_hash = _hex(block["hash"])
+            if chain_hash == known_hash:
                 if number < self.store.checkpoint:
                     self.store.roll_back(number, known_hash)
                     self.reorgs += 1

@@ -28,6 +28,8 @@ class Server:
         self.home = home
         self.port = free_port()
         self.node_port = free_port()
+        while self.node_port == self.port:
+            self.node_port = free_port()
         self.process: subprocess.Popen[str] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -112,3 +112,31 @@ def test_old_events_keep_their_block_time(anvil_chain: ChainUnderTest) -> None:
         assert batch.recorded.block_time.year > 2000
         assert batch.custody[0].tx.block_time.year > 2000
         assert ledger.participant(buyer.address).registered.block_time.year > 2000
+
+
+def test_reads_inside_a_pinned_block_share_one_sync(ledger: Ledger) -> None:
+    factory = make_factory(ledger)
+    (first,), _ = ledger.record_batches(factory, [new_batch("FIRST")])
+    calls = []
+    original = ledger.indexer._latest
+
+    def counting() -> tuple[int, str]:
+        calls.append(1)
+        return original()
+
+    ledger.indexer._latest = counting  # type: ignore[method-assign]
+    with ledger.indexer.pinned():
+        assert ledger.batch(first).lot == "FIRST"
+        ledger.participant(factory.address)
+        ledger.trace(first)
+    assert len(calls) == 1
+    (second,), _ = ledger.record_batches(factory, [new_batch("SECOND")])
+    assert ledger.batch(second).lot == "SECOND"  # outside the block every read syncs again
+    assert len(calls) == 2
+
+
+def test_the_index_knows_the_time_of_its_checkpoint_block(ledger: Ledger) -> None:
+    make_factory(ledger)
+    status = ledger.sync()
+    block = ledger.chain.w3.eth.get_block(status.indexed_block)
+    assert ledger.store.block_timestamp(status.indexed_block) == block["timestamp"]
