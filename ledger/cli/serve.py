@@ -89,6 +89,8 @@ def serve(
             console.print("demo supply chain " + ("recorded" if seed_demo_once(ledger) else "already recorded"))
             for label, batch_id in demo_batches(ledger).items():
                 console.print(f"  {label}: {batch_id}")
+        synced = ledger.sync()
+        console.print(f"index at block {synced.indexed_block} ({ledger.store.path})")
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         console.print(f"[bold]interactive docs: {base}/docs[/]")
         uvicorn.run(create_app(get_settings(), ledger), host=host, port=port, log_level="info")
