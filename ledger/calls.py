@@ -150,7 +150,12 @@ def check_arguments(call: DecodedCall) -> None:
     from ledger import validation as v
 
     if call.name in ("publishDisclosure", "amendDisclosure"):
-        _check_metrics(call.args["metrics"])
+        from ledger.esg.catalogue import validate_encoded_metrics
+
+        if call.name == "publishDisclosure":
+            v.period(bytes_to_text(from_hex(call.args["period"])))
+            v.framework(bytes_to_text(from_hex(call.args["framework"])))
+        validate_encoded_metrics(call.args["metrics"])
         return
     if call.name == "recordBatch":
         records = [call.args["record"]]
@@ -175,13 +180,3 @@ def check_arguments(call: DecodedCall) -> None:
         except ValidationError as exc:
             prefix = f"batch #{index}: " if len(records) > 1 else ""
             raise ValidationError(f"{prefix}{exc}", field=exc.field, index=index) from None
-
-
-def _check_metrics(metrics: list[dict[str, Any]]) -> None:
-    from decimal import Decimal
-
-    from ledger.esg.catalogue import validate_metrics
-    from ledger.types import MetricValue
-
-    validate_metrics([MetricValue(bytes_to_text(from_hex(m["code"])), Decimal(m["value"]).scaleb(-m["decimals"]),
-                                  bytes_to_text(from_hex(m["unit"]))) for m in metrics])
