@@ -260,7 +260,8 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
     call = ledger.contract.functions.anchorBatches(from_hex(bundle.root), len(bundle.records), uri)
     result = ledger.relay(ledger.sign(signer, call))
     ledger.store.add_anchored_records(bundle.root, bundle.producer,
-                                      [(r.batch_id, r.batch.gtin, r.batch.lot, list(r.proof)) for r in bundle.records])
+                                      [(str(r.batch_id), str(r.batch.gtin), r.batch.lot, [str(p) for p in r.proof])
+                                       for r in bundle.records])
     return AnchorReceipt(bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records},
                          bundle)
 
@@ -268,7 +269,8 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
 def verify_on_chain(chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch,
                     proof: Sequence[str]) -> bool:
     """`IBatchLedger.verifyAnchoredBatch` at `ledger_address` (raises `BatchAnchorNotFound` for an unknown root)."""
-    contract = chain.w3.eth.contract(address=checksum(ledger_address), abi=load_artifact("ProvenanceLedger").abi)
+    contract = chain.w3.eth.contract(address=checksum(ledger_address),  # type: ignore[call-overload]
+                                     abi=load_artifact("ProvenanceLedger").abi)
     call = contract.functions.verifyAnchoredBatch(from_hex(root), checksum(producer), batch_record(batch),
                                                   [from_hex(p) for p in proof])
     raw = chain.call({"to": checksum(ledger_address), "data": call._encode_transaction_data()})
@@ -282,13 +284,13 @@ def verify_anchored_batch(ledger: Ledger, root: str, producer: str, batch: NewBa
 
 def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> int:
     """Add a bundle's records to this instance's index after checking every proof off chain; returns how many."""
-    rows = []
+    rows: list[tuple[str, str, str, list[str]]] = []
     for item in bundle.records:
         if batch_id_of(bundle.producer, item.batch) != item.batch_id.lower():
             raise ValidationError(f"record {item.batch_id} does not match its GTIN and lot", field="batch_id")
         if not verify_offchain(bundle.root, bundle.producer, item.batch, item.proof):
             raise ValidationError(f"proof of {item.batch_id} does not lead to root {bundle.root}", field="proof")
-        rows.append((item.batch_id, item.batch.gtin, item.batch.lot, list(item.proof)))
+        rows.append((str(item.batch_id), str(item.batch.gtin), item.batch.lot, [str(p) for p in item.proof]))
     ledger.store.add_anchored_records(bundle.root, bundle.producer, rows)
     return len(rows)
 

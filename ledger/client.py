@@ -174,10 +174,10 @@ class Ledger:
         try:
             result = self.relay(self.sign(signer, self.contract.functions.recordBatches(records)))
         except ContractRevertError as exc:
-            index = _offending_index(exc, ids, batches)
-            if index is not None:
-                exc.index = index
-                exc.args = (f"batch #{index} (lot {batches[index].lot}): {exc}",)
+            offending = _offending_index(exc, ids, batches)
+            if offending is not None:
+                exc.index = offending
+                exc.args = (f"batch #{offending} (lot {batches[offending].lot}): {exc}",)
             raise
         return ids, result
 
@@ -306,7 +306,7 @@ class Ledger:
         base: dict[str, Any] = {"from": sender, "to": self.deployment.ledger, "value": 0,
                                 "chainId": self.chain.chain_id, "data": call._encode_transaction_data()}
         gas = self.chain.estimate_gas(base)  # type: ignore[arg-type]  # raises the decoded contract error
-        nonce = int(self.chain._guard(lambda: w3.eth.get_transaction_count(sender, "pending")))
+        nonce = int(self.chain._guard(lambda: w3.eth.get_transaction_count(sender, "pending")))  # type: ignore[arg-type]
         signed = signer.sign_transaction({**base, "gas": gas + gas // 5 + 10_000, "nonce": nonce,
                                           **self.chain._fees()})
         tx_hash = self.chain._guard(lambda: w3.eth.send_raw_transaction(signed.raw_transaction))

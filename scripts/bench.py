@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -393,9 +393,10 @@ def api_server(work: Path) -> Iterator[tuple[str, str] | None]:
 
     node = start_anvil(log_file=work / "anvil-api.log")
     server: subprocess.Popen[bytes] | None = None
+    stack = ExitStack()
     try:
         port = free_port()
-        log = open(work / "serve.log", "ab")  # noqa: SIM115
+        log = stack.enter_context(open(work / "serve.log", "ab"))  # noqa: SIM115
         server = subprocess.Popen(
             [sys.executable, "-c", "from ledger.cli import app; app()", "serve", "--rpc-url", node.url, "--demo",
              "--port", str(port), "--home", str(work / "api-home")],
@@ -425,6 +426,7 @@ def api_server(work: Path) -> Iterator[tuple[str, str] | None]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+        stack.close()
         node.stop()
 
 

@@ -12,7 +12,7 @@ from ledger.cli.app import app
 
 @app.command("verify-batch")
 def verify_batch(
-    bundle_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="anchor bundle JSON"),  # noqa: B008
+    bundle_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="anchor bundle JSON"),
     batch_lot: str = typer.Option(..., "--batch-lot", help="lot of the record to prove"),
     rpc_url: str | None = typer.Option(None, "--rpc-url", help="also verify on chain through this JSON-RPC node"),
 ) -> None:

@@ -423,7 +423,8 @@ class IndexStore:
                        country: str | None = None, after: tuple[int, int] | None = None,
                        limit: int = 50) -> list[tuple[str, int, int]]:
         """Batch ids matching the filters, newest first, keyset-paginated by (block_number, log_index)."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for column, value in (("b.gtin", gtin), ("b.lot", lot), ("b.producer", producer), ("p.country", country)):
             if value is not None:
                 clauses.append(f"{column} = ?")
@@ -457,11 +458,11 @@ class IndexStore:
             frontier = [batch_id]
             depth = 0
             while frontier and depth < max_depth:
-                below = []
+                below: list[str] = []
                 for output_id in frontier:
                     for edge in lineage.get(output_id, ()):
                         edges.append(edge)
-                        input_id = edge.input_id
+                        input_id: str = edge.input_id
                         if input_id not in depths:
                             depths[input_id] = depth + 1
                             below.append(input_id)
@@ -578,7 +579,8 @@ class IndexStore:
     def disclosure_ids(self, *, participant: str | None = None, period: str | None = None,
                        framework: str | None = None, after: tuple[int, int] | None = None,
                        limit: int = 1_000) -> list[tuple[str, int, int]]:
-        clauses, params = ["version = 1"], []
+        clauses: list[str] = ["version = 1"]
+        params: list[Any] = []
         for column, value in (("participant", participant), ("period", period), ("framework", framework)):
             if value is not None:
                 clauses.append(f"{column} = ?")

@@ -170,7 +170,8 @@ class Indexer:
         w3 = self.chain.w3
         if self.chain.embedded:
             logs = self.chain._guard(
-                lambda: w3.eth.get_logs({"address": self.deployment.ledger, "fromBlock": start, "toBlock": end})
+                lambda: w3.eth.get_logs({"address": self.deployment.ledger,  # type: ignore[typeddict-item]
+                                         "fromBlock": start, "toBlock": end})
             )
             return [_Log([bytes(t) for t in log["topics"]], bytes(log["data"]), int(log["blockNumber"]),
                          int(log["logIndex"]), _hex(log["transactionHash"]), _hex(log["blockHash"]), None)
