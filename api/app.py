@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.idempotency import IdempotencyStore
-from api.routes import batches, disclosures, due_diligence, health, participants, signing
+from api.routes import anchors, batches, disclosures, due_diligence, health, participants, signing
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
 
@@ -52,6 +52,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.state.ledger = ledger
     app.state.idempotency = IdempotencyStore(settings.idempotency_entries)
     problems.install(app)
+    app.include_router(anchors.router)
     app.include_router(batches.router)
     app.include_router(participants.router)
     app.include_router(due_diligence.router)

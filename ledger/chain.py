@@ -18,13 +18,25 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import TxParams, TxReceipt
+from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
 from ledger.errors import ContractRevertError, LedgerUnavailableError, TransactionTimeoutError
 from ledger.revert import decode_revert
 
 EMBEDDED_OPERATOR_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
 ANVIL_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+
+
+class _SerialTesterProvider(EthereumTesterProvider):
+    """eth-tester is not thread-safe: the API serves requests from a thread pool, so requests take turns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        with self._lock:
+            return super().make_request(method, params)
 
 
 def _revert_data(exc: Exception) -> bytes | str | None:
@@ -75,7 +87,7 @@ class Chain:
     @classmethod
     def embedded_chain(cls) -> Chain:
         """A fresh in-process chain (eth-tester + py-evm)."""
-        return cls(Web3(EthereumTesterProvider()), Account.from_key(EMBEDDED_OPERATOR_KEY), embedded=True)
+        return cls(Web3(_SerialTesterProvider()), Account.from_key(EMBEDDED_OPERATOR_KEY), embedded=True)
 
     @classmethod
     def connect(cls, rpc_url: str, operator_key: str | None = None, *, timeout: float = 30.0) -> Chain:

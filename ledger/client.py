@@ -397,7 +397,10 @@ class Ledger:
         return [(d, (block, log)) for i, block, log in ids if (d := self.store.disclosure(i)) is not None]
 
     def block_time(self, number: int) -> datetime:
-        """The timestamp of block `number`."""
+        """The timestamp of block `number` (from the index when it holds the block, else from the node)."""
+        stamp = self.store.block_timestamp(number)
+        if stamp is not None:
+            return datetime.fromtimestamp(stamp, UTC)
         block = self.chain._guard(lambda: self.chain.w3.eth.get_block(number))
         return datetime.fromtimestamp(int(block["timestamp"]), UTC)
 

@@ -14,7 +14,7 @@ from ledger.cli.app import app
 from ledger.client import Ledger
 from ledger.demo import DemoWorld, seed_demo
 from ledger.errors import LedgerError
-from ledger.types import Trace, TraceNode
+from ledger.types import BatchId, Trace, TraceNode
 
 console = Console()
 
@@ -54,14 +54,14 @@ def _label(node: TraceNode) -> str:
 
 def render_trace(trace: Trace, label: str) -> Tree:
     nodes = {n.batch.id: n for n in trace.nodes}
-    inputs: dict[str, list[tuple[str, str]]] = {}
+    inputs: dict[BatchId, list[tuple[BatchId, str]]] = {}
     for edge in trace.edges:
         inputs.setdefault(edge.output_id, []).append((edge.input_id, f"{edge.quantity}"))
     root = nodes[trace.root]
     tree = Tree(f"[cyan]Trace of {label}[/] (tier 0 = finished goods, {trace.depth + 1} tiers, "
                 f"as of block {trace.as_of_block})\n{_label(root)}")
 
-    def grow(branch: Tree, batch_id: str, seen: frozenset[str]) -> None:
+    def grow(branch: Tree, batch_id: BatchId, seen: frozenset[BatchId]) -> None:
         for input_id, quantity in inputs.get(batch_id, []):
             node = nodes.get(input_id)
             if node is None or input_id in seen:

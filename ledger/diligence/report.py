@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pycountry
 
@@ -35,6 +35,9 @@ from ledger.types import (
     TraceNode,
     TxRef,
 )
+
+if TYPE_CHECKING:
+    from ledger.client import Ledger
 
 
 class Severity(StrEnum):
@@ -332,15 +335,18 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
     return Report(root.batch, root.producer, verdict, tuple(findings), summary, footprint, policy, block, as_of_time)
 
 
-def due_diligence(ledger: object, batch_id: str, policy: Policy | None = None, *, max_depth: int = 64,
+def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *, max_depth: int = 64,
                   as_of_block: int | None = None) -> Report:
-    """Read the trace and the producers' disclosures from `ledger` (a `ledger.client.Ledger`) and evaluate them."""
-    from ledger.client import Ledger
+    """Read the trace and the producers' disclosures from `ledger` and evaluate them.
 
-    assert isinstance(ledger, Ledger)
-    trace = ledger.trace(batch_id, max_depth)
-    # a concurrent sync may have indexed flags or custody past the trace's checkpoint: pin everything to one block
-    trace = trace_as_of(trace, trace.as_of_block if as_of_block is None else as_of_block)
-    producers = {n.producer.address for n in trace.nodes}
-    disclosures = {address: ledger.disclosures(participant=address) for address in sorted(producers)}
-    return evaluate(trace, disclosures, policy or Policy(), ledger.block_time(trace.as_of_block))
+    All reads share one sync of the index (`Indexer.pinned`): one node round trip per report, and every fact is
+    taken as of the same block.
+    """
+    with ledger.indexer.pinned():
+        trace = ledger.trace(batch_id, max_depth)
+        # a concurrent sync may have indexed flags or custody past the trace's checkpoint: pin everything to one block
+        trace = trace_as_of(trace, trace.as_of_block if as_of_block is None else as_of_block)
+        producers = {n.producer.address for n in trace.nodes}
+        disclosures = {address: ledger.disclosures(participant=address) for address in sorted(producers)}
+        as_of_time = ledger.block_time(trace.as_of_block)
+    return evaluate(trace, disclosures, policy or Policy(), as_of_time)

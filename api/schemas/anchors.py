@@ -1,0 +1,72 @@
+"""Merkle-anchored batch records: bundles in, recording status out."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_BATCH_ID, In, Out, TxRefOut
+from ledger.anchoring import BatchRecording
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+
+
+class AnchoredInputIn(In):
+    batch_id: str = Field(pattern=HEX32)
+    quantity: str = Field(max_length=40)
+
+
+class AnchoredDocumentIn(In):
+    hash: str = Field(pattern=HEX32)
+    kind: str = Field(max_length=32)
+
+
+class AnchoredBatchIn(In):
+    gtin: str = Field(max_length=14, examples=["06931234000105"])
+    lot: str = Field(max_length=20)
+    hs_code: str = Field(max_length=7)
+    quantity: str = Field(max_length=40)
+    unit: str = Field(max_length=3)
+    facility: str = Field(max_length=13)
+    produced_at: int = Field(ge=0, description="unix seconds")
+    inputs: list[AnchoredInputIn] = Field(default_factory=list, max_length=64)
+    documents: list[AnchoredDocumentIn] = Field(default_factory=list, max_length=64)
+    process_emissions_kg: str | None = Field(default=None, max_length=40)
+
+
+class AnchoredRecordIn(In):
+    batch_id: str = Field(pattern=HEX32)
+    record: AnchoredBatchIn
+    proof: list[str] = Field(max_length=64)
+
+
+class AnchorBundleIn(In):
+    """An anchor bundle as `ledger.anchoring.AnchorBundle.to_json` writes it (what a factory keeps after anchoring)."""
+
+    format: str
+    chain_id: int | None = None
+    ledger: str | None = None
+    root: str = Field(pattern=HEX32)
+    producer: str = Field(examples=[EXAMPLE_ADDRESS])
+    uri: str = Field(default="", max_length=2_000)
+    records: list[AnchoredRecordIn] = Field(min_length=1, max_length=100_000)
+
+
+class BundleImported(Out):
+    root: str
+    records: int = Field(description="records whose proofs lead to the anchored root")
+
+
+class RecordingOut(Out):
+    """How a batch is on the ledger: `recorded` (its own transaction) or `anchored` (a proof to a Merkle root)."""
+
+    batch_id: str = Field(examples=[EXAMPLE_BATCH_ID])
+    kind: str = Field(examples=["recorded", "anchored"])
+    producer: str | None
+    tx: TxRefOut = Field(description="the recording transaction, or the one that anchored the root")
+    root: str | None = None
+    proof: list[str] = Field(default_factory=list, description="sibling hashes from the leaf to the root")
+
+    @classmethod
+    def of(cls, r: BatchRecording) -> RecordingOut:
+        return cls(batch_id=r.batch_id, kind=r.kind, producer=r.producer, tx=TxRefOut.of(r.tx), root=r.root,
+                   proof=list(r.proof))
