@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -43,6 +44,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         if getattr(app.state, "ledger", None) is None:
             owned = app.state.ledger = Ledger.embedded()
         yield
+        app.state.idempotency.close()
         if owned is not None:
             owned.close()
 
@@ -50,7 +52,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.ledger = ledger
-    app.state.idempotency = IdempotencyStore(settings.idempotency_entries)
+    app.state.idempotency = IdempotencyStore(settings.idempotency_entries, idempotency_file(settings, ledger))
     problems.install(app)
     app.include_router(anchors.router)
     app.include_router(batches.router)
@@ -60,3 +62,11 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(signing.router)
     app.include_router(health.router)
     return app
+
+
+def idempotency_file(settings: ApiSettings, ledger: Ledger | None) -> Path | None:
+    """One answers file per deployment in the relayer's folder, if the service has one."""
+    if settings.relayer_home is None or ledger is None:
+        return None
+    deployment = ledger.deployment
+    return settings.relayer_home / f"idempotency-{deployment.chain_id}-{deployment.ledger.lower()}.sqlite"

@@ -1,18 +1,23 @@
 """`Idempotency-Key` for writes: a retry with the same key and body gets the first answer and sends nothing again;
-the same key with another body is refused. Answers are kept in memory (bounded, oldest dropped first); only
-successful writes are remembered, so a refused write can be corrected and retried under the same key.
+the same key with another body is refused. Only successful writes are remembered, so a refused write can be
+corrected and retried under the same key.
+
+Answers live in memory (bounded, oldest dropped first) and, when the service has a workspace, in a SQLite file of it
+(`<home>/relayer/idempotency-<chain>-<ledger>.sqlite`), so a retry after a restart still gets the first answer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
-T = TypeVar("T")
+from api.schemas.writes import WriteResult
 
 
 class IdempotencyKeyReusedError(Exception):
@@ -25,30 +30,54 @@ def fingerprint(route: str, body: Any) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 10_000, path: Path | None = None) -> None:
         self.max_entries = max_entries
-        self._answers: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._answers: OrderedDict[str, tuple[str, WriteResult]] = OrderedDict()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+                             "answer TEXT NOT NULL, created_at TEXT DEFAULT CURRENT_TIMESTAMP)")
 
-    def run(self, key: str | None, print_: str, action: Callable[[], T]) -> tuple[T, bool]:
+    def _seen(self, key: str) -> tuple[str, WriteResult] | None:
+        with self._guard:
+            seen = self._answers.get(key)
+            if seen is None and self._db is not None:
+                row = self._db.execute("SELECT fingerprint, answer FROM answers WHERE key = ?", (key,)).fetchone()
+                if row is not None:
+                    seen = (row[0], WriteResult.model_validate_json(row[1]))
+            return seen
+
+    def _remember(self, key: str, print_: str, answer: WriteResult) -> None:
+        with self._guard:
+            self._answers[key] = (print_, answer)
+            while len(self._answers) > self.max_entries:
+                old, _ = self._answers.popitem(last=False)
+                self._locks.pop(old, None)
+            if self._db is not None:
+                self._db.execute("INSERT OR REPLACE INTO answers (key, fingerprint, answer) VALUES (?, ?, ?)",
+                                 (key, print_, answer.model_dump_json()))
+
+    def run(self, key: str | None, print_: str, action: Callable[[], WriteResult]) -> tuple[WriteResult, bool]:
         """Run `action` once per key; returns its answer and whether it was replayed from an earlier request."""
         if key is None:
             return action(), False
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:  # a concurrent retry waits for the first attempt instead of sending again
-            with self._guard:
-                seen = self._answers.get(key)
+            seen = self._seen(key)
             if seen is not None:
                 if seen[0] != print_:
                     raise IdempotencyKeyReusedError(
                         f"Idempotency-Key {key!r} was already used with another request body or route")
                 return seen[1], True
             answer = action()
-            with self._guard:
-                self._answers[key] = (print_, answer)
-                while len(self._answers) > self.max_entries:
-                    old, _ = self._answers.popitem(last=False)
-                    self._locks.pop(old, None)
+            self._remember(key, print_, answer)
             return answer, False
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +16,9 @@ class ApiSettings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=1_000, description="page size when `limit` is not given")
     max_page_size: int = Field(default=100, ge=1, le=1_000, description="largest `limit` a list route accepts")
     max_trace_depth: int = Field(default=64, ge=1, le=256, description="largest `max_depth` of traces and reports")
-    idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered per process")
+    idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered in memory")
+    relayer_home: Path | None = Field(default=None, description="folder for the relayer's records (idempotency "
+                                      "answers); None keeps them in memory only. `ledger serve` uses <home>/relayer")
 
 
 @cache

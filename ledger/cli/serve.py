@@ -93,7 +93,8 @@ def serve(
         console.print(f"index at block {synced.indexed_block} ({ledger.store.path})")
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         console.print(f"[bold]interactive docs: {base}/docs[/]")
-        uvicorn.run(create_app(get_settings(), ledger), host=host, port=port, log_level="info")
+        api_settings = get_settings().model_copy(update={"relayer_home": home / "relayer"})
+        uvicorn.run(create_app(api_settings, ledger), host=host, port=port, log_level="info")
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc

@@ -6,7 +6,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
+from api.app import create_app
+from api.settings import ApiSettings
+from ledger.client import Ledger
 from ledger.demo import GTIN_LINT, DemoWorld, doc
 from ledger.requests import calldata
 from ledger.types import AssuranceLevel, FlagKind, Gln, InputUse, MetricValue, NewBatch, Opinion
@@ -146,3 +150,21 @@ def test_expired_signature_is_forbidden(client: TestClient, signer: Signer, worl
     gin = world.account("gin-gujarat")
     body = signer.body(gin, calldata.record_batch(lint("LATE-1")), now=time.time() - 7_200)
     assert_problem(client.post("/batches", json=body), 403, "signature_expired")
+
+
+def test_idempotent_answers_survive_a_restart_of_the_service(demo_ledger: Ledger, world: DemoWorld,
+                                                             tmp_path: Path) -> None:
+    """With a relayer folder (as `ledger serve` gives), a retry after a restart still gets the first answer."""
+    settings = ApiSettings(relayer_home=tmp_path / "relayer")
+    gin = world.account("gin-gujarat")
+    headers = {"Idempotency-Key": "survives-restart"}
+    with TestClient(create_app(settings, demo_ledger)) as first_client:
+        body = Signer(first_client).body(gin, calldata.record_batch(lint("IDEM-R")))
+        first = first_client.post("/batches", json=body, headers=headers)
+        assert first.status_code == 201
+    with TestClient(create_app(settings, demo_ledger)) as restarted:
+        again = restarted.post("/batches", json=body, headers=headers)
+        assert again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+    assert list((tmp_path / "relayer").glob("idempotency-*.sqlite"))
