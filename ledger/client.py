@@ -7,10 +7,12 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import keccak
+from web3.types import Wei
 
 from ledger import validation as v
 from ledger.chain import Chain
@@ -62,8 +64,10 @@ class Ledger:
         self.store = store
         self.indexer = Indexer(chain, deployment, store, confirmations=confirmations, window=log_window)
         w3 = chain.w3
-        self.contract = w3.eth.contract(address=deployment.ledger, abi=load_artifact("ProvenanceLedger").abi)
-        self.forwarder = w3.eth.contract(address=deployment.forwarder, abi=load_artifact("ProvenanceForwarder").abi)
+        self.contract = w3.eth.contract(address=cast(ChecksumAddress, deployment.ledger),
+                                        abi=load_artifact("ProvenanceLedger").abi)
+        self.forwarder = w3.eth.contract(address=cast(ChecksumAddress, deployment.forwarder),
+                                         abi=load_artifact("ProvenanceForwarder").abi)
         self.domain = Eip712Domain("ProvenanceForwarder", "1", chain.chain_id, deployment.forwarder)
 
     # -- opening -----------------------------------------------------------------------------------------------
@@ -81,7 +85,7 @@ class Ledger:
         chain = Chain.connect(rpc_url, operator_key)
         manifest = home / "deployments" / f"{chain.chain_id}.json"
         deployment = load_manifest(manifest)
-        if deployment is not None and not chain.w3.eth.get_code(deployment.ledger):
+        if deployment is not None and not chain.w3.eth.get_code(cast(ChecksumAddress, deployment.ledger)):
             deployment = None  # the chain was reset under us: the manifest is stale
         if deployment is None:
             if not deploy_if_missing:
@@ -293,7 +297,7 @@ class Ledger:
         On the embedded chain only, give a signer with no balance a little ether once so dry runs work there too.
         """
         if self.chain.embedded and self.chain.w3.eth.get_balance(account) == 0:  # type: ignore[arg-type]
-            self.chain.send({"to": account, "value": 10**18}, gas=21_000)
+            self.chain.send({"to": account, "value": Wei(10**18)}, gas=21_000)
 
     def send_direct(self, signer: LocalAccount, call: Any) -> TxResult:
         """Send `call` to the ledger as a plain transaction from `signer`, who pays its own gas (no forwarder).

@@ -347,6 +347,7 @@ def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *
         # a concurrent sync may have indexed flags or custody past the trace's checkpoint: pin everything to one block
         trace = trace_as_of(trace, trace.as_of_block if as_of_block is None else as_of_block)
         producers = {n.producer.address for n in trace.nodes}
-        disclosures = {address: ledger.disclosures(participant=address) for address in sorted(producers)}
+        disclosures: dict[str, list[Disclosure]] = {
+            address: ledger.disclosures(participant=address) for address in sorted(producers)}
         as_of_time = ledger.block_time(trace.as_of_block)
     return evaluate(trace, disclosures, policy or Policy(), as_of_time)
