@@ -58,11 +58,12 @@ class Ledger:
     """One deployment on one chain, with its index."""
 
     def __init__(self, chain: Chain, deployment: Deployment, store: IndexStore, *, confirmations: int = 0,
-                 log_window: int = 2_000) -> None:
+                 log_window: int = 2_000, read_staleness: float = 0.0) -> None:
         self.chain = chain
         self.deployment = deployment
         self.store = store
-        self.indexer = Indexer(chain, deployment, store, confirmations=confirmations, window=log_window)
+        self.indexer = Indexer(chain, deployment, store, confirmations=confirmations, window=log_window,
+                               max_staleness=read_staleness)
         w3 = chain.w3
         self.contract = w3.eth.contract(address=cast(ChecksumAddress, deployment.ledger),
                                         abi=load_artifact("ProvenanceLedger").abi)
@@ -80,7 +81,7 @@ class Ledger:
 
     @classmethod
     def connect(cls, rpc_url: str, home: Path, *, operator_key: str | None = None, confirmations: int = 0,
-                log_window: int = 2_000, deploy_if_missing: bool = True) -> Ledger:
+                log_window: int = 2_000, read_staleness: float = 0.0, deploy_if_missing: bool = True) -> Ledger:
         """A JSON-RPC chain. The deployment manifest and index live in `home`; deploys once if none is there."""
         chain = Chain.connect(rpc_url, operator_key)
         manifest = home / "deployments" / f"{chain.chain_id}.json"
@@ -93,7 +94,8 @@ class Ledger:
             deployment = deploy(chain)
             save_manifest(deployment, manifest)
         index = home / "index" / f"{chain.chain_id}-{deployment.ledger.lower()}-{deployment.block_number}.sqlite"
-        return cls(chain, deployment, IndexStore(index), confirmations=confirmations, log_window=log_window)
+        return cls(chain, deployment, IndexStore(index), confirmations=confirmations, log_window=log_window,
+                   read_staleness=read_staleness)
 
     def close(self) -> None:
         self.store.close()
@@ -141,6 +143,7 @@ class Ledger:
 
     def _send_admin(self, call: Any) -> TxResult:
         receipt = self.chain.send({"to": self.deployment.ledger, "data": call._encode_transaction_data()})
+        self.indexer.invalidate()
         return _result(receipt)
 
     # -- participant writes (signed by the participant, relayed) -----------------------------------------------
@@ -289,6 +292,7 @@ class Ledger:
         data = self.forwarder.functions.execute(payload)._encode_transaction_data()
         receipt = self.chain.send({"to": self.deployment.forwarder, "data": data}, gas=request.gas * 64 // 63 + 80_000
                                   + 16 * len(data) // 2)
+        self.indexer.invalidate()
         return _result(receipt)
 
     def _fund_for_dry_run(self, account: str) -> None:
@@ -315,6 +319,7 @@ class Ledger:
                                           **self.chain._fees()})
         tx_hash = self.chain._guard(lambda: w3.eth.send_raw_transaction(signed.raw_transaction))
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.chain.receipt_timeout, poll_latency=0.01)
+        self.indexer.invalidate()
         if receipt["status"] != 1:
             self.chain.call(base)  # type: ignore[arg-type]  # raises the decoded revert
             raise ContractRevertError({"tx_hash": "0x" + bytes(tx_hash).hex()}, message="transaction reverted")

@@ -17,6 +17,8 @@ class LedgerSettings(BaseSettings):
     operator_key: SecretStr | None = Field(default=None, description="key that deploys, administers and relays")
     confirmations: int = Field(default=0, ge=0, description="blocks behind the head the index stays")
     log_window: int = Field(default=2_000, ge=1, le=100_000, description="blocks per eth_getLogs request")
+    read_staleness: float = Field(default=0.1, ge=0, le=60, description="seconds a read may reuse the last index "
+                                  "sync instead of asking the node (this process's own writes show at once)")
     node_port: int = Field(default=8545, ge=1, le=65535, description="port of the workspace's anvil node")
 
 

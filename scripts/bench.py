@@ -48,6 +48,7 @@ from ledger.anchoring import build_bundle, record_abi_type  # noqa: E402
 from ledger.chain import Chain  # noqa: E402
 from ledger.client import Ledger, validate_batch  # noqa: E402
 from ledger.codec import batch_record, from_hex  # noqa: E402
+from ledger.config import LedgerSettings  # noqa: E402
 from ledger.deploy import deploy, save_manifest  # noqa: E402
 from ledger.index import IndexStore  # noqa: E402
 from ledger.node import start_anvil  # noqa: E402
@@ -475,7 +476,8 @@ def load(url: str, batch_id: str, seconds: float, clients: int) -> tuple[float, 
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    return sum(counts) / elapsed, f"{sum(counts):,} reports in {elapsed:.1f} s, {sum(errors)} errors"
+    return sum(counts) / elapsed, (f"{sum(counts):,} reports in {elapsed:.1f} s, {sum(errors)} errors; "
+                                    f"LEDGER_READ_STALENESS={LedgerSettings().read_staleness} s")
 
 
 # -- output ---------------------------------------------------------------------------------------------------------

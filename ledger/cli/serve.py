@@ -83,7 +83,7 @@ def serve(
             console.print(f"node: {url} ({'started, state in ' + str(home / 'node') if node else 'reused'})")
         key = settings.operator_key.get_secret_value() if settings.operator_key else None
         ledger = Ledger.connect(url, home, operator_key=key, confirmations=settings.confirmations,
-                                log_window=settings.log_window)
+                                log_window=settings.log_window, read_staleness=settings.read_staleness)
         console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
         if demo:
             console.print("demo supply chain " + ("recorded" if seed_demo_once(ledger) else "already recorded"))

@@ -61,6 +61,7 @@ class Indexer:
         *,
         confirmations: int = 0,
         window: int = 2_000,
+        max_staleness: float = 0.0,
     ) -> None:
         self.chain = chain
         self.deployment = deployment
@@ -73,17 +74,25 @@ class Indexer:
         self._timestamps: dict[int, int] = {}
         self._span = min(window, FIRST_SPAN)
         self._last: tuple[float, SyncStatus] | None = None  # (start time, result) of the last full sync
+        self.max_staleness = max_staleness
+        self._written_at = 0.0  # when this process last wrote: a sync started before then may miss the write
 
     def sync(self, to_block: int | None = None) -> SyncStatus:
         """Index everything up to `to_block` (default: head minus confirmations). Safe to call concurrently.
 
         Concurrent callers share work: a caller that waited while another sync ran returns that sync's result if it
         started after the caller arrived (it saw every block the caller could know of). A sync with nothing new to
-        index costs one `eth_getBlockByNumber("latest")` when the index is at the head."""
+        index costs one `eth_getBlockByNumber("latest")` when the index is at the head. With `max_staleness` > 0, a
+        read within that many seconds of the last sync's start reuses it without asking the node: other processes'
+        writes then show up at most that late, this process's own at once (`invalidate`)."""
         scope = _PINNED.get()
         if to_block is None and scope is not None and id(self) in scope:
             return replace(scope[id(self)], events=0)
         arrival = time.monotonic()
+        last = self._last
+        if (to_block is None and last is not None and last[0] >= self._written_at
+                and arrival - last[0] <= self.max_staleness):
+            return replace(last[1], events=0)  # a sync this recent is fresh enough (see `max_staleness`)
         with self._lock:
             last = self._last
             if to_block is None and last is not None and last[0] >= arrival:
@@ -106,6 +115,11 @@ class Indexer:
                 if scope is not None:
                     scope[id(self)] = status
             return status
+
+    def invalidate(self) -> None:
+        """Forget the last sync, so the next read syncs again (called after this process writes: read-your-writes
+        holds whatever `max_staleness` is)."""
+        self._written_at = time.monotonic()
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
