@@ -18,7 +18,7 @@ router = APIRouter(tags=["anchors"])
 
 
 @router.post("/anchors/bundles", response_model=BundleImported, summary="Register an anchor bundle's proofs",
-             responses=responses(404, 422, 503))
+             responses=responses(400, 404, 422, 503))
 def post_bundle(ledger: LedgerDep, body: AnchorBundleIn) -> BundleImported:
     """Check that the root is anchored on chain by the bundle's producer and that every record's proof leads to it,
     then remember the proofs so buyers can look the batches up. Nothing is written to the chain."""

@@ -53,7 +53,7 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.post("", response_model=ReportOut, summary="Due-diligence report",
-             responses={**responses(404, 422, 503), 200: {"content": HTML_CONTENT,
+             responses={**responses(400, 404, 422, 503), 200: {"content": HTML_CONTENT,
                                                          "description": "the report (JSON, or HTML on Accept: "
                                                                         "text/html)"}},
              openapi_extra={"requestBody": {"content": {"application/json": {"examples": EXAMPLES}}}})
