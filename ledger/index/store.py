@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.codec import bytes_to_text, from_milli, from_timestamp, gtin_from_int, hex32, plain
+from ledger.codec import from_milli, from_timestamp, plain
+from ledger.index.events import HANDLERS, PARTICIPANT_EVENTS, Changes
 from ledger.types import (
     Address,
     AssuranceLevel,
@@ -57,16 +58,6 @@ RECENT_BLOCKS = 128
 BATCH_CACHE_SIZE = 200_000  # built Batch objects kept for reads (about 1-2 kB each)
 
 
-def _role_names() -> dict[str, Role]:
-    from eth_utils import keccak
-
-    return {
-        "0x" + "00" * 32: Role.ADMIN,
-        hex32(keccak(text="FACTORY")): Role.FACTORY,
-        hex32(keccak(text="AUDITOR")): Role.AUDITOR,
-    }
-
-
 class IndexStore:
     """One SQLite database per chain and deployment. Thread-safe: one connection behind a lock."""
 
@@ -78,7 +69,6 @@ class IndexStore:
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
-        self._roles = _role_names()
         self._timestamps: dict[int, int] = {}
         # Read caches, kept exact by `apply` and `roll_back` (both under the lock):
         # lineage edges by output batch (loaded on the first trace), and built `Batch` objects.
@@ -86,8 +76,6 @@ class IndexStore:
         self._batch_cache: dict[str, Batch] = {}
         self._participant_cache: dict[str, Participant] = {}
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
-        self._touched: set[str] = set()
-        self._new_edges: list[tuple[str, str, int]] = []
 
     def close(self) -> None:
         self._db.close()
@@ -166,8 +154,7 @@ class IndexStore:
         kept only while recent (its hash detects reorgs)."""
         events_list = list(events)
         with self._lock:
-            self._touched = set()
-            self._new_edges = []
+            changes = Changes()
             try:
                 with self._tx() as db:
                     blocks: dict[int, tuple[int, str, int]] = {}
@@ -175,9 +162,9 @@ class IndexStore:
                         number = meta["block_number"]
                         if number not in blocks:
                             blocks[number] = (number, meta["block_hash"], meta["timestamp"])
-                        handler = getattr(self, f"_on_{name}", None)
+                        handler = HANDLERS.get(name)
                         if handler is not None:
-                            handler(db, args, meta)
+                            handler(db, args, meta, changes)
                     db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", list(blocks.values()))
                     if end_block not in blocks:
                         db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
@@ -192,111 +179,13 @@ class IndexStore:
                 self._batch_cache.clear()
                 self._participant_cache.clear()
                 raise
-            for batch_id in self._touched:
+            for batch_id in changes.touched:
                 self._batch_cache.pop(batch_id, None)
-            if any(name in _PARTICIPANT_EVENTS for name, _, _ in events_list):
+            if any(name in PARTICIPANT_EVENTS for name, _, _ in events_list):
                 self._participant_cache.clear()
             if self._lineage is not None:
-                for output_id, input_id, quantity in self._new_edges:
+                for output_id, input_id, quantity in changes.new_edges:
                     _add_edge(self._lineage, output_id, input_id, quantity)
-            self._touched = set()
-            self._new_edges = []
-
-    def _on_ParticipantRegistered(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        p = a["profile"]
-        organisation = hex32(p["organisationId"]) if any(p["organisationId"]) else None
-        db.execute(
-            "INSERT INTO participants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (a["account"], a["index"], p["legalName"], bytes_to_text(p["country"]), organisation,
-             hex32(p["profileHash"]), m["tx_hash"], m["block_number"], m["log_index"]),
-        )
-        for site in p["sites"]:
-            db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
-                       (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]),
-                        m["block_number"]))
-
-    def _on_SiteAdded(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
-                   (str(a["gln"]).zfill(13), a["account"], bytes_to_text(a["subdivision"]), m["block_number"]))
-
-    def _on_RoleGranted(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        self._role(db, a, m, granted=True)
-
-    def _on_RoleRevoked(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        self._role(db, a, m, granted=False)
-
-    def _role(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any], *, granted: bool) -> None:
-        role = self._roles.get(hex32(a["role"]), hex32(a["role"]))
-        db.execute("INSERT INTO roles VALUES (?, ?, ?, ?, ?)",
-                   (a["account"], str(role), int(granted), m["block_number"], m["log_index"]))
-
-    def _on_ParticipantStatusChanged(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)",
-                   (a["account"], int(a["suspended"]), a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
-
-    def _on_BatchRecorded(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        r = a["record"]
-        batch_id = hex32(a["batchId"])
-        db.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, a["producer"], gtin_from_int(r["gtin"]), bytes_to_text(r["lot"]), str(r["hsCode"]).zfill(6),
-             r["quantity"], bytes_to_text(r["unit"]), str(r["facility"]).zfill(13), r["producedAt"],
-             r["processEmissions"] if r["emissionsReported"] else None, m["tx_hash"], m["block_number"],
-             m["log_index"]),
-        )
-        inputs = [(batch_id, hex32(u["batchId"]), u["quantity"], i, m["block_number"])
-                  for i, u in enumerate(r["inputs"])]
-        db.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", inputs)
-        self._touched.add(batch_id)
-        for _, input_id, quantity, _, _ in inputs:
-            self._touched.add(input_id)  # its remaining quantity changed
-            self._new_edges.append((batch_id, input_id, quantity))
-        db.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
-            [(batch_id, hex32(d["hash"]), d["kind"], i, m["block_number"]) for i, d in enumerate(r["documents"])],
-        )
-
-    def _on_CustodyTransferred(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO custody VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (hex32(a["batchId"]), a["from"], a["to"], a["remaining"], m["tx_hash"], m["block_number"],
-                    m["log_index"]))
-        self._touched.add(hex32(a["batchId"]))
-
-    def _on_BatchFlagged(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?)",
-                   (hex32(a["batchId"]), a["kind"], a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
-        self._touched.add(hex32(a["batchId"]))
-
-    def _on_BatchesAnchored(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO anchors VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (hex32(a["root"]), a["producer"], a["count"], a["uri"], m["tx_hash"], m["block_number"],
-                    m["log_index"]))
-
-    def _on_DisclosurePublished(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        disclosure_id = hex32(a["disclosureId"])
-        period, framework = bytes_to_text(a["period"]), bytes_to_text(a["framework"])
-        if a["version"] > 1:  # amendments carry no period/framework: they are those of version 1
-            first = db.execute("SELECT period, framework FROM disclosure_versions WHERE disclosure_id = ? "
-                               "AND version = 1", (disclosure_id,)).fetchone()
-            period, framework = first["period"], first["framework"]
-        metrics = [[bytes_to_text(x["code"]), str(x["value"]), x["decimals"], bytes_to_text(x["unit"])]
-                   for x in a["metrics"]]
-        db.execute(
-            "INSERT INTO disclosure_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (disclosure_id, a["version"], a["participant"], period, framework, json.dumps(metrics),
-             hex32(a["documentHash"]), a["uri"], a["supersedes"], a["reason"], hex32(a["contentHash"]),
-             m["tx_hash"], m["block_number"], m["log_index"]),
-        )
-
-    def _on_DisclosureAttested(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (hex32(a["disclosureId"]), a["version"], a["auditor"], a["level"], a["opinion"],
-                    hex32(a["reportHash"]), m["tx_hash"], m["block_number"], m["log_index"]))
-
-    def _on_AttestationRevoked(self, db: sqlite3.Connection, a: dict[str, Any], m: dict[str, Any]) -> None:
-        db.execute("INSERT INTO revocations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (hex32(a["disclosureId"]), a["version"], a["auditor"], a["reason"], m["tx_hash"],
-                    m["block_number"], m["log_index"]))
 
     # -- reads: participants -----------------------------------------------------------------------------------
 
@@ -599,10 +488,6 @@ class IndexStore:
             row = self._one(f"SELECT COUNT(*) AS n FROM {table}")
             counts[table] = int(row["n"]) if row else 0
         return counts
-
-
-_PARTICIPANT_EVENTS = frozenset({"ParticipantRegistered", "SiteAdded", "RoleGranted", "RoleRevoked",
-                                 "ParticipantStatusChanged"})
 
 
 def _add_edge(lineage: dict[str, list[TraceEdge]], output_id: str, input_id: str, quantity: int) -> None:

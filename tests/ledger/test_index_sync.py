@@ -88,20 +88,21 @@ KILLER = textwrap.dedent("""
     from ledger.chain import Chain
     from ledger.deploy import load_manifest
     from ledger.index import Indexer, IndexStore
+    from ledger.index.events import HANDLERS
 
     url, manifest, db, kill_after = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     store = IndexStore(db)
     seen = 0
-    original = store._on_BatchRecorded
+    original = HANDLERS["BatchRecorded"]
 
-    def dying(db_, a, m):
+    def dying(db_, a, m, changes):
         global seen
-        original(db_, a, m)
+        original(db_, a, m, changes)
         seen += 1
         if seen == kill_after:  # in the middle of a window's transaction, before its COMMIT
             os.kill(os.getpid(), signal.SIGKILL)
 
-    store._on_BatchRecorded = dying
+    HANDLERS["BatchRecorded"] = dying
     Indexer(Chain.connect(url), load_manifest(manifest), store, window=2).sync()
     print("not killed")
 """)
