@@ -79,7 +79,8 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem answers of a route."""
-    described = {400: "Malformed request body (not JSON)", 403: "Bad, expired or replayed signature, or a signer without the role",
+    described = {400: "Malformed request body (not JSON)",
+                 403: "Bad, expired or replayed signature, or a signer without the role",
                  404: "Unknown batch, participant or disclosure", 409: "A contract rule refused the write",
                  422: "Invalid input", 501: "Not available in this deployment", 503: "Chain unreachable",
                  504: "Sent, but not mined in time"}
