@@ -1,4 +1,7 @@
-"""`ledger serve`: run the due-diligence API under uvicorn, on the workspace's node unless told otherwise."""
+"""The `ledger` console script: the ledger's commands plus `ledger serve`, which runs this API.
+
+It lives here, not in `ledger.cli`, because the ledger package never imports the API layer.
+"""
 
 from __future__ import annotations
 
@@ -8,53 +11,16 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ledger.cli.app import app
+from ledger.cli import app
 from ledger.client import Ledger
 from ledger.config import LedgerSettings
-from ledger.errors import LedgerError, NotFoundError
-from ledger.node import AnvilNode, rpc_alive, start_anvil
+from ledger.errors import LedgerError
+from ledger.node import AnvilNode
+from ledger.workspace import demo_batches, open_workspace_node, seed_demo_once
 
 console = Console(stderr=True, soft_wrap=True)
 
-
-def open_workspace_node(home: Path, port: int) -> tuple[str, AnvilNode | None]:
-    """The URL of the workspace's node: reuse one answering on `port`, else start anvil with its state in `home`.
-    Returns the node too when this call started it (the caller stops it)."""
-    url = f"http://127.0.0.1:{port}"
-    if rpc_alive(url):
-        return url, None
-    node = start_anvil(port, home / "node" / "state.json", log_file=home / "node" / "anvil.log")
-    (home / "node" / "anvil.pid").write_text(str(node.process.pid))
-    return url, node
-
-
-def demo_seeded(ledger: Ledger) -> bool:
-    from ledger.demo import DEMO_PARTICIPANTS
-
-    try:
-        ledger.participant(DEMO_PARTICIPANTS[0].account.address)
-    except NotFoundError:
-        return False
-    return True
-
-
-def seed_demo_once(ledger: Ledger) -> bool:
-    """Record the demo supply chain unless this deployment has it already. True if it was seeded now."""
-    from ledger.demo import seed_demo
-
-    if demo_seeded(ledger):
-        return False
-    with console.status("seeding the demo supply chain") as status:
-        seed_demo(ledger, progress=lambda message: status.update(message))
-    return True
-
-
-def demo_batches(ledger: Ledger) -> dict[str, str]:
-    from ledger.demo import GTIN_SHIRT, demo_account
-
-    garment = demo_account("garment").address
-    return {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
-            "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202")}
+__all__ = ["app"]
 
 
 @app.command()
@@ -86,7 +52,9 @@ def serve(
                                 log_window=settings.log_window, read_staleness=settings.read_staleness)
         console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
         if demo:
-            console.print("demo supply chain " + ("recorded" if seed_demo_once(ledger) else "already recorded"))
+            with console.status("seeding the demo supply chain") as status:
+                seeded = seed_demo_once(ledger, progress=lambda message: status.update(message))
+            console.print("demo supply chain " + ("recorded" if seeded else "already recorded"))
             for label, batch_id in demo_batches(ledger).items():
                 console.print(f"  {label}: {batch_id}")
         synced = ledger.sync()
