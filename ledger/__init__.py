@@ -1,1 +1,42 @@
-"""Supply-chain provenance and ESG ledger: the domain API over the on-chain contracts."""
+"""Supply-chain provenance and ESG ledger: the domain API over the on-chain contracts.
+
+    from ledger import Ledger, NewBatch
+    ledger = Ledger.embedded()
+
+Names are imported on first use, so `import ledger` stays cheap and free of import cycles.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Ledger": "ledger.client",
+    "LedgerSettings": "ledger.config",
+    "get_settings": "ledger.config",
+    "seed_demo": "ledger.demo",
+    "DemoWorld": "ledger.demo",
+    "LedgerError": "ledger.errors",
+    "ValidationError": "ledger.errors",
+    "NotFoundError": "ledger.errors",
+    "ContractRevertError": "ledger.errors",
+    "SignatureError": "ledger.errors",
+    "LedgerUnavailableError": "ledger.errors",
+    "TransactionTimeoutError": "ledger.errors",
+    **{name: "ledger.types" for name in (
+        "Address", "BatchId", "DisclosureId", "Gtin", "Gln", "TxHash", "Hash32", "Role", "DocumentKind", "FlagKind",
+        "AssuranceLevel", "Opinion", "TxRef", "TxResult", "Site", "ParticipantProfile", "Participant", "Document",
+        "InputUse", "NewBatch", "CustodyTransfer", "Flag", "Batch", "TraceNode", "TraceEdge", "Trace", "MetricValue",
+        "DisclosureVersion", "Attestation", "Disclosure", "Deployment", "Eip712Domain", "ForwardRequest",
+        "SignedRequest",
+    )},
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ledger' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -28,3 +28,10 @@ def test_a_layer_never_imports_what_it_must_not(package: str, forbidden: tuple[s
     offending = [(path, module) for path, module in imported_modules(package)
                  if module.split(".")[0] in forbidden]
     assert offending == []
+
+
+def test_the_public_ledger_api_resolves_every_name_it_lists() -> None:
+    import ledger
+
+    for name in ledger.__all__:
+        assert getattr(ledger, name) is not None
