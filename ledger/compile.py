@@ -22,7 +22,7 @@ SHIM = PROJECT_ROOT / "scripts" / "solc-shim.js"
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 DEPLOYABLE = ("ProvenanceLedger", "ProvenanceForwarder")
 EVM_VERSION = "cancun"
-OPTIMIZER_RUNS = 200
+OPTIMIZER_RUNS = 20_000
 
 
 @dataclass(frozen=True)
