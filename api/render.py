@@ -67,6 +67,7 @@ def report_html(report: ReportOut) -> str:
     policy = report.policy
     documents = "; ".join(f"{tier}: {', '.join(k.value for k in kinds)}"
                           for tier, kinds in policy.required_documents.items()) or "none"
+    max_age = f"{policy.max_disclosure_age_days} days" if policy.max_disclosure_age_days else "no limit"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Due diligence: {escape(b.lot)}</title>
 <style>{STYLE}</style></head><body>
@@ -84,14 +85,14 @@ def report_html(report: ReportOut) -> str:
 latest disclosure is audited.{" The lineage was cut at the depth limit." if s.truncated else ""}</p>
 <h2>Cradle-to-gate footprint</h2>
 <p><b>{f.per_unit_kg} kg CO2e per {escape(UNITS.get(f.unit, f.unit))} ({escape(f.unit)})</b>
-({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported emissions
-{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
+({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported \
+emissions{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
 <h2>Policy applied</h2>
 <table>
 <tr><td>Rejected regions</td><td>{escape(", ".join(policy.reject_regions) or "none")}</td></tr>
 <tr><td>Regions for review</td><td>{escape(", ".join(policy.review_regions) or "none")}</td></tr>
 <tr><td>Frameworks required</td><td>{escape(", ".join(policy.required_frameworks) or "none")}</td></tr>
-<tr><td>Maximum disclosure age</td><td>{policy.max_disclosure_age_days or "no limit"} days</td></tr>
+<tr><td>Maximum disclosure age</td><td>{max_age}</td></tr>
 <tr><td>Assurance required</td><td>{escape(policy.required_assurance.value)}</td></tr>
 <tr><td>Documents required</td><td>{escape(documents)}</td></tr>
 <tr><td>Flagged batches</td><td>{"fail" if policy.reject_flagged else "review"}</td></tr>
