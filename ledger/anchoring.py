@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from ledger.codec import _abi_type, batch_record, checksum, from_hex, hex32
+from ledger.codec import abi_type, batch_record, checksum, from_hex, hex32
+from ledger.codec import batch_id_of as _batch_id_of
 from ledger.compile import load_artifact
 from ledger.errors import NotFoundError, ValidationError
 from ledger.types import (
@@ -55,7 +56,7 @@ def record_abi_type() -> str:
     """The ABI type string of `IBatchLedger.BatchRecord`, taken from the compiled ABI (never hand-written)."""
     for entry in load_artifact("ProvenanceLedger").abi:
         if entry.get("type") == "function" and entry.get("name") == "verifyAnchoredBatch":
-            return _abi_type(entry["inputs"][2])
+            return abi_type(entry["inputs"][2])
     raise LookupError("verifyAnchoredBatch not in the ProvenanceLedger ABI")  # pragma: no cover
 
 
@@ -206,9 +207,7 @@ def _batch_from_json(body: dict[str, Any]) -> NewBatch:
 
 def batch_id_of(producer: str, batch: NewBatch) -> BatchId:
     """The id the ledger gives `batch` by `producer` (the same whether recorded or anchored)."""
-    raw = abi_encode(["address", "uint64", "bytes32"], [checksum(producer), int(batch.gtin),
-                                                        batch.lot.encode("ascii").ljust(32, b"\0")])
-    return BatchId(hex32(keccak(raw)))
+    return _batch_id_of(producer, batch.gtin, batch.lot)
 
 
 def build_bundle(producer: str, batches: Sequence[NewBatch], *, uri: str = "", chain_id: int | None = None,

@@ -13,19 +13,12 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from ledger.codec import bytes_to_text, from_hex, hex32, text_to_bytes
+from ledger.codec import abi_type, batch_id_of, bytes_to_text, disclosure_id_of, from_hex
 from ledger.compile import load_artifact
 from ledger.errors import ValidationError
-from ledger.types import Address, BatchId, DisclosureId
-
-
-def _abi_type(entry: dict[str, Any]) -> str:
-    if entry["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in entry["components"])
-        return f"({inner}){entry['type'][5:]}"
-    return str(entry["type"])
+from ledger.types import Address
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ def _functions() -> dict[str, _Function]:
     for entry in load_artifact("ProvenanceLedger").abi:
         if entry["type"] != "function":
             continue
-        types = tuple(_abi_type(i) for i in entry["inputs"])
+        types = tuple(abi_type(i) for i in entry["inputs"])
         selector = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})")
         found[entry["name"]] = _Function(entry["name"], types, tuple(entry["inputs"]), selector)
     return found
@@ -111,20 +104,6 @@ def _shape(entry: dict[str, Any], value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
-
-
-def batch_id_of(producer: str, gtin: int | str, lot: str) -> BatchId:
-    """The id the contract gives a batch: keccak(abi.encode(producer, gtin, lot))."""
-    raw = abi_encode(["address", "uint64", "bytes32"], [to_checksum_address(producer), int(gtin),
-                                                        text_to_bytes(lot, 32)])
-    return BatchId(hex32(keccak(raw)))
-
-
-def disclosure_id_of(participant: str, framework: str, period: str) -> DisclosureId:
-    """The id the contract gives a disclosure: keccak(abi.encode(participant, framework, period))."""
-    raw = abi_encode(["address", "bytes8", "bytes16"], [to_checksum_address(participant), text_to_bytes(framework, 8),
-                                                        text_to_bytes(period, 16)])
-    return DisclosureId(hex32(keccak(raw)))
 
 
 def created_ids(sender: Address | str, data: str | bytes) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from web3.types import Wei
 
 from ledger import validation as v
 from ledger.chain import Chain
-from ledger.codec import batch_record, checksum, from_hex, hex32, text_to_bytes
+from ledger.codec import batch_id_of, batch_record, checksum, disclosure_id_of, from_hex, text_to_bytes
 from ledger.compile import load_artifact
 from ledger.deploy import deploy, load_manifest, save_manifest
 from ledger.errors import (
@@ -149,11 +149,8 @@ class Ledger:
     # -- participant writes (signed by the participant, relayed) -----------------------------------------------
 
     def batch_id_of(self, producer: str, gtin: str, lot: str) -> BatchId:
-        from eth_abi import encode
-
-        raw = encode(["address", "uint64", "bytes32"], [v.address(producer), int(v.gtin(gtin)),
-                                                        text_to_bytes(v.lot(lot), 32)])
-        return BatchId(hex32(keccak(raw)))
+        """The id the contract gives (or would give) `producer`'s batch with this GTIN and lot."""
+        return batch_id_of(v.address(producer), v.gtin(gtin), v.lot(lot))
 
     def record_batch(self, signer: LocalAccount, batch: NewBatch) -> tuple[BatchId, TxResult]:
         record = batch_record(validate_batch(batch))
@@ -200,8 +197,6 @@ class Ledger:
 
     def publish_disclosure(self, signer: LocalAccount, period: str, framework: str, metrics: Sequence[MetricValue],
                            document_hash: str, uri: str) -> tuple[DisclosureId, TxResult]:
-        from eth_abi import encode
-
         from ledger.esg.catalogue import validate_metrics
 
         period_raw = text_to_bytes(v.period(period), 16)
@@ -211,8 +206,7 @@ class Ledger:
             period_raw, framework_raw, encode_metrics(checked), from_hex(v.hash32(document_hash, "document_hash")), uri
         )
         result = self.relay(self.sign(signer, call))
-        raw = encode(["address", "bytes8", "bytes16"], [signer.address, framework_raw, period_raw])
-        return DisclosureId(hex32(keccak(raw))), result
+        return disclosure_id_of(signer.address, framework, period), result
 
     def amend_disclosure(self, signer: LocalAccount, disclosure_id: str, metrics: Sequence[MetricValue],
                          document_hash: str, uri: str, reason: str) -> TxResult:

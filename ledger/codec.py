@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_abi import encode as abi_encode
+from eth_utils import event_abi_to_log_topic, keccak, to_checksum_address
 
-from ledger.types import Address, DocumentKind, Gtin, NewBatch
+from ledger.types import Address, BatchId, DisclosureId, DocumentKind, Gtin, NewBatch
 
 MILLI = Decimal(1000)
 DOCUMENT_KINDS = list(DocumentKind)
@@ -78,9 +79,10 @@ def batch_record(batch: NewBatch) -> tuple[Any, ...]:
     )
 
 
-def _abi_type(entry: dict[str, Any]) -> str:
+def abi_type(entry: dict[str, Any]) -> str:
+    """The canonical ABI type string of an ABI input entry, tuples spelled out: `(uint64,bytes32,...)[]`."""
     if entry["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + entry["type"][5:]
+        return "(" + ",".join(abi_type(c) for c in entry["components"]) + ")" + entry["type"][5:]
     return str(entry["type"])
 
 
@@ -115,7 +117,7 @@ class EventDecoder:
             topic = bytes(event_abi_to_log_topic(entry))  # type: ignore[arg-type]
             indexed = [i for i in entry["inputs"] if i["indexed"]]
             data = [i for i in entry["inputs"] if not i["indexed"]]
-            self._events[topic] = (entry["name"], indexed, data, [_abi_type(i) for i in data])
+            self._events[topic] = (entry["name"], indexed, data, [abi_type(i) for i in data])
             self.topics[entry["name"]] = topic
 
     def decode(self, topics: list[bytes], data: bytes) -> tuple[str, dict[str, Any]] | None:
@@ -134,3 +136,18 @@ class EventDecoder:
 
 def checksum(value: str) -> Address:
     return Address(to_checksum_address(value))
+
+
+def batch_id_of(producer: str, gtin: int | str, lot: str) -> BatchId:
+    """The id the contract gives a batch (`batchIdOf`): keccak256(abi.encode(producer, gtin, lot))."""
+    raw = abi_encode(["address", "uint64", "bytes32"], [to_checksum_address(producer), int(gtin),
+                                                        text_to_bytes(lot, 32)])
+    return BatchId(hex32(keccak(raw)))
+
+
+def disclosure_id_of(participant: str, framework: str, period: str) -> DisclosureId:
+    """The id the contract gives a disclosure (`disclosureIdOf`): keccak256(abi.encode(participant, framework,
+    period))."""
+    raw = abi_encode(["address", "bytes8", "bytes16"], [to_checksum_address(participant), text_to_bytes(framework, 8),
+                                                        text_to_bytes(period, 16)])
+    return DisclosureId(hex32(keccak(raw)))

@@ -13,6 +13,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
+from ledger.codec import abi_type
 from ledger.compile import load_artifact
 from ledger.errors import (
     ContractRevertError,
@@ -47,13 +48,6 @@ ERROR_KINDS: dict[str, str] = {
 _SIGNATURE_ERRORS: dict[str, type[ContractRevertError]] = {}
 
 
-def _abi_type(entry: dict[str, Any]) -> str:
-    if entry["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in entry["components"])
-        return f"({inner}){entry['type'][5:]}"
-    return str(entry["type"])
-
-
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -69,7 +63,7 @@ def _normalise(abi_type: str, value: Any) -> Any:
 class _ErrorSpec:
     def __init__(self, entry: dict[str, Any]) -> None:
         self.name: str = entry["name"]
-        self.types = [_abi_type(i) for i in entry["inputs"]]
+        self.types = [abi_type(i) for i in entry["inputs"]]
         self.names = [_snake(i["name"]) or f"arg{n}" for n, i in enumerate(entry["inputs"])]
         self.selector = function_signature_to_4byte_selector(f"{self.name}({','.join(self.types)})")
         base: type[ContractRevertError] = ContractRevertError

@@ -47,7 +47,7 @@ from eth_utils import function_abi_to_4byte_selector, keccak  # noqa: E402
 from ledger.anchoring import build_bundle, record_abi_type  # noqa: E402
 from ledger.chain import Chain  # noqa: E402
 from ledger.client import Ledger, validate_batch  # noqa: E402
-from ledger.codec import batch_record, from_hex  # noqa: E402
+from ledger.codec import batch_id_of, batch_record, from_hex  # noqa: E402
 from ledger.config import LedgerSettings  # noqa: E402
 from ledger.deploy import deploy, save_manifest  # noqa: E402
 from ledger.index import IndexStore  # noqa: E402
@@ -410,9 +410,7 @@ def api_server(work: Path) -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the API did not come up within 180 s")
             time.sleep(0.3)
-        lot = b"HG-DG-25-A-1201".ljust(32, b"\0")
-        garment = demo_account("garment").address
-        yield url, "0x" + keccak(abi_encode(["address", "uint64", "bytes32"], [garment, int(GTIN_SHIRT), lot])).hex()
+        yield url, batch_id_of(demo_account("garment").address, GTIN_SHIRT, "HG-DG-25-A-1201")
     finally:
         if server is not None:
             server.terminate()

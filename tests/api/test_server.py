@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.calls import batch_id_of
+from ledger.codec import batch_id_of
 from ledger.compile import PROJECT_ROOT
 from ledger.demo import GTIN_FABRIC, demo_account
 from ledger.node import free_port
