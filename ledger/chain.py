@@ -143,20 +143,27 @@ class Chain:
         with self._nonce_lock:
             self._next_nonce = None
 
-    def send(self, tx: TxParams, *, gas: int | None = None) -> TxReceipt:
-        """Estimate (raising the decoded revert), sign with the operator key, send and wait for the receipt."""
-        base: dict[str, Any] = {"from": self.operator.address, "chainId": self.chain_id, "value": 0, **tx}
+    def send(self, tx: TxParams, *, gas: int | None = None, account: LocalAccount | None = None) -> TxReceipt:
+        """Estimate (raising the decoded revert), sign locally, send and wait for the receipt.
+
+        The operator signs unless `account` is given (a participant paying its own gas); the operator's nonces come
+        from this process's allocator, another account's from the node."""
+        signer = account or self.operator
+        own = signer.address == self.operator.address
+        base: dict[str, Any] = {"from": signer.address, "chainId": self.chain_id, "value": 0, **tx}
         if gas is None:
             gas = self.estimate_gas(base)  # type: ignore[arg-type]
             gas = gas + gas // 5 + 10_000
         with self._send_lock:
             fees = self._fees()
-            nonce = self._allocate_nonce()
-            signed = self.operator.sign_transaction({**base, "gas": gas, "nonce": nonce, **fees})
+            nonce = self._allocate_nonce() if own else int(
+                self._guard(lambda: self.w3.eth.get_transaction_count(signer.address, "pending")))
+            signed = signer.sign_transaction({**base, "gas": gas, "nonce": nonce, **fees})
             try:
                 tx_hash = self._guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
             except Exception as exc:
-                self.reset_nonce()
+                if own:
+                    self.reset_nonce()
                 revert = as_revert(exc)
                 if revert is None:
                     raise

@@ -302,21 +302,10 @@ class Ledger:
 
         On the embedded chain a signer with no balance is funded by the operator first.
         """
-        w3 = self.chain.w3
-        sender = checksum(signer.address)
-        self._fund_for_dry_run(sender)
-        base: dict[str, Any] = {"from": sender, "to": self.deployment.ledger, "value": 0,
-                                "chainId": self.chain.chain_id, "data": call._encode_transaction_data()}
-        gas = self.chain.estimate_gas(base)  # type: ignore[arg-type]  # raises the decoded contract error
-        nonce = int(self.chain._guard(lambda: w3.eth.get_transaction_count(sender, "pending")))  # type: ignore[arg-type]
-        signed = signer.sign_transaction({**base, "gas": gas + gas // 5 + 10_000, "nonce": nonce,
-                                          **self.chain._fees()})
-        tx_hash = self.chain._guard(lambda: w3.eth.send_raw_transaction(signed.raw_transaction))
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.chain.receipt_timeout, poll_latency=0.01)
+        self._fund_for_dry_run(signer.address)
+        receipt = self.chain.send({"to": self.deployment.ledger, "data": call._encode_transaction_data()},
+                                  account=signer)
         self.indexer.invalidate()
-        if receipt["status"] != 1:
-            self.chain.call(base)  # type: ignore[arg-type]  # raises the decoded revert
-            raise ContractRevertError({"tx_hash": "0x" + bytes(tx_hash).hex()}, message="transaction reverted")
         return _result(receipt)
 
     # -- reads (from the index) --------------------------------------------------------------------------------

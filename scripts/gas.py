@@ -35,17 +35,9 @@ def main() -> None:
     second, _ = ledger.record_batch(factory, make("IN-2"))
     inputs = (InputUse(first, Decimal(10)), InputUse(second, Decimal(10)))
 
-    call = ledger.contract.functions.recordBatch(batch_record(make("OUT-DIRECT", inputs)))
-    tx = {"from": factory.address, "to": ledger.deployment.ledger, "data": call._encode_transaction_data(),
-          "chainId": ledger.chain.chain_id, "nonce": ledger.chain.w3.eth.get_transaction_count(factory.address)}
-    gas = ledger.chain.estimate_gas(tx)  # type: ignore[arg-type]
-    block = ledger.chain.w3.eth.get_block("latest")
-    signed = factory.sign_transaction({**tx, "gas": gas + 10_000, "maxFeePerGas": 2 * block["baseFeePerGas"] + 1,
-                                       "maxPriorityFeePerGas": 1})
-    receipt = ledger.chain.w3.eth.wait_for_transaction_receipt(
-        ledger.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
+    own = ledger.send_direct(factory, ledger.contract.functions.recordBatch(batch_record(make("OUT-DIRECT", inputs))))
     _, relayed = ledger.record_batch(factory, make("OUT-RELAYED", inputs))
-    print(f"gas, one batch with 2 inputs, own transaction:    {receipt['gasUsed']:>7,}")
+    print(f"gas, one batch with 2 inputs, own transaction:    {own.gas_used:>7,}")
     print(f"gas, one batch with 2 inputs, relayed (EIP-712):  {relayed.gas_used:>7,}")
 
 
