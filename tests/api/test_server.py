@@ -3,12 +3,9 @@ over HTTP, restarted, and still holding what was recorded."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,64 +16,17 @@ from ledger.codec import batch_id_of
 from ledger.compile import PROJECT_ROOT
 from ledger.demo import GTIN_FABRIC, demo_account
 from ledger.node import free_port
-
-STARTUP_SECONDS = 120
-
-
-class Server:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.port = free_port()
-        self.node_port = free_port()
-        while self.node_port == self.port:
-            self.node_port = free_port()
-        self.process: subprocess.Popen[str] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> str:
-        """Start `ledger serve --demo`; returns its stderr once the API answers."""
-        env = {**os.environ, "LEDGER_HOME": str(self.home), "LEDGER_NODE_PORT": str(self.node_port),
-               "PYTHONPATH": str(PROJECT_ROOT), "NO_COLOR": "1", "COLUMNS": "200"}
-        command = [str(Path(sys.executable).parent / "ledger"), "serve", "--demo", "--port", str(self.port)]
-        with open(self.home.parent / "serve.log", "a") as log:  # the child keeps its own handle
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log, text=True,
-                                            start_new_session=True)
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.home.parent / "serve.log").read_text()
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return (self.home.parent / "serve.log").read_text()
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("ledger serve did not answer in time: " + (self.home.parent / "serve.log").read_text())
-
-    def log(self) -> str:
-        return (self.home.parent / "serve.log").read_text()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        pid_file = self.home / "node" / "anvil.pid"
-        if pid_file.exists():  # the node this test's server started, if the server could not stop it
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+from tests.api.serve_process import ServeProcess
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / ".ledger")
+def server(tmp_path: Path) -> Iterator[ServeProcess]:
+    running = ServeProcess(tmp_path / ".ledger", ["--demo"], {"LEDGER_NODE_PORT": str(free_port())})
     yield running
     running.stop()
 
 
-def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart(server: Server) -> None:
+def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart(server: ServeProcess) -> None:
     log = server.start()
     assert f"{server.url}/docs" in log and "demo supply chain recorded" in log
     assert "(started, state in" in log, log  # the workspace node, started by the server

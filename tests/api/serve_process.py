@@ -1,0 +1,67 @@
+"""`ledger serve` as a real process (uvicorn on a free port), for the tests that speak HTTP to it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from ledger.compile import PROJECT_ROOT
+from ledger.node import free_port
+
+STARTUP_SECONDS = 120
+
+
+class ServeProcess:
+    """`ledger serve ARGS --port P` with its workspace in `home`; its output goes to `<home>.serve.log`."""
+
+    def __init__(self, home: Path, args: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.args = list(args)
+        self.extra_env = env or {}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_file = home.with_name(home.name + ".serve.log")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        """Start the server; returns its log once the API answers."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "LEDGER_HOME": str(self.home), "PYTHONPATH": str(PROJECT_ROOT), "NO_COLOR": "1",
+               "COLUMNS": "200", **self.extra_env}
+        command = [str(Path(sys.executable).parent / "ledger"), "serve", *self.args, "--port", str(self.port)]
+        with open(self.log_file, "a") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log()
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self.log()
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("ledger serve did not answer in time: " + self.log())
+
+    def log(self) -> str:
+        return self.log_file.read_text()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        pid_file = self.home / "node" / "anvil.pid"
+        if pid_file.exists():  # the node this server started, if the server could not stop it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
