@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from ledger.codec import bytes_to_text, from_hex
 from ledger.errors import ValidationError
 from ledger.types import MetricValue
 
@@ -202,8 +203,7 @@ def validate_encoded_metrics(metrics: Sequence[Mapping[str, Any]]) -> tuple[Metr
     """
 
     def text(raw: bytes | str) -> str:
-        data = raw if isinstance(raw, bytes) else bytes.fromhex(raw.removeprefix("0x"))
-        return data.rstrip(b"\0").decode("ascii", errors="replace")
+        return bytes_to_text(raw if isinstance(raw, bytes) else from_hex(raw))
 
     try:
         decoded = [
