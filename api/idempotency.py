@@ -10,14 +10,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from api.schemas.writes import WriteResult
+
+log = logging.getLogger("api.idempotency")
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+                   "answer TEXT NOT NULL, created_at TEXT DEFAULT CURRENT_TIMESTAMP)")
+        db.execute("SELECT COUNT(*) FROM answers").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(path: Path, exc: Exception) -> Path:
+    """An answers file that cannot be read is kept for inspection and replaced by an empty one. The service keeps
+    running; retries of writes answered before cannot be recognised by key any more (their nonce is used, so a retry
+    is refused as a replay instead of being sent twice)."""
+    target = path.with_name(f"{path.name}.unreadable-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        source = Path(str(path) + suffix)
+        if source.exists():
+            source.replace(Path(str(target) + suffix))
+    log.warning("idempotency answers file %s is unreadable (%s): moved to %s; earlier answers are not replayed",
+                path.name, exc, target.name)
+    return target
 
 
 class IdempotencyKeyReusedError(Exception):
@@ -36,11 +66,15 @@ class IdempotencyStore:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        #: Where an unreadable answers file was moved on opening (None if it opened as it was).
+        self.moved_aside: Path | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
-                             "answer TEXT NOT NULL, created_at TEXT DEFAULT CURRENT_TIMESTAMP)")
+            try:
+                self._db = _open(path)
+            except sqlite3.DatabaseError as exc:
+                self.moved_aside = _move_aside(path, exc)
+                self._db = _open(path)
 
     def _seen(self, key: str) -> tuple[str, WriteResult] | None:
         with self._guard:

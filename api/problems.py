@@ -4,7 +4,8 @@
     NotFoundError                                404
     ContractRevertError by `.kind`               404 not_found | 403 forbidden | 422 invalid | 409 conflict
     SignatureError                               403  bad, expired or replayed signature
-    LedgerUnavailableError                       503  chain down
+    LedgerUnavailableError                       503  chain down, too slow, or not this deployment's chain
+    RecordUnreadableError                        500  the chain holds a record this index could not read
     TransactionTimeoutError                      504
     IdempotencyKeyReusedError                    422
     anything else                                500  (never on purpose: a bug)
@@ -29,6 +30,7 @@ from ledger.errors import (
     LedgerError,
     LedgerUnavailableError,
     NotFoundError,
+    RecordUnreadableError,
     SignatureError,
     TransactionTimeoutError,
     ValidationError,
@@ -132,7 +134,7 @@ def _signature(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(_: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "chain_unavailable", str(exc))
+    return problem(503, getattr(exc, "code", "chain_unavailable"), str(exc))
 
 
 def _timeout(_: Request, exc: Exception) -> JSONResponse:
@@ -170,9 +172,16 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def _unreadable(_: Request, exc: Exception) -> JSONResponse:
+    return problem(500, getattr(exc, "code", "record_unreadable"), str(exc))
+
+
 def _ledger(_: Request, exc: Exception) -> JSONResponse:
+    """Any other ledger error is a failure of the service: its message may name files or the node, so it goes to
+    the log and the caller gets the code only."""
     log.error("ledger error", exc_info=exc)
-    return problem(500, getattr(exc, "code", "ledger_error"), str(exc))
+    code = getattr(exc, "code", "ledger_error")
+    return problem(500, code, f"the service failed on this request ({code}); the operator's log has the details")
 
 
 def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -186,6 +195,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ContractRevertError, _revert)
     app.add_exception_handler(SignatureError, _signature)
     app.add_exception_handler(LedgerUnavailableError, _unavailable)
+    app.add_exception_handler(RecordUnreadableError, _unreadable)
     app.add_exception_handler(TransactionTimeoutError, _timeout)
     app.add_exception_handler(IdempotencyKeyReusedError, _idempotency)
     app.add_exception_handler(RequestValidationError, _request_validation)

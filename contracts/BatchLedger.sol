@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IBatchLedger} from "./interfaces/IBatchLedger.sol";
@@ -9,7 +9,17 @@ import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
     uint256 public constant MAX_INPUTS = 64;
     uint256 public constant MAX_DOCUMENTS = 64;
+    /// Largest quantity of a batch, in thousandths of its unit: 10**12 units (a billion tonnes in kg).
+    uint64 public constant MAX_QUANTITY = 1e15;
+    /// Largest process emissions of one production step, grams CO2e (a gigatonne).
+    uint64 public constant MAX_EMISSIONS = 1e15;
+    /// How far a production time may lie after the block's time (clocks differ; a batch is not made tomorrow).
+    uint256 public constant MAX_FUTURE_SECONDS = 3600;
+    uint256 public constant MAX_TEXT_BYTES = 1024;
+    uint256 public constant MAX_URI_BYTES = 2048;
     uint64 private constant _GTIN_LIMIT = 1e14;
+    uint32 private constant _HS_CODE_LIMIT = 1e6;
+    uint256 private constant _LOT_TAIL = type(uint96).max; // the 12 bytes after a lot's 20
 
     /// One packed slot per batch: what mass balance, custody and flagging need. Everything else is in the event.
     struct BatchState {
@@ -65,6 +75,9 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         if (state.holder == address(0)) revert BatchNotFound(batchId);
         if (state.producer != index) revert BatchNotProducer(batchId, account);
         if (bytes(reason).length == 0) revert BatchInvalidRecord(batchId, "reason");
+        if (bytes(reason).length > MAX_TEXT_BYTES) {
+            revert BatchTextTooLong("reason", bytes(reason).length, MAX_TEXT_BYTES);
+        }
         emit BatchFlagged(batchId, account, kind, reason);
     }
 
@@ -73,6 +86,7 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         address producer = _msgSender();
         uint32 producerIndex = _requireActiveFactory(producer);
         if (root == bytes32(0) || count == 0) revert BatchInvalidRecord(root, "root");
+        if (bytes(uri).length > MAX_URI_BYTES) revert BatchTextTooLong("uri", bytes(uri).length, MAX_URI_BYTES);
         if (_anchors[root].producer != 0) revert BatchAnchorExists(root);
         _anchors[root] = AnchorState({producer: producerIndex, count: count, anchoredAt: uint64(block.timestamp)});
         emit BatchesAnchored(root, producer, count, uri);
@@ -119,9 +133,21 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         BatchState storage state = _batches[batchId];
         if (state.holder != address(0)) revert BatchAlreadyRecorded(batchId);
         if (record.gtin == 0 || record.gtin >= _GTIN_LIMIT) revert BatchInvalidRecord(batchId, "gtin");
-        if (record.lot == bytes32(0)) revert BatchInvalidRecord(batchId, "lot");
+        if (record.lot == bytes32(0) || uint256(record.lot) & _LOT_TAIL != 0) {
+            revert BatchInvalidRecord(batchId, "lot");
+        }
+        if (record.hsCode >= _HS_CODE_LIMIT) revert BatchInvalidRecord(batchId, "hsCode");
         if (record.quantity == 0) revert BatchInvalidRecord(batchId, "quantity");
+        if (record.quantity > MAX_QUANTITY) {
+            revert BatchValueOutOfRange(batchId, "quantity", record.quantity, MAX_QUANTITY);
+        }
         if (record.unit == bytes3(0)) revert BatchInvalidRecord(batchId, "unit");
+        if (record.producedAt > block.timestamp + MAX_FUTURE_SECONDS) {
+            revert BatchProducedInFuture(batchId, record.producedAt, block.timestamp + MAX_FUTURE_SECONDS);
+        }
+        if (record.processEmissions > MAX_EMISSIONS) {
+            revert BatchValueOutOfRange(batchId, "processEmissions", record.processEmissions, MAX_EMISSIONS);
+        }
         uint256 inputCount = record.inputs.length;
         if (inputCount > MAX_INPUTS) revert BatchTooManyItems(batchId, inputCount, MAX_INPUTS);
         if (record.documents.length > MAX_DOCUMENTS) {

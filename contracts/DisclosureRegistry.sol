@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 import {IDisclosureRegistry} from "./interfaces/IDisclosureRegistry.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
@@ -7,6 +7,8 @@ import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 /// @notice Versioned ESG disclosures and their attestations.
 abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry {
     uint256 public constant MAX_METRICS = 128;
+    uint256 public constant MAX_DISCLOSURE_TEXT_BYTES = 1024;
+    uint256 public constant MAX_DISCLOSURE_URI_BYTES = 2048;
 
     enum AttestationStatus {
         None,
@@ -84,6 +86,7 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
     function revokeAttestation(bytes32 disclosureId, uint32 version, string calldata reason) external {
         address auditor = _msgSender();
         _requireActive(auditor);
+        _requireLength("reason", bytes(reason).length, MAX_DISCLOSURE_TEXT_BYTES);
         if (_attestations[disclosureId][version][auditor] != AttestationStatus.Active) {
             revert DisclosureAttestationNotFound(disclosureId, version, auditor);
         }
@@ -134,10 +137,16 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
         if (metrics.length == 0 || metrics.length > MAX_METRICS) {
             revert DisclosureInvalidMetrics(metrics.length, MAX_METRICS);
         }
+        _requireLength("uri", bytes(uri).length, MAX_DISCLOSURE_URI_BYTES);
+        _requireLength("reason", bytes(reason).length, MAX_DISCLOSURE_TEXT_BYTES);
         bytes32 contentHash = keccak256(abi.encode(metrics, documentHash, uri));
         _contentHashes[disclosureId][version] = contentHash;
         emit DisclosurePublished(
             disclosureId, account, version, period, framework, metrics, documentHash, uri, version - 1, reason, contentHash
         );
+    }
+
+    function _requireLength(string memory field, uint256 length, uint256 max) private pure {
+        if (length > max) revert DisclosureTextTooLong(field, length, max);
     }
 }

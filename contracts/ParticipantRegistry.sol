@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
@@ -8,6 +8,9 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     bytes32 public constant FACTORY_ROLE = keccak256("FACTORY");
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR");
+    uint256 public constant MAX_NAME_BYTES = 256;
+    uint256 public constant MAX_REASON_BYTES = 1024;
+    uint64 private constant _GLN_LIMIT = 1e13;
 
     /// One slot per participant: index 0 means not registered. `factory` mirrors FACTORY_ROLE (kept in step by
     /// `_grantRole`/`_revokeRole`) so that recording a batch reads one slot for both checks.
@@ -34,7 +37,8 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     {
         if (_participants[account].index != 0) revert RegistryAlreadyRegistered(account);
         if (account == address(0)) revert RegistryInvalidProfile("account");
-        if (bytes(profile.legalName).length == 0) revert RegistryInvalidProfile("legalName");
+        uint256 nameLength = bytes(profile.legalName).length;
+        if (nameLength == 0 || nameLength > MAX_NAME_BYTES) revert RegistryInvalidProfile("legalName");
         if (profile.country == bytes2(0)) revert RegistryInvalidProfile("country");
         uint32 index = ++_participantCount;
         _participants[account].index = index;
@@ -62,6 +66,7 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
         if (_participants[account].index == 0) revert RegistryParticipantNotFound(account);
+        if (bytes(reason).length > MAX_REASON_BYTES) revert RegistryInvalidProfile("reason");
         _participants[account].suspended = suspended;
         emit ParticipantStatusChanged(account, suspended, reason);
     }
@@ -127,7 +132,7 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     function _claimSite(address account, uint64 gln) private {
-        if (gln == 0) revert RegistryInvalidProfile("site.gln");
+        if (gln == 0 || gln >= _GLN_LIMIT) revert RegistryInvalidProfile("site.gln");
         address owner = _siteOwner[gln];
         if (owner != address(0)) revert RegistrySiteTaken(gln, owner);
         _siteOwner[gln] = account;

@@ -213,7 +213,7 @@ def batch_id_of(producer: str, batch: NewBatch) -> BatchId:
 def build_bundle(producer: str, batches: Sequence[NewBatch], *, uri: str = "", chain_id: int | None = None,
                  ledger: str | None = None) -> AnchorBundle:
     """Validate `batches`, build the tree and every proof. Lots must be unique within the bundle."""
-    from ledger.client import validate_batch
+    from ledger.writes.batches import validate_batch
 
     if not batches:
         raise ValidationError("no batches to anchor", field="batches")
@@ -256,8 +256,9 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
     """Commit a Merkle root over `batches` in one signed, relayed transaction; keep the bundle in the index."""
     bundle = build_bundle(signer.address, batches, uri=uri, chain_id=ledger.chain.chain_id,
                           ledger=ledger.deployment.ledger)
-    call = ledger.contract.functions.anchorBatches(from_hex(bundle.root), len(bundle.records), uri)
-    result = ledger.relay(ledger.sign(signer, call))
+    from ledger.writes.batches import anchor_batches as anchor_call
+
+    result = ledger.relay(ledger.sign(signer, anchor_call(bundle.root, len(bundle.records), uri)))
     ledger.store.add_anchored_records(bundle.root, bundle.producer,
                                       [(str(r.batch_id), str(r.batch.gtin), r.batch.lot, [str(p) for p in r.proof])
                                        for r in bundle.records])

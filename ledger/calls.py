@@ -1,8 +1,8 @@
 """Ledger calldata without a chain: encode a call to a `ProvenanceLedger` function, or tell which function a
 calldata calls and with what arguments. Built from the compiled ABI (never from hand-written selectors).
 
-Used by the client helper (`ledger.requests`) to build what a participant signs, and by the API to check that a
-signed request calls the function its route is for.
+Used by `ledger.writes` to build what a participant signs and to decode what was signed elsewhere, and by the API to
+check that a signed request calls the function its route is for.
 """
 
 from __future__ import annotations
@@ -120,42 +120,3 @@ def created_ids(sender: Address | str, data: str | bytes) -> tuple[str, ...]:
     else:
         return ()
     return tuple(batch_id_of(sender, r["gtin"], bytes_to_text(from_hex(r["lot"]))) for r in records)
-
-
-def check_arguments(call: DecodedCall) -> None:
-    """Refuse, as `ValidationError`, what the contract would take but no valid record has: a batch with a unit
-    outside UN/ECE Rec 20, a GTIN or GLN with a wrong check digit, a lot outside GS1 AI(10), ...; disclosure metrics
-    outside the ESG catalogue."""
-    from ledger import validation as v
-
-    if call.name in ("publishDisclosure", "amendDisclosure"):
-        from ledger.esg.catalogue import validate_encoded_metrics
-
-        if call.name == "publishDisclosure":
-            v.period(bytes_to_text(from_hex(call.args["period"])))
-            v.framework(bytes_to_text(from_hex(call.args["framework"])))
-        validate_encoded_metrics(call.args["metrics"])
-        return
-    if call.name == "recordBatch":
-        records = [call.args["record"]]
-    elif call.name == "recordBatches":
-        records = call.args["records"]
-    else:
-        return
-    if not records:
-        raise ValidationError("no batches to record", field="records")
-    for index, r in enumerate(records):
-        try:
-            v.gtin(str(r["gtin"]).zfill(14))
-            v.lot(bytes_to_text(from_hex(r["lot"])))
-            v.hs_code(str(r["hsCode"]).zfill(6))
-            v.unit(bytes_to_text(from_hex(r["unit"])))
-            v.gln(str(r["facility"]).zfill(13))
-            if r["quantity"] <= 0:
-                raise ValidationError("quantity must be positive", field="quantity")
-            for use in r["inputs"]:
-                if use["quantity"] <= 0:
-                    raise ValidationError("inputs.quantity must be positive", field="inputs.quantity")
-        except ValidationError as exc:
-            prefix = f"batch #{index}: " if len(records) > 1 else ""
-            raise ValidationError(f"{prefix}{exc}", field=exc.field, index=index) from None

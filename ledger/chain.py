@@ -7,10 +7,12 @@ allocator, and turns every revert into the decoded `ContractRevertError` subclas
 from __future__ import annotations
 
 import ast
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from eth_account import Account
@@ -25,6 +27,16 @@ from ledger.revert import decode_revert
 
 EMBEDDED_OPERATOR_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
 ANVIL_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0
+DEFAULT_NODE_TIMEOUT = 5.0
+log = logging.getLogger("ledger.chain")
+
+
+def redact(url: str) -> str:
+    """A node URL fit for logs: scheme, host and port only (hosted node URLs carry API keys in the path or query,
+    and credentials before the host)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
 
 
 class _SerialTesterProvider(EthereumTesterProvider):
@@ -74,11 +86,14 @@ def as_revert(exc: Exception) -> ContractRevertError | None:
 class Chain:
     """A chain connection with an operator account that signs locally and allocates its own nonces."""
 
-    def __init__(self, w3: Web3, operator: LocalAccount, *, embedded: bool, receipt_timeout: float = 120.0) -> None:
+    def __init__(self, w3: Web3, operator: LocalAccount, *, embedded: bool, receipt_timeout: float = 120.0,
+                 node_timeout: float = DEFAULT_NODE_TIMEOUT, node: str = "the embedded chain") -> None:
         self.w3 = w3
         self.operator = operator
         self.embedded = embedded
         self.receipt_timeout = receipt_timeout
+        self.node_timeout = node_timeout
+        self.node = node  # redacted: for logs only
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
         self._send_lock = threading.RLock()
@@ -90,10 +105,15 @@ class Chain:
         return cls(Web3(_SerialTesterProvider()), Account.from_key(EMBEDDED_OPERATOR_KEY), embedded=True)
 
     @classmethod
-    def connect(cls, rpc_url: str, operator_key: str | None = None, *, timeout: float = 30.0) -> Chain:
-        """A JSON-RPC node. Without `operator_key`, anvil's well-known first development account is used."""
-        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
-        return cls(w3, Account.from_key(operator_key or ANVIL_OPERATOR_KEY), embedded=False)
+    def connect(cls, rpc_url: str, operator_key: str | None = None, *,
+                timeout: float = DEFAULT_NODE_TIMEOUT) -> Chain:
+        """A JSON-RPC node. Without `operator_key`, anvil's well-known first development account is used.
+
+        Every call to the node gives up after `timeout` seconds, once (no retries): a hung node costs a request that
+        long, then `LedgerUnavailableError`, never minutes."""
+        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
+        return cls(w3, Account.from_key(operator_key or ANVIL_OPERATOR_KEY), embedded=False, node_timeout=timeout,
+                   node=redact(rpc_url))
 
     # -- reads -------------------------------------------------------------------------------------------------
 
@@ -102,11 +122,16 @@ class Chain:
         return int(self._guard(lambda: self.w3.eth.block_number))
 
     def _guard(self, fn: Any) -> Any:
-        """Run a provider call, translating connection failures into `LedgerUnavailableError`."""
+        """Run a provider call, translating connection failures into `LedgerUnavailableError`. The message names
+        what happened, never the node's URL (it may carry credentials); the log names the node, redacted."""
         try:
             return fn()
-        except (requests.ConnectionError, requests.Timeout, ConnectionError, OSError) as exc:
-            raise LedgerUnavailableError(f"chain unreachable: {exc}") from exc
+        except requests.Timeout as exc:
+            log.warning("node %s did not answer within %ss: %s", self.node, self.node_timeout, type(exc).__name__)
+            raise LedgerUnavailableError(f"the chain node did not answer within {self.node_timeout:g} s") from None
+        except (requests.ConnectionError, ConnectionError, OSError) as exc:
+            log.warning("node %s unreachable: %s", self.node, type(exc).__name__)
+            raise LedgerUnavailableError("the chain node cannot be reached") from None
 
     def call(self, tx: TxParams) -> bytes:
         """eth_call, raising the decoded revert."""
@@ -169,7 +194,8 @@ class Chain:
                     raise
                 raise revert from None
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout, poll_latency=0.05)
+            receipt = self._guard(lambda: self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self.receipt_timeout, poll_latency=0.05))
         except TimeExhausted as exc:
             raise TransactionTimeoutError(f"no receipt for {tx_hash.hex()} after {self.receipt_timeout}s") from exc
         if receipt["status"] != 1:

@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import keccak
 from web3.types import Wei
 
 from ledger import validation as v
-from ledger.chain import Chain
-from ledger.codec import batch_id_of, batch_record, checksum, disclosure_id_of, from_hex, text_to_bytes
+from ledger.chain import DEFAULT_NODE_TIMEOUT, Chain
+from ledger.codec import batch_id_of, checksum, disclosure_id_of, from_hex
 from ledger.compile import load_artifact
-from ledger.deploy import deploy, load_manifest, save_manifest
+from ledger.deploy import deploy, deployment_problem, genesis_hash, load_manifest, save_manifest
 from ledger.errors import (
+    ChainMismatchError,
     ContractRevertError,
     NotFoundError,
+    RecordUnreadableError,
     SignatureExpiredError,
     SignatureInvalidError,
     SignatureReplayError,
@@ -45,13 +47,10 @@ from ledger.types import (
     ParticipantProfile,
     Role,
     SignedRequest,
+    Site,
     TxResult,
 )
-
-ROLE_HASHES = {Role.FACTORY: keccak(text="FACTORY"), Role.AUDITOR: keccak(text="AUDITOR")}
-FLAG_KINDS = list(FlagKind)
-LEVELS = list(AssuranceLevel)
-OPINIONS = list(Opinion)
+from ledger.writes import admin, batches, check_calldata, disclosures
 
 
 class Ledger:
@@ -81,21 +80,36 @@ class Ledger:
 
     @classmethod
     def connect(cls, rpc_url: str, home: Path, *, operator_key: str | None = None, confirmations: int = 0,
-                log_window: int = 2_000, read_staleness: float = 0.0, deploy_if_missing: bool = True) -> Ledger:
-        """A JSON-RPC chain. The deployment manifest and index live in `home`; deploys once if none is there."""
-        chain = Chain.connect(rpc_url, operator_key)
+                log_window: int = 2_000, read_staleness: float = 0.0, deploy_if_missing: bool = True,
+                redeploy: bool = False, node_timeout: float = DEFAULT_NODE_TIMEOUT) -> Ledger:
+        """A JSON-RPC chain. The deployment manifest and index live in `home`; deploys once if no manifest is there.
+
+        A manifest whose contracts the chain does not hold (reset or replaced chain, wrong node) is refused with
+        `ChainMismatchError` rather than silently replaced by a second contract set; `redeploy=True` deploys afresh
+        on purpose. An index file written for another chain, or unreadable, is moved aside and rebuilt."""
+        chain = Chain.connect(rpc_url, operator_key, timeout=node_timeout)
         manifest = home / "deployments" / f"{chain.chain_id}.json"
         deployment = load_manifest(manifest)
-        if deployment is not None and not chain.w3.eth.get_code(cast(ChecksumAddress, deployment.ledger)):
-            deployment = None  # the chain was reset under us: the manifest is stale
+        if deployment is not None:
+            problem = deployment_problem(chain, deployment)
+            if problem is not None:
+                if not redeploy:
+                    raise ChainMismatchError(
+                        f"{problem}. The deployment manifest {manifest.name} names contracts this chain does not hold: "
+                        "point at the node of that chain, or pass --redeploy to deploy a new contract set here "
+                        "(nothing recorded before is on it)")
+                deployment = None
+            elif deployment.genesis_hash is None:  # a manifest from before genesis hashes were kept
+                deployment = replace(deployment, genesis_hash=genesis_hash(chain))
+                save_manifest(deployment, manifest)
         if deployment is None:
             if not deploy_if_missing:
-                raise NotFoundError(f"no deployment for chain {chain.chain_id} in {manifest}")
+                raise NotFoundError(f"no deployment for chain {chain.chain_id} in {manifest.name}")
             deployment = deploy(chain)
             save_manifest(deployment, manifest)
         index = home / "index" / f"{chain.chain_id}-{deployment.ledger.lower()}-{deployment.block_number}.sqlite"
-        return cls(chain, deployment, IndexStore(index), confirmations=confirmations, log_window=log_window,
-                   read_staleness=read_staleness)
+        return cls(chain, deployment, IndexStore(index, genesis=deployment.genesis_hash), confirmations=confirmations,
+                   log_window=log_window, read_staleness=read_staleness)
 
     def close(self) -> None:
         self.store.close()
@@ -111,130 +125,79 @@ class Ledger:
     # -- admin writes (operator account) -----------------------------------------------------------------------
 
     def register_participant(self, account: str, profile: ParticipantProfile, roles: Sequence[Role] = ()) -> TxResult:
-        address = v.address(account)
-        country = v.country(profile.country)
-        if not profile.legal_name.strip():
-            raise ValidationError("legal_name must not be empty", field="legal_name")
-        sites = [(int(v.gln(s.gln)), text_to_bytes(v.subdivision(s.subdivision), 6)) for s in profile.sites]
-        for site in profile.sites:
-            if not site.subdivision.upper().startswith(country + "-"):
-                raise ValidationError(f"site {site.gln} subdivision {site.subdivision} is not in {country}",
-                                      field="subdivision")
-        organisation = from_hex(v.hash32(profile.organisation_id, "organisation_id")) if profile.organisation_id \
-            else b"\0" * 32
-        profile_hash = from_hex(v.hash32(profile.profile_hash, "profile_hash")) if profile.profile_hash \
-            else b"\0" * 32
-        call = self.contract.functions.registerParticipant(
-            address, (profile.legal_name, country.encode(), organisation, profile_hash, sites),
-            [ROLE_HASHES[r] for r in roles],
-        )
-        result = self._send_admin(call)
-        self._fund_for_dry_run(address)
+        result = self._send_admin(admin.register_participant(account, profile, roles))
+        self._fund_for_dry_run(v.address(account))
         return result
 
+    def add_site(self, account: str, site: Site) -> TxResult:
+        participant = self.participant(account)
+        return self._send_admin(admin.add_site(account, site, participant.profile.country))
+
     def grant_role(self, account: str, role: Role) -> TxResult:
-        return self._send_admin(self.contract.functions.grantRole(ROLE_HASHES[role], v.address(account)))
+        return self._send_admin(admin.grant_role(account, role))
 
     def revoke_role(self, account: str, role: Role) -> TxResult:
-        return self._send_admin(self.contract.functions.revokeRole(ROLE_HASHES[role], v.address(account)))
+        return self._send_admin(admin.revoke_role(account, role))
 
     def set_suspended(self, account: str, suspended: bool, reason: str) -> TxResult:
-        return self._send_admin(self.contract.functions.setSuspended(v.address(account), suspended, reason))
+        return self._send_admin(admin.set_suspended(account, suspended, reason))
 
-    def _send_admin(self, call: Any) -> TxResult:
-        receipt = self.chain.send({"to": self.deployment.ledger, "data": call._encode_transaction_data()})
+    def _send_admin(self, data: str) -> TxResult:
+        self.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
+        receipt = self.chain.send({"to": self.deployment.ledger, "data": data})  # type: ignore[typeddict-item]
         self.indexer.invalidate()
         return _result(receipt)
 
     # -- participant writes (signed by the participant, relayed) -----------------------------------------------
+    # Calldata comes from `ledger.writes`, the one home of each write's rules; `_relay_built` skips re-checking
+    # what those functions just checked.
 
     def batch_id_of(self, producer: str, gtin: str, lot: str) -> BatchId:
         """The id the contract gives (or would give) `producer`'s batch with this GTIN and lot."""
         return batch_id_of(v.address(producer), v.gtin(gtin), v.lot(lot))
 
     def record_batch(self, signer: LocalAccount, batch: NewBatch) -> tuple[BatchId, TxResult]:
-        record = batch_record(validate_batch(batch))
-        result = self.relay(self.sign(signer, self.contract.functions.recordBatch(record)))
+        result = self._relay_built(self.sign(signer, batches.record_batch(batch)))
         return self.batch_id_of(signer.address, batch.gtin, batch.lot), result
 
-    def record_batches(self, signer: LocalAccount, batches: Sequence[NewBatch]) -> tuple[list[BatchId], TxResult]:
+    def record_batches(self, signer: LocalAccount, items: Sequence[NewBatch]) -> tuple[list[BatchId], TxResult]:
         """Many batches in one transaction: all recorded, or none (the error names the offending batch)."""
-        if not batches:
-            raise ValidationError("no batches to record", field="batches")
-        records = []
-        for index, batch in enumerate(batches):
-            try:
-                records.append(batch_record(validate_batch(batch)))
-            except ValidationError as exc:
-                raise ValidationError(f"batch #{index} (lot {batch.lot}): {exc}", field=exc.field,
-                                      index=index) from None
-        ids = [self.batch_id_of(signer.address, b.gtin, b.lot) for b in batches]
-        first: dict[str, int] = {}
-        for index, batch_id in enumerate(ids):
-            if batch_id in first:
-                raise ValidationError(f"batch #{index} repeats batch #{first[batch_id]} (GTIN {batches[index].gtin} "
-                                      f"lot {batches[index].lot})", field="lot", index=index)
-            first[batch_id] = index
+        data = batches.record_batches(items)
+        ids = [self.batch_id_of(signer.address, b.gtin, b.lot) for b in items]
         try:
-            result = self.relay(self.sign(signer, self.contract.functions.recordBatches(records)))
+            result = self._relay_built(self.sign(signer, data))
         except ContractRevertError as exc:
-            offending = _offending_index(exc, ids, batches)
+            offending = _offending_index(exc, ids, items)
             if offending is not None:
                 exc.index = offending
-                exc.args = (f"batch #{offending} (lot {batches[offending].lot}): {exc}",)
+                exc.args = (f"batch #{offending} (lot {items[offending].lot}): {exc}",)
             raise
         return ids, result
 
     def transfer_custody(self, signer: LocalAccount, batch_id: str, to: str) -> TxResult:
-        call = self.contract.functions.transferCustody(from_hex(v.batch_id(batch_id)), v.address(to, "to"))
-        return self.relay(self.sign(signer, call))
+        return self._relay_built(self.sign(signer, batches.transfer_custody(batch_id, to)))
 
     def flag_batch(self, signer: LocalAccount, batch_id: str, kind: FlagKind, reason: str) -> TxResult:
-        if not reason.strip():
-            raise ValidationError("a flag needs a reason", field="reason")
-        call = self.contract.functions.flagBatch(from_hex(v.batch_id(batch_id)), FLAG_KINDS.index(kind), reason)
-        return self.relay(self.sign(signer, call))
+        return self._relay_built(self.sign(signer, batches.flag_batch(batch_id, kind, reason)))
 
     def publish_disclosure(self, signer: LocalAccount, period: str, framework: str, metrics: Sequence[MetricValue],
                            document_hash: str, uri: str) -> tuple[DisclosureId, TxResult]:
-        from ledger.esg.catalogue import validate_metrics
-
-        period_raw = text_to_bytes(v.period(period), 16)
-        framework_raw = text_to_bytes(v.framework(framework), 8)
-        checked = validate_metrics(metrics)
-        call = self.contract.functions.publishDisclosure(
-            period_raw, framework_raw, encode_metrics(checked), from_hex(v.hash32(document_hash, "document_hash")), uri
-        )
-        result = self.relay(self.sign(signer, call))
+        data = disclosures.publish_disclosure(period, framework, metrics, document_hash, uri)
+        result = self._relay_built(self.sign(signer, data))
         return disclosure_id_of(signer.address, framework, period), result
 
     def amend_disclosure(self, signer: LocalAccount, disclosure_id: str, metrics: Sequence[MetricValue],
                          document_hash: str, uri: str, reason: str) -> TxResult:
-        from ledger.esg.catalogue import validate_metrics
-
-        if not reason.strip():
-            raise ValidationError("an amendment needs a reason", field="reason")
-        checked = validate_metrics(metrics)
-        call = self.contract.functions.amendDisclosure(
-            from_hex(v.hash32(disclosure_id, "disclosure_id")), encode_metrics(checked),
-            from_hex(v.hash32(document_hash, "document_hash")), uri, reason,
-        )
-        return self.relay(self.sign(signer, call))
+        data = disclosures.amend_disclosure(disclosure_id, metrics, document_hash, uri, reason)
+        return self._relay_built(self.sign(signer, data))
 
     def attest(self, signer: LocalAccount, disclosure_id: str, version: int, level: AssuranceLevel, opinion: Opinion,
                report_hash: str) -> TxResult:
-        call = self.contract.functions.attestDisclosure(
-            from_hex(v.hash32(disclosure_id, "disclosure_id")), version, LEVELS.index(level), OPINIONS.index(opinion),
-            from_hex(v.hash32(report_hash, "report_hash")),
-        )
-        return self.relay(self.sign(signer, call))
+        data = disclosures.attest(disclosure_id, version, level, opinion, report_hash)
+        return self._relay_built(self.sign(signer, data))
 
     def revoke_attestation(self, signer: LocalAccount, disclosure_id: str, version: int, reason: str) -> TxResult:
-        if not reason.strip():
-            raise ValidationError("a revocation needs a reason", field="reason")
-        call = self.contract.functions.revokeAttestation(from_hex(v.hash32(disclosure_id, "disclosure_id")), version,
-                                                         reason)
-        return self.relay(self.sign(signer, call))
+        return self._relay_built(self.sign(signer, disclosures.revoke_attestation(disclosure_id, version, reason)))
 
     # -- signed requests ---------------------------------------------------------------------------------------
 
@@ -242,7 +205,8 @@ class Ledger:
         return int(self.chain._guard(lambda: self.forwarder.functions.nonces(v.address(account)).call()))
 
     def sign(self, signer: LocalAccount, call: Any, *, ttl: int = 3_600) -> SignedRequest:
-        data = call._encode_transaction_data()
+        """Sign `call` (0x-hex ledger calldata, or a web3 contract function) as `signer` with its next nonce."""
+        data = call if isinstance(call, str) else call._encode_transaction_data()
         request = build_request(checksum(signer.address), self.deployment.ledger, data,
                                 nonce=self.nonce(signer.address), gas=gas_for(data), ttl=ttl, now=self._chain_time())
         return sign_request(signer, self.domain, request)
@@ -274,7 +238,13 @@ class Ledger:
                 f"request expired at {datetime.fromtimestamp(request.deadline, UTC).isoformat()}")
 
     def relay(self, signed: SignedRequest) -> TxResult:
-        """Check a signed request, dry-run the inner call (to surface the contract's own error), then submit it."""
+        """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and deadline
+        as the forwarder will), dry-run the inner call (to surface the contract's own error), then submit it."""
+        check_calldata(signed.request.data, signed.request.from_address)
+        return self._relay_built(signed)
+
+    def _relay_built(self, signed: SignedRequest) -> TxResult:
+        self.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
         self.check_signed(signed)
         request = signed.request
         # The ledger reads the sender as ERC-2771 does, so the inner call from the signer itself is an exact dry run.
@@ -314,6 +284,9 @@ class Ledger:
         self.sync()
         found = self.store.batch(v.batch_id(batch_id))
         if found is None:
+            problems = self.store.unreadable_for(v.batch_id(batch_id))
+            if problems:
+                raise RecordUnreadableError(f"batch {batch_id}: {problems[0]}")
             raise NotFoundError(f"no batch {batch_id}")
         return found
 
@@ -408,48 +381,6 @@ def _offending_index(exc: ContractRevertError, ids: Sequence[str], batches: Sequ
             if int(batch.facility) == int(gln):
                 return index
     return None
-
-
-def validate_batch(batch: NewBatch) -> NewBatch:
-    v.gtin(batch.gtin)
-    v.lot(batch.lot)
-    v.hs_code(batch.hs_code)
-    v.quantity(batch.quantity)
-    v.unit(batch.unit)
-    v.gln(batch.facility)
-    v.timestamp(batch.produced_at)
-    if len(batch.inputs) > 64 or len(batch.documents) > 64:
-        raise ValidationError("at most 64 inputs and 64 documents per batch", field="inputs")
-    for use in batch.inputs:
-        v.batch_id(use.batch_id)
-        v.quantity(use.quantity, "inputs.quantity")
-    for doc in batch.documents:
-        v.hash32(doc.hash, "documents.hash")
-    if batch.process_emissions_kg is not None:
-        v.quantity(batch.process_emissions_kg, "process_emissions_kg", allow_zero=True)
-    return NewBatch(
-        gtin=v.gtin(batch.gtin), lot=batch.lot, hs_code=v.hs_code(batch.hs_code), quantity=batch.quantity,
-        unit=batch.unit, facility=batch.facility, produced_at=batch.produced_at, inputs=batch.inputs,
-        documents=batch.documents, process_emissions_kg=batch.process_emissions_kg,
-    )
-
-
-def encode_metrics(metrics: Sequence[MetricValue]) -> list[tuple[bytes, int, int, bytes]]:
-    """Metric values as `IDisclosureRegistry.Metric` tuples: the value scaled to an integer with its decimals."""
-    from decimal import Decimal
-
-    encoded = []
-    for metric in metrics:
-        value = Decimal(str(metric.value))
-        if not value.is_finite():
-            raise ValidationError(f"metric {metric.code} value must be finite", field="metrics.value")
-        exponent = value.as_tuple().exponent
-        decimals = max(0, -int(exponent)) if isinstance(exponent, int) else 0
-        if decimals > 18:
-            raise ValidationError(f"metric {metric.code} has more than 18 decimals", field="metrics.value")
-        encoded.append((text_to_bytes(metric.code, 32), int(value.scaleb(decimals)), decimals,
-                        text_to_bytes(metric.unit, 16)))
-    return encoded
 
 
 def _result(receipt: Any) -> TxResult:

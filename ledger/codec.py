@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
-from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi.codec import ABICodec
+from eth_abi.decoding import StringDecoder
+from eth_abi.registry import BaseEquals, registry
 from eth_utils import event_abi_to_log_topic, keccak, to_checksum_address
 
-from ledger.types import Address, BatchId, DisclosureId, DocumentKind, Gtin, NewBatch
+from ledger.errors import ValidationError
+from ledger.types import (
+    Address,
+    BatchId,
+    DisclosureId,
+    Document,
+    DocumentKind,
+    Gln,
+    Gtin,
+    Hash32,
+    InputUse,
+    NewBatch,
+)
 
 MILLI = Decimal(1000)
 DOCUMENT_KINDS = list(DocumentKind)
@@ -24,7 +39,18 @@ def text_to_bytes(text: str, size: int) -> bytes:
 
 
 def bytes_to_text(raw: bytes) -> str:
-    return raw.rstrip(b"\0").decode("ascii", errors="replace")
+    """Fixed-width ASCII from the chain, trailing zeros dropped; any other byte shown as `\\xNN` (lossless)."""
+    return raw.rstrip(b"\0").decode("ascii", errors="backslashreplace")
+
+
+def ascii_text(raw: bytes | str, field: str) -> str:
+    """Fixed-width ASCII (bytes or 0x-hex) as text, refusing anything else: for checking what is about to be
+    written."""
+    data = raw if isinstance(raw, bytes) else from_hex(raw)
+    try:
+        return data.rstrip(b"\0").decode("ascii")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{field} is not ASCII text", field=field) from None
 
 
 def to_milli(value: Decimal) -> int:
@@ -32,13 +58,25 @@ def to_milli(value: Decimal) -> int:
 
 
 def from_milli(value: int) -> Decimal:
-    """Thousandths to a Decimal without trailing zeros or exponent (1500 -> 1.5, 1000000 -> 1000)."""
-    return plain(Decimal(value) / MILLI)
+    """Thousandths to a Decimal without trailing zeros or exponent (1500 -> 1.5, 1000000 -> 1000); exact for any
+    uint64."""
+    return from_scaled(int(value), 3)
+
+
+def from_scaled(value: int, decimals: int) -> Decimal:
+    """`value / 10**decimals` exactly, whatever the size of either (an int256 with 255 decimals included)."""
+    sign = 1 if value < 0 else 0
+    return plain(Decimal((sign, tuple(int(d) for d in str(abs(value))), -decimals)))
 
 
 def plain(value: Decimal) -> Decimal:
-    """`value` without trailing fractional zeros and never in exponent form."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    """`value` without trailing fractional zeros and never in exponent form. Exact for any finite value: the
+    context is widened to the value's own digits (the default 28 would round an int256)."""
+    if not value.is_finite():
+        return value
+    with localcontext() as context:
+        context.prec = max(28, len(value.as_tuple().digits) + abs(int(value.as_tuple().exponent)) + 2)
+        return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def hex32(value: bytes) -> str:
@@ -55,6 +93,15 @@ def to_timestamp(value: datetime) -> int:
 
 def from_timestamp(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+def calendar_time(value: int) -> datetime | None:
+    """Unix seconds as a UTC time, or None when the calendar cannot hold them (after year 9999): the reader then
+    shows the number itself."""
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def gtin_from_int(value: int) -> Gtin:
@@ -77,6 +124,38 @@ def batch_record(batch: NewBatch) -> tuple[Any, ...]:
         [(from_hex(use.batch_id), to_milli(use.quantity)) for use in batch.inputs],
         [(from_hex(doc.hash), DOCUMENT_KINDS.index(doc.kind)) for doc in batch.documents],
     )
+
+
+def new_batch_of(record: Mapping[str, Any]) -> NewBatch:
+    """The `NewBatch` a `BatchRecord` encodes (as `ledger.calls.decode_call` gives it: integers, bytes or 0x-hex), so
+    that calldata signed anywhere is checked by the same rules as a `NewBatch` built in Python. Raises
+    `ValidationError` for what no `NewBatch` can be (a lot that is not ASCII, a time outside the calendar)."""
+    produced = calendar_time(int(record["producedAt"]))
+    if produced is None:
+        raise ValidationError(f"produced_at {record['producedAt']} is outside the calendar", field="produced_at")
+    if not record["emissionsReported"] and int(record["processEmissions"]) != 0:
+        raise ValidationError("process emissions are given but not marked as reported", field="process_emissions_kg")
+    documents = []
+    for item in record["documents"]:
+        kind = int(item["kind"])
+        if not 0 <= kind < len(DOCUMENT_KINDS):
+            raise ValidationError(f"document kind {kind} is not one of the contract's {len(DOCUMENT_KINDS)}",
+                                  field="documents.kind")
+        documents.append(Document(Hash32(_hex_of(item["hash"])), DOCUMENT_KINDS[kind]))
+    return NewBatch(
+        gtin=gtin_from_int(int(record["gtin"])), lot=ascii_text(record["lot"], "lot"),
+        hs_code=str(int(record["hsCode"])).zfill(6), quantity=from_milli(int(record["quantity"])),
+        unit=ascii_text(record["unit"], "unit"), facility=Gln(str(int(record["facility"])).zfill(13)),
+        produced_at=produced,
+        inputs=tuple(InputUse(BatchId(_hex_of(u["batchId"])), from_milli(int(u["quantity"])))
+                     for u in record["inputs"]),
+        documents=tuple(documents),
+        process_emissions_kg=from_milli(int(record["processEmissions"])) if record["emissionsReported"] else None,
+    )
+
+
+def _hex_of(value: bytes | str) -> str:
+    return ("0x" + value.hex()) if isinstance(value, bytes) else value.lower()
 
 
 def abi_type(entry: dict[str, Any]) -> str:
@@ -105,8 +184,29 @@ def _shape(entry: dict[str, Any], value: Any) -> Any:
     return value
 
 
+class _LenientStringDecoder(StringDecoder):
+    """A Solidity `string` is any bytes: a participant can write invalid UTF-8. Readers keep the text readable and
+    lossless (`\\xff` for a stray byte) instead of failing on it."""
+
+    @classmethod
+    def from_type_str(cls, abi_type: str, registry: Any) -> _LenientStringDecoder:  # type: ignore[override]
+        return cls(handle_string_errors="backslashreplace")
+
+
+def _lenient_codec() -> ABICodec:
+    lenient = registry.copy()
+    lenient.unregister_decoder("string")
+    lenient.register_decoder(BaseEquals("string"), _LenientStringDecoder, label="string")
+    return ABICodec(lenient)
+
+
+#: eth_abi with lenient strings: for everything read from the chain (events, revert data), which anyone may write.
+CHAIN_CODEC = _lenient_codec()
+
+
 class EventDecoder:
-    """Decodes raw logs of one contract by topic0, straight through eth_abi (much faster than web3's log processing)."""
+    """Decodes raw logs of one contract by topic0, straight through eth_abi (much faster than web3's log processing).
+    Strings are decoded leniently (`CHAIN_CODEC`): an event is never unreadable for its text."""
 
     def __init__(self, abi: list[dict[str, Any]]) -> None:
         self._events: dict[bytes, tuple[str, list[dict[str, Any]], list[dict[str, Any]], list[str]]] = {}
@@ -120,16 +220,22 @@ class EventDecoder:
             self._events[topic] = (entry["name"], indexed, data, [abi_type(i) for i in data])
             self.topics[entry["name"]] = topic
 
+    def name_of(self, topics: list[bytes]) -> str | None:
+        spec = self._events.get(bytes(topics[0])) if topics else None
+        return spec[0] if spec is not None else None
+
     def decode(self, topics: list[bytes], data: bytes) -> tuple[str, dict[str, Any]] | None:
+        """The event's name and arguments; None for a log of no event of this ABI. Raises (eth_abi's errors) for a
+        log of one of its events whose data does not decode."""
         spec = self._events.get(bytes(topics[0])) if topics else None
         if spec is None:
             return None
         name, indexed, fields, types = spec
         args: dict[str, Any] = {}
         for entry, topic in zip(indexed, topics[1:], strict=False):
-            (value,) = abi_decode([entry["type"]], bytes(topic))
+            (value,) = CHAIN_CODEC.decode([entry["type"]], bytes(topic))
             args[entry["name"]] = _shape(entry, value)
-        for entry, value in zip(fields, abi_decode(types, bytes(data)), strict=True):
+        for entry, value in zip(fields, CHAIN_CODEC.decode(types, bytes(data)), strict=True):
             args[entry["name"]] = _shape(entry, value)
         return name, args
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ledger.chain import Chain
 from ledger.codec import checksum
 from ledger.compile import load_artifact
+from ledger.errors import LedgerError
 from ledger.types import Deployment
 
 
@@ -26,6 +27,7 @@ def deploy(chain: Chain) -> Deployment:
     ledger = chain.send({"data": ledger_tx.data_in_transaction})
     block = w3.eth.get_block(ledger["blockNumber"])
     return Deployment(
+        genesis_hash=genesis_hash(chain),
         chain_id=chain.chain_id,
         ledger=checksum(str(ledger["contractAddress"])),
         forwarder=checksum(str(forwarder["contractAddress"])),
@@ -35,6 +37,23 @@ def deploy(chain: Chain) -> Deployment:
     )
 
 
+def deployment_problem(chain: Chain, deployment: Deployment) -> str | None:
+    """Why `chain` does not hold `deployment` (the genesis block changed, or the contract code is gone), or None."""
+    if deployment.chain_id != chain.chain_id:
+        return f"the node serves chain {chain.chain_id}, not chain {deployment.chain_id} of this deployment"
+    if deployment.genesis_hash is not None and genesis_hash(chain) != deployment.genesis_hash:
+        return "the node's chain has another genesis block than the one the contracts were deployed on (the chain " \
+               "was reset or replaced)"
+    for name, address in (("ledger", deployment.ledger), ("forwarder", deployment.forwarder)):
+        if not chain._guard(lambda a=address: chain.w3.eth.get_code(a)):
+            return f"the node's chain holds no contract code at the {name} address {address}"
+    return None
+
+
+def genesis_hash(chain: Chain) -> str:
+    return "0x" + bytes(chain._guard(lambda: chain.w3.eth.get_block(0))["hash"]).hex()
+
+
 def save_manifest(deployment: Deployment, path: Path) -> None:
     body = asdict(deployment) | {"deployed_at": deployment.deployed_at.isoformat()}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +61,12 @@ def save_manifest(deployment: Deployment, path: Path) -> None:
 
 
 def load_manifest(path: Path) -> Deployment | None:
+    """The manifest at `path`, None if there is none; `LedgerError` naming the file if it cannot be read."""
     if not path.exists():
         return None
-    body = json.loads(path.read_text())
-    return Deployment(**(body | {"deployed_at": datetime.fromisoformat(body["deployed_at"])}))
+    try:
+        body = json.loads(path.read_text())
+        return Deployment(**(body | {"deployed_at": datetime.fromisoformat(body["deployed_at"])}))
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"the deployment manifest {path} cannot be read ({type(exc).__name__}): restore it from "
+                          "another instance of this deployment, or remove it to deploy afresh") from None

@@ -8,7 +8,9 @@
     │   ├── SignatureExpiredError
     │   ├── SignatureReplayError
     │   └── SignatureInvalidError
-    ├── LedgerUnavailableError    the chain cannot be reached
+    ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
+    │   └── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
+    ├── RecordUnreadableError     the chain holds a record this index could not read
     ├── TransactionTimeoutError   sent, but no receipt in time
     └── ToolchainError            compiler or node tooling missing or failing
 """
@@ -47,6 +49,21 @@ class LedgerUnavailableError(LedgerError):
     """The chain (JSON-RPC node) cannot be reached."""
 
     code = "chain_unavailable"
+
+
+class ChainMismatchError(LedgerUnavailableError):
+    """The node answers, but its chain is not the one this deployment and index belong to: the genesis block
+    changed, the contract code is gone, or the index is ahead of the chain. Nothing is read or written (and the index
+    is kept) until the operator restores the node or starts afresh."""
+
+    code = "chain_mismatch"
+
+
+class RecordUnreadableError(LedgerError):
+    """The chain holds a record about the thing asked for, but this index could not read it (kept and counted; see
+    `/health`)."""
+
+    code = "record_unreadable"
 
 
 class TransactionTimeoutError(LedgerError):

@@ -11,85 +11,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from ledger import validation as v
-from ledger.calls import encode_call
-from ledger.client import encode_metrics, validate_batch
-from ledger.codec import batch_record, checksum, from_hex, text_to_bytes
-from ledger.errors import ValidationError
-from ledger.esg.catalogue import validate_metrics
+from ledger.codec import checksum
 from ledger.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
-from ledger.types import (
-    AssuranceLevel,
-    Eip712Domain,
-    FlagKind,
-    MetricValue,
-    NewBatch,
-    Opinion,
-    SignedRequest,
-)
-
-FLAG_KINDS = list(FlagKind)
-LEVELS = list(AssuranceLevel)
-OPINIONS = list(Opinion)
+from ledger.types import Eip712Domain, MetricValue, SignedRequest
+from ledger.writes import batches, disclosures
 
 
 class calldata:
-    """Calldata for each participant action, from domain objects."""
+    """Calldata for each participant action, from domain objects, validated by `ledger.writes` (the same rules as
+    `Ledger` and the API's relay)."""
 
-    @staticmethod
-    def record_batch(batch: NewBatch) -> str:
-        return encode_call("recordBatch", batch_record(validate_batch(batch)))
-
-    @staticmethod
-    def record_batches(batches: Sequence[NewBatch]) -> str:
-        if not batches:
-            raise ValidationError("no batches to record", field="batches")
-        return encode_call("recordBatches", [batch_record(validate_batch(b)) for b in batches])
-
-    @staticmethod
-    def transfer_custody(batch_id: str, to: str) -> str:
-        return encode_call("transferCustody", from_hex(v.batch_id(batch_id)), v.address(to, "to"))
-
-    @staticmethod
-    def flag_batch(batch_id: str, kind: FlagKind, reason: str) -> str:
-        if not reason.strip():
-            raise ValidationError("a flag needs a reason", field="reason")
-        return encode_call("flagBatch", from_hex(v.batch_id(batch_id)), FLAG_KINDS.index(FlagKind(kind)), reason)
-
-    @staticmethod
-    def publish_disclosure(period: str, framework: str, metrics: Sequence[MetricValue], document_hash: str,
-                           uri: str) -> str:
-        return encode_call("publishDisclosure", text_to_bytes(v.period(period), 16),
-                           text_to_bytes(v.framework(framework), 8), encode_metrics(validate_metrics(metrics)),
-                           from_hex(v.hash32(document_hash, "document_hash")), uri)
-
-    @staticmethod
-    def amend_disclosure(disclosure_id: str, metrics: Sequence[MetricValue], document_hash: str, uri: str,
-                         reason: str) -> str:
-        if not reason.strip():
-            raise ValidationError("an amendment needs a reason", field="reason")
-        return encode_call("amendDisclosure", from_hex(v.hash32(disclosure_id, "disclosure_id")),
-                           encode_metrics(validate_metrics(metrics)),
-                           from_hex(v.hash32(document_hash, "document_hash")), uri, reason)
-
-    @staticmethod
-    def attest(disclosure_id: str, version: int, level: AssuranceLevel, opinion: Opinion, report_hash: str) -> str:
-        return encode_call("attestDisclosure", from_hex(v.hash32(disclosure_id, "disclosure_id")), int(version),
-                           LEVELS.index(AssuranceLevel(level)), OPINIONS.index(Opinion(opinion)),
-                           from_hex(v.hash32(report_hash, "report_hash")))
-
-    @staticmethod
-    def revoke_attestation(disclosure_id: str, version: int, reason: str) -> str:
-        if not reason.strip():
-            raise ValidationError("a revocation needs a reason", field="reason")
-        return encode_call("revokeAttestation", from_hex(v.hash32(disclosure_id, "disclosure_id")), int(version),
-                           reason)
+    record_batch = staticmethod(batches.record_batch)
+    record_batches = staticmethod(batches.record_batches)
+    transfer_custody = staticmethod(batches.transfer_custody)
+    flag_batch = staticmethod(batches.flag_batch)
+    anchor_batches = staticmethod(batches.anchor_batches)
+    publish_disclosure = staticmethod(disclosures.publish_disclosure)
+    amend_disclosure = staticmethod(disclosures.amend_disclosure)
+    attest = staticmethod(disclosures.attest)
+    revoke_attestation = staticmethod(disclosures.revoke_attestation)
 
 
 def sign(account: LocalAccount, domain: Eip712Domain, ledger_address: str, data: str, *, nonce: int,

@@ -10,10 +10,9 @@ import re
 from functools import cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from ledger.codec import abi_type
+from ledger.codec import CHAIN_CODEC, abi_type, from_milli
 from ledger.compile import load_artifact
 from ledger.errors import (
     ContractRevertError,
@@ -44,8 +43,18 @@ ERROR_KINDS: dict[str, str] = {
     "BatchTooManyItems": "invalid",
     "RegistryInvalidProfile": "invalid",
     "DisclosureInvalidMetrics": "invalid",
+    "BatchProducedInFuture": "invalid",
+    "BatchValueOutOfRange": "invalid",
+    "BatchTextTooLong": "invalid",
+    "DisclosureTextTooLong": "invalid",
 }
 _SIGNATURE_ERRORS: dict[str, type[ContractRevertError]] = {}
+#: Errors whose arguments count thousandths (of a batch's unit; of a kg for emissions): their message adds the
+#: figures in units, where the user meets them.
+THOUSANDTHS: dict[str, tuple[str, ...]] = {
+    "BatchInsufficientQuantity": ("requested", "available"),
+    "BatchValueOutOfRange": ("value", "max"),
+}
 
 
 def _snake(name: str) -> str:
@@ -83,10 +92,23 @@ class _ErrorSpec:
             },
         )
 
+    def _in_units(self, args: dict[str, Any]) -> str | None:
+        names = THOUSANDTHS.get(self.name)
+        if not names or not all(isinstance(args.get(n), int) for n in names):
+            return None
+        unit = "kg CO2e" if args.get("field") == "processEmissions" else \
+            "the input's unit" if self.name == "BatchInsufficientQuantity" else "the batch's unit"
+        figures = ", ".join(f"{n} {from_milli(args[n]):f}" for n in names)
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in args.items())}): in {unit}, {figures} (the " \
+               "contract counts thousandths)"
+
     def build(self, payload: bytes) -> ContractRevertError:
-        values = abi_decode(self.types, payload) if self.types else ()
+        try:
+            values = CHAIN_CODEC.decode(self.types, payload) if self.types else ()
+        except Exception:  # eth_abi raises several decoding errors: data with our selector but not our arguments
+            return UnknownRevertError({"data": "0x" + (bytes.fromhex(self.selector.hex()) + payload).hex()})
         args = {n: _normalise(t, v) for n, t, v in zip(self.names, self.types, values, strict=True)}
-        return self.exception(args)
+        return self.exception(args, message=self._in_units(args))
 
 
 @cache
@@ -122,6 +144,9 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError:
     spec = _specs().get(raw[:4])
     if spec is None:
         if raw[:4] == bytes.fromhex("08c379a0"):
-            return UnknownRevertError({"reason": abi_decode(["string"], raw[4:])[0]})
+            try:
+                return UnknownRevertError({"reason": CHAIN_CODEC.decode(["string"], raw[4:])[0]})
+            except Exception:  # a malformed Error(string)
+                pass
         return UnknownRevertError({"data": "0x" + raw.hex()})
     return spec.build(raw[4:])

@@ -154,6 +154,10 @@ class Flag:
 
 @dataclass(frozen=True)
 class Batch:
+    """A recorded batch as the index reads it. `produced_at` is None when the recorded time lies outside the calendar
+    (`produced_at_unix` always holds what was recorded); `index_problems` names events about the batch that this
+    index could not read (normally none)."""
+
     id: BatchId
     producer: Address
     gtin: Gtin
@@ -162,7 +166,8 @@ class Batch:
     quantity: Decimal
     unit: str
     facility: Gln
-    produced_at: datetime
+    produced_at: datetime | None
+    produced_at_unix: int
     inputs: tuple[InputUse, ...]
     documents: tuple[Document, ...]
     process_emissions_kg: Decimal | None
@@ -171,6 +176,7 @@ class Batch:
     recorded: TxRef
     custody: tuple[CustodyTransfer, ...] = ()
     flags: tuple[Flag, ...] = ()
+    index_problems: tuple[str, ...] = ()
 
     @property
     def active_flags(self) -> tuple[Flag, ...]:
@@ -262,7 +268,14 @@ class Attestation:
 
     @property
     def active(self) -> bool:
+        """Not revoked."""
         return self.revoked is None
+
+    @property
+    def gives_assurance(self) -> bool:
+        """Active, with an opinion that assures the figures: unmodified or qualified. An adverse opinion (the figures
+        are materially misstated) or a disclaimer (no opinion could be formed) assures nothing."""
+        return self.active and self.opinion in (Opinion.UNMODIFIED, Opinion.QUALIFIED)
 
 
 @dataclass(frozen=True)
@@ -290,8 +303,27 @@ class Disclosure:
 
     @property
     def amended_since_attestation(self) -> bool:
+        """An earlier version is attested, the latest is not: the figures that count were never attested."""
         attested = self.attested_version
         return attested is not None and attested < self.latest.version
+
+    @property
+    def assurance(self) -> Attestation | None:
+        """The strongest attestation that assures the latest version (see `Attestation.gives_assurance`), if any;
+        of equal levels the newest."""
+        rank = {AssuranceLevel.LIMITED: 1, AssuranceLevel.REASONABLE: 2}
+        best: Attestation | None = None
+        for a in self.attestations:
+            if a.version == self.latest.version and a.gives_assurance and (
+                    best is None or rank[a.level] >= rank[best.level]):
+                best = a
+        return best
+
+    @property
+    def audited(self) -> bool:
+        """The one meaning of "audited" everywhere (API, exports, due diligence): the latest version carries an
+        attestation that gives assurance."""
+        return self.assurance is not None
 
 
 @dataclass(frozen=True)
@@ -304,6 +336,7 @@ class Deployment:
     block_number: int
     deployed_at: datetime
     compiler: str
+    genesis_hash: str | None = None  # block 0 of the chain deployed on: tells a reset or replaced chain apart
 
 
 @dataclass(frozen=True)

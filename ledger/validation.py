@@ -6,12 +6,15 @@ Each function returns the normalised value or raises `ValidationError` naming th
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import pycountry
 from eth_utils import is_address, to_checksum_address
 
+from ledger import rules
+from ledger.codec import from_milli
 from ledger.errors import ValidationError
 from ledger.types import Address, BatchId, Gln, Gtin, Hash32
 
@@ -49,6 +52,12 @@ HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 FRAMEWORKS = ("GRI", "ESRS", "ISSB")
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """`repr(value)`, cut to `limit` characters: error messages echo what was sent, never a megabyte of it."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def gs1_check_digit(body: str) -> int:
     """GS1 mod-10 check digit of the digits before it (weights 3,1,3,... from the right)."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -59,10 +68,10 @@ def gtin(value: str) -> Gtin:
     """A GTIN-8/12/13/14, returned as GTIN-14 (left-padded with zeros)."""
     text = str(value).strip()
     if not text.isdigit() or len(text) not in (8, 12, 13, 14):
-        raise ValidationError(f"GTIN must be 8, 12, 13 or 14 digits, got {value!r}", field="gtin")
+        raise ValidationError(f"GTIN must be 8, 12, 13 or 14 digits, got {shown(value)}", field="gtin")
     if gs1_check_digit(text[:-1]) != int(text[-1]):
         raise ValidationError(
-            f"GTIN {value!r} has a wrong check digit (expected {gs1_check_digit(text[:-1])})", field="gtin"
+            f"GTIN {shown(value)} has a wrong check digit (expected {gs1_check_digit(text[:-1])})", field="gtin"
         )
     return Gtin(text.zfill(14))
 
@@ -70,16 +79,16 @@ def gtin(value: str) -> Gtin:
 def gln(value: str) -> Gln:
     text = str(value).strip()
     if not text.isdigit() or len(text) != 13:
-        raise ValidationError(f"GLN must be 13 digits, got {value!r}", field="gln")
+        raise ValidationError(f"GLN must be 13 digits, got {shown(value)}", field="gln")
     if gs1_check_digit(text[:-1]) != int(text[-1]):
-        raise ValidationError(f"GLN {value!r} has a wrong check digit", field="gln")
+        raise ValidationError(f"GLN {shown(value)} has a wrong check digit", field="gln")
     return Gln(text)
 
 
 def lot(value: str) -> str:
     if not GS1_LOT.match(value or ""):
         raise ValidationError(
-            f"lot must be 1-20 characters of the GS1 AI(10) set (letters, digits, -./ etc.), got {value!r}",
+            f"lot must be 1-20 characters of the GS1 AI(10) set (letters, digits, -./ etc.), got {shown(value)}",
             field="lot",
         )
     return value
@@ -88,7 +97,7 @@ def lot(value: str) -> str:
 def unit(value: str) -> str:
     if value not in UNITS:
         raise ValidationError(
-            f"unit {value!r} is not a supported UN/ECE Rec 20 code; allowed: {', '.join(sorted(UNITS))}",
+            f"unit {shown(value)} is not a supported UN/ECE Rec 20 code; allowed: {', '.join(sorted(UNITS))}",
             field="unit",
         )
     return value
@@ -97,21 +106,21 @@ def unit(value: str) -> str:
 def hs_code(value: str) -> str:
     text = str(value).replace(".", "").strip()
     if not text.isdigit() or len(text) != 6:
-        raise ValidationError(f"HS code must be 6 digits, got {value!r}", field="hs_code")
+        raise ValidationError(f"HS code must be 6 digits, got {shown(value)}", field="hs_code")
     return text
 
 
 def country(value: str) -> str:
     code = (value or "").upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise ValidationError(f"{value!r} is not an ISO 3166-1 alpha-2 country code", field="country")
+        raise ValidationError(f"{shown(value)} is not an ISO 3166-1 alpha-2 country code", field="country")
     return code
 
 
 def subdivision(value: str) -> str:
     code = (value or "").upper()
     if len(code) > 6 or pycountry.subdivisions.get(code=code) is None:
-        raise ValidationError(f"{value!r} is not an ISO 3166-2 subdivision code (e.g. CN-GD)", field="subdivision")
+        raise ValidationError(f"{shown(value)} is not an ISO 3166-2 subdivision code (e.g. CN-GD)", field="subdivision")
     return code
 
 
@@ -122,7 +131,7 @@ def region(value: str) -> str:
 
 def address(value: str, field: str = "address") -> Address:
     if not isinstance(value, str) or not is_address(value):
-        raise ValidationError(f"{value!r} is not an Ethereum address", field=field)
+        raise ValidationError(f"{shown(value)} is not an Ethereum address", field=field)
     return Address(to_checksum_address(value))
 
 
@@ -136,20 +145,23 @@ def batch_id(value: str) -> BatchId:
     return BatchId(hash32(value, field="batch_id"))
 
 
-def quantity(value: Decimal | int | str, field: str = "quantity", *, allow_zero: bool = False) -> Decimal:
-    """A finite, positive quantity with at most three decimals (stored as thousandths)."""
+def quantity(value: Decimal | int | str, field: str = "quantity", *, allow_zero: bool = False,
+             maximum_milli: int = rules.MAX_QUANTITY_MILLI) -> Decimal:
+    """A finite, positive quantity with at most three decimals (stored as thousandths), at most `maximum_milli`
+    thousandths (the contract's bound)."""
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationError(f"{field} must be a number, got {value!r}", field=field) from None
+        raise ValidationError(f"{field} must be a number, got {shown(value)}", field=field) from None
     if not number.is_finite():
         raise ValidationError(f"{field} must be finite", field=field)
     if number < 0 or (number == 0 and not allow_zero):
-        raise ValidationError(f"{field} must be positive, got {value}", field=field)
+        raise ValidationError(f"{field} must be positive, got {shown(value)}", field=field)
+    if number.scaleb(3) > maximum_milli:  # before quantize, which fails on numbers wider than the context
+        raise ValidationError(f"{field} is too large: {shown(value)} (at most {from_milli(maximum_milli):f})",
+                              field=field)
     if number != number.quantize(Decimal("0.001")):
-        raise ValidationError(f"{field} has more than 3 decimals: {value}", field=field)
-    if number * 1000 >= 2**64:
-        raise ValidationError(f"{field} is too large: {value}", field=field)
+        raise ValidationError(f"{field} has more than 3 decimals: {shown(value)}", field=field)
     return number
 
 
@@ -157,20 +169,39 @@ def period(value: str) -> str:
     """A reporting period: a year (2025), a half (2025-H1) or a quarter (2025-Q3)."""
     if not PERIOD.match(value or ""):
         raise ValidationError(
-            f"period {value!r} must be a year (2025), a half (2025-H1) or a quarter (2025-Q3)", field="period"
+            f"period {shown(value)} must be a year (2025), a half (2025-H1) or a quarter (2025-Q3)", field="period"
         )
     return value
 
 
 def framework(value: str) -> str:
     if value not in FRAMEWORKS:
-        raise ValidationError(f"framework {value!r} is not one of {', '.join(FRAMEWORKS)}", field="framework")
+        raise ValidationError(f"framework {shown(value)} is not one of {', '.join(FRAMEWORKS)}", field="framework")
     return value
 
 
-def timestamp(value: datetime, field: str = "produced_at") -> datetime:
-    if value.tzinfo is None:
-        raise ValidationError(f"{field} must carry a time zone", field=field)
-    if value > datetime.now(UTC).replace(microsecond=0) and (value - datetime.now(UTC)).total_seconds() > 3600:
-        raise ValidationError(f"{field} is in the future: {value.isoformat()}", field=field)
+def timestamp(value: datetime, field: str = "produced_at", *, now: float | None = None) -> datetime:
+    """A time with a zone, not before 1970 and at most `rules.MAX_FUTURE_SECONDS` after `now` (default: the wall
+    clock), the tolerance the contract allows against the block's time."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValidationError(f"{field} must be a time with a time zone", field=field)
+    seconds = value.timestamp()
+    if seconds < 0:
+        raise ValidationError(f"{field} is before 1970: {value.isoformat()}", field=field)
+    limit = (time.time() if now is None else now) + rules.MAX_FUTURE_SECONDS
+    if seconds > limit:
+        raise ValidationError(f"{field} is in the future: {value.isoformat()} (latest accepted "
+                              f"{datetime.fromtimestamp(int(limit), UTC).isoformat()})", field=field)
+    return value
+
+
+def text(value: str, field: str, *, max_bytes: int, required: bool = True) -> str:
+    """A free text (reason, URI): present if `required`, at most `max_bytes` UTF-8 bytes (the contract's bound)."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text", field=field)
+    if required and not value.strip():
+        raise ValidationError(f"{field} must not be empty", field=field)
+    size = len(value.encode("utf-8", errors="surrogatepass"))
+    if size > max_bytes:
+        raise ValidationError(f"{field} is {size} bytes long; at most {max_bytes} are allowed", field=field)
     return value

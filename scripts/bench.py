@@ -46,7 +46,7 @@ from eth_utils import function_abi_to_4byte_selector, keccak  # noqa: E402
 
 from ledger.anchoring import build_bundle, record_abi_type  # noqa: E402
 from ledger.chain import Chain  # noqa: E402
-from ledger.client import Ledger, validate_batch  # noqa: E402
+from ledger.client import Ledger  # noqa: E402
 from ledger.codec import batch_id_of, batch_record, from_hex  # noqa: E402
 from ledger.config import LedgerSettings  # noqa: E402
 from ledger.deploy import deploy, save_manifest  # noqa: E402
@@ -54,6 +54,7 @@ from ledger.index import IndexStore  # noqa: E402
 from ledger.node import start_anvil  # noqa: E402
 from ledger.types import BatchId, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site  # noqa: E402
 from ledger.validation import gs1_check_digit  # noqa: E402
+from ledger.writes.batches import validate_batch  # noqa: E402
 
 BULK = 100
 GTIN = Gtin("09506000134352")

@@ -14,6 +14,8 @@ from api.schemas.disclosures import DisclosureOut, DisclosureSummary
 from api.schemas.writes import SignedRequestIn, WriteResult
 from ledger.errors import ValidationError
 
+#: Pages' worth of disclosures one request may read past to fill a filtered page before answering with a cursor.
+SCAN_PAGES = 10
 router = APIRouter(prefix="/disclosures", tags=["disclosures"])
 DisclosureIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
@@ -48,13 +50,15 @@ def list_disclosures(
     items: list[DisclosureSummary] = []
     last: tuple[int, int] | None = None
     more = False
+    budget = SCAN_PAGES * (size + 1)  # a filter that matches little costs a bounded scan, then a cursor to go on
     while True:
         chunk = ledger.disclosure_page(participant=participant, period=period, framework=framework, after=after,
                                        limit=size + 1)
         for disclosure, position in chunk:
+            budget -= 1
             summary = DisclosureSummary.of(disclosure)
             if attested is not None and summary.audited != attested:
-                after = position
+                last = after = position
                 continue
             if len(items) == size:
                 more = True
@@ -62,6 +66,9 @@ def list_disclosures(
             items.append(summary)
             last = after = position
         if more or len(chunk) <= size:
+            break
+        if budget <= 0:
+            more = True
             break
     return Page[DisclosureSummary](items=items, next_cursor=encode_cursor(last) if more and last else None)
 

@@ -46,7 +46,9 @@ class BatchOut(Out):
     quantity: Decimal = Field(examples=["40000"])
     unit: str = Field(examples=["H87"])
     facility: str = Field(description="GLN of the producing site", examples=["6931234000013"])
-    produced_at: datetime
+    produced_at: datetime | None = Field(description="production time; null if the recorded time lies outside the "
+                                                     "calendar (see produced_at_unix)")
+    produced_at_unix: int = Field(description="production time as recorded, unix seconds")
     process_emissions_kg: Decimal | None = Field(description="kg CO2e of this production step, if reported")
     holder: str = Field(description="who has custody now")
     remaining: Decimal = Field(description="quantity not yet consumed by other batches")
@@ -55,13 +57,16 @@ class BatchOut(Out):
     custody: list[CustodyOut]
     flags: list[FlagOut]
     recorded: TxRefOut = Field(description="the transaction that recorded the batch")
+    index_problems: list[str] = Field(default=[], description="events about this batch the service could not read "
+                                                               "(normally none; each names its block and transaction)")
 
     @classmethod
     def of(cls, b: Batch) -> BatchOut:
         active = {id(f) for f in b.active_flags}
         return cls(
             id=b.id, producer=b.producer, gtin=b.gtin, lot=b.lot, hs_code=b.hs_code, quantity=b.quantity,
-            unit=b.unit, facility=b.facility, produced_at=b.produced_at, process_emissions_kg=b.process_emissions_kg,
+            unit=b.unit, facility=b.facility, produced_at=b.produced_at, produced_at_unix=b.produced_at_unix,
+            process_emissions_kg=b.process_emissions_kg,
             holder=b.holder, remaining=b.remaining,
             inputs=[InputOut(batch_id=i.batch_id, quantity=i.quantity) for i in b.inputs],
             documents=[DocumentOut(hash=d.hash, kind=d.kind) for d in b.documents],
@@ -69,7 +74,7 @@ class BatchOut(Out):
                                 tx=TxRefOut.of(c.tx)) for c in b.custody],
             flags=[FlagOut(kind=f.kind, reason=f.reason, active=id(f) in active, tx=TxRefOut.of(f.tx))
                    for f in b.flags],
-            recorded=TxRefOut.of(b.recorded),
+            recorded=TxRefOut.of(b.recorded), index_problems=list(b.index_problems),
         )
 
 
@@ -97,7 +102,8 @@ class TraceNodeOut(Out):
     hs_code: str
     quantity: Decimal
     unit: str
-    produced_at: datetime
+    produced_at: datetime | None = Field(description="null if outside the calendar (see produced_at_unix)")
+    produced_at_unix: int
     producer: ParticipantRef
     country: str = Field(examples=["CN"])
     subdivision: str | None = Field(examples=["CN-XJ"])
@@ -132,7 +138,8 @@ class TraceOut(Out):
             full = BatchOut.of(b)
             nodes.append(TraceNodeOut(
                 batch_id=b.id, tier=n.depth, gtin=b.gtin, lot=b.lot, hs_code=b.hs_code, quantity=b.quantity,
-                unit=b.unit, produced_at=b.produced_at, producer=ParticipantRef.of(n.producer),
+                unit=b.unit, produced_at=b.produced_at, produced_at_unix=b.produced_at_unix,
+                producer=ParticipantRef.of(n.producer),
                 country=n.producer.profile.country, subdivision=n.facility_subdivision, consumed=consumed,
                 quantity_consumed=sum((c.quantity for c in consumed), Decimal(0)), documents=full.documents,
                 flags=full.flags, process_emissions_kg=b.process_emissions_kg, recorded=full.recorded))

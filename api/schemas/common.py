@@ -55,7 +55,9 @@ class ParticipantRef(Out):
 
 class Page(Out, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page. A "
+                                             "filtered page may hold fewer than `limit` items: go on while this "
+                                             "is not null")
 
 
 def encode_cursor(position: tuple[int, int]) -> str:
@@ -71,6 +73,6 @@ def decode_cursor(cursor: str | None) -> tuple[int, int] | None:
         position = int(block), int(log)
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("cursor is not one this API handed out", field="cursor") from None
-    if position[0] < 0 or position[1] < 0:
+    if not (0 <= position[0] < 2**63 and 0 <= position[1] < 2**63):  # what SQLite's INTEGER can compare
         raise ValidationError("cursor is not one this API handed out", field="cursor")
     return position

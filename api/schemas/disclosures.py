@@ -54,7 +54,8 @@ class DisclosureSummary(Out):
     framework: str = Field(examples=["GRI"])
     latest_version: int
     attested_version: int | None = Field(description="newest version with an active attestation")
-    audited: bool = Field(description="the latest version has an active attestation")
+    audited: bool = Field(description="the latest version carries an active attestation with an unmodified or "
+                                      "qualified opinion (an adverse opinion or a disclaimer assures nothing)")
     amended_since_attestation: bool
     published: TxRefOut = Field(description="the latest version's transaction")
 
@@ -62,7 +63,7 @@ class DisclosureSummary(Out):
     def of(cls, d: Disclosure) -> DisclosureSummary:
         return cls(id=d.id, participant=d.participant, period=d.period, framework=d.framework,
                    latest_version=d.latest.version, attested_version=d.attested_version,
-                   audited=d.attested_version == d.latest.version,
+                   audited=d.audited,
                    amended_since_attestation=d.amended_since_attestation, published=TxRefOut.of(d.latest.tx))
 
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 /// @title Production batches, lineage, mass balance and custody
 /// @notice Factories record production batches with the input batches they consumed. The batch id is derived from
@@ -37,15 +37,15 @@ interface IBatchLedger {
     }
 
     /// @notice A production batch as recorded by its producer.
-    /// @param gtin GS1 GTIN-14 as an integer
-    /// @param lot GS1 AI(10) lot, ASCII, left-aligned
-    /// @param hsCode Harmonized System 6-digit code
-    /// @param quantity produced quantity in thousandths of `unit`
+    /// @param gtin GS1 GTIN-14 as an integer (below 10**14)
+    /// @param lot GS1 AI(10) lot, ASCII, left-aligned, at most 20 bytes (the last 12 bytes are zero)
+    /// @param hsCode Harmonized System 6-digit code (below 10**6)
+    /// @param quantity produced quantity in thousandths of `unit`, at most MAX_QUANTITY
     /// @param unit UN/ECE Recommendation 20 unit code, ASCII (e.g. "KGM")
     /// @param facility GLN of the producer's site where it was made
-    /// @param producedAt production time, unix seconds
+    /// @param producedAt production time, unix seconds, at most MAX_FUTURE_SECONDS after the block's time
     /// @param emissionsReported whether `processEmissions` is reported
-    /// @param processEmissions emissions of this production step, grams CO2e
+    /// @param processEmissions emissions of this production step, grams CO2e, at most MAX_EMISSIONS
     struct BatchRecord {
         uint64 gtin;
         bytes32 lot;
@@ -93,6 +93,12 @@ interface IBatchLedger {
     error BatchAnchorExists(bytes32 root);
     /// @notice The Merkle root was never anchored.
     error BatchAnchorNotFound(bytes32 root);
+    /// @notice The record's production time lies more than the allowed clock skew after the block's time.
+    error BatchProducedInFuture(bytes32 batchId, uint64 producedAt, uint256 latestAllowed);
+    /// @notice A numeric field of the record is above its bound (field names it; quantities in thousandths).
+    error BatchValueOutOfRange(bytes32 batchId, string field, uint256 value, uint256 max);
+    /// @notice A text (flag reason, anchor URI) is longer than allowed, in bytes.
+    error BatchTextTooLong(string field, uint256 length, uint256 max);
 
     /// @notice Record a production batch. Only an active FACTORY; consumes the inputs.
     /// @return batchId the id of the new batch
@@ -104,10 +110,12 @@ interface IBatchLedger {
     /// @notice Hand custody of a batch to another registered, active participant. Only the holder.
     function transferCustody(bytes32 batchId, address to) external;
 
-    /// @notice Flag a batch (recall, quality hold) or release it, with a reason. Only the producer.
+    /// @notice Flag a batch (recall, quality hold) or release it, with a reason (1 to MAX_TEXT_BYTES bytes). Only
+    /// the producer.
     function flagBatch(bytes32 batchId, FlagKind kind, string calldata reason) external;
 
-    /// @notice Commit a Merkle root over `count` batch records kept off chain. Only an active FACTORY.
+    /// @notice Commit a Merkle root over `count` batch records kept off chain (`uri` at most MAX_URI_BYTES). Only an
+    /// active FACTORY.
     function anchorBatches(bytes32 root, uint32 count, string calldata uri) external;
 
     /// @notice Whether `record` by `producer` is proven by `proof` against an anchored `root`.

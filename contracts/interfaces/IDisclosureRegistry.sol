@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 /// @title ESG disclosures, amendments and auditor attestations
 /// @notice A participant publishes a disclosure for a reporting period and framework. Disclosures are never
@@ -70,6 +70,8 @@ interface IDisclosureRegistry {
     error DisclosureAttestationNotFound(bytes32 disclosureId, uint32 version, address auditor);
     /// @notice The metrics list is empty or over the cap.
     error DisclosureInvalidMetrics(uint256 count, uint256 max);
+    /// @notice A text (URI, amendment or revocation reason) is longer than allowed, in bytes.
+    error DisclosureTextTooLong(string field, uint256 length, uint256 max);
 
     /// @notice Publish the first version of a disclosure. Any active participant.
     /// @return disclosureId keccak256(participant, framework, period)

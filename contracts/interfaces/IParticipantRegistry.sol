@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 /// @title Participant registry of the provenance consortium
 /// @notice The consortium admin registers participants (factories, auditors, buyers), their sites and their roles,

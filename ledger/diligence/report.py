@@ -23,7 +23,6 @@ from ledger.diligence.policy import Assurance, Policy
 from ledger.errors import NotFoundError, ValidationError
 from ledger.types import (
     Address,
-    Attestation,
     Batch,
     BatchId,
     Disclosure,
@@ -205,20 +204,6 @@ def _batch_findings(node: TraceNode, policy: Policy) -> list[Finding]:
     return found
 
 
-def _assured_level(disclosure: Disclosure) -> tuple[str | None, Attestation | None]:
-    """Highest active, non-adverse attestation level covering the latest version."""
-    best: Attestation | None = None
-    for a in disclosure.active_attestations:
-        if a.version == disclosure.latest.version and a.opinion is not Opinion.ADVERSE and (
-                best is None or LEVEL_RANK[a.level.value] > LEVEL_RANK[best.level.value]):
-            best = a
-    return (best.level.value if best else None), best
-
-
-def is_audited(disclosure: Disclosure | None) -> bool:
-    return disclosure is not None and _assured_level(disclosure)[0] is not None
-
-
 def _supplier_findings(participant: Participant, disclosures: Sequence[Disclosure], latest: Disclosure | None,
                        policy: Policy, as_of_time: datetime) -> list[Finding]:
     found: list[Finding] = []
@@ -252,7 +237,8 @@ def _supplier_findings(participant: Participant, disclosures: Sequence[Disclosur
                                      f"The attestation of {name}'s {disclosure.framework} {disclosure.period} "
                                      f"disclosure (version {a.version}) was revoked: {a.revoke_reason}.",
                                      a.revoked, **where))
-    level, _ = _assured_level(latest)
+    assurance = latest.assurance
+    level = assurance.level.value if assurance is not None else None
     if latest.amended_since_attestation:
         found.append(Finding(Severity.REVIEW if required else Severity.INFO, Rule.AMENDED_SINCE_ATTESTATION,
                              f"{what} was amended to version {head.version} ({head.reason}) after version "
@@ -319,7 +305,7 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
     findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])
 
     upstream = [n for n in trace.nodes if n.depth > 0] or list(trace.nodes)
-    audited = sum(1 for n in upstream if is_audited(latest.get(n.producer.address)))
+    audited = sum(1 for n in upstream if (d := latest.get(n.producer.address)) is not None and d.audited)
     summary = Summary(
         tiers=trace.depth + 1,
         batches=len(trace.nodes),

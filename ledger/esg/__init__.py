@@ -6,7 +6,6 @@ from ledger.esg.catalogue import (
     MetricDefinition,
     metric,
     metrics_for,
-    validate_encoded_metrics,
     validate_metrics,
 )
 from ledger.esg.export import (
@@ -44,7 +43,6 @@ __all__ = [
     "metrics_for",
     "read_export",
     "render_export",
-    "validate_encoded_metrics",
     "validate_metrics",
     "verify_export",
 ]

@@ -7,13 +7,11 @@ metric declares the most decimals it allows (the chain stores `value * 10**decim
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
 
-from ledger.codec import bytes_to_text, from_hex
 from ledger.errors import ValidationError
 from ledger.types import MetricValue
 
@@ -192,24 +190,3 @@ def validate_metrics(metrics: Sequence[MetricValue]) -> tuple[MetricValue, ...]:
         seen.add(value.code)
         checked.append(validate_metric(value))
     return tuple(checked)
-
-
-def validate_encoded_metrics(metrics: Sequence[Mapping[str, Any]]) -> tuple[MetricValue, ...]:
-    """The figures of a signed `publishDisclosure` / `amendDisclosure` call, checked as `validate_metrics` does.
-
-    Each metric is the ABI struct by name, as `ledger.calls.decode_call` gives it: `code` and `unit` as bytes or 0x-hex,
-    `value` scaled by `10**decimals`. For routes that relay calls signed elsewhere, so they refuse what the client
-    would refuse.
-    """
-
-    def text(raw: bytes | str) -> str:
-        return bytes_to_text(raw if isinstance(raw, bytes) else from_hex(raw))
-
-    try:
-        decoded = [
-            MetricValue(text(m["code"]), Decimal(int(m["value"])).scaleb(-int(m["decimals"])), text(m["unit"]))
-            for m in metrics
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"malformed metrics: {exc}", field="metrics") from None
-    return validate_metrics(decoded)

@@ -17,6 +17,8 @@ from ledger.types import Role
 Args = dict[str, Any]
 Meta = dict[str, Any]  # tx_hash, block_number, log_index, block_hash, timestamp
 
+#: The name under which the syncer hands over a log it could not decode (args: event, error, raw, batchId).
+UNREADABLE = ""
 PARTICIPANT_EVENTS = frozenset({"ParticipantRegistered", "SiteAdded", "RoleGranted", "RoleRevoked",
                                 "ParticipantStatusChanged"})
 
@@ -30,6 +32,14 @@ class Changes:
 
 
 Handler = Callable[[sqlite3.Connection, Args, Meta, Changes], None]
+
+
+def batch_id_in(args: Args) -> str | None:
+    """The batch an event is about, if any (as 0x-hex)."""
+    raw = args.get("batchId")
+    if isinstance(raw, bytes):
+        return hex32(raw)
+    return raw.lower() if isinstance(raw, str) else None
 
 
 @cache
@@ -86,15 +96,17 @@ def batch_recorded(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -
     db.execute(
         "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (batch_id, a["producer"], gtin_from_int(r["gtin"]), bytes_to_text(r["lot"]), str(r["hsCode"]).zfill(6),
-         r["quantity"], bytes_to_text(r["unit"]), str(r["facility"]).zfill(13), r["producedAt"],
-         r["processEmissions"] if r["emissionsReported"] else None, m["tx_hash"], m["block_number"], m["log_index"]),
+         str(r["quantity"]), bytes_to_text(r["unit"]), str(r["facility"]).zfill(13), str(r["producedAt"]),
+         str(r["processEmissions"]) if r["emissionsReported"] else None, m["tx_hash"], m["block_number"],
+         m["log_index"]),
     )
-    inputs = [(batch_id, hex32(u["batchId"]), u["quantity"], i, m["block_number"]) for i, u in enumerate(r["inputs"])]
+    inputs = [(batch_id, hex32(u["batchId"]), str(u["quantity"]), i, m["block_number"])
+              for i, u in enumerate(r["inputs"])]
     db.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", inputs)
     changes.touched.add(batch_id)
     for _, input_id, quantity, _, _ in inputs:
         changes.touched.add(input_id)  # its remaining quantity changed
-        changes.new_edges.append((batch_id, input_id, quantity))
+        changes.new_edges.append((batch_id, input_id, int(quantity)))
     db.executemany(
         "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
         [(batch_id, hex32(d["hash"]), d["kind"], i, m["block_number"]) for i, d in enumerate(r["documents"])],
@@ -103,7 +115,7 @@ def batch_recorded(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -
 
 def custody_transferred(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
     db.execute("INSERT INTO custody VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (hex32(a["batchId"]), a["from"], a["to"], a["remaining"], m["tx_hash"], m["block_number"],
+               (hex32(a["batchId"]), a["from"], a["to"], str(a["remaining"]), m["tx_hash"], m["block_number"],
                 m["log_index"]))
     changes.touched.add(hex32(a["batchId"]))
 

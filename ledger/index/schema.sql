@@ -1,6 +1,8 @@
 -- Read model of the ledger's events. Every row carries the block it came from, so a reorg rolls back with
 -- `DELETE ... WHERE block_number > fork`. Mutable state (holder, remaining, suspension, revocation) is derived
 -- from append-only rows at query time, never updated in place.
+-- Values the contract types as uint64 (quantities, emissions, production times) are stored as decimal TEXT: SQLite's
+-- INTEGER is a signed 64-bit number and cannot hold every value a participant may write.
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 
@@ -25,13 +27,13 @@ CREATE INDEX IF NOT EXISTS statuses_address ON statuses(address);
 
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, producer TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, hs_code TEXT NOT NULL,
-    quantity INTEGER NOT NULL, unit TEXT NOT NULL, facility TEXT NOT NULL, produced_at INTEGER NOT NULL,
-    emissions INTEGER, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+    quantity TEXT NOT NULL, unit TEXT NOT NULL, facility TEXT NOT NULL, produced_at TEXT NOT NULL,
+    emissions TEXT, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS batches_gtin_lot ON batches(gtin, lot);
 CREATE INDEX IF NOT EXISTS batches_producer ON batches(producer);
 CREATE INDEX IF NOT EXISTS batches_block ON batches(block_number);
 CREATE TABLE IF NOT EXISTS inputs (
-    batch_id TEXT NOT NULL, input_id TEXT NOT NULL, quantity INTEGER NOT NULL, position INTEGER NOT NULL,
+    batch_id TEXT NOT NULL, input_id TEXT NOT NULL, quantity TEXT NOT NULL, position INTEGER NOT NULL,
     block_number INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS inputs_batch ON inputs(batch_id);
 CREATE INDEX IF NOT EXISTS inputs_input ON inputs(input_id);
@@ -40,7 +42,7 @@ CREATE TABLE IF NOT EXISTS documents (
     block_number INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id);
 CREATE TABLE IF NOT EXISTS custody (
-    batch_id TEXT NOT NULL, from_address TEXT NOT NULL, to_address TEXT NOT NULL, remaining INTEGER NOT NULL,
+    batch_id TEXT NOT NULL, from_address TEXT NOT NULL, to_address TEXT NOT NULL, remaining TEXT NOT NULL,
     tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS custody_batch ON custody(batch_id);
 CREATE TABLE IF NOT EXISTS flags (
@@ -77,3 +79,10 @@ CREATE INDEX IF NOT EXISTS anchored_records_root ON anchored_records(root);
 -- Window end blocks without events: kept only while recent, for their hashes (reorg detection). Blocks holding events
 -- are never pruned: their timestamps date the events.
 CREATE TABLE IF NOT EXISTS window_ends (number INTEGER PRIMARY KEY);
+
+-- Events this index could not interpret (a bug of ours, or a contract we do not know): kept with their raw log and the
+-- error, counted by /health and shown on the batch they name, while the sync goes on past them.
+CREATE TABLE IF NOT EXISTS unreadable_events (
+    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash TEXT NOT NULL, event TEXT NOT NULL,
+    batch_id TEXT, error TEXT NOT NULL, topics TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (block_number, log_index));
+CREATE INDEX IF NOT EXISTS unreadable_batch ON unreadable_events(batch_id);

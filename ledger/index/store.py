@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.codec import from_milli, from_timestamp, plain
-from ledger.index.events import HANDLERS, PARTICIPANT_EVENTS, Changes
+from ledger.codec import calendar_time, from_milli, from_scaled, from_timestamp
+from ledger.index.events import HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
 from ledger.types import (
     Address,
     AssuranceLevel,
@@ -50,6 +51,15 @@ if TYPE_CHECKING:
 milli = lru_cache(maxsize=1 << 16)(from_milli)  # Decimals are immutable and quantities repeat a lot
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+#: Bumped when a table changes shape; an index file of another version is moved aside and rebuilt from the chain.
+SCHEMA_VERSION = "2"
+TABLES = ("participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody", "flags",
+          "anchors", "disclosure_versions", "attestations", "revocations", "unreadable_events")
+log = logging.getLogger("ledger.index")
+
+
+class _Incompatible(Exception):
+    """An index file written by another schema version."""
 DOCUMENT_KINDS = list(DocumentKind)
 FLAG_KINDS = list(FlagKind)
 LEVELS = list(AssuranceLevel)
@@ -61,13 +71,23 @@ BATCH_CACHE_SIZE = 200_000  # built Batch objects kept for reads (about 1-2 kB e
 class IndexStore:
     """One SQLite database per chain and deployment. Thread-safe: one connection behind a lock."""
 
-    def __init__(self, path: Path | str = ":memory:") -> None:
+    def __init__(self, path: Path | str = ":memory:", *, genesis: str | None = None) -> None:
+        """Open (or create) the index at `path`. `genesis` is the hash of block 0 of the deployment's chain: an index
+        file written for another chain (same addresses on a reset development chain) is moved aside, as is one that
+        cannot be read or is of another schema version; the index is a cache and is rebuilt from the chain."""
         self.path = str(path)
+        self.genesis = genesis
+        #: Where an unreadable or outdated index file was moved on opening (None if the file opened as it was).
+        self.moved_aside: Path | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.executescript(SCHEMA)
+        try:
+            self._db = self._open()
+        except (sqlite3.DatabaseError, _Incompatible) as exc:
+            if self.path == ":memory:":
+                raise
+            self.moved_aside = move_aside(Path(self.path), str(exc))
+            self._db = self._open()
         self._lock = threading.RLock()
         self._timestamps: dict[int, int] = {}
         # Read caches, kept exact by `apply` and `roll_back` (both under the lock):
@@ -76,6 +96,29 @@ class IndexStore:
         self._batch_cache: dict[str, Batch] = {}
         self._participant_cache: dict[str, Participant] = {}
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.executescript(SCHEMA)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                if db.execute("SELECT 1 FROM meta WHERE key = 'checkpoint'").fetchone() is not None:
+                    raise _Incompatible("index written by an older version of the ledger")
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            elif row["value"] != SCHEMA_VERSION:
+                raise _Incompatible(f"index schema {row['value']}, this version needs {SCHEMA_VERSION}")
+            if self.genesis is not None:
+                known = db.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+                if known is None:
+                    db.execute("INSERT INTO meta VALUES ('genesis', ?)", (self.genesis,))
+                elif known["value"] != self.genesis:
+                    raise _Incompatible("index written for another chain (its genesis block differs)")
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         self._db.close()
@@ -130,10 +173,7 @@ class IndexStore:
     def roll_back(self, block_number: int, block_hash: str) -> None:
         """Drop everything indexed after `block_number` (a reorg's fork point)."""
         with self._tx() as db:
-            for table in (
-                "participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody",
-                "flags", "anchors", "disclosure_versions", "attestations", "revocations",
-            ):
+            for table in TABLES:
                 db.execute(f"DELETE FROM {table} WHERE block_number > ?", (block_number,))
             db.execute("DELETE FROM blocks WHERE number > ?", (block_number,))
             db.execute("DELETE FROM window_ends WHERE number > ?", (block_number,))
@@ -151,30 +191,19 @@ class IndexStore:
         """Apply one window of decoded events and move the checkpoint to `end_block`, atomically.
 
         Blocks holding events are kept (their timestamps date the events); a window's end block without events is
-        kept only while recent (its hash detects reorgs)."""
+        kept only while recent (its hash detects reorgs). An event that cannot be stored (or was not decoded: name
+        `UNREADABLE`) never stops the sync: the window is applied again one event at a time and such an event lands
+        in `unreadable_events` instead, shown by `/health` and by the batch it names."""
         events_list = list(events)
         with self._lock:
-            changes = Changes()
             try:
-                with self._tx() as db:
-                    blocks: dict[int, tuple[int, str, int]] = {}
-                    for name, args, meta in events_list:
-                        number = meta["block_number"]
-                        if number not in blocks:
-                            blocks[number] = (number, meta["block_hash"], meta["timestamp"])
-                        handler = HANDLERS.get(name)
-                        if handler is not None:
-                            handler(db, args, meta, changes)
-                    db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", list(blocks.values()))
-                    if end_block not in blocks:
-                        db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
-                                   (end_block, end_hash, end_timestamp))
-                        db.execute("INSERT OR REPLACE INTO window_ends VALUES (?)", (end_block,))
-                    horizon = end_block - 4 * RECENT_BLOCKS
-                    db.execute("DELETE FROM blocks WHERE number IN (SELECT number FROM window_ends WHERE number < ?)",
-                               (horizon,))
-                    db.execute("DELETE FROM window_ends WHERE number < ?", (horizon,))
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(end_block),))
+                changes = self._apply(events_list, end_block, end_hash, end_timestamp, careful=False)
+            except Exception as exc:
+                self._batch_cache.clear()
+                self._participant_cache.clear()
+                log.warning("index window ending at block %s holds an event this index cannot store (%s): applying "
+                            "it event by event", end_block, exc)
+                changes = self._apply(events_list, end_block, end_hash, end_timestamp, careful=True)
             except BaseException:
                 self._batch_cache.clear()
                 self._participant_cache.clear()
@@ -186,6 +215,72 @@ class IndexStore:
             if self._lineage is not None:
                 for output_id, input_id, quantity in changes.new_edges:
                     _add_edge(self._lineage, output_id, input_id, quantity)
+
+    def _apply(self, events: list[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
+               end_timestamp: int, *, careful: bool) -> Changes:
+        changes = Changes()
+        with self._tx() as db:
+            blocks: dict[int, tuple[int, str, int]] = {}
+            for name, args, meta in events:
+                number = meta["block_number"]
+                if number not in blocks:
+                    blocks[number] = (number, meta["block_hash"], meta["timestamp"])
+                if name == UNREADABLE:
+                    self._keep_unreadable(db, args.get("event", "?"), args, meta, str(args.get("error")), changes)
+                    continue
+                handler = HANDLERS.get(name)
+                if handler is None:
+                    continue
+                if not careful:
+                    handler(db, args, meta, changes)
+                    continue
+                own = Changes()
+                db.execute("SAVEPOINT event")
+                try:
+                    handler(db, args, meta, own)
+                except Exception as exc:
+                    db.execute("ROLLBACK TO event")
+                    db.execute("RELEASE event")
+                    self._keep_unreadable(db, name, args, meta, f"{type(exc).__name__}: {exc}", changes)
+                    continue
+                db.execute("RELEASE event")
+                changes.touched |= own.touched
+                changes.new_edges += own.new_edges
+            db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", list(blocks.values()))
+            if end_block not in blocks:
+                db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", (end_block, end_hash, end_timestamp))
+                db.execute("INSERT OR REPLACE INTO window_ends VALUES (?)", (end_block,))
+            horizon = end_block - 4 * RECENT_BLOCKS
+            db.execute("DELETE FROM blocks WHERE number IN (SELECT number FROM window_ends WHERE number < ?)",
+                       (horizon,))
+            db.execute("DELETE FROM window_ends WHERE number < ?", (horizon,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(end_block),))
+        return changes
+
+    @staticmethod
+    def _keep_unreadable(db: sqlite3.Connection, name: str, args: dict[str, Any], meta: dict[str, Any], error: str,
+                         changes: Changes) -> None:
+        batch_id = batch_id_in(args)
+        log.error("unreadable %s event at block %s log %s (tx %s): %s", name, meta["block_number"],
+                  meta["log_index"], meta["tx_hash"], error)
+        raw = args.get("raw") or {k: v for k, v in args.items() if k not in ("error", "event")}
+        db.execute("INSERT OR REPLACE INTO unreadable_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (meta["block_number"], meta["log_index"], meta["tx_hash"], name, batch_id, error[:2_000],
+                    json.dumps(raw.get("topics", []) if isinstance(raw, dict) else [], default=str)[:100_000],
+                    json.dumps(raw, default=_json_default)[:100_000]))
+        if batch_id is not None:
+            changes.touched.add(batch_id)
+
+    def unreadable_count(self) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM unreadable_events")
+        return int(row["n"]) if row else 0
+
+    def unreadable_for(self, batch_id: str) -> list[str]:
+        """What this index could not read about `batch_id`, one line per event."""
+        rows = self._rows("SELECT * FROM unreadable_events WHERE batch_id = ? ORDER BY block_number, log_index",
+                          (batch_id,))
+        return [f"{r['event']} at block {r['block_number']} (log {r['log_index']}, tx {r['tx_hash']}) could not be "
+                f"read by this index: {r['error']}" for r in rows]
 
     # -- reads: participants -----------------------------------------------------------------------------------
 
@@ -276,13 +371,16 @@ class IndexStore:
                 f"SELECT * FROM custody WHERE batch_id IN ({marks}) ORDER BY block_number, log_index", chunk)
             flags = self._grouped(
                 f"SELECT * FROM flags WHERE batch_id IN ({marks}) ORDER BY block_number, log_index", chunk)
-            consumed = {r["input_id"]: int(r["used"]) for r in self._rows(
-                f"SELECT input_id, SUM(quantity) AS used FROM inputs WHERE input_id IN ({marks}) GROUP BY input_id",
-                chunk)}
+            consumed: dict[str, int] = {}
+            for r in self._rows(f"SELECT input_id, quantity FROM inputs WHERE input_id IN ({marks})", chunk):
+                consumed[r["input_id"]] = consumed.get(r["input_id"], 0) + int(r["quantity"])  # any uint64, exact
+            problems = self._grouped(
+                f"SELECT batch_id FROM unreadable_events WHERE batch_id IN ({marks}) LIMIT 1", chunk)
             for row in rows:
                 bid = row["id"]
                 found[bid] = self._build(row, inputs.get(bid, []), docs.get(bid, []), custody.get(bid, []),
-                                         flags.get(bid, []), consumed.get(bid, 0))
+                                         flags.get(bid, []), consumed.get(bid, 0),
+                                         tuple(self.unreadable_for(bid)) if problems else ())
         return found
 
     def _grouped(self, sql: str, params: Sequence[Any]) -> dict[str, list[sqlite3.Row]]:
@@ -292,20 +390,23 @@ class IndexStore:
         return grouped
 
     def _build(self, row: sqlite3.Row, inputs: list[sqlite3.Row], docs: list[sqlite3.Row],
-               custody: list[sqlite3.Row], flags: list[sqlite3.Row], used: int) -> Batch:
+               custody: list[sqlite3.Row], flags: list[sqlite3.Row], used: int,
+               problems: tuple[str, ...] = ()) -> Batch:
         transfers = tuple(CustodyTransfer(Address(c["from_address"]), Address(c["to_address"]),
-                                          milli(c["remaining"]), self._tx_ref(c)) for c in custody)
+                                          milli(int(c["remaining"])), self._tx_ref(c)) for c in custody)
         return Batch(
             id=BatchId(row["id"]), producer=Address(row["producer"]), gtin=Gtin(row["gtin"]), lot=row["lot"],
             hs_code=row["hs_code"], quantity=milli(row["quantity"]), unit=row["unit"],
-            facility=Gln(row["facility"]), produced_at=from_timestamp(row["produced_at"]),
-            inputs=tuple(InputUse(BatchId(i["input_id"]), milli(i["quantity"])) for i in inputs),
+            facility=Gln(row["facility"]), produced_at=calendar_time(int(row["produced_at"])),
+            produced_at_unix=int(row["produced_at"]),
+            inputs=tuple(InputUse(BatchId(i["input_id"]), milli(int(i["quantity"]))) for i in inputs),
             documents=tuple(Document(Hash32(d["hash"]), DOCUMENT_KINDS[d["kind"]]) for d in docs),
-            process_emissions_kg=milli(row["emissions"]) if row["emissions"] is not None else None,
+            process_emissions_kg=milli(int(row["emissions"])) if row["emissions"] is not None else None,
             holder=transfers[-1].to_address if transfers else Address(row["producer"]),
-            remaining=milli(int(row["quantity"]) - used),
+            remaining=milli(max(int(row["quantity"]) - used, 0)),
             recorded=self._tx_ref(row), custody=transfers,
             flags=tuple(Flag(FLAG_KINDS[f["kind"]], f["reason"], self._tx_ref(f)) for f in flags),
+            index_problems=problems,
         )
 
     def find_batch_ids(self, *, gtin: str | None = None, lot: str | None = None, producer: str | None = None,
@@ -378,7 +479,7 @@ class IndexStore:
             cursor.row_factory = None
             for output_id, input_id, quantity in cursor.execute(
                     "SELECT batch_id, input_id, quantity FROM inputs ORDER BY rowid"):
-                _add_edge(lineage, output_id, input_id, quantity)
+                _add_edge(lineage, output_id, input_id, int(quantity))
             self._lineage = lineage
         return self._lineage
 
@@ -496,5 +597,19 @@ def _add_edge(lineage: dict[str, list[TraceEdge]], output_id: str, input_id: str
         items.append(TraceEdge(BatchId(input_id), BatchId(output_id), milli(quantity)))
 
 
-def from_scaled(value: int, decimals: int) -> Decimal:
-    return plain(Decimal(value).scaleb(-decimals))
+def _json_default(value: Any) -> str:
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+
+
+def move_aside(path: Path, reason: str) -> Path:
+    """Move an index file that cannot be used (and its WAL files) out of the way, keeping it for inspection: the
+    index is a cache of the chain and is rebuilt from it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.unreadable-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(str(path) + suffix)
+        if source.exists():
+            source.replace(Path(str(target) + suffix))
+    log.warning("index file %s is unusable (%s): moved to %s; rebuilding it from the chain", path.name, reason,
+                target.name)
+    return target

@@ -21,11 +21,13 @@ from web3.exceptions import BlockNotFound
 from ledger.chain import Chain
 from ledger.codec import EventDecoder
 from ledger.compile import load_artifact
-from ledger.errors import LedgerUnavailableError
+from ledger.errors import ChainMismatchError, LedgerUnavailableError
+from ledger.index.events import UNREADABLE
 from ledger.index.store import IndexStore
 from ledger.types import Deployment
 
 _PINNED: ContextVar[dict[int, SyncStatus] | None] = ContextVar("ledger_index_pinned", default=None)
+BATCH_EVENTS = frozenset({"BatchRecorded", "CustodyTransferred", "BatchFlagged"})  # topic 1 is the batch id
 FIRST_SPAN = 64  # blocks in the first window of a sync; later windows adapt to the density of events
 TARGET_LOGS = 5_000  # events per window the adaptive span aims for
 
@@ -46,6 +48,7 @@ class SyncStatus:
     indexed_block: int
     events: int
     reorgs: int
+    unreadable: int = 0  # events kept in the index but not understood by it
 
     @property
     def lag(self) -> int:
@@ -155,7 +158,7 @@ class Indexer:
             self._span = min(self.window, self._span * 2)
 
     def status(self) -> SyncStatus:
-        return SyncStatus(self.chain.head, self.store.checkpoint, 0, self.reorgs)
+        return SyncStatus(self.chain.head, self.store.checkpoint, 0, self.reorgs, self.store.unreadable_count())
 
     def _index_window(self, start: int, end: int) -> int:
         w3 = self.chain.w3
@@ -163,7 +166,10 @@ class Indexer:
         end_block = self.chain._guard(lambda: w3.eth.get_block(end))
         decoded: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for log in logs:
-            result = self.decoder.decode(log.topics, log.data)
+            try:
+                result = self.decoder.decode(log.topics, log.data)
+            except Exception as exc:  # a log of ours whose data does not decode: kept as unreadable, sync goes on
+                result = (UNREADABLE, _unreadable(self.decoder.name_of(log.topics), log, exc))
             if result is None:
                 continue
             meta = {
@@ -216,7 +222,10 @@ class Indexer:
 
     def _roll_back_reorg(self, fetched: dict[int, str]) -> None:
         """If the indexed tip's block hash changed, walk back over known blocks to the fork and drop what follows.
-        `fetched` holds block hashes already read from the chain in this sync."""
+        `fetched` holds block hashes already read from the chain in this sync.
+
+        Before dropping anything the chain is checked to still hold the deployment (same genesis block, contract
+        code present): a reset or replaced chain is a `ChainMismatchError`, and the index is kept as it is."""
         for number, known_hash in self.store.recent_blocks():
             chain_hash = fetched.get(number)
             if chain_hash is None:
@@ -227,14 +236,30 @@ class Indexer:
                 chain_hash = _hex(block["hash"])
             if chain_hash == known_hash:
                 if number < self.store.checkpoint:
+                    self._verify_chain()
                     self.store.roll_back(number, known_hash)
                     self.reorgs += 1
                     self._timestamps.clear()
                 return
         if self.store.checkpoint > 0 and self.store.recent_blocks():
-            self.store.roll_back(self.deployment.block_number - 1, "")
-            self.reorgs += 1
-            self._timestamps.clear()
+            self._verify_chain()
+            raise ChainMismatchError(
+                f"none of the last blocks this index holds (up to block {self.store.checkpoint}) is on the node's "
+                "chain any more: a reorganisation deeper than the index tracks, or another chain")
+
+    def _verify_chain(self) -> None:
+        from ledger.deploy import deployment_problem
+
+        problem = deployment_problem(self.chain, self.deployment)
+        if problem is not None:
+            raise ChainMismatchError(f"{problem}; the index (at block {self.store.checkpoint}) is kept as it was")
+
+
+def _unreadable(name: str | None, log: _Log, exc: Exception) -> dict[str, Any]:
+    topics = ["0x" + bytes(t).hex() for t in log.topics]
+    return {"event": name or "unknown", "error": f"{type(exc).__name__}: {exc}",
+            "raw": {"topics": topics, "data": "0x" + log.data.hex()},
+            "batchId": bytes(log.topics[1]) if name in BATCH_EVENTS and len(log.topics) > 1 else None}
 
 
 def _hex(value: Any) -> str:

@@ -175,8 +175,7 @@ def test_a_valid_disclosure_with_every_catalogued_metric_is_published(demo: tupl
 def test_metrics_of_a_signed_call_are_checked_like_the_clients() -> None:
     """The API relays calls signed elsewhere: their ABI-encoded metrics go through the same catalogue."""
     from ledger.calls import decode_call, encode_call
-    from ledger.client import encode_metrics
-    from ledger.esg import validate_encoded_metrics
+    from ledger.writes.disclosures import decode_metrics, encode_metrics, validate_metrics
 
     def decoded(metrics: tuple[MetricValue, ...]) -> list[dict[str, object]]:
         data = encode_call(
@@ -189,7 +188,7 @@ def test_metrics_of_a_signed_call_are_checked_like_the_clients() -> None:
         )
         return decode_call(data).args["metrics"]
 
-    assert validate_encoded_metrics(decoded(GOOD)) == GOOD
+    assert validate_metrics(decode_metrics(decoded(GOOD))) == GOOD
     with pytest.raises(ValidationError) as caught:
-        validate_encoded_metrics(decoded((MetricValue("GHG_SCOPE1", Decimal(1), "t"),)))
+        validate_metrics(decode_metrics(decoded((MetricValue("GHG_SCOPE1", Decimal(1), "t"),))))
     assert caught.value.field == "metrics.unit"
