@@ -32,6 +32,8 @@ def serve(
     port: int = typer.Option(8000, help="HTTP port"),
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace: node state, manifests, index"),
     node_port: int = typer.Option(8545, envvar="LEDGER_NODE_PORT", help="port of the workspace's node"),
+    redeploy: bool = typer.Option(False, "--redeploy", help="deploy a new contract set when the chain no longer holds "
+                                  "the one in the workspace's manifest (nothing recorded before is on it)"),
 ) -> None:
     """Run the due-diligence API. Deploys the contracts once per chain (manifest in the workspace)."""
     import uvicorn
@@ -49,7 +51,10 @@ def serve(
             console.print(f"node: {url} ({'started, state in ' + str(home / 'node') if node else 'reused'})")
         key = settings.operator_key.get_secret_value() if settings.operator_key else None
         ledger = Ledger.connect(url, home, operator_key=key, confirmations=settings.confirmations,
-                                log_window=settings.log_window, read_staleness=settings.read_staleness)
+                                log_window=settings.log_window, read_staleness=settings.read_staleness,
+                                redeploy=redeploy, node_timeout=settings.node_timeout)
+        if ledger.store.moved_aside is not None:
+            console.print(f"[yellow]index file was unusable: moved to {ledger.store.moved_aside.name}; rebuilding[/]")
         console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
         if demo:
             with console.status("seeding the demo supply chain") as status:

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from web3.exceptions import BadFunctionCallOutput
 from web3.types import Wei
 
 from ledger import validation as v
@@ -202,7 +203,12 @@ class Ledger:
     # -- signed requests ---------------------------------------------------------------------------------------
 
     def nonce(self, account: str) -> int:
-        return int(self.chain._guard(lambda: self.forwarder.functions.nonces(v.address(account)).call()))
+        address = v.address(account)
+        try:
+            return int(self.chain._guard(lambda: self.forwarder.functions.nonces(address).call()))
+        except BadFunctionCallOutput:  # no forwarder code answered: not this deployment's chain
+            problem = deployment_problem(self.chain, self.deployment)
+            raise ChainMismatchError(problem or "the forwarder did not answer its nonce") from None
 
     def sign(self, signer: LocalAccount, call: Any, *, ttl: int = 3_600) -> SignedRequest:
         """Sign `call` (0x-hex ledger calldata, or a web3 contract function) as `signer` with its next nonce."""

@@ -38,9 +38,13 @@ def text_to_bytes(text: str, size: int) -> bytes:
     return raw.ljust(size, b"\0")
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+
+
 def bytes_to_text(raw: bytes) -> str:
-    """Fixed-width ASCII from the chain, trailing zeros dropped; any other byte shown as `\\xNN` (lossless)."""
-    return raw.rstrip(b"\0").decode("ascii", errors="backslashreplace")
+    """Fixed-width ASCII from the chain, trailing zeros dropped; any other byte (and any control character) shown as
+    `\\xNN`, so what anyone wrote reads back as what it is."""
+    return raw.rstrip(b"\0").decode("ascii", errors="backslashreplace").translate(_CONTROL)
 
 
 def ascii_text(raw: bytes | str, field: str) -> str:

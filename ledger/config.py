@@ -20,6 +20,8 @@ class LedgerSettings(BaseSettings):
     read_staleness: float = Field(default=0.1, ge=0, le=60, description="seconds a read may reuse the last index "
                                   "sync instead of asking the node (this process's own writes show at once)")
     node_port: int = Field(default=8545, ge=1, le=65535, description="port of the workspace's anvil node")
+    node_timeout: float = Field(default=5.0, gt=0, le=300, description="seconds any one call to the node may take "
+                                "before the request fails with 503 (no retries)")
 
 
 @cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -65,8 +67,22 @@ def signer(client: TestClient) -> Signer:
     return Signer(client)
 
 
+#: What a problem body must never carry: node URLs (hosted ones hold API keys), file paths, tracebacks, secrets.
+LEAKS = re.compile("|".join((
+    r"https?://", r"wss?://", r"ConnectionPool", r"host=", r"url: /",  # node URLs and what requests says of them
+    r"(?<![\w.])/(?:tmp|work|home|root|var|etc|usr)/", r"\.sqlite", r"\.ledger",  # files of the workspace
+    r"Traceback", r'File "', r"SecretStr", r"private key",
+)))
+
+
+def assert_no_leak(body: dict[str, Any]) -> None:
+    """No field of a problem body but its `type` URI names a URL, a path, a traceback or a secret."""
+    text = json.dumps({k: v for k, v in body.items() if k != "type"})
+    assert not LEAKS.search(text), f"problem body leaks: {LEAKS.search(text)} in {text}"
+
+
 def assert_problem(reply: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """The reply is an RFC 9457 problem with this status (and code)."""
+    """The reply is an RFC 9457 problem with this status (and code), and leaks nothing (`assert_no_leak`)."""
     assert reply.status_code == status, reply.text
     assert reply.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = reply.json()
@@ -74,4 +90,5 @@ def assert_problem(reply: Any, status: int, code: str | None = None) -> dict[str
     assert body["status"] == status
     if code is not None:
         assert body["code"] == code, body
+    assert_no_leak(body)
     return body
