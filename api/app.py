@@ -8,8 +8,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from api import problems
+from api import docs, openapi, problems
 from api.idempotency import IdempotencyStore
+from api.limits import RequestLimits
 from api.routes import anchors, batches, disclosures, due_diligence, health, participants, signing
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
@@ -23,6 +24,8 @@ Supply-chain provenance and ESG due diligence over an on-chain ledger.
   `GET /eip712/domain` and `GET /participants/{address}/nonce`, or let `ledger sign` build the body); the service
   relays it and pays the gas. The signature is the authentication. Writes take an `Idempotency-Key` header.
 * Every error is RFC 9457 `application/problem+json` with `type, title, status, detail, code`.
+* Requests are bounded: a body larger than its route's limit is refused with 413 (`body_too_large`), JSON nested
+  deeper than the service's limit with 422 (`json_too_deep`), both before the body is parsed.
 """
 TAGS = [
     {"name": "batches", "description": "Search, inspect and trace batches; record batches, custody and flags."},
@@ -49,11 +52,14 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
             owned.close()
 
     app = FastAPI(title=settings.title, version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.ledger = ledger
     app.state.idempotency = IdempotencyStore(settings.idempotency_entries, idempotency_file(settings, ledger))
+    app.add_middleware(RequestLimits, settings=settings)
     problems.install(app)
+    openapi.install(app, settings)
+    docs.install(app)
     app.include_router(anchors.router)
     app.include_router(batches.router)
     app.include_router(participants.router)

@@ -6,7 +6,9 @@ It lives here, not in `ledger.cli`, because the ledger package never imports the
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
+from types import FrameType
 
 import typer
 from rich.console import Console
@@ -21,6 +23,14 @@ from ledger.workspace import demo_batches, open_workspace_node, seed_demo_once
 console = Console(stderr=True, soft_wrap=True)
 
 __all__ = ["app"]
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: unwind through `serve`'s cleanup, then die of the signal as the caller expects."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 @app.command()
@@ -44,6 +54,10 @@ def serve(
     settings = LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port)
     node: AnvilNode | None = None
     ledger: Ledger | None = None
+    # uvicorn handles SIGTERM itself (a graceful shutdown), then restores this handler and raises the signal again;
+    # with the default handler the process would die there, before the `finally` below stops the node it started.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    terminated = False
     try:
         url = rpc_url
         if url is None:
@@ -71,11 +85,20 @@ def serve(
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
+    except Terminated:
+        terminated = True
     finally:
-        if ledger is not None:
-            ledger.close()
-        if node is not None:
-            node.stop()
-            pid_file = home / "node" / "anvil.pid"
-            if pid_file.exists() and pid_file.read_text() == str(node.process.pid):
-                os.remove(pid_file)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
+        try:
+            if ledger is not None:
+                ledger.close()
+        finally:
+            if node is not None:  # only the node this command started; one it reused keeps running
+                node.stop()
+                pid_file = home / "node" / "anvil.pid"
+                if pid_file.exists() and pid_file.read_text() == str(node.process.pid):
+                    os.remove(pid_file)
+            signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        console.print("stopped (SIGTERM)")
+        signal.raise_signal(signal.SIGTERM)

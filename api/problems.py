@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from api.idempotency import IdempotencyKeyReusedError
 from ledger.errors import (
@@ -40,8 +42,8 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://provenance-ledger.example/problems/"
 KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
 TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
-          422: "Invalid input", 500: "Internal error", 501: "Not implemented", 503: "Chain unavailable",
-          504: "Transaction timeout"}
+          413: "Content too large", 422: "Invalid input", 500: "Internal error", 501: "Not implemented",
+          503: "Chain unavailable", 504: "Transaction timeout"}
 log = logging.getLogger("api")
 
 
@@ -84,8 +86,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "Malformed request body (not JSON)",
                  403: "Bad, expired or replayed signature, or a signer without the role",
                  404: "Unknown batch, participant or disclosure", 409: "A contract rule refused the write",
-                 422: "Invalid input", 501: "Not available in this deployment", 503: "Chain unreachable",
-                 504: "Sent, but not mined in time"}
+                 413: "Request body too large", 422: "Invalid input", 501: "Not available in this deployment",
+                 503: "Chain unreachable", 504: "Sent, but not mined in time"}
     return {s: {"model": Problem, "description": described.get(s, TITLES.get(s, "Error")),
                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"},
                                            "example": EXAMPLES.get(s, _example(s, f"http_{s}", "error"))}}}
@@ -163,17 +165,51 @@ def _pydantic(_: Request, exc: Exception) -> JSONResponse:
                                                    for e in errors[:5]) or "invalid input", errors=errors)
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "route_not_found", 405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type"}
     response = problem(exc.status_code, codes.get(exc.status_code, f"http_{exc.status_code}"), str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
     return response
 
 
 def _unreadable(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, getattr(exc, "code", "record_unreadable"), str(exc))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of every route whose path matches the request's: a path has one route per method here
+    (`GET /batches` searches, `POST /batches` records), and the router's own 405 names only the first one's."""
+    path = route_path(request.scope)
+    methods: set[str] = set()
+    for route in _flat_routes(request.app):
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+def _flat_routes(app: FastAPI) -> Iterable[Any]:
+    """Every route of the app, those of included routers too (FastAPI keeps an included router as one entry)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - FastAPI before lazily included routers: routes are flat already
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def route_path(scope: Scope) -> str:
+    """The path the routes match: the request's, without the `root_path` the app is mounted under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
+        return path[len(root):] or "/"
+    return path
 
 
 def _ledger(_: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,12 @@ class ApiSettings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=1_000, description="page size when `limit` is not given")
     max_page_size: int = Field(default=100, ge=1, le=1_000, description="largest `limit` a list route accepts")
     max_trace_depth: int = Field(default=64, ge=1, le=256, description="largest `max_depth` of traces and reports")
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, description="largest request body in bytes (1 MiB); "
+                                "larger is refused with 413, before it is read when Content-Length says so")
+    max_bundle_body_bytes: int = Field(default=33_554_432, ge=1_024, description="largest body of POST "
+                                       "/anchors/bundles in bytes (32 MiB); post a bigger bundle in parts")
+    max_json_depth: int = Field(default=32, ge=2, le=256, description="deepest nesting of arrays and objects in a "
+                                "JSON body or the `policy` query; deeper is refused with 422 before parsing")
     idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered in memory")
     relayer_home: Path | None = Field(default=None, description="folder for the relayer's records (idempotency "
                                       "answers); None keeps them in memory only. `ledger serve` uses <home>/relayer")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import LedgerDep, SettingsDep
+from api.limits import JsonTooDeepError, json_too_deep, too_deep_detail
 from api.problems import responses
 from api.render import report_html
 from api.schemas.common import EXAMPLE_BATCH_ID
@@ -81,6 +82,8 @@ def get_due_diligence(
     format: Annotated[Literal["html", "json"] | None, Query(description="default: html for browsers")] = None,
 ) -> ReportOut | Response:
     """The report for a link or a browser: the policy travels URL-encoded as JSON in `policy`."""
+    if policy and json_too_deep(policy, settings.max_json_depth):
+        raise JsonTooDeepError(too_deep_detail(settings.max_json_depth), field="policy")
     try:
         parsed = PolicyIn.model_validate_json(policy) if policy else PolicyIn()
     except PydanticValidationError as exc:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_BATCH_ID, In, Out, TxRefOut
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_BATCH_ID, AddressStr, Hash32Str, In, Out, TxRefOut
 from ledger.anchoring import BatchRecording
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 class AnchoredInputIn(In):
@@ -27,7 +28,7 @@ class AnchoredBatchIn(In):
     quantity: str = Field(max_length=40)
     unit: str = Field(max_length=3)
     facility: str = Field(max_length=13)
-    produced_at: int = Field(ge=0, description="unix seconds")
+    produced_at: int = Field(ge=0, le=MAX_TIMESTAMP, description="unix seconds (at most 9999-12-31T23:59:59Z)")
     inputs: list[AnchoredInputIn] = Field(default_factory=list, max_length=64)
     documents: list[AnchoredDocumentIn] = Field(default_factory=list, max_length=64)
     process_emissions_kg: str | None = Field(default=None, max_length=40)
@@ -36,17 +37,17 @@ class AnchoredBatchIn(In):
 class AnchoredRecordIn(In):
     batch_id: str = Field(pattern=HEX32)
     record: AnchoredBatchIn
-    proof: list[str] = Field(max_length=64)
+    proof: list[Hash32Str] = Field(max_length=64)
 
 
 class AnchorBundleIn(In):
     """An anchor bundle as `ledger.anchoring.AnchorBundle.to_json` writes it (what a factory keeps after anchoring)."""
 
-    format: str
-    chain_id: int | None = None
-    ledger: str | None = None
+    format: str = Field(max_length=64)
+    chain_id: int | None = Field(default=None, ge=0, le=2**53 - 1)
+    ledger: AddressStr | None = None
     root: str = Field(pattern=HEX32)
-    producer: str = Field(examples=[EXAMPLE_ADDRESS])
+    producer: AddressStr = Field(examples=[EXAMPLE_ADDRESS])
     uri: str = Field(default="", max_length=2_000)
     records: list[AnchoredRecordIn] = Field(min_length=1, max_length=100_000)
 

@@ -4,34 +4,39 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from api.schemas.common import EXAMPLE_BATCH_ID, AddressStr, BatchIdStr, In, Out, ParticipantRef, TxRefOut
 from ledger.diligence import Assurance, Policy, Report, Rule, Severity, Verdict
+from ledger.diligence.policy import MAX_TIER
 from ledger.types import DocumentKind
 
 _DEFAULT = Policy()
+RegionStr = Annotated[str, StringConstraints(max_length=6)]  # "CN", "CN-XJ", "GB-ENG"
+TierStr = Annotated[str, StringConstraints(max_length=len(str(MAX_TIER)))]  # "raw", "all" or "0" to "256"
+DocumentKinds = Annotated[list[DocumentKind], Field(max_length=len(DocumentKind))]
 
 
 class PolicyIn(In):
     """What the buyer requires. Every rule is optional; defaults shown."""
 
-    reject_regions: list[str] = Field(
+    reject_regions: list[RegionStr] = Field(
         default=list(_DEFAULT.reject_regions), max_length=500,
         description="ISO 3166-1 countries or ISO 3166-2 regions whose sourcing fails the batch")
-    review_regions: list[str] = Field(default=[], max_length=500,
-                                      description="countries or regions whose sourcing needs review")
+    review_regions: list[RegionStr] = Field(default=[], max_length=500,
+                                            description="countries or regions whose sourcing needs review")
     required_frameworks: list[Literal["GRI", "ESRS", "ISSB"]] = Field(
-        default=[], description="each supplier must have a disclosure under one of these")
+        default=[], max_length=3, description="each supplier must have a disclosure under one of these")
     max_disclosure_age_days: int | None = Field(
         default=_DEFAULT.max_disclosure_age_days, ge=0, le=36_500,
         description="oldest acceptable latest disclosure (days before the report's block); null: no limit")
     required_assurance: Assurance = Field(
         default=Assurance.NONE, description="assurance each supplier's latest disclosure needs")
-    required_documents: dict[str, list[DocumentKind]] = Field(
+    required_documents: dict[TierStr, DocumentKinds] = Field(
         default={tier: list(kinds) for tier, kinds in _DEFAULT.required_documents},
+        max_length=MAX_TIER + 3,  # "0" to "256", "raw" and "all"
         description="document kinds required per tier: 'raw' (batches without inputs), 'all', or a tier number")
     reject_flagged: bool = Field(default=True, description="an active recall or hold fails (else: review)")
     max_footprint_per_unit_kg: Decimal | None = Field(

@@ -9,7 +9,10 @@ from pydantic import ConfigDict, Field, StringConstraints
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_TX, AddressStr, HexStr, In, Out
 from ledger.types import Address, ForwardRequest, SignedRequest
 
-UINT256 = 2**256 - 1
+#: The largest nonce taken: the forwarder's nonces count up from 0 one per request, so they never come near it, and it
+#: is the largest integer a JSON client (JavaScript) and the OpenAPI document carry exactly (2**256 - 1, the uint256
+#: bound, rendered as 1.157920892373162e+77).
+MAX_NONCE = 2**53 - 1
 SignatureStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
 EXAMPLE_REQUEST: dict[str, Any] = {
     "request": {
@@ -28,7 +31,7 @@ class ForwardRequestIn(In):
     to: AddressStr = Field(description="the ProvenanceLedger address (see GET /eip712/domain)")
     value: int = Field(default=0, ge=0, le=0, description="always 0")
     gas: int = Field(ge=21_000, le=30_000_000, description="gas the inner call may use")
-    nonce: int = Field(ge=0, le=UINT256, description="see GET /participants/{address}/nonce")
+    nonce: int = Field(ge=0, le=MAX_NONCE, description="see GET /participants/{address}/nonce")
     deadline: int = Field(ge=0, lt=2**48, description="unix time after which the request is void")
     data: HexStr = Field(min_length=10, description="ABI calldata of the ProvenanceLedger function")
 

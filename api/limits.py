@@ -1,0 +1,123 @@
+"""Bounded requests: a pure ASGI middleware that refuses a body that is too large (413) or nested too deep (422)
+before FastAPI parses it.
+
+Why the nesting check matters: importing py_ecc (through eth-account and py-evm) raises the interpreter's recursion
+limit to 100,000, so the C JSON parser no longer stops deep nesting before it overflows the C stack, and one
+200 KB body of `[[[[...` kills the process with SIGSEGV. The check reads the raw bytes at C speed (`bytes.count`,
+one regular expression, `bytes.translate`), so it holds whatever the recursion limit is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import accumulate
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import problem, route_path
+from api.settings import ApiSettings
+from ledger.errors import ValidationError
+
+#: A JSON string, to its closing quote or, if it never closes, to the end of the input (so a match never fails and
+#: is retried further on). Possessive quantifiers: no backtracking, one linear pass whatever the input.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_STEP = [1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256)]
+
+#: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES): (method, path).
+BUNDLE_ROUTES = frozenset({("POST", "/anchors/bundles")})
+
+
+def json_too_deep(data: bytes | str, limit: int) -> bool:
+    """True if the JSON text opens more than `limit` arrays or objects inside one another (brackets inside strings
+    do not count). Everything runs at C speed: strings removed by one regular expression, the other bytes but
+    brackets deleted, then the running depth summed. A parser stops at the first bracket that closes more than was
+    opened, so what comes after cannot nest it deeper than this counts."""
+    raw = data.encode() if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= limit:  # fewer brackets than the limit: no scan needed
+        return False
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets), initial=0)) > limit
+
+
+class JsonTooDeepError(ValidationError):
+    """JSON nested deeper than API_MAX_JSON_DEPTH (422, like any invalid input)."""
+
+    code = "json_too_deep"
+
+
+def too_deep_detail(limit: int) -> str:
+    return f"JSON nested more than {limit} levels deep (API_MAX_JSON_DEPTH)"
+
+
+def body_limit(settings: ApiSettings, method: str, path: str) -> tuple[int, str]:
+    """The largest body, in bytes, a request to `method path` may carry, and the setting that says so."""
+    if (method, path.rstrip("/")) in BUNDLE_ROUTES:
+        return settings.max_bundle_body_bytes, "API_MAX_BUNDLE_BODY_BYTES"
+    return settings.max_body_bytes, "API_MAX_BODY_BYTES"
+
+
+class RequestLimits:
+    """Reads the whole body, refusing it as soon as it passes the route's limit (from its Content-Length, or while
+    it streams in when it comes chunked), checks its JSON nesting, then hands it to the app in one piece."""
+
+    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, setting = body_limit(self.settings, scope["method"], route_path(scope))
+        too_large = problem(413, "body_too_large", f"request body larger than {limit:,} bytes ({setting})")
+        declared = _content_length(scope["headers"])
+        if declared is not None and declared > limit:  # refused before reading a byte of it
+            await too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        depth = self.settings.max_json_depth
+        if json_too_deep(body, depth):
+            await problem(422, JsonTooDeepError.code, too_deep_detail(depth))(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    """The declared length; None if absent or unreadable (the server refuses a malformed one before the app)."""
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            text = value.strip()
+            if not text.isdigit():
+                return None
+            return int(text) if len(text) <= 18 else 10**18
+    return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body already read, then whatever the client sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
