@@ -7,6 +7,7 @@ without them the pages answer a 503 problem saying so.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -16,6 +17,7 @@ from fastapi.responses import FileResponse
 from api.problems import problem
 from ledger.compile import PROJECT_ROOT
 
+log = logging.getLogger("api.docs")
 ASSETS_PATH = "/docs/assets"
 #: The files the pages load, by the name they are served under, relative to node_modules.
 ASSETS = {
@@ -35,8 +37,9 @@ def install(app: FastAPI, node_modules: Path = PROJECT_ROOT / "node_modules") ->
         absent = [ASSETS[name] for name in names if not (node_modules / ASSETS[name]).is_file()]
         if not absent:
             return None
-        return problem(503, "docs_assets_missing", f"the docs' assets are not installed ({', '.join(absent)} not in "
-                       f"{node_modules}): run `npm ci` (or ./scripts/setup) in {node_modules.parent}")
+        log.warning("docs assets missing from %s: %s", node_modules, ", ".join(absent))
+        return problem(503, "docs_assets_missing", f"the docs' assets are not installed ({', '.join(absent)}): run "
+                       "`npm ci` (or ./scripts/setup) in the service's project folder")
 
     def url(request: Request, path: str) -> str:
         return request.scope.get("root_path", "").rstrip("/") + path

@@ -43,7 +43,7 @@ TYPE_BASE = "https://provenance-ledger.example/problems/"
 KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
 TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
           413: "Content too large", 422: "Invalid input", 500: "Internal error", 501: "Not implemented",
-          503: "Chain unavailable", 504: "Transaction timeout"}
+          503: "Service unavailable", 504: "Transaction timeout"}
 log = logging.getLogger("api")
 
 

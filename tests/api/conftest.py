@@ -70,7 +70,7 @@ def signer(client: TestClient) -> Signer:
 #: What a problem body must never carry: node URLs (hosted ones hold API keys), file paths, tracebacks, secrets.
 LEAKS = re.compile("|".join((
     r"https?://", r"wss?://", r"ConnectionPool", r"host=", r"url: /",  # node URLs and what requests says of them
-    r"(?<![\w.])/(?:tmp|work|home|root|var|etc|usr)/", r"\.sqlite", r"\.ledger",  # files of the workspace
+    r"(?<![\w.])/(?:tmp|work|home|root|var|etc|usr)/", r"\.sqlite", r"\.ledger/",  # files of the workspace
     r"Traceback", r'File "', r"SecretStr", r"private key",
 )))
 
