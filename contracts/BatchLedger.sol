@@ -31,11 +31,12 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
     struct AnchorState {
         uint32 producer;
         uint32 count;
-        uint64 anchoredAt;
     }
 
     mapping(bytes32 batchId => BatchState) private _batches;
     mapping(bytes32 root => AnchorState) private _anchors;
+    /// Kept apart from `_anchors` so that existence checks never read a block-time-derived slot.
+    mapping(bytes32 root => uint64) private _anchoredAt;
 
     /// @inheritdoc IBatchLedger
     function recordBatch(BatchRecord calldata record) external returns (bytes32 batchId) {
@@ -88,8 +89,25 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         if (root == bytes32(0) || count == 0) revert BatchInvalidRecord(root, "root");
         if (bytes(uri).length > MAX_URI_BYTES) revert BatchTextTooLong("uri", bytes(uri).length, MAX_URI_BYTES);
         if (_anchors[root].producer != 0) revert BatchAnchorExists(root);
-        _anchors[root] = AnchorState({producer: producerIndex, count: count, anchoredAt: uint64(block.timestamp)});
+        _anchors[root] = AnchorState({producer: producerIndex, count: count});
+        _anchoredAt[root] = uint64(block.timestamp);
         emit BatchesAnchored(root, producer, count, uri);
+    }
+
+    /// @inheritdoc IBatchLedger
+    function claimAnchoredBatch(bytes32 root, BatchRecord calldata record, bytes32[] calldata proof)
+        external
+        returns (bytes32 batchId)
+    {
+        address producer = _msgSender();
+        uint32 producerIndex = _requireActiveFactory(producer);
+        uint32 anchoredBy = _anchorProducer(root);
+        batchId = batchIdOf(producer, record.gtin, record.lot);
+        if (anchoredBy != producerIndex || !MerkleProof.verifyCalldata(proof, root, _leaf(producer, record))) {
+            revert BatchAnchorProofInvalid(root, batchId);
+        }
+        _record(producer, producerIndex, record);
+        emit AnchoredBatchClaimed(root, batchId);
     }
 
     /// @inheritdoc IBatchLedger
@@ -98,12 +116,20 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         view
         returns (bool)
     {
-        AnchorState memory state = _anchors[root];
-        if (state.producer == 0) revert BatchAnchorNotFound(root);
-        if (_participantAt(state.producer) != producer) return false;
-        // Leaves are double-hashed (as OpenZeppelin's StandardMerkleTree) so that a leaf can never pass for a node.
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(producer, record))));
-        return MerkleProof.verifyCalldata(proof, root, leaf);
+        if (_participantAt(_anchorProducer(root)) != producer) return false;
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(producer, record))) return false;
+        if (record.inputs.length != 0) return false;
+        if (_batches[batchIdOf(producer, record.gtin, record.lot)].holder != address(0)) return false;
+        try this.checkRecord(producer, record, _anchoredAt[root]) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @inheritdoc IBatchLedger
+    function checkRecord(address producer, BatchRecord calldata record, uint256 time) external view {
+        _checkRecord(batchIdOf(producer, record.gtin, record.lot), producer, record, time);
     }
 
     /// @inheritdoc IBatchLedger
@@ -120,9 +146,8 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
 
     /// @inheritdoc IBatchLedger
     function anchor(bytes32 root) external view returns (address producer, uint32 count, uint64 anchoredAt) {
-        AnchorState memory state = _anchors[root];
-        if (state.producer == 0) revert BatchAnchorNotFound(root);
-        return (_participantAt(state.producer), state.count, state.anchoredAt);
+        producer = _participantAt(_anchorProducer(root));
+        return (producer, _anchors[root].count, _anchoredAt[root]);
     }
 
     function _record(address producer, uint32 producerIndex, BatchRecord calldata record)
@@ -132,29 +157,9 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         batchId = batchIdOf(producer, record.gtin, record.lot);
         BatchState storage state = _batches[batchId];
         if (state.holder != address(0)) revert BatchAlreadyRecorded(batchId);
-        if (record.gtin == 0 || record.gtin >= _GTIN_LIMIT) revert BatchInvalidRecord(batchId, "gtin");
-        if (record.lot == bytes32(0) || uint256(record.lot) & _LOT_TAIL != 0) {
-            revert BatchInvalidRecord(batchId, "lot");
-        }
-        if (record.hsCode >= _HS_CODE_LIMIT) revert BatchInvalidRecord(batchId, "hsCode");
-        if (record.quantity == 0) revert BatchInvalidRecord(batchId, "quantity");
-        if (record.quantity > MAX_QUANTITY) {
-            revert BatchValueOutOfRange(batchId, "quantity", record.quantity, MAX_QUANTITY);
-        }
-        if (record.unit == bytes3(0)) revert BatchInvalidRecord(batchId, "unit");
-        if (record.producedAt > block.timestamp + MAX_FUTURE_SECONDS) {
-            revert BatchProducedInFuture(batchId, record.producedAt, block.timestamp + MAX_FUTURE_SECONDS);
-        }
-        if (record.processEmissions > MAX_EMISSIONS) {
-            revert BatchValueOutOfRange(batchId, "processEmissions", record.processEmissions, MAX_EMISSIONS);
-        }
-        uint256 inputCount = record.inputs.length;
-        if (inputCount > MAX_INPUTS) revert BatchTooManyItems(batchId, inputCount, MAX_INPUTS);
-        if (record.documents.length > MAX_DOCUMENTS) {
-            revert BatchTooManyItems(batchId, record.documents.length, MAX_DOCUMENTS);
-        }
-        _requireSiteOf(producer, record.facility);
+        _checkRecord(batchId, producer, record, block.timestamp);
 
+        uint256 inputCount = record.inputs.length;
         for (uint256 i = 0; i < inputCount; ++i) {
             InputUse calldata use = record.inputs[i];
             BatchState storage input = _batches[use.batchId];
@@ -174,5 +179,42 @@ abstract contract BatchLedger is IBatchLedger, ParticipantRegistry {
         state.remaining = record.quantity;
         state.producer = producerIndex;
         emit BatchRecorded(batchId, producer, record.gtin, record);
+    }
+
+    /// @dev Every rule on a record's own fields, as of unix time `time`: the one home of these checks, for records
+    /// sent (`_record`) and anchored (`verifyAnchoredBatch`) alike.
+    function _checkRecord(bytes32 batchId, address producer, BatchRecord calldata record, uint256 time) private view {
+        if (record.gtin == 0 || record.gtin >= _GTIN_LIMIT) revert BatchInvalidRecord(batchId, "gtin");
+        if (record.lot == bytes32(0) || uint256(record.lot) & _LOT_TAIL != 0) {
+            revert BatchInvalidRecord(batchId, "lot");
+        }
+        if (record.hsCode >= _HS_CODE_LIMIT) revert BatchInvalidRecord(batchId, "hsCode");
+        if (record.quantity == 0) revert BatchInvalidRecord(batchId, "quantity");
+        if (record.quantity > MAX_QUANTITY) {
+            revert BatchValueOutOfRange(batchId, "quantity", record.quantity, MAX_QUANTITY);
+        }
+        if (record.unit == bytes3(0)) revert BatchInvalidRecord(batchId, "unit");
+        if (record.producedAt > time + MAX_FUTURE_SECONDS) {
+            revert BatchProducedInFuture(batchId, record.producedAt, time + MAX_FUTURE_SECONDS);
+        }
+        if (record.processEmissions > MAX_EMISSIONS) {
+            revert BatchValueOutOfRange(batchId, "processEmissions", record.processEmissions, MAX_EMISSIONS);
+        }
+        if (record.inputs.length > MAX_INPUTS) revert BatchTooManyItems(batchId, record.inputs.length, MAX_INPUTS);
+        if (record.documents.length > MAX_DOCUMENTS) {
+            revert BatchTooManyItems(batchId, record.documents.length, MAX_DOCUMENTS);
+        }
+        _requireSiteOf(producer, record.facility);
+    }
+
+    /// @dev The participant index of the root's producer; reverts for a root never anchored.
+    function _anchorProducer(bytes32 root) private view returns (uint32 producer) {
+        producer = _anchors[root].producer;
+        if (producer == 0) revert BatchAnchorNotFound(root);
+    }
+
+    /// @dev A leaf is double-hashed (as OpenZeppelin's StandardMerkleTree) so that it can never pass for a node.
+    function _leaf(address producer, BatchRecord calldata record) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(producer, record))));
     }
 }

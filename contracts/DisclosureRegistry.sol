@@ -95,7 +95,7 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
     }
 
     /// @inheritdoc IDisclosureRegistry
-    function disclosure(bytes32 disclosureId) external view returns (address participant, uint32 versions) {
+    function disclosure(bytes32 disclosureId) external view returns (address publisher, uint32 versions) {
         DisclosureState memory state = _disclosures[disclosureId];
         if (state.versions == 0) revert DisclosureNotFound(disclosureId);
         return (state.participant, state.versions);
@@ -113,8 +113,8 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
     }
 
     /// @inheritdoc IDisclosureRegistry
-    function disclosureIdOf(address participant, bytes8 framework, bytes16 period) public pure returns (bytes32) {
-        return keccak256(abi.encode(participant, framework, period));
+    function disclosureIdOf(address publisher, bytes8 framework, bytes16 period) public pure returns (bytes32) {
+        return keccak256(abi.encode(publisher, framework, period));
     }
 
     function _requireVersion(bytes32 disclosureId, uint32 version) private view returns (DisclosureState memory state) {

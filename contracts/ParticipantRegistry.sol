@@ -123,10 +123,6 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         return _participantByIndex[index];
     }
 
-    function _indexOf(address account) internal view returns (uint32) {
-        return _participants[account].index;
-    }
-
     function _organisationOf(address account) internal view returns (bytes32) {
         return _organisation[account];
     }

@@ -8,6 +8,13 @@ The tree is OpenZeppelin-compatible (what `MerkleProof.verify` accepts):
 
 An *anchor bundle* (JSON, see `AnchorBundle`) carries the root, the producer, every record and its proof: whoever
 holds it can prove one record against the root anchored on chain (`ledger verify-batch`).
+
+What an anchor proves is limited to what the contract can check of a record that is not on chain: a raw-material
+record (no inputs), whose id is not recorded, within every bound of a batch at the time the root was anchored, at one
+of the producer's sites (`verifyAnchoredBatch`). A record with inputs, or one that contradicts a recorded batch, is
+proven by nothing until its producer brings it on chain (`claim_anchored`, contract `claimAnchoredBatch`): then the
+contract checks its proof once and records it under every rule of a batch (inputs held, mass balance), and it is an
+ordinary recorded batch. Anchored-only records never take part in any lineage: no batch can consume them.
 """
 
 from __future__ import annotations
@@ -259,9 +266,7 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
     from ledger.writes.batches import anchor_batches as anchor_call
 
     result = ledger.relay(ledger.sign(signer, anchor_call(bundle.root, len(bundle.records), uri)))
-    ledger.store.add_anchored_records(bundle.root, bundle.producer,
-                                      [(str(r.batch_id), str(r.batch.gtin), r.batch.lot, [str(p) for p in r.proof])
-                                       for r in bundle.records])
+    import_bundle(ledger, bundle)  # what the anchor proves, by the contract's rules for anchored records
     return AnchorReceipt(bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records},
                          bundle)
 
@@ -277,22 +282,96 @@ def verify_on_chain(chain: Chain, ledger_address: str, root: str, producer: str,
     return bool(int.from_bytes(raw[-32:], "big")) if raw else False
 
 
+def why_not_proven(chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch,
+                   proof: Sequence[str]) -> str | None:
+    """None if the chain proves the anchored record, else the reason in words (from the contract's own views)."""
+    from ledger.errors import ContractRevertError
+
+    if not verify_offchain(root, producer, batch, proof):
+        return "its proof does not lead to the root"
+    if batch.inputs:
+        return ("it consumes inputs: an anchored record with inputs counts only once its producer claims it "
+                "(claimAnchoredBatch), when the contract checks custody and mass balance")
+    if verify_on_chain(chain, ledger_address, root, producer, batch, proof):
+        return None
+    address = checksum(ledger_address)
+    contract = chain.w3.eth.contract(address=address, abi=load_artifact("ProvenanceLedger").abi)  # type: ignore[call-overload]
+    try:
+        chain.call({"to": address, "data": contract.functions.batch(
+            from_hex(_batch_id_of(producer, batch.gtin, batch.lot)))._encode_transaction_data()})
+        return "its batch id is recorded on chain: read it as a recorded batch"
+    except ContractRevertError:
+        pass
+    anchored_at = int(chain._guard(lambda: contract.functions.anchor(from_hex(root)).call())[2])
+    try:
+        chain.call({"to": address, "data": contract.functions.checkRecord(
+            checksum(producer), batch_record(batch), anchored_at)._encode_transaction_data()})
+    except ContractRevertError as exc:
+        return f"it breaks a rule of a batch as of the time it was anchored: {exc}"
+    return "the root is another producer's"
+
+
 def verify_anchored_batch(ledger: Ledger, root: str, producer: str, batch: NewBatch, proof: Sequence[str]) -> bool:
-    """Whether the chain proves `batch` by `producer` against the anchored `root`."""
+    """Whether the chain proves `batch` by `producer` against the anchored `root` (see the module's docstring)."""
     return verify_on_chain(ledger.chain, ledger.deployment.ledger, root, producer, batch, proof)
 
 
-def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> int:
-    """Add a bundle's records to this instance's index after checking every proof off chain; returns how many."""
+def claim_anchored(ledger: Ledger, signer: LocalAccount, bundle: AnchorBundle, batch_id: str) -> tuple[BatchId,
+                                                                                                         TxResult]:
+    """Bring one anchored record of `bundle` on chain as its producer: checked once by the contract, then an ordinary
+    batch (consumable, transferable, in lineages)."""
+    from ledger.writes.batches import claim_anchored_batch
+
+    item = bundle.record_by_id(batch_id)
+    result = ledger.relay(ledger.sign(signer, claim_anchored_batch(bundle.root, item.batch, item.proof)))
+    return item.batch_id, result
+
+
+@dataclass(frozen=True)
+class BundleImport:
+    """What an instance learnt from a bundle: records it now shows as anchored (proven), and those that prove
+    nothing until claimed (they consume inputs) or that are recorded already (read as recorded batches)."""
+
+    proven: int
+    needs_claim: tuple[BatchId, ...]
+    recorded: tuple[BatchId, ...]
+
+
+def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> BundleImport:
+    """Check a bundle against the root anchored on chain (every proof, off chain) and remember the records the anchor
+    proves, by the contract's own rules for anchored records read from the index (see the module's docstring); a
+    record that breaks a bound or names another producer's site refuses the whole bundle (`ValidationError`)."""
+    from ledger.writes.batches import validate_batch
+
+    ledger.sync()
+    anchor = ledger.store.anchor(bundle.root.lower())
+    if anchor is None or anchor["producer"] != bundle.producer:
+        raise NotFoundError(f"root {bundle.root} is not anchored on chain by {bundle.producer}")
+    anchored_at = ledger.store.block_timestamp(int(anchor["block_number"]))
     rows: list[tuple[str, str, str, list[str]]] = []
+    needs_claim: list[BatchId] = []
+    recorded: list[BatchId] = []
     for item in bundle.records:
         if batch_id_of(bundle.producer, item.batch) != item.batch_id.lower():
             raise ValidationError(f"record {item.batch_id} does not match its GTIN and lot", field="batch_id")
         if not verify_offchain(bundle.root, bundle.producer, item.batch, item.proof):
             raise ValidationError(f"proof of {item.batch_id} does not lead to root {bundle.root}", field="proof")
+        if ledger.store.batch(item.batch_id.lower()) is not None:
+            recorded.append(item.batch_id)
+            continue
+        if item.batch.inputs:
+            needs_claim.append(item.batch_id)
+            continue
+        try:
+            validate_batch(item.batch, now=anchored_at)
+        except ValidationError as exc:
+            raise ValidationError(f"record {item.batch_id}: {exc}", field=exc.field) from None
+        if ledger.store.site_owner(item.batch.facility) != bundle.producer:
+            raise ValidationError(f"record {item.batch_id} names site {item.batch.facility}, not one of "
+                                  f"{bundle.producer}'s", field="facility")
         rows.append((str(item.batch_id), str(item.batch.gtin), item.batch.lot, [str(p) for p in item.proof]))
     ledger.store.add_anchored_records(bundle.root, bundle.producer, rows)
-    return len(rows)
+    return BundleImport(len(rows), tuple(needs_claim), tuple(recorded))
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def created_ids(sender: Address | str, data: str | bytes) -> tuple[str, ...]:
     """Ids of what the call creates when `sender` makes it: batch ids for recordBatch(es), the disclosure id for
     publishDisclosure, else nothing."""
     call = decode_call(data)
-    if call.name == "recordBatch":
+    if call.name in ("recordBatch", "claimAnchoredBatch"):
         records = [call.args["record"]]
     elif call.name == "recordBatches":
         records = call.args["records"]

@@ -31,6 +31,7 @@ class calldata:
     transfer_custody = staticmethod(batches.transfer_custody)
     flag_batch = staticmethod(batches.flag_batch)
     anchor_batches = staticmethod(batches.anchor_batches)
+    claim_anchored_batch = staticmethod(batches.claim_anchored_batch)
     publish_disclosure = staticmethod(disclosures.publish_disclosure)
     amend_disclosure = staticmethod(disclosures.amend_disclosure)
     attest = staticmethod(disclosures.attest)

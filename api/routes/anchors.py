@@ -12,7 +12,6 @@ from api.problems import responses
 from api.schemas.anchors import AnchorBundleIn, BundleImported, RecordingOut
 from api.schemas.common import EXAMPLE_BATCH_ID
 from ledger.anchoring import AnchorBundle, batch_recording, import_bundle
-from ledger.errors import NotFoundError
 
 router = APIRouter(tags=["anchors"])
 
@@ -21,13 +20,14 @@ router = APIRouter(tags=["anchors"])
              responses=responses(400, 404, 422, 503))
 def post_bundle(ledger: LedgerDep, body: AnchorBundleIn) -> BundleImported:
     """Check that the root is anchored on chain by the bundle's producer and that every record's proof leads to it,
-    then remember the proofs so buyers can look the batches up. Nothing is written to the chain."""
-    bundle = AnchorBundle.from_json(body.model_dump_json())
-    ledger.sync()
-    anchor = ledger.store.anchor(bundle.root.lower())
-    if anchor is None or anchor["producer"] != bundle.producer:
-        raise NotFoundError(f"root {bundle.root} is not anchored on chain by {bundle.producer}")
-    return BundleImported(root=bundle.root, records=import_bundle(ledger, bundle))
+    then remember the records the anchor proves, so buyers can look them up. An anchor proves raw-material records
+    only (no inputs), within every bound of a batch at the time of anchoring: records with inputs are listed in
+    `needs_claim` and count only once their producer brings them on chain (`claimAnchoredBatch` through
+    `POST /batches`); records whose id is recorded already are read as recorded batches. Nothing is written to the
+    chain."""
+    result = import_bundle(ledger, AnchorBundle.from_json(body.model_dump_json()))
+    return BundleImported(root=body.root, records=result.proven, needs_claim=list(result.needs_claim),
+                          recorded=list(result.recorded))
 
 
 @router.get("/batches/{batch_id}/recording", response_model=RecordingOut, summary="Recorded or anchored?",

@@ -84,9 +84,9 @@ def trace_batch(
              responses=WRITE_ERRORS)
 def record_batches(ledger: LedgerDep, idempotency: IdempotencyDep, body: SignedRequestIn, response: Response,
                    idempotency_key: IdempotencyKey = None) -> WriteResult:
-    """A factory records one batch (`recordBatch`) or several at once (`recordBatches`), signed with its own key.
-    `created` lists the new batch ids."""
-    return relay(ledger, body, route="POST /batches", functions={"recordBatch", "recordBatches"},
+    """A factory records one batch (`recordBatch`), several at once (`recordBatches`), or brings one of its anchored
+    records on chain (`claimAnchoredBatch`), signed with its own key. `created` lists the new batch ids."""
+    return relay(ledger, body, route="POST /batches", functions={"recordBatch", "recordBatches", "claimAnchoredBatch"},
                  idempotency=idempotency, key=idempotency_key, response=response)
 
 

@@ -54,7 +54,10 @@ class AnchorBundleIn(In):
 
 class BundleImported(Out):
     root: str
-    records: int = Field(description="records whose proofs lead to the anchored root")
+    records: int = Field(description="records the anchor proves (raw materials within every bound of a batch)")
+    needs_claim: list[str] = Field(default=[], description="records with inputs: they prove nothing until their "
+                                                            "producer brings them on chain (claimAnchoredBatch)")
+    recorded: list[str] = Field(default=[], description="records whose id is recorded on chain: read as batches")
 
 
 class RecordingOut(Out):
@@ -64,7 +67,8 @@ class RecordingOut(Out):
     kind: str = Field(examples=["recorded", "anchored"])
     producer: str | None
     tx: TxRefOut = Field(description="the recording transaction, or the one that anchored the root")
-    root: str | None = None
+    root: str | None = Field(default=None, description="the anchored root (for a recorded batch: the root it was "
+                                                        "claimed from, if any)")
     proof: list[str] = Field(default_factory=list, description="sibling hashes from the leaf to the root")
 
     @classmethod

@@ -68,6 +68,8 @@ interface IBatchLedger {
     event BatchFlagged(bytes32 indexed batchId, address indexed producer, FlagKind kind, string reason);
     /// @notice Emitted when a producer anchors a Merkle root over off-chain batch records.
     event BatchesAnchored(bytes32 indexed root, address indexed producer, uint32 count, string uri);
+    /// @notice Emitted (after its `BatchRecorded`) when an anchored record is brought on chain by its producer.
+    event AnchoredBatchClaimed(bytes32 indexed root, bytes32 indexed batchId);
 
     /// @notice A batch with this id is already recorded.
     error BatchAlreadyRecorded(bytes32 batchId);
@@ -93,6 +95,9 @@ interface IBatchLedger {
     error BatchAnchorExists(bytes32 root);
     /// @notice The Merkle root was never anchored.
     error BatchAnchorNotFound(bytes32 root);
+    /// @notice The record of `batchId` is not proven by the proof against the anchored root, or the root is another
+    /// producer's.
+    error BatchAnchorProofInvalid(bytes32 root, bytes32 batchId);
     /// @notice The record's production time lies more than the allowed clock skew after the block's time.
     error BatchProducedInFuture(bytes32 batchId, uint64 producedAt, uint256 latestAllowed);
     /// @notice A numeric field of the record is above its bound (field names it; quantities in thousandths).
@@ -118,11 +123,26 @@ interface IBatchLedger {
     /// active FACTORY.
     function anchorBatches(bytes32 root, uint32 count, string calldata uri) external;
 
-    /// @notice Whether `record` by `producer` is proven by `proof` against an anchored `root`.
+    /// @notice Bring a Merkle-anchored record on chain: the proof is checked against a root the caller anchored, then
+    /// the record is recorded under every rule of `recordBatch` (inputs held and consumed with mass balance, one id
+    /// once). Until claimed, an anchored record with inputs proves nothing and takes part in no lineage.
+    /// @return batchId the id of the recorded batch
+    function claimAnchoredBatch(bytes32 root, BatchRecord calldata record, bytes32[] calldata proof)
+        external
+        returns (bytes32 batchId);
+
+    /// @notice Whether `record` by `producer` is proven by `proof` against an anchored `root` AND its facts are ones
+    /// the contract can check without it on chain: a raw-material record (no inputs), whose id is not recorded (a
+    /// recorded batch, claimed or not, is read as recorded), within every bound of `recordBatch` at the time the root
+    /// was anchored, at one of the producer's sites. Anything else must be claimed to count.
     function verifyAnchoredBatch(bytes32 root, address producer, BatchRecord calldata record, bytes32[] calldata proof)
         external
         view
         returns (bool);
+
+    /// @notice Reverts with the error `recordBatch` would give if `producer` recorded `record` at unix time `time`
+    /// (its fields and bounds, and the producer's site; not its inputs): what anchored records are checked against.
+    function checkRecord(address producer, BatchRecord calldata record, uint256 time) external view;
 
     /// @notice Current state of a batch.
     /// @return producer who recorded it

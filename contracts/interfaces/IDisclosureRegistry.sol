@@ -106,7 +106,7 @@ interface IDisclosureRegistry {
     function revokeAttestation(bytes32 disclosureId, uint32 version, string calldata reason) external;
 
     /// @notice Publisher and number of versions of a disclosure.
-    function disclosure(bytes32 disclosureId) external view returns (address participant, uint32 versions);
+    function disclosure(bytes32 disclosureId) external view returns (address publisher, uint32 versions);
 
     /// @notice keccak256 of the ABI-encoded (metrics, documentHash, uri) of a version: the on-chain proof of its figures.
     function disclosureContentHash(bytes32 disclosureId, uint32 version) external view returns (bytes32);
@@ -115,5 +115,5 @@ interface IDisclosureRegistry {
     function isAttested(bytes32 disclosureId, uint32 version, address auditor) external view returns (bool);
 
     /// @notice The id of the disclosure `participant` publishes for `framework` and `period`.
-    function disclosureIdOf(address participant, bytes8 framework, bytes16 period) external pure returns (bytes32);
+    function disclosureIdOf(address publisher, bytes8 framework, bytes16 period) external pure returns (bytes32);
 }

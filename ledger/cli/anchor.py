@@ -18,7 +18,7 @@ def verify_batch(
 ) -> None:
     """Prove that a batch record is anchored: its proof leads to the bundle's root (and, with --rpc-url, the
     ledger contract on chain accepts it against the anchored root). Exit code 1 if it does not."""
-    from ledger.anchoring import AnchorBundle, verify_offchain, verify_on_chain
+    from ledger.anchoring import AnchorBundle, verify_offchain, why_not_proven
     from ledger.errors import LedgerError
 
     console = Console()
@@ -31,7 +31,11 @@ def verify_batch(
     console.print(f"batch {item.batch_id} (GTIN {item.batch.gtin}, lot {item.batch.lot})")
     console.print(f"root  {bundle.root} by {bundle.producer}, proof of {len(item.proof)} hashes")
     ok = verify_offchain(bundle.root, bundle.producer, item.batch, item.proof)
-    console.print(f"off chain: {'[green]proven[/green]' if ok else '[red]NOT proven[/red]'}")
+    console.print(f"off chain: {'[green]the proof leads to the root[/green]' if ok else '[red]NOT proven[/red]'}")
+    if ok and item.batch.inputs:
+        console.print("[red]NOT proven[/red]: the record consumes inputs; an anchored record with inputs counts only "
+                      "once its producer claims it (claimAnchoredBatch)")
+        ok = False
     if rpc_url is not None:
         from ledger.chain import Chain
 
@@ -39,12 +43,12 @@ def verify_batch(
             console.print("[red]error:[/red] the bundle names no ledger contract to verify against")
             raise typer.Exit(2)
         try:
-            chain = Chain.connect(rpc_url)
-            on_chain = verify_on_chain(chain, bundle.ledger, bundle.root, bundle.producer, item.batch, item.proof)
+            reason = why_not_proven(Chain.connect(rpc_url), bundle.ledger, bundle.root, bundle.producer, item.batch,
+                                    item.proof)
         except LedgerError as exc:
             console.print(f"on chain: [red]refused[/red]: {exc}")
             raise typer.Exit(1) from None
-        console.print(f"on chain ({bundle.ledger} at {rpc_url}): "
-                      f"{'[green]proven[/green]' if on_chain else '[red]NOT proven[/red]'}")
-        ok = ok and on_chain
+        console.print(f"on chain ({bundle.ledger}): "
+                      + ("[green]proven[/green]" if reason is None else f"[red]NOT proven[/red]: {reason}"))
+        ok = ok and reason is None
     raise typer.Exit(0 if ok else 1)

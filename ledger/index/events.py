@@ -132,6 +132,12 @@ def batches_anchored(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> No
                 m["log_index"]))
 
 
+def anchored_batch_claimed(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
+    db.execute("INSERT INTO anchor_claims VALUES (?, ?, ?, ?)",
+               (hex32(a["batchId"]), hex32(a["root"]), m["block_number"], m["log_index"]))
+    changes.touched.add(hex32(a["batchId"]))
+
+
 def disclosure_published(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
     disclosure_id = hex32(a["disclosureId"])
     period, framework = bytes_to_text(a["period"]), bytes_to_text(a["framework"])
@@ -171,6 +177,7 @@ HANDLERS: dict[str, Handler] = {
     "CustodyTransferred": custody_transferred,
     "BatchFlagged": batch_flagged,
     "BatchesAnchored": batches_anchored,
+    "AnchoredBatchClaimed": anchored_batch_claimed,
     "DisclosurePublished": disclosure_published,
     "DisclosureAttested": disclosure_attested,
     "AttestationRevoked": attestation_revoked,

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS revocations (
     tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS revocations_disclosure ON revocations(disclosure_id);
 
+-- Anchored records brought on chain by their producer (`claimAnchoredBatch`): recorded batches, with the root.
+CREATE TABLE IF NOT EXISTS anchor_claims (
+    batch_id TEXT PRIMARY KEY, root TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
+
 -- Records anchored under a Merkle root, known to this instance from anchor bundles (off-chain data, so a reorg does
 -- not delete them: a record counts as anchored only while its root is in `anchors`, which is rolled back).
 CREATE TABLE IF NOT EXISTS anchored_records (

@@ -54,7 +54,7 @@ SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 #: Bumped when a table changes shape; an index file of another version is moved aside and rebuilt from the chain.
 SCHEMA_VERSION = "2"
 TABLES = ("participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody", "flags",
-          "anchors", "disclosure_versions", "attestations", "revocations", "unreadable_events")
+          "anchors", "anchor_claims", "disclosure_versions", "attestations", "revocations", "unreadable_events")
 log = logging.getLogger("ledger.index")
 
 
@@ -339,6 +339,10 @@ class IndexStore:
         row = self._one("SELECT COUNT(*) AS n FROM batches WHERE producer = ?", (producer,))
         return int(row["n"]) if row else 0
 
+    def site_owner(self, gln: str) -> str | None:
+        row = self._one("SELECT address FROM sites WHERE gln = ?", (gln,))
+        return str(row["address"]) if row else None
+
     def site_subdivision(self, gln: str) -> str | None:
         row = self._one("SELECT subdivision FROM sites WHERE gln = ?", (gln,))
         return str(row["subdivision"]) if row else None
@@ -516,9 +520,11 @@ class IndexStore:
         """Recorded individually (a `BatchRecorded` row), anchored (a known proof to an indexed root), or None."""
         from ledger.anchoring import BatchRecording
 
-        row = self._one("SELECT id, producer, tx_hash, block_number, log_index FROM batches WHERE id = ?", (batch_id,))
+        row = self._one("SELECT b.id, b.producer, b.tx_hash, b.block_number, b.log_index, c.root FROM batches b "
+                        "LEFT JOIN anchor_claims c ON c.batch_id = b.id WHERE b.id = ?", (batch_id,))
         if row is not None:
-            return BatchRecording(BatchId(row["id"]), "recorded", self._tx_ref(row), producer=Address(row["producer"]))
+            return BatchRecording(BatchId(row["id"]), "recorded", self._tx_ref(row), producer=Address(row["producer"]),
+                                  root=Hash32(row["root"]) if row["root"] else None)
         row = self._one(
             "SELECT r.batch_id, r.root, r.proof, a.producer, a.tx_hash, a.block_number, a.log_index "
             "FROM anchored_records r JOIN anchors a ON a.root = r.root AND a.producer = r.producer "

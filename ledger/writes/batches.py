@@ -109,6 +109,15 @@ def anchor_batches(root: str, count: int, uri: str) -> str:
     return encode_call("anchorBatches", raw, count, uri)
 
 
+def claim_anchored_batch(root: str, batch: NewBatch, proof: Sequence[str]) -> str:
+    """Bring an anchored record on chain (`claimAnchoredBatch`): the record by every rule of a batch, the proof a
+    list of 32-byte siblings (at most 64: a tree of 2**64 leaves)."""
+    if len(proof) > 64:
+        raise ValidationError(f"a proof has at most 64 hashes, got {len(proof)}", field="proof")
+    return encode_call("claimAnchoredBatch", from_hex(v.hash32(root, "root")), batch_record(validate_batch(batch)),
+                       [from_hex(v.hash32(p, "proof")) for p in proof])
+
+
 # -- the same rules for calldata signed elsewhere ---------------------------------------------------------------
 
 
@@ -127,6 +136,10 @@ def _check_records(args: Mapping[str, Any], sender: str) -> None:
         except ValidationError as exc:
             raise ValidationError(f"batch #{index}: {exc}", field=exc.field, index=index) from None
     validate_bulk(batches)
+
+
+def _check_claim(args: Mapping[str, Any], sender: str) -> None:
+    claim_anchored_batch(args["root"], new_batch_of(args["record"]), args["proof"])
 
 
 def _check_custody(args: Mapping[str, Any], sender: str) -> None:
@@ -149,4 +162,5 @@ CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {
     "transferCustody": _check_custody,
     "flagBatch": _check_flag,
     "anchorBatches": _check_anchor,
+    "claimAnchoredBatch": _check_claim,
 }

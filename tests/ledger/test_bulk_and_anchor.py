@@ -18,6 +18,7 @@ from ledger.anchoring import (
     anchor_batches,
     batch_recording,
     build_bundle,
+    claim_anchored,
     hash_pair,
     import_bundle,
     leaf_hash,
@@ -28,9 +29,11 @@ from ledger.anchoring import (
 from ledger.client import Ledger
 from ledger.codec import batch_record
 from ledger.errors import ContractRevertError, NotFoundError, ValidationError
+from ledger.index import IndexStore
 from ledger.revert import error_class
 from ledger.types import BatchId, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
 from tests.conftest import account
+from tests.ledger.builders import gln
 
 GLN = Gln("4000001000005")
 GTIN = Gtin("04012345000009")
@@ -205,7 +208,6 @@ def test_the_index_tells_recorded_from_anchored(ledger: Ledger) -> None:
 
 
 def test_another_instance_learns_anchored_records_from_the_bundle(ledger: Ledger) -> None:
-    from ledger.index import IndexStore
 
     factory = make_factory(ledger)
     receipt = anchor_batches(ledger, factory, [new_batch("B-1"), new_batch("B-2"), new_batch("B-3")], "ipfs://b")
@@ -213,7 +215,7 @@ def test_another_instance_learns_anchored_records_from_the_bundle(ledger: Ledger
     other = Ledger(ledger.chain, ledger.deployment, IndexStore(":memory:"))
     bundle = AnchorBundle.from_json(receipt.bundle.to_json())
     assert bundle == receipt.bundle
-    assert import_bundle(other, bundle) == 3
+    assert import_bundle(other, bundle).proven == 3
     assert batch_recording(other, bundle.records[1].batch_id).kind == "anchored"
     forged = dataclasses.replace(bundle, records=(dataclasses.replace(
         bundle.records[0], batch=dataclasses.replace(bundle.records[0].batch, quantity=Decimal(99))),))
@@ -239,7 +241,7 @@ def test_verify_batch_command_proves_a_record(ledger: Ledger, tmp_path: Path) ->
     runner = CliRunner()
     result = runner.invoke(app, ["verify-batch", str(path), "--batch-lot", "CLI-2", *rpc])
     assert result.exit_code == 0, result.output
-    assert "off chain: proven" in result.output
+    assert "off chain: the proof leads to the root" in result.output
     if rpc:
         assert "on chain" in result.output and "NOT" not in result.output
     body = path.read_text().replace('"quantity": "10"', '"quantity": "11"', 1)
@@ -247,3 +249,58 @@ def test_verify_batch_command_proves_a_record(ledger: Ledger, tmp_path: Path) ->
     tampered = runner.invoke(app, ["verify-batch", str(path), "--batch-lot", "CLI-0", *rpc])
     assert tampered.exit_code == 1, tampered.output
     assert "NOT proven" in tampered.output
+
+
+# -- anchored records never escape the rules ----------------------------------------------------------------------
+
+
+def test_an_anchored_record_with_inputs_proves_nothing_until_claimed_and_then_obeys_mass_balance(
+        ledger: Ledger) -> None:
+    factory = make_factory(ledger)
+    (cotton,), _ = ledger.record_batches(factory, [new_batch("COTTON-6T", quantity="6000")])
+    greedy = new_batch("YARN-GREEDY", inputs=(InputUse(cotton, Decimal(999_999)),))
+    honest = new_batch("YARN-HONEST", inputs=(InputUse(cotton, Decimal(4_000)),))
+    receipt = anchor_batches(ledger, factory, [greedy, honest, new_batch("RAW-OK")], "ipfs://mixed")
+    assert receipt.bundle is not None
+    for record in (greedy, honest):
+        proof = receipt.proofs[ledger.batch_id_of(factory.address, GTIN, record.lot)]
+        assert verify_offchain(receipt.root, factory.address, record, proof)  # the proof itself is fine
+        assert not verify_anchored_batch(ledger, receipt.root, factory.address, record, proof)  # but proves nothing
+    imported = import_bundle(Ledger(ledger.chain, ledger.deployment, IndexStore(":memory:")), receipt.bundle)
+    assert imported.proven == 1 and len(imported.needs_claim) == 2
+    with pytest.raises(NotFoundError):
+        batch_recording(ledger, ledger.batch_id_of(factory.address, GTIN, "YARN-GREEDY"))
+    with pytest.raises(error_class("BatchInsufficientQuantity")):
+        claim_anchored(ledger, factory, receipt.bundle, ledger.batch_id_of(factory.address, GTIN, "YARN-GREEDY"))
+    claimed, _ = claim_anchored(ledger, factory, receipt.bundle, ledger.batch_id_of(factory.address, GTIN,
+                                                                                     "YARN-HONEST"))
+    assert ledger.batch(cotton).remaining == Decimal(2000)  # mass balance, enforced once
+    recording = batch_recording(ledger, claimed)
+    assert (recording.kind, recording.root) == ("recorded", receipt.root)
+    with pytest.raises(error_class("BatchAlreadyRecorded")):  # once
+        claim_anchored(ledger, factory, receipt.bundle, claimed)
+
+
+def test_an_anchored_record_contradicting_a_recorded_batch_is_not_proven(ledger: Ledger) -> None:
+    factory = make_factory(ledger)
+    ledger.record_batches(factory, [new_batch("TWICE-1", quantity="10")])
+    contradiction = new_batch("TWICE-1", quantity="500")  # same GTIN and lot, another quantity
+    receipt = anchor_batches(ledger, factory, [contradiction, new_batch("RAW-2")], "ipfs://contradiction")
+    proof = receipt.proofs[ledger.batch_id_of(factory.address, GTIN, "TWICE-1")]
+    assert not verify_anchored_batch(ledger, receipt.root, factory.address, contradiction, proof)
+    assert batch_recording(ledger, ledger.batch_id_of(factory.address, GTIN, "TWICE-1")).kind == "recorded"
+    assert ledger.batch(ledger.batch_id_of(factory.address, GTIN, "TWICE-1")).quantity == Decimal(10)
+
+
+def test_only_the_anchors_producer_claims_with_a_proof_that_leads_to_the_root(ledger: Ledger) -> None:
+    factory = make_factory(ledger)
+    other = make_factory(ledger, "other factory", gln(9))
+    receipt = anchor_batches(ledger, factory, [new_batch("MINE-1"), new_batch("MINE-2")], "ipfs://mine")
+    assert receipt.bundle is not None
+    mine = ledger.batch_id_of(factory.address, GTIN, "MINE-1")
+    with pytest.raises(error_class("BatchAnchorProofInvalid")):
+        claim_anchored(ledger, other, receipt.bundle, mine)
+    forged = dataclasses.replace(receipt.bundle, records=tuple(
+        dataclasses.replace(r, proof=receipt.bundle.records[1].proof) for r in receipt.bundle.records))
+    with pytest.raises(error_class("BatchAnchorProofInvalid")):
+        claim_anchored(ledger, factory, forged, mine)
