@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.trace import MAX_NODES, MIN_NODES
+
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="API_", extra="forbid")
@@ -16,6 +18,9 @@ class ApiSettings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=1_000, description="page size when `limit` is not given")
     max_page_size: int = Field(default=100, ge=1, le=1_000, description="largest `limit` a list route accepts")
     max_trace_depth: int = Field(default=64, ge=1, le=256, description="largest `max_depth` of traces and reports")
+    max_trace_nodes: int = Field(default=MAX_NODES, ge=MIN_NODES, le=200_000,
+                                 description="most batches one trace or report follows (default and cap of "
+                                 "`max_nodes`); a larger lineage answers a truncated trace with `continue_from`")
     idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered in memory")
     relayer_home: Path | None = Field(default=None, description="folder for the relayer's records (idempotency "
                                       "answers); None keeps them in memory only. `ledger serve` uses <home>/relayer")
