@@ -343,8 +343,8 @@ def _truncation_message(trace: Trace) -> str:
         return (f"The lineage is larger than the {len(trace.nodes):,} batches checked (the cap on batches per "
                 f"trace): the inputs of {batches} at the cut were not checked. Request a report on each of them "
                 "(the trace's continue_from) to check the rest.")
-    return (f"The lineage continues beyond the {trace.depth} tiers traced: the inputs of {batches} at the deepest "
-            "tier were not checked. Raise max_depth, or request a report on each of them (the trace's continue_from).")
+    return (f"The lineage continues past tier {trace.depth}, the deepest traced: the inputs of {batches} there were "
+            "not checked. Raise max_depth, or request a report on each of them (the trace's continue_from).")
 
 
 def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *, max_depth: int = 64,
