@@ -111,3 +111,13 @@ def test_mermaid_and_dot_of_a_wide_lineage_draw_every_edge_from_one_pass() -> No
     dot = trace_dot(trace)
     assert edges.passes == 1
     assert dot.count(" -> ") == len(edges) and dot.count('[label="W') == len(trace.nodes)
+
+
+def test_caches_smaller_than_the_trace_give_the_same_json_and_stay_within_their_bounds() -> None:
+    trace, _ = wide_trace()
+    expected = TraceOut.of(trace).model_dump_json().encode()
+    small = TraceJson(node_pieces=7, edge_pieces=5, document_bytes=1_000)
+    for _ in range(2):
+        assert small.render(trace) == expected
+    nodes, edges, documents = small.cached()
+    assert nodes <= 7 and edges <= 5 and documents == 0  # the document is larger than 1,000 bytes: not kept
