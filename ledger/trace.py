@@ -20,7 +20,7 @@ def build_trace(store: IndexStore, batch_id: BatchId, max_depth: int = 64, max_n
     batch's inputs are followed all at once or not at all; when following the next batch's inputs would pass
     `max_nodes`, the walk stops there. `truncated_by` tells which bound cut the lineage and `continue_from` the
     traced batches whose inputs were not followed: trace each of them to page on. The work is bounded by
-    `max_nodes`, however large the lineage.
+    `max_nodes` batches and their edges (at most `MAX_INPUTS` each), however large the lineage.
     """
     if not 1 <= max_depth <= MAX_DEPTH:
         raise ValidationError(f"max_depth must be between 1 and {MAX_DEPTH}", field="max_depth")
