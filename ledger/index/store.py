@@ -363,12 +363,12 @@ class IndexStore:
             depth = 0
             while frontier and depth < max_depth:
                 below: list[str] = []
-                for position, output_id in enumerate(frontier):
+                for output_id in frontier:
                     inputs = lineage.get(output_id, ())
                     if max_nodes is not None and len(depths) + len(inputs) > max_nodes \
                             and len(depths) + sum(e.input_id not in depths for e in inputs) > max_nodes:
-                        cut = [b for b in (*frontier[position:], *below) if lineage.get(b)]
-                        return Upstream(depths, edges, cut, True)
+                        rest = frontier[frontier.index(output_id):]  # a batch is in a frontier once
+                        return Upstream(depths, edges, [b for b in (*rest, *below) if lineage.get(b)], True)
                     for edge in inputs:
                         edges.append(edge)
                         input_id: str = edge.input_id
