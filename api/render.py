@@ -17,9 +17,21 @@ def _node_label(trace: Trace, index: int) -> tuple[str, str]:
     return f"n{index}", f"{b.lot}{flags}\n{node.producer.profile.legal_name}\n{where} · {b.quantity} {b.unit}"
 
 
+def _cut_note(trace: Trace) -> str:
+    """One line on where the trace was cut, for a comment of either format."""
+    if trace.truncated_by is None:
+        return ""
+    return (f"truncated by {trace.truncated_by.value}: the inputs of {len(trace.continue_from)} batch(es) were not "
+            f"followed; trace each to continue: {' '.join(trace.continue_from)}")
+
+
 def trace_mermaid(trace: Trace) -> str:
+    """Mermaid flowchart, inputs below outputs; batches whose inputs were not followed have a dashed border.
+    Linear in nodes + edges."""
     ids = {n.batch.id: i for i, n in enumerate(trace.nodes)}
     lines = ["graph BT"]
+    if note := _cut_note(trace):
+        lines.append(f"  %% {note}")
     for i in range(len(trace.nodes)):
         name, label = _node_label(trace, i)
         text = label.replace('"', "'").replace("\n", "<br/>")
@@ -27,17 +39,26 @@ def trace_mermaid(trace: Trace) -> str:
     for e in trace.edges:
         if e.input_id in ids and e.output_id in ids:
             lines.append(f'  n{ids[e.input_id]} -- "{e.quantity}" --> n{ids[e.output_id]}')
+    if trace.continue_from:
+        lines.append("  classDef cut stroke-dasharray: 5 5")
+        lines.append(f"  class {','.join(f'n{ids[b]}' for b in trace.continue_from if b in ids)} cut")
     return "\n".join(lines) + "\n"
 
 
 def trace_dot(trace: Trace) -> str:
+    """Graphviz digraph, inputs below outputs; batches whose inputs were not followed are drawn dashed. Linear in
+    nodes + edges."""
     ids = {n.batch.id: i for i, n in enumerate(trace.nodes)}
+    cut = set(trace.continue_from)
     lines = ["digraph trace {", "  rankdir=BT;", '  node [shape=box, fontname="Helvetica"];']
-    for i in range(len(trace.nodes)):
+    if note := _cut_note(trace):
+        lines.append(f"  // {note}")
+    for i, node in enumerate(trace.nodes):
         name, label = _node_label(trace, i)
         text = label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        color = ', color="red"' if trace.nodes[i].batch.active_flags else ""
-        lines.append(f'  {name} [label="{text}"{color}];')
+        color = ', color="red"' if node.batch.active_flags else ""
+        style = ", style=dashed" if node.batch.id in cut else ""
+        lines.append(f'  {name} [label="{text}"{color}{style}];')
     for e in trace.edges:
         if e.input_id in ids and e.output_id in ids:
             lines.append(f'  n{ids[e.input_id]} -> n{ids[e.output_id]} [label="{e.quantity}"];')
@@ -82,7 +103,7 @@ def report_html(report: ReportOut) -> str:
 <h2>Supply chain</h2>
 <p>{s.tiers} tiers, {s.batches} batches, {s.suppliers} suppliers in {escape(", ".join(s.countries))}
 (regions {escape(", ".join(s.regions))}). {s.audited_input_share:.0%} of upstream batches come from suppliers whose
-latest disclosure is audited.{" The lineage was cut at the depth limit." if s.truncated else ""}</p>
+latest disclosure is audited.{" The lineage was cut short (see lineage_truncated)." if s.truncated else ""}</p>
 <h2>Cradle-to-gate footprint</h2>
 <p><b>{f.per_unit_kg} kg CO2e per {escape(UNITS.get(f.unit, f.unit))} ({escape(f.unit)})</b>
 ({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported \

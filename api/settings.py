@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.trace import MAX_NODES, MIN_NODES
+
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="API_", extra="forbid")
@@ -22,6 +24,9 @@ class ApiSettings(BaseSettings):
                                        "/anchors/bundles in bytes (32 MiB); post a bigger bundle in parts")
     max_json_depth: int = Field(default=32, ge=2, le=256, description="deepest nesting of arrays and objects in a "
                                 "JSON body or the `policy` query; deeper is refused with 422 before parsing")
+    max_trace_nodes: int = Field(default=MAX_NODES, ge=MIN_NODES, le=200_000,
+                                 description="most batches one trace or report follows (default and cap of "
+                                 "`max_nodes`); a larger lineage answers a truncated trace with `continue_from`")
     idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered in memory")
     relayer_home: Path | None = Field(default=None, description="folder for the relayer's records (idempotency "
                                       "answers); None keeps them in memory only. `ledger serve` uses <home>/relayer")

@@ -333,11 +333,13 @@ class Ledger:
                                         period=period, framework=framework, limit=100_000)
         return [d for i, *_ in ids if (d := self.store.disclosure(i)) is not None]
 
-    def trace(self, batch_id: str, max_depth: int = 64) -> Any:
-        from ledger.trace import build_trace
+    def trace(self, batch_id: str, max_depth: int = 64, max_nodes: int | None = None) -> Any:
+        """Upstream lineage of the batch (`ledger.trace.build_trace`): at most `max_depth` tiers and `max_nodes`
+        batches (default `ledger.trace.MAX_NODES`); a cut trace says so and where to continue."""
+        from ledger.trace import MAX_NODES, build_trace
 
         self.sync()
-        return build_trace(self.store, v.batch_id(batch_id), max_depth)
+        return build_trace(self.store, v.batch_id(batch_id), max_depth, MAX_NODES if max_nodes is None else max_nodes)
 
     # -- paged reads for services (keyset cursors are (block_number, log_index)) ------------------------------
 

@@ -213,13 +213,32 @@ class TraceEdge:
     quantity: Decimal
 
 
+class TraceLimit(StrEnum):
+    """Which bound cut an upstream trace short."""
+
+    MAX_DEPTH = "max_depth"  # batches `max_depth` tiers up have inputs that were not followed
+    MAX_NODES = "max_nodes"  # following the next batch's inputs would have passed the node cap
+
+
 @dataclass(frozen=True)
 class Trace:
+    """An upstream trace. Edges run only between its nodes, and only into batches whose inputs were followed.
+
+    When a bound cut the walk, `truncated_by` says which one and `continue_from` lists the traced batches whose inputs
+    were not followed (in node order): tracing each of them continues the lineage where this trace stopped.
+    """
+
     root: BatchId
     nodes: tuple[TraceNode, ...]
     edges: tuple[TraceEdge, ...]
     as_of_block: int
-    truncated: bool = False
+    truncated_by: TraceLimit | None = None
+    continue_from: tuple[BatchId, ...] = ()
+
+    @property
+    def truncated(self) -> bool:
+        """The lineage continues beyond this trace."""
+        return self.truncated_by is not None
 
     def node(self, batch_id: BatchId) -> TraceNode:
         for node in self.nodes:

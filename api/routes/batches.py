@@ -14,7 +14,9 @@ from api.render import trace_dot, trace_mermaid
 from api.schemas.batches import BatchDetail, BatchOut, TraceOut
 from api.schemas.common import EXAMPLE_BATCH_ID, Page, decode_cursor, encode_cursor
 from api.schemas.writes import SignedRequestIn, WriteResult
+from api.trace_json import TRACE_JSON
 from ledger.errors import ValidationError
+from ledger.trace import MIN_NODES
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits",
@@ -66,18 +68,26 @@ def trace_batch(
     batch_id: BatchIdPath,
     max_depth: Annotated[int | None, Query(ge=1, description="tiers to follow (default and cap: API_MAX_TRACE_DEPTH)")]
     = None,
+    max_nodes: Annotated[int | None, Query(ge=MIN_NODES, description="batches to follow (default and cap: "
+                                                                     "API_MAX_TRACE_NODES)")] = None,
     format: Annotated[Literal["json", "mermaid", "dot"], Query(description="json, mermaid or dot")] = "json",
 ) -> TraceOut | Response:
     """Every batch upstream of this one, as nodes (batch, producer, country, quantity consumed, documents, flags,
-    process emissions) and edges (input -> output with the quantity consumed)."""
+    process emissions) and edges (input -> output with the quantity consumed).
+
+    A lineage deeper than `max_depth` tiers or larger than `max_nodes` batches answers a truncated trace:
+    `truncated_by` names the bound and `continue_from` the batches whose inputs were not followed; trace each of
+    them to continue."""
     if max_depth is not None and max_depth > settings.max_trace_depth:
         raise ValidationError(f"max_depth must be at most {settings.max_trace_depth}", field="max_depth")
-    trace = ledger.trace(batch_id, max_depth or settings.max_trace_depth)
+    if max_nodes is not None and max_nodes > settings.max_trace_nodes:
+        raise ValidationError(f"max_nodes must be at most {settings.max_trace_nodes}", field="max_nodes")
+    trace = ledger.trace(batch_id, max_depth or settings.max_trace_depth, max_nodes or settings.max_trace_nodes)
     if format == "mermaid":
         return PlainTextResponse(trace_mermaid(trace), media_type="text/vnd.mermaid")
     if format == "dot":
         return PlainTextResponse(trace_dot(trace), media_type="text/vnd.graphviz")
-    return TraceOut.of(trace)
+    return Response(TRACE_JSON.render(trace), media_type="application/json")  # what TraceOut.of(trace) gives
 
 
 @router.post("", response_model=WriteResult, status_code=status.HTTP_201_CREATED, summary="Record batches (signed)",

@@ -42,7 +42,7 @@ def _report(ledger: Ledger, settings: ApiSettings, body: DueDiligenceRequest) ->
         assert body.gtin is not None and body.lot is not None
         batch_id = ledger.find_batch(body.gtin, body.lot, body.producer).id
     report = due_diligence(ledger, batch_id, body.policy.to_domain(), max_depth=max_depth,
-                           as_of_block=body.as_of_block)
+                           max_nodes=settings.max_trace_nodes, as_of_block=body.as_of_block)
     return ReportOut.of(report)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_BATCH_ID, Out, ParticipantRef, TxRefOut
-from ledger.types import Batch, DocumentKind, FlagKind, Participant, Trace
+from ledger.types import Batch, DocumentKind, FlagKind, Participant, Trace, TraceEdge, TraceLimit
 
 
 class DocumentOut(Out):
@@ -124,17 +124,23 @@ class TraceEdgeOut(Out):
 class TraceOut(Out):
     root: str = Field(examples=[EXAMPLE_BATCH_ID])
     as_of_block: int = Field(description="the index block the trace was read at")
-    truncated: bool = Field(description="lineage continues beyond max_depth")
+    truncated: bool = Field(description="the lineage continues beyond this trace (see `truncated_by`)")
+    truncated_by: TraceLimit | None = Field(
+        description="the bound that cut the lineage: `max_depth` (tiers) or `max_nodes` (batches per trace, "
+                    "API_MAX_TRACE_NODES); null when the trace reaches every raw material")
+    continue_from: list[str] = Field(
+        description="traced batches whose inputs were not followed: trace each of them to continue the lineage "
+                    "(edges run only between traced batches, and only into batches whose inputs were followed)")
     nodes: list[TraceNodeOut]
     edges: list[TraceEdgeOut]
 
     @classmethod
     def of(cls, trace: Trace) -> TraceOut:
+        consumers = consumed_by(trace)
         nodes = []
         for n in trace.nodes:
             b = n.batch
-            consumed = [ConsumptionOut(output_id=e.output_id, quantity=e.quantity) for e in trace.edges
-                        if e.input_id == b.id]
+            consumed = [ConsumptionOut(output_id=e.output_id, quantity=e.quantity) for e in consumers.get(b.id, ())]
             full = BatchOut.of(b)
             nodes.append(TraceNodeOut(
                 batch_id=b.id, tier=n.depth, gtin=b.gtin, lot=b.lot, hs_code=b.hs_code, quantity=b.quantity,
@@ -143,6 +149,15 @@ class TraceOut(Out):
                 country=n.producer.profile.country, subdivision=n.facility_subdivision, consumed=consumed,
                 quantity_consumed=sum((c.quantity for c in consumed), Decimal(0)), documents=full.documents,
                 flags=full.flags, process_emissions_kg=b.process_emissions_kg, recorded=full.recorded))
-        return cls(root=trace.root, as_of_block=trace.as_of_block, truncated=trace.truncated, nodes=nodes,
+        return cls(root=trace.root, as_of_block=trace.as_of_block, truncated=trace.truncated,
+                   truncated_by=trace.truncated_by, continue_from=list(trace.continue_from), nodes=nodes,
                    edges=[TraceEdgeOut(input_id=e.input_id, output_id=e.output_id, quantity=e.quantity)
                           for e in trace.edges])
+
+
+def consumed_by(trace: Trace) -> dict[str, list[TraceEdge]]:
+    """The trace's edges grouped by input batch, in edge order: what each node's `consumed` lists (one pass)."""
+    grouped: dict[str, list[TraceEdge]] = {}
+    for edge in trace.edges:
+        grouped.setdefault(edge.input_id, []).append(edge)
+    return grouped

@@ -31,6 +31,7 @@ from ledger.types import (
     Opinion,
     Participant,
     Trace,
+    TraceLimit,
     TraceNode,
     TxRef,
 )
@@ -299,8 +300,7 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
                                 f"footprint is a lower bound ({footprint.data_coverage:.0%} of the lineage is backed "
                                 "by data).", root.batch.recorded, root.batch.producer, root.batch.id, 0))
     if trace.truncated:
-        findings.append(Finding(Severity.REVIEW, Rule.LINEAGE_TRUNCATED,
-                                f"The lineage continues beyond the {trace.depth} tiers traced; raise max_depth.",
+        findings.append(Finding(Severity.REVIEW, Rule.LINEAGE_TRUNCATED, _truncation_message(trace),
                                 root.batch.recorded, root.batch.producer, root.batch.id, 0))
     findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])
 
@@ -321,15 +321,27 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
     return Report(root.batch, root.producer, verdict, tuple(findings), summary, footprint, policy, block, as_of_time)
 
 
+def _truncation_message(trace: Trace) -> str:
+    """The LINEAGE_TRUNCATED finding: which bound cut the lineage and how to check the rest."""
+    cut = len(trace.continue_from)
+    batches = f"{cut:,} batch{'es' if cut != 1 else ''}"
+    if trace.truncated_by is TraceLimit.MAX_NODES:
+        return (f"The lineage is larger than the {len(trace.nodes):,} batches checked (the cap on batches per "
+                f"trace): the inputs of {batches} at the cut were not checked. Request a report on each of them "
+                "(the trace's continue_from) to check the rest.")
+    return (f"The lineage continues past tier {trace.depth}, the deepest traced: the inputs of {batches} there were "
+            "not checked. Raise max_depth, or request a report on each of them (the trace's continue_from).")
+
+
 def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *, max_depth: int = 64,
-                  as_of_block: int | None = None) -> Report:
+                  max_nodes: int | None = None, as_of_block: int | None = None) -> Report:
     """Read the trace and the producers' disclosures from `ledger` and evaluate them.
 
     All reads share one sync of the index (`Indexer.pinned`): one node round trip per report, and every fact is
     taken as of the same block.
     """
     with ledger.indexer.pinned():
-        trace = ledger.trace(batch_id, max_depth)
+        trace = ledger.trace(batch_id, max_depth, max_nodes)
         # a concurrent sync may have indexed flags or custody past the trace's checkpoint: pin everything to one block
         trace = trace_as_of(trace, trace.as_of_block if as_of_block is None else as_of_block)
         producers = {n.producer.address for n in trace.nodes}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.codec import calendar_time, from_milli, from_scaled, from_timestamp
 from ledger.index.events import HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
@@ -47,6 +47,16 @@ from ledger.types import (
 
 if TYPE_CHECKING:
     from ledger.anchoring import BatchRecording
+
+
+class Upstream(NamedTuple):
+    """What `IndexStore.upstream_edges` walked: depths by batch, edges, the batches cut and whether the cap cut."""
+
+    depths: dict[str, int]
+    edges: list[TraceEdge]
+    cut: list[str]
+    capped: bool
+
 
 milli = lru_cache(maxsize=1 << 16)(from_milli)  # Decimals are immutable and quantities repeat a lot
 
@@ -437,14 +447,19 @@ class IndexStore:
     def upstream(self, batch_id: str, max_depth: int) -> list[tuple[str, str, int, int]]:
         """Lineage edges (input, output, quantity, depth of output) up to `max_depth` tiers, ordered by (input,
         output); each output at its shallowest depth."""
-        depths, edges = self.upstream_edges(batch_id, max_depth)
+        depths, edges, *_ = self.upstream_edges(batch_id, max_depth)
         return sorted((e.input_id, e.output_id, int(e.quantity * 1000), depths[e.output_id]) for e in edges)
 
-    def upstream_edges(self, batch_id: str, max_depth: int) -> tuple[dict[str, int], list[TraceEdge]]:
+    def upstream_edges(self, batch_id: str, max_depth: int, max_nodes: int | None = None) -> Upstream:
         """The depth of every batch within `max_depth` tiers upstream of `batch_id` (itself at 0, in breadth-first
         order) and the lineage edges among them, in breadth-first order (each output's inputs in recorded order).
         Walks the in-memory lineage map, whose edge objects are built once: a trace of 10,000 batches allocates
-        little."""
+        little.
+
+        With `max_nodes`, a batch's inputs are followed all together or not at all: the walk stops at the first
+        batch whose new inputs would pass `max_nodes` batches. `cut` lists the batches reached whose inputs were
+        not followed (in walk order), `capped` whether `max_nodes` stopped the walk. Work is linear in what is
+        returned, whatever the size of the lineage."""
         with self._lock:
             lineage = self._lineage_map()
             edges: list[TraceEdge] = []
@@ -454,7 +469,12 @@ class IndexStore:
             while frontier and depth < max_depth:
                 below: list[str] = []
                 for output_id in frontier:
-                    for edge in lineage.get(output_id, ()):
+                    inputs = lineage.get(output_id, ())
+                    if max_nodes is not None and len(depths) + len(inputs) > max_nodes \
+                            and len(depths) + sum(e.input_id not in depths for e in inputs) > max_nodes:
+                        rest = frontier[frontier.index(output_id):]  # a batch is in a frontier once
+                        return Upstream(depths, edges, [b for b in (*rest, *below) if lineage.get(b)], True)
+                    for edge in inputs:
                         edges.append(edge)
                         input_id: str = edge.input_id
                         if input_id not in depths:
@@ -462,7 +482,7 @@ class IndexStore:
                             below.append(input_id)
                 frontier = below
                 depth += 1
-        return depths, edges
+        return Upstream(depths, edges, [b for b in frontier if lineage.get(b)], False)
 
     def trace_node(self, batch: Batch, producer: Participant, depth: int, subdivision: str | None) -> TraceNode:
         """The `TraceNode` of `batch` at `depth`, reused while the batch and producer objects are the cached ones
