@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from api import docs, openapi, problems
-from api.idempotency import IdempotencyStore
 from api.limits import RequestLimits
 from api.routes import anchors, batches, disclosures, due_diligence, health, participants, signing
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
+from ledger.errors import LedgerError
 
+log = logging.getLogger("api")
 DESCRIPTION = """
 Supply-chain provenance and ESG due diligence over an on-chain ledger.
 
@@ -46,8 +48,10 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         owned = None
         if getattr(app.state, "ledger", None) is None:
             owned = app.state.ledger = Ledger.embedded()
+        watcher = RelayerWatch(app.state.ledger, settings.relayer_watch_seconds)
+        watcher.start()
         yield
-        app.state.idempotency.close()
+        watcher.stop()
         if owned is not None:
             owned.close()
 
@@ -55,7 +59,6 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.ledger = ledger
-    app.state.idempotency = IdempotencyStore(settings.idempotency_entries, idempotency_file(settings, ledger))
     app.add_middleware(RequestLimits, settings=settings)
     problems.install(app)
     openapi.install(app, settings)
@@ -70,9 +73,28 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     return app
 
 
-def idempotency_file(settings: ApiSettings, ledger: Ledger | None) -> Path | None:
-    """One answers file per deployment in the relayer's folder, if the service has one."""
-    if settings.relayer_home is None or ledger is None:
-        return None
-    deployment = ledger.deployment
-    return settings.relayer_home / f"idempotency-{deployment.chain_id}-{deployment.ledger.lower()}.sqlite"
+class RelayerWatch:
+    """A thread that matches the relayer's open writes with the chain every few seconds: receipts recorded, lost
+    transactions re-sent, stuck ones replaced with a higher fee, even when no request comes in."""
+
+    def __init__(self, ledger: Ledger, seconds: float) -> None:
+        self.ledger = ledger
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="relayer-watch", daemon=True)
+
+    def start(self) -> None:
+        if self.seconds > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.ledger.relayer.reconcile()
+            except LedgerError as exc:  # the node is down or replaced: /health says so; try again later
+                log.warning("relayer watch: %s", exc)

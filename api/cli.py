@@ -18,6 +18,7 @@ from ledger.client import Ledger
 from ledger.config import LedgerSettings
 from ledger.errors import LedgerError
 from ledger.node import AnvilNode
+from ledger.outbox import Outbox
 from ledger.workspace import demo_batches, open_workspace_node, seed_demo_once
 
 console = Console(stderr=True, soft_wrap=True)
@@ -80,7 +81,15 @@ def serve(
         console.print(f"index at block {synced.indexed_block} ({ledger.store.path})")
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         console.print(f"[bold]interactive docs: {base}/docs[/]")
-        api_settings = get_settings().model_copy(update={"relayer_home": home / "relayer"})
+        deployment = ledger.deployment
+        outbox = Outbox(home / "relayer" / f"outbox-{deployment.chain_id}-{deployment.ledger.lower()}.sqlite")
+        if outbox.moved_aside is not None:
+            console.print(f"[yellow]relayer outbox was unreadable: moved to {outbox.moved_aside.name}[/]")
+        relayer = ledger.use_relayer(outbox, settings.relay_policy())
+        open_writes = relayer.outbox.counts()
+        console.print(f"relayer {relayer.chain.operator.address} (outbox: "
+                      + (", ".join(f"{n} {s}" for s, n in sorted(open_writes.items())) or "empty") + ")")
+        api_settings = get_settings()
         uvicorn.run(create_app(api_settings, ledger), host=host, port=port, log_level="info")
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.idempotency import IdempotencyStore
 from api.settings import ApiSettings
 from ledger.client import Ledger
 
@@ -19,10 +18,5 @@ def get_api_settings(request: Request) -> ApiSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_idempotency(request: Request) -> IdempotencyStore:
-    return request.app.state.idempotency  # type: ignore[no-any-return]
-
-
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 SettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
-IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency)]

@@ -8,6 +8,8 @@
     RecordUnreadableError                        500  the chain holds a record this index could not read
     TransactionTimeoutError                      504
     IdempotencyKeyReusedError                    422
+    RequestConflictError                         409  the signer's nonce is taken by another request
+    RelayBudgetError                             429  the participant's gas budget or request rate is spent
     anything else                                500  (never on purpose: a bug)
 """
 
@@ -26,13 +28,15 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
-from api.idempotency import IdempotencyKeyReusedError
 from ledger.errors import (
     ContractRevertError,
+    IdempotencyKeyReusedError,
     LedgerError,
     LedgerUnavailableError,
     NotFoundError,
     RecordUnreadableError,
+    RelayBudgetError,
+    RequestConflictError,
     SignatureError,
     TransactionTimeoutError,
     ValidationError,
@@ -42,7 +46,8 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://provenance-ledger.example/problems/"
 KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
 TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
-          413: "Content too large", 422: "Invalid input", 500: "Internal error", 501: "Not implemented",
+          413: "Content too large", 422: "Invalid input", 429: "Too many requests", 500: "Internal error",
+          501: "Not implemented",
           503: "Service unavailable", 504: "Transaction timeout"}
 log = logging.getLogger("api")
 
@@ -143,6 +148,17 @@ def _timeout(_: Request, exc: Exception) -> JSONResponse:
     return problem(504, "transaction_timeout", str(exc))
 
 
+def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    return problem(409, getattr(exc, "code", "conflict"), str(exc))
+
+
+def _budget(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RelayBudgetError)
+    response = problem(429, exc.code, str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _idempotency(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, IdempotencyKeyReusedError.code, str(exc), field="Idempotency-Key")
 
@@ -234,6 +250,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RecordUnreadableError, _unreadable)
     app.add_exception_handler(TransactionTimeoutError, _timeout)
     app.add_exception_handler(IdempotencyKeyReusedError, _idempotency)
+    app.add_exception_handler(RequestConflictError, _conflict)
+    app.add_exception_handler(RelayBudgetError, _budget)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(PydanticValidationError, _pydantic)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -1,5 +1,5 @@
-"""Relaying a signed write: check that it calls the function its route is for, then hand it to the ledger once
-per `Idempotency-Key`."""
+"""Relaying a signed write: check that it calls the function its route is for, then hand it to the ledger's relayer,
+which sends it once per request and per `Idempotency-Key` (scoped to the signer)."""
 
 from __future__ import annotations
 
@@ -7,36 +7,29 @@ from collections.abc import Callable, Collection
 
 from fastapi import Response
 
-from api.idempotency import IdempotencyStore, fingerprint
 from api.schemas.writes import SignedRequestIn, WriteResult
-from ledger.calls import DecodedCall, created_ids, decode_call
+from ledger.calls import DecodedCall, decode_call
 from ledger.client import Ledger
 from ledger.errors import ValidationError
 
 IDEMPOTENCY_DESCRIPTION = ("Send the same key again with the same body to get the first answer without sending "
-                           "anything again; the same key with another body is refused (422).")
+                           "anything again, even after a restart of the service or while the first transaction is "
+                           "still pending; the same key with another body is refused (422). Keys are per signer.")
 
 
-def relay(ledger: Ledger, body: SignedRequestIn, *, route: str, functions: Collection[str],
-          idempotency: IdempotencyStore, key: str | None, response: Response,
-          check: Callable[[DecodedCall], None] | None = None) -> WriteResult:
+def relay(ledger: Ledger, body: SignedRequestIn, *, route: str, functions: Collection[str], key: str | None,
+          response: Response, check: Callable[[DecodedCall], None] | None = None) -> WriteResult:
     call = decode_call(body.request.data)
     if call.name not in functions:
         raise ValidationError(f"this route takes a signed call of {' or '.join(sorted(functions))}, "
                               f"not {call.name}", field="request.data")
     if check is not None:
         check(call)
-    signed = body.to_domain()
-
-    def send() -> WriteResult:
-        result = ledger.relay(signed)
-        return WriteResult(function=call.name, signer=signed.request.from_address, tx_hash=result.tx_hash,
-                           block_number=result.block_number, gas_used=result.gas_used,
-                           created=list(created_ids(signed.request.from_address, signed.request.data)))
-
-    answer, replayed = idempotency.run(key, fingerprint(route, body.model_dump(mode="json", by_alias=True)), send)
-    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
-    return answer
+    written = ledger.relay_write(body.to_domain(), key=key, route=route)
+    response.headers["Idempotent-Replayed"] = "true" if written.replayed else "false"
+    tx = written.tx
+    return WriteResult(function=written.function, signer=written.signer, tx_hash=tx.tx_hash,
+                       block_number=tx.block_number, gas_used=tx.gas_used, created=list(written.created))
 
 
 def same_id(argument: str, expected: str, what: str) -> Callable[[DecodedCall], None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,9 +26,8 @@ class ApiSettings(BaseSettings):
     max_trace_nodes: int = Field(default=MAX_NODES, ge=MIN_NODES, le=200_000,
                                  description="most batches one trace or report follows (default and cap of "
                                  "`max_nodes`); a larger lineage answers a truncated trace with `continue_from`")
-    idempotency_entries: int = Field(default=10_000, ge=1, description="write answers remembered in memory")
-    relayer_home: Path | None = Field(default=None, description="folder for the relayer's records (idempotency "
-                                      "answers); None keeps them in memory only. `ledger serve` uses <home>/relayer")
+    relayer_watch_seconds: float = Field(default=5.0, ge=0, le=3_600, description="how often open relayed writes "
+                                         "are matched with the chain (receipts, lost and stuck transactions); 0: never")
 
 
 @cache

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,11 +19,11 @@ import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
-from ledger.errors import ContractRevertError, LedgerUnavailableError, TransactionTimeoutError
+from ledger.errors import ContractRevertError, LedgerError, LedgerUnavailableError, TransactionTimeoutError
 from ledger.revert import decode_revert
 
 EMBEDDED_OPERATOR_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
@@ -39,12 +40,47 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
 
 
+class NonceTooLowError(LedgerError):
+    """The node refused a transaction's nonce: used, or taken by a pending transaction. Sign again."""
+
+    code = "nonce_too_low"
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    raw: str
+    hash: str
+    nonce: int
+    max_fee: int
+    tip: int
+
+
+def _keeping_revert_data(method: Any) -> Any:
+    """web3's eth-tester provider decodes any raw revert data as an `Error(string)` reason, whatever its selector: a
+    custom error whose first argument is a string would reach us as that string alone. Hand it the bytes' repr
+    instead, which it passes through and `_revert_data` reads back exactly."""
+    from eth_tester.exceptions import TransactionFailed
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except TransactionFailed as exc:
+            data = exc.args[0] if exc.args else None
+            if isinstance(data, bytes):
+                raise TransactionFailed(Exception(repr(data))) from None
+            raise
+
+    return wrapped
+
+
 class _SerialTesterProvider(EthereumTesterProvider):
     """eth-tester is not thread-safe: the API serves requests from a thread pool, so requests take turns."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.RLock()
+        for name in ("call", "estimate_gas", "send_raw_transaction", "send_transaction"):
+            setattr(self.ethereum_tester, name, _keeping_revert_data(getattr(self.ethereum_tester, name)))
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         with self._lock:
@@ -172,37 +208,97 @@ class Chain:
         """Estimate (raising the decoded revert), sign locally, send and wait for the receipt.
 
         The operator signs unless `account` is given (a participant paying its own gas); the operator's nonces come
-        from this process's allocator, another account's from the node."""
+        from this process's allocator, re-read from the node when another process using the same key (an admin
+        script beside the service) took one; another account's nonces come from the node."""
         signer = account or self.operator
         own = signer.address == self.operator.address
         base: dict[str, Any] = {"from": signer.address, "chainId": self.chain_id, "value": 0, **tx}
         if gas is None:
             gas = self.estimate_gas(base)  # type: ignore[arg-type]
             gas = gas + gas // 5 + 10_000
-        with self._send_lock:
-            fees = self._fees()
-            nonce = self._allocate_nonce() if own else int(
-                self._guard(lambda: self.w3.eth.get_transaction_count(signer.address, "pending")))
-            signed = signer.sign_transaction({**base, "gas": gas, "nonce": nonce, **fees})
-            try:
-                tx_hash = self._guard(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
-            except Exception as exc:
-                if own:
+        if own:
+            for _attempt in range(4):
+                signed_tx = self.sign_operator(tx, gas=gas)
+                try:
+                    self.broadcast(signed_tx.raw)
+                    break
+                except NonceTooLowError:
                     self.reset_nonce()
-                revert = as_revert(exc)
-                if revert is None:
-                    raise
-                raise revert from None
+            else:
+                raise LedgerUnavailableError("no transaction nonce could be had: another process keeps taking them")
+            tx_hash = signed_tx.hash
+        else:
+            with self._send_lock:
+                fees = self._fees()
+                nonce = int(self._guard(lambda: self.w3.eth.get_transaction_count(signer.address, "pending")))
+                signed = signer.sign_transaction({**base, "gas": gas, "nonce": nonce, **fees})
+                tx_hash = "0x" + bytes(signed.hash).hex()
+                self.broadcast("0x" + bytes(signed.raw_transaction).hex())
         try:
             receipt = self._guard(lambda: self.w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self.receipt_timeout, poll_latency=0.05))
+                tx_hash, timeout=self.receipt_timeout, poll_latency=0.05))  # type: ignore[arg-type]
         except TimeExhausted as exc:
-            raise TransactionTimeoutError(f"no receipt for {tx_hash.hex()} after {self.receipt_timeout}s") from exc
+            raise TransactionTimeoutError(f"no receipt for {tx_hash} after {self.receipt_timeout}s") from exc
         if receipt["status"] != 1:
             # Mined but failed: replay it as a call to learn why.
             self.call({**base, "gas": gas})  # type: ignore[typeddict-item]
-            raise ContractRevertError({"tx_hash": "0x" + bytes(tx_hash).hex()}, message="transaction reverted")
+            raise ContractRevertError({"tx_hash": tx_hash}, message="transaction reverted")
         return receipt
+
+    def sign_operator(self, tx: dict[str, Any] | TxParams, *, gas: int, nonce: int | None = None,
+                      max_fee: int | None = None, tip: int | None = None) -> SignedTx:
+        """A transaction signed by the operator with the next nonce of this process's allocator (or `nonce`, to
+        replace a pending one) and the current fees (or those given)."""
+        with self._send_lock:
+            fees = self._fees()
+            if max_fee is not None:
+                fees = {"maxFeePerGas": max(max_fee, fees["maxFeePerGas"]),
+                        "maxPriorityFeePerGas": max(tip or 0, fees["maxPriorityFeePerGas"])}
+            used = self._allocate_nonce() if nonce is None else nonce
+            body: dict[str, Any] = {"from": self.operator.address, "chainId": self.chain_id, "value": 0, **tx,
+                                    "gas": gas, "nonce": used, **fees}
+            signed = self.operator.sign_transaction(body)
+        return SignedTx("0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex(), used,
+                        int(fees["maxFeePerGas"]), int(fees["maxPriorityFeePerGas"]))
+
+    def broadcast(self, raw: str) -> None:
+        """Hand a signed transaction to the node. `NonceTooLowError` when its nonce is used or taken by a pending
+        transaction (sign again); a transaction the node already holds is fine."""
+        try:
+            self._guard(lambda: self.w3.eth.send_raw_transaction(raw))  # type: ignore[arg-type]
+        except LedgerUnavailableError:
+            raise
+        except Exception as exc:
+            text = str(exc).lower()
+            if "already known" in text or "known transaction" in text or "already imported" in text:
+                return
+            if "nonce" in text or "replacement transaction underpriced" in text:
+                raise NonceTooLowError(f"transaction nonce refused by the node: {exc}") from None
+            revert = as_revert(exc)
+            if revert is None:
+                raise
+            raise revert from None
+
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        try:
+            return dict(self._guard(lambda: self.w3.eth.get_transaction_receipt(tx_hash)))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+
+    def is_known(self, tx_hash: str) -> bool:
+        """Whether the node holds the transaction (pending or mined)."""
+        try:
+            self._guard(lambda: self.w3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        return True
+
+    def confirmed_nonce(self) -> int:
+        """The operator's next nonce counting mined transactions only."""
+        return int(self._guard(lambda: self.w3.eth.get_transaction_count(self.operator.address, "latest")))
+
+    def balance(self, address: str) -> int:
+        return int(self._guard(lambda: self.w3.eth.get_balance(address)))  # type: ignore[arg-type]
 
     def _fees(self) -> dict[str, int]:
         block = self._guard(lambda: self.w3.eth.get_block("latest"))

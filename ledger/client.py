@@ -17,7 +17,7 @@ from web3.types import Wei
 
 from ledger import validation as v
 from ledger.chain import DEFAULT_NODE_TIMEOUT, Chain
-from ledger.codec import batch_id_of, checksum, disclosure_id_of, from_hex
+from ledger.codec import batch_id_of, checksum, disclosure_id_of
 from ledger.compile import load_artifact
 from ledger.deploy import deploy, deployment_problem, genesis_hash, load_manifest, save_manifest
 from ledger.errors import (
@@ -31,7 +31,9 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.index import Indexer, IndexStore, SyncStatus
-from ledger.signing import build_request, gas_for, recover_signer, sign_request
+from ledger.outbox import Outbox
+from ledger.relayer import Relayer, RelayPolicy
+from ledger.signing import build_request, check_canonical, gas_for, recover_signer, sign_request
 from ledger.types import (
     AssuranceLevel,
     Batch,
@@ -46,12 +48,13 @@ from ledger.types import (
     Opinion,
     Participant,
     ParticipantProfile,
+    RelayedWrite,
     Role,
     SignedRequest,
     Site,
     TxResult,
 )
-from ledger.writes import admin, batches, check_calldata, disclosures
+from ledger.writes import admin, batches, disclosures
 
 
 class Ledger:
@@ -70,6 +73,14 @@ class Ledger:
         self.forwarder = w3.eth.contract(address=cast(ChecksumAddress, deployment.forwarder),
                                          abi=load_artifact("ProvenanceForwarder").abi)
         self.domain = Eip712Domain("ProvenanceForwarder", "1", chain.chain_id, deployment.forwarder)
+        self.relayer = Relayer(self)  # in memory; a service gives it a file outbox and a policy (`use_relayer`)
+
+    def use_relayer(self, outbox: Outbox, policy: RelayPolicy) -> Relayer:
+        """Relay through `outbox` (a file of the service's workspace) under `policy`, after matching what the outbox
+        holds with the chain (writes left open by a crash)."""
+        self.relayer = Relayer(self, outbox, policy)
+        self.relayer.reconcile()
+        return self.relayer
 
     # -- opening -----------------------------------------------------------------------------------------------
 
@@ -214,20 +225,25 @@ class Ledger:
         """Sign `call` (0x-hex ledger calldata, or a web3 contract function) as `signer` with its next nonce."""
         data = call if isinstance(call, str) else call._encode_transaction_data()
         request = build_request(checksum(signer.address), self.deployment.ledger, data,
-                                nonce=self.nonce(signer.address), gas=gas_for(data), ttl=ttl, now=self._chain_time())
+                                nonce=self.nonce(signer.address), gas=gas_for(data), ttl=ttl, now=self.chain_time())
         return sign_request(signer, self.domain, request)
 
-    def _chain_time(self) -> float:
+    def chain_time(self) -> float:
+        """The later of the latest block's time and the wall clock (a dev chain's clock may lag)."""
         block = self.chain._guard(lambda: self.chain.w3.eth.get_block("latest"))
         return max(float(block["timestamp"]), time.time())
 
-    def check_signed(self, signed: SignedRequest) -> None:
-        """Refuse what the forwarder would refuse, with the precise reason, before any gas is spent."""
+    def check_signed(self, signed: SignedRequest, *, min_deadline: int = 0) -> None:
+        """Refuse, with the precise reason and before any gas is spent, what OpenZeppelin's forwarder would refuse:
+        a signature not in canonical form (ECDSA.tryRecover: 65 bytes, low s, v 27 or 28), by another signer, for
+        another target or with value, a used or future nonce, or a deadline that passes within `min_deadline`
+        seconds (it could pass before the transaction is mined, and a reverted transaction is paid)."""
         request = signed.request
         if checksum(request.to) != self.deployment.ledger:
             raise SignatureInvalidError(f"request targets {request.to}, not the ledger {self.deployment.ledger}")
         if request.value != 0:
             raise SignatureInvalidError("requests must not carry value")
+        check_canonical(signed.signature)
         try:
             signer = recover_signer(self.domain, signed)
         except Exception as exc:  # malformed signature bytes
@@ -239,31 +255,31 @@ class Ledger:
             raise SignatureReplayError(f"nonce {request.nonce} was already used (next is {current}): a replay")
         if request.nonce > current:
             raise SignatureInvalidError(f"nonce {request.nonce} is ahead of the signer's next nonce {current}")
-        if request.deadline < self._chain_time():
+        now = self.chain_time()
+        if request.deadline < now + min_deadline:
             raise SignatureExpiredError(
-                f"request expired at {datetime.fromtimestamp(request.deadline, UTC).isoformat()}")
+                f"request expires at {datetime.fromtimestamp(request.deadline, UTC).isoformat()}"
+                + (f", within the {min_deadline} s it may take to be mined" if request.deadline >= now else ""))
 
-    def relay(self, signed: SignedRequest) -> TxResult:
-        """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and deadline
-        as the forwarder will), dry-run the inner call (to surface the contract's own error), then submit it."""
-        check_calldata(signed.request.data, signed.request.from_address)
-        return self._relay_built(signed)
-
-    def _relay_built(self, signed: SignedRequest) -> TxResult:
-        self.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
-        self.check_signed(signed)
+    def dry_run(self, signed: SignedRequest) -> None:
+        """The inner call as the ledger will see it (it reads the sender as ERC-2771 does, so a call from the signer
+        is exact): raises the contract's own decoded error."""
         request = signed.request
-        # The ledger reads the sender as ERC-2771 does, so the inner call from the signer itself is an exact dry run.
         self._fund_for_dry_run(request.from_address)
         inner = {"from": request.from_address, "to": self.deployment.ledger, "gas": request.gas, "data": request.data}
-        self.chain.call(inner)  # type: ignore[arg-type]  # raises the decoded contract error
-        payload = (request.from_address, request.to, request.value, request.gas, request.deadline,
-                   from_hex(request.data), from_hex(signed.signature))
-        data = self.forwarder.functions.execute(payload)._encode_transaction_data()
-        receipt = self.chain.send({"to": self.deployment.forwarder, "data": data}, gas=request.gas * 64 // 63 + 80_000
-                                  + 16 * len(data) // 2)
-        self.indexer.invalidate()
-        return _result(receipt)
+        self.chain.call(inner)  # type: ignore[arg-type]
+
+    def relay(self, signed: SignedRequest, *, key: str | None = None, route: str = "") -> TxResult:
+        """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and deadline
+        as the forwarder will), dry-run it, then submit it once through the relayer (`ledger.relayer`)."""
+        return self.relayer.submit(signed, key=key, route=route).tx
+
+    def relay_write(self, signed: SignedRequest, *, key: str | None = None, route: str = "") -> RelayedWrite:
+        """`relay`, with what the write created and whether the answer is an earlier one (same key or request)."""
+        return self.relayer.submit(signed, key=key, route=route)
+
+    def _relay_built(self, signed: SignedRequest) -> TxResult:
+        return self.relayer.submit(signed, checked=True).tx
 
     def _fund_for_dry_run(self, account: str) -> None:
         """eth-tester refuses even an eth_call from an account that cannot pay its gas; real nodes do not.

@@ -8,6 +8,9 @@
     │   ├── SignatureExpiredError
     │   ├── SignatureReplayError
     │   └── SignatureInvalidError
+    ├── IdempotencyKeyReusedError an idempotency key given again with another request
+    ├── RequestConflictError      a signer's nonce taken by another request (pending or mined)
+    ├── RelayBudgetError          a participant's gas budget or request rate is spent (retry after)
     ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
     │   └── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
     ├── RecordUnreadableError     the chain holds a record this index could not read
@@ -94,6 +97,31 @@ class SignatureReplayError(SignatureError):
 
 class SignatureInvalidError(SignatureError):
     code = "signature_invalid"
+
+
+class IdempotencyKeyReusedError(LedgerError, ValueError):
+    """The signer already used this idempotency key with another request (or route)."""
+
+    code = "idempotency_key_reused"
+
+
+class RequestConflictError(LedgerError):
+    """The signer's nonce is taken by another request, pending or mined: one signer, one request per nonce."""
+
+    code = "nonce_in_use"
+
+
+class RelayBudgetError(LedgerError):
+    """The relayer will not pay for this participant now: its gas budget for the day or its request rate is spent.
+    `retry_after` is the number of seconds until it may try again."""
+
+    code = "budget_exhausted"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        if code is not None:
+            self.code = code
 
 
 class ContractRevertError(LedgerError):

@@ -75,6 +75,26 @@ def sign_request(account: LocalAccount, domain: Eip712Domain, request: ForwardRe
     return SignedRequest(request, "0x" + bytes(signed.signature).hex())
 
 
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def check_canonical(signature: str) -> None:
+    """Refuse a signature OpenZeppelin's `ECDSA.tryRecover` refuses: not 65 bytes, `s` in the upper half of the curve
+    order (a malleated copy of a valid signature), or `v` other than 27 or 28. eth-account would accept them, and the
+    forwarder would then revert a transaction the relayer pays for."""
+    from ledger.errors import SignatureInvalidError
+
+    raw = bytes.fromhex(signature.removeprefix("0x")) if len(signature) % 2 == 0 else b""
+    if len(raw) != 65:
+        raise SignatureInvalidError("a signature is 65 bytes (r, s, v)")
+    r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
+    if not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
+        raise SignatureInvalidError("signature is not in canonical form (s must be in the lower half of the curve "
+                                    "order, as OpenZeppelin's ECDSA requires)")
+    if v not in (27, 28):
+        raise SignatureInvalidError(f"signature v is {v}; the forwarder takes 27 or 28")
+
+
 def recover_signer(domain: Eip712Domain, signed: SignedRequest) -> Address:
     signable = encode_typed_data(full_message=typed_data(domain, signed.request))
     return checksum(Account.recover_message(signable, signature=bytes.fromhex(signed.signature.removeprefix("0x"))))

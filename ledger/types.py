@@ -83,6 +83,18 @@ class TxResult:
 
 
 @dataclass(frozen=True)
+class RelayedWrite:
+    """A relayed, mined write: the ledger function, its signer, the ids it created, the transaction, and whether this
+    answer is an earlier one given again (same idempotency key, or the same signed request sent twice)."""
+
+    function: str
+    signer: Address
+    created: tuple[str, ...]
+    tx: TxResult
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
 class Site:
     gln: Gln
     subdivision: str  # ISO 3166-2, e.g. "CN-GD"

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from api.deps import IdempotencyDep, LedgerDep, SettingsDep
+from api.deps import LedgerDep, SettingsDep
 from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.render import trace_dot, trace_mermaid
@@ -92,29 +92,29 @@ def trace_batch(
 
 @router.post("", response_model=WriteResult, status_code=status.HTTP_201_CREATED, summary="Record batches (signed)",
              responses=WRITE_ERRORS)
-def record_batches(ledger: LedgerDep, idempotency: IdempotencyDep, body: SignedRequestIn, response: Response,
+def record_batches(ledger: LedgerDep, body: SignedRequestIn, response: Response,
                    idempotency_key: IdempotencyKey = None) -> WriteResult:
     """A factory records one batch (`recordBatch`), several at once (`recordBatches`), or brings one of its anchored
     records on chain (`claimAnchoredBatch`), signed with its own key. `created` lists the new batch ids."""
     return relay(ledger, body, route="POST /batches", functions={"recordBatch", "recordBatches", "claimAnchoredBatch"},
-                 idempotency=idempotency, key=idempotency_key, response=response)
+                 key=idempotency_key, response=response)
 
 
 @router.post("/{batch_id}/custody", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
              summary="Hand over custody (signed)", responses=WRITE_ERRORS)
-def transfer_custody(ledger: LedgerDep, idempotency: IdempotencyDep, batch_id: BatchIdPath, body: SignedRequestIn,
+def transfer_custody(ledger: LedgerDep, batch_id: BatchIdPath, body: SignedRequestIn,
                      response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
     """The holder passes custody of the batch to another participant (`transferCustody`)."""
     return relay(ledger, body, route=f"POST /batches/{batch_id}/custody", functions={"transferCustody"},
-                 idempotency=idempotency, key=idempotency_key, response=response,
+                 key=idempotency_key, response=response,
                  check=same_id("batchId", batch_id, "batch"))
 
 
 @router.post("/{batch_id}/flags", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
              summary="Flag a batch (signed)", responses=WRITE_ERRORS)
-def flag_batch(ledger: LedgerDep, idempotency: IdempotencyDep, batch_id: BatchIdPath, body: SignedRequestIn,
+def flag_batch(ledger: LedgerDep, batch_id: BatchIdPath, body: SignedRequestIn,
                response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
     """The producer raises a recall or quality hold, or releases them (`flagBatch`)."""
     return relay(ledger, body, route=f"POST /batches/{batch_id}/flags", functions={"flagBatch"},
-                 idempotency=idempotency, key=idempotency_key, response=response,
+                 key=idempotency_key, response=response,
                  check=same_id("batchId", batch_id, "batch"))

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
-from api.deps import IdempotencyDep, LedgerDep, SettingsDep
+from api.deps import LedgerDep, SettingsDep
 from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.schemas.common import Page, decode_cursor, encode_cursor
@@ -107,30 +107,30 @@ def get_disclosure(ledger: LedgerDep, disclosure_id: DisclosureIdPath) -> Disclo
 
 @router.post("", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
              summary="Publish or amend a disclosure (signed)", responses=WRITE_ERRORS)
-def publish_disclosure(ledger: LedgerDep, idempotency: IdempotencyDep, body: SignedRequestIn, response: Response,
+def publish_disclosure(ledger: LedgerDep, body: SignedRequestIn, response: Response,
                        idempotency_key: IdempotencyKey = None) -> WriteResult:
     """A participant publishes a disclosure (`publishDisclosure`; `created` holds its id) or amends one of its own
     (`amendDisclosure`, which needs a reason)."""
     return relay(ledger, body, route="POST /disclosures", functions={"publishDisclosure", "amendDisclosure"},
-                 idempotency=idempotency, key=idempotency_key, response=response)
+                 key=idempotency_key, response=response)
 
 
 @router.post("/{disclosure_id}/attestations", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
              summary="Attest a disclosure version (signed, auditors)", responses=WRITE_ERRORS)
-def attest_disclosure(ledger: LedgerDep, idempotency: IdempotencyDep, disclosure_id: DisclosureIdPath,
+def attest_disclosure(ledger: LedgerDep, disclosure_id: DisclosureIdPath,
                       body: SignedRequestIn, response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
     """An auditor attests one version with an assurance level and an opinion (`attestDisclosure`)."""
     return relay(ledger, body, route=f"POST /disclosures/{disclosure_id}/attestations", functions={"attestDisclosure"},
-                 idempotency=idempotency, key=idempotency_key, response=response,
+                 key=idempotency_key, response=response,
                  check=same_id("disclosureId", disclosure_id, "disclosure"))
 
 
 @router.post("/{disclosure_id}/revocations", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
              summary="Revoke an attestation (signed, the attesting auditor)", responses=WRITE_ERRORS)
-def revoke_attestation(ledger: LedgerDep, idempotency: IdempotencyDep, disclosure_id: DisclosureIdPath,
+def revoke_attestation(ledger: LedgerDep, disclosure_id: DisclosureIdPath,
                        body: SignedRequestIn, response: Response, idempotency_key: IdempotencyKey = None
                        ) -> WriteResult:
     """The auditor withdraws its attestation of one version, with a reason (`revokeAttestation`)."""
     return relay(ledger, body, route=f"POST /disclosures/{disclosure_id}/revocations",
-                 functions={"revokeAttestation"}, idempotency=idempotency, key=idempotency_key, response=response,
+                 functions={"revokeAttestation"}, key=idempotency_key, response=response,
                  check=same_id("disclosureId", disclosure_id, "disclosure"))

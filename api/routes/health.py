@@ -1,4 +1,4 @@
-"""Liveness and index lag."""
+"""Liveness, index lag and the relayer."""
 
 from __future__ import annotations
 
@@ -8,8 +8,38 @@ from pydantic import Field
 from api.deps import LedgerDep
 from api.problems import responses
 from api.schemas.common import Out
+from ledger.client import Ledger
 
 router = APIRouter(tags=["health"])
+
+
+class RelayerOut(Out):
+    address: str
+    balance_wei: str = Field(description="what the relayer has left to pay gas with (a relayer out of funds stops "
+                                         "writes, not reads)")
+    pending: int = Field(description="relayed transactions not yet mined")
+    stuck: list[str] = Field(description="pending longer than LEDGER_RELAY_STUCK_AFTER: re-sent with a higher fee")
+    failed: int = Field(description="relayed transactions that reverted after their dry run (paid; should stay 0)")
+
+
+class UsageOut(Out):
+    participant: str
+    requests: int = Field(description="relayed requests today (UTC)")
+    gas: int = Field(description="gas used, or reserved by pending requests, today (UTC)")
+
+
+class RelayerUsageOut(RelayerOut):
+    gas_budget_per_day: int | None = Field(description="per participant; null: no limit")
+    requests_per_minute: int | None = Field(description="per participant; null: no limit")
+    max_gas_per_request: int
+    usage_today: list[UsageOut]
+
+
+def relayer_out(ledger: Ledger) -> RelayerOut:
+    s = ledger.relayer.status()
+    return RelayerOut(address=s.relayer, balance_wei=str(s.balance_wei),
+                      pending=s.entries.get("pending", 0) + s.entries.get("prepared", 0), stuck=list(s.stuck),
+                      failed=s.entries.get("failed", 0))
 
 
 class HealthOut(Out):
@@ -22,6 +52,7 @@ class HealthOut(Out):
                                                "log); anything else stays readable")
     ledger: str
     forwarder: str
+    relayer: RelayerOut = Field(description="the account that pays participants' gas, and its open writes")
 
 
 @router.get("/health", response_model=HealthOut, summary="Service and chain status", responses=responses(503))
@@ -33,4 +64,18 @@ def health(ledger: LedgerDep) -> HealthOut:
     return HealthOut(status="degraded" if unreadable else "ok", chain_id=ledger.deployment.chain_id,
                      chain_head=status.chain_head, indexed_block=status.indexed_block, lag=status.lag,
                      unreadable_events=unreadable, ledger=ledger.deployment.ledger,
-                     forwarder=ledger.deployment.forwarder)
+                     forwarder=ledger.deployment.forwarder, relayer=relayer_out(ledger))
+
+
+@router.get("/relayer", response_model=RelayerUsageOut, summary="The relayer: funds, open writes, use per participant",
+            responses=responses(503))
+def relayer(ledger: LedgerDep) -> RelayerUsageOut:
+    """What the relayer has left to pay with, its pending and stuck transactions, the policy, and each participant's
+    relayed requests and gas today (UTC): what the budget and rate limits (429 with Retry-After) are counted on."""
+    status = ledger.relayer.status()
+    policy = ledger.relayer.policy
+    return RelayerUsageOut(**relayer_out(ledger).model_dump(), gas_budget_per_day=policy.gas_budget_per_day,
+                           requests_per_minute=policy.requests_per_minute,
+                           max_gas_per_request=policy.max_gas_per_request,
+                           usage_today=[UsageOut(participant=p, requests=n, gas=g)
+                                        for p, (n, g) in sorted(status.usage_today.items())])

@@ -8,6 +8,8 @@ from web3 import HTTPProvider
 from api.app import create_app
 from ledger.client import Ledger
 from ledger.demo import GTIN_LINT, DemoWorld, demo_account
+from ledger.outbox import Outbox
+from ledger.relayer import RelayPolicy
 from ledger.requests import calldata
 from ledger.types import FlagKind
 from tests.api.conftest import Signer, TestClient, assert_problem
@@ -116,9 +118,19 @@ def test_bad_or_foreign_signature_is_403(client: TestClient, signer: Signer, wor
     assert_problem(client.post("/batches", json=ahead), 403)
 
 
-def test_replayed_signature_is_403(client: TestClient, signer: Signer, world: DemoWorld) -> None:
-    body = signer.body(world.account("gin-gujarat"), calldata.record_batch(lint("REPLAY-1")))
-    assert client.post("/batches", json=body).status_code == 201
+def test_a_used_nonce_is_never_sent_again(client: TestClient, signer: Signer, world: DemoWorld,
+                                          demo_ledger: Ledger) -> None:
+    """The same signed request again gets its first answer; another request for the same nonce is 409; an instance
+    that never saw the request (no outbox entry) refuses it as the replay it is."""
+    gin = world.account("gin-gujarat")
+    body = signer.body(gin, calldata.record_batch(lint("REPLAY-1")))
+    first = client.post("/batches", json=body)
+    assert first.status_code == 201
+    again = client.post("/batches", json=body)
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = signer.body(gin, calldata.record_batch(lint("REPLAY-2")), nonce=body["request"]["nonce"])
+    assert_problem(client.post("/batches", json=other), 409, "nonce_in_use")
+    demo_ledger.use_relayer(Outbox(":memory:"), RelayPolicy())  # another instance, or an outbox lost
     assert_problem(client.post("/batches", json=body), 403, "signature_replayed")
 
 

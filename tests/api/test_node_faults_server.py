@@ -79,17 +79,14 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node:
             replacement.stop()
 
 
-def test_an_unreadable_idempotency_file_is_moved_aside_and_the_service_goes_on(tmp_path: Path) -> None:
-    from api.idempotency import IdempotencyStore
-    from api.schemas.writes import WriteResult
+def test_an_unreadable_outbox_file_is_moved_aside_and_the_service_goes_on(tmp_path: Path) -> None:
+    from ledger.outbox import Outbox
 
-    path = tmp_path / "relayer" / "idempotency.sqlite"
+    path = tmp_path / "relayer" / "outbox.sqlite"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage, not SQLite" * 50)
-    store = IdempotencyStore(10, path)
-    assert store.moved_aside is not None and store.moved_aside.read_bytes().startswith(b"garbage")
-    answer = WriteResult(function="flagBatch", signer="0x" + "11" * 20, tx_hash="0x" + "22" * 32, block_number=1,
-                         gas_used=1)
-    assert store.run("k", "print", lambda: answer) == (answer, False)
-    store.close()
-    assert IdempotencyStore(10, path).run("k", "print", lambda: answer) == (answer, True)  # kept from now on
+    outbox = Outbox(path)
+    assert outbox.moved_aside is not None and outbox.moved_aside.read_bytes().startswith(b"garbage")
+    assert outbox.counts() == {} and outbox.open_entries() == []
+    outbox.close()
+    assert Outbox(path).moved_aside is None  # the fresh file is kept from now on

@@ -12,6 +12,8 @@ from api.app import create_app
 from api.settings import ApiSettings
 from ledger.client import Ledger
 from ledger.demo import GTIN_LINT, DemoWorld, doc
+from ledger.outbox import Outbox
+from ledger.relayer import RelayPolicy
 from ledger.requests import calldata
 from ledger.types import AssuranceLevel, FlagKind, Gln, InputUse, MetricValue, NewBatch, Opinion
 from tests.api.conftest import Signer, TestClient, assert_problem
@@ -104,8 +106,10 @@ def test_idempotent_retry_returns_the_first_answer_and_sends_nothing(client: Tes
     assert signer.nonce(gin) == nonce  # nothing was sent again
     other = signer.body(gin, calldata.record_batch(lint("IDEM-2")))
     assert_problem(client.post("/batches", json=other, headers=headers), 422, "idempotency_key_reused")
-    # without the key, the same body is a replayed signature
-    assert_problem(client.post("/batches", json=body), 403, "signature_replayed")
+    # without the key, the same signed request is known too: its first answer, nothing sent
+    resent = client.post("/batches", json=body)
+    assert resent.status_code == 201 and resent.json() == first.json()
+    assert resent.headers["Idempotent-Replayed"] == "true" and signer.nonce(gin) == nonce
 
 
 def test_concurrent_writes_from_many_signers_all_land(client: TestClient, signer: Signer, world: DemoWorld) -> None:
@@ -154,17 +158,19 @@ def test_expired_signature_is_forbidden(client: TestClient, signer: Signer, worl
 
 def test_idempotent_answers_survive_a_restart_of_the_service(demo_ledger: Ledger, world: DemoWorld,
                                                              tmp_path: Path) -> None:
-    """With a relayer folder (as `ledger serve` gives), a retry after a restart still gets the first answer."""
-    settings = ApiSettings(relayer_home=tmp_path / "relayer")
+    """With an outbox file (as `ledger serve` keeps), a retry after a restart still gets the first answer."""
+    path = tmp_path / "relayer" / "outbox.sqlite"
     gin = world.account("gin-gujarat")
     headers = {"Idempotency-Key": "survives-restart"}
-    with TestClient(create_app(settings, demo_ledger)) as first_client:
+    demo_ledger.use_relayer(Outbox(path), RelayPolicy())
+    with TestClient(create_app(ApiSettings(), demo_ledger)) as first_client:
         body = Signer(first_client).body(gin, calldata.record_batch(lint("IDEM-R")))
         first = first_client.post("/batches", json=body, headers=headers)
         assert first.status_code == 201
-    with TestClient(create_app(settings, demo_ledger)) as restarted:
+    demo_ledger.relayer.outbox.close()
+    demo_ledger.use_relayer(Outbox(path), RelayPolicy())  # a new process: only the file is shared
+    with TestClient(create_app(ApiSettings(), demo_ledger)) as restarted:
         again = restarted.post("/batches", json=body, headers=headers)
         assert again.status_code == 201
         assert again.json() == first.json()
         assert again.headers["Idempotent-Replayed"] == "true"
-    assert list((tmp_path / "relayer").glob("idempotency-*.sqlite"))

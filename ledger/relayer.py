@@ -1,0 +1,316 @@
+"""The relayer: submits participants' signed requests through the forwarder and pays their gas, without ever paying
+for a transaction that is doomed, sending one twice, or losing one.
+
+- Before any gas: the calldata by the rules of `ledger.writes`, the request exactly as OpenZeppelin's forwarder will
+  check it (canonical signature, signer, target, value, nonce, deadline with a margin), the participant's gas budget
+  and request rate, and a dry run of the inner call (the contract's own error, decoded). The relayer sets the
+  transaction's gas itself, within `RelayPolicy.max_gas_per_request`.
+- One request in flight per signer: a signer's requests take turns; a second request for a nonce that is pending or
+  used gets the first answer (the same signed body) or 409 (another body), never a second transaction.
+- The outbox (`ledger.outbox`) holds every request with its raw transaction before the broadcast. A retry with the
+  same idempotency key (scoped to the signer) after a crash, mined or still pending, gets the first answer; at start
+  and on every `reconcile` the outbox is matched with the chain: receipts found, lost transactions re-sent, stuck
+  ones replaced with a higher fee, expired ones given up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from hexbytes import HexBytes
+
+from ledger.chain import NonceTooLowError
+from ledger.codec import checksum, from_hex
+from ledger.errors import (
+    ContractRevertError,
+    IdempotencyKeyReusedError,
+    LedgerError,
+    RelayBudgetError,
+    RequestConflictError,
+    SignatureExpiredError,
+    TransactionTimeoutError,
+    ValidationError,
+)
+from ledger.outbox import DROPPED, FAILED, MINED, PENDING, PREPARED, Entry, Outbox
+from ledger.types import Address, RelayedWrite, SignedRequest, TxHash, TxResult
+
+if TYPE_CHECKING:
+    from ledger.client import Ledger
+
+log = logging.getLogger("ledger.relayer")
+#: Gas the forwarder spends around the inner call (signature recovery, nonce, event), on top of the request's gas.
+FORWARDER_OVERHEAD = 80_000
+EIP_7825_CAP = 16_777_216  # gas of one transaction on Osaka-era nodes
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    """What the relayer spends on whom. Budgets are per participant per UTC day; None means no limit."""
+
+    max_gas_per_request: int = 12_000_000
+    gas_budget_per_day: int | None = None
+    requests_per_minute: int | None = None
+    min_deadline_seconds: int = 30  # a request that expires sooner could expire before its block: refused
+    stuck_after_seconds: float = 60.0  # a transaction pending longer is re-sent with a higher fee
+    fee_bump_percent: int = 25  # at least the 10% nodes require of a replacement
+
+
+@dataclass(frozen=True)
+class RelayerStatus:
+    relayer: Address
+    balance_wei: int
+    entries: dict[str, int]  # by status
+    stuck: tuple[str, ...]  # tx hashes pending longer than stuck_after_seconds
+    usage_today: dict[str, tuple[int, int]]  # signer -> (requests, gas used or reserved)
+
+
+def _fingerprint(signed: SignedRequest) -> str:
+    import hashlib
+
+    r = signed.request
+    text = f"{r.from_address}|{r.to}|{r.value}|{r.gas}|{r.nonce}|{r.deadline}|{r.data.lower()}|{signed.signature}"
+    return hashlib.sha256(text.lower().encode()).hexdigest()
+
+
+def day_start(now: float) -> float:
+    stamp = datetime.fromtimestamp(now, UTC)
+    return datetime(stamp.year, stamp.month, stamp.day, tzinfo=UTC).timestamp()
+
+
+class Relayer:
+    def __init__(self, ledger: Ledger, outbox: Outbox | None = None, policy: RelayPolicy | None = None) -> None:
+        self.ledger = ledger
+        self.chain = ledger.chain
+        self.outbox = outbox or Outbox(":memory:")
+        self.policy = policy or RelayPolicy()
+        self._signer_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._rates: dict[str, deque[float]] = {}
+
+    # -- submitting -----------------------------------------------------------------------------------------------
+
+    def submit(self, signed: SignedRequest, *, key: str | None = None, route: str = "",
+               checked: bool = False) -> RelayedWrite:
+        """Relay `signed` once. `key` is the caller's idempotency key (scoped to the signer); `route` is mixed into
+        the request's fingerprint, so one key cannot serve two routes. `checked` skips re-checking calldata that
+        `ledger.writes` just built."""
+        from ledger.calls import created_ids, function_name
+        from ledger.writes import check_calldata
+
+        request = signed.request
+        signer = checksum(request.from_address)
+        if not checked:
+            check_calldata(request.data, signer)
+        fingerprint = _fingerprint(signed) + (f"|{route}" if route else "")
+        with self._lock_for(signer):
+            if key is not None:
+                seen = self.outbox.by_key(signer, key)
+                if seen is not None:
+                    if seen.fingerprint != fingerprint:
+                        raise IdempotencyKeyReusedError(
+                            f"Idempotency-Key {key!r} was already used by {signer} with another request")
+                    return self._answer(seen, replayed=True)
+            taken = self.outbox.by_nonce(signer, request.nonce)
+            if taken is not None and taken.status in (MINED, FAILED) and not self._still_on_chain(taken):
+                taken = self.outbox.update(replace(taken, status=DROPPED, error="reorganised off the chain"))
+            if taken is not None and taken.status != DROPPED:
+                if taken.fingerprint.split("|")[0] == fingerprint.split("|")[0]:
+                    return self._answer(taken, replayed=True)  # the same signed request, sent again
+                raise RequestConflictError(
+                    f"nonce {request.nonce} of {signer} is already taken by another request"
+                    f" ({taken.status}, tx {taken.tx_hash})")
+            self.ledger.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
+            self.ledger.check_signed(signed, min_deadline=self.policy.min_deadline_seconds)
+            self._check_budget(signer)  # counts this request against the signer's rate: it is the signer's
+            self.ledger.dry_run(signed)
+            gas = self._gas_limit(signed)
+            entry = Entry(
+                id=0, signer=signer, signer_nonce=request.nonce, idempotency_key=key, fingerprint=fingerprint,
+                function=function_name(request.data), created=tuple(created_ids(signer, request.data)),
+                deadline=request.deadline, relayer=self.chain.operator.address, relayer_nonce=None, raw_tx=None,
+                tx_hash=None, earlier_hashes=(), gas_limit=gas, max_fee=0, tip=0, status=PREPARED,
+                block_number=None, gas_used=None, error=None, created_at=0.0, sent_at=None)
+            if taken is not None:  # a dropped request of this nonce: the new attempt takes its place
+                self.outbox.remove(taken.id)
+            entry = self._send(entry, self._execute_data(signed), new=True)
+            return self._answer(entry, replayed=False)
+
+    def _lock_for(self, signer: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._signer_locks.setdefault(signer, threading.Lock())
+
+    def _execute_data(self, signed: SignedRequest) -> str:
+        r = signed.request
+        payload = (r.from_address, r.to, r.value, r.gas, r.deadline, from_hex(r.data), from_hex(signed.signature))
+        return str(self.ledger.forwarder.functions.execute(payload)._encode_transaction_data())
+
+    def _gas_limit(self, signed: SignedRequest) -> int:
+        """Enough for the forwarder to hand the inner call the `gas` the signer signed (it checks that it did), never
+        more than the policy allows per request."""
+        request = signed.request
+        if request.gas > self.policy.max_gas_per_request:
+            raise ValidationError(f"request.gas {request.gas} is over the relayer's cap of "
+                                  f"{self.policy.max_gas_per_request} per request", field="request.gas")
+        needed = request.gas * 64 // 63 + FORWARDER_OVERHEAD + 16 * (len(request.data) // 2 + 260)
+        return min(needed, EIP_7825_CAP)
+
+    def _send(self, entry: Entry, data: str, *, new: bool) -> Entry:
+        """Sign with a fresh relayer nonce, record in the outbox, then broadcast; re-sign on a nonce taken by
+        another process using the same key (an admin script, say)."""
+        for _attempt in range(4):
+            tx = self.chain.sign_operator({"to": self.ledger.deployment.forwarder, "data": data},
+                                          gas=entry.gas_limit)
+            entry = replace(entry, relayer_nonce=tx.nonce, raw_tx=tx.raw, tx_hash=tx.hash, max_fee=tx.max_fee,
+                            tip=tx.tip, status=PREPARED, sent_at=None)
+            entry = self.outbox.add(entry) if new else self.outbox.update(entry)
+            new = False
+            try:
+                self.chain.broadcast(tx.raw)
+            except NonceTooLowError:
+                self.chain.reset_nonce()
+                continue
+            return self.outbox.update(replace(entry, status=PENDING, sent_at=time.time()))
+        raise LedgerError("the relayer could not get a transaction nonce: another process keeps taking them")
+
+    # -- answers --------------------------------------------------------------------------------------------------
+
+    def _still_on_chain(self, entry: Entry) -> bool:
+        """Whether a mined entry's transaction is still on chain (a reorganisation may have dropped it)."""
+        return entry.tx_hash is not None and self.chain.receipt(entry.tx_hash) is not None
+
+    def _answer(self, entry: Entry, *, replayed: bool) -> RelayedWrite:
+        """The write's answer once it is mined; waits for a pending one (up to the chain's receipt timeout). An
+        answer given again is checked against the chain first: a transaction reorganised away is sent again."""
+        if replayed and entry.status in (MINED, FAILED) and not self._still_on_chain(entry):
+            entry = self.outbox.update(replace(entry, status=PENDING, error=None))
+        deadline = time.monotonic() + self.chain.receipt_timeout
+        while entry.status in (PREPARED, PENDING):
+            entry = self._follow(entry)
+            if entry.status in (PREPARED, PENDING):
+                if time.monotonic() > deadline:
+                    raise TransactionTimeoutError(f"transaction {entry.tx_hash} is still pending; retry with the "
+                                                  "same Idempotency-Key to get its answer")
+                time.sleep(0.05)
+        if entry.status == MINED:
+            assert entry.tx_hash is not None and entry.block_number is not None
+            return RelayedWrite(entry.function, Address(entry.signer), entry.created,
+                                TxResult(TxHash(entry.tx_hash), entry.block_number, entry.gas_used or 0), replayed)
+        if entry.status == FAILED:
+            raise ContractRevertError({"tx_hash": entry.tx_hash}, message=entry.error or "transaction reverted")
+        raise SignatureExpiredError(f"the request was not relayed: {entry.error or 'dropped'}")
+
+    # -- following transactions -------------------------------------------------------------------------------------
+
+    def _follow(self, entry: Entry) -> Entry:
+        """One look at the chain for an open entry: mined (any of its hashes), still pending (re-sent with a higher
+        fee once stuck), or lost (re-sent, or given up when it can no longer be executed)."""
+        for tx_hash in reversed(entry.hashes):
+            receipt = self.chain.receipt(tx_hash)
+            if receipt is not None:
+                return self._mined(entry, tx_hash, receipt)
+        if entry.tx_hash is not None and self.chain.is_known(entry.tx_hash):
+            if entry.sent_at is not None and time.time() - entry.sent_at > self.policy.stuck_after_seconds:
+                return self._replace(entry)
+            return entry
+        return self._lost(entry)
+
+    def _mined(self, entry: Entry, tx_hash: str, receipt: dict[str, Any]) -> Entry:
+        status = MINED if int(receipt["status"]) == 1 else FAILED
+        error = None
+        if status == FAILED:
+            error = f"transaction {tx_hash} reverted in block {receipt['blockNumber']}"
+            log.error("relayed transaction reverted (paid): %s", error)
+        self.ledger.indexer.invalidate()
+        return self.outbox.update(replace(entry, tx_hash=tx_hash, status=status,
+                                          block_number=int(receipt["blockNumber"]),
+                                          gas_used=int(receipt["gasUsed"]), error=error))
+
+    def _lost(self, entry: Entry) -> Entry:
+        """The node knows none of the entry's transactions (never broadcast before a crash, or dropped)."""
+        current = self.ledger.nonce(entry.signer)
+        if current > entry.signer_nonce:  # executed, by a transaction not ours (another relayer instance)
+            return self.outbox.update(replace(entry, status=DROPPED, error="the request was executed by another "
+                                                                            "relayer; its nonce is used"))
+        if entry.deadline < self.ledger.chain_time() + 5:
+            return self.outbox.update(replace(entry, status=DROPPED, error="the request expired before it was mined"))
+        if entry.raw_tx is not None and entry.relayer_nonce is not None \
+                and entry.relayer_nonce >= self.chain.confirmed_nonce():
+            try:
+                self.chain.broadcast(entry.raw_tx)
+                return self.outbox.update(replace(entry, status=PENDING, sent_at=time.time()))
+            except NonceTooLowError:
+                pass  # the relayer nonce went to another transaction meanwhile: sign anew below
+        self.chain.reset_nonce()
+        data = self._execute_data_of(entry)
+        return self._send(replace(entry, earlier_hashes=entry.hashes, tx_hash=None), data, new=False)
+
+    def _execute_data_of(self, entry: Entry) -> str:
+        """The `execute` calldata of an entry, read back from its raw transaction."""
+        from eth_account.typed_transactions import TypedTransaction
+
+        assert entry.raw_tx is not None
+        tx = TypedTransaction.from_bytes(HexBytes(from_hex(entry.raw_tx)))
+        return "0x" + bytes(tx.as_dict()["data"]).hex()
+
+    def _replace(self, entry: Entry) -> Entry:
+        """Re-send a stuck transaction under the same relayer nonce with a higher fee (a replacement)."""
+        assert entry.relayer_nonce is not None
+        bump = 100 + self.policy.fee_bump_percent
+        tx = self.chain.sign_operator({"to": self.ledger.deployment.forwarder, "data": self._execute_data_of(entry)},
+                                      gas=entry.gas_limit, nonce=entry.relayer_nonce,
+                                      max_fee=entry.max_fee * bump // 100 + 1, tip=entry.tip * bump // 100 + 1)
+        log.warning("transaction %s pending for over %ss: replaced by %s with a higher fee", entry.tx_hash,
+                    self.policy.stuck_after_seconds, tx.hash)
+        updated = self.outbox.update(replace(entry, earlier_hashes=entry.hashes, raw_tx=tx.raw, tx_hash=tx.hash,
+                                             max_fee=tx.max_fee, tip=tx.tip, sent_at=time.time()))
+        with contextlib.suppress(NonceTooLowError):  # the original was mined meanwhile: the next look finds it
+            self.chain.broadcast(tx.raw)
+        return updated
+
+    def reconcile(self) -> int:
+        """Match every open outbox entry with the chain (at start, and periodically); returns how many are open."""
+        still_open = 0
+        for entry in self.outbox.open_entries():
+            with self._lock_for(entry.signer):
+                current = self.outbox.get(entry.id)
+                if current.open:
+                    try:
+                        current = self._follow(current)
+                    except LedgerError as exc:
+                        log.warning("reconciling %s: %s", current.tx_hash, exc)
+                still_open += current.open
+        return still_open
+
+    # -- budgets --------------------------------------------------------------------------------------------------
+
+    def _check_budget(self, signer: str) -> None:
+        policy, now = self.policy, time.time()
+        if policy.requests_per_minute is not None:
+            window = self._rates.setdefault(signer, deque())
+            while window and window[0] < now - 60:
+                window.popleft()
+            if len(window) >= policy.requests_per_minute:
+                raise RelayBudgetError(f"{signer} sent {len(window)} requests in the last minute; the relayer takes "
+                                       f"{policy.requests_per_minute}", retry_after=int(window[0] + 60 - now) + 1,
+                                       code="rate_limited")
+            window.append(now)
+        if policy.gas_budget_per_day is not None:
+            start = day_start(now)
+            spent = self.outbox.gas_since(signer, start)
+            if spent >= policy.gas_budget_per_day:
+                raise RelayBudgetError(f"{signer} used {spent} gas of its {policy.gas_budget_per_day} budget today "
+                                       "(UTC)", retry_after=int(start + 86_400 - now) + 1, code="budget_exhausted")
+
+    def status(self) -> RelayerStatus:
+        now = time.time()
+        stuck = tuple(e.tx_hash for e in self.outbox.open_entries()
+                      if e.tx_hash and e.sent_at and now - e.sent_at > self.policy.stuck_after_seconds)
+        return RelayerStatus(checksum(self.chain.operator.address), self.chain.balance(self.chain.operator.address),
+                             self.outbox.counts(), stuck, self.outbox.usage(day_start(now)))
