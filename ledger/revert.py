@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
@@ -20,17 +20,21 @@ from ledger.errors import (
     SignatureInvalidError,
 )
 
-# How each refusal reads to a caller: not_found, forbidden, invalid or conflict (the default).
-ERROR_KINDS: dict[str, str] = {
+ErrorKind = Literal["not_found", "forbidden", "invalid", "conflict"]
+
+#: How each refusal reads to a caller, for every error of both ABIs; the API answers 404, 403, 422 and 409. There is
+#: no default: an error missing here fails `_specs` (and tests/contracts/test_every_error.py says which).
+ERROR_KINDS: dict[str, ErrorKind] = {
+    # not_found (404): the thing the call names does not exist
     "BatchNotFound": "not_found",
-    "BatchInputNotFound": "conflict",
     "BatchAnchorNotFound": "not_found",
-    "RegistryParticipantNotFound": "forbidden",
     "DisclosureNotFound": "not_found",
     "DisclosureVersionNotFound": "not_found",
     "DisclosureAttestationNotFound": "not_found",
+    # forbidden (403): the caller may not do this (role, registration, suspension, ownership, signature)
     "AccessControlUnauthorizedAccount": "forbidden",
     "AccessControlBadConfirmation": "forbidden",
+    "RegistryParticipantNotFound": "forbidden",
     "RegistryParticipantSuspended": "forbidden",
     "RegistryUnknownSite": "forbidden",
     "BatchNotProducer": "forbidden",
@@ -39,16 +43,36 @@ ERROR_KINDS: dict[str, str] = {
     "ERC2771ForwarderInvalidSigner": "forbidden",
     "ERC2771ForwarderExpiredRequest": "forbidden",
     "ERC2771UntrustfulTarget": "forbidden",
+    "InvalidAccountNonce": "forbidden",
+    # invalid (422): a value of the call is malformed or out of bounds
     "BatchInvalidRecord": "invalid",
     "BatchTooManyItems": "invalid",
-    "RegistryInvalidProfile": "invalid",
-    "DisclosureInvalidMetrics": "invalid",
     "BatchProducedInFuture": "invalid",
     "BatchValueOutOfRange": "invalid",
     "BatchTextTooLong": "invalid",
+    "RegistryInvalidProfile": "invalid",
+    "DisclosureInvalidMetrics": "invalid",
     "DisclosureTextTooLong": "invalid",
+    "ERC2771ForwarderMismatchedValue": "invalid",
+    "ERC2771ForwarderNoRefundReceiver": "invalid",
+    "InvalidShortString": "invalid",
+    "StringTooLong": "invalid",
+    # conflict (409): a rule refuses the call in the ledger's current state
+    "BatchAlreadyRecorded": "conflict",
+    "BatchInputNotFound": "conflict",
+    "BatchInputNotHeld": "conflict",
+    "BatchInsufficientQuantity": "conflict",
+    "BatchNotHolder": "conflict",
+    "BatchSelfTransfer": "conflict",
+    "BatchAnchorExists": "conflict",
+    "BatchAnchorProofInvalid": "conflict",
+    "RegistryAlreadyRegistered": "conflict",
+    "RegistrySiteTaken": "conflict",
+    "DisclosureAlreadyPublished": "conflict",
+    "DisclosureAlreadyAttested": "conflict",
+    "FailedCall": "conflict",
+    "InsufficientBalance": "conflict",
 }
-_SIGNATURE_ERRORS: dict[str, type[ContractRevertError]] = {}
 #: Errors whose arguments count thousandths (of a batch's unit; of a kg for emissions): their message adds the
 #: figures in units, where the user meets them.
 THOUSANDTHS: dict[str, tuple[str, ...]] = {
@@ -59,6 +83,14 @@ THOUSANDTHS: dict[str, tuple[str, ...]] = {
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _kind(name: str) -> ErrorKind:
+    try:
+        return ERROR_KINDS[name]
+    except KeyError:
+        raise LookupError(f"contract error {name} has no entry in ledger.revert.ERROR_KINDS: say whether a caller "
+                          "meets it as not_found, forbidden, invalid or conflict") from None
 
 
 def _normalise(abi_type: str, value: Any) -> Any:
@@ -85,7 +117,7 @@ class _ErrorSpec:
             (base,),
             {
                 "error_name": self.name,
-                "kind": ERROR_KINDS.get(self.name, "conflict"),
+                "kind": _kind(self.name),
                 "code": _snake(self.name),
                 "__doc__": f"Solidity `{self.name}({', '.join(self.types)})`.",
                 "__module__": __name__,
