@@ -666,18 +666,10 @@ def test_every_abi_error_has_an_explicit_kind() -> None:
     assert {name: error_class(name).kind for name in errors} == ERROR_KINDS
 
 
-#: On the embedded chain, web3's EthereumTesterProvider reads any revert data after its first 4 bytes as an
-#: `Error(string)` reason (web3/providers/eth_tester/main.py), whatever the selector: an error whose first argument is
-#: a string reaches `ledger.chain` as that string alone, and decodes as `UnknownRevert(reason=<field>)`. Strict: when
-#: `ledger.chain` keeps the raw data on eth-tester, these pass and the entry must go.
-LOST_ON_EMBEDDED_CHAIN = {"BatchTextTooLong", "DisclosureTextTooLong", "RegistryInvalidProfile"}
 
 
 @pytest.mark.parametrize("name", sorted(TRIGGERS))
 def test_the_chain_raises_the_error(world: World, name: str, request: pytest.FixtureRequest) -> None:
-    if world.chain.embedded and name in LOST_ON_EMBEDDED_CHAIN:
-        request.node.add_marker(pytest.mark.xfail(raises=AssertionError, strict=True,
-                                                  reason="eth-tester provider loses string-first revert data"))
     with world.chain.isolated():
         TRIGGERS[name](world)
 
