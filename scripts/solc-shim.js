@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A `solc` binary look-alike for py-solc-x, backed by the pinned npm `solc` (solcjs, WebAssembly).
-// Answers `--version` and `--standard-json` (input on stdin, imports resolved from node_modules) and prints
-// nothing but the compiler's JSON, which the solcjs CLI does not.
+// Answers `--version` and `--standard-json` (input on stdin, imports resolved from node_modules or the project root;
+// an absolute path, as crytic-compile gives for slither, as is) and prints nothing but the compiler's JSON, which
+// the solcjs CLI does not.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -10,7 +11,9 @@ const root = path.resolve(__dirname, '..');
 const solc = require(path.join(root, 'node_modules', 'solc'));
 
 function findImports(importPath) {
-  const candidates = [path.join(root, 'node_modules', importPath), path.join(root, importPath)];
+  const candidates = path.isAbsolute(importPath)
+    ? [importPath]
+    : [path.join(root, 'node_modules', importPath), path.join(root, importPath)];
   for (const candidate of candidates) {
     if (fs.existsSync(candidate)) return { contents: fs.readFileSync(candidate, 'utf8') };
   }
