@@ -129,8 +129,8 @@ class Relayer:
             self.ledger.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
             self.ledger.check_signed(signed, min_deadline=self.policy.min_deadline_seconds)
             self._check_budget(signer)  # counts this request against the signer's rate: it is the signer's
-            self.ledger.dry_run(signed)
             gas = self._gas_limit(signed)
+            self.ledger.dry_run(signed)
             entry = Entry(
                 id=0, signer=signer, signer_nonce=request.nonce, idempotency_key=key, fingerprint=fingerprint,
                 function=function_name(request.data), created=tuple(created_ids(signer, request.data)),

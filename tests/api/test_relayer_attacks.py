@@ -145,8 +145,10 @@ def test_a_participant_past_its_daily_gas_budget_gets_429_with_retry_after(serve
 
 def test_the_request_rate_is_bounded_per_participant(server: Server) -> None:
     signer = server.signer("auditor")  # every request past the rate is refused at once, valid or not
-    replies = [server.http.post("/disclosures", json=signer.body(calldata.revoke_attestation(
-        "0x" + "ab" * 32, 1, "nothing to revoke"))) for _ in range(RATE + 2)]
+    unknown = "0x" + "ab" * 32
+    replies = [server.http.post(f"/disclosures/{unknown}/revocations", json=signer.body(calldata.revoke_attestation(
+        unknown, 1, "nothing to revoke"))) for _ in range(RATE + 2)]
+    assert {r.status_code for r in replies[:RATE]} == {404}  # refused by the contract's dry run: no gas spent
     assert [r.status_code for r in replies[-2:]] == [429, 429]
     assert replies[-1].json()["code"] == "rate_limited"
 

@@ -6,6 +6,8 @@ import pytest
 
 from ledger.client import Ledger
 from ledger.errors import SignatureExpiredError, SignatureInvalidError, SignatureReplayError
+from ledger.outbox import Outbox
+from ledger.relayer import RelayPolicy
 from ledger.signing import sign_request
 from tests.conftest import account
 from tests.ledger.builders import batch, register
@@ -26,10 +28,15 @@ def test_a_participant_writes_without_holding_any_ether(ledger: Ledger) -> None:
     assert ledger.chain.w3.eth.get_balance(ledger.chain.operator.address) < before  # the relayer paid
 
 
-def test_a_replayed_signature_is_refused(ledger: Ledger) -> None:
+def test_a_replayed_signature_is_never_sent_again(ledger: Ledger) -> None:
+    """Relayed again, a signed request gets its first answer and nothing is sent; a relayer that never saw it (another
+    instance, a lost outbox) refuses it as a replay."""
     gin = register(ledger, "gin", site=1)
     signed = ledger.sign(gin, record_call(ledger, "L-1", 1))
-    ledger.relay(signed)
+    first = ledger.relay(signed)
+    stats = ledger.store.stats()
+    assert ledger.relay(signed) == first and ledger.store.stats() == stats
+    ledger.use_relayer(Outbox(":memory:"), RelayPolicy())
     unchanged(ledger, lambda: ledger.relay(signed), SignatureReplayError)
 
 
