@@ -66,6 +66,8 @@ def _keeping_revert_data(method: Any) -> Any:
             return method(*args, **kwargs)
         except TransactionFailed as exc:
             data = exc.args[0] if exc.args else None
+            if isinstance(data, Exception):  # py-evm's Revert, wrapping the bytes
+                data = data.args[0] if data.args else None
             if isinstance(data, bytes):
                 raise TransactionFailed(Exception(repr(data))) from None
             raise

@@ -31,6 +31,7 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.index import Indexer, IndexStore, SyncStatus
+from ledger.index.store import move_aside
 from ledger.outbox import Outbox
 from ledger.relayer import Relayer, RelayPolicy
 from ledger.signing import build_request, check_canonical, gas_for, recover_signer, sign_request
@@ -114,12 +115,15 @@ class Ledger:
             elif deployment.genesis_hash is None:  # a manifest from before genesis hashes were kept
                 deployment = replace(deployment, genesis_hash=genesis_hash(chain))
                 save_manifest(deployment, manifest)
+        fresh = deployment is None
         if deployment is None:
             if not deploy_if_missing:
                 raise NotFoundError(f"no deployment for chain {chain.chain_id} in {manifest.name}")
             deployment = deploy(chain)
             save_manifest(deployment, manifest)
         index = home / "index" / f"{chain.chain_id}-{deployment.ledger.lower()}-{deployment.block_number}.sqlite"
+        if fresh and index.exists():  # left by an earlier deployment at the same address and block: not this one's
+            move_aside(index, "a new deployment")
         return cls(chain, deployment, IndexStore(index, genesis=deployment.genesis_hash), confirmations=confirmations,
                    log_window=log_window, read_staleness=read_staleness)
 

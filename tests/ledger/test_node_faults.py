@@ -71,6 +71,7 @@ def test_a_node_restarted_on_an_empty_chain_is_detected_and_the_index_is_kept(no
             Ledger.connect(replacement.url, home)
         assert "--redeploy" in str(reopened.value)
         fresh = Ledger.connect(replacement.url, home, redeploy=True)  # on purpose: a new contract set and index
+        assert list((home / "index").glob("*.unreadable-*"))  # the old chain's index is kept aside, not reused
         with pytest.raises(NotFoundError):  # nothing of the old chain is on the new one
             fresh.batch(kept)
         fresh.close()
