@@ -89,6 +89,7 @@ def report_html(report: ReportOut) -> str:
     documents = "; ".join(f"{tier}: {', '.join(k.value for k in kinds)}"
                           for tier, kinds in policy.required_documents.items()) or "none"
     max_age = f"{policy.max_disclosure_age_days} days" if policy.max_disclosure_age_days else "no limit"
+    cut = " The lineage was cut short (see lineage_truncated)." if s.truncated else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Due diligence: {escape(b.lot)}</title>
 <style>{STYLE}</style></head><body>
@@ -103,7 +104,8 @@ def report_html(report: ReportOut) -> str:
 <h2>Supply chain</h2>
 <p>{s.tiers} tiers, {s.batches} batches, {s.suppliers} suppliers in {escape(", ".join(s.countries))}
 (regions {escape(", ".join(s.regions))}). {s.audited_input_share:.0%} of upstream batches come from suppliers whose
-latest disclosure is audited.{" The lineage was cut short (see lineage_truncated)." if s.truncated else ""}</p>
+latest disclosure is audited. All {s.checked_by_contract} batches were recorded on chain and checked by the contract
+when recorded (inputs held, mass balance, bounds).{cut}</p>
 <h2>Cradle-to-gate footprint</h2>
 <p><b>{f.per_unit_kg} kg CO2e per {escape(UNITS.get(f.unit, f.unit))} ({escape(f.unit)})</b>
 ({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported \

@@ -302,6 +302,10 @@ class Chain:
     def balance(self, address: str) -> int:
         return int(self._guard(lambda: self.w3.eth.get_balance(address)))  # type: ignore[arg-type]
 
+    def market_fees(self) -> dict[str, int]:
+        """The EIP-1559 fees a new transaction bids now: twice the base fee plus a 1 gwei tip."""
+        return self._fees()
+
     def _fees(self) -> dict[str, int]:
         block = self._guard(lambda: self.w3.eth.get_block("latest"))
         base_fee = int(block.get("baseFeePerGas") or 0)

@@ -60,6 +60,7 @@ class RelayPolicy:
     min_deadline_seconds: int = 30  # a request that expires sooner could expire before its block: refused
     stuck_after_seconds: float = 60.0  # a transaction pending longer is re-sent with a higher fee
     fee_bump_percent: int = 25  # at least the 10% nodes require of a replacement
+    max_fee_multiplier: int = 4  # replacements never bid more than this times the market's fee
 
 
 @dataclass(frozen=True)
@@ -260,12 +261,20 @@ class Relayer:
         return "0x" + bytes(tx.as_dict()["data"]).hex()
 
     def _replace(self, entry: Entry) -> Entry:
-        """Re-send a stuck transaction under the same relayer nonce with a higher fee (a replacement)."""
+        """Re-send a stuck transaction under the same relayer nonce with a higher fee (a replacement), never above
+        `max_fee_multiplier` times the fee the market asks now: a transaction stuck at that cap waits (and shows in
+        `/health` as stuck) rather than draining the relayer."""
         assert entry.relayer_nonce is not None
+        market = self.chain.market_fees()
+        cap = market["maxFeePerGas"] * self.policy.max_fee_multiplier
         bump = 100 + self.policy.fee_bump_percent
+        max_fee, tip = entry.max_fee * bump // 100 + 1, entry.tip * bump // 100 + 1
+        if max_fee > cap:
+            log.warning("transaction %s stuck at the fee cap (%s wei per gas): waiting", entry.tx_hash, entry.max_fee)
+            return self.outbox.update(replace(entry, sent_at=time.time()))
         tx = self.chain.sign_operator({"to": self.ledger.deployment.forwarder, "data": self._execute_data_of(entry)},
-                                      gas=entry.gas_limit, nonce=entry.relayer_nonce,
-                                      max_fee=entry.max_fee * bump // 100 + 1, tip=entry.tip * bump // 100 + 1)
+                                      gas=entry.gas_limit, nonce=entry.relayer_nonce, max_fee=max_fee,
+                                      tip=min(tip, max_fee))
         log.warning("transaction %s pending for over %ss: replaced by %s with a higher fee", entry.tx_hash,
                     self.policy.stuck_after_seconds, tx.hash)
         updated = self.outbox.update(replace(entry, earlier_hashes=entry.hashes, raw_tx=tx.raw, tx_hash=tx.hash,
@@ -278,7 +287,11 @@ class Relayer:
         """Match every open outbox entry with the chain (at start, and periodically); returns how many are open."""
         still_open = 0
         for entry in self.outbox.open_entries():
-            with self._lock_for(entry.signer):
+            lock = self._lock_for(entry.signer)
+            if not lock.acquire(blocking=False):  # a request of this signer is following its own write right now
+                still_open += 1
+                continue
+            try:
                 current = self.outbox.get(entry.id)
                 if current.open:
                     try:
@@ -286,6 +299,8 @@ class Relayer:
                     except LedgerError as exc:
                         log.warning("reconciling %s: %s", current.tx_hash, exc)
                 still_open += current.open
+            finally:
+                lock.release()
         return still_open
 
     # -- budgets --------------------------------------------------------------------------------------------------

@@ -98,8 +98,12 @@ class SummaryOut(Out):
     countries: list[str]
     regions: list[str]
     audited_input_share: Decimal = Field(
-        description="share of upstream batches whose producer's latest disclosure has an active attestation")
+        description="share of upstream batches whose producer's latest disclosure is audited (an active attestation "
+                    "with an unmodified or qualified opinion)")
     truncated: bool
+    checked_by_contract: int = Field(description="batches of the lineage whose facts the contract checked when they "
+                                                 "were recorded (inputs held, mass balance, bounds): all of them, as "
+                                                 "Merkle-anchored records join a lineage only once claimed on chain")
 
 
 class StepOut(Out):
@@ -158,7 +162,7 @@ class ReportOut(Out):
                       for x in r.findings],
             summary=SummaryOut(tiers=s.tiers, batches=s.batches, suppliers=s.suppliers, countries=list(s.countries),
                                regions=list(s.regions), audited_input_share=s.audited_input_share,
-                               truncated=s.truncated),
+                               truncated=s.truncated, checked_by_contract=s.checked_by_contract),
             footprint=FootprintOut(total_kg=f.total_kg, per_unit_kg=f.per_unit_kg, unit=f.unit,
                                    data_coverage=f.data_coverage, steps_without_data=list(f.steps_without_data),
                                    truncated=f.truncated,

@@ -93,8 +93,11 @@ class Summary:
     suppliers: int
     countries: tuple[str, ...]
     regions: tuple[str, ...]
-    audited_input_share: Decimal  # share of upstream batches whose producer's latest disclosure is attested
+    audited_input_share: Decimal  # share of upstream batches whose producer's latest disclosure is audited
     truncated: bool
+    #: Batches of the lineage whose facts the contract checked when they were recorded (inputs held, mass balance,
+    #: bounds): every one, as a lineage holds recorded batches only (anchored records count once claimed).
+    checked_by_contract: int = 0
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,7 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
         regions=tuple(sorted({n.facility_subdivision for n in trace.nodes if n.facility_subdivision})),
         audited_input_share=(Decimal(audited) / Decimal(len(upstream))).quantize(Decimal("0.0001")),
         truncated=trace.truncated,
+        checked_by_contract=len(trace.nodes),
     )
     severities = {f.severity for f in findings}
     verdict = Verdict.FAIL if Severity.FAIL in severities else Verdict.REVIEW if Severity.REVIEW in severities \

@@ -1,0 +1,85 @@
+"""The relayer's outbox on a real anvil node: a stuck transaction is replaced with a higher fee under the same nonce
+and the write is answered once, with the transaction that was mined; a write whose transaction was never broadcast
+(a crash between the outbox and the node) is sent at the next reconciliation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.client import Ledger
+from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.outbox import MINED, PENDING, PREPARED, Outbox
+from ledger.relayer import RelayPolicy
+from ledger.types import RelayedWrite, TxResult
+from ledger.writes import batches
+from tests.ledger.builders import batch, register
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[AnvilNode]:
+    running = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
+    yield running
+    running.stop()
+
+
+def rpc(ledger: Ledger, method: str, *params: object) -> object:
+    return ledger.chain.w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
+
+
+def test_a_stuck_transaction_is_replaced_with_a_higher_fee_and_answered_once(node: AnvilNode, tmp_path: Path) -> None:
+    ledger = Ledger.connect(node.url, tmp_path / "home")
+    factory = register(ledger, "stuck factory", 1)
+    relayer = ledger.use_relayer(Outbox(tmp_path / "outbox.sqlite"), RelayPolicy(stuck_after_seconds=1.0))
+    signed = ledger.sign(factory, batches.record_batch(batch("STUCK-1", 1)))
+    rpc(ledger, "evm_setAutomine", False)  # nothing is mined: the transaction stays pending
+    answers: list[RelayedWrite] = []
+    writer = threading.Thread(target=lambda: answers.append(relayer.submit(signed, key="stuck-1")))
+    writer.start()
+    deadline = time.monotonic() + 20
+    while not relayer.outbox.open_entries() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [entry] = relayer.outbox.open_entries()
+    time.sleep(1.5)  # stuck: the waiting request (and the service's watch) replaces it
+    relayer.reconcile()
+    [replaced] = relayer.outbox.open_entries()
+    assert replaced.earlier_hashes[0] == entry.tx_hash and replaced.tx_hash not in (None, entry.tx_hash)
+    assert replaced.relayer_nonce == entry.relayer_nonce and replaced.max_fee > entry.max_fee
+    assert replaced.max_fee <= ledger.chain.market_fees()["maxFeePerGas"] * relayer.policy.max_fee_multiplier
+    rpc(ledger, "evm_setAutomine", True)
+    rpc(ledger, "evm_mine")
+    writer.join(timeout=30)
+    [answer] = answers
+    done = relayer.outbox.by_key(factory.address, "stuck-1")
+    assert done is not None and done.status == MINED
+    assert answer.tx == TxResult(done.tx_hash, done.block_number, done.gas_used)  # type: ignore[arg-type]
+    assert ledger.batch(answer.created[0]).lot == "STUCK-1"  # recorded once, by whichever transaction was mined
+    ledger.close()
+
+
+def test_a_write_recorded_but_never_broadcast_is_sent_at_reconciliation(node: AnvilNode, tmp_path: Path) -> None:
+    """The crash window between the outbox and the node: the entry holds a raw transaction nobody has seen."""
+    ledger = Ledger.connect(node.url, tmp_path / "home")
+    factory = register(ledger, "crash factory", 1)
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    relayer = ledger.use_relayer(outbox, RelayPolicy())
+    signed = ledger.sign(factory, batches.record_batch(batch("UNSENT-1", 1)))
+    broadcast = ledger.chain.broadcast
+    ledger.chain.broadcast = lambda raw: (_ for _ in ()).throw(SystemExit("killed"))  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        relayer.submit(signed, key="unsent-1")
+    ledger.chain.broadcast = broadcast  # type: ignore[method-assign]
+    [entry] = outbox.open_entries()
+    assert entry.status == PREPARED and not ledger.chain.is_known(entry.tx_hash)  # type: ignore[arg-type]
+    restarted = ledger.use_relayer(Outbox(tmp_path / "outbox.sqlite"), RelayPolicy())  # reconciles on start
+    found = restarted.outbox.by_key(factory.address, "unsent-1")
+    assert found is not None and found.status in (PENDING, MINED)
+    again = restarted.submit(signed, key="unsent-1")
+    assert again.replayed and ledger.batch(again.created[0]).lot == "UNSENT-1"
+    ledger.close()
