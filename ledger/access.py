@@ -1,0 +1,109 @@
+"""Who may see what: the consortium's need-to-know rules, in one place. Every read of the API asks these functions;
+no route filters on its own.
+
+- A **batch** (and its documents, its place in a lineage, its trace and report): its producer, every participant that
+  has held it, and every participant that holds or has held a batch downstream of it (a buyer holding a garment may
+  trace it to the cotton). Nobody else: for them it does not exist.
+- A **participant**: every member sees the directory of active members (name, country, roles, party GLN); sites,
+  organisation id and batch counts only the participant itself, admins, and those who see one of its batches.
+- A **disclosure**: every member; anonymous callers only those the discloser marked public.
+- **Admins** see everything. **Anonymous** callers see public disclosures and product passports, nothing else.
+
+What the chain holds is readable by anyone who runs a node of it: these rules are what the API shows, not secrecy.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ledger.types import Address, Disclosure, Participant, Role
+
+if TYPE_CHECKING:
+    from ledger.index.store import IndexStore
+
+#: Batches one visibility question may walk downstream before it answers no (a bound on the cost of any request).
+MAX_WALK = 50_000
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: nobody (anonymous), a member (a registered, active participant) with its roles, or an admin."""
+
+    address: Address | None
+    roles: frozenset[Role] = frozenset()
+
+    @property
+    def anonymous(self) -> bool:
+        return self.address is None
+
+    @property
+    def admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def member(self) -> bool:
+        return self.address is not None
+
+
+ANONYMOUS = Viewer(None)
+
+
+class Access:
+    """The visibility questions, answered from the index (callers sync it first)."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+
+    def may_see_batch(self, viewer: Viewer, batch_id: str) -> bool:
+        """The producer, every holder, and every holder of a batch downstream of it; admins. Walks downstream from
+        the batch until it meets one of the viewer's own batches (produced or held), at most `MAX_WALK` batches."""
+        if viewer.admin:
+            return True
+        if viewer.address is None:
+            return False
+        own = self.store.own_batch_ids(viewer.address)
+        if not own:
+            return False
+        seen = {batch_id}
+        queue = deque([batch_id])
+        while queue and len(seen) <= MAX_WALK:
+            current = queue.popleft()
+            if current in own:
+                return True
+            for output in self.store.consumers(current):
+                if output not in seen:
+                    seen.add(output)
+                    queue.append(output)
+        return False
+
+    def may_see_participant_details(self, viewer: Viewer, participant: Participant) -> bool:
+        """Sites, organisation id and batch counts: the participant itself, admins, and whoever sees one of its
+        batches (one upstream of, or equal to, a batch the viewer produced or held)."""
+        if viewer.admin or viewer.address == participant.address:
+            return True
+        if viewer.address is None:
+            return False
+        theirs = self.store.produced_ids(participant.address)
+        if not theirs:
+            return False
+        own = self.store.own_batch_ids(viewer.address)
+        if own & theirs:
+            return True
+        seen = set(own)
+        queue = deque(own)
+        while queue and len(seen) <= MAX_WALK:
+            for input_id in self.store.inputs_of(queue.popleft()):
+                if input_id in theirs:
+                    return True
+                if input_id not in seen:
+                    seen.add(input_id)
+                    queue.append(input_id)
+        return False
+
+    def may_see_disclosure(self, viewer: Viewer, disclosure: Disclosure) -> bool:
+        return viewer.member or disclosure.public
+
+    def may_see_directory(self, viewer: Viewer) -> bool:
+        return viewer.member
