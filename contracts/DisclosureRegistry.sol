@@ -32,14 +32,15 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
         bytes8 framework,
         Metric[] calldata metrics,
         bytes32 documentHash,
-        string calldata uri
+        string calldata uri,
+        bool isPublic
     ) external returns (bytes32 disclosureId) {
         address account = _msgSender();
         _requireActive(account);
         disclosureId = disclosureIdOf(account, framework, period);
         if (_disclosures[disclosureId].versions != 0) revert DisclosureAlreadyPublished(disclosureId);
         _disclosures[disclosureId] = DisclosureState({participant: account, versions: 1});
-        _publish(disclosureId, account, 1, period, framework, metrics, documentHash, uri, "");
+        _publish(disclosureId, account, 1, period, framework, metrics, documentHash, uri, "", isPublic);
     }
 
     /// @inheritdoc IDisclosureRegistry
@@ -48,7 +49,8 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
         Metric[] calldata metrics,
         bytes32 documentHash,
         string calldata uri,
-        string calldata reason
+        string calldata reason,
+        bool isPublic
     ) external returns (uint32 version) {
         address account = _msgSender();
         _requireActive(account);
@@ -56,7 +58,7 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
         if (state.versions == 0) revert DisclosureNotFound(disclosureId);
         if (state.participant != account) revert DisclosureNotOwner(disclosureId, account);
         version = ++state.versions;
-        _publish(disclosureId, account, version, bytes16(0), bytes8(0), metrics, documentHash, uri, reason);
+        _publish(disclosureId, account, version, bytes16(0), bytes8(0), metrics, documentHash, uri, reason, isPublic);
     }
 
     /// @inheritdoc IDisclosureRegistry
@@ -132,7 +134,8 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
         Metric[] calldata metrics,
         bytes32 documentHash,
         string calldata uri,
-        string memory reason
+        string memory reason,
+        bool isPublic
     ) private {
         if (metrics.length == 0 || metrics.length > MAX_METRICS) {
             revert DisclosureInvalidMetrics(metrics.length, MAX_METRICS);
@@ -142,7 +145,18 @@ abstract contract DisclosureRegistry is IDisclosureRegistry, ParticipantRegistry
         bytes32 contentHash = keccak256(abi.encode(metrics, documentHash, uri));
         _contentHashes[disclosureId][version] = contentHash;
         emit DisclosurePublished(
-            disclosureId, account, version, period, framework, metrics, documentHash, uri, version - 1, reason, contentHash
+            disclosureId,
+            account,
+            version,
+            period,
+            framework,
+            metrics,
+            documentHash,
+            uri,
+            version - 1,
+            reason,
+            contentHash,
+            isPublic
         );
     }
 

@@ -8,6 +8,7 @@ import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     bytes32 public constant FACTORY_ROLE = keccak256("FACTORY");
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR");
+    bytes32 public constant BUYER_ROLE = keccak256("BUYER");
     uint256 public constant MAX_NAME_BYTES = 256;
     uint256 public constant MAX_REASON_BYTES = 1024;
     uint64 private constant _GLN_LIMIT = 1e13;
@@ -24,6 +25,7 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     mapping(uint32 index => address) private _participantByIndex;
     mapping(address account => bytes32) private _organisation;
     mapping(uint64 gln => address) private _siteOwner;
+    mapping(uint64 gln => address) private _partyOf;
     uint32 private _participantCount;
 
     constructor(address admin) {
@@ -44,6 +46,12 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
         _participants[account].index = index;
         _participantByIndex[index] = account;
         _organisation[account] = profile.organisationId;
+        if (profile.partyGln != 0) {
+            _checkGln(account, profile.partyGln, _siteOwner[profile.partyGln]);
+            address party = _partyOf[profile.partyGln];
+            if (party != address(0)) revert RegistrySiteTaken(profile.partyGln, party);
+            _partyOf[profile.partyGln] = account;
+        }
         for (uint256 i = 0; i < profile.sites.length; ++i) {
             _claimSite(account, profile.sites[i].gln);
         }
@@ -80,6 +88,11 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     /// @inheritdoc IParticipantRegistry
     function siteOwner(uint64 gln) external view returns (address) {
         return _siteOwner[gln];
+    }
+
+    /// @inheritdoc IParticipantRegistry
+    function partyOf(uint64 gln) external view returns (address) {
+        return _partyOf[gln];
     }
 
     /// @dev Reverts unless `account` is registered and not suspended; returns its participant index.
@@ -128,9 +141,16 @@ abstract contract ParticipantRegistry is IParticipantRegistry, AccessControl {
     }
 
     function _claimSite(address account, uint64 gln) private {
-        if (gln == 0 || gln >= _GLN_LIMIT) revert RegistryInvalidProfile("site.gln");
+        _checkGln(account, gln, _partyOf[gln]);
         address owner = _siteOwner[gln];
         if (owner != address(0)) revert RegistrySiteTaken(gln, owner);
         _siteOwner[gln] = account;
+    }
+
+    /// @dev A GLN is a valid 13-digit number, and not another participant's (a participant may use one GLN as both
+    /// its party GLN and a site; `other` is the account holding it in the other role, if any).
+    function _checkGln(address account, uint64 gln, address other) private pure {
+        if (gln == 0 || gln >= _GLN_LIMIT) revert RegistryInvalidProfile("gln");
+        if (other != address(0) && other != account) revert RegistrySiteTaken(gln, other);
     }
 }

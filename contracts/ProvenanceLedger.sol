@@ -5,12 +5,14 @@ import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {BatchLedger} from "./BatchLedger.sol";
 import {DisclosureRegistry} from "./DisclosureRegistry.sol";
+import {EventCommitments} from "./EventCommitments.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 
 /// @title Supply-chain provenance and ESG ledger
-/// @notice Participants, batches with lineage and custody, and ESG disclosures in one deployment. Every write can
+/// @notice Participants, batches with lineage and custody, ESG disclosures and commitments to captured EPCIS events
+/// in one deployment. Every write can
 /// also be relayed through the trusted ProvenanceForwarder on behalf of a participant who signed it (EIP-712).
-contract ProvenanceLedger is BatchLedger, DisclosureRegistry, ERC2771Context {
+contract ProvenanceLedger is BatchLedger, DisclosureRegistry, EventCommitments, ERC2771Context {
     constructor(address admin, address trustedForwarder_)
         ParticipantRegistry(admin)
         ERC2771Context(trustedForwarder_)

@@ -197,14 +197,14 @@ class Ledger:
         return self._relay_built(self.sign(signer, batches.flag_batch(batch_id, kind, reason)))
 
     def publish_disclosure(self, signer: LocalAccount, period: str, framework: str, metrics: Sequence[MetricValue],
-                           document_hash: str, uri: str) -> tuple[DisclosureId, TxResult]:
-        data = disclosures.publish_disclosure(period, framework, metrics, document_hash, uri)
+                           document_hash: str, uri: str, public: bool = False) -> tuple[DisclosureId, TxResult]:
+        data = disclosures.publish_disclosure(period, framework, metrics, document_hash, uri, public)
         result = self._relay_built(self.sign(signer, data))
         return disclosure_id_of(signer.address, framework, period), result
 
     def amend_disclosure(self, signer: LocalAccount, disclosure_id: str, metrics: Sequence[MetricValue],
-                         document_hash: str, uri: str, reason: str) -> TxResult:
-        data = disclosures.amend_disclosure(disclosure_id, metrics, document_hash, uri, reason)
+                         document_hash: str, uri: str, reason: str, public: bool = False) -> TxResult:
+        data = disclosures.amend_disclosure(disclosure_id, metrics, document_hash, uri, reason, public)
         return self._relay_built(self.sign(signer, data))
 
     def attest(self, signer: LocalAccount, disclosure_id: str, version: int, level: AssuranceLevel, opinion: Opinion,

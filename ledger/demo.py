@@ -81,8 +81,10 @@ class DemoWorld:
 
 
 def _participant(
-    key: str, name: str, country: str, sites: tuple[tuple[str, str], ...], roles: tuple[Role, ...], organisation: str
+    key: str, name: str, country: str, sites: tuple[tuple[str, str], ...], roles: tuple[Role, ...], organisation: str,
+    party_gln: str | None = None,
 ) -> DemoParticipant:
+    """A demo participant; a factory's party GLN is its (only) site's GLN unless another is given."""
     return DemoParticipant(
         key=key,
         account=demo_account(key),
@@ -92,6 +94,7 @@ def _participant(
             sites=tuple(Site(Gln(g), s) for g, s in sites),
             organisation_id=Hash32("0x" + keccak(text=organisation).hex()),
             profile_hash=doc(f"{name} supplier profile 2025"),
+            party_gln=Gln(party_gln or sites[0][0]) if (party_gln or sites) else None,
         ),
         roles=roles,
     )
@@ -138,9 +141,11 @@ DEMO_PARTICIPANTS = (
         (Role.FACTORY,),
         "LEI 254900HARBOURGROUP1",
     ),
-    _participant("brand", "Nordic Outdoor Brands AB", "SE", (), (), "LEI 549300NORDICOUTDOOR"),
+    _participant("brand", "Nordic Outdoor Brands AB", "SE", (), (Role.BUYER,), "LEI 549300NORDICOUTDOOR",
+                 party_gln="7312345000014"),
     _participant(
-        "auditor", "Asia Pacific Assurance Partners Ltd", "HK", (), (Role.AUDITOR,), "LEI 254900APASSURANCE01"
+        "auditor", "Asia Pacific Assurance Partners Ltd", "HK", (), (Role.AUDITOR,), "LEI 254900APASSURANCE01",
+        party_gln="4891234000012",
     ),
 )
 
@@ -162,6 +167,10 @@ def _metrics(
         MetricValue("WATER_WITHDRAWAL", Decimal(water), "m3"),
         MetricValue("EMPLOYEES", Decimal(employees), "headcount"),
     )
+
+
+#: Disclosures the demo's suppliers publish for anyone to read (the others: consortium members only).
+PUBLIC_DISCLOSURES = frozenset({"gin-gujarat", "garment"})
 
 
 def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
@@ -369,6 +378,7 @@ def _seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
             metrics,
             doc(f"{key} sustainability report 2025"),
             f"https://reports.example/{key}/2025.pdf",
+            public=key in PUBLIC_DISCLOSURES,
         )
         world.disclosures[key] = disclosure_id
 

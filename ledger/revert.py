@@ -31,6 +31,7 @@ ERROR_KINDS: dict[str, ErrorKind] = {
     "DisclosureNotFound": "not_found",
     "DisclosureVersionNotFound": "not_found",
     "DisclosureAttestationNotFound": "not_found",
+    "EventsRootNotFound": "not_found",
     # forbidden (403): the caller may not do this (role, registration, suspension, ownership, signature)
     "AccessControlUnauthorizedAccount": "forbidden",
     "AccessControlBadConfirmation": "forbidden",
@@ -50,6 +51,7 @@ ERROR_KINDS: dict[str, ErrorKind] = {
     "BatchProducedInFuture": "invalid",
     "BatchValueOutOfRange": "invalid",
     "BatchTextTooLong": "invalid",
+    "BatchAnchorProofInvalid": "invalid",  # the proof does not prove the record: bad input
     "RegistryInvalidProfile": "invalid",
     "DisclosureInvalidMetrics": "invalid",
     "DisclosureTextTooLong": "invalid",
@@ -65,7 +67,7 @@ ERROR_KINDS: dict[str, ErrorKind] = {
     "BatchNotHolder": "conflict",
     "BatchSelfTransfer": "conflict",
     "BatchAnchorExists": "conflict",
-    "BatchAnchorProofInvalid": "conflict",
+    "EventsRootExists": "conflict",
     "RegistryAlreadyRegistered": "conflict",
     "RegistrySiteTaken": "conflict",
     "DisclosureAlreadyPublished": "conflict",

@@ -24,7 +24,8 @@ Hash32 = NewType("Hash32", str)
 class Role(StrEnum):
     FACTORY = "FACTORY"
     AUDITOR = "AUDITOR"
-    ADMIN = "ADMIN"
+    BUYER = "BUYER"  # brands, importers, retailers: receive custody, run due diligence
+    ADMIN = "ADMIN"  # the consortium operator (DEFAULT_ADMIN_ROLE)
 
 
 class DocumentKind(StrEnum):
@@ -37,6 +38,14 @@ class DocumentKind(StrEnum):
     PLOT_GEOLOCATION = "plot_geolocation"
     AUDIT_REPORT = "audit_report"
     OTHER = "other"
+    DEFORESTATION_EVIDENCE = "deforestation_evidence"  # satellite analysis or audit showing no deforestation
+    LEGALITY_PERMIT = "legality_permit"  # permit, concession or land title (EUDR Art. 9(1)(h))
+    DUE_DILIGENCE_STATEMENT = "due_diligence_statement"  # EUDR DDS reference and verification number
+    CARBON_FOOTPRINT_STUDY = "carbon_footprint_study"  # e.g. EU Battery Regulation Art. 7 declaration and study
+    DECLARATION_OF_CONFORMITY = "declaration_of_conformity"
+    PURCHASE_ORDER = "purchase_order"
+    PAYMENT_PROOF = "payment_proof"
+    DESPATCH_ADVICE = "despatch_advice"
 
 
 class FlagKind(StrEnum):
@@ -107,6 +116,7 @@ class ParticipantProfile:
     sites: tuple[Site, ...] = ()
     organisation_id: Hash32 | None = None
     profile_hash: Hash32 | None = None
+    party_gln: Gln | None = None  # the GLN that names the participant as a party (EPCIS source/destination)
 
 
 @dataclass(frozen=True)
@@ -283,6 +293,7 @@ class DisclosureVersion:
     content_hash: Hash32
     signer: Address
     tx: TxRef
+    public: bool = False  # the discloser lets anyone read this version
 
 
 @dataclass(frozen=True)
@@ -349,6 +360,11 @@ class Disclosure:
                     best is None or rank[a.level] >= rank[best.level]):
                 best = a
         return best
+
+    @property
+    def public(self) -> bool:
+        """Whether anyone may read it: its latest version is marked public by the discloser."""
+        return self.latest.public
 
     @property
     def audited(self) -> bool:

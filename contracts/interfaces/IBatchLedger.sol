@@ -6,7 +6,7 @@ pragma solidity 0.8.37;
 /// the producer, GTIN and lot, so nobody can squat another factory's id. Mass balance is enforced: what is consumed
 /// from an input never exceeds what it has left. Custody passes from holder to holder; only the holder consumes.
 interface IBatchLedger {
-    /// @notice Kind of a supporting document.
+    /// @notice Kind of a supporting document (new kinds are appended: existing values never change).
     enum DocumentKind {
         Certificate,
         Invoice,
@@ -14,7 +14,15 @@ interface IBatchLedger {
         PackingList,
         PlotGeolocation,
         AuditReport,
-        Other
+        Other,
+        DeforestationEvidence,
+        LegalityPermit,
+        DueDiligenceStatement,
+        CarbonFootprintStudy,
+        DeclarationOfConformity,
+        PurchaseOrder,
+        PaymentProof,
+        DespatchAdvice
     }
 
     /// @notice Kind of a flag raised on a batch.

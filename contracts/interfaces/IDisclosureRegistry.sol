@@ -40,7 +40,8 @@ interface IDisclosureRegistry {
         string uri,
         uint32 supersedes,
         string reason,
-        bytes32 contentHash
+        bytes32 contentHash,
+        bool isPublic
     );
     /// @notice Emitted when an auditor attests a disclosure version.
     event DisclosureAttested(
@@ -73,24 +74,28 @@ interface IDisclosureRegistry {
     /// @notice A text (URI, amendment or revocation reason) is longer than allowed, in bytes.
     error DisclosureTextTooLong(string field, uint256 length, uint256 max);
 
-    /// @notice Publish the first version of a disclosure. Any active participant.
+    /// @notice Publish the first version of a disclosure. Any active participant. `isPublic` lets anyone read it
+    /// through the consortium's API (every member may in any case).
     /// @return disclosureId keccak256(participant, framework, period)
     function publishDisclosure(
         bytes16 period,
         bytes8 framework,
         Metric[] calldata metrics,
         bytes32 documentHash,
-        string calldata uri
+        string calldata uri,
+        bool isPublic
     ) external returns (bytes32 disclosureId);
 
-    /// @notice Publish a new version superseding the latest one, with a reason. Only the publisher.
+    /// @notice Publish a new version superseding the latest one, with a reason. Only the publisher. `isPublic` says
+    /// whether this version may be read by anyone.
     /// @return version the new version number
     function amendDisclosure(
         bytes32 disclosureId,
         Metric[] calldata metrics,
         bytes32 documentHash,
         string calldata uri,
-        string calldata reason
+        string calldata reason,
+        bool isPublic
     ) external returns (uint32 version);
 
     /// @notice Attest a disclosure version. Only an active AUDITOR outside the publisher's organisation.

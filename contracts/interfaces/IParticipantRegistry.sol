@@ -18,11 +18,13 @@ interface IParticipantRegistry {
     /// @param organisationId identifier of the legal entity (e.g. hash of its LEI); participants sharing one are
     /// the same organisation, which matters for auditor independence
     /// @param profileHash SHA-256 or keccak hash of the off-chain profile document
+    /// @param partyGln GS1 GLN identifying the participant as a party (EPCIS source and destination lists), 0 if none
     struct Profile {
         string legalName;
         bytes2 country;
         bytes32 organisationId;
         bytes32 profileHash;
+        uint64 partyGln;
         Site[] sites;
     }
 
@@ -39,14 +41,14 @@ interface IParticipantRegistry {
     error RegistryParticipantNotFound(address account);
     /// @notice The participant is suspended and may not write.
     error RegistryParticipantSuspended(address account);
-    /// @notice The GLN already belongs to a participant.
+    /// @notice The GLN already belongs to a participant (as a site or as its party GLN).
     error RegistrySiteTaken(uint64 gln, address owner);
     /// @notice The GLN is not a registered site of the account.
     error RegistryUnknownSite(address account, uint64 gln);
     /// @notice A profile field is empty or malformed (field names the field).
     error RegistryInvalidProfile(string field);
 
-    /// @notice Register `account` with `profile` and grant it `roles` (FACTORY_ROLE, AUDITOR_ROLE, ...).
+    /// @notice Register `account` with `profile` and grant it `roles` (FACTORY_ROLE, AUDITOR_ROLE, BUYER_ROLE).
     /// @dev Only DEFAULT_ADMIN_ROLE.
     function registerParticipant(address account, Profile calldata profile, bytes32[] calldata roles) external;
 
@@ -64,4 +66,7 @@ interface IParticipantRegistry {
 
     /// @notice The participant that owns site `gln` (zero if none).
     function siteOwner(uint64 gln) external view returns (address);
+
+    /// @notice The participant whose party GLN is `gln` (zero if none).
+    function partyOf(uint64 gln) external view returns (address);
 }

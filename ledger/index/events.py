@@ -50,6 +50,7 @@ def role_names() -> dict[str, Role]:
         "0x" + "00" * 32: Role.ADMIN,
         hex32(keccak(text="FACTORY")): Role.FACTORY,
         hex32(keccak(text="AUDITOR")): Role.AUDITOR,
+        hex32(keccak(text="BUYER")): Role.BUYER,
     }
 
 
@@ -57,9 +58,10 @@ def participant_registered(db: sqlite3.Connection, a: Args, m: Meta, _: Changes)
     p = a["profile"]
     organisation = hex32(p["organisationId"]) if any(p["organisationId"]) else None
     db.execute(
-        "INSERT INTO participants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO participants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (a["account"], a["index"], p["legalName"], bytes_to_text(p["country"]), organisation,
-         hex32(p["profileHash"]), m["tx_hash"], m["block_number"], m["log_index"]),
+         hex32(p["profileHash"]), str(p["partyGln"]).zfill(13) if p["partyGln"] else None, m["tx_hash"],
+         m["block_number"], m["log_index"]),
     )
     for site in p["sites"]:
         db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
@@ -148,11 +150,17 @@ def disclosure_published(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -
     metrics = [[bytes_to_text(x["code"]), str(x["value"]), x["decimals"], bytes_to_text(x["unit"])]
                for x in a["metrics"]]
     db.execute(
-        "INSERT INTO disclosure_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO disclosure_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (disclosure_id, a["version"], a["participant"], period, framework, json.dumps(metrics),
          hex32(a["documentHash"]), a["uri"], a["supersedes"], a["reason"], hex32(a["contentHash"]),
-         m["tx_hash"], m["block_number"], m["log_index"]),
+         int(a["isPublic"]), m["tx_hash"], m["block_number"], m["log_index"]),
     )
+
+
+def events_committed(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
+    db.execute("INSERT INTO event_roots VALUES (?, ?, ?, ?, ?, ?, ?)",
+               (hex32(a["root"]), a["committer"], a["count"], a["uri"], m["tx_hash"], m["block_number"],
+                m["log_index"]))
 
 
 def disclosure_attested(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
@@ -178,6 +186,7 @@ HANDLERS: dict[str, Handler] = {
     "BatchFlagged": batch_flagged,
     "BatchesAnchored": batches_anchored,
     "AnchoredBatchClaimed": anchored_batch_claimed,
+    "EventsCommitted": events_committed,
     "DisclosurePublished": disclosure_published,
     "DisclosureAttested": disclosure_attested,
     "AttestationRevoked": attestation_revoked,

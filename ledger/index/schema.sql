@@ -11,8 +11,9 @@ CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NUL
 
 CREATE TABLE IF NOT EXISTS participants (
     address TEXT PRIMARY KEY, idx INTEGER NOT NULL, legal_name TEXT NOT NULL, country TEXT NOT NULL,
-    organisation_id TEXT, profile_hash TEXT, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL,
+    organisation_id TEXT, profile_hash TEXT, party_gln TEXT, tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL,
     log_index INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS participants_party ON participants(party_gln);
 CREATE TABLE IF NOT EXISTS sites (
     gln TEXT PRIMARY KEY, address TEXT NOT NULL, subdivision TEXT NOT NULL, block_number INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sites_address ON sites(address);
@@ -45,6 +46,8 @@ CREATE TABLE IF NOT EXISTS custody (
     batch_id TEXT NOT NULL, from_address TEXT NOT NULL, to_address TEXT NOT NULL, remaining TEXT NOT NULL,
     tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS custody_batch ON custody(batch_id);
+CREATE INDEX IF NOT EXISTS custody_to ON custody(to_address);
+CREATE INDEX IF NOT EXISTS custody_from ON custody(from_address);
 CREATE TABLE IF NOT EXISTS flags (
     batch_id TEXT NOT NULL, kind INTEGER NOT NULL, reason TEXT NOT NULL, tx_hash TEXT NOT NULL,
     block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
@@ -56,8 +59,9 @@ CREATE TABLE IF NOT EXISTS anchors (
 CREATE TABLE IF NOT EXISTS disclosure_versions (
     disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, participant TEXT NOT NULL, period TEXT NOT NULL,
     framework TEXT NOT NULL, metrics TEXT NOT NULL, document_hash TEXT NOT NULL, uri TEXT NOT NULL,
-    supersedes INTEGER NOT NULL, reason TEXT NOT NULL, content_hash TEXT NOT NULL, tx_hash TEXT NOT NULL,
-    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, PRIMARY KEY (disclosure_id, version));
+    supersedes INTEGER NOT NULL, reason TEXT NOT NULL, content_hash TEXT NOT NULL, is_public INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL,
+    PRIMARY KEY (disclosure_id, version));
 CREATE INDEX IF NOT EXISTS disclosures_participant ON disclosure_versions(participant);
 CREATE TABLE IF NOT EXISTS attestations (
     disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, auditor TEXT NOT NULL, level INTEGER NOT NULL,
@@ -68,6 +72,11 @@ CREATE TABLE IF NOT EXISTS revocations (
     disclosure_id TEXT NOT NULL, version INTEGER NOT NULL, auditor TEXT NOT NULL, reason TEXT NOT NULL,
     tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS revocations_disclosure ON revocations(disclosure_id);
+
+-- Roots over captured EPCIS events' hashes (the events themselves are kept by the service that captured them).
+CREATE TABLE IF NOT EXISTS event_roots (
+    root TEXT PRIMARY KEY, committer TEXT NOT NULL, count INTEGER NOT NULL, uri TEXT NOT NULL, tx_hash TEXT NOT NULL,
+    block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);
 
 -- Anchored records brought on chain by their producer (`claimAnchoredBatch`): recorded batches, with the root.
 CREATE TABLE IF NOT EXISTS anchor_claims (

@@ -62,9 +62,10 @@ milli = lru_cache(maxsize=1 << 16)(from_milli)  # Decimals are immutable and qua
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 #: Bumped when a table changes shape; an index file of another version is moved aside and rebuilt from the chain.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 TABLES = ("participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody", "flags",
-          "anchors", "anchor_claims", "disclosure_versions", "attestations", "revocations", "unreadable_events")
+          "anchors", "anchor_claims", "event_roots", "disclosure_versions", "attestations", "revocations",
+          "unreadable_events")
 log = logging.getLogger("ledger.index")
 
 
@@ -103,6 +104,7 @@ class IndexStore:
         # Read caches, kept exact by `apply` and `roll_back` (both under the lock):
         # lineage edges by output batch (loaded on the first trace), and built `Batch` objects.
         self._lineage: dict[str, list[TraceEdge]] | None = None
+        self._consumers: dict[str, list[str]] | None = None  # input -> the batches that consumed it
         self._batch_cache: dict[str, Batch] = {}
         self._participant_cache: dict[str, Participant] = {}
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
@@ -190,6 +192,7 @@ class IndexStore:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('checkpoint', ?)", (str(max(block_number, 0)),))
             self._timestamps.clear()
             self._lineage = None
+            self._consumers = None
             self._batch_cache.clear()
             self._participant_cache.clear()
             self._node_cache.clear()
@@ -225,6 +228,9 @@ class IndexStore:
             if self._lineage is not None:
                 for output_id, input_id, quantity in changes.new_edges:
                     _add_edge(self._lineage, output_id, input_id, quantity)
+            if self._consumers is not None:
+                for output_id, input_id, _ in changes.new_edges:
+                    _add_consumer(self._consumers, input_id, output_id)
 
     def _apply(self, events: list[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
                end_timestamp: int, *, careful: bool) -> Changes:
@@ -321,22 +327,14 @@ class IndexStore:
         sites = tuple(Site(Gln(s["gln"]), s["subdivision"])
                       for s in self._rows("SELECT gln, subdivision FROM sites WHERE address = ? ORDER BY rowid",
                                           (address,)))
-        roles: set[Role] = set()
-        for r in self._rows("SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index",
-                            (address,)):
-            role = Role(r["role"]) if r["role"] in Role.__members__ else None
-            if role is None:
-                continue
-            if r["granted"]:
-                roles.add(role)
-            else:
-                roles.discard(role)
+        roles = set(self.roles_of(address))
         status = self._one("SELECT suspended FROM statuses WHERE address = ? ORDER BY block_number DESC, "
                            "log_index DESC LIMIT 1", (address,))
         profile = ParticipantProfile(
             legal_name=row["legal_name"], country=row["country"], sites=sites,
             organisation_id=Hash32(row["organisation_id"]) if row["organisation_id"] else None,
             profile_hash=Hash32(row["profile_hash"]) if row["profile_hash"] and int(row["profile_hash"], 16) else None,
+            party_gln=Gln(row["party_gln"]) if row["party_gln"] else None,
         )
         return Participant(Address(row["address"]), int(row["idx"]), profile, frozenset(roles),
                            bool(status["suspended"]) if status else False, self._tx_ref(row))
@@ -507,6 +505,43 @@ class IndexStore:
             self._lineage = lineage
         return self._lineage
 
+    def inputs_of(self, batch_id: str) -> list[str]:
+        with self._lock:
+            return [e.input_id for e in self._lineage_map().get(batch_id, ())]
+
+    def consumers(self, batch_id: str) -> list[str]:
+        """The batches that consumed `batch_id` (the lineage read downstream)."""
+        with self._lock:
+            if self._consumers is None:
+                consumers: dict[str, list[str]] = {}
+                for output_id, edges in self._lineage_map().items():
+                    for edge in edges:
+                        _add_consumer(consumers, edge.input_id, output_id)
+                self._consumers = consumers
+            return list(self._consumers.get(batch_id, ()))
+
+    def own_batch_ids(self, address: str) -> set[str]:
+        """Batches `address` produced, holds or has held."""
+        rows = self._rows("SELECT id FROM batches WHERE producer = ? UNION SELECT batch_id FROM custody "
+                          "WHERE to_address = ? OR from_address = ?", (address, address, address))
+        return {str(r[0]) for r in rows}
+
+    def produced_ids(self, address: str) -> set[str]:
+        return {str(r[0]) for r in self._rows("SELECT id FROM batches WHERE producer = ?", (address,))}
+
+    def roles_of(self, address: str) -> frozenset[Role]:
+        """The roles `address` holds now (ADMIN included), from the grants and revocations in chain order."""
+        roles: set[Role] = set()
+        for r in self._rows("SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index",
+                            (address,)):
+            if r["role"] in Role.__members__:
+                (roles.add if r["granted"] else roles.discard)(Role(r["role"]))
+        return frozenset(roles)
+
+    def party_owner(self, gln: str) -> str | None:
+        row = self._one("SELECT address FROM participants WHERE party_gln = ?", (gln,))
+        return str(row["address"]) if row else None
+
     def upstream_sql(self, batch_id: str, max_depth: int) -> list[tuple[str, str, int, int]]:
         """`upstream` by recursive CTE, straight from the tables (the reference the in-memory walk must match)."""
         rows = self._rows(
@@ -569,7 +604,7 @@ class IndexStore:
                               for code, value, decimals, unit in json.loads(r["metrics"])),
                 document_hash=Hash32(r["document_hash"]), uri=r["uri"], supersedes=int(r["supersedes"]),
                 reason=r["reason"], content_hash=Hash32(r["content_hash"]), signer=Address(r["participant"]),
-                tx=self._tx_ref(r),
+                tx=self._tx_ref(r), public=bool(r["is_public"]),
             )
             for r in rows
         )
@@ -621,6 +656,12 @@ def _add_edge(lineage: dict[str, list[TraceEdge]], output_id: str, input_id: str
     items = lineage.setdefault(output_id, [])
     if all(e.input_id != input_id for e in items):  # an input named twice counts once, as the SQL reference does
         items.append(TraceEdge(BatchId(input_id), BatchId(output_id), milli(quantity)))
+
+
+def _add_consumer(consumers: dict[str, list[str]], input_id: str, output_id: str) -> None:
+    items = consumers.setdefault(input_id, [])
+    if output_id not in items:
+        items.append(output_id)
 
 
 def _json_default(value: Any) -> str:

@@ -16,7 +16,8 @@ from ledger.codec import ascii_text, from_hex, hex32, text_to_bytes
 from ledger.errors import ValidationError
 from ledger.types import Gln, ParticipantProfile, Role, Site
 
-ROLE_HASHES: dict[Role, bytes] = {Role.FACTORY: keccak(text="FACTORY"), Role.AUDITOR: keccak(text="AUDITOR")}
+ROLE_HASHES: dict[Role, bytes] = {Role.FACTORY: keccak(text="FACTORY"), Role.AUDITOR: keccak(text="AUDITOR"),
+                                  Role.BUYER: keccak(text="BUYER")}
 ROLES_BY_HASH: dict[str, Role] = {hex32(h): r for r, h in ROLE_HASHES.items()}
 NO_HASH = b"\0" * 32
 
@@ -45,8 +46,9 @@ def register_participant(account: str, profile: ParticipantProfile, roles: Seque
     organisation = from_hex(v.hash32(profile.organisation_id, "organisation_id")) if profile.organisation_id \
         else NO_HASH
     profile_hash = from_hex(v.hash32(profile.profile_hash, "profile_hash")) if profile.profile_hash else NO_HASH
+    party = int(v.gln(profile.party_gln)) if profile.party_gln else 0
     return encode_call("registerParticipant", address,
-                       (profile.legal_name, country.encode(), organisation, profile_hash, sites),
+                       (profile.legal_name, country.encode(), organisation, profile_hash, party, sites),
                        [_role(r) for r in roles])
 
 
@@ -77,8 +79,9 @@ def _check_register(args: Mapping[str, Any], sender: str) -> None:
     roles = [ROLES_BY_HASH.get(str(r).lower(), str(r)) for r in args["roles"]]
     organisation = p["organisationId"] if int(p["organisationId"], 16) else None
     profile_hash = p["profileHash"] if int(p["profileHash"], 16) else None
+    party = Gln(str(p["partyGln"]).zfill(13)) if p["partyGln"] else None
     register_participant(args["account"], ParticipantProfile(p["legalName"], country, sites, organisation,
-                                                             profile_hash), roles)
+                                                             profile_hash, party), roles)
 
 
 def _check_role(args: Mapping[str, Any], sender: str) -> None:

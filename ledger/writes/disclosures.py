@@ -63,18 +63,19 @@ def _uri(uri: str) -> str:
 
 
 def publish_disclosure(period: str, framework: str, metrics: Sequence[MetricValue], document_hash: str,
-                       uri: str) -> str:
+                       uri: str, public: bool = False) -> str:
+    """`public`: anyone may read it through the API (every member may in any case)."""
     return encode_call("publishDisclosure", text_to_bytes(v.period(period), 16),
                        text_to_bytes(v.framework(framework), 8), encode_metrics(validate_metrics(metrics)),
-                       from_hex(v.hash32(document_hash, "document_hash")), _uri(uri))
+                       from_hex(v.hash32(document_hash, "document_hash")), _uri(uri), bool(public))
 
 
 def amend_disclosure(disclosure_id: str, metrics: Sequence[MetricValue], document_hash: str, uri: str,
-                     reason: str) -> str:
+                     reason: str, public: bool = False) -> str:
     v.text(reason, "reason", max_bytes=rules.MAX_DISCLOSURE_TEXT_BYTES)
     return encode_call("amendDisclosure", from_hex(v.hash32(disclosure_id, "disclosure_id")),
                        encode_metrics(validate_metrics(metrics)), from_hex(v.hash32(document_hash, "document_hash")),
-                       _uri(uri), reason)
+                       _uri(uri), reason, bool(public))
 
 
 def _member(kind: type[AssuranceLevel] | type[Opinion], value: str, field: str) -> Any:
@@ -109,12 +110,12 @@ def revoke_attestation(disclosure_id: str, version: int, reason: str) -> str:
 
 def _check_publish(args: Mapping[str, Any], sender: str) -> None:
     publish_disclosure(ascii_text(args["period"], "period"), ascii_text(args["framework"], "framework"),
-                       decode_metrics(args["metrics"]), args["documentHash"], args["uri"])
+                       decode_metrics(args["metrics"]), args["documentHash"], args["uri"], args["isPublic"])
 
 
 def _check_amend(args: Mapping[str, Any], sender: str) -> None:
     amend_disclosure(args["disclosureId"], decode_metrics(args["metrics"]), args["documentHash"], args["uri"],
-                     args["reason"])
+                     args["reason"], args["isPublic"])
 
 
 def _check_attest(args: Mapping[str, Any], sender: str) -> None:

@@ -199,6 +199,6 @@ def test_a_disclosure_metric_outside_the_catalogue_is_422(client: TestClient, si
 
     metric = (text_to_bytes("MOOD_OF_STAFF", 32), 7, 0, text_to_bytes("smiles", 16))
     data = encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8), [metric],
-                       bytes(32), "https://reports.example/x.pdf")
+                       bytes(32), "https://reports.example/x.pdf", False)
     body = assert_problem(client.post("/disclosures", json=signer.body(world.account("spinning"), data)), 422)
     assert "MOOD_OF_STAFF" in body["detail"]

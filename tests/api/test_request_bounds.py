@@ -16,6 +16,7 @@ from api.settings import ApiSettings
 from ledger.anchoring import build_bundle
 from ledger.client import Ledger
 from ledger.demo import DemoWorld
+from ledger.types import DocumentKind
 from tests.api.conftest import TestClient, assert_problem
 from tests.api.test_anchors import garments
 
@@ -93,7 +94,7 @@ def assert_out_of_bounds(reply: Any) -> None:
     {"required_frameworks": ["GRI", "ESRS", "ISSB", "GRI"]},
     {"required_documents": {"raw" * 1_000: ["certificate"]}},
     {"required_documents": {str(n): ["certificate"] for n in range(260)}},
-    {"required_documents": {"raw": ["certificate"] * 8}},
+    {"required_documents": {"raw": ["certificate"] * (len(DocumentKind) + 1)}},
 ])
 def test_every_list_and_string_of_a_policy_is_bounded(client: TestClient, world: DemoWorld,
                                                       policy: dict[str, Any]) -> None:

@@ -69,8 +69,8 @@ def metric(code: str = "GHG_SCOPE1", value: int = 4_105) -> tuple[bytes, int, in
 
 
 def profile(name: str, sites: list[int], organisation: str | None = None,
-            country: bytes = b"CN") -> tuple[Any, ...]:
-    return (name, country, keccak(text=organisation or name), keccak(text=f"profile {name}"),
+            country: bytes = b"CN", party: int = 0) -> tuple[Any, ...]:
+    return (name, country, keccak(text=organisation or name), keccak(text=f"profile {name}"), party,
             [(gln, b"CN-GD\0") for gln in sites])
 
 
@@ -153,7 +153,7 @@ def build_world(under_test: ChainUnderTest) -> World:
     world.send(alpha, encode_call("recordBatch", rec("RAW-1", SITES["alpha"])))
     world.raw = from_hex(batch_id_of(alpha.address, GTIN, "RAW-1"))
     world.send(alpha, encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8),
-                                  [metric()], keccak(text="report"), "https://reports.example/alpha.pdf"))
+                                  [metric()], keccak(text="report"), "https://reports.example/alpha.pdf", False))
     world.disclosure = from_hex(disclosure_id_of(alpha.address, "GRI", "2025"))
     world.send(world.auditor, encode_call("attestDisclosure", world.disclosure, 1, 0, 0, keccak(text="assurance")))
     world.anchored = [rec("ANCHOR-1", SITES["alpha"]), rec("ANCHOR-2", SITES["alpha"])]
@@ -240,8 +240,9 @@ def _(w: World) -> None:
         ("legalName", encode_call("registerParticipant", new, profile("", []), [])),
         ("legalName", encode_call("registerParticipant", new, profile("x" * 257, []), [])),
         ("country", encode_call("registerParticipant", new, profile("no country", [], country=b"\0\0"), [])),
-        ("site.gln", encode_call("registerParticipant", new, profile("no site", [0]), [])),
-        ("site.gln", encode_call("addSite", w.beta.address, (10**13, b"CN-GD\0"))),
+        ("gln", encode_call("registerParticipant", new, profile("no site", [0]), [])),
+        ("gln", encode_call("registerParticipant", new, profile("bad party", [], party=10**13), [])),
+        ("gln", encode_call("addSite", w.beta.address, (10**13, b"CN-GD\0"))),
         ("reason", encode_call("setSuspended", w.beta.address, True, "x" * 1025)),
     ]:
         with refused("RegistryInvalidProfile", {"field": field}):
@@ -253,7 +254,7 @@ def _(w: World) -> None:
     stranger = w.stranger.address
     with refused("RegistryParticipantNotFound", {"account": stranger}):
         w.send(w.stranger, encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8),
-                                       [metric()], keccak(text="r"), ""))
+                                       [metric()], keccak(text="r"), "", False))
     with refused("RegistryParticipantNotFound", {"account": stranger}):  # custody only to a participant
         w.send(w.alpha, encode_call("transferCustody", w.raw, stranger))
     with refused("RegistryParticipantNotFound", {"account": stranger}):
@@ -269,7 +270,7 @@ def _(w: World) -> None:
         w.send(w.gamma, encode_call("recordBatch", rec("SUSPENDED-1", SITES["gamma"])))
     with refused("RegistryParticipantSuspended", {"account": gamma}):
         w.send(w.gamma, encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8),
-                                    [metric()], keccak(text="r"), ""))
+                                    [metric()], keccak(text="r"), "", False))
     with refused("RegistryParticipantSuspended", {"account": gamma}):  # nor can it receive custody
         w.send(w.alpha, encode_call("transferCustody", w.raw, gamma))
 
@@ -281,6 +282,15 @@ def _(w: World) -> None:
         w.admin(encode_call("addSite", w.beta.address, (taken, b"CN-GD\0")))
     with refused("RegistrySiteTaken", {"gln": taken, "owner": w.alpha.address}):
         w.admin(encode_call("registerParticipant", w.stranger.address, profile("squatter", [taken]), []))
+    with refused("RegistrySiteTaken", {"gln": taken, "owner": w.alpha.address}):  # another's site as a party GLN
+        w.admin(encode_call("registerParticipant", w.stranger.address, profile("party squatter", [], party=taken), []))
+    party = 4_000_123_000_007
+    w.admin(encode_call("registerParticipant", w.stranger.address, profile("party", [], party=party), []))
+    newcomer = account("second party")
+    with refused("RegistrySiteTaken", {"gln": party, "owner": w.stranger.address}):  # a party GLN twice
+        w.admin(encode_call("registerParticipant", newcomer.address, profile("twice", [], party=party), []))
+    with refused("RegistrySiteTaken", {"gln": party, "owner": w.stranger.address}):  # another's party GLN as a site
+        w.admin(encode_call("addSite", w.beta.address, (party, b"CN-GD\0")))
 
 
 @triggers("RegistryUnknownSite")
@@ -442,6 +452,24 @@ def _(w: World) -> None:
         w.send(w.beta, encode_call("anchorBatches", w.root, 2, "ipfs://mine"))
 
 
+@triggers("EventsRootExists")
+def _(w: World) -> None:
+    root = keccak(text="events of capture 1")
+    w.send(w.alpha, encode_call("commitEvents", root, 3, "urn:capture:1"))
+    with refused("EventsRootExists", {"root": h(root)}):
+        w.send(w.beta, encode_call("commitEvents", root, 3, "urn:capture:again"))
+
+
+@triggers("EventsRootNotFound")
+def _(w: World) -> None:
+    unknown = keccak(text="never committed")
+    with refused("EventsRootNotFound", {"root": h(unknown)}):
+        w.chain.call({"to": w.ledger, "data": encode_call(  # type: ignore[typeddict-item]
+            "verifyEvent", unknown, keccak(text="an event"), [])})
+    with refused("EventsRootNotFound", {"root": h(unknown)}):
+        w.chain.call({"to": w.ledger, "data": encode_call("eventsRoot", unknown)})  # type: ignore[typeddict-item]
+
+
 @triggers("BatchAnchorNotFound")
 def _(w: World) -> None:
     unknown = keccak(text="never anchored")
@@ -474,7 +502,7 @@ def _(w: World) -> None:
 
 def _publish(w: World, who: LocalAccount, metrics: list[Any], uri: str = "", period: str = "2025") -> None:
     w.send(who, encode_call("publishDisclosure", text_to_bytes(period, 16), text_to_bytes("GRI", 8), metrics,
-                            keccak(text="report"), uri))
+                            keccak(text="report"), uri, False))
 
 
 @triggers("DisclosureAlreadyPublished")
@@ -490,7 +518,7 @@ def _(w: World) -> None:
     with refused("DisclosureInvalidMetrics", {"count": 129, "max": 128}):
         _publish(w, w.beta, [metric(f"M{i}") for i in range(129)])
     with refused("DisclosureInvalidMetrics", {"count": 0, "max": 128}):
-        w.send(w.alpha, encode_call("amendDisclosure", w.disclosure, [], keccak(text="r2"), "", "emptied"))
+        w.send(w.alpha, encode_call("amendDisclosure", w.disclosure, [], keccak(text="r2"), "", "emptied", False))
 
 
 @triggers("DisclosureTextTooLong")
@@ -498,7 +526,8 @@ def _(w: World) -> None:
     with refused("DisclosureTextTooLong", {"field": "uri", "length": 2_049, "max": 2_048}):
         _publish(w, w.beta, [metric()], uri="x" * 2_049)
     with refused("DisclosureTextTooLong", {"field": "reason", "length": 1_025, "max": 1_024}):
-        w.send(w.alpha, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r2"), "", "x" * 1_025))
+        w.send(w.alpha, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r2"), "", "x" * 1_025,
+                                    False))
     with refused("DisclosureTextTooLong", {"field": "reason", "length": 1_025, "max": 1_024}):
         w.send(w.auditor, encode_call("revokeAttestation", w.disclosure, 1, "x" * 1_025))
 
@@ -507,7 +536,7 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     unknown = keccak(text="no disclosure")
     with refused("DisclosureNotFound", {"disclosure_id": h(unknown)}):
-        w.send(w.alpha, encode_call("amendDisclosure", unknown, [metric()], keccak(text="r"), "", "why"))
+        w.send(w.alpha, encode_call("amendDisclosure", unknown, [metric()], keccak(text="r"), "", "why", False))
     with refused("DisclosureNotFound", {"disclosure_id": h(unknown)}):
         w.send(w.auditor, encode_call("attestDisclosure", unknown, 1, 0, 0, keccak(text="a")))
     with refused("DisclosureNotFound", {"disclosure_id": h(unknown)}):
@@ -517,7 +546,8 @@ def _(w: World) -> None:
 @triggers("DisclosureNotOwner")
 def _(w: World) -> None:
     with refused("DisclosureNotOwner", {"disclosure_id": h(w.disclosure), "account": w.beta.address}):
-        w.send(w.beta, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r"), "", "mine now"))
+        w.send(w.beta, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r"), "", "mine now",
+                                   False))
 
 
 @triggers("DisclosureVersionNotFound")

@@ -185,6 +185,7 @@ def test_metrics_of_a_signed_call_are_checked_like_the_clients() -> None:
             encode_metrics(metrics),
             bytes(32),
             "u",
+            False,
         )
         return decode_call(data).args["metrics"]
 

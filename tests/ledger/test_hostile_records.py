@@ -95,11 +95,11 @@ def hostile(anvil_ledger: Ledger) -> dict[str, Any]:
                                                                  b"tCO2e".ljust(16, b"\0"))]
     metric = "(bytes32,int256,uint8,bytes16)[]"
     period, framework = b"9999-Q9".ljust(16, b"\0"), b"\xff\xffX".ljust(8, b"\0")
-    direct(ledger, factory, raw_call("publishDisclosure", ["bytes16", "bytes8", metric, "bytes32", "bytes"],
-                                     [period, framework, metrics, b"\1" * 32, NOT_UTF8]))
+    direct(ledger, factory, raw_call("publishDisclosure", ["bytes16", "bytes8", metric, "bytes32", "bytes", "bool"],
+                                     [period, framework, metrics, b"\1" * 32, NOT_UTF8, True]))
     disclosure = _disclosure_id(factory.address, framework, period)
-    direct(ledger, factory, raw_call("amendDisclosure", ["bytes32", metric, "bytes32", "bytes", "bytes"],
-                                     [disclosure, metrics[:1], b"\2" * 32, b"", NOT_UTF8]))
+    direct(ledger, factory, raw_call("amendDisclosure", ["bytes32", metric, "bytes32", "bytes", "bytes", "bool"],
+                                     [disclosure, metrics[:1], b"\2" * 32, b"", NOT_UTF8, False]))
     direct(ledger, auditor, encode_call("attestDisclosure", disclosure, 2, 1, 2, b"\3" * 32))
     direct(ledger, auditor, raw_call("revokeAttestation", ["bytes32", "uint32", "bytes"], [disclosure, 2, NOT_UTF8]))
     return {"ledger": ledger, "factory": factory, "buyer": buyer, "auditor": auditor,
