@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,8 +11,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import docs, openapi, problems
+from api.auth import Authenticator
 from api.limits import RequestLimits
-from api.routes import anchors, batches, disclosures, due_diligence, health, participants, signing
+from api.routes import admin, anchors, batches, disclosures, due_diligence, health, participants, passport, signing
+from api.routes import auth as auth_routes
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
 from ledger.errors import LedgerError
@@ -48,6 +51,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         owned = None
         if getattr(app.state, "ledger", None) is None:
             owned = app.state.ledger = Ledger.embedded()
+        app.state.authenticator = authenticator(settings, app.state.ledger)
         watcher = RelayerWatch(app.state.ledger, settings.relayer_watch_seconds)
         watcher.start()
         yield
@@ -59,10 +63,15 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.ledger = ledger
+    if ledger is not None:
+        app.state.authenticator = authenticator(settings, ledger)
     app.add_middleware(RequestLimits, settings=settings)
     problems.install(app)
     openapi.install(app, settings)
     docs.install(app)
+    app.include_router(auth_routes.router)
+    app.include_router(passport.router)
+    app.include_router(admin.router)
     app.include_router(anchors.router)
     app.include_router(batches.router)
     app.include_router(participants.router)
@@ -71,6 +80,17 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(signing.router)
     app.include_router(health.router)
     return app
+
+
+def authenticator(settings: ApiSettings, ledger: Ledger) -> Authenticator:
+    """Sign-in for this app. Without a configured secret the tokens are signed with a random one: they then work on
+    this process only, until it stops (`ledger serve` keeps a secret per workspace instead)."""
+    if settings.auth_secret is not None:
+        secret = settings.auth_secret.get_secret_value()
+    else:
+        log.warning("no API_AUTH_SECRET: sign-in tokens work on this process only, until it stops")
+        secret = secrets.token_hex(32)
+    return Authenticator(secret, domain=settings.auth_domain, ledger=ledger, token_ttl=settings.auth_token_ttl)
 
 
 class RelayerWatch:

@@ -11,18 +11,21 @@ answers a short-lived bearer token (a JWT signed with the service's secret, PyJW
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import jwt
-from siwe import SiweMessage
+
+with warnings.catch_warnings():  # abnf (siwe's grammar library) may warn about its own grammar on import
+    warnings.simplefilter("ignore")
+    from siwe import SiweMessage
 
 from ledger.access import ANONYMOUS, Viewer
 from ledger.client import Ledger
@@ -35,13 +38,16 @@ ISSUER = "provenance-ledger"
 
 
 class AuthError(LedgerError):
-    """Who is asking cannot be established: 401 with `WWW-Authenticate`."""
+    """Who is asking cannot be established (401 with `WWW-Authenticate`), or may not do this (403)."""
 
     code = "unauthorized"
 
-    def __init__(self, message: str, *, error: str = "invalid_token") -> None:
+    def __init__(self, message: str, *, error: str | None = "invalid_token", status: int = 401) -> None:
         super().__init__(message)
-        self.error = error
+        self.error = error  # RFC 6750 error code; None: no credentials were sent
+        self.status = status
+        if status == 403:
+            self.code = "forbidden"
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,3 @@ def _when(value: object) -> datetime | None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")

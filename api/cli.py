@@ -6,13 +6,16 @@ It lives here, not in `ledger.cli`, because the ledger package never imports the
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 from pathlib import Path
 from types import FrameType
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 
+from api.settings import ApiSettings, check_secret
 from ledger.cli import app
 from ledger.client import Ledger
 from ledger.config import LedgerSettings
@@ -32,6 +35,23 @@ class Terminated(Exception):
 
 def _terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated
+
+
+def serve_settings(settings: ApiSettings, home: Path, host: str, port: int) -> ApiSettings:
+    """The API settings `ledger serve` runs with: sign-in messages name this host and port unless API_AUTH_DOMAIN
+    says otherwise; without API_AUTH_SECRET, tokens are signed with a secret kept in the workspace (made once,
+    readable by its owner only), so they survive restarts."""
+    updates: dict[str, object] = {}
+    if "auth_domain" not in settings.model_fields_set:
+        updates["auth_domain"] = f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    if settings.auth_secret is None:
+        path = home / "auth" / "secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        updates["auth_secret"] = SecretStr(check_secret(path.read_text()))
+    return settings.model_copy(update=updates)
 
 
 @app.command()
@@ -81,6 +101,12 @@ def serve(
         console.print(f"index at block {synced.indexed_block} ({ledger.store.path})")
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         console.print(f"[bold]interactive docs: {base}/docs[/]")
+        if demo:
+            console.print("members sign in (Sign-In with Ethereum) for a token, e.g. the demo's brand:\n"
+                          f"  TOKEN=$(.venv/bin/ledger login --demo-participant brand --api {base})\n"
+                          f"  curl -H \"Authorization: Bearer $TOKEN\" {base}/participants/me/batches\n"
+                          "  (gin-gujarat, gin-xinjiang, spinning, weaving, garment, auditor too; anyone may read "
+                          f"{base}/batches/<id>/passport)")
         deployment = ledger.deployment
         outbox = Outbox(home / "relayer" / f"outbox-{deployment.chain_id}-{deployment.ledger.lower()}.sqlite")
         if outbox.moved_aside is not None:
@@ -89,7 +115,7 @@ def serve(
         open_writes = relayer.outbox.counts()
         console.print(f"relayer {relayer.chain.operator.address} (outbox: "
                       + (", ".join(f"{n} {s}" for s, n in sorted(open_writes.items())) or "empty") + ")")
-        api_settings = get_settings()
+        api_settings = serve_settings(get_settings(), home, host, port)
         uvicorn.run(create_app(api_settings, ledger), host=host, port=port, log_level="info")
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")

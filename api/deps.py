@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the ledger and the settings live on `app.state`, set by `create_app`."""
+"""FastAPI dependencies: the ledger, the settings, who is asking and what they may see. They live on `app.state`,
+set by `create_app`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.auth import Authenticator, AuthError
 from api.settings import ApiSettings
+from ledger.access import Access, Viewer
 from ledger.client import Ledger
 
 
@@ -18,5 +21,37 @@ def get_api_settings(request: Request) -> ApiSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator  # type: ignore[no-any-return]
+
+
+def get_access(request: Request) -> Access:
+    return Access(get_ledger(request))
+
+
+def get_viewer(request: Request) -> Viewer:
+    """Who is asking: anonymous without an `Authorization` header, else the member (or admin) its token names; a
+    bad, expired or revoked token is 401."""
+    return get_authenticator(request).viewer(request.headers.get("authorization"))
+
+
+def get_member(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
+    """A signed-in member (or admin); anonymous callers get 401 with how to sign in."""
+    if viewer.anonymous:
+        raise AuthError("sign in first: GET /auth/nonce, sign the message, POST /auth/login", error=None)
+    return viewer
+
+
+def get_admin(viewer: Annotated[Viewer, Depends(get_member)]) -> Viewer:
+    if not viewer.admin:
+        raise AuthError("this is for the consortium's admin", error="insufficient_scope", status=403)
+    return viewer
+
+
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 SettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+AccessDep = Annotated[Access, Depends(get_access)]
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+MemberDep = Annotated[Viewer, Depends(get_member)]
+AdminDep = Annotated[Viewer, Depends(get_admin)]

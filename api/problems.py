@@ -10,6 +10,7 @@
     IdempotencyKeyReusedError                    422
     RequestConflictError                         409  the signer's nonce is taken by another request
     RelayBudgetError                             429  the participant's gas budget or request rate is spent
+    AuthError                                    401  no, a bad or a revoked token (WWW-Authenticate); 403 not admin
     anything else                                500  (never on purpose: a bug)
 """
 
@@ -28,6 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from api.auth import AuthError
 from ledger.errors import (
     ContractRevertError,
     IdempotencyKeyReusedError,
@@ -45,7 +47,8 @@ from ledger.errors import (
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://provenance-ledger.example/problems/"
 KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
-TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict",
           413: "Content too large", 422: "Invalid input", 429: "Too many requests", 500: "Internal error",
           501: "Not implemented",
           503: "Service unavailable", 504: "Transaction timeout"}
@@ -89,8 +92,11 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem answers of a route."""
     described = {400: "Malformed request body (not JSON)",
+                 401: "Not signed in, or the token is bad, expired or revoked (see WWW-Authenticate)",
                  403: "Bad, expired or replayed signature, or a signer without the role",
-                 404: "Unknown batch, participant or disclosure", 409: "A contract rule refused the write",
+                 404: "Unknown batch, participant or disclosure, or one the caller may not see",
+                 429: "The participant's relayed gas budget or request rate is spent (see Retry-After)",
+                 409: "A contract rule refused the write",
                  413: "Request body too large", 422: "Invalid input", 501: "Not available in this deployment",
                  503: "Chain unreachable", 504: "Sent, but not mined in time"}
     return {s: {"model": Problem, "description": described.get(s, TITLES.get(s, "Error")),
@@ -146,6 +152,19 @@ def _unavailable(_: Request, exc: Exception) -> JSONResponse:
 
 def _timeout(_: Request, exc: Exception) -> JSONResponse:
     return problem(504, "transaction_timeout", str(exc))
+
+
+def _auth(_: Request, exc: Exception) -> JSONResponse:
+    """401 with an RFC 6750 challenge (how to authenticate, and what was wrong with the token sent), or 403."""
+    assert isinstance(exc, AuthError)
+    response = problem(exc.status, exc.code, str(exc))
+    if exc.status == 401:
+        challenge = 'Bearer realm="provenance-ledger"'
+        if exc.error is not None:
+            reason = str(exc).replace('"', "'")[:200]
+            challenge += f', error="{exc.error}", error_description="{reason}"'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 def _conflict(_: Request, exc: Exception) -> JSONResponse:
@@ -252,6 +271,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(IdempotencyKeyReusedError, _idempotency)
     app.add_exception_handler(RequestConflictError, _conflict)
     app.add_exception_handler(RelayBudgetError, _budget)
+    app.add_exception_handler(AuthError, _auth)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(PydanticValidationError, _pydantic)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.trace import MAX_NODES, MIN_NODES
 
 
 class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="API_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="API_", extra="forbid", hide_input_in_errors=True)
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
 
     title: str = Field(default="Provenance Ledger: due-diligence API", description="OpenAPI title")
     default_page_size: int = Field(default=20, ge=1, le=1_000, description="page size when `limit` is not given")
@@ -26,8 +33,27 @@ class ApiSettings(BaseSettings):
     max_trace_nodes: int = Field(default=MAX_NODES, ge=MIN_NODES, le=200_000,
                                  description="most batches one trace or report follows (default and cap of "
                                  "`max_nodes`); a larger lineage answers a truncated trace with `continue_from`")
+    auth_secret: SecretStr | None = Field(default=None, description="key that signs sign-in tokens (32+ characters, "
+                                          "no placeholder); instances sharing it accept each other's tokens. "
+                                          "`ledger serve` makes one per workspace if unset")
+    auth_domain: str = Field(default="127.0.0.1:8000", min_length=1, max_length=253,
+                             description="the service's host[:port] as sign-in messages must name it (EIP-4361 domain)")
+    auth_token_ttl: int = Field(default=900, ge=60, le=86_400, description="seconds a sign-in token is valid")
     relayer_watch_seconds: float = Field(default=5.0, ge=0, le=3_600, description="how often open relayed writes "
                                          "are matched with the chain (receipts, lost and stuck transactions); 0: never")
+
+
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "test", "example", "default"})
+
+
+def check_secret(value: str) -> str:
+    """A signing secret worth the name: 32+ characters, not a placeholder, not one character repeated."""
+    text = value.strip()
+    if len(text) < 32 or text.lower() in PLACEHOLDER_SECRETS or len(set(text)) < 8 or any(
+            p in text.lower() for p in ("changeme", "change-me", "placeholder", "example")):
+        raise ValueError("API_AUTH_SECRET must be a random value of at least 32 characters (e.g. `openssl rand -hex "
+                         "32`), not a placeholder")
+    return text
 
 
 @cache

@@ -18,10 +18,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ledger import validation as v
+from ledger.errors import NotFoundError, ValidationError
 from ledger.types import Address, Disclosure, Participant, Role
 
 if TYPE_CHECKING:
-    from ledger.index.store import IndexStore
+    from ledger.anchoring import BatchRecording
+    from ledger.client import Ledger
 
 #: Batches one visibility question may walk downstream before it answers no (a bound on the cost of any request).
 MAX_WALK = 50_000
@@ -51,10 +54,47 @@ ANONYMOUS = Viewer(None)
 
 
 class Access:
-    """The visibility questions, answered from the index (callers sync it first)."""
+    """The visibility questions, answered from the index (brought to the chain's head first)."""
 
-    def __init__(self, store: IndexStore) -> None:
-        self.store = store
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.store = ledger.store
+
+    def require_batch(self, viewer: Viewer, batch_id: str) -> str:
+        """The batch id, normalised, if the viewer may see it; else `NotFoundError`, exactly as for a batch that does
+        not exist (ids cannot be probed)."""
+        checked = v.batch_id(batch_id)
+        self.ledger.sync()
+        if not self.may_see_batch(viewer, checked):
+            raise NotFoundError(f"no batch {batch_id}")
+        return checked
+
+    def find_batch(self, viewer: Viewer, gtin: str, lot: str, producer: str | None = None) -> str:
+        """The id of the batch a label names (GTIN + lot) among those the viewer may see; other producers' batches
+        with the same label stay invisible (no error says they exist)."""
+        self.ledger.sync()
+        ids = self.store.find_batch_ids(gtin=v.gtin(gtin), lot=v.lot(lot),
+                                        producer=v.address(producer, "producer") if producer else None, limit=50)
+        seen = [i for i, *_ in ids if self.may_see_batch(viewer, i)]
+        if not seen:
+            raise NotFoundError(f"no batch with GTIN {gtin} and lot {lot}")
+        if len(seen) > 1:
+            raise ValidationError(f"GTIN {gtin} lot {lot} names batches of several producers: name the producer",
+                                  field="producer")
+        return seen[0]
+
+    def require_recording(self, viewer: Viewer, recording: BatchRecording) -> BatchRecording:
+        """A recorded batch as `require_batch`; an anchored-only record (in no lineage) to its producer and admins."""
+        if recording.kind == "recorded":
+            self.require_batch(viewer, recording.batch_id)
+        elif not (viewer.admin or (viewer.address is not None and viewer.address == recording.producer)):
+            raise NotFoundError(f"batch {recording.batch_id} is neither recorded nor anchored in a known bundle")
+        return recording
+
+    def require_disclosure(self, viewer: Viewer, disclosure: Disclosure) -> Disclosure:
+        if not self.may_see_disclosure(viewer, disclosure):
+            raise NotFoundError(f"no disclosure {disclosure.id}")
+        return disclosure
 
     def may_see_batch(self, viewer: Viewer, batch_id: str) -> bool:
         """The producer, every holder, and every holder of a batch downstream of it; admins. Walks downstream from
@@ -105,5 +145,8 @@ class Access:
     def may_see_disclosure(self, viewer: Viewer, disclosure: Disclosure) -> bool:
         return viewer.member or disclosure.public
 
-    def may_see_directory(self, viewer: Viewer) -> bool:
-        return viewer.member
+    def directory(self, viewer: Viewer) -> list[Participant]:
+        """The active members, for members (admins see the suspended too)."""
+        if not viewer.member:
+            raise NotFoundError("the directory is for members")
+        return [p for p in self.ledger.participants() if viewer.admin or not p.suspended]

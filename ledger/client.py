@@ -374,6 +374,14 @@ class Ledger:
         found = self.store.batches([i for i, *_ in ids])
         return [(found[i], (block, log)) for i, block, log in ids if i in found]
 
+    def held_batches(self, holder: str, *, after: tuple[int, int] | None = None,
+                     limit: int = 50) -> list[tuple[Batch, tuple[int, int]]]:
+        """Batches `holder` holds now, newest first, each with its position (the cursor of the next page)."""
+        self.sync()
+        ids = self.store.held_batch_ids(v.address(holder, "holder"), after=after, limit=limit)
+        found = self.store.batches([i for i, *_ in ids])
+        return [(found[i], (block, log)) for i, block, log in ids if i in found]
+
     def batch_count(self, producer: str) -> int:
         self.sync()
         return self.store.batch_count(v.address(producer))

@@ -12,7 +12,7 @@ from ledger.relayer import RelayPolicy
 
 
 class LedgerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="forbid", hide_input_in_errors=True)
 
     home: Path = Field(default=Path(".ledger"), description="workspace: node state, manifests, index, relayer records")
     rpc_url: str | None = Field(default=None, description="JSON-RPC URL; None means the workspace's node")

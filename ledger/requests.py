@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.codec import checksum
 from ledger.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
 from ledger.types import Eip712Domain, MetricValue, SignedRequest
-from ledger.writes import batches, disclosures
+from ledger.writes import admin, batches, disclosures
 
 
 class calldata:
@@ -36,6 +37,11 @@ class calldata:
     amend_disclosure = staticmethod(disclosures.amend_disclosure)
     attest = staticmethod(disclosures.attest)
     revoke_attestation = staticmethod(disclosures.revoke_attestation)
+    register_participant = staticmethod(admin.register_participant)
+    add_site = staticmethod(admin.add_site)
+    grant_role = staticmethod(admin.grant_role)
+    revoke_role = staticmethod(admin.revoke_role)
+    set_suspended = staticmethod(admin.set_suspended)
 
 
 def sign(account: LocalAccount, domain: Eip712Domain, ledger_address: str, data: str, *, nonce: int,
@@ -67,26 +73,67 @@ def domain_from_json(body: dict[str, Any]) -> tuple[Eip712Domain, str]:
     return domain, checksum(body["ledger"])
 
 
-class ApiSigner:
-    """Signs bodies for one API with one key, fetching the domain once and the nonce each time."""
+def siwe_message(address: str, nonce: dict[str, Any], *, ttl: int = 300, now: datetime | None = None) -> str:
+    """The EIP-4361 message to sign in with, from what `GET /auth/nonce` answered (domain, uri, chain, nonce)."""
+    import warnings
 
-    def __init__(self, api_url: str, account: LocalAccount, *, client: Any = None) -> None:
+    with warnings.catch_warnings():  # abnf (siwe's grammar library) may warn about its own grammar on import
+        warnings.simplefilter("ignore")
+        from siwe import SiweMessage
+
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
+    return str(SiweMessage(
+        domain=nonce["domain"], address=checksum(address), statement=nonce.get("statement"), uri=nonce["uri"],
+        version="1", chain_id=int(nonce["chain_id"]), nonce=nonce["nonce"],
+        issued_at=issued.isoformat().replace("+00:00", "Z"),
+        expiration_time=(issued + timedelta(seconds=ttl)).isoformat().replace("+00:00", "Z"),
+    ).prepare_message())
+
+
+def sign_in(account: LocalAccount, message: str) -> dict[str, str]:
+    """The body of `POST /auth/login`: the message and its EIP-191 signature by `account`."""
+    from eth_account.messages import encode_defunct
+
+    signature = account.sign_message(encode_defunct(text=message)).signature
+    return {"message": message, "signature": "0x" + bytes(signature).hex()}
+
+
+class ApiSigner:
+    """Signs bodies for one API with one key, fetching the domain once and the nonce each time; `login` signs in
+    (Sign-In with Ethereum) and sends the token with every later request."""
+
+    def __init__(self, api_url: str, account: LocalAccount, *, client: Any = None, token: str | None = None) -> None:
         import httpx
 
         self.api_url = api_url.rstrip("/")
         self.account = account
         self.client = client if client is not None else httpx.Client(base_url=self.api_url, timeout=30)
+        self.token = token
         self._domain: tuple[Eip712Domain, str] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def login(self) -> str:
+        """Sign in with the account's key; the token is kept and sent from now on. Returns it."""
+        reply = self.client.get("/auth/nonce")
+        reply.raise_for_status()
+        answer = self.client.post("/auth/login", json=sign_in(self.account, siwe_message(self.account.address,
+                                                                                       reply.json())))
+        answer.raise_for_status()
+        self.token = str(answer.json()["token"])
+        return self.token
 
     def domain(self) -> tuple[Eip712Domain, str]:
         if self._domain is None:
-            reply = self.client.get("/eip712/domain")
+            reply = self.client.get("/eip712/domain", headers=self.headers)
             reply.raise_for_status()
             self._domain = domain_from_json(reply.json())
         return self._domain
 
     def nonce(self) -> int:
-        reply = self.client.get(f"/participants/{self.account.address}/nonce")
+        reply = self.client.get(f"/participants/{self.account.address}/nonce", headers=self.headers)
         reply.raise_for_status()
         return int(reply.json()["nonce"])
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.deps import LedgerDep
+from api.deps import AccessDep, LedgerDep, MemberDep
 from api.problems import responses
 from api.schemas.anchors import AnchorBundleIn, BundleImported, RecordingOut
 from api.schemas.common import EXAMPLE_BATCH_ID
@@ -17,8 +17,8 @@ router = APIRouter(tags=["anchors"])
 
 
 @router.post("/anchors/bundles", response_model=BundleImported, summary="Register an anchor bundle's proofs",
-             responses=responses(400, 404, 422, 503))
-def post_bundle(ledger: LedgerDep, body: AnchorBundleIn) -> BundleImported:
+             responses=responses(400, 401, 404, 422, 503))
+def post_bundle(ledger: LedgerDep, viewer: MemberDep, body: AnchorBundleIn) -> BundleImported:
     """Check that the root is anchored on chain by the bundle's producer and that every record's proof leads to it,
     then remember the records the anchor proves, so buyers can look them up. An anchor proves raw-material records
     only (no inputs), within every bound of a batch at the time of anchoring: records with inputs are listed in
@@ -31,11 +31,14 @@ def post_bundle(ledger: LedgerDep, body: AnchorBundleIn) -> BundleImported:
 
 
 @router.get("/batches/{batch_id}/recording", response_model=RecordingOut, summary="Recorded or anchored?",
-            responses=responses(404, 422, 503))
+            responses=responses(401, 404, 422, 503))
 def get_recording(
     ledger: LedgerDep,
+    viewer: MemberDep,
+    access: AccessDep,
     batch_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_BATCH_ID])],
 ) -> RecordingOut:
     """Whether the batch was recorded individually (with its transaction) or anchored under a Merkle root (with the
-    anchoring transaction, the root and the proof that ties the record to it)."""
-    return RecordingOut.of(batch_recording(ledger, batch_id))
+    anchoring transaction, the root and the proof that ties the record to it). A recorded batch is shown to those who
+    may see it; an anchored-only record to its producer."""
+    return RecordingOut.of(access.require_recording(viewer, batch_recording(ledger, batch_id)))

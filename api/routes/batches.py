@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from api.deps import LedgerDep, SettingsDep
+from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
 from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.render import trace_dot, trace_mermaid
@@ -26,10 +26,16 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 WRITE_ERRORS = responses(400, 403, 404, 409, 422, 503, 504)
 
 
-@router.get("", response_model=Page[BatchOut], summary="Search batches", responses=responses(422, 503))
+#: Pages' worth of batches one search may read past to fill a page with batches the caller may see.
+SCAN_PAGES = 10
+
+
+@router.get("", response_model=Page[BatchOut], summary="Search batches", responses=responses(401, 422, 503))
 def search_batches(
     ledger: LedgerDep,
     settings: SettingsDep,
+    viewer: MemberDep,
+    access: AccessDep,
     gtin: Annotated[str | None, Query(max_length=14, description="GTIN-8/12/13/14", examples=["06931234000105"])]
     = None,
     lot: Annotated[str | None, Query(max_length=20, description="GS1 AI(10) lot")] = None,
@@ -38,20 +44,42 @@ def search_batches(
     limit: Annotated[int | None, Query(ge=1, description="page size (capped, see API_MAX_PAGE_SIZE)")] = None,
     cursor: Annotated[str | None, Query(max_length=100, description="next_cursor of the previous page")] = None,
 ) -> Page[BatchOut]:
-    """Batches matching every given filter, newest first, with cursor pagination."""
+    """Batches the caller may see matching every given filter, newest first, with cursor pagination (a page may hold
+    fewer than `limit` when little matches: go on while `next_cursor` is not null)."""
     size = limit or settings.default_page_size
     if size > settings.max_page_size:
         raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
-    found = ledger.search_batches(gtin=gtin, lot=lot, producer=producer, country=country,
-                                  after=decode_cursor(cursor), limit=size + 1)
-    items = [BatchOut.of(b) for b, _ in found[:size]]
-    return Page[BatchOut](items=items, next_cursor=encode_cursor(found[size - 1][1]) if len(found) > size else None)
+    after = decode_cursor(cursor)
+    items: list[BatchOut] = []
+    last: tuple[int, int] | None = None
+    more = False
+    budget = SCAN_PAGES * (size + 1)
+    while True:
+        found = ledger.search_batches(gtin=gtin, lot=lot, producer=producer, country=country, after=after,
+                                      limit=size + 1)
+        for batch, position in found:
+            budget -= 1
+            if not access.may_see_batch(viewer, batch.id):
+                last = after = position
+                continue
+            if len(items) == size:
+                more = True
+                break
+            items.append(BatchOut.of(batch))
+            last = after = position
+        if more or len(found) <= size:
+            break
+        if budget <= 0:
+            more = True
+            break
+    return Page[BatchOut](items=items, next_cursor=encode_cursor(last) if more and last else None)
 
 
-@router.get("/{batch_id}", response_model=BatchDetail, summary="One batch", responses=responses(404, 422, 503))
-def get_batch(ledger: LedgerDep, batch_id: BatchIdPath) -> BatchDetail:
-    """The batch, its producer, inputs, documents, custody chain, flags and the transaction that recorded it."""
-    batch = ledger.batch(batch_id)
+@router.get("/{batch_id}", response_model=BatchDetail, summary="One batch", responses=responses(401, 404, 422, 503))
+def get_batch(ledger: LedgerDep, viewer: MemberDep, access: AccessDep, batch_id: BatchIdPath) -> BatchDetail:
+    """The batch, its producer, inputs, documents, custody chain, flags and the transaction that recorded it: for its
+    producer, its holders and those downstream of it (404 for anyone else, as for a batch that does not exist)."""
+    batch = ledger.batch(access.require_batch(viewer, batch_id))
     return BatchDetail.build(batch, ledger.participant(batch.producer))
 
 
@@ -60,11 +88,13 @@ TRACE_CONTENT = {"text/vnd.mermaid": {"schema": {"type": "string"}, "example": "
 
 
 @router.get("/{batch_id}/trace", response_model=TraceOut, summary="Upstream lineage",
-            responses={**responses(404, 422, 503), 200: {"content": TRACE_CONTENT,
+            responses={**responses(401, 404, 422, 503), 200: {"content": TRACE_CONTENT,
                                                          "description": "JSON, Mermaid or Graphviz DOT"}})
 def trace_batch(
     ledger: LedgerDep,
     settings: SettingsDep,
+    viewer: MemberDep,
+    access: AccessDep,
     batch_id: BatchIdPath,
     max_depth: Annotated[int | None, Query(ge=1, description="tiers to follow (default and cap: API_MAX_TRACE_DEPTH)")]
     = None,
@@ -72,8 +102,8 @@ def trace_batch(
                                                                      "API_MAX_TRACE_NODES)")] = None,
     format: Annotated[Literal["json", "mermaid", "dot"], Query(description="json, mermaid or dot")] = "json",
 ) -> TraceOut | Response:
-    """Every batch upstream of this one, as nodes (batch, producer, country, quantity consumed, documents, flags,
-    process emissions) and edges (input -> output with the quantity consumed).
+    """Every batch upstream of this one (for whoever may see it), as nodes (batch, producer, country, quantity
+    consumed, documents, flags, process emissions) and edges (input -> output with the quantity consumed).
 
     A lineage deeper than `max_depth` tiers or larger than `max_nodes` batches answers a truncated trace:
     `truncated_by` names the bound and `continue_from` the batches whose inputs were not followed; trace each of
@@ -82,7 +112,8 @@ def trace_batch(
         raise ValidationError(f"max_depth must be at most {settings.max_trace_depth}", field="max_depth")
     if max_nodes is not None and max_nodes > settings.max_trace_nodes:
         raise ValidationError(f"max_nodes must be at most {settings.max_trace_nodes}", field="max_nodes")
-    trace = ledger.trace(batch_id, max_depth or settings.max_trace_depth, max_nodes or settings.max_trace_nodes)
+    checked = access.require_batch(viewer, batch_id)  # who sees a batch sees everything upstream of it
+    trace = ledger.trace(checked, max_depth or settings.max_trace_depth, max_nodes or settings.max_trace_nodes)
     if format == "mermaid":
         return PlainTextResponse(trace_mermaid(trace), media_type="text/vnd.mermaid")
     if format == "dot":

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
-from api.deps import LedgerDep, SettingsDep
+from api.deps import AccessDep, LedgerDep, SettingsDep, ViewerDep
 from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.schemas.common import Page, decode_cursor, encode_cursor
@@ -34,6 +34,8 @@ EXPORT_CONTENT = {"text/csv": {"schema": {"type": "string"}},
 def list_disclosures(
     ledger: LedgerDep,
     settings: SettingsDep,
+    viewer: ViewerDep,
+    access: AccessDep,
     participant: Participant = None,
     period: Period = None,
     framework: Framework = None,
@@ -42,7 +44,8 @@ def list_disclosures(
     limit: Annotated[int | None, Query(ge=1, description="page size (capped)")] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[DisclosureSummary]:
-    """Disclosures in the order they were first published, with cursor pagination."""
+    """Disclosures in the order they were first published, with cursor pagination: every one for members, the public
+    ones for anonymous callers."""
     size = limit or settings.default_page_size
     if size > settings.max_page_size:
         raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
@@ -57,7 +60,8 @@ def list_disclosures(
         for disclosure, position in chunk:
             budget -= 1
             summary = DisclosureSummary.of(disclosure)
-            if attested is not None and summary.audited != attested:
+            if not access.may_see_disclosure(viewer, disclosure) or (
+                    attested is not None and summary.audited != attested):
                 last = after = position
                 continue
             if len(items) == size:
@@ -78,20 +82,23 @@ def list_disclosures(
                                                          "description": "the export file"}})
 def export_disclosures(
     ledger: LedgerDep,
+    viewer: ViewerDep,
+    access: AccessDep,
     format: Annotated[Literal["csv", "json", "xlsx"], Query(description="file format")] = "csv",
     participant: Participant = None,
     period: Period = None,
     framework: Framework = None,
 ) -> Response:
-    """Every metric value of every matching disclosure version with its chain facts and attestation status, as of
-    one block (named in the file's manifest)."""
+    """Every metric value of every matching disclosure version the caller may see (members: all; anonymous: the
+    public ones) with its chain facts and attestation status, as of one block (named in the file's manifest)."""
     try:
         from ledger.esg.export import MEDIA_TYPES, build_export, render_export
     except ImportError:  # pragma: no cover - the ESG export ships with the ledger
         from api.problems import problem
 
         return problem(501, "export_unavailable", "the ESG export is not installed in this deployment")
-    export = build_export(ledger, participant=participant, period=period, framework=framework)
+    export = build_export(ledger, participant=participant, period=period, framework=framework,
+                          visible=lambda d: access.may_see_disclosure(viewer, d))
     filename = f"esg-export-{export.manifest.block_number}.{format}"
     return Response(render_export(export, format), media_type=MEDIA_TYPES[format],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -99,10 +106,11 @@ def export_disclosures(
 
 @router.get("/{disclosure_id}", response_model=DisclosureOut, summary="One disclosure with its history",
             responses=responses(404, 422, 503))
-def get_disclosure(ledger: LedgerDep, disclosure_id: DisclosureIdPath) -> DisclosureOut:
+def get_disclosure(ledger: LedgerDep, viewer: ViewerDep, access: AccessDep,
+                   disclosure_id: DisclosureIdPath) -> DisclosureOut:
     """Every version (metrics, reason, signer, time), every attestation and the version it covers, and whether the
-    disclosure was amended since it was attested."""
-    return DisclosureOut.full(ledger.disclosure(disclosure_id))
+    disclosure was amended since it was attested. Members see every disclosure; anonymous callers the public ones."""
+    return DisclosureOut.full(access.require_disclosure(viewer, ledger.disclosure(disclosure_id)))
 
 
 @router.post("", response_model=WriteResult, status_code=status.HTTP_201_CREATED,

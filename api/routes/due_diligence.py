@@ -9,13 +9,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
-from api.deps import LedgerDep, SettingsDep
+from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
 from api.limits import JsonTooDeepError, json_too_deep, too_deep_detail
 from api.problems import responses
 from api.render import report_html
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.diligence import DueDiligenceRequest, PolicyIn, ReportOut
 from api.settings import ApiSettings
+from ledger.access import Access, Viewer
 from ledger.client import Ledger
 from ledger.diligence import due_diligence
 from ledger.errors import ValidationError
@@ -33,14 +34,17 @@ EXAMPLES = {
 }
 
 
-def _report(ledger: Ledger, settings: ApiSettings, body: DueDiligenceRequest) -> ReportOut:
+def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Access,
+            body: DueDiligenceRequest) -> ReportOut:
+    """The report on a batch the viewer may see (who sees a batch sees its whole upstream lineage)."""
     max_depth = body.max_depth or settings.max_trace_depth
     if max_depth > settings.max_trace_depth:
         raise ValidationError(f"max_depth must be at most {settings.max_trace_depth}", field="max_depth")
-    batch_id = body.batch_id
-    if batch_id is None:
+    if body.batch_id is not None:
+        batch_id = access.require_batch(viewer, body.batch_id)
+    else:
         assert body.gtin is not None and body.lot is not None
-        batch_id = ledger.find_batch(body.gtin, body.lot, body.producer).id
+        batch_id = access.find_batch(viewer, body.gtin, body.lot, body.producer)
     report = due_diligence(ledger, batch_id, body.policy.to_domain(), max_depth=max_depth,
                            max_nodes=settings.max_trace_nodes, as_of_block=body.as_of_block)
     return ReportOut.of(report)
@@ -54,25 +58,28 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.post("", response_model=ReportOut, summary="Due-diligence report",
-             responses={**responses(400, 404, 422, 503), 200: {"content": HTML_CONTENT,
+             responses={**responses(400, 401, 404, 422, 503), 200: {"content": HTML_CONTENT,
                                                          "description": "the report (JSON, or HTML on Accept: "
                                                                         "text/html)"}},
              openapi_extra={"requestBody": {"content": {"application/json": {"examples": EXAMPLES}}}})
-def post_due_diligence(ledger: LedgerDep, settings: SettingsDep, body: DueDiligenceRequest,
-                       request: Request) -> ReportOut | Response:
+def post_due_diligence(ledger: LedgerDep, settings: SettingsDep, viewer: MemberDep, access: AccessDep,
+                       body: DueDiligenceRequest, request: Request) -> ReportOut | Response:
     """The verdict (PASS / REVIEW / FAIL), findings with their on-chain evidence, a supply-chain summary and the
     cradle-to-gate footprint, all as of one block (`as_of_block`): the same request at the same block gives the same
-    report. `Accept: text/html` gives a printable page."""
-    report = _report(ledger, settings, body)
+    report. `Accept: text/html` gives a printable page. For members who may see the batch (its producer, holders and
+    those downstream of it); anyone else gets 404, as for a batch that does not exist."""
+    report = _report(ledger, settings, viewer, access, body)
     return HTMLResponse(report_html(report)) if _wants_html(request) else report
 
 
 @router.get("/{batch_id}", response_model=ReportOut, summary="Due-diligence report (printable)",
-            responses={**responses(404, 422, 503), 200: {"content": HTML_CONTENT,
-                                                         "description": "HTML unless format=json"}})
+            responses={**responses(401, 404, 422, 503), 200: {"content": HTML_CONTENT,
+                                                              "description": "HTML unless format=json"}})
 def get_due_diligence(
     ledger: LedgerDep,
     settings: SettingsDep,
+    viewer: MemberDep,
+    access: AccessDep,
     request: Request,
     batch_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_BATCH_ID])],
     policy: Annotated[str | None, Query(max_length=20_000, description="the policy as JSON (see POST); default "
@@ -92,7 +99,7 @@ def get_due_diligence(
         raise ValidationError(f"policy: {where + ': ' if where else ''}{first.get('msg')}",
                               field=f"policy.{where}" if where else "policy") from None
     body = DueDiligenceRequest(batch_id=batch_id, policy=parsed, max_depth=max_depth, as_of_block=as_of_block)
-    report = _report(ledger, settings, body)
+    report = _report(ledger, settings, viewer, access, body)
     html = format == "html" or (format is None and _wants_html(request))
     return HTMLResponse(report_html(report)) if html else report
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import LedgerDep
+from api.deps import AdminDep, LedgerDep
 from api.problems import responses
 from api.schemas.common import Out
 from ledger.client import Ledger
@@ -68,10 +68,11 @@ def health(ledger: LedgerDep) -> HealthOut:
 
 
 @router.get("/relayer", response_model=RelayerUsageOut, summary="The relayer: funds, open writes, use per participant",
-            responses=responses(503))
-def relayer(ledger: LedgerDep) -> RelayerUsageOut:
-    """What the relayer has left to pay with, its pending and stuck transactions, the policy, and each participant's
-    relayed requests and gas today (UTC): what the budget and rate limits (429 with Retry-After) are counted on."""
+            responses=responses(401, 403, 503))
+def relayer(ledger: LedgerDep, viewer: AdminDep) -> RelayerUsageOut:
+    """For the consortium's admin: what the relayer has left to pay with, its pending and stuck transactions, the
+    policy, and each participant's relayed requests and gas today (UTC): what the budget and rate limits (429 with
+    Retry-After) are counted on."""
     status = ledger.relayer.status()
     policy = ledger.relayer.policy
     return RelayerUsageOut(**relayer_out(ledger).model_dump(), gas_budget_per_day=policy.gas_budget_per_day,

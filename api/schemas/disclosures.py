@@ -57,14 +57,15 @@ class DisclosureSummary(Out):
     audited: bool = Field(description="the latest version carries an active attestation with an unmodified or "
                                       "qualified opinion (an adverse opinion or a disclaimer assures nothing)")
     amended_since_attestation: bool
+    public: bool = Field(description="the discloser lets anyone read it (else: consortium members only)")
     published: TxRefOut = Field(description="the latest version's transaction")
 
     @classmethod
     def of(cls, d: Disclosure) -> DisclosureSummary:
         return cls(id=d.id, participant=d.participant, period=d.period, framework=d.framework,
                    latest_version=d.latest.version, attested_version=d.attested_version,
-                   audited=d.audited,
-                   amended_since_attestation=d.amended_since_attestation, published=TxRefOut.of(d.latest.tx))
+                   audited=d.audited, amended_since_attestation=d.amended_since_attestation, public=d.public,
+                   published=TxRefOut.of(d.latest.tx))
 
 
 class DisclosureOut(DisclosureSummary):

@@ -8,6 +8,7 @@ serialisation (see `ledger.esg.model`). `render_export` / `read_export` turn it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -49,9 +50,11 @@ __all__ = [
 
 
 def build_export(
-    ledger: Ledger, *, participant: str | None = None, period: str | None = None, framework: str | None = None
+    ledger: Ledger, *, participant: str | None = None, period: str | None = None, framework: str | None = None,
+    visible: Callable[[Disclosure], bool] | None = None,
 ) -> Export:
-    """Every metric value of the disclosures matching the filters, as of the block the index is synced to."""
+    """Every metric value of the disclosures matching the filters (and `visible`, the caller's access rule), as of
+    the block the index is synced to."""
     participant = v.address(participant, "participant") if participant else None
     period = v.period(period) if period else None
     framework = v.framework(framework) if framework else None
@@ -59,7 +62,7 @@ def build_export(
     store = ledger.store
     as_of = status.indexed_block
     ids = store.disclosure_ids(participant=participant, period=period, framework=framework, limit=1_000_000)
-    disclosures = [d for i, *_ in ids if (d := store.disclosure(i)) is not None]
+    disclosures = [d for i, *_ in ids if (d := store.disclosure(i)) is not None and (visible is None or visible(d))]
     profiles: dict[str, Participant | None] = {}
     for d in disclosures:
         if d.participant not in profiles:

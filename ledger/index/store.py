@@ -526,6 +526,22 @@ class IndexStore:
                           "WHERE to_address = ? OR from_address = ?", (address, address, address))
         return {str(r[0]) for r in rows}
 
+    def held_batch_ids(self, address: str, *, after: tuple[int, int] | None = None,
+                       limit: int = 50) -> list[tuple[str, int, int]]:
+        """Batches `address` holds now (it produced them and never handed them over, or custody last went to it),
+        newest first, keyset-paginated by (block_number, log_index)."""
+        clause = ""
+        params: list[Any] = [address, address, address]
+        if after is not None:
+            clause = "AND (b.block_number, b.log_index) < (?, ?)"
+            params.extend(after)
+        rows = self._rows(
+            "SELECT b.id, b.block_number, b.log_index FROM batches b WHERE b.id IN (SELECT id FROM batches WHERE "
+            "producer = ? UNION SELECT batch_id FROM custody WHERE to_address = ?) AND COALESCE((SELECT c.to_address "
+            "FROM custody c WHERE c.batch_id = b.id ORDER BY c.block_number DESC, c.log_index DESC LIMIT 1), "
+            f"b.producer) = ? {clause} ORDER BY b.block_number DESC, b.log_index DESC LIMIT ?", [*params, limit])
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     def produced_ids(self, address: str) -> set[str]:
         return {str(r[0]) for r in self._rows("SELECT id FROM batches WHERE producer = ?", (address,))}
 

@@ -32,13 +32,35 @@ def demo_ledger(demo: tuple[Ledger, DemoWorld]) -> Ledger:
     return demo[0]
 
 
+#: A test secret: the same in every test app, so a token from one is accepted by another (as across instances).
+TEST_SECRET = "tests-only-3f9a1c7e5b2d8046a1b3c5d7e9f0a2b4"
+
+
 @pytest.fixture
 def settings() -> ApiSettings:
-    return ApiSettings(max_page_size=50, max_trace_depth=32)
+    return ApiSettings(max_page_size=50, max_trace_depth=32, auth_secret=TEST_SECRET, auth_domain="testserver")
+
+
+def login(client: TestClient, account: LocalAccount) -> dict[str, str]:
+    """Sign in as `account` (Sign-In with Ethereum, as any client does); the headers that carry its token."""
+    from ledger.requests import ApiSigner
+
+    signer = ApiSigner("http://testserver", account, client=client)
+    signer.login()
+    return signer.headers
 
 
 @pytest.fixture
 def client(demo_ledger: Ledger, settings: ApiSettings) -> Iterator[TestClient]:
+    """The API over the demo, signed in as the consortium's admin (who sees everything): tests of who sees what sign
+    in as others (`login`) or send no token."""
+    with TestClient(create_app(settings, demo_ledger)) as test_client:
+        test_client.headers.update(login(test_client, demo_ledger.chain.operator))
+        yield test_client
+
+
+@pytest.fixture
+def anonymous(demo_ledger: Ledger, settings: ApiSettings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, demo_ledger)) as test_client:
         yield test_client
 

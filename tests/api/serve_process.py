@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,6 +50,24 @@ class ServeProcess:
                 pass
             time.sleep(0.2)
         raise AssertionError("ledger serve did not answer in time: " + self.log())
+
+    def login(self, account: Any) -> dict[str, str]:
+        """Sign in to the running server as `account` (Sign-In with Ethereum); the headers carrying the token."""
+        from ledger.requests import ApiSigner
+
+        with httpx.Client(base_url=self.url, timeout=30) as http:
+            signer = ApiSigner(self.url, account, client=http)
+            signer.login()
+            return signer.headers
+
+    def admin(self) -> dict[str, str]:
+        """Headers signed in as the consortium's admin: the key `ledger serve` deployed with (anvil's account 0
+        unless LEDGER_OPERATOR_KEY says otherwise)."""
+        from eth_account import Account
+
+        from ledger.chain import ANVIL_OPERATOR_KEY
+
+        return self.login(Account.from_key(self.extra_env.get("LEDGER_OPERATOR_KEY", ANVIL_OPERATOR_KEY)))
 
     def log(self) -> str:
         return self.log_file.read_text()

@@ -12,7 +12,7 @@ from ledger.outbox import Outbox
 from ledger.relayer import RelayPolicy
 from ledger.requests import calldata
 from ledger.types import FlagKind
-from tests.api.conftest import Signer, TestClient, assert_problem
+from tests.api.conftest import Signer, TestClient, assert_problem, login
 from tests.api.test_writes import lint
 
 UNKNOWN_ID = "0x" + "ab" * 32
@@ -162,8 +162,10 @@ def test_broken_contract_rules_are_409_with_the_decoded_error(client: TestClient
 
 def test_unreachable_chain_is_503() -> None:
     ledger = Ledger.embedded()
-    ledger.chain.w3.provider = HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2})
     with TestClient(create_app(ledger=ledger)) as client:
+        client.headers.update(login(client, ledger.chain.operator))  # as the admin, while the chain answers
+        ledger.chain.w3.provider = HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2})
+        ledger.indexer.invalidate()
         assert_problem(client.get("/health"), 503, "chain_unavailable")
         assert_problem(client.get(f"/batches/{UNKNOWN_ID}"), 503)
         assert_problem(client.post("/due-diligence", json={"batch_id": UNKNOWN_ID}), 503)

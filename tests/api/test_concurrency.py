@@ -15,7 +15,7 @@ from ledger.client import Ledger
 from ledger.demo import GTIN_LINT
 from ledger.requests import calldata
 from ledger.types import Gln, NewBatch, ParticipantProfile, Role, Site
-from tests.api.conftest import Signer, TestClient
+from tests.api.conftest import Signer, TestClient, login
 
 SITES = ("8901234000014", "6901234000016", "8931234000011", "6921234000014")
 COUNTRIES = ("IN-GJ", "CN-XJ", "VN-SG", "CN-GD")
@@ -27,6 +27,7 @@ def test_concurrent_signed_writes_all_land_with_distinct_transactions(ledger: Le
         profile = ParticipantProfile(f"Factory {n}", COUNTRIES[n][:2], (Site(Gln(SITES[n]), COUNTRIES[n]),))
         ledger.register_participant(account.address, profile, [Role.FACTORY])
     with TestClient(create_app(ledger=ledger)) as client:
+        client.headers.update(login(client, ledger.chain.operator))  # as the admin
         signer = Signer(client)
         bodies = []
         for n, account in enumerate(factories):

@@ -41,7 +41,7 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node:
     replacement: AnvilNode | None = None
     try:
         server.start()
-        with httpx.Client(base_url=server.url, timeout=30) as http:
+        with httpx.Client(base_url=server.url, timeout=30, headers=server.admin()) as http:
             page = http.get("/batches").json()["items"]
             some_batch = page[0]["id"]
 

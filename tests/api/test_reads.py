@@ -80,7 +80,7 @@ def test_participant_shows_profile_roles_disclosures_and_batch_count(client: Tes
     weaving = client.get(f"/participants/{world.account('weaving').address.lower()}").json()
     assert weaving["legal_name"] == "Pearl River Weaving & Dyeing Co Ltd" and weaving["country"] == "CN"
     assert weaving["roles"] == ["FACTORY"] and weaving["suspended"] is False
-    assert weaving["batches"] == 2
+    assert weaving["details"]["batches"] == 2 and weaving["party_gln"] == "6921234000014"
     [disclosure] = weaving["disclosures"]
     assert disclosure["framework"] == "ESRS" and disclosure["amended_since_attestation"] is True
     assert disclosure["audited"] is False and disclosure["attested_version"] == 1

@@ -40,7 +40,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 class Server:
     def __init__(self, process: ServeProcess, node_url: str) -> None:
         self.process = process
-        self.http = httpx.Client(base_url=process.url, timeout=60)
+        self.http = httpx.Client(base_url=process.url, timeout=60, headers=process.admin())
         self.w3 = Web3(HTTPProvider(node_url))
         self.node_url = node_url
 

@@ -17,7 +17,7 @@ from ledger.anchoring import build_bundle
 from ledger.client import Ledger
 from ledger.demo import DemoWorld
 from ledger.types import DocumentKind
-from tests.api.conftest import TestClient, assert_problem
+from tests.api.conftest import TestClient, assert_problem, login
 from tests.api.test_anchors import garments
 
 JSON = {"Content-Type": "application/json"}
@@ -58,6 +58,7 @@ def small(demo_ledger: Ledger) -> Iterator[TestClient]:
     """A service configured with small limits through its settings."""
     settings = ApiSettings(max_body_bytes=4_096, max_bundle_body_bytes=8_192, max_json_depth=4)
     with TestClient(create_app(settings, demo_ledger)) as client:
+        client.headers.update(login(client, demo_ledger.chain.operator))  # as the admin
         yield client
 
 

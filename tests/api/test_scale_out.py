@@ -21,6 +21,7 @@ from tests.api.serve_process import ServeProcess
 ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's account 1
 FLAGGED = {"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"}
 PASSING = {"gtin": "06931234000105", "lot": "HG-DG-25-A-1201"}
+SHARED_SECRET = "scale-out-test-7c1e9a3b5d2f4068a9b1c3d5e7f90a2b"
 
 
 @pytest.fixture
@@ -32,9 +33,11 @@ def shared_node(tmp_path: Path) -> Iterator[AnvilNode]:
 
 @pytest.fixture
 def instances(shared_node: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess]]:
-    first = ServeProcess(tmp_path / "a", ["--rpc-url", shared_node.url, "--demo"])
-    # The second shares the deployment (the manifest), not the index, and relays with its own key.
-    second = ServeProcess(tmp_path / "b", ["--rpc-url", shared_node.url], {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY})
+    # Both sign tokens with one secret; the second shares the deployment (the manifest), not the index, and relays
+    # with its own key.
+    first = ServeProcess(tmp_path / "a", ["--rpc-url", shared_node.url, "--demo"], {"API_AUTH_SECRET": SHARED_SECRET})
+    second = ServeProcess(tmp_path / "b", ["--rpc-url", shared_node.url],
+                          {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "API_AUTH_SECRET": SHARED_SECRET})
     try:
         first.start()
         (tmp_path / "b" / "deployments").mkdir(parents=True)
@@ -51,7 +54,7 @@ def test_two_instances_on_one_node_answer_the_same_and_see_each_others_writes(
     instances: tuple[ServeProcess, ServeProcess],
 ) -> None:
     first, second = instances
-    with httpx.Client(timeout=30) as http:
+    with httpx.Client(timeout=30, headers=first.admin()) as http:  # a token from one instance, used on both
         for batch in (FLAGGED, PASSING):
             one = http.post(f"{first.url}/due-diligence", json=batch)
             two = http.post(f"{second.url}/due-diligence", json=batch)
@@ -77,3 +80,29 @@ def test_two_instances_on_one_node_answer_the_same_and_see_each_others_writes(
             time.sleep(0.1)
         assert report["verdict"] == "FAIL"
         assert any(f["rule"] == "active_flag" and "REACH" in f["message"] for f in report["findings"])
+
+
+def test_a_token_works_on_every_instance_and_a_suspension_through_one_binds_the_other(
+    instances: tuple[ServeProcess, ServeProcess],
+) -> None:
+    first, second = instances
+    brand = demo_account("brand")
+    token = first.login(brand)
+    with httpx.Client(timeout=30, headers=token) as http:
+        assert http.get(f"{second.url}/auth/me").json()["address"] == brand.address
+        assert http.post(f"{second.url}/due-diligence", json=PASSING).status_code == 200
+    with httpx.Client(base_url=first.url, timeout=30, headers=first.admin()) as admin_http:
+        from eth_account import Account
+
+        from ledger.chain import ANVIL_OPERATOR_KEY
+
+        admin = ApiSigner(first.url, Account.from_key(ANVIL_OPERATOR_KEY), client=admin_http)
+        suspended = admin_http.post(f"/admin/participants/{brand.address}/status", json=admin.body(
+            calldata.set_suspended(brand.address, True, "sanctions screening hit")))
+        assert suspended.status_code == 201, suspended.text
+    with httpx.Client(timeout=30, headers=token) as http:
+        deadline = time.monotonic() + 10
+        while (reply := http.get(f"{second.url}/auth/me")).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the other instance reads the chain at its next request
+        assert reply.status_code == 401 and "suspended" in reply.json()["detail"]
+        assert "invalid_token" in reply.headers["WWW-Authenticate"]

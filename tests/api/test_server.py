@@ -30,7 +30,7 @@ def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart
     log = server.start()
     assert f"{server.url}/docs" in log and "demo supply chain recorded" in log
     assert "(started, state in" in log, log  # the workspace node, started by the server
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with httpx.Client(base_url=server.url, timeout=30, headers=server.admin()) as http:
         assert http.get("/docs").status_code == 200
         assert "/due-diligence" in http.get("/openapi.json").json()["paths"]
         flagged = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"})
@@ -58,6 +58,6 @@ def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart
     assert not (server.home / "node" / "anvil.pid").exists()  # the server stopped the node it started
     log = server.start()
     assert "demo supply chain already recorded" in log  # seeded once, kept in the node's state file
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with httpx.Client(base_url=server.url, timeout=30, headers=server.admin()) as http:
         again = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"}).json()
         assert again["verdict"] == "FAIL" and again["batch"]["id"] == flagged.json()["batch"]["id"]

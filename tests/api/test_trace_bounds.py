@@ -17,7 +17,7 @@ from ledger.client import Ledger
 from ledger.demo import DemoWorld
 from ledger.trace import MIN_NODES
 from ledger.types import FlagKind, ParticipantProfile, Role, Site
-from tests.api.conftest import TestClient, assert_problem
+from tests.api.conftest import TestClient, assert_problem, login
 from tests.conftest import account
 from tests.ledger.builders import batch, gln
 from tests.ledger.lineage import record_fan
@@ -27,6 +27,7 @@ from tests.ledger.lineage import record_fan
 def capped(demo_ledger: Ledger) -> Iterator[TestClient]:
     """The API with the smallest node cap."""
     with TestClient(create_app(ApiSettings(max_trace_nodes=MIN_NODES), demo_ledger)) as test_client:
+        test_client.headers.update(login(test_client, demo_ledger.chain.operator))  # as the admin
         yield test_client
 
 

@@ -1,0 +1,138 @@
+"""`ledger admin ...`: the consortium admin's operations over the API, signed with the admin key (like any write, an
+EIP-712 ForwardRequest the service relays) and validated by `ledger.writes.admin` before anything is sent.
+
+    ledger admin register --key $ADMIN_KEY --account 0x... --name "Lanna Latex Co Ltd" --country TH \\
+        --site 8851234000014:TH-50 --party-gln 8851234000014 --role FACTORY
+    ledger admin suspend --key $ADMIN_KEY --account 0x... --reason "audit findings open"
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ledger.cli.app import app
+from ledger.cli.sign import API, DEMO, KEY, _account
+from ledger.errors import LedgerError, ValidationError
+from ledger.types import Gln, Hash32, ParticipantProfile, Role, Site
+
+admin_app = typer.Typer(help="The consortium admin's operations (signed with the admin key, relayed by the API).",
+                        no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+console = Console(stderr=True, soft_wrap=True)
+ACCOUNT = typer.Option(..., "--account", help="the participant's address")
+ROLE = typer.Option(..., "--role", help="FACTORY, AUDITOR or BUYER")
+
+
+def _site(text: str) -> Site:
+    gln, _, subdivision = text.partition(":")
+    if not gln or not subdivision:
+        raise ValidationError(f"site {text!r} must read GLN:SUBDIVISION, e.g. 8851234000014:TH-50", field="site")
+    return Site(Gln(gln), subdivision)
+
+
+def _post(key: str | None, demo: str | None, api: str, path: str, build: Callable[[Any], str]) -> None:
+    """Sign in as the admin, build the calldata (with what the API says, if needed), sign, post, print the answer."""
+    import httpx
+
+    from ledger.requests import ApiSigner
+
+    signer = ApiSigner(api, _account(key, demo))
+    try:
+        signer.login()
+        data = build(signer)
+        reply = signer.client.post(path, json=signer.body(data), headers=signer.headers)
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except httpx.HTTPStatusError as exc:
+        console.print(f"[red]refused ({exc.response.status_code}):[/] {exc.response.text}")
+        raise typer.Exit(1) from None
+    except httpx.TransportError as exc:
+        console.print(f"[red]cannot reach {api}:[/] {type(exc).__name__}")
+        raise typer.Exit(1) from None
+    if reply.status_code >= 400:
+        console.print(f"[red]refused ({reply.status_code}):[/] {reply.json().get('detail', reply.text)}")
+        raise typer.Exit(1)
+    typer.echo(json.dumps(reply.json(), indent=2))
+
+
+@admin_app.command()
+def register(
+    account: str = ACCOUNT,
+    name: str = typer.Option(..., "--name", help="registered legal name"),
+    country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2"),
+    site: list[str] = typer.Option([], "--site", help="GLN:SUBDIVISION (repeat)"),
+    party_gln: str | None = typer.Option(None, "--party-gln", help="the GLN naming the participant as a party"),
+    organisation: str | None = typer.Option(None, "--organisation", help="organisation id (0x + 64 hex)"),
+    role: list[Role] = typer.Option([], "--role", help="FACTORY, AUDITOR or BUYER (repeat)"),
+    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API,
+) -> None:
+    """Register a participant with its profile and roles (POST /admin/participants)."""
+    from ledger.requests import calldata
+
+    def build(_: Any) -> str:
+        profile = ParticipantProfile(name, country, tuple(_site(s) for s in site),
+                                     Hash32(organisation) if organisation else None, None,
+                                     Gln(party_gln) if party_gln else None)
+        return calldata.register_participant(account, profile, role)
+
+    _post(key, demo_participant, api, "/admin/participants", build)
+
+
+@admin_app.command("add-site")
+def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", help="GLN:SUBDIVISION"),
+             key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
+    """Add a site to a participant (POST /admin/participants/{address}/sites)."""
+    from ledger.requests import calldata
+
+    def build(signer: Any) -> str:
+        reply = signer.client.get(f"/participants/{account}", headers=signer.headers)
+        reply.raise_for_status()
+        return calldata.add_site(account, _site(site), reply.json()["country"])
+
+    _post(key, demo_participant, api, f"/admin/participants/{account}/sites", build)
+
+
+@admin_app.command()
+def grant(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
+          api: str = API) -> None:
+    """Grant a role (POST /admin/participants/{address}/roles)."""
+    from ledger.requests import calldata
+
+    _post(key, demo_participant, api, f"/admin/participants/{account}/roles",
+          lambda _: calldata.grant_role(account, role))
+
+
+@admin_app.command()
+def revoke(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
+           api: str = API) -> None:
+    """Revoke a role (POST /admin/participants/{address}/roles)."""
+    from ledger.requests import calldata
+
+    _post(key, demo_participant, api, f"/admin/participants/{account}/roles",
+          lambda _: calldata.revoke_role(account, role))
+
+
+@admin_app.command()
+def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason"), key: str | None = KEY,
+            demo_participant: str | None = DEMO, api: str = API) -> None:
+    """Suspend a participant: it writes nothing and its tokens stop working (POST .../status)."""
+    from ledger.requests import calldata
+
+    _post(key, demo_participant, api, f"/admin/participants/{account}/status",
+          lambda _: calldata.set_suspended(account, True, reason))
+
+
+@admin_app.command()
+def reinstate(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason"), key: str | None = KEY,
+              demo_participant: str | None = DEMO, api: str = API) -> None:
+    """Reinstate a suspended participant (POST .../status)."""
+    from ledger.requests import calldata
+
+    _post(key, demo_participant, api, f"/admin/participants/{account}/status",
+          lambda _: calldata.set_suspended(account, False, reason))
