@@ -29,7 +29,7 @@ with warnings.catch_warnings():  # abnf (siwe's grammar library) may warn about 
 
 from ledger.access import ANONYMOUS, Viewer
 from ledger.client import Ledger
-from ledger.errors import LedgerError, NotFoundError
+from ledger.errors import LedgerError
 from ledger.types import Address, Role
 
 NONCE_TTL_SECONDS = 300
@@ -156,10 +156,9 @@ class Authenticator:
         roles = store.roles_of(address)
         if Role.ADMIN in roles:
             return Viewer(address, roles)
-        try:
-            participant = self.ledger.participant(address)
-        except NotFoundError:
-            raise AuthError(f"{address} is not a participant of this consortium") from None
+        participant = store.participant(address)
+        if participant is None:
+            raise AuthError(f"{address} is not a participant of this consortium")
         if participant.suspended:
             raise AuthError(f"{address} is suspended from the consortium")
         return Viewer(participant.address, participant.roles)

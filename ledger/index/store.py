@@ -105,6 +105,8 @@ class IndexStore:
         # lineage edges by output batch (loaded on the first trace), and built `Batch` objects.
         self._lineage: dict[str, list[TraceEdge]] | None = None
         self._consumers: dict[str, list[str]] | None = None  # input -> the batches that consumed it
+        self._own_cache: dict[str, frozenset[str]] = {}  # address -> batches it produced or held (access checks)
+        self._roles_cache: dict[str, frozenset[Role]] = {}
         self._batch_cache: dict[str, Batch] = {}
         self._participant_cache: dict[str, Participant] = {}
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
@@ -193,6 +195,8 @@ class IndexStore:
             self._timestamps.clear()
             self._lineage = None
             self._consumers = None
+            self._own_cache.clear()
+            self._roles_cache.clear()
             self._batch_cache.clear()
             self._participant_cache.clear()
             self._node_cache.clear()
@@ -223,8 +227,11 @@ class IndexStore:
                 raise
             for batch_id in changes.touched:
                 self._batch_cache.pop(batch_id, None)
+            if changes.touched:
+                self._own_cache.clear()
             if any(name in PARTICIPANT_EVENTS for name, _, _ in events_list):
                 self._participant_cache.clear()
+                self._roles_cache.clear()
             if self._lineage is not None:
                 for output_id, input_id, quantity in changes.new_edges:
                     _add_edge(self._lineage, output_id, input_id, quantity)
@@ -520,11 +527,17 @@ class IndexStore:
                 self._consumers = consumers
             return list(self._consumers.get(batch_id, ()))
 
-    def own_batch_ids(self, address: str) -> set[str]:
-        """Batches `address` produced, holds or has held."""
-        rows = self._rows("SELECT id FROM batches WHERE producer = ? UNION SELECT batch_id FROM custody "
-                          "WHERE to_address = ? OR from_address = ?", (address, address, address))
-        return {str(r[0]) for r in rows}
+    def own_batch_ids(self, address: str) -> frozenset[str]:
+        """Batches `address` produced, holds or has held (cached until an event touches a batch)."""
+        with self._lock:
+            found = self._own_cache.get(address)
+            if found is None:
+                rows = self._rows("SELECT id FROM batches WHERE producer = ? UNION SELECT batch_id FROM custody "
+                                  "WHERE to_address = ? OR from_address = ?", (address, address, address))
+                if len(self._own_cache) > 10_000:
+                    self._own_cache.clear()
+                found = self._own_cache[address] = frozenset(str(r[0]) for r in rows)
+            return found
 
     def held_batch_ids(self, address: str, *, after: tuple[int, int] | None = None,
                        limit: int = 50) -> list[tuple[str, int, int]]:
@@ -546,13 +559,21 @@ class IndexStore:
         return {str(r[0]) for r in self._rows("SELECT id FROM batches WHERE producer = ?", (address,))}
 
     def roles_of(self, address: str) -> frozenset[Role]:
-        """The roles `address` holds now (ADMIN included), from the grants and revocations in chain order."""
-        roles: set[Role] = set()
-        for r in self._rows("SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index",
-                            (address,)):
-            if r["role"] in Role.__members__:
-                (roles.add if r["granted"] else roles.discard)(Role(r["role"]))
-        return frozenset(roles)
+        """The roles `address` holds now (ADMIN included), from the grants and revocations in chain order (cached
+        until a participant event)."""
+        with self._lock:
+            cached = self._roles_cache.get(address)
+            if cached is not None:
+                return cached
+            roles: set[Role] = set()
+            for r in self._rows("SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index",
+                                (address,)):
+                if r["role"] in Role.__members__:
+                    (roles.add if r["granted"] else roles.discard)(Role(r["role"]))
+            if len(self._roles_cache) > 10_000:
+                self._roles_cache.clear()
+            found = self._roles_cache[address] = frozenset(roles)
+            return found
 
     def party_owner(self, gln: str) -> str | None:
         row = self._one("SELECT address FROM participants WHERE party_gln = ?", (gln,))
