@@ -265,6 +265,8 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
                           ledger=ledger.deployment.ledger)
     from ledger.writes.batches import anchor_batches as anchor_call
 
+    ledger.sync()
+    _sort_records(ledger, bundle, ledger.chain_time())  # refuse what no anchor could prove before anchoring it
     result = ledger.relay(ledger.sign(signer, anchor_call(bundle.root, len(bundle.records), uri)))
     import_bundle(ledger, bundle)  # what the anchor proves, by the contract's rules for anchored records
     return AnchorReceipt(bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records},
@@ -341,13 +343,22 @@ def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> BundleImport:
     """Check a bundle against the root anchored on chain (every proof, off chain) and remember the records the anchor
     proves, by the contract's own rules for anchored records read from the index (see the module's docstring); a
     record that breaks a bound or names another producer's site refuses the whole bundle (`ValidationError`)."""
-    from ledger.writes.batches import validate_batch
-
     ledger.sync()
     anchor = ledger.store.anchor(bundle.root.lower())
     if anchor is None or anchor["producer"] != bundle.producer:
         raise NotFoundError(f"root {bundle.root} is not anchored on chain by {bundle.producer}")
     anchored_at = ledger.store.block_timestamp(int(anchor["block_number"]))
+    result, rows = _sort_records(ledger, bundle, anchored_at)
+    ledger.store.add_anchored_records(bundle.root, bundle.producer, rows)
+    return result
+
+
+def _sort_records(ledger: Ledger, bundle: AnchorBundle,
+                  anchored_at: float | None) -> tuple[BundleImport, list[tuple[str, str, str, list[str]]]]:
+    """The records an anchor at `anchored_at` proves (as index rows), and those it cannot (recorded already, or
+    consuming inputs); `ValidationError` for a record no anchor could prove (a bound, another producer's site)."""
+    from ledger.writes.batches import validate_batch
+
     rows: list[tuple[str, str, str, list[str]]] = []
     needs_claim: list[BatchId] = []
     recorded: list[BatchId] = []
@@ -370,8 +381,7 @@ def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> BundleImport:
             raise ValidationError(f"record {item.batch_id} names site {item.batch.facility}, not one of "
                                   f"{bundle.producer}'s", field="facility")
         rows.append((str(item.batch_id), str(item.batch.gtin), item.batch.lot, [str(p) for p in item.proof]))
-    ledger.store.add_anchored_records(bundle.root, bundle.producer, rows)
-    return BundleImport(len(rows), tuple(needs_claim), tuple(recorded))
+    return BundleImport(len(rows), tuple(needs_claim), tuple(recorded)), rows
 
 
 @dataclass(frozen=True)

@@ -645,15 +645,20 @@ class IndexStore:
             )
             for r in rows
         )
-        revocations = {(r["version"], r["auditor"]): r for r in self._rows(
-            "SELECT * FROM revocations WHERE disclosure_id = ? ORDER BY block_number, log_index", (disclosure_id,))}
+        # Each attestation is revoked by the first revocation of its version by its auditor that follows it (an
+        # auditor may attest, revoke, attest again and revoke again: each revocation ends one attestation).
+        pending: dict[tuple[int, str], list[sqlite3.Row]] = {}
+        for r in self._rows("SELECT * FROM revocations WHERE disclosure_id = ? ORDER BY block_number, log_index",
+                            (disclosure_id,)):
+            pending.setdefault((int(r["version"]), r["auditor"]), []).append(r)
         attestations = []
         for a in self._rows("SELECT * FROM attestations WHERE disclosure_id = ? ORDER BY block_number, log_index",
                             (disclosure_id,)):
-            revoked = revocations.get((a["version"], a["auditor"]))
-            if revoked is not None and (revoked["block_number"], revoked["log_index"]) < (a["block_number"],
-                                                                                          a["log_index"]):
-                revoked = None
+            later = [r for r in pending.get((int(a["version"]), a["auditor"]), [])
+                     if (r["block_number"], r["log_index"]) > (a["block_number"], a["log_index"])]
+            revoked = later[0] if later else None
+            if revoked is not None:
+                pending[(int(a["version"]), a["auditor"])].remove(revoked)
             attestations.append(Attestation(
                 disclosure_id=DisclosureId(disclosure_id), version=int(a["version"]), auditor=Address(a["auditor"]),
                 level=LEVELS[a["level"]], opinion=OPINIONS[a["opinion"]], report_hash=Hash32(a["report_hash"]),
