@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Authenticator, AuthError
 from api.settings import ApiSettings
@@ -29,7 +30,13 @@ def get_access(request: Request) -> Access:
     return Access(get_ledger(request))
 
 
-def get_viewer(request: Request) -> Viewer:
+#: Declares the bearer token to OpenAPI (an Authorize button in /docs); the header itself is read below, so that a
+#: malformed one is a 401 rather than anonymous.
+BEARER = HTTPBearer(auto_error=False, description="a token from POST /auth/login (Sign-In with Ethereum)")
+
+
+def get_viewer(request: Request,
+               _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Viewer:
     """Who is asking: anonymous without an `Authorization` header, else the member (or admin) its token names; a
     bad, expired or revoked token is 401."""
     return get_authenticator(request).viewer(request.headers.get("authorization"))

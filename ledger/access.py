@@ -85,10 +85,14 @@ class Access:
 
     def require_recording(self, viewer: Viewer, recording: BatchRecording) -> BatchRecording:
         """A recorded batch as `require_batch`; an anchored-only record (in no lineage) to its producer and admins."""
+        from ledger.anchoring import not_recorded
+
         if recording.kind == "recorded":
-            self.require_batch(viewer, recording.batch_id)
-        elif not (viewer.admin or (viewer.address is not None and viewer.address == recording.producer)):
-            raise NotFoundError(f"batch {recording.batch_id} is neither recorded nor anchored in a known bundle")
+            visible = self.may_see_batch(viewer, recording.batch_id)
+        else:
+            visible = viewer.admin or (viewer.address is not None and viewer.address == recording.producer)
+        if not visible:
+            raise not_recorded(recording.batch_id)
         return recording
 
     def require_disclosure(self, viewer: Viewer, disclosure: Disclosure) -> Disclosure:

@@ -402,5 +402,11 @@ def batch_recording(ledger: Ledger, batch_id: str) -> BatchRecording:
     ledger.sync()
     found = ledger.store.recording(batch_id.lower())
     if found is None:
-        raise NotFoundError(f"batch {batch_id} is neither recorded nor anchored in a known bundle")
+        raise not_recorded(batch_id)
     return found
+
+
+def not_recorded(batch_id: str) -> NotFoundError:
+    """The answer for a batch id nobody recorded nor anchored, and (by the access rules) for one the caller may not
+    see: the same words, so ids cannot be probed."""
+    return NotFoundError(f"batch {batch_id} is neither recorded nor anchored in a known bundle")

@@ -17,12 +17,13 @@ from web3.types import Wei
 
 from ledger import validation as v
 from ledger.chain import DEFAULT_NODE_TIMEOUT, Chain
-from ledger.codec import batch_id_of, checksum, disclosure_id_of
+from ledger.codec import batch_id_of, checksum, disclosure_id_of, from_hex
 from ledger.compile import load_artifact
 from ledger.deploy import deploy, deployment_problem, genesis_hash, load_manifest, save_manifest
 from ledger.errors import (
     ChainMismatchError,
     ContractRevertError,
+    LedgerUnavailableError,
     NotFoundError,
     RecordUnreadableError,
     SignatureExpiredError,
@@ -267,11 +268,23 @@ class Ledger:
 
     def dry_run(self, signed: SignedRequest) -> None:
         """The inner call as the ledger will see it (it reads the sender as ERC-2771 does, so a call from the signer
-        is exact): raises the contract's own decoded error."""
+        is exact), with exactly the gas the forwarder will hand it: raises the contract's own decoded error, or
+        `ValidationError` when the signed gas cannot carry the call (the forwarder's transaction would revert)."""
         request = signed.request
         self._fund_for_dry_run(request.from_address)
-        inner = {"from": request.from_address, "to": self.deployment.ledger, "gas": request.gas, "data": request.data}
-        self.chain.call(inner)  # type: ignore[arg-type]
+        data = from_hex(request.data)
+        intrinsic = 21_000 + sum(16 if byte else 4 for byte in data)  # paid by the transaction, not the inner call
+        inner = {"from": request.from_address, "to": self.deployment.ledger, "gas": request.gas + intrinsic,
+                 "data": request.data}
+        try:
+            self.chain.call(inner)  # type: ignore[arg-type]
+        except (ContractRevertError, LedgerUnavailableError):
+            raise
+        except Exception as exc:  # the node refused the call itself: out of gas, not a revert of the contract
+            if "gas" not in str(exc).lower():
+                raise
+            raise ValidationError(f"request.gas {request.gas} is too little for this call; sign the request with "
+                                  "more (the relayer pays only what is used)", field="request.gas") from None
 
     def relay(self, signed: SignedRequest, *, key: str | None = None, route: str = "") -> TxResult:
         """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and deadline

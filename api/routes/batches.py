@@ -23,7 +23,7 @@ BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0
                                   examples=[EXAMPLE_BATCH_ID])]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
                                               description=IDEMPOTENCY_DESCRIPTION)]
-WRITE_ERRORS = responses(400, 403, 404, 409, 422, 503, 504)
+WRITE_ERRORS = responses(400, 403, 404, 409, 422, 429, 503, 504)
 
 
 #: Pages' worth of batches one search may read past to fill a page with batches the caller may see.

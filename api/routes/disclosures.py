@@ -23,7 +23,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 Participant = Annotated[str | None, Query(max_length=42, description="the disclosing participant's address")]
 Period = Annotated[str | None, Query(max_length=7, description="2025, 2025-H1 or 2025-Q3")]
 Framework = Annotated[str | None, Query(max_length=5, description="GRI, ESRS or ISSB")]
-WRITE_ERRORS = responses(400, 403, 404, 409, 422, 503, 504)
+WRITE_ERRORS = responses(400, 403, 404, 409, 422, 429, 503, 504)
 EXPORT_CONTENT = {"text/csv": {"schema": {"type": "string"}},
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                       "schema": {"type": "string", "format": "binary"}}}

@@ -30,7 +30,8 @@ class ForwardRequestIn(In):
     from_: AddressStr = Field(alias="from", description="the participant who signs (and is the ledger's sender)")
     to: AddressStr = Field(description="the ProvenanceLedger address (see GET /eip712/domain)")
     value: int = Field(default=0, ge=0, le=0, description="always 0")
-    gas: int = Field(ge=21_000, le=30_000_000, description="gas the inner call may use")
+    gas: int = Field(ge=21_000, le=16_777_216, description="gas the inner call may use; the relayer takes at most "
+                     "LEDGER_RELAY_MAX_GAS (12,000,000 by default, see GET /relayer) and pays only what is used")
     nonce: int = Field(ge=0, le=MAX_NONCE, description="see GET /participants/{address}/nonce")
     deadline: int = Field(ge=0, lt=2**48, description="unix time after which the request is void")
     data: HexStr = Field(min_length=10, description="ABI calldata of the ProvenanceLedger function")

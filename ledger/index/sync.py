@@ -79,6 +79,7 @@ class Indexer:
         self._last: tuple[float, SyncStatus] | None = None  # (start time, result) of the last full sync
         self.max_staleness = max_staleness
         self._written_at = 0.0  # when this process last wrote: a sync started before then may miss the write
+        self._failed_at = float("-inf")  # when a sync last found the node down
 
     def sync(self, to_block: int | None = None) -> SyncStatus:
         """Index everything up to `to_block` (default: head minus confirmations). Safe to call concurrently.
@@ -100,24 +101,43 @@ class Indexer:
             last = self._last
             if to_block is None and last is not None and last[0] >= arrival:
                 return replace(last[1], events=0)
-            started = time.monotonic()
-            head, head_hash = self._latest()
-            target = min(to_block if to_block is not None else head, head - self.confirmations)
-            self._roll_back_reorg({head: head_hash})
-            start = max(self.store.checkpoint + 1, self.deployment.block_number)
-            events = 0
-            while start <= target:
-                end = min(start + min(self._span, self.window) - 1, target)
-                found = self._index_window(start, end)
-                events += found
-                self._adapt_span(end - start + 1, found)
-                start = end + 1
-            status = SyncStatus(head, self.store.checkpoint, events, self.reorgs)
-            if to_block is None:
-                self._last = (started, status)
-                if scope is not None:
-                    scope[id(self)] = status
-            return status
+            self._fail_fast(arrival)  # the sync this caller waited for found the node down: no second wait
+            try:
+                return self._sync_locked(to_block, scope)
+            except ChainMismatchError:
+                raise
+            except LedgerUnavailableError:
+                self._failed_at = time.monotonic()
+                raise
+
+    def _fail_fast(self, arrival: float) -> None:
+        """A caller that waited while a sync found the node down answers at once, instead of waiting a timeout of
+        its own (eight requests queued on a hung node would otherwise take eight timeouts)."""
+        if self._failed_at >= arrival:
+            raise LedgerUnavailableError(f"the chain node did not answer within {self.chain.node_timeout:g} s; try "
+                                         "again shortly")
+
+    def _sync_locked(self, to_block: int | None, scope: dict[int, SyncStatus] | None) -> SyncStatus:
+        """One sync, under `self._lock` (held by the caller)."""
+        started = time.monotonic()
+        head, head_hash = self._latest()
+        target = min(to_block if to_block is not None else head, head - self.confirmations)
+        self._roll_back_reorg({head: head_hash})
+        start = max(self.store.checkpoint + 1, self.deployment.block_number)
+        events = 0
+        while start <= target:
+            end = min(start + min(self._span, self.window) - 1, target)
+            found = self._index_window(start, end)
+            events += found
+            self._adapt_span(end - start + 1, found)
+            start = end + 1
+        status = SyncStatus(head, self.store.checkpoint, events, self.reorgs)
+        if to_block is None:
+            self._last = (started, status)
+            if scope is not None:
+                scope[id(self)] = status
+        return status
+
 
     def invalidate(self) -> None:
         """Forget the last sync, so the next read syncs again (called after this process writes: read-your-writes

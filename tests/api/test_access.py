@@ -106,6 +106,9 @@ def test_a_batch_its_lineage_and_its_report_are_seen_by_those_it_concerns_only(w
     if expected(caller) == 404:  # indistinguishable from a batch that does not exist
         assert replies["batch"].json()["detail"].replace(y, "?") == nowhere.json()["detail"].replace("0x" + "ab" * 32,
                                                                                                      "?")
+        hidden_recording = replies["recording"].json()["detail"].replace(y, "?")
+        assert hidden_recording == world.get(caller, f"/batches/0x{'ab' * 32}/recording").json()["detail"].replace(
+            "0x" + "ab" * 32, "?")
     if expected(caller) == 401:
         assert replies["batch"].headers["WWW-Authenticate"].startswith("Bearer")
     passport = world.get(caller, f"/batches/{y}/passport")

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,10 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node:
             assert time.monotonic() - started < 15  # one node timeout (1 s), not minutes of retries
             assert SECRET not in str(hung) and "did not answer within 1 s" in hung["detail"]
             assert_problem(http.get("/health"), 503, "chain_unavailable")
+            with ThreadPoolExecutor(max_workers=6) as pool:  # requests queued on a hung node do not queue timeouts
+                timed = list(pool.map(lambda _: _timed(http, f"/batches/{some_batch}/passport"), range(6)))
+            assert {status for status, _ in timed} == {503}
+            assert max(seconds for _, seconds in timed) < 4  # one or two timeouts of 1 s, not six in a row
             os.kill(node.process.pid, signal.SIGCONT)
             assert http.get("/health").json()["status"] == "ok"
 
@@ -77,6 +82,12 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node:
         server.stop()
         if replacement is not None:
             replacement.stop()
+
+
+def _timed(http: httpx.Client, path: str) -> tuple[int, float]:
+    started = time.monotonic()
+    status = http.get(path).status_code
+    return status, time.monotonic() - started
 
 
 def test_an_unreadable_outbox_file_is_moved_aside_and_the_service_goes_on(tmp_path: Path) -> None:

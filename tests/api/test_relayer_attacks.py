@@ -122,10 +122,25 @@ def test_a_request_asking_for_more_gas_than_the_cap_is_refused_before_sending(se
     signer = server.signer("garment")
     domain, ledger_address = signer.domain()
     data = calldata.record_batch(lint("GREEDY-GAS"))
-    request = build_request(signer.account.address, ledger_address, data, nonce=signer.nonce(), gas=30_000_000)
+    request = build_request(signer.account.address, ledger_address, data, nonce=signer.nonce(), gas=13_000_000)
     body = assert_problem(server.http.post("/batches", json=body_of(sign_request(signer.account, domain, request))),
                           422)
     assert body["field"] == "request.gas" and "cap" in body["detail"]
+
+
+def test_the_least_gas_the_schema_allows_is_answered_never_a_500(server: Server) -> None:
+    """The signed gas is what the forwarder hands the inner call; the relayer's dry run adds the transaction's own
+    intrinsic gas (a dry run with 21,000 gas in all once failed on the node with a 500)."""
+    signer = server.signer("spinning")
+    domain, ledger_address = signer.domain()
+    yarn = server.http.get("/batches", params={"gtin": GTIN_YARN}).json()["items"][0]["id"]
+    data = calldata.flag_batch(yarn, FlagKind.RELEASE, "cleared")
+    for gas in (21_000, 25_000):
+        request = build_request(signer.account.address, ledger_address, data, nonce=signer.nonce(), gas=gas)
+        reply = server.http.post(f"/batches/{yarn}/flags", json=body_of(sign_request(signer.account, domain, request)))
+        assert reply.status_code in (201, 422), reply.text
+        if reply.status_code == 422:
+            assert reply.json()["field"] == "request.gas"
 
 
 def test_a_participant_past_its_daily_gas_budget_gets_429_with_retry_after(server: Server) -> None:
