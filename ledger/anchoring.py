@@ -265,9 +265,11 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
                           ledger=ledger.deployment.ledger)
     from ledger.writes.batches import anchor_batches as anchor_call
 
+    signed = ledger.sign(signer, anchor_call(bundle.root, len(bundle.records), uri))
     ledger.sync()
-    _sort_records(ledger, bundle, ledger.chain_time())  # refuse what no anchor could prove before anchoring it
-    result = ledger.relay(ledger.sign(signer, anchor_call(bundle.root, len(bundle.records), uri)))
+    ledger.dry_run(signed)  # the contract's own refusals first (role, suspension, a root anchored already)
+    _sort_records(ledger, bundle, ledger.chain_time())  # then what no anchor could prove, before anchoring it
+    result = ledger.relay(signed)
     import_bundle(ledger, bundle)  # what the anchor proves, by the contract's rules for anchored records
     return AnchorReceipt(bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records},
                          bundle)

@@ -307,13 +307,14 @@ class Ledger:
             self.chain.send({"to": account, "value": Wei(10**18)}, gas=21_000)
 
     def send_direct(self, signer: LocalAccount, call: Any) -> TxResult:
-        """Send `call` to the ledger as a plain transaction from `signer`, who pays its own gas (no forwarder).
+        """Send `call` (0x-hex calldata, or a web3 contract function) to the ledger as a plain transaction from
+        `signer`, who pays its own gas (no forwarder).
 
         On the embedded chain a signer with no balance is funded by the operator first.
         """
         self._fund_for_dry_run(signer.address)
-        receipt = self.chain.send({"to": self.deployment.ledger, "data": call._encode_transaction_data()},
-                                  account=signer)
+        data = call if isinstance(call, str) else call._encode_transaction_data()
+        receipt = self.chain.send({"to": self.deployment.ledger, "data": data}, account=signer)  # type: ignore[typeddict-item]
         self.indexer.invalidate()
         return _result(receipt)
 

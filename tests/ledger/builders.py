@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from ledger.calls import encode_call
 from ledger.client import Ledger
+from ledger.errors import ContractRevertError
 from ledger.types import (
     BatchId,
     Document,
@@ -21,6 +25,7 @@ from ledger.types import (
     ParticipantProfile,
     Role,
     Site,
+    TxResult,
 )
 from ledger.validation import gs1_check_digit
 from tests.conftest import account
@@ -57,3 +62,34 @@ def batch(lot: str, site: int, quantity: str = "1000", inputs: tuple[tuple[Batch
         documents=(Document(doc_hash(f"certificate {lot}"), DocumentKind.CERTIFICATE),),
         process_emissions_kg=Decimal(emissions) if emissions is not None else None,
     )
+
+
+def direct(ledger: Ledger, signer: LocalAccount, function: str, *args: Any) -> TxResult:
+    """`signer`'s own transaction calling `function(*args)` on the ledger (arguments in their ABI form): no forwarder
+    and no Python validation, the contract is the only judge. Raises the contract's decoded error."""
+    return ledger.send_direct(signer, ledger.contract.functions[function](*args))
+
+
+def relayed(ledger: Ledger, signer: LocalAccount, function: str, *args: Any) -> TxResult:
+    """`function(*args)` signed by `signer` as an EIP-712 request and relayed: calldata built from ABI arguments, so
+    checked by the rules of `ledger.writes` like calldata signed anywhere else."""
+    return ledger.relay(ledger.sign(signer, encode_call(function, *args)))
+
+
+def fund(ledger: Ledger, address: str) -> None:
+    """One ether from the operator, so that `address` can pay for its own transactions."""
+    ledger.chain.send({"to": address, "value": 10**18}, gas=21_000)  # type: ignore[typeddict-item]
+
+
+def refusal(exc: Exception) -> str:
+    """What refused a write: the contract error's Solidity name, else the Python exception's class name."""
+    return exc.error_name if isinstance(exc, ContractRevertError) and exc.error_name else type(exc).__name__
+
+
+def transactions(ledger: Ledger, first: int, last: int) -> Iterator[tuple[Any, Any]]:
+    """Every transaction of blocks `first`..`last` with its receipt."""
+    w3 = ledger.chain.w3
+    for number in range(first, last + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            full: Any = tx  # a transaction, not its hash: full_transactions
+            yield full, w3.eth.get_transaction_receipt(full["hash"])

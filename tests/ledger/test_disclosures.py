@@ -62,3 +62,20 @@ def test_only_the_publisher_amends(ledger: Ledger) -> None:
     with pytest.raises(ContractRevertError) as caught:
         ledger.amend_disclosure(rival, disclosure_id, METRICS, doc_hash("x"), "https://x", "hostile edit")
     assert caught.value.error_name == "DisclosureNotOwner"
+
+
+def test_each_attestation_shows_the_revocation_that_revoked_it(embedded_ledger: Ledger) -> None:
+    ledger = embedded_ledger
+    mill = register(ledger, "mill", site=1)
+    auditor = register(ledger, "auditor", site=None, roles=(Role.AUDITOR,), country="HK")
+    disclosure_id, _ = ledger.publish_disclosure(mill, "2025", "GRI", METRICS, doc_hash("r"), "https://r")
+    ledger.attest(auditor, disclosure_id, 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED, doc_hash("a1"))
+    first = ledger.revoke_attestation(auditor, disclosure_id, 1, "first finding")
+    ledger.attest(auditor, disclosure_id, 1, AssuranceLevel.LIMITED, Opinion.UNMODIFIED, doc_hash("a2"))
+    second = ledger.revoke_attestation(auditor, disclosure_id, 1, "second finding")
+
+    earlier, later = ledger.disclosure(disclosure_id).attestations
+    assert later.revoked is not None and (later.revoked.tx_hash, later.revoke_reason) == (second.tx_hash,
+                                                                                          "second finding")
+    assert earlier.revoked is not None and (earlier.revoked.tx_hash, earlier.revoke_reason) == (first.tx_hash,
+                                                                                                "first finding")
