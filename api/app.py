@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import docs, openapi, problems
 from api.limits import RequestLimits
-from api.routes import anchors, batches, disclosures, due_diligence, health, participants, signing
+from api.routes import anchors, batches, disclosures, due_diligence, epcis, health, participants, signing
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
 from ledger.errors import LedgerError
@@ -70,6 +70,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(disclosures.router)
     app.include_router(signing.router)
     app.include_router(health.router)
+    app.include_router(epcis.router)
     return app
 
 

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.codec import checksum
 from ledger.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
 from ledger.types import Eip712Domain, MetricValue, SignedRequest
-from ledger.writes import batches, disclosures
+from ledger.writes import batches, disclosures, events
 
 
 class calldata:
@@ -36,6 +36,7 @@ class calldata:
     amend_disclosure = staticmethod(disclosures.amend_disclosure)
     attest = staticmethod(disclosures.attest)
     revoke_attestation = staticmethod(disclosures.revoke_attestation)
+    commit_events = staticmethod(events.commit_events)
 
 
 def sign(account: LocalAccount, domain: Eip712Domain, ledger_address: str, data: str, *, nonce: int,

@@ -2,6 +2,7 @@
 
 from ledger.cli import anchor as _anchor  # noqa: F401  (registers commands)
 from ledger.cli import demo as _demo  # noqa: F401  (registers commands)
+from ledger.cli import epcis as _epcis  # noqa: F401
 from ledger.cli import export as _export  # noqa: F401
 from ledger.cli import node as _node  # noqa: F401
 from ledger.cli import sign as _sign  # noqa: F401

@@ -1,0 +1,21 @@
+"""GS1 EPCIS 2.0 for the ledger: capture EPCIS documents as ledger writes, commit their CBV 2.0 event hashes on
+chain, serve them back (query, lineage export) and resolve GS1 Digital Link URIs.
+
+    document   bounded parsing of an EPCIS document (size, nesting, event count) and its events
+    schema     validation against the official EPCIS 2.0 JSON Schema (vendored in data/)
+    keys       GS1 keys: EPC URNs, Digital Link URIs and element strings (biip) -> GTIN, lot, GLN
+    vocabulary CBV values in any of their spellings (bare, URN, Web URI), and the ledger's extension namespace
+    hashing    CBV 2.0 event hashes (the reference implementation, epcis-event-hash-generator, offline)
+    facts      what the mapping asks the chain, answered by the index (service) or replayed (client)
+    mapping    one event -> its effect on the ledger, or a refusal with the reason
+    planning   a document -> the writes to sign (in order), per-event outcomes, the Merkle root of the hashes
+    store      the service's SQLite store of captured events and capture jobs
+    capture    the client's signed submission and the service's capture job
+    query      GET /events: EPCIS query parameters over the stored events
+    export     a batch's lineage as an EPCISDocument (captured events as stored, native records synthesised)
+    digital_link  GET /01/{gtin}/10/{lot}: a redirect or an RFC 9264 linkset
+    verify     prove events against the chain without the service
+    service    one object per process holding the store and the job queue: one call per route
+
+Nothing here imports the API layer.
+"""
