@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -49,22 +50,26 @@ def capture_cmd(
 
     try:
         text = _read(file)
-        client = CaptureClient(api, _account(key, demo_participant))
-        if dry_run:
-            planned, _facts = client.plan(text)
-            table = Table("event", "planned", "reason")
-            for e in planned.events:
-                table.add_row(str(e.position), e.status.value, e.reason or "")
-            console.print(table)
-            console.print(f"{len(planned.writes)} writes to sign: " + ", ".join(w.function for w in planned.writes))
-            return
-        planned, job = client.capture(text, ttl=ttl)
-        console.print(f"capture {job.id}: {len(planned.writes)} signed writes sent; waiting for the job")
-        job = client.wait(job.id, timeout=timeout)
-        if receipt is not None:
-            receipt.write_text(json.dumps(client.receipt(text, job), indent=2))
+        with CaptureClient(api, _account(key, demo_participant)) as client:
+            if dry_run:
+                planned, _facts = client.plan(text)
+                table = Table("event", "planned", "reason")
+                for e in planned.events:
+                    table.add_row(str(e.position), e.status.value, e.reason or "")
+                console.print(table)
+                console.print(f"{len(planned.writes)} writes to sign: "
+                              + ", ".join(w.function for w in planned.writes))
+                return
+            planned, job = client.capture(text, ttl=ttl)
+            console.print(f"capture {job.id}: {len(planned.writes)} signed writes sent; waiting for the job")
+            job = client.wait(job.id, timeout=timeout)
+            if receipt is not None:
+                receipt.write_text(json.dumps(client.receipt(text, job), indent=2))
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except httpx.HTTPError as exc:
+        console.print(f"[red]error:[/] the API at {api} cannot be reached ({type(exc).__name__})")
         raise typer.Exit(2) from None
     table = Table("event", "type", "status", "CBV 2.0 hash", "batches", "reason")
     for r in job.results:

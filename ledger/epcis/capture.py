@@ -103,10 +103,11 @@ def _signed_of(body: Any, index: int) -> SignedRequest:
 # -- client -----------------------------------------------------------------------------------------------------------
 
 
-def prepare(document_text: str, capturer: str, facts: CaptureFacts) -> tuple[EpcisDocument, CapturePlan]:
-    """Validate the document (schema) and map it as `capturer` from the service's facts."""
-    document = load(document_text)
-    return document, plan(document, v.address(capturer, "capturer"), Replay(facts))
+def prepare(document: EpcisDocument | str, capturer: str, facts: CaptureFacts) -> tuple[EpcisDocument, CapturePlan]:
+    """Validate the document (schema; unless it is loaded already) and map it as `capturer` from the service's
+    facts."""
+    loaded = load(document) if isinstance(document, str) else document
+    return loaded, plan(loaded, v.address(capturer, "capturer"), Replay(facts))
 
 
 def sign(planned: CapturePlan, document_text: str, account: LocalAccount, facts: CaptureFacts, domain: Eip712Domain,

@@ -17,6 +17,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from ledger.epcis import capture
+from ledger.epcis.document import load
 from ledger.epcis.facts import CaptureFacts
 from ledger.epcis.model import CaptureJob, CapturePlan
 from ledger.epcis.vocabulary import NAMESPACE
@@ -40,6 +41,17 @@ class CaptureClient:
         self.signer = ApiSigner(api_url, account, client=client)
         self.http = self.signer.client
         self.account = account
+        self._owned = client is None
+
+    def close(self) -> None:
+        if self._owned:
+            self.http.close()
+
+    def __enter__(self) -> CaptureClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _json(self, reply: Any) -> Any:
         if reply.status_code >= 400:
@@ -55,9 +67,11 @@ class CaptureClient:
         return CaptureFacts.from_json(self._json(self.http.post("/capture/facts", json=body)))
 
     def plan(self, document_text: str) -> tuple[CapturePlan, CaptureFacts]:
-        """Validate and map the document (nothing is signed or sent but the question for the facts)."""
+        """Validate the document against the schema (before anything is sent), ask the service for the facts, and
+        map it (nothing is signed)."""
+        document = load(document_text)
         facts = self.facts(document_text)
-        _document, planned = capture.prepare(document_text, self.account.address, facts)
+        _document, planned = capture.prepare(document, self.account.address, facts)
         return planned, facts
 
     def capture(self, document_text: str, *, ttl: int = DEFAULT_TTL_SECONDS) -> tuple[CapturePlan, CaptureJob]:

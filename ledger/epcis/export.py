@@ -113,7 +113,8 @@ def lineage_document(ledger: Ledger, store: EventStore, batch_id: str, may_see: 
         raise NotFoundError(f"no batch {batch_id}")
     batches = {n.batch.id: n.batch for n in trace.nodes if may_see(n.batch.id)}
     ids = list(batches)
-    stored = store.events_of_batches(ids)
+    stored = store.events_of_batches(ids, ROLES_MADE + ROLES_MOVED)  # not the consumption of a lineage batch by
+    # a batch outside the lineage: a sibling branch is not this batch's history
     roles = store.batches_of([s.seq for s in stored])
     captured_made = {b for s in stored for b, role in roles.get(s.seq, []) if role in ROLES_MADE}
     captured_moves = {(b, tx) for s in stored for b, role in roles.get(s.seq, []) if role == "shipped"

@@ -156,9 +156,18 @@ def _expanded_events(context: Any, events: list[dict[str, Any]]) -> list[Any]:
     return one_by_one
 
 
+def _why(exc: BaseException) -> str:
+    """The innermost cause of a PyLD error (PyLD wraps the loader's error in a generic one)."""
+    while True:
+        inner = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+        if not isinstance(inner, BaseException):
+            return str(exc.args[0] if exc.args else exc)
+        exc = inner
+
+
 def _hash_one(event: dict[str, Any], expanded: Any, namespaces: dict[str, str]) -> Hashed:
     if isinstance(expanded, Exception):
-        return Hashed(None, f"its JSON-LD could not be expanded: {str(expanded)[:300]}")
+        return Hashed(None, f"its JSON-LD could not be expanded: {_why(expanded)[:300]}")
     values: set[str] = set()
     _strings(expanded, values)
     try:

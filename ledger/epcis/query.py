@@ -5,9 +5,10 @@ Parameters (several values of one parameter separated by `|`, or the parameter r
 `eventType`, `GE_eventTime`, `LT_eventTime`, `EQ_bizStep`, `EQ_bizLocation`, `MATCH_epcClass` (an LGTIN or Digital
 Link of one lot, or an SGTIN pattern / GTIN-only Digital Link for every lot), `MATCH_anyEPC` (instance-level EPCs,
 an SGTIN pattern ending in `*` for every serial), `EQ_eventID`, `perPage`, `nextPageToken`. Any other parameter is
-refused (EPCIS's QueryParameterException). Events come in capture order; an event is visible when any batch it is
-about is (`may_see`). Each call reads a bounded number of stored events: a page may hold fewer than `perPage`
-events and still carry a `nextPageToken`.
+refused (EPCIS's QueryParameterException). Events come in capture order; an event is visible when a batch it makes,
+moves or flags is (`may_see`): an input it consumes does not make it visible (a sibling branch of a lineage is not
+shown to whoever may see the shared input). Each call reads a bounded number of stored events: a page may hold fewer
+than `perPage` events and still carry a `nextPageToken`.
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ def query_events(ledger: Ledger, store: EventStore, query: EventQuery, may_see: 
         for row in rows:
             last = row.seq
             budget -= 1
-            if any(may_see(b) for b, _ in batches.get(row.seq, [])):
+            if any(may_see(b) for b, role in batches.get(row.seq, []) if role != "consumed"):
                 found.append(row)
                 if len(found) == query.per_page:
                     break
