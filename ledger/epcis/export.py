@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from ledger.epcis.document import EPCIS_CONTEXT, document_json
 from ledger.epcis.hashing import hash_events
 from ledger.epcis.keys import digital_link, location_uri, party_uri
-from ledger.epcis.mapping import COUNT_UNIT
 from ledger.epcis.query import now_text, proofs, served
+from ledger.epcis.reading import COUNT_UNIT
 from ledger.epcis.store import EventStore, StoredEvent
 from ledger.epcis.vocabulary import NAMESPACE, PREFIX
 from ledger.errors import NotFoundError

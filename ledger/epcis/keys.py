@@ -11,6 +11,7 @@ section 6) and that string goes through `biip` too, so every form is checked by 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from biip import ParseError
@@ -159,6 +160,7 @@ def _gln_from_urn(company: str, reference: str, uri: str) -> str:
     return body + str(gs1_check_digit(body))
 
 
+@lru_cache(maxsize=65_536)  # a document names each lot several times (made, consumed, shipped)
 def class_key(uri: str) -> ClassKey:
     """The class an `epcClass` names: an LGTIN URN, an SGTIN pattern (all lots), or a Digital Link URI."""
     if uri.startswith("urn:epc:class:lgtin:"):

@@ -18,38 +18,25 @@ reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ledger import rules
-from ledger import validation as v
 from ledger.codec import batch_id_of
 from ledger.epcis import evidence
 from ledger.epcis.allocation import AllocationError, shares
-from ledger.epcis.facts import ChainView
 from ledger.epcis.hashing import Hashed
-from ledger.epcis.keys import ClassKey, class_key, location_gln, party_gln
-from ledger.epcis.model import (
-    BatchFact,
-    CapturedFact,
-    CapturerFact,
-    EventEffect,
-    FlagRaise,
-    PlannedEvent,
-    Status,
-    Transfer,
-)
+from ledger.epcis.keys import ClassKey, location_gln
+from ledger.epcis.model import BatchFact, CapturedFact, EventEffect, FlagRaise, PlannedEvent, Status, Transfer
+from ledger.epcis.overlay import Overlay, apply
+from ledger.epcis.reading import Amount, Refusal, event_time, party_of, quantities
 from ledger.epcis.vocabulary import cbv
 from ledger.errors import ValidationError
 from ledger.types import Address, BatchId, FlagKind, Gln, InputUse, NewBatch
 from ledger.writes.batches import validate_batch
 
 COMMISSIONING = frozenset({"commissioning", "creating_class_instance"})
-#: The unit of a quantity given without `uom`: EPCIS counts instances.
-COUNT_UNIT = "H87"
-PARTY_TYPES = ("possessing_party", "owning_party")  # custody follows possession, then ownership
 #: Most batches one event may create (they go into one `recordBatches` call).
 MAX_BATCHES_PER_EVENT = 100
 #: Calldata of one `recordBatches` write: a request is signed for 300k + 80 gas per byte (`ledger.signing.gas_for`),
@@ -60,114 +47,6 @@ MAX_WRITE_BYTES = 90_000
 def record_bytes(record: NewBatch) -> int:
     """ABI-encoded bytes of one record in a `recordBatches` call (its words, two array heads, the arrays)."""
     return 32 * (16 + 2 * len(record.inputs) + 2 * len(record.documents))
-
-
-class Refusal(Exception):
-    """Why an event is not mapped (its message is the reason)."""
-
-
-@dataclass
-class Overlay:
-    """The chain as the view answers it, plus what the events planned so far change."""
-
-    view: ChainView
-    capturer: CapturerFact
-    bound: frozenset[str]  # prefixes of the ledger's extension namespace in the document's @context
-    now: float
-    changed: dict[BatchId, BatchFact] = field(default_factory=dict)
-    created: dict[tuple[str, str], BatchId] = field(default_factory=dict)
-    seen: dict[tuple[str, bool], int] = field(default_factory=dict)
-    produced: dict[int, tuple[BatchId, ...]] = field(default_factory=dict)
-
-    @property
-    def address(self) -> Address:
-        return self.capturer.address
-
-    def batch(self, batch_id: BatchId) -> BatchFact | None:
-        return self.changed.get(batch_id) or self.view.batch(batch_id)
-
-    def held(self, key: ClassKey, holder: Address, what: str) -> BatchFact:
-        """The one batch of this GTIN and lot that `holder` holds (now, as planned so far)."""
-        assert key.lot is not None
-        ids = [b.id for b in self.view.held(key.gtin, key.lot, holder)]
-        planned = self.created.get((key.gtin, key.lot))
-        if planned is not None and planned not in ids:
-            ids.append(planned)
-        ids += [i for i, b in self.changed.items() if b.gtin == key.gtin and b.lot == key.lot and i not in ids]
-        found = [b for i in ids if (b := self.batch(i)) is not None and b.holder == holder]
-        if not found:
-            raise Refusal(f"{what}: no batch of GTIN {key.gtin} lot {key.lot} is held by "
-                          f"{'the capturing participant' if holder == self.address else holder}")
-        if len(found) > 1:
-            raise Refusal(f"{what}: {len(found)} batches of GTIN {key.gtin} lot {key.lot} (by different producers) "
-                          "are held by the capturing participant; the event cannot say which")
-        return found[0]
-
-
-# -- reading an event -----------------------------------------------------------------------------------------------
-
-
-def event_time(event: dict[str, Any], now: float) -> datetime:
-    text = event.get("eventTime")
-    if not isinstance(text, str):
-        raise Refusal("the event has no eventTime")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        from dateutil import parser
-
-        try:
-            moment = parser.isoparse(text)
-        except ValueError:
-            raise Refusal(f"eventTime {text[:40]!r} is not an ISO 8601 time") from None
-    try:
-        return v.timestamp(moment, "eventTime", now=now)
-    except ValidationError as exc:
-        raise Refusal(f"{exc} (tolerance {rules.MAX_FUTURE_SECONDS} s)" if "future" in str(exc) else str(exc)) \
-            from None
-
-
-def _class(element: Any, where: str) -> ClassKey:
-    uri = element.get("epcClass") if isinstance(element, dict) else None
-    try:
-        key = class_key(str(uri))
-    except ValidationError as exc:
-        raise Refusal(f"{where}: {exc}") from None
-    if key.lot is None:
-        raise Refusal(f"{where}: {str(uri)[:100]} names no lot; the ledger records batches (a GTIN and a lot): give "
-                      "an LGTIN (urn:epc:class:lgtin:...) or a Digital Link URI with /10/{lot}")
-    return key
-
-
-def _amount(element: dict[str, Any], where: str) -> tuple[Decimal, str]:
-    raw = element.get("quantity")
-    if raw is None:
-        raise Refusal(f"{where}: {str(element.get('epcClass'))[:100]} has no quantity")
-    uom = element.get("uom")
-    unit = uom if isinstance(uom, str) else COUNT_UNIT
-    try:
-        quantity = v.quantity(Decimal(str(raw)), "quantity")
-        v.unit(unit)
-    except ValidationError as exc:
-        raise Refusal(f"{where}: {exc}") from None
-    return quantity, unit
-
-
-def _quantities(event: dict[str, Any], name: str, instance_field: str, what: str) -> list[tuple[ClassKey, Decimal,
-                                                                                                 str]]:
-    elements = event.get(name) or []
-    if not elements:
-        if event.get(instance_field):
-            raise Refusal(f"the {what} are instance-level EPCs only ({instance_field}, no {name}): the ledger records "
-                          "batches from class-level quantities (an LGTIN with a quantity)")
-        raise Refusal(f"the event names no {what} ({name})")
-    found = []
-    for index, element in enumerate(elements):
-        where = f"{name}[{index}]"
-        key = _class(element, where)
-        quantity, unit = _amount(element, where)
-        found.append((key, quantity, unit))
-    return found
 
 
 def _site(event: dict[str, Any], ctx: Overlay) -> Gln:
@@ -182,22 +61,6 @@ def _site(event: dict[str, Any], ctx: Overlay) -> Gln:
         raise Refusal(f"bizLocation {gln} is not one of the capturing participant's sites "
                       f"({', '.join(ctx.capturer.sites) or 'it has none'})")
     return gln
-
-
-def _party(entries: Any, name: str) -> Gln | None:
-    """The party GLN of a source or destination list: the possessing party, else the owning party."""
-    by_type: dict[str, str] = {}
-    for entry in entries or []:
-        kind = cbv(entry.get("type"), "sdt")
-        if kind in PARTY_TYPES and kind not in by_type:
-            by_type[kind] = entry.get(name)
-    for kind in PARTY_TYPES:
-        if kind in by_type:
-            try:
-                return party_gln(str(by_type[kind]))
-            except ValidationError as exc:
-                raise Refusal(f"{name}List {kind}: {exc}") from None
-    return None
 
 
 def _require_factory(ctx: Overlay) -> None:
@@ -223,7 +86,7 @@ def _new_batch(ctx: Overlay, key: ClassKey, quantity: Decimal, unit: str, site: 
         raise Refusal(f"{where}: {exc}") from None
 
 
-def _emission_shares(emissions: Decimal | None, amounts: list[tuple[ClassKey, Decimal, str]]) -> list[Decimal | None]:
+def _emission_shares(emissions: Decimal | None, amounts: list[Amount]) -> list[Decimal | None]:
     if emissions is None:
         return [None] * len(amounts)
     if len({unit for *_, unit in amounts}) > 1:
@@ -236,7 +99,7 @@ def _emission_shares(emissions: Decimal | None, amounts: list[tuple[ClassKey, De
 
 def commission(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> EventEffect:
     _require_factory(ctx)
-    amounts = _quantities(event, "quantityList", "epcList", "batches commissioned")
+    amounts = quantities(event, "quantityList", "epcList", "batches commissioned")
     if len(amounts) > MAX_BATCHES_PER_EVENT:
         raise Refusal(f"the event creates {len(amounts)} batches; at most {MAX_BATCHES_PER_EVENT} per event")
     site = _site(event, ctx)
@@ -256,8 +119,8 @@ def commission(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> Ev
 
 def transform(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> EventEffect:
     _require_factory(ctx)
-    outputs = _quantities(event, "outputQuantityList", "outputEPCList", "outputs")
-    inputs = _quantities(event, "inputQuantityList", "inputEPCList", "inputs")
+    outputs = quantities(event, "outputQuantityList", "outputEPCList", "outputs")
+    inputs = quantities(event, "inputQuantityList", "inputEPCList", "inputs")
     if len(outputs) > MAX_BATCHES_PER_EVENT:
         raise Refusal(f"the event creates {len(outputs)} batches; at most {MAX_BATCHES_PER_EVENT} per event")
     site = _site(event, ctx)
@@ -315,7 +178,7 @@ def _created(ctx: Overlay, records: tuple[NewBatch, ...]) -> EventEffect:
 
 def _shipped(event: dict[str, Any], ctx: Overlay, holder: Address, verb: str) -> list[BatchFact]:
     found = []
-    for index, (key, quantity, unit) in enumerate(_quantities(event, "quantityList", "epcList", f"batches {verb}")):
+    for index, (key, quantity, unit) in enumerate(quantities(event, "quantityList", "epcList", f"batches {verb}")):
         where = f"quantityList[{index}]"
         batch = ctx.held(key, holder, where)
         if unit != batch.unit:
@@ -329,11 +192,11 @@ def _shipped(event: dict[str, Any], ctx: Overlay, holder: Address, verb: str) ->
 
 
 def ship(event: dict[str, Any], ctx: Overlay) -> EventEffect:
-    source = _party(event.get("sourceList"), "source")
+    source = party_of(event.get("sourceList"), "source")
     if source is not None and source != ctx.capturer.party_gln:
         raise Refusal(f"source party {source} is not the capturing participant's party GLN "
                       f"({ctx.capturer.party_gln or 'it has none'}): only the holder hands over custody")
-    destination = _party(event.get("destinationList"), "destination")
+    destination = party_of(event.get("destinationList"), "destination")
     if destination is None:
         raise Refusal("the shipment names no owning_party or possessing_party in destinationList: custody goes to "
                       "a party")
@@ -350,17 +213,17 @@ def ship(event: dict[str, Any], ctx: Overlay) -> EventEffect:
 
 
 def receive(event: dict[str, Any], ctx: Overlay) -> EventEffect:
-    destination = _party(event.get("destinationList"), "destination")
+    destination = party_of(event.get("destinationList"), "destination")
     if destination is not None and destination != ctx.capturer.party_gln:
         raise Refusal(f"destination party {destination} is not the capturing participant's party GLN "
                       f"({ctx.capturer.party_gln or 'it has none'})")
     try:
         batches = _shipped(event, ctx, ctx.address, "receives")
     except Refusal as refusal:
-        source = _party(event.get("sourceList"), "source")
+        source = party_of(event.get("sourceList"), "source")
         shipper = ctx.view.party(source) if source is not None else None
         if shipper is not None and "no batch" in str(refusal):
-            for key, *_ in _quantities(event, "quantityList", "epcList", "batches received"):
+            for key, *_ in quantities(event, "quantityList", "epcList", "batches received"):
                 assert key.lot is not None
                 if ctx.view.held(key.gtin, key.lot, shipper.address):
                     raise Refusal(f"the shipper {source} ({shipper.address}) still holds GTIN {key.gtin} lot "
@@ -374,7 +237,7 @@ def receive(event: dict[str, Any], ctx: Overlay) -> EventEffect:
 def disposition_flag(event: dict[str, Any], ctx: Overlay, disposition: str) -> EventEffect:
     kind = FlagKind.RECALL if disposition == "recalled" else FlagKind.QUALITY_HOLD
     flags = []
-    for index, (key, _quantity, _unit) in enumerate(_quantities(event, "quantityList", "epcList",
+    for index, (key, _quantity, _unit) in enumerate(quantities(event, "quantityList", "epcList",
                                                                  "batches flagged")):
         assert key.lot is not None
         batch = ctx.batch(batch_id_of(ctx.address, key.gtin, key.lot))
@@ -443,23 +306,6 @@ def effect_of(event: dict[str, Any], ctx: Overlay, event_hash: str) -> EventEffe
 
 
 # -- one event, in the context of its document ------------------------------------------------------------------
-
-
-def apply(ctx: Overlay, position: int, effect: EventEffect) -> None:
-    """Record what a mapped event changes, for the events after it."""
-    for record, batch_id in zip(effect.records, effect.produced, strict=False):
-        ctx.created[(record.gtin, record.lot)] = batch_id
-        ctx.changed[batch_id] = BatchFact(batch_id, record.gtin, record.lot, ctx.address, ctx.address, record.unit,
-                                          record.quantity, record.quantity)
-        for use in record.inputs:
-            source = ctx.batch(use.batch_id)
-            assert source is not None
-            ctx.changed[use.batch_id] = replace(source, remaining=source.remaining - use.quantity)
-    for transfer in effect.transfers:
-        source = ctx.batch(transfer.batch_id)
-        assert source is not None
-        ctx.changed[transfer.batch_id] = replace(source, holder=transfer.to)
-    ctx.produced[position] = effect.produced
 
 
 def duplicate(ctx: Overlay, position: int, event_hash: str, declared: bool) -> PlannedEvent | None:

@@ -21,8 +21,9 @@ from ledger.codec import hex32
 from ledger.epcis.document import EpcisDocument
 from ledger.epcis.facts import ChainView
 from ledger.epcis.hashing import Hashed, event_hashes, leaf_of
-from ledger.epcis.mapping import MAX_WRITE_BYTES, Overlay, map_event, record_bytes
+from ledger.epcis.mapping import MAX_WRITE_BYTES, map_event, record_bytes
 from ledger.epcis.model import CapturePlan, PlannedEvent, PlannedWrite, Status
+from ledger.epcis.overlay import Overlay
 from ledger.epcis.vocabulary import prefixes
 from ledger.types import Address, BatchId, NewBatch
 from ledger.writes import batches, events
@@ -43,8 +44,9 @@ def plan(document: EpcisDocument, capturer: Address, view: ChainView,
     root = None
     if leaves:
         root = hex32(MerkleTree([leaf_of(h) for h in leaves]).root)
+        under = set(leaves)
         writes.append(PlannedWrite("commitEvents", events.commit_events(root, len(leaves), document.uri),
-                                   tuple(e.position for e in planned if e.event_hash in set(leaves))))
+                                   tuple(e.position for e in planned if e.event_hash in under)))
     return CapturePlan(capturer, tuple(planned), tuple(writes), tuple(leaves), root, document.uri)
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.epcis import capture
 from ledger.epcis.facts import CaptureFacts
+from ledger.epcis.job import run_job
 from ledger.epcis.model import CaptureJob
 from ledger.epcis.store import EventStore
 from ledger.errors import NotFoundError
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from ledger.epcis.query import EventQuery, QueryPage
 
 log = logging.getLogger("ledger.epcis")
+#: Seconds before a job interrupted by the node is run again.
+RETRY_SECONDS = 10.0
 MaySee = Callable[[str], bool]
 
 
@@ -41,6 +44,7 @@ class EpcisService:
         self.ledger = ledger
         self.store = store if store is not None else EventStore.for_ledger(ledger)
         self.max_wait = max_wait
+        self.documents = capture.DocumentCache()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         if worker:
@@ -58,20 +62,20 @@ class EpcisService:
     # -- capture ------------------------------------------------------------------------------------------------------
 
     def facts(self, document_text: str, capturer: str) -> CaptureFacts:
-        return capture.facts_for(self.ledger, self.store, document_text, capturer)
+        return capture.facts_for(self.ledger, self.store, document_text, capturer, documents=self.documents)
 
     def submit(self, body: Any) -> tuple[CaptureJob, bool]:
         """Check a capture (`CaptureSubmission` JSON) and queue its job; the same body again is the same job."""
         submission = body if isinstance(body, capture.CaptureSubmission) else capture.CaptureSubmission.from_json(body)
-        job, new = capture.submit(self.ledger, self.store, submission)
+        job, new = capture.submit(self.ledger, self.store, submission, documents=self.documents)
         if new and self._thread is not None:
             self._queue.put(job.id)
         return job, new
 
     def capture_now(self, submission: capture.CaptureSubmission) -> CaptureJob:
         """Submit and run the job in this thread (tests, the demo, the benchmark)."""
-        job, _ = capture.submit(self.ledger, self.store, submission)
-        return capture.run(self.ledger, self.store, job.id, max_wait=self.max_wait)
+        job, _ = capture.submit(self.ledger, self.store, submission, documents=self.documents)
+        return run_job(self.ledger, self.store, job.id, max_wait=self.max_wait, documents=self.documents)
 
     def job(self, job_id: str) -> CaptureJob:
         found = self.store.job(job_id) if len(job_id) <= 64 else None
@@ -96,9 +100,15 @@ class EpcisService:
             if job_id is None:
                 return
             try:
-                capture.run(self.ledger, self.store, job_id, max_wait=self.max_wait)
-            except Exception:  # a job must never stop the worker; the job stays unfinished and says why in the log
+                job = run_job(self.ledger, self.store, job_id, max_wait=self.max_wait, documents=self.documents)
+            except Exception as exc:  # a bug: the worker goes on; the job stays unfinished and says why
                 log.exception("capture job %s failed", job_id)
+                self.store.update_job(job_id, error=f"internal error: {type(exc).__name__}")
+                continue
+            if not job.finished:  # the node was unreachable: try again later (every write has its idempotency key)
+                timer = threading.Timer(RETRY_SECONDS, self._queue.put, (job_id,))
+                timer.daemon = True
+                timer.start()
 
     # -- reads --------------------------------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from ledger.client import Ledger
 from ledger.epcis import capture, verify
 from ledger.epcis.client import with_proofs
 from ledger.epcis.document import load
+from ledger.epcis.job import run_job
+from ledger.epcis.model import JobState
 from ledger.epcis.service import EpcisService
 from ledger.errors import SignatureInvalidError
 from ledger.outbox import Outbox
@@ -136,3 +138,14 @@ def test_capture_and_proof_on_each_chain(ledger: Ledger) -> None:
     assert [c.proven for c in checks] == [True, True, False]
     assert "changed after it was captured" in (checks[2].problem or "")
     service.store.close()
+
+
+def test_a_job_run_again_after_a_stop_sends_nothing_twice(world: World) -> None:
+    job = world.capture(document(world.commission(q(COTTON, "A", 100)), world.ship([q(COTTON, "A", 100)],
+                                                                                   world.buyer)))
+    nonce = world.ledger.nonce(world.factory.address)
+    world.service.store.update_job(job.id, state=JobState.RUNNING)  # as a process killed mid-job leaves it
+    again = run_job(world.ledger, world.service.store, job.id)
+    assert again.state.value == "done" and world.ledger.nonce(world.factory.address) == nonce
+    assert [r.transactions for r in again.results] == [r.transactions for r in job.results]
+    assert again.root == job.root and again.commit_tx == job.commit_tx
