@@ -53,7 +53,7 @@ def post_capture(epcis: EpcisDep, body: CaptureIn, response: Response) -> dict[s
 
 
 @router.get("/capture/{capture_id}", response_model=CaptureJobOut, summary="A capture job, per event",
-            responses=responses(404, 422))
+            responses=responses(404, 422, 503))
 def get_capture(epcis: EpcisDep,
                 capture_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the job id")]
                 ) -> dict[str, Any]:

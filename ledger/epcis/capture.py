@@ -1,10 +1,11 @@
 """EPCIS capture through the service, which never holds a participant's key.
 
-Client (`ledger epcis capture`, or any client with `ledger.requests`):
-1. `POST /capture/facts` with the document and the capturer's address -> the `CaptureFacts` the mapping needs;
-2. `prepare`: validate the document against the schema and map it, through `planning`, from those facts;
-3. `sign`: sign every planned write with the capturer's key, nonces consecutive from the facts' nonce;
-4. `POST /capture` with the document, the capturer and the signed requests (`CaptureSubmission`) -> 202 and the
+Client (`ledger epcis capture`, `ledger.epcis.client.CaptureClient`, or any client with `ledger.requests`):
+1. validate the document against the schema (`ledger.epcis.document.load`) before anything is sent;
+2. `POST /capture/facts` with the document and the capturer's address -> the `CaptureFacts` the mapping needs;
+3. `prepare`: map the document, through `planning`, from those facts;
+4. `sign`: sign every planned write with the capturer's key, nonces consecutive from the facts' nonce;
+5. `POST /capture` with the document, the capturer and the signed requests (`CaptureSubmission`) -> 202 and the
    job's Location; `GET /capture/{id}` gives the job and, per event, its result.
 
 Service: `facts_for` answers step 1; `submit` checks a submission (schema, every signature by the capturer,
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -31,10 +31,7 @@ from ledger.epcis.hashing import Hashed, event_hashes
 from ledger.epcis.model import CaptureJob, CapturePlan, EventResult, Status
 from ledger.epcis.planning import plan
 from ledger.epcis.store import EventStore
-from ledger.errors import (
-    SignatureInvalidError,
-    ValidationError,
-)
+from ledger.errors import SignatureInvalidError, ValidationError
 from ledger.requests import body_of
 from ledger.requests import sign as sign_request
 from ledger.signing import DEFAULT_TTL_SECONDS, check_canonical, recover_signer
@@ -43,7 +40,6 @@ from ledger.types import Address, Eip712Domain, ForwardRequest, SignedRequest
 if TYPE_CHECKING:
     from ledger.client import Ledger
 
-log = logging.getLogger("ledger.epcis")
 #: Most signed requests one submission may carry (a write per event at most, and the commitment).
 MAX_REQUESTS = 2 * MAX_EVENTS + 1
 #: A signed request must stay valid this long after it is submitted (the job may wait for a rate limit).
@@ -97,7 +93,7 @@ class DocumentCache:
     job read the same document, which is validated and hashed once. Only the service uses it (a client validates
     and hashes on its own)."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 2) -> None:  # a parsed 8 MiB document takes some 100 MB: keep few
         self.size = size
         self._found: OrderedDict[str, tuple[EpcisDocument, tuple[Hashed, ...]]] = OrderedDict()
         self._lock = threading.Lock()

@@ -42,7 +42,7 @@ log = logging.getLogger("ledger.epcis")
 class CaptureRun:
     """One run of a capture job (a resumed job runs again: every write it relays has an idempotency key)."""
 
-    def __init__(self, ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 120.0,
+    def __init__(self, ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 300.0,
                  documents: DocumentCache | None = None) -> None:
         self.ledger = ledger
         self.store = store
@@ -69,7 +69,7 @@ class CaptureRun:
             writes = self._start(document, hashes)
             if writes is None:
                 return self._finish(JobState.FAILED)
-        self._relay(writes, document)
+        self._relay(writes)
         return self._finish(JobState.DONE)
 
     # -- planning, once per job ---------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ class CaptureRun:
 
     # -- relaying -----------------------------------------------------------------------------------------------------
 
-    def _relay(self, writes: list[dict[str, Any]], document: EpcisDocument) -> None:
+    def _relay(self, writes: list[dict[str, Any]]) -> None:
         last_write = {p: k for k, w in enumerate(writes) for p in w["events"] if w["function"] != "commitEvents"}
         transactions: dict[int, list[str]] = {}
         failed: str | None = None
@@ -148,6 +148,8 @@ class CaptureRun:
                 continue
             try:
                 written = self._send(k)
+            except (LedgerUnavailableError, TransactionTimeoutError):
+                raise  # the node, not the write: the job stays running and is resumed
             except LedgerError as exc:
                 failed = f"write {k} ({write['function']}) was refused: {exc}"
                 self._refuse(write, failed, transactions)
@@ -215,6 +217,8 @@ class CaptureRun:
         tree = MerkleTree([leaf_of(h) for h in leaves])
         try:
             written = self._send(k)
+        except (LedgerUnavailableError, TransactionTimeoutError):
+            raise
         except LedgerError as exc:
             self._refuse(write, f"the commitment of the events' hashes (write {k}) was refused: {exc}", {})
             return
@@ -241,8 +245,8 @@ class CaptureRun:
         return job
 
 
-def run_job(ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 120.0,
-        documents: DocumentCache | None = None) -> CaptureJob:
+def run_job(ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 300.0,
+            documents: DocumentCache | None = None) -> CaptureJob:
     """Run (or resume) a capture job to its end. A node that fails mid-way leaves the job running (it is resumed
     later: every write it sent has an idempotency key)."""
     try:

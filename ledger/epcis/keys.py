@@ -160,9 +160,12 @@ def _gln_from_urn(company: str, reference: str, uri: str) -> str:
     return body + str(gs1_check_digit(body))
 
 
-@lru_cache(maxsize=65_536)  # a document names each lot several times (made, consumed, shipped)
 def class_key(uri: str) -> ClassKey:
     """The class an `epcClass` names: an LGTIN URN, an SGTIN pattern (all lots), or a Digital Link URI."""
+    return _known_class_key(uri) if len(uri) <= 256 else _class_key(uri)
+
+
+def _class_key(uri: str) -> ClassKey:
     if uri.startswith("urn:epc:class:lgtin:"):
         company, item, lot = _urn_parts(uri, "urn:epc:class:lgtin:", 3)
         gtin = _gtin_of(_elements("01" + _gtin_from_urn(company, item, uri))["01"], uri)
@@ -180,6 +183,10 @@ def class_key(uri: str) -> ClassKey:
         return ClassKey(gtin, _lot(elements["10"].value, uri) if "10" in elements else None)
     raise GS1KeyError(f"{shown(uri)} is no product class this ledger reads (an LGTIN URN, an SGTIN pattern or a "
                       "GS1 Digital Link URI)", field="epcClass")
+
+
+#: A document names each lot several times (made, consumed, shipped); identifiers of a sane length are remembered.
+_known_class_key = lru_cache(maxsize=65_536)(_class_key)
 
 
 def instance_key(uri: str) -> InstanceKey | None:

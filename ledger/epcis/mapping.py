@@ -345,7 +345,7 @@ def map_event(ctx: Overlay, position: int, event: dict[str, Any], hashed: Hashed
         return answered
     try:
         effect = effect_of(event, ctx, hashed.value)
-    except Refusal as refusal:
+    except (Refusal, ValidationError) as refusal:  # a rule's own ValidationError is a reason too
         return PlannedEvent(position, hashed.value, declared, Status.REFUSED, str(refusal))
     apply(ctx, position, effect)
     ctx.seen[(hashed.value, declared)] = position

@@ -40,7 +40,7 @@ MaySee = Callable[[str], bool]
 
 class EpcisService:
     def __init__(self, ledger: Ledger, store: EventStore | None = None, *, worker: bool = True,
-                 max_wait: float = 120.0) -> None:
+                 max_wait: float = 300.0) -> None:
         self.ledger = ledger
         self.store = store if store is not None else EventStore.for_ledger(ledger)
         self.max_wait = max_wait
