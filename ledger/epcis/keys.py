@@ -2,10 +2,11 @@
 ledger's GTIN, lot and GLN.
 
 Digital Link URIs and element strings ((01)...(10)... as printed under a barcode, or the raw scanned string) are
-parsed by `biip`, which checks GTIN and GLN check digits and the AI (10) lot syntax (at most 20 characters of GS1's
-character set 82). An EPC URN carries its key split at the company prefix and without a check digit
+parsed by `biip`. An EPC URN carries its key split at the company prefix and without a check digit
 (`urn:epc:class:lgtin:4012345.012345.998877`); it is turned into the GS1 element string it stands for (TDS 2.0
-section 6) and that string goes through `biip` too, so every form is checked by the same rules.
+section 6) and that string goes through `biip` too. The keys found are then checked by `ledger.validation`, the one
+home of the GTIN, GLN and lot rules (check digits; a lot of 1 to 20 characters of GS1's character set 82): a key
+read from an EPCIS document is refused with the words a native write would get.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 
+from ledger import validation as v
 from ledger.errors import ValidationError
 from ledger.types import Gln, Gtin
 from ledger.validation import gs1_check_digit, shown
 
 DIGITAL_LINK_BASE = "https://id.gs1.org"
-MAX_LOT = 20
 
 
 class GS1KeyError(ValidationError):
@@ -54,15 +55,17 @@ class InstanceKey:
 
 
 def _gtin_of(element: GS1ElementString, source: str) -> Gtin:
-    if element.gtin is None:
-        raise GS1KeyError(f"{shown(source)}: {element.gtin_error or 'not a GTIN'}", field="gtin")
-    return Gtin(element.gtin.as_gtin_14())
+    try:
+        return v.gtin(element.value)
+    except ValidationError as exc:
+        raise GS1KeyError(f"{shown(source)}: {exc}", field="gtin") from None
 
 
 def _gln_of(element: GS1ElementString, source: str) -> Gln:
-    if element.gln is None:
-        raise GS1KeyError(f"{shown(source)}: {element.gln_error or 'not a GLN'}", field="gln")
-    return Gln(element.gln.value)
+    try:
+        return v.gln(element.value)
+    except ValidationError as exc:
+        raise GS1KeyError(f"{shown(source)}: {exc}", field="gln") from None
 
 
 def _elements(value: str) -> dict[str, GS1ElementString]:
@@ -83,18 +86,15 @@ def _elements(value: str) -> dict[str, GS1ElementString]:
 def _reason(exc: ParseError) -> str:
     text = str(exc)
     if "GS1 AI (10)" in text:
-        return f"a lot (AI 10) is 1 to {MAX_LOT} characters of GS1's character set 82 ({text})"
+        return f"a lot (AI 10) is 1 to 20 characters of GS1's character set 82 ({text})"
     return text
 
 
 def _lot(value: str, source: str) -> str:
-    if len(value) > MAX_LOT:
-        raise GS1KeyError(f"{shown(source)}: the lot {shown(value, 40)} is {len(value)} characters long; GS1 AI (10) "
-                          f"allows at most {MAX_LOT}", field="lot")
     try:
-        return GS1ElementString.parse("10" + value).value
-    except ParseError as exc:
-        raise GS1KeyError(f"{shown(source)}: {_reason(exc)}", field="lot") from None
+        return v.lot(value)
+    except ValidationError as exc:
+        raise GS1KeyError(f"{shown(source)}: {exc}", field="lot") from None
 
 
 def gtin_and_lot(value: str, lot: str | None = None) -> tuple[Gtin, str]:

@@ -85,3 +85,20 @@ def test_a_document_that_fails_the_schema_sends_nothing(server: tuple[ServeProce
     refused = run("epcis", "capture", str(source), "--demo-participant", "gin-gujarat", "--api", serve.url)
     assert refused.returncode == 2
     assert "quantityList[0].uom: 'kg' does not match" in refused.stdout
+
+
+def test_sign_takes_a_digital_link_or_a_scanned_element_string_for_gtin_and_lot(
+        server: tuple[ServeProcess, str]) -> None:
+    from ledger.calls import decode_call
+    from ledger.codec import new_batch_of
+
+    serve, _node = server
+    common = ["--hs-code", "520100", "--quantity", "10", "--unit", "KGM", "--facility", "8901234000014",
+              "--produced-at", when(1), "--demo-participant", "gin-gujarat", "--api", serve.url]
+    for given in ([f"https://id.gs1.org/01/{GTIN_LINT}/10/DL-1"], [f"(01){GTIN_LINT}(10)DL-1"],
+                  [f"]d201{GTIN_LINT}10DL-1"], [GTIN_LINT[1:], "--lot", "DL-1"]):
+        signed = run("sign", "record-batch", "--gtin", given[0], *given[1:], *common)
+        assert signed.returncode == 0, signed.stdout
+        body = json.loads(signed.stdout[signed.stdout.index("{"):])
+        batch = new_batch_of(decode_call(body["request"]["data"]).args["record"])
+        assert (batch.gtin, batch.lot) == (GTIN_LINT, "DL-1")
