@@ -13,7 +13,18 @@ from fastapi import FastAPI
 from api import docs, openapi, problems
 from api.auth import Authenticator
 from api.limits import RequestLimits
-from api.routes import admin, anchors, batches, disclosures, due_diligence, health, participants, passport, signing
+from api.routes import (
+    admin,
+    anchors,
+    batches,
+    disclosures,
+    due_diligence,
+    epcis,
+    health,
+    participants,
+    passport,
+    signing,
+)
 from api.routes import auth as auth_routes
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
@@ -79,6 +90,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(disclosures.router)
     app.include_router(signing.router)
     app.include_router(health.router)
+    app.include_router(epcis.router)
     return app
 
 

@@ -1,44 +1,24 @@
 """Bounded requests: a pure ASGI middleware that refuses a body that is too large (413) or nested too deep (422)
 before FastAPI parses it.
 
-Why the nesting check matters: importing py_ecc (through eth-account and py-evm) raises the interpreter's recursion
-limit to 100,000, so the C JSON parser no longer stops deep nesting before it overflows the C stack, and one
-200 KB body of `[[[[...` kills the process with SIGSEGV. The check reads the raw bytes at C speed (`bytes.count`,
-one regular expression, `bytes.translate`), so it holds whatever the recursion limit is.
+The nesting check is `ledger.jsonbounds.json_too_deep` (why it matters is told there): it reads the raw bytes at C
+speed, so it holds whatever the recursion limit is.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from itertools import accumulate
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem, route_path
 from api.settings import ApiSettings
 from ledger.errors import ValidationError
+from ledger.jsonbounds import json_too_deep
 
-#: A JSON string, to its closing quote or, if it never closes, to the end of the input (so a match never fails and
-#: is retried further on). Possessive quantifiers: no backtracking, one linear pass whatever the input.
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
-_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
-_STEP = [1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256)]
-
-#: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES): (method, path).
+#: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES, API_MAX_CAPTURE_BODY_BYTES): (method, path).
 BUNDLE_ROUTES = frozenset({("POST", "/anchors/bundles")})
-
-
-def json_too_deep(data: bytes | str, limit: int) -> bool:
-    """True if the JSON text opens more than `limit` arrays or objects inside one another (brackets inside strings
-    do not count). Everything runs at C speed: strings removed by one regular expression, the other bytes but
-    brackets deleted, then the running depth summed. A parser stops at the first bracket that closes more than was
-    opened, so what comes after cannot nest it deeper than this counts."""
-    raw = data.encode() if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") <= limit:  # fewer brackets than the limit: no scan needed
-        return False
-    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    return max(accumulate(map(_STEP.__getitem__, brackets), initial=0)) > limit
+CAPTURE_ROUTES = frozenset({("POST", "/capture"), ("POST", "/capture/facts")})
 
 
 class JsonTooDeepError(ValidationError):
@@ -55,6 +35,8 @@ def body_limit(settings: ApiSettings, method: str, path: str) -> tuple[int, str]
     """The largest body, in bytes, a request to `method path` may carry, and the setting that says so."""
     if (method, path.rstrip("/")) in BUNDLE_ROUTES:
         return settings.max_bundle_body_bytes, "API_MAX_BUNDLE_BODY_BYTES"
+    if (method, path.rstrip("/")) in CAPTURE_ROUTES:
+        return settings.max_capture_body_bytes, "API_MAX_CAPTURE_BODY_BYTES"
     return settings.max_body_bytes, "API_MAX_BODY_BYTES"
 
 

@@ -173,13 +173,19 @@ def _metrics(
 PUBLIC_DISCLOSURES = frozenset({"gin-gujarat", "garment"})
 
 
-def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
-    """Register the participants and record the whole demo chain. About 40 transactions."""
-    say = progress or (lambda _message: None)
+def register_participants(ledger: Ledger, say: Progress) -> DemoWorld:
+    """Register the demo's participants (the consortium operator's writes)."""
     world = DemoWorld({p.key: p for p in DEMO_PARTICIPANTS})
     for p in DEMO_PARTICIPANTS:
         say(f"registering {p.profile.legal_name}")
         ledger.register_participant(p.account.address, p.profile, p.roles)
+    return world
+
+
+def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
+    """Register the participants and record the whole demo chain. About 40 transactions."""
+    say = progress or (lambda _message: None)
+    world = register_participants(ledger, say)
 
     a = world.account
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=120)
@@ -355,11 +361,12 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
         a("weaving"), world.batches["fabric-b"], FlagKind.QUALITY_HOLD, "colour fastness below ISO 105-C06"
     )
 
-    _seed_disclosures(ledger, world, say)
+    seed_disclosures(ledger, world, say)
     return world
 
 
-def _seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
+def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
+    """The suppliers' ESG disclosures, their attestations, an amendment and a revocation."""
     a = world.account
     auditor = a("auditor")
     plans = {

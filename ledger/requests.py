@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.codec import checksum
 from ledger.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
 from ledger.types import Eip712Domain, MetricValue, SignedRequest
-from ledger.writes import admin, batches, disclosures
+from ledger.writes import admin, batches, disclosures, events
 
 
 class calldata:
@@ -37,6 +37,7 @@ class calldata:
     amend_disclosure = staticmethod(disclosures.amend_disclosure)
     attest = staticmethod(disclosures.attest)
     revoke_attestation = staticmethod(disclosures.revoke_attestation)
+    commit_events = staticmethod(events.commit_events)
     register_participant = staticmethod(admin.register_participant)
     add_site = staticmethod(admin.add_site)
     grant_role = staticmethod(admin.grant_role)

@@ -18,6 +18,9 @@ How each figure is measured:
 - index sync: a fresh file index synced from anvil in a subprocess (events/s, and its peak RSS, ru_maxrss).
 - due-diligence reports/s: the API served by uvicorn in a subprocess, 16 client threads POSTing /due-diligence on
   the demo's passing batch.
+- EPCIS capture (`scripts/bench_epcis.py`): a 1,000-event EPCIS document (commissioning, transformations, shipments)
+  captured on anvil through the whole client and service path, beside recording the same batches natively; events
+  per second, and the time ratio (target: within 2x of the native path).
 """
 
 from __future__ import annotations
@@ -74,12 +77,13 @@ class Sizes:
     trace_runs: int
     report_seconds: float
     anchor_records: int = 1_000
+    epcis_events: int = 1_000
 
 
 FULL = Sizes(throughput_embedded=2_000, throughput_anvil=10_000, lineage_width=512, lineage_depth=27,
              indexed_batches=100_000, trace_runs=50, report_seconds=10.0)
 QUICK = Sizes(throughput_embedded=400, throughput_anvil=2_000, lineage_width=64, lineage_depth=20,
-              indexed_batches=10_000, trace_runs=10, report_seconds=3.0)
+              indexed_batches=10_000, trace_runs=10, report_seconds=3.0, epcis_events=200)
 
 
 @dataclass
@@ -547,6 +551,23 @@ def load(url: str, method: str, path: str, body: dict[str, Any] | None, headers:
                                     f"LEDGER_READ_STALENESS={LedgerSettings().read_staleness} s")
 
 
+# -- EPCIS capture -----------------------------------------------------------------------------------------------
+
+
+def bench_epcis(sizes: Sizes, results: Results, work: Path) -> None:
+    from bench_epcis import measure, shape
+
+    raw, made, shipped = shape(sizes.epcis_events)
+    figures = measure(sizes.epcis_events, work, say)
+    results.add(Figure(f"EPCIS capture, {sizes.epcis_events:,}-event document, events per second", "anvil", None,
+                       ">=", "/s", figures.events / figures.epcis_seconds,
+                       f"{raw} commissioning, {made} transformations, {shipped} shipments: {figures.writes} signed "
+                       f"writes; client {figures.client_seconds:.1f} s, service {figures.service_seconds:.1f} s "
+                       f"(relaying {figures.relay_seconds:.1f} s)"))
+    results.add(Figure("  (same batches recorded natively: EPCIS time / native time)", "anvil", 2, "<=", "x",
+                       figures.ratio, f"native {figures.native_seconds:.1f} s, EPCIS {figures.epcis_seconds:.1f} s"))
+
+
 # -- output ---------------------------------------------------------------------------------------------------------
 
 
@@ -583,7 +604,7 @@ def render(results: Results, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--skip", action="append", default=[], choices=["embedded", "anvil", "api"],
+    parser.add_argument("--skip", action="append", default=[], choices=["embedded", "anvil", "api", "epcis"],
                         help="leave a part out (repeatable)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -593,6 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("embedded", lambda _w: bench_embedded(sizes, results)),
         ("anvil", lambda w: bench_anvil(sizes, results, w)),
         ("api", lambda w: bench_reports(sizes, results, w)),
+        ("epcis", lambda w: bench_epcis(sizes, results, w)),
     ]
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
         for name, step in steps:

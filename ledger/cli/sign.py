@@ -64,7 +64,10 @@ def _emit(key: str | None, demo: str | None, api: str, nonce: int | None, ttl: i
     try:
         data = build() if callable(build) else str(build)
         signer = ApiSigner(api, _account(key, demo))
-        body = signer.body(data, ttl=ttl, nonce=nonce)
+        try:
+            body = signer.body(data, ttl=ttl, nonce=nonce)
+        finally:
+            signer.client.close()
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -81,8 +84,9 @@ def _decimal(text: str, what: str) -> Decimal:
 
 @sign_app.command("record-batch")
 def record_batch(
-    gtin: str = typer.Option(..., help="GTIN-8/12/13/14"),
-    lot: str = typer.Option(..., help="GS1 AI(10) lot"),
+    gtin: str = typer.Option(..., help="GTIN-8/12/13/14, or GTIN and lot together as a GS1 Digital Link URI or a "
+                             "scanned element string ((01)...(10)...)"),
+    lot: str | None = typer.Option(None, help="GS1 AI(10) lot (unless --gtin carries it)"),
     hs_code: str = typer.Option(..., help="6-digit HS code"),
     quantity: str = typer.Option(..., help="quantity, at most 3 decimals"),
     unit: str = typer.Option(..., help="UN/ECE Rec 20 unit, e.g. KGM, MTR, H87"),
@@ -106,8 +110,13 @@ def record_batch(
             except ValueError:
                 raise ValidationError(f"document kind {kind!r} is not one of "
                                       f"{', '.join(k.value for k in DocumentKind)}", field="document") from None
+        code, lot_code = Gtin(gtin), lot or ""
+        if lot is None or not gtin.isdigit():  # a Digital Link or element string: read GTIN and lot from it
+            from ledger.epcis.keys import gtin_and_lot
+
+            code, lot_code = gtin_and_lot(gtin, lot)
         return calldata.record_batch(NewBatch(
-            Gtin(gtin), lot, hs_code, _decimal(quantity, "--quantity"), unit, Gln(facility), produced_at,
+            code, lot_code, hs_code, _decimal(quantity, "--quantity"), unit, Gln(facility), produced_at,
             inputs=inputs, documents=tuple(documents),
             process_emissions_kg=_decimal(emissions, "--emissions") if emissions is not None else None))
 

@@ -1,5 +1,6 @@
-"""One write module per aggregate (batches, disclosures, admin): each validates its input and encodes the ledger
-calldata, and every path that writes uses it: `Ledger`, the API's relay, `ledger sign`, `ledger.requests`.
+"""One write module per aggregate (batches, disclosures, admin, event commitments): each validates its input and
+encodes the ledger calldata, and every path that writes uses it: `Ledger`, the API's relay, `ledger sign`,
+`ledger.requests`.
 
 `check_calldata` applies the same rules to calldata signed anywhere (a wallet, another client): it decodes the call
 back into domain values and runs the function that would have built it.
@@ -11,10 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledger.calls import DecodedCall, decode_call
-from ledger.writes import admin, batches, disclosures
+from ledger.writes import admin, batches, disclosures, events
 
 CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {**batches.CHECKS, **disclosures.CHECKS,
-                                                                 **admin.CHECKS}
+                                                                 **admin.CHECKS, **events.CHECKS}
 
 
 def check_calldata(data: str | bytes, sender: str) -> DecodedCall:
@@ -26,4 +27,4 @@ def check_calldata(data: str | bytes, sender: str) -> DecodedCall:
     return call
 
 
-__all__ = ["CHECKS", "admin", "batches", "check_calldata", "disclosures"]
+__all__ = ["CHECKS", "admin", "batches", "check_calldata", "disclosures", "events"]

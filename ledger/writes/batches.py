@@ -78,8 +78,9 @@ def record_batch(batch: NewBatch) -> str:
     return encode_call("recordBatch", batch_record(validate_batch(batch)))
 
 
-def record_batches(batches: Sequence[NewBatch]) -> str:
-    return encode_call("recordBatches", [batch_record(b) for b in validate_bulk(batches)])
+def record_batches(batches: Sequence[NewBatch], *, now: float | None = None) -> str:
+    """`recordBatches`; `now` is the time production times are checked against (default: the wall clock)."""
+    return encode_call("recordBatches", [batch_record(b) for b in validate_bulk(batches, now=now)])
 
 
 def transfer_custody(batch_id: str, to: str) -> str:

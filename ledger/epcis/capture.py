@@ -1,0 +1,202 @@
+"""EPCIS capture through the service, which never holds a participant's key.
+
+Client (`ledger epcis capture`, `ledger.epcis.client.CaptureClient`, or any client with `ledger.requests`):
+1. validate the document against the schema (`ledger.epcis.document.load`) before anything is sent;
+2. `POST /capture/facts` with the document and the capturer's address -> the `CaptureFacts` the mapping needs;
+3. `prepare`: map the document, through `planning`, from those facts;
+4. `sign`: sign every planned write with the capturer's key, nonces consecutive from the facts' nonce;
+5. `POST /capture` with the document, the capturer and the signed requests (`CaptureSubmission`) -> 202 and the
+   job's Location; `GET /capture/{id}` gives the job and, per event, its result.
+
+Service: `facts_for` answers step 1; `submit` checks a submission (schema, every signature by the capturer,
+consecutive nonces) and stores its job; the job itself (`ledger.epcis.job`) maps the document again and relays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+
+from ledger import validation as v
+from ledger.codec import checksum
+from ledger.epcis.document import MAX_EVENTS, EpcisDocument, load
+from ledger.epcis.facts import CaptureFacts, IndexView, Recorder, Replay
+from ledger.epcis.hashing import Hashed, event_hashes
+from ledger.epcis.model import CaptureJob, CapturePlan, EventResult, Status
+from ledger.epcis.planning import plan
+from ledger.epcis.store import EventStore
+from ledger.errors import SignatureInvalidError, ValidationError
+from ledger.requests import body_of
+from ledger.requests import sign as sign_request
+from ledger.signing import DEFAULT_TTL_SECONDS, check_canonical, recover_signer
+from ledger.types import Address, Eip712Domain, ForwardRequest, SignedRequest
+
+if TYPE_CHECKING:
+    from ledger.client import Ledger
+
+#: Most signed requests one submission may carry (a write per event at most, and the commitment).
+MAX_REQUESTS = 2 * MAX_EVENTS + 1
+#: A signed request must stay valid this long after it is submitted (the job may wait for a rate limit).
+MIN_VALIDITY_SECONDS = 120
+ROUTE = "POST /capture"
+
+
+@dataclass(frozen=True)
+class CaptureSubmission:
+    """What a client sends to capture a document: the document's text, the capturer, and the signed writes."""
+
+    document: str
+    capturer: Address
+    requests: tuple[SignedRequest, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"document": self.document, "capturer": self.capturer,
+                "requests": [body_of(r) for r in self.requests]}
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the submission: the same submission sent twice is one job."""
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, data: Any) -> CaptureSubmission:
+        if not isinstance(data, dict) or not isinstance(data.get("document"), str):
+            raise ValidationError("a capture is {document: <the EPCIS document as text>, capturer, requests}",
+                                  field="document")
+        requests = data.get("requests", [])
+        if not isinstance(requests, list) or len(requests) > MAX_REQUESTS:
+            raise ValidationError(f"requests must be a list of at most {MAX_REQUESTS} signed requests",
+                                  field="requests")
+        return cls(data["document"], v.address(str(data.get("capturer")), "capturer"),
+                   tuple(signed_request_of(r, i) for i, r in enumerate(requests)))
+
+
+def signed_request_of(body: Any, index: int) -> SignedRequest:
+    try:
+        r = body["request"]
+        request = ForwardRequest(v.address(r["from"], "from"), v.address(r["to"], "to"), int(r["value"]),
+                                 int(r["gas"]), int(r["nonce"]), int(r["deadline"]), str(r["data"]))
+        return SignedRequest(request, str(body["signature"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"requests[{index}] is not a signed request ({{request: {{from, to, value, gas, nonce, "
+                              f"deadline, data}}, signature}}): {exc!s:.100}", field=f"requests[{index}]") from None
+
+
+class DocumentCache:
+    """Documents the service read lately, by the SHA-256 of their bytes: a capture's facts, its submission and its
+    job read the same document, which is validated and hashed once. Only the service uses it (a client validates
+    and hashes on its own)."""
+
+    def __init__(self, size: int = 2) -> None:  # a parsed 8 MiB document takes some 100 MB: keep few
+        self.size = size
+        self._found: OrderedDict[str, tuple[EpcisDocument, tuple[Hashed, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, text: str) -> tuple[EpcisDocument, tuple[Hashed, ...]]:
+        digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+        with self._lock:
+            found = self._found.get(digest)
+            if found is not None:
+                self._found.move_to_end(digest)
+                return found
+        document = load(text)
+        found = (document, event_hashes(document))
+        with self._lock:
+            self._found[digest] = found
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+        return found
+
+
+def read_document(text: str, documents: DocumentCache | None) -> tuple[EpcisDocument, tuple[Hashed, ...] | None]:
+    """The document (validated), and its events' hashes when the cache has them."""
+    if documents is not None:
+        return documents.read(text)
+    return load(text), None
+
+
+# -- client -----------------------------------------------------------------------------------------------------------
+
+
+def prepare(document: EpcisDocument | str, capturer: str, facts: CaptureFacts) -> tuple[EpcisDocument, CapturePlan]:
+    """Validate the document (schema; unless it is loaded already) and map it as `capturer` from the service's
+    facts."""
+    loaded = load(document) if isinstance(document, str) else document
+    return loaded, plan(loaded, v.address(capturer, "capturer"), Replay(facts))
+
+
+def sign(planned: CapturePlan, document_text: str, account: LocalAccount, facts: CaptureFacts, domain: Eip712Domain,
+         ledger_address: str, *, ttl: int = DEFAULT_TTL_SECONDS, now: float | None = None) -> CaptureSubmission:
+    """Sign every write of the plan with the capturer's key, nonces consecutive from the facts' nonce."""
+    if checksum(account.address) != planned.capturer:
+        raise ValidationError(f"the plan is {planned.capturer}'s, the key is {account.address}'s", field="key")
+    if facts.nonce is None:
+        raise ValidationError("the capture facts carry no nonce", field="facts")
+    requests = tuple(sign_request(account, domain, ledger_address, write.calldata, nonce=facts.nonce + k, ttl=ttl,
+                                  now=now) for k, write in enumerate(planned.writes))
+    return CaptureSubmission(document_text, planned.capturer, requests)
+
+
+# -- service ----------------------------------------------------------------------------------------------------------
+
+
+def facts_for(ledger: Ledger, store: EventStore, document_text: str, capturer: str, *,
+              documents: DocumentCache | None = None) -> CaptureFacts:
+    """What mapping `document_text` as `capturer` asks of the chain, answered now (with the capturer's nonce)."""
+    document, hashes = read_document(document_text, documents)
+    address = v.address(capturer, "capturer")
+    recorder = Recorder(IndexView(ledger, store), nonce=ledger.nonce(address))
+    plan(document, address, recorder, hashes)
+    return recorder.facts
+
+
+def submit(ledger: Ledger, store: EventStore, submission: CaptureSubmission, *,
+           documents: DocumentCache | None = None) -> tuple[CaptureJob, bool]:
+    """Check a submission (the document against the schema; every request signed by the capturer for this ledger,
+    with consecutive nonces and time to spare) and queue its job. The same submission sent again is the same job
+    (and False)."""
+    document, _hashes = read_document(submission.document, documents)
+    now = ledger.chain_time()
+    for index, signed in enumerate(submission.requests):
+        _check_request(ledger, submission, index, signed, now)
+    results = [EventResult(i, None, event_id_of(e), event_type_of(e), Status.PENDING) for i, e in
+               enumerate(document.events)]
+    return store.add_job(submission.digest, submission.capturer, document.uri, submission.document,
+                         [body_of(r) for r in submission.requests], results)
+
+
+def _check_request(ledger: Ledger, submission: CaptureSubmission, index: int, signed: SignedRequest,
+                   now: float) -> None:
+    request = signed.request
+    where = f"requests[{index}]"
+    if checksum(request.from_address) != submission.capturer:
+        raise SignatureInvalidError(f"{where} is from {request.from_address}, not the capturer {submission.capturer}")
+    if checksum(request.to) != ledger.deployment.ledger or request.value != 0:
+        raise SignatureInvalidError(f"{where} must call the ledger {ledger.deployment.ledger} with no value")
+    first = submission.requests[0].request.nonce
+    if request.nonce != first + index:
+        raise ValidationError(f"{where} has nonce {request.nonce}; the requests' nonces must follow each other "
+                              f"({first + index} expected)", field=where)
+    if request.deadline < now + MIN_VALIDITY_SECONDS:
+        raise SignatureInvalidError(f"{where} expires in less than {MIN_VALIDITY_SECONDS} s")
+    check_canonical(signed.signature)
+    try:
+        signer = recover_signer(ledger.domain, signed)
+    except Exception as exc:  # malformed signature bytes
+        raise SignatureInvalidError(f"{where}: malformed signature: {exc}") from None
+    if signer != submission.capturer:
+        raise SignatureInvalidError(f"{where} is signed by {signer}, not by the capturer {submission.capturer}")
+
+
+def event_id_of(event: Any) -> str | None:
+    return str(event["eventID"]) if isinstance(event, dict) and event.get("eventID") is not None else None
+
+
+def event_type_of(event: Any) -> str | None:
+    return str(event.get("type")) if isinstance(event, dict) else None
