@@ -28,6 +28,7 @@ from api.routes import (
 from api.routes import auth as auth_routes
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
+from ledger.epcis.service import EpcisService
 from ledger.errors import LedgerError
 
 log = logging.getLogger("api")
@@ -48,6 +49,8 @@ TAGS = [
     {"name": "participants", "description": "Who is who: profiles, roles, disclosures, signing nonces."},
     {"name": "due diligence", "description": "Policy verdicts on a batch's lineage."},
     {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
+    {"name": "epcis", "description": "GS1 EPCIS 2.0: capture documents with signed writes, query events, a batch's "
+                                     "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}/10/{lot})."},
     {"name": "signing", "description": "What clients need to sign writes."},
     {"name": "health", "description": "Service and chain status."},
 ]
@@ -63,10 +66,12 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         if getattr(app.state, "ledger", None) is None:
             owned = app.state.ledger = Ledger.embedded()
         app.state.authenticator = authenticator(settings, app.state.ledger)
+        app.state.epcis = EpcisService(app.state.ledger)  # resumes capture jobs a stop interrupted
         watcher = RelayerWatch(app.state.ledger, settings.relayer_watch_seconds)
         watcher.start()
         yield
         watcher.stop()
+        app.state.epcis.close()
         if owned is not None:
             owned.close()
 

@@ -1,8 +1,10 @@
-"""EPCIS 2.0 capture (REST binding's capture interface): thin routes over `ledger.epcis.service.EpcisService`.
+"""EPCIS 2.0 over the ledger: capture (the REST binding's capture interface), queries, a batch's lineage as an
+EPCIS document, and the GS1 Digital Link resolver. Thin routes over `ledger.epcis.service.EpcisService`.
 
 The service never holds a participant's key: the client maps the document with the facts the service gives
 (`POST /capture/facts`), signs each write, and sends the document with the signed writes (`POST /capture`, 202 with
-the job's Location); `GET /capture/{id}` reports the job, per event. Access rules are the access layer's to add.
+the job's Location); `GET /capture/{id}` reports the job, per event. Capturing is for the signed-in capturer itself
+(facts and job results tell what the capturer may see); queries show the events of batches the caller may see.
 """
 
 from __future__ import annotations
@@ -10,19 +12,27 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
 
-from api.deps import LedgerDep
+from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
 from api.problems import responses
+from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
+from ledger.access import Access, Viewer
+from ledger.epcis.query import EventQuery
 from ledger.epcis.service import EpcisService
+from ledger.errors import NotFoundError
 
 router = APIRouter(tags=["epcis"])
 _LOCK = threading.Lock()
+EPCIS_JSON = "application/ld+json"
+LINKSET_JSON = "application/linkset+json"
 
 
 def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
-    """One EPCIS service per app (its event store beside the ledger's index, and its capture queue)."""
+    """One EPCIS service per app (its event store beside the ledger's index, and its capture queue), made at startup
+    or on first use."""
     with _LOCK:
         service = getattr(request.app.state, "epcis", None)
         if service is None or service.ledger is not ledger:
@@ -31,33 +41,115 @@ def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
 
 
 EpcisDep = Annotated[EpcisService, Depends(get_epcis)]
+BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_BATCH_ID])]
 
 
-@router.post("/capture/facts", summary="What mapping a document needs of the chain", responses=responses(422, 503))
-def capture_facts(epcis: EpcisDep, body: CaptureFactsIn) -> dict[str, Any]:
+def _require_capturer(viewer: Viewer, capturer: str) -> None:
+    """Capturing is the capturer's own business (and the admin's): anyone else is told nothing."""
+    if not viewer.admin and (viewer.address or "").lower() != capturer.lower():
+        raise NotFoundError("capture facts and jobs are for the capturer itself: sign in with its key")
+
+
+def _may_see(access: Access, viewer: Viewer) -> Any:
+    return lambda batch_id: access.may_see_batch(viewer, batch_id)
+
+
+@router.post("/capture/facts", summary="What mapping a document needs of the chain", responses=responses(401, 404,
+                                                                                                          422, 503))
+def capture_facts(epcis: EpcisDep, viewer: MemberDep, body: CaptureFactsIn) -> dict[str, Any]:
     """The answers the mapping of this document needs (the capturer's sites and party GLN, the parties and batches
-    it names, the events captured before, the capturer's nonce). Map the document with them, sign each write, and
-    `POST /capture`. Nothing is written."""
+    it names, the events captured before, the capturer's nonce), as the capturer may see them. Map the document with
+    them, sign each write, and `POST /capture`. Nothing is written. For the signed-in capturer only."""
+    _require_capturer(viewer, body.capturer)
     return epcis.facts(body.document, body.capturer).to_json()
 
 
 @router.post("/capture", response_model=CaptureJobOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Capture an EPCIS document (signed writes)", responses=responses(403, 422, 503))
-def post_capture(epcis: EpcisDep, body: CaptureIn, response: Response) -> dict[str, Any]:
+             summary="Capture an EPCIS document (signed writes)", responses=responses(401, 403, 404, 422, 503))
+def post_capture(epcis: EpcisDep, viewer: MemberDep, body: CaptureIn, response: Response) -> dict[str, Any]:
     """Validate the document against the EPCIS 2.0 JSON Schema and every signature, then queue the capture: the job
     maps the document again and relays the signed writes only if each is exactly the write the mapping gives. The
-    same body again answers the same job."""
+    same body again answers the same job. For the signed-in capturer only."""
+    _require_capturer(viewer, body.capturer)
     job, _new = epcis.submit(body.to_json())
     response.headers["Location"] = f"/capture/{job.id}"
     return job.to_json()
 
 
 @router.get("/capture/{capture_id}", response_model=CaptureJobOut, summary="A capture job, per event",
-            responses=responses(404, 422, 503))
-def get_capture(epcis: EpcisDep,
+            responses=responses(401, 404, 422, 503))
+def get_capture(epcis: EpcisDep, viewer: MemberDep,
                 capture_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the job id")]
                 ) -> dict[str, Any]:
     """The job's state and, per event, its result: recorded with its transactions, acknowledged, a duplicate (with
     the first capture's result), or refused with the reason; the root the events' hashes are committed under and
-    each event's proof."""
-    return epcis.job(capture_id).to_json()
+    each event's proof. For its capturer (and admins); to anyone else an unknown job."""
+    job = epcis.job(capture_id)
+    try:
+        _require_capturer(viewer, job.capturer)
+    except NotFoundError:
+        raise NotFoundError(f"no capture job {capture_id}") from None
+    return job.to_json()
+
+
+@router.get("/events", summary="EPCIS query: the events of batches you may see",
+            responses={**responses(401, 422, 503),
+                       200: {"content": {EPCIS_JSON: {"schema": {"type": "object"}}},
+                             "description": "an EPCISQueryDocument; a `Link: <...>; rel=\"next\"` header when more "
+                                            "may follow"}})
+def query_events(request: Request, epcis: EpcisDep, viewer: MemberDep, access: AccessDep,
+                 eventType: Annotated[str | None, Query(max_length=200, description="ObjectEvent, "
+                                                        "AggregationEvent, TransactionEvent, TransformationEvent, "
+                                                        "AssociationEvent (several: separated by |)")] = None,
+                 perPage: Annotated[int | None, Query(ge=1, le=500)] = None,
+                 nextPageToken: Annotated[str | None, Query(max_length=200)] = None,
+                 ) -> Response:
+    """EPCIS 2.0 query parameters that fit the ledger: `eventType`, `GE_eventTime`, `LT_eventTime`, `EQ_bizStep`,
+    `EQ_bizLocation`, `MATCH_epcClass`, `MATCH_anyEPC`, `EQ_eventID`, `perPage`, `nextPageToken` (several values of
+    one parameter separated by `|`). Any other parameter is refused. Events come in capture order; an event is shown
+    when a batch it makes, moves or flags is one you may see."""
+    # the three parameters above are declared for the OpenAPI description; every parameter is read (and checked) here
+    params = {name: request.query_params.getlist(name) for name in request.query_params}
+    page = epcis.events(EventQuery.from_params(params), _may_see(access, viewer))
+    headers = {}
+    if page.next_page_token is not None:
+        following = request.url.include_query_params(nextPageToken=page.next_page_token)
+        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return JSONResponse(page.document, media_type=EPCIS_JSON, headers=headers)
+
+
+@router.get("/batches/{batch_id}/epcis", summary="A batch's lineage as an EPCIS 2.0 document",
+            responses={**responses(401, 404, 422, 503),
+                       200: {"content": {EPCIS_JSON: {"schema": {"type": "object"}}},
+                             "description": "an EPCISDocument"}})
+def batch_lineage(batch_id: BatchIdPath, epcis: EpcisDep, viewer: MemberDep, access: AccessDep) -> Response:
+    """The events that made, moved and flagged the batch and every batch upstream of it you may see, as captured
+    (their hashes unchanged) or synthesised from the chain for batches recorded without EPCIS."""
+    checked = access.require_batch(viewer, batch_id)
+    return JSONResponse(epcis.lineage(checked, _may_see(access, viewer)), media_type=EPCIS_JSON)
+
+
+@router.get("/01/{gtin}/10/{lot}", summary="GS1 Digital Link resolver",
+            responses={**responses(404, 422, 503),
+                       307: {"description": "to the requested link (by default the product passport)"},
+                       300: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
+                             "description": "several producers recorded this GTIN and lot: the linkset"},
+                       200: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
+                             "description": "the linkset (RFC 9264), with linkType=linkset"}})
+def resolve_digital_link(
+    request: Request, epcis: EpcisDep, viewer: ViewerDep, access: AccessDep,
+    gtin: Annotated[str, Path(pattern=r"^[0-9]{8,14}$", description="GTIN-8, -12, -13 or -14")],
+    lot: Annotated[str, Path(min_length=1, max_length=20, description="batch/lot (AI 10)")],
+    linkType: Annotated[str | None, Query(max_length=100, description="gs1:pip (default), gs1:masterData, "
+                                          "gs1:traceability, gs1:epcis, gs1:sustainabilityInfo; linkset or all "
+                                          "for every link")] = None,
+) -> Response:
+    """What a scanned label's Digital Link (`https://<this service>/01/<GTIN>/10/<lot>`) leads to: anyone is sent to
+    the product passport; a signed-in member who may see the batch gets its record, trace, EPCIS events and
+    due-diligence report too (`linkType=linkset` lists them)."""
+    found = epcis.resolve(gtin, lot, _may_see(access, viewer), str(request.base_url), link_type=linkType,
+                          anonymous=viewer.anonymous)
+    headers = {"Link": found.link_header}
+    if found.location is not None:
+        return RedirectResponse(found.location, status_code=found.status, headers=headers)
+    return JSONResponse(found.linkset, status_code=found.status, media_type=LINKSET_JSON, headers=headers)

@@ -151,7 +151,7 @@ def facts_for(ledger: Ledger, store: EventStore, document_text: str, capturer: s
     """What mapping `document_text` as `capturer` asks of the chain, answered now (with the capturer's nonce)."""
     document, hashes = read_document(document_text, documents)
     address = v.address(capturer, "capturer")
-    recorder = Recorder(IndexView(ledger, store), nonce=ledger.nonce(address))
+    recorder = Recorder(IndexView(ledger, store, address), nonce=ledger.nonce(address))
     plan(document, address, recorder, hashes)
     return recorder.facts
 

@@ -4,8 +4,9 @@
     planned, job = client.capture(Path("shipments.jsonld").read_text())
     job = client.wait(job.id)
 
-The document is validated and mapped here, with the facts the service gives, and each write signed here: the key
-never leaves the client.
+The client signs in with the same key (Sign-In with Ethereum) on first use: capture facts and jobs are the
+capturer's own. The document is validated and mapped here, with the facts the service gives, and each write signed
+here: the key never leaves the client.
 """
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ class CaptureClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _headers(self) -> dict[str, str]:
+        """The bearer token, signing in first if need be (a refused sign-in is an `ApiError` like any other)."""
+        import httpx
+
+        if self.signer.token is None:
+            try:
+                self.signer.login()
+            except httpx.HTTPStatusError as exc:
+                self._json(exc.response)
+                raise
+        return self.signer.headers
+
     def _json(self, reply: Any) -> Any:
         if reply.status_code >= 400:
             try:
@@ -64,7 +77,7 @@ class CaptureClient:
 
     def facts(self, document_text: str) -> CaptureFacts:
         body = {"document": document_text, "capturer": self.account.address}
-        return CaptureFacts.from_json(self._json(self.http.post("/capture/facts", json=body)))
+        return CaptureFacts.from_json(self._json(self.http.post("/capture/facts", json=body, headers=self._headers())))
 
     def plan(self, document_text: str) -> tuple[CapturePlan, CaptureFacts]:
         """Validate the document against the schema (before anything is sent), ask the service for the facts, and
@@ -80,11 +93,12 @@ class CaptureClient:
         planned, facts = self.plan(document_text)
         domain, ledger_address = self.signer.domain()
         submission = capture.sign(planned, document_text, self.account, facts, domain, ledger_address, ttl=ttl)
-        job = CaptureJob.from_json(self._json(self.http.post("/capture", json=submission.to_json())))
+        reply = self.http.post("/capture", json=submission.to_json(), headers=self._headers())
+        job = CaptureJob.from_json(self._json(reply))
         return planned, job
 
     def job(self, job_id: str) -> CaptureJob:
-        return CaptureJob.from_json(self._json(self.http.get(f"/capture/{job_id}")))
+        return CaptureJob.from_json(self._json(self.http.get(f"/capture/{job_id}", headers=self._headers())))
 
     def wait(self, job_id: str, *, timeout: float = 600.0, poll: float = 0.2) -> CaptureJob:
         deadline = time.monotonic() + timeout

@@ -8,8 +8,9 @@ relation for each batch of that GTIN and lot the caller may see: the batch (gs1:
 (gs1:traceability), its EPCIS events (gs1:epcis: the lineage document), its due-diligence report
 (gs1:sustainabilityInfo) and its passport (gs1:pip, the default link). Another `linkType` redirects to that link (one
 the resolver does not offer: to the default link).
-Anonymous callers get the passport only. When producers recorded the same GTIN and lot, a redirect cannot choose:
-the linkset is answered with 300 (Multiple Choices).
+Anyone gets the passport (it is public, as the label that carries the link); the other links are for signed-in
+members who may see the batch. When producers recorded the same GTIN and lot, a redirect cannot choose: the linkset
+is answered with 300 (Multiple Choices).
 """
 
 from __future__ import annotations
@@ -54,38 +55,45 @@ class Resolution:
 def resolve(ledger: Ledger, gtin: str, lot: str, may_see: Callable[[str], bool], base_url: str, *,
             link_type: str | None = None, anonymous: bool = False,
             links: Mapping[str, tuple[str, str]] = DEFAULT_LINKS) -> Resolution:
-    """Resolve `/01/{gtin}/10/{lot}` (see the module's docstring)."""
+    """Resolve `/01/{gtin}/10/{lot}` (see the module's docstring). Every batch of the GTIN and lot has its public
+    link (the passport, as on its label); the others only for a signed-in caller who may see that batch."""
     checked_gtin, checked_lot = gtin_and_lot(gtin, lot)
     base = base_url.rstrip("/")
     anchor = digital_link(checked_gtin, checked_lot, base=base)
-    found = ledger.search_batches(gtin=checked_gtin, lot=checked_lot, limit=MAX_BATCHES)
-    batches = [b for b, _ in found if anonymous or may_see(b.id)]
+    batches = [b for b, _ in ledger.search_batches(gtin=checked_gtin, lot=checked_lot, limit=MAX_BATCHES)]
     if not batches:
         raise NotFoundError(f"no batch with GTIN {checked_gtin} and lot {checked_lot}")
-    allowed = PUBLIC_LINKS if anonymous else frozenset(links)
+    allowed: dict[str, frozenset[str]] = {
+        b.id: frozenset(links) if not anonymous and may_see(b.id) else PUBLIC_LINKS for b in batches}
     wanted = (link_type or "").removeprefix("gs1:").removeprefix(GS1)
     linkset = _linkset(anchor, base, batches, allowed, links)
     header = f'<{anchor}?linkType=linkset>; rel="linkset"; type="application/linkset+json"'
     if wanted in LINKSET_TYPES:
         return Resolution(200, anchor, None, linkset, header)
-    relation = wanted if wanted in allowed else DEFAULT_LINK  # a link type not offered: the default, as GS1 says
     if len(batches) > 1:
         return Resolution(300, anchor, None, linkset, header)
+    only = batches[0]
+    relation = wanted if wanted in allowed[only.id] else DEFAULT_LINK  # a link not offered: the default, as GS1 says
     path, _title = links[relation]
-    return Resolution(307, anchor, base + path.format(batch_id=batches[0].id), None, header)
+    return Resolution(307, anchor, base + path.format(batch_id=only.id), None, header)
 
 
-def _linkset(anchor: str, base: str, batches: list[Any], allowed: frozenset[str],
+def _linkset(anchor: str, base: str, batches: list[Any], allowed: Mapping[str, frozenset[str]],
              links: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     entry: dict[str, Any] = {"anchor": anchor}
+    several = len(batches) > 1
     for relation, (path, title) in links.items():
-        if relation not in allowed:
-            continue
-        entry[GS1 + relation] = [
-            {"href": base + path.format(batch_id=b.id), "title": title + (f" ({b.producer})" if len(batches) > 1
-                                                                          else ""),
-             "type": "application/json"} for b in batches]
+        targets = [{"href": base + path.format(batch_id=b.id), "title": title + (_which(b, i, allowed[b.id])
+                                                                                 if several else ""),
+                    "type": "application/json"} for i, b in enumerate(batches, 1) if relation in allowed[b.id]]
+        if targets:
+            entry[GS1 + relation] = targets
     default_path, default_title = links[DEFAULT_LINK]
     entry[GS1 + "defaultLink"] = [{"href": base + default_path.format(batch_id=batches[0].id),
                                    "title": default_title}]
     return {"linkset": [entry]}
+
+
+def _which(batch: Any, number: int, allowed: frozenset[str]) -> str:
+    """Which of several batches a link is for: its producer for who may see the batch, else only its number."""
+    return f" ({batch.producer})" if allowed != PUBLIC_LINKS else f" (batch {number})"

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ledger.epcis.store import EventStore
 
 FACTS_FORMAT = "provenance-ledger/capture-facts@1"
+#: Who captured an event, as told to a participant that did not (the mapping only needs "not you").
+ANOTHER_CAPTURER = Address("0x" + "0" * 40)
 
 
 class ChainView(Protocol):
@@ -46,14 +48,26 @@ class ChainView(Protocol):
 
 
 class IndexView:
-    """The service's answers: from the ledger's index (synced once, when the view is made) and its event store."""
+    """The service's answers to one capturer: from the ledger's index (synced once, when the view is made) and its
+    event store, limited to what that capturer may see. The facts travel to whoever asks for them (`POST
+    /capture/facts`), so a batch the capturer may not see is answered as unknown, and an event another participant
+    captured only as "captured by another participant" (not by whom, nor what it produced)."""
 
-    def __init__(self, ledger: Ledger, store: EventStore) -> None:
+    def __init__(self, ledger: Ledger, store: EventStore, capturer: Address) -> None:
+        from ledger.access import Access, Viewer
+
         self.ledger = ledger
         self.store = store
         self.index = ledger.store
         self._now = max(time.time(), ledger.chain_time())
         ledger.sync()
+        found = self.index.participant(capturer)
+        roles = frozenset(found.roles) if found is not None and not found.suspended else frozenset()
+        self._viewer = Viewer(capturer, roles)
+        self._access = Access(ledger)
+
+    def _visible(self, batch_id: str) -> bool:
+        return self._access.may_see_batch(self._viewer, batch_id)
 
     def now(self) -> float:
         return self._now
@@ -75,14 +89,18 @@ class IndexView:
     def held(self, gtin: str, lot: str, holder: Address) -> tuple[BatchFact, ...]:
         ids = [i for i, *_ in self.index.find_batch_ids(gtin=gtin, lot=lot, limit=1_000)]
         found = self.index.batches(ids)
-        return tuple(_fact(b) for i in sorted(ids) if (b := found.get(i)) is not None and b.holder == holder)
+        return tuple(_fact(b) for i in sorted(ids)
+                     if (b := found.get(i)) is not None and b.holder == holder and self._visible(i))
 
     def batch(self, batch_id: BatchId) -> BatchFact | None:
         found = self.index.batch(batch_id)
-        return _fact(found) if found is not None else None
+        return _fact(found) if found is not None and self._visible(batch_id) else None
 
     def captured(self, event_hash: str, declaration: bool) -> CapturedFact | None:
-        return self.store.captured(event_hash, declaration)
+        found = self.store.captured(event_hash, declaration)
+        if found is None or found.capturer == self._viewer.address:
+            return found
+        return CapturedFact(event_hash, declaration, "", ANOTHER_CAPTURER, found.status, (), False)
 
 
 def _fact(batch: Any) -> BatchFact:

@@ -76,7 +76,7 @@ class CaptureRun:
 
     def _start(self, document: EpcisDocument, hashes: Sequence[Hashed] | None) -> list[dict[str, Any]] | None:
         capturer = self.job.capturer
-        planned = plan(document, capturer, IndexView(self.ledger, self.store), hashes)
+        planned = plan(document, capturer, IndexView(self.ledger, self.store, capturer), hashes)
         for event in planned.events:
             self.results[event.position] = self._initial(event, document)
         problem = self._mismatch(planned)

@@ -82,6 +82,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     server.stop()
 
 
+#: The GET routes anyone may call; every other route is for signed-in members.
+PUBLIC_GETS = {"/auth/nonce", "/health", "/eip712/domain", "/participants/{address}/nonce",
+               "/batches/{batch_id}/passport", "/disclosures", "/disclosures/export", "/disclosures/{disclosure_id}",
+               "/01/{gtin}/10/{lot}"}
+
+
+def test_every_read_route_but_the_public_ones_asks_anonymous_callers_to_sign_in(world: World) -> None:
+    """A route added without its access rule fails here: each GET route of the OpenAPI document is called without a
+    token (path parameters filled with well-formed values)."""
+    values = {"batch_id": world.yarn, "address": demo_account("spinning").address, "gtin": GTIN_YARN,
+              "lot": "SPY-25-A-031", "disclosure_id": next(iter(world.disclosures.values())), "capture_id": "0" * 32}
+    paths = world.get("admin", "/openapi.json").json()["paths"]
+    answered = {path: world.get("anonymous", path.format(**values), follow_redirects=False).status_code
+                for path, operations in paths.items() if "get" in operations}
+    assert {path for path, status in answered.items() if status != 401} == PUBLIC_GETS, answered
+
+
 def expected(caller: str) -> int:
     if caller == "anonymous" or caller == "suspended member":
         return 401
@@ -100,6 +117,7 @@ def test_a_batch_its_lineage_and_its_report_are_seen_by_those_it_concerns_only(w
         "report by label": world.post(caller, "/due-diligence", {"gtin": GTIN_YARN, "lot": "SPY-25-A-031"}),
         "printable report": world.get(caller, f"/due-diligence/{y}", params={"format": "json"}),
         "recording": world.get(caller, f"/batches/{y}/recording"),
+        "epcis lineage": world.get(caller, f"/batches/{y}/epcis"),
     }
     assert {name: r.status_code for name, r in replies.items()} == dict.fromkeys(replies, expected(caller))
     nowhere = world.get(caller, "/batches/0x" + "ab" * 32)
@@ -111,6 +129,12 @@ def test_a_batch_its_lineage_and_its_report_are_seen_by_those_it_concerns_only(w
             "0x" + "ab" * 32, "?")
     if expected(caller) == 401:
         assert replies["batch"].headers["WWW-Authenticate"].startswith("Bearer")
+    label = world.get(caller, f"/01/{GTIN_YARN}/10/SPY-25-A-031", params={"linkType": "gs1:traceability"},
+                      follow_redirects=False)  # a scanned label: the trace for who may see it, else the passport
+    assert label.status_code == (401 if caller == "suspended member" else 307)  # a revoked token is refused anywhere
+    if label.status_code == 307:
+        assert label.headers["location"].endswith(f"/batches/{y}/trace" if caller in SEES
+                                                  else f"/batches/{y}/passport")
     passport = world.get(caller, f"/batches/{y}/passport")
     assert passport.status_code == 200 and "legal_name" not in passport.text  # anyone: no names, sites, addresses
     assert passport.json()["producer_country"] == "VN"

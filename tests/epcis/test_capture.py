@@ -92,8 +92,10 @@ def test_a_refused_write_refuses_its_events_and_every_event_after_it(world: Worl
 def test_capture_over_http_answers_202_and_reports_each_event(world: World) -> None:
     from api.app import create_app
     from api.settings import ApiSettings
+    from tests.api.conftest import login
 
     with TestClient(create_app(ApiSettings(), world.ledger)) as http:
+        http.headers.update(login(http, world.factory.account))
         text = document(world.commission(q(COTTON, "A", 100)),
                         {**world.commission(q(COTTON, "B", 1)), "bizLocation": {"id": "urn:epc:id:sgln:1.2.0"}})
         facts = http.post("/capture/facts", json={"document": text, "capturer": world.factory.address})
