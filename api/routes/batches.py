@@ -15,6 +15,7 @@ from api.schemas.batches import BatchDetail, BatchOut, TraceOut
 from api.schemas.common import EXAMPLE_BATCH_ID, Page, decode_cursor, encode_cursor
 from api.schemas.writes import SignedRequestIn, WriteResult
 from api.trace_json import TRACE_JSON
+from ledger.epcis.keys import MAX_LABEL_CHARS, product_key
 from ledger.errors import ValidationError
 from ledger.trace import MIN_NODES
 
@@ -36,8 +37,9 @@ def search_batches(
     settings: SettingsDep,
     viewer: MemberDep,
     access: AccessDep,
-    gtin: Annotated[str | None, Query(max_length=14, description="GTIN-8/12/13/14", examples=["06931234000105"])]
-    = None,
+    gtin: Annotated[str | None, Query(max_length=MAX_LABEL_CHARS, description="GTIN-8/12/13/14, or a GS1 Digital "
+                                      "Link URI or scanned element string (`(01)...(10)...`) that may carry the lot",
+                                      examples=["06931234000105"])] = None,
     lot: Annotated[str | None, Query(max_length=20, description="GS1 AI(10) lot")] = None,
     producer: Annotated[str | None, Query(max_length=42, description="producer address")] = None,
     country: Annotated[str | None, Query(max_length=2, description="producer's ISO 3166-1 country")] = None,
@@ -50,6 +52,8 @@ def search_batches(
     if size > settings.max_page_size:
         raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
     after = decode_cursor(cursor)
+    if gtin is not None:
+        gtin, lot = product_key(gtin, lot)
     items: list[BatchOut] = []
     last: tuple[int, int] | None = None
     more = False

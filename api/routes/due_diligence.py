@@ -19,6 +19,7 @@ from api.settings import ApiSettings
 from ledger.access import Access, Viewer
 from ledger.client import Ledger
 from ledger.diligence import due_diligence
+from ledger.epcis.keys import gtin_and_lot
 from ledger.errors import ValidationError
 
 router = APIRouter(prefix="/due-diligence", tags=["due diligence"])
@@ -43,8 +44,8 @@ def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Acces
     if body.batch_id is not None:
         batch_id = access.require_batch(viewer, body.batch_id)
     else:
-        assert body.gtin is not None and body.lot is not None
-        batch_id = access.find_batch(viewer, body.gtin, body.lot, body.producer)
+        assert body.gtin is not None
+        batch_id = access.find_batch(viewer, *gtin_and_lot(body.gtin, body.lot), body.producer)
     report = due_diligence(ledger, batch_id, body.policy.to_domain(), max_depth=max_depth,
                            max_nodes=settings.max_trace_nodes, as_of_block=body.as_of_block)
     return ReportOut.of(report)

@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints, model_validator
 from api.schemas.common import EXAMPLE_BATCH_ID, AddressStr, BatchIdStr, In, Out, ParticipantRef, TxRefOut
 from ledger.diligence import Assurance, Policy, Report, Rule, Severity, Verdict
 from ledger.diligence.policy import MAX_TIER
+from ledger.epcis.keys import MAX_LABEL_CHARS
 from ledger.types import DocumentKind
 
 _DEFAULT = Policy()
@@ -62,10 +63,12 @@ class PolicyIn(In):
 
 
 class DueDiligenceRequest(In):
-    """Name the batch by id, or by GTIN and lot (plus producer if two producers used the lot)."""
+    """Name the batch by id, or by GTIN and lot (plus producer if two producers used the lot): the GTIN may be a GS1
+    Digital Link URI or a scanned element string that carries the lot."""
 
     batch_id: BatchIdStr | None = Field(default=None, examples=[EXAMPLE_BATCH_ID])
-    gtin: str | None = Field(default=None, max_length=14, examples=["06931234000105"])
+    gtin: str | None = Field(default=None, max_length=MAX_LABEL_CHARS, examples=["06931234000105"],
+                             description="GTIN-8/12/13/14, or a Digital Link URI or element string `(01)...(10)...`")
     lot: str | None = Field(default=None, max_length=20, examples=["HG-DG-25-B-1202"])
     producer: AddressStr | None = None
     policy: PolicyIn = Field(default_factory=PolicyIn)
@@ -76,8 +79,8 @@ class DueDiligenceRequest(In):
 
     @model_validator(mode="after")
     def _one_reference(self) -> DueDiligenceRequest:
-        if (self.batch_id is None) == (self.gtin is None or self.lot is None):
-            raise ValueError("give either batch_id, or gtin and lot")
+        if (self.batch_id is None) == (self.gtin is None):
+            raise ValueError("give either batch_id, or gtin and lot (or a Digital Link in gtin)")
         return self
 
 

@@ -28,6 +28,10 @@ from ledger.validation import gs1_check_digit, shown
 DIGITAL_LINK_BASE = "https://id.gs1.org"
 
 
+#: Characters of a GTIN as the API takes it: a Digital Link URI or element string with its lot fits.
+MAX_LABEL_CHARS = 200
+
+
 class GS1KeyError(ValidationError):
     """An identifier that is no valid GS1 key of the kind expected."""
 
@@ -68,7 +72,7 @@ def _gln_of(element: GS1ElementString, source: str) -> Gln:
         raise GS1KeyError(f"{shown(source)}: {exc}", field="gln") from None
 
 
-def _elements(value: str) -> dict[str, GS1ElementString]:
+def _elements(value: str, field: str = "gs1_key") -> dict[str, GS1ElementString]:
     """The element strings of a Digital Link URI, a bracketed element string or a raw scanned one, by AI."""
     text = value.strip()
     try:
@@ -79,7 +83,7 @@ def _elements(value: str) -> dict[str, GS1ElementString]:
         else:
             found = GS1Message.parse(text.removeprefix("]d2").removeprefix("]C1").removeprefix("]Q3")).element_strings
     except ParseError as exc:
-        raise GS1KeyError(f"{shown(value)} is no GS1 key this ledger reads: {_reason(exc)}", field="gs1_key") from None
+        raise GS1KeyError(f"{shown(value)} is no GS1 key this ledger reads: {_reason(exc)}", field=field) from None
     return {element.ai.ai: element for element in found}
 
 
@@ -100,10 +104,18 @@ def _lot(value: str, source: str) -> str:
 def gtin_and_lot(value: str, lot: str | None = None) -> tuple[Gtin, str]:
     """A GTIN and a lot from what a user holds: a Digital Link URI (`https://id.gs1.org/01/{gtin}/10/{lot}`), a
     scanned or printed element string (`(01)...(10)...`), or a GTIN (any length) with the lot given apart."""
+    gtin, chosen = product_key(value, lot)
+    if chosen is None:
+        raise GS1KeyError(f"{shown(value)} names no lot (AI 10)", field="lot")
+    return gtin, chosen
+
+
+def product_key(value: str, lot: str | None = None) -> tuple[Gtin, str | None]:
+    """As `gtin_and_lot`, where the lot may be absent (a search over every lot of a GTIN)."""
     text = value.strip()
     if text.isdigit() and len(text) in (8, 12, 13, 14):
         text = f"(01){text.zfill(14)}"
-    elements = _elements(text)
+    elements = _elements(text, "gtin")
     if "01" not in elements:
         raise GS1KeyError(f"{shown(value)} names no GTIN (AI 01)", field="gtin")
     gtin = _gtin_of(elements["01"], value)
@@ -111,9 +123,7 @@ def gtin_and_lot(value: str, lot: str | None = None) -> tuple[Gtin, str]:
     if found is not None and lot is not None and found != lot:
         raise GS1KeyError(f"{shown(value)} names lot {found!r}, not {lot!r}", field="lot")
     chosen = found if found is not None else lot
-    if chosen is None:
-        raise GS1KeyError(f"{shown(value)} names no lot (AI 10)", field="lot")
-    return gtin, _lot(chosen, value)
+    return gtin, None if chosen is None else _lot(chosen, value)
 
 
 def digital_link(gtin: str, lot: str | None = None, *, base: str = DIGITAL_LINK_BASE) -> str:

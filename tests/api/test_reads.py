@@ -152,3 +152,19 @@ def test_openapi_documents_models_examples_and_errors_for_every_route(client: Te
                 assert "examples" in json.dumps(spec["components"]["schemas"].get("SignedRequestIn", {})) \
                     or "examples" in json.dumps(operation)
     assert client.get("/docs").status_code == 200
+
+
+def test_a_digital_link_or_scanned_element_string_names_a_gtin_and_lot(client: TestClient) -> None:
+    lint = client.get("/batches", params={"gtin": GTIN_LINT}).json()["items"][0]
+    by_code = client.get("/batches", params={"gtin": GTIN_LINT, "lot": lint["lot"]}).json()["items"]
+    for label in (f"https://id.gs1.org/01/{GTIN_LINT}/10/{lint['lot']}", f"(01){GTIN_LINT}(10){lint['lot']}"):
+        assert client.get("/batches", params={"gtin": label}).json()["items"] == by_code
+        report = client.post("/due-diligence", json={"gtin": label})
+        assert report.status_code == 200 and report.json()["batch"]["id"] == lint["id"], report.text
+    assert client.get("/batches", params={"gtin": GTIN_LINT[1:]}).json()["items"][0] == lint  # GTIN-13 as GTIN-14
+    wrong = client.get("/batches", params={"gtin": f"(01){GTIN_LINT}(10)A", "lot": "B"})
+    assert wrong.status_code == 422 and "names lot 'A', not 'B'" in wrong.json()["detail"]
+    bad = client.post("/due-diligence", json={"gtin": f"(01){GTIN_LINT[:-1]}{(int(GTIN_LINT[-1]) + 1) % 10}(10)A"})
+    assert bad.status_code == 422 and "check digit" in bad.json()["detail"]
+    no_lot = client.post("/due-diligence", json={"gtin": GTIN_LINT})
+    assert no_lot.status_code == 422 and "names no lot" in no_lot.json()["detail"]
