@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import docs, openapi, problems
 from api.limits import RequestLimits
-from api.routes import anchors, batches, disclosures, due_diligence, health, participants, signing
+from api.routes import anchors, batches, disclosures, documents, due_diligence, health, participants, regimes, signing
 from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
 from ledger.errors import LedgerError
@@ -34,6 +34,7 @@ TAGS = [
     {"name": "participants", "description": "Who is who: profiles, roles, disclosures, signing nonces."},
     {"name": "due diligence", "description": "Policy verdicts on a batch's lineage."},
     {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
+    {"name": "documents", "description": "The files behind the document hashes records cite: upload, download."},
     {"name": "signing", "description": "What clients need to sign writes."},
     {"name": "health", "description": "Service and chain status."},
 ]
@@ -67,6 +68,8 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(batches.router)
     app.include_router(participants.router)
     app.include_router(due_diligence.router)
+    app.include_router(regimes.router)
+    app.include_router(documents.router)
     app.include_router(disclosures.router)
     app.include_router(signing.router)
     app.include_router(health.router)

@@ -11,34 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import accumulate
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem, route_path
 from api.settings import ApiSettings
 from ledger.errors import ValidationError
-
-#: A JSON string, to its closing quote or, if it never closes, to the end of the input (so a match never fails and
-#: is retried further on). Possessive quantifiers: no backtracking, one linear pass whatever the input.
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
-_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
-_STEP = [1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256)]
+from ledger.jsonlimits import json_too_deep
 
 #: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES): (method, path).
 BUNDLE_ROUTES = frozenset({("POST", "/anchors/bundles")})
+#: Routes that take a document's bytes (API_MAX_DOCUMENT_BODY_BYTES): no JSON nesting check on their bodies.
+DOCUMENT_ROUTES = re.compile(r"^/documents(?:/[^/]*)?$")
 
-
-def json_too_deep(data: bytes | str, limit: int) -> bool:
-    """True if the JSON text opens more than `limit` arrays or objects inside one another (brackets inside strings
-    do not count). Everything runs at C speed: strings removed by one regular expression, the other bytes but
-    brackets deleted, then the running depth summed. A parser stops at the first bracket that closes more than was
-    opened, so what comes after cannot nest it deeper than this counts."""
-    raw = data.encode() if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") <= limit:  # fewer brackets than the limit: no scan needed
-        return False
-    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    return max(accumulate(map(_STEP.__getitem__, brackets), initial=0)) > limit
+__all__ = ["DOCUMENT_ROUTES", "JsonTooDeepError", "RequestLimits", "body_limit", "json_too_deep", "too_deep_detail"]
 
 
 class JsonTooDeepError(ValidationError):
@@ -55,6 +41,8 @@ def body_limit(settings: ApiSettings, method: str, path: str) -> tuple[int, str]
     """The largest body, in bytes, a request to `method path` may carry, and the setting that says so."""
     if (method, path.rstrip("/")) in BUNDLE_ROUTES:
         return settings.max_bundle_body_bytes, "API_MAX_BUNDLE_BODY_BYTES"
+    if method in ("PUT", "POST") and DOCUMENT_ROUTES.match(path.rstrip("/")):
+        return settings.max_document_body_bytes, "API_MAX_DOCUMENT_BODY_BYTES"
     return settings.max_body_bytes, "API_MAX_BODY_BYTES"
 
 
@@ -92,7 +80,7 @@ class RequestLimits:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         depth = self.settings.max_json_depth
-        if json_too_deep(body, depth):
+        if not DOCUMENT_ROUTES.match(route_path(scope).rstrip("/")) and json_too_deep(body, depth):
             await problem(422, JsonTooDeepError.code, too_deep_detail(depth))(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)

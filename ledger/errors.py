@@ -2,6 +2,8 @@
 
     LedgerError
     ├── ValidationError           bad input caught before anything is sent
+    │   ├── DocumentMismatchError uploaded bytes whose SHA-256 is not the hash they were sent for
+    │   └── DocumentTooLargeError a document over the vault's size limit
     ├── NotFoundError             a batch, participant or disclosure that does not exist (read side)
     ├── ContractRevertError       the contract refused; one subclass per Solidity custom error, built from the ABI
     ├── SignatureError            a signed submission the forwarder would refuse
@@ -40,6 +42,22 @@ class ValidationError(LedgerError, ValueError):
         super().__init__(message)
         self.field = field
         self.index = index
+
+
+class DocumentMismatchError(ValidationError):
+    """A document whose bytes do not hash (SHA-256) to the hash it was uploaded, or is cited, for."""
+
+    code = "document_hash_mismatch"
+
+
+class DocumentTooLargeError(ValidationError):
+    """A document larger than the vault takes (LEDGER_DOCUMENT_MAX_BYTES)."""
+
+    code = "document_too_large"
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message, field="document")
+        self.limit = limit
 
 
 class NotFoundError(LedgerError, LookupError):
