@@ -14,7 +14,8 @@
     ├── RequestConflictError      a signer's nonce taken by another request (pending or mined)
     ├── RelayBudgetError          a participant's gas budget or request rate is spent (retry after)
     ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
-    │   └── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
+    │   ├── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
+    │   └── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
     ├── RecordUnreadableError     the chain holds a record this index could not read
     ├── TransactionTimeoutError   sent, but no receipt in time
     └── ToolchainError            compiler or node tooling missing or failing
@@ -78,6 +79,13 @@ class ChainMismatchError(LedgerUnavailableError):
     is kept) until the operator restores the node or starts afresh."""
 
     code = "chain_mismatch"
+
+
+class VaultUnavailableError(LedgerUnavailableError):
+    """The document vault's directory cannot be read or written (a shared volume unmounted, a full disk): the
+    service is unavailable for documents until the operator restores it (503)."""
+
+    code = "vault_unavailable"
 
 
 class RecordUnreadableError(LedgerError):

@@ -20,13 +20,15 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ledger import media
-from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError
+from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
 from ledger.types import Hash32
 
 #: Default size limit per document (LEDGER_DOCUMENT_MAX_BYTES).
@@ -34,6 +36,8 @@ DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 #: Temporary files older than this are left-overs of a crashed writer.
 STALE_TEMP_SECONDS = 3_600
 CHUNK = 1024 * 1024
+#: Checked document bytes `read` keeps in memory for the rules (documents larger than 1/16 of it are not kept).
+CACHE_BYTES = 32 * 1024 * 1024
 log = logging.getLogger("ledger.vault")
 
 
@@ -86,6 +90,9 @@ class Vault:
         self.max_bytes = max_bytes
         self._tmp = self.root / ".tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[Hash32, bytes] = OrderedDict()
+        self._cached_bytes = 0
         self._sweep()
 
     def path_of(self, sha256: str) -> Path:
@@ -107,6 +114,13 @@ class Vault:
         content whose SHA-256 is not `expected` (when given). Returns what is stored; storing a document the vault
         holds already changes nothing (write-once)."""
         want = document_hash(expected) if expected is not None else None
+        try:
+            return self._put(chunks, want)
+        except OSError as exc:  # the directory is gone, read-only or full: no path in the message (it may leak)
+            raise VaultUnavailableError(f"the document vault cannot be written: {exc.strerror or 'I/O error'}") \
+                from None
+
+    def _put(self, chunks: Iterable[bytes], want: Hash32 | None) -> StoredDocument:
         digest = hashlib.sha256()
         size = 0
         head = bytearray()  # the first bytes, to sniff the media type
@@ -168,20 +182,42 @@ class Vault:
         """The document, its bytes checked against the hash; None if the vault does not hold it (or held a damaged
         copy, now moved aside)."""
         digest = document_hash(sha256)
+        content = self._checked(digest)
+        return VaultDocument(digest, content, media.sniff(content)) if content is not None else None
+
+    def read(self, sha256: str) -> bytes | None:
+        """The document's bytes, checked against the hash (None if not held), for the rules that read documents.
+        Checked bytes are kept in a small cache: content-addressed bytes that matched their hash always will."""
+        digest = document_hash(sha256)
+        with self._lock:
+            cached = self._cache.get(digest)
+            if cached is not None:
+                self._cache.move_to_end(digest)
+                return cached
+        content = self._checked(digest)
+        if content is not None and len(content) <= CACHE_BYTES // 16:
+            with self._lock:
+                self._cache[digest] = content
+                self._cached_bytes += len(content)
+                while self._cached_bytes > CACHE_BYTES:
+                    _, dropped = self._cache.popitem(last=False)
+                    self._cached_bytes -= len(dropped)
+        return content
+
+    def _checked(self, digest: Hash32) -> bytes | None:
         path = self.path_of(digest)
         try:
             with open(path, "rb") as source:
                 content = source.read(self.max_bytes + 1)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+        except OSError as exc:
+            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") \
+                from None
         if sha256_of(content) != digest:
             self._quarantine(path, "its bytes do not match its hash")
             return None
-        return VaultDocument(digest, content, media.sniff(content))
-
-    def read(self, sha256: str) -> bytes | None:
-        found = self.get(sha256)
-        return found.content if found is not None else None
+        return content
 
     # -- housekeeping --------------------------------------------------------------------------------------------
 

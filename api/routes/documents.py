@@ -50,7 +50,7 @@ def _stored(body: StoredOut) -> JSONResponse:
 
 
 @router.put("/{sha256}", response_model=StoredOut, summary="Upload a document behind its hash",
-            responses={**UPLOADED, **responses(413, 422, 501)}, dependencies=[Depends(may_upload_document)],
+            responses={**UPLOADED, **responses(413, 422, 501, 503)}, dependencies=[Depends(may_upload_document)],
             openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}})
 async def put_document(vault: VaultDep, request: Request, sha256: Sha256) -> JSONResponse:
@@ -64,7 +64,7 @@ async def put_document(vault: VaultDep, request: Request, sha256: Sha256) -> JSO
 
 
 @router.post("", response_model=StoredOut, summary="Upload a document (multipart)",
-             responses={**UPLOADED, **responses(413, 422, 501)}, dependencies=[Depends(may_upload_document)])
+             responses={**UPLOADED, **responses(413, 422, 501, 503)}, dependencies=[Depends(may_upload_document)])
 def post_document(
     vault: VaultDep,
     file: Annotated[UploadFile, File(description="the document")],

@@ -7,6 +7,8 @@ a document whose SHA-256 a record on chain commits to (read from the vault, chec
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -167,17 +169,10 @@ class Context:
         cached = self._parsed.get((sha256, key))
         if cached is None:
             content = self.content(sha256)
-            if content is None:
-                cached = (None, "not in the vault")
-            else:
-                try:
-                    cached = (parser(content), None)
-                except WrongFormat as exc:
-                    cached = (None, str(exc))
-                except ValidationError as exc:
-                    cached = (None, f"invalid: {exc}")
+            cached = (None, "not in the vault") if content is None else _parsed(sha256, key, parser, content)
             self._parsed[(sha256, key)] = cached
         return cached
+
 
     def first_of(self, node: TraceNode, kind: DocumentKind, parser: Callable[[bytes], T]
                  ) -> tuple[Document | None, T | None, str | None]:
@@ -221,3 +216,30 @@ class Context:
         if missing:
             return f"{name}'s profile document gives no {' and no '.join(missing)}.", cited
         return None
+
+
+_PARSED: OrderedDict[tuple[str, str], tuple[object | None, str | None]] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+PARSED_CACHE_SIZE = 4_096
+
+
+def _parsed(sha256: str, key: str, parser: Callable[[bytes], object], content: bytes
+            ) -> tuple[object | None, str | None]:
+    """A document read by a parser, kept across reports: the bytes behind a hash never change, so neither does what
+    a parser makes of them (the values are frozen dataclasses)."""
+    with _PARSED_LOCK:
+        found = _PARSED.get((sha256, key))
+        if found is not None:
+            _PARSED.move_to_end((sha256, key))
+            return found
+    try:
+        found = (parser(content), None)
+    except WrongFormat as exc:
+        found = (None, str(exc))
+    except ValidationError as exc:
+        found = (None, f"invalid: {exc}")
+    with _PARSED_LOCK:
+        _PARSED[(sha256, key)] = found
+        while len(_PARSED) > PARSED_CACHE_SIZE:
+            _PARSED.popitem(last=False)
+    return found

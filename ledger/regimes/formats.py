@@ -24,9 +24,11 @@ Parsers raise `ValidationError` naming the field; a document of another format g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from ledger.errors import ValidationError
@@ -173,7 +175,7 @@ class CarbonFootprint:
     category: str
     capacity_kwh: Decimal
     per_kwh: Decimal
-    stages: dict[str, Decimal]
+    stages: Mapping[str, Decimal]  # read-only
     declaration_of_conformity_id: str
 
 
@@ -186,7 +188,8 @@ def carbon_footprint(content: bytes) -> CarbonFootprint:
             raise ValidationError(f"stages.{stage} is missing", field=f"stages.{stage}")
         stages[stage] = _number(stages_in, stage)
     return CarbonFootprint(_text(data, "model") or "", _text(data, "plant_gln") or "", _text(data, "category") or "",
-                           _number(data, "capacity_kwh"), _number(data, "carbon_footprint_kg_co2e_per_kwh"), stages,
+                           _number(data, "capacity_kwh"), _number(data, "carbon_footprint_kg_co2e_per_kwh"),
+                           MappingProxyType(stages),
                            _text(data, "declaration_of_conformity_id") or "")
 
 

@@ -92,7 +92,8 @@ def test_openapi_gives_the_body_limit_of_each_route(client: TestClient, settings
     with_body = [(path, op) for path, _, op in _operations(spec) if "requestBody" in op]
     assert len(with_body) >= 8
     for path, op in with_body:
-        limit = settings.max_bundle_body_bytes if path == "/anchors/bundles" else settings.max_body_bytes
+        limit = settings.max_bundle_body_bytes if path == "/anchors/bundles" else \
+            settings.max_document_body_bytes if path.startswith("/documents") else settings.max_body_bytes
         assert f"{limit:,} bytes" in op["responses"]["413"]["description"], path
         assert f"{limit:,} bytes" in op["requestBody"]["description"], path
 

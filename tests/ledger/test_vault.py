@@ -11,7 +11,7 @@ import pytest
 
 from ledger import media
 from ledger.demo_evidence import FILES
-from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError
+from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
 from ledger.vault import Vault, document_hash, sha256_of
 
 PDF = (FILES / "invoice-anc-0977.pdf").read_bytes()
@@ -121,3 +121,12 @@ def test_text_binary_and_deeply_nested_json_are_typed_without_parsing_trouble() 
     assert media.sniff(b"\x00\x01\x02\xff") == "application/octet-stream"
     assert media.sniff(b"<html><script>alert(1)</script>") == "text/plain; charset=utf-8"  # never served as HTML
     assert media.sniff(b"[" * 100_000 + b"]" * 100_000) == "text/plain; charset=utf-8"  # refused as JSON: too deep
+
+
+def test_a_vault_whose_directory_cannot_be_written_is_unavailable(tmp_path: Path) -> None:
+    vault = Vault(tmp_path / "volume")
+    (tmp_path / "volume" / ".tmp").rmdir()
+    (tmp_path / "volume" / ".tmp").write_text("the volume was replaced by a file")  # as an unmounted volume would
+    with pytest.raises(VaultUnavailableError, match="cannot be written: Not a directory") as refused:
+        vault.put(PDF)
+    assert str(tmp_path) not in str(refused.value)  # no path in the message
