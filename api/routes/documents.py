@@ -29,13 +29,13 @@ Sha256 = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$", examples=[EXAMPL
                              description="the SHA-256 of the document's bytes, as records cite it (0x optional)")]
 
 
-def may_see_document(request: Request) -> MaySeeDocument:
+async def may_see_document(request: Request) -> MaySeeDocument:
     """ACCESS HOOK: the predicate deciding, from the records that cite a document, whether this caller may read it.
     Without access control: a document is served to anyone once some record on chain cites it."""
     return cited_at_all
 
 
-def may_upload_document(request: Request) -> None:
+async def may_upload_document(request: Request) -> None:
     """ACCESS HOOK: raise to refuse an upload (members only, once sign-in lands). Without access control: anyone."""
 
 

@@ -8,14 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ledger.cli.app import app
 from ledger.config import LedgerSettings, get_settings
 from ledger.errors import LedgerError
 from ledger.types import CitationKind
 
-console = Console()
+console = Console(soft_wrap=True)  # hashes are never cut
 documents_app = typer.Typer(help="The document vault: the files behind the hashes recorded on chain.",
                             no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
@@ -72,14 +71,11 @@ def verify_document(
     if not found:
         console.print("[red]no record on chain cites it[/]")
         raise typer.Exit(1)
-    table = Table(title=f"Records citing {file.name}")
-    for column in ("record", "id", "as", "by", "block", "transaction"):
-        table.add_column(column)
+    console.print(f"{len(found)} record(s) on chain cite it:")
     for c in found:
         what = {CitationKind.BATCH: c.document_kind.value if c.document_kind else "document",
                 CitationKind.DISCLOSURE: f"report of version {c.version}",
                 CitationKind.ATTESTATION: f"assurance report on version {c.version}",
                 CitationKind.PARTICIPANT: "profile document"}[c.kind]
-        table.add_row(c.kind.value, c.record_id, what, names.get(c.participant, c.participant),
-                      str(c.tx.block_number), c.tx.tx_hash)
-    console.print(table)
+        console.print(f"  {c.kind.value} {c.record_id} as {what}, by {names.get(c.participant, c.participant)}, "
+                      f"block {c.tx.block_number}, tx {c.tx.tx_hash}")

@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ledger.cli.app import app
 from ledger.config import get_settings
 from ledger.errors import LedgerError, ValidationError
 
-console = Console()
+console = Console(soft_wrap=True)
 regimes_app = typer.Typer(help="Due-diligence rule packs per legal regime, and the screening lists they read.",
                           no_args_is_help=True)
 app.add_typer(regimes_app, name="regimes")
@@ -29,12 +28,10 @@ def list_packs() -> None:
     from ledger.regimes import packs
 
     for pack in packs():
-        table = Table(title=f"{pack.regime.value}: {pack.title}, rules {pack.rules_version} ({pack.law})")
-        for column in ("rule", "severity", "article", "applies from", "what it checks"):
-            table.add_column(column)
+        console.print(f"[bold]{pack.regime.value}[/]: {pack.title}, rules {pack.rules_version} ({pack.law})")
         for rule in pack.rules:
-            table.add_row(rule.id, rule.severity.value, rule.article, rule.applies_from.isoformat(), rule.message)
-        console.print(table)
+            console.print(f"  {rule.id:<11} {rule.severity.value:<6} from {rule.applies_from}  {rule.article}: "
+                          f"{rule.message}")
 
 
 @regimes_app.command("load-list")
@@ -85,10 +82,7 @@ def show_lists(
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
-    table = Table(title=f"{name} list versions")
-    for column in ("version", "published", "entries", "loaded", "file", "SHA-256"):
-        table.add_column(column)
+    console.print(f"{name}: {len(versions)} version(s)")
     for v in versions:
-        table.add_row(str(v.version), v.list_date.isoformat(), f"{v.entries:,}", v.loaded_at.isoformat(), v.source,
-                      v.sha256[:16] + "…")
-    console.print(table)
+        console.print(f"  version {v.version} published {v.list_date}: {v.entries:,} entries, loaded "
+                      f"{v.loaded_at.isoformat()} from {v.source or '-'}, SHA-256 {v.sha256}")
