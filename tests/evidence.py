@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -106,13 +106,7 @@ class Harness:
         a = self.world.account
         lot = self.lot()
         if raw_documents is None:
-            features = plots if plots is not None else good_plots(lot)
-            ids = [f["properties"]["PlotId"] for f in features]
-            raw_documents = (
-                self.doc(geojson_bytes(features), DocumentKind.PLOT_GEOLOCATION),
-                self.doc(deforestation(ids), DocumentKind.DEFORESTATION_EVIDENCE),
-                self.doc(b"%PDF-1.4 land titles " + lot.encode(), DocumentKind.LEGALITY_PERMIT),
-            )
+            raw_documents = self.rubber_documents(lot, plots)
         if gloves_documents is None:
             gloves_documents = (self.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT),)
         produced = self.world_time()
@@ -131,9 +125,17 @@ class Harness:
         ])
         return {"raw": ids[0], "concentrate": ids[1], "gloves": ids[2]}
 
-    def world_time(self) -> Any:
-        from datetime import UTC, datetime
+    def rubber_documents(self, lot: str, plots: list[dict[str, Any]] | None = None) -> tuple[Document, ...]:
+        """What a compliant raw latex batch carries: plot map, deforestation-free evidence, land titles."""
+        features = plots if plots is not None else good_plots(lot)
+        ids = [f["properties"]["PlotId"] for f in features]
+        return (self.doc(geojson_bytes(features), DocumentKind.PLOT_GEOLOCATION),
+                self.doc(deforestation(ids), DocumentKind.DEFORESTATION_EVIDENCE),
+                self.doc(b"%PDF-1.4 land titles " + lot.encode(), DocumentKind.LEGALITY_PERMIT))
 
+    @staticmethod
+    def world_time() -> datetime:
+        """A production time a month back (after the demo's plot maps end their production periods)."""
         return datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
 
 

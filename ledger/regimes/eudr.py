@@ -70,23 +70,24 @@ def check(ctx: Context) -> Checked:
                            "whatever it contains.")
         return out
     commodity = entry.commodity
-    relevant = [n for n in ctx.nodes if n is not root and (e := annex.lookup(n.batch.hs_code)) is not None
-                and e.commodity == commodity]
-    raw = [n for n in ctx.leaves() if (e := annex.lookup(n.batch.hs_code)) is not None and e.commodity == commodity]
+    of_commodity = [(n, e) for n in ctx.nodes if (e := annex.lookup(n.batch.hs_code)) is not None
+                    and e.commodity == commodity]
+    raw = [n for n, e in of_commodity if n.batch.is_raw_material and not e.ex]  # the commodity itself, at the plots
     scope_ref = ReferenceEvidence(annex.meta.name, annex.meta.version, entry.label)
-    if entry.ex and not relevant:
+    if entry.ex and not any(not e.ex for _n, e in of_commodity):
         out.scope = f"HS {root.batch.hs_code} is under {entry.label}: in scope only if made of {commodity}."
         out.add("EUDR-E1", f"{_label(root)} is under {entry.label}, which is in scope only when made of "
-                f"{commodity}; its lineage shows no batch of {commodity}. Establish what it is made of.",
+                f"{commodity}; its lineage shows no batch of {commodity} itself. Establish what it is made of.",
                 scope_ref, ctx.recorded(root.batch), node=root)
-    else:
-        made_of = f", made of {commodity} as its lineage shows" if entry.ex else ""
-        out.scope = f"HS {root.batch.hs_code} is under {entry.label}{made_of}: in scope."
-    if not raw and not (root.batch.is_raw_material and not entry.ex):
-        for rule_id in ("EUDR-E2", "EUDR-E3", "EUDR-E4", "EUDR-E5", "EUDR-E6", "EUDR-E7", "EUDR-E8", "EUDR-E11"):
-            out.skip(rule_id, f"no raw-material batch of {commodity} in the lineage")
-    if root.batch.is_raw_material and not entry.ex and root not in raw:
-        raw = [root]
+        for rule in PACK.rules[1:]:
+            out.skip(rule.id, "the product may not be in scope: see EUDR-E1")
+        return out
+    made_of = f", made of {commodity} as its lineage shows" if entry.ex else ""
+    out.scope = f"HS {root.batch.hs_code} is under {entry.label}{made_of}: in scope."
+    for node, e in of_commodity:  # an article of the commodity recorded without inputs: its plots are not traced
+        if node.batch.is_raw_material and e.ex:
+            out.add("EUDR-E2", f"{_label(node)} is an article of {commodity} recorded without inputs: the plots its "
+                    f"{commodity} comes from are not traced.", ctx.recorded(node.batch), node=node)
     plots = _plots(ctx, out, raw)
     if commodity == "cattle":
         out.skip("EUDR-E3", "cattle establishments may be described by a point whatever their size")

@@ -8,13 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.demo_rubber import GTIN_FIELD_LATEX, GTIN_GLOVES
+from ledger.demo_rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
 from ledger.diligence import due_diligence
 from ledger.regimes import Outcome, Regime, RegimeVerdict, RuleStatus, Sources, evaluate_regimes
 from ledger.regimes.eudr import PACK
-from ledger.types import DocumentKind, NewBatch, ParticipantProfile, Role, Severity, Site
+from ledger.types import DocumentKind, InputUse, NewBatch, ParticipantProfile, Role, Severity, Site
 from tests.conftest import account
 from tests.evidence import (
+    COOP_SITE,
     GLOVES_SITE,
     Harness,
     dds,
@@ -55,7 +56,28 @@ def test_e1_a_product_outside_annex_i_is_not_applicable(evidence: Harness) -> No
 def test_e1_an_ex_heading_product_whose_lineage_shows_no_rubber_needs_review(evidence: Harness) -> None:
     gloves, _ = evidence.ledger.record_batch(evidence.world.account("gloves"), NewBatch(
         GTIN_GLOVES, "NITRILE-01", "401519", Decimal(1000), "PR", GLOVES_SITE, evidence.world_time()))
-    assert outcome(evidence, gloves, "EUDR-E1") == (Outcome.REVIEW, (Severity.REVIEW,))
+    section = evidence.section(gloves, Regime.EUDR)
+    assert section.result("EUDR-E1").outcome is Outcome.REVIEW and section.verdict is RegimeVerdict.REVIEW
+    assert all(r.outcome is Outcome.NOT_APPLICABLE for r in section.rules[1:])  # first establish the scope
+
+
+def test_e2_an_article_of_rubber_recorded_without_inputs_fails(evidence: Harness) -> None:
+    coop = evidence.world.account("rubber-coop")
+    compound = evidence.ledger.batch_id_of(coop.address, GTIN_CONCENTRATE, "CMP-1")
+    latex = evidence.ledger.batch_id_of(coop.address, GTIN_FIELD_LATEX, "FLX-1")
+    raw_documents = evidence.rubber_documents("X")
+    evidence.ledger.record_batches(coop, [
+        NewBatch(GTIN_FIELD_LATEX, "FLX-1", "400110", Decimal(100), "KGM", COOP_SITE, evidence.world_time(),
+                 documents=raw_documents),
+        NewBatch(GTIN_CONCENTRATE, "CMP-1", "400510", Decimal(50), "KGM", COOP_SITE, evidence.world_time()),
+        NewBatch(GTIN_GLOVES, "GLX-1", "401519", Decimal(1000), "PR", COOP_SITE, evidence.world_time(),
+                 inputs=(InputUse(latex, Decimal(100)), InputUse(compound, Decimal(50))),
+                 documents=(evidence.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT),)),
+    ])
+    section = evidence.section(evidence.ledger.batch_id_of(coop.address, GTIN_GLOVES, "GLX-1"), Regime.EUDR)
+    assert section.result("EUDR-E2").outcome is Outcome.FAIL
+    assert "CMP-1" in section.findings_of("EUDR-E2")[0].message and "not traced" in section.findings_of(
+        "EUDR-E2")[0].message
 
 
 def test_e2_raw_latex_without_a_plot_map_fails(evidence: Harness) -> None:
