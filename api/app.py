@@ -18,11 +18,13 @@ from api.routes import (
     anchors,
     batches,
     disclosures,
+    documents,
     due_diligence,
     epcis,
     health,
     participants,
     passport,
+    regimes,
     signing,
 )
 from api.routes import auth as auth_routes
@@ -30,6 +32,8 @@ from api.settings import ApiSettings, get_settings
 from ledger.client import Ledger
 from ledger.epcis.service import EpcisService
 from ledger.errors import LedgerError
+from ledger.regimes import ScreeningLists
+from ledger.vault import Vault
 
 log = logging.getLogger("api")
 DESCRIPTION = """
@@ -51,13 +55,17 @@ TAGS = [
     {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
     {"name": "epcis", "description": "GS1 EPCIS 2.0: capture documents with signed writes, query events, a batch's "
                                      "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}/10/{lot})."},
+    {"name": "documents", "description": "The files behind the document hashes records cite: upload, download."},
     {"name": "signing", "description": "What clients need to sign writes."},
     {"name": "health", "description": "Service and chain status."},
 ]
 
 
-def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None) -> FastAPI:
-    """The API over `ledger`; without one, an embedded chain is opened at startup (for trying things out only)."""
+def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None, *, vault: Vault | None = None,
+               lists: ScreeningLists | None = None) -> FastAPI:
+    """The API over `ledger`; without one, an embedded chain is opened at startup (for trying things out only). The
+    document `vault` and the screening `lists` feed due diligence and the document routes (without a vault those
+    answer 501 and every cited document counts as not in the vault)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -79,6 +87,8 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.ledger = ledger
+    app.state.vault = vault
+    app.state.lists = lists
     if ledger is not None:
         app.state.authenticator = authenticator(settings, ledger)
     app.add_middleware(RequestLimits, settings=settings)
@@ -92,6 +102,8 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(batches.router)
     app.include_router(participants.router)
     app.include_router(due_diligence.router)
+    app.include_router(regimes.router)
+    app.include_router(documents.router)
     app.include_router(disclosures.router)
     app.include_router(signing.router)
     app.include_router(health.router)

@@ -22,7 +22,8 @@ from ledger.config import LedgerSettings
 from ledger.errors import LedgerError
 from ledger.node import AnvilNode
 from ledger.outbox import Outbox
-from ledger.workspace import demo_batches, open_workspace_node, seed_demo_once
+from ledger.regimes import ScreeningLists
+from ledger.workspace import demo_batches, open_lists, open_vault, open_workspace_node, seed_demo_once
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -75,6 +76,7 @@ def serve(
     settings = LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port)
     node: AnvilNode | None = None
     ledger: Ledger | None = None
+    lists: ScreeningLists | None = None
     # uvicorn handles SIGTERM itself (a graceful shutdown), then restores this handler and raises the signal again;
     # with the default handler the process would die there, before the `finally` below stops the node it started.
     previous = signal.signal(signal.SIGTERM, _terminated)
@@ -91,9 +93,12 @@ def serve(
         if ledger.store.moved_aside is not None:
             console.print(f"[yellow]index file was unusable: moved to {ledger.store.moved_aside.name}; rebuilding[/]")
         console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
+        vault, lists = open_vault(settings), open_lists(home)
+        console.print(f"documents: {vault.root} (at most {vault.max_bytes:,} bytes each)")
         if demo:
             with console.status("seeding the demo supply chain") as status:
-                seeded = seed_demo_once(ledger, progress=lambda message: status.update(message))
+                seeded = seed_demo_once(ledger, progress=lambda message: status.update(message), vault=vault,
+                                        lists=lists)
             console.print("demo supply chain " + ("recorded" if seeded else "already recorded"))
             for label, batch_id in demo_batches(ledger).items():
                 console.print(f"  {label}: {batch_id}")
@@ -116,7 +121,8 @@ def serve(
         console.print(f"relayer {relayer.chain.operator.address} (outbox: "
                       + (", ".join(f"{n} {s}" for s, n in sorted(open_writes.items())) or "empty") + ")")
         api_settings = serve_settings(get_settings(), home, host, port)
-        uvicorn.run(create_app(api_settings, ledger), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(api_settings, ledger, vault=vault, lists=lists), host=host, port=port,
+                    log_level="info")
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -127,6 +133,8 @@ def serve(
         try:
             if ledger is not None:
                 ledger.close()
+            if lists is not None:
+                lists.close()
         finally:
             if node is not None:  # only the node this command started; one it reused keeps running
                 node.stop()

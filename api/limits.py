@@ -1,12 +1,13 @@
 """Bounded requests: a pure ASGI middleware that refuses a body that is too large (413) or nested too deep (422)
 before FastAPI parses it.
 
-The nesting check is `ledger.jsonbounds.json_too_deep` (why it matters is told there): it reads the raw bytes at C
+The nesting check is `ledger.jsonlimits.json_too_deep` (why it matters is told there): it reads the raw bytes at C
 speed, so it holds whatever the recursion limit is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,11 +15,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import problem, route_path
 from api.settings import ApiSettings
 from ledger.errors import ValidationError
-from ledger.jsonbounds import json_too_deep
+from ledger.jsonlimits import json_too_deep
 
 #: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES, API_MAX_CAPTURE_BODY_BYTES): (method, path).
 BUNDLE_ROUTES = frozenset({("POST", "/anchors/bundles")})
 CAPTURE_ROUTES = frozenset({("POST", "/capture"), ("POST", "/capture/facts")})
+#: Routes that take a document's bytes (API_MAX_DOCUMENT_BODY_BYTES): no JSON nesting check on their bodies.
+DOCUMENT_ROUTES = re.compile(r"^/documents(?:/[^/]*)?$")
+
+__all__ = ["DOCUMENT_ROUTES", "JsonTooDeepError", "RequestLimits", "body_limit", "json_too_deep", "too_deep_detail"]
 
 
 class JsonTooDeepError(ValidationError):
@@ -37,6 +42,8 @@ def body_limit(settings: ApiSettings, method: str, path: str) -> tuple[int, str]
         return settings.max_bundle_body_bytes, "API_MAX_BUNDLE_BODY_BYTES"
     if (method, path.rstrip("/")) in CAPTURE_ROUTES:
         return settings.max_capture_body_bytes, "API_MAX_CAPTURE_BODY_BYTES"
+    if method in ("PUT", "POST") and DOCUMENT_ROUTES.match(path.rstrip("/")):
+        return settings.max_document_body_bytes, "API_MAX_DOCUMENT_BODY_BYTES"
     return settings.max_body_bytes, "API_MAX_BODY_BYTES"
 
 
@@ -74,7 +81,7 @@ class RequestLimits:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         depth = self.settings.max_json_depth
-        if json_too_deep(body, depth):
+        if not DOCUMENT_ROUTES.match(route_path(scope).rstrip("/")) and json_too_deep(body, depth):
             await problem(422, JsonTooDeepError.code, too_deep_detail(depth))(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)

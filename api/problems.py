@@ -11,6 +11,8 @@
     RequestConflictError                         409  the signer's nonce is taken by another request
     RelayBudgetError                             429  the participant's gas budget or request rate is spent
     AuthError                                    401  no, a bad or a revoked token (WWW-Authenticate); 403 not admin
+    DocumentTooLargeError                        413  a document over the vault's size limit
+    DocumentsUnavailableError                    501  no document vault in this deployment
     anything else                                500  (never on purpose: a bug)
 """
 
@@ -30,8 +32,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from api.auth import AuthError
+from api.evidence import DocumentsUnavailableError
 from ledger.errors import (
     ContractRevertError,
+    DocumentTooLargeError,
     IdempotencyKeyReusedError,
     LedgerError,
     LedgerUnavailableError,
@@ -129,6 +133,14 @@ EXAMPLES = {
 def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ValidationError)
     return problem(422, exc.code, str(exc), field=exc.field)
+
+
+def _too_large(_: Request, exc: Exception) -> JSONResponse:
+    return problem(413, getattr(exc, "code", "document_too_large"), str(exc))
+
+
+def _unavailable_feature(_: Request, exc: Exception) -> JSONResponse:
+    return problem(501, getattr(exc, "code", "not_implemented"), str(exc))
 
 
 def _not_found(_: Request, exc: Exception) -> JSONResponse:
@@ -261,6 +273,8 @@ def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(DocumentTooLargeError, _too_large)
+    app.add_exception_handler(DocumentsUnavailableError, _unavailable_feature)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ContractRevertError, _revert)

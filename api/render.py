@@ -5,6 +5,13 @@ from __future__ import annotations
 from html import escape
 
 from api.schemas.diligence import ReportOut
+from api.schemas.regimes import (
+    DocumentEvidenceOut,
+    ListEntryEvidenceOut,
+    ReferenceEvidenceOut,
+    RegimeSectionOut,
+    TxEvidenceOut,
+)
 from ledger.types import Trace
 from ledger.validation import UNITS
 
@@ -73,6 +80,8 @@ h1{font-size:1.4em;margin-bottom:.2em} h2{font-size:1.1em;margin-top:1.6em;borde
 table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #eee;padding:.3em;text-align:left;
 vertical-align:top} .fail{color:#c62828;font-weight:bold}.review{color:#ef6c00;font-weight:bold}.info{color:#555}
 code{font-size:.85em;word-break:break-all} .muted{color:#666}
+.NOT_APPLICABLE,.UPCOMING{background:#607d8b} .upcoming{color:#607d8b} .pass{color:#2e7d32}
+.regime{margin-top:1.2em;padding:.2em .8em;border-left:4px solid #ccc} ul.evidence{margin:0;padding-left:1.1em}
 @media print{body{margin:0}}
 """
 
@@ -101,6 +110,7 @@ def report_html(report: ReportOut) -> str:
 ({report.as_of_time.isoformat()}).</span></p>
 <h2>Findings</h2>
 <table><tr><th>Severity</th><th>Rule</th><th>Finding</th><th>On-chain evidence</th></tr>{rows}</table>
+{_regimes_html(report.regimes)}
 <h2>Supply chain</h2>
 <p>{s.tiers} tiers, {s.batches} batches, {s.suppliers} suppliers in {escape(", ".join(s.countries))}
 (regions {escape(", ".join(s.regions))}). {s.audited_input_share:.0%} of upstream batches come from suppliers whose
@@ -123,3 +133,50 @@ emissions{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
 </table>
 </body></html>
 """
+
+
+def _evidence_html(e: TxEvidenceOut | DocumentEvidenceOut | ListEntryEvidenceOut | ReferenceEvidenceOut) -> str:
+    if isinstance(e, TxEvidenceOut):
+        return f"{escape(e.what)}: <code>{escape(e.tx_hash)}</code> <span class='muted'>block {e.block_number}</span>"
+    if isinstance(e, DocumentEvidenceOut):
+        held = "" if e.in_vault else " <span class='review'>(not in the vault)</span>"
+        kind = f" ({escape(e.document_kind.value.replace('_', ' '))})" if e.document_kind else ""
+        return f"{escape(e.what)}{kind}: <code>{escape(e.sha256)}</code>{held}"
+    if isinstance(e, ListEntryEvidenceOut):
+        return (f"{escape(e.list)} list v{e.list_version} of {e.list_date}, line {e.row}: "
+                f"'{escape(e.matched)}' (entry '{escape(e.entry)}') for '{escape(e.screened)}', score {e.score:.0f}")
+    return f"{escape(e.name)} ({escape(e.version)}): {escape(e.entry)}"
+
+
+def _regime_html(section: RegimeSectionOut) -> str:
+    rules = "".join(
+        f"<tr><td>{escape(r.rule)}</td><td>{escape(r.title)}</td><td>{escape(r.article)}</td>"
+        f"<td>{r.applies_from}{' <span class=upcoming>(upcoming)</span>' if r.status.value == 'upcoming' else ''}</td>"
+        f"<td class='{r.outcome.value}'>{escape(r.outcome.value.replace('_', ' '))}"
+        f"{'<br><span class=muted>' + escape(r.note) + '</span>' if r.note else ''}</td></tr>"
+        for r in section.rules)
+    findings = "".join(
+        f"<tr><td class='{x.severity.value}'>{escape(x.severity.value)}"
+        f"{'<br><span class=upcoming>upcoming</span>' if x.status.value == 'upcoming' else ''}</td>"
+        f"<td>{escape(x.rule)}<br><span class='muted'>{escape(x.article)}</span></td><td>{escape(x.message)}</td>"
+        f"<td><ul class='evidence'>{''.join(f'<li>{_evidence_html(e)}</li>' for e in x.evidence)}</ul></td></tr>"
+        for x in section.findings) or "<tr><td colspan='4'>No findings.</td></tr>"
+    data = "; ".join(f"{escape(d.name)} ({escape(d.version)}, {d.date})" for d in section.reference_data)
+    lists = "; ".join(f"{escape(u.name)} list version {u.version} of {u.list_date} ({u.entries} entries)"
+                      for u in section.lists) or "none"
+    outlook = (f" Once every rule applies: <span class='verdict {section.outlook.value}'>{section.outlook.value}"
+               "</span>." if section.outlook != section.verdict else "")
+    return f"""<section class="regime"><h3>{escape(section.regime.value)}: {escape(section.title)}
+<span class="verdict {section.verdict.value}">{section.verdict.value.replace('_', ' ')}</span></h3>
+<p>{escape(section.law)}; rules version {escape(section.rules_version)}, applied as of {section.as_of}.{outlook}<br>
+<span class="muted">{escape(section.scope)}</span></p>
+<table><tr><th>Rule</th><th>Requires</th><th>Article</th><th>Applies from</th><th>Outcome</th></tr>{rules}</table>
+<h4>Findings</h4>
+<table><tr><th>Severity</th><th>Rule</th><th>Finding</th><th>Evidence</th></tr>{findings}</table>
+<p class="muted">Reference data: {data or "none"}. Screening lists: {lists}.</p></section>"""
+
+
+def _regimes_html(sections: list[RegimeSectionOut]) -> str:
+    if not sections:
+        return ""
+    return "<h2>Regimes</h2>\n" + "\n".join(_regime_html(s) for s in sections)

@@ -31,6 +31,9 @@ class ApiSettings(BaseSettings):
     max_capture_body_bytes: int = Field(default=33_554_432, ge=1_024, description="largest body of POST /capture "
                                         "and POST /capture/facts in bytes (32 MiB): an EPCIS document of up to 8 MiB "
                                         "and its signed writes")
+    max_document_body_bytes: int = Field(default=16_842_752, ge=1_024, description="largest body of a document "
+                                         "upload (PUT /documents/{sha256}, POST /documents) in bytes: 16 MiB plus "
+                                         "64 KiB of multipart framing; keep it above LEDGER_DOCUMENT_MAX_BYTES")
     max_json_depth: int = Field(default=32, ge=2, le=256, description="deepest nesting of arrays and objects in a "
                                 "JSON body or the `policy` query; deeper is refused with 422 before parsing")
     max_trace_nodes: int = Field(default=MAX_NODES, ge=MIN_NODES, le=200_000,

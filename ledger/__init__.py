@@ -25,7 +25,8 @@ _EXPORTS = {
     "LedgerUnavailableError": "ledger.errors",
     "TransactionTimeoutError": "ledger.errors",
     **{name: "ledger.types" for name in (
-        "Address", "BatchId", "DisclosureId", "Gtin", "Gln", "TxHash", "Hash32", "Role", "DocumentKind", "FlagKind",
+        "Address", "BatchId", "Citation", "CitationKind", "DisclosureId", "Gtin", "Gln", "TxHash", "Hash32", "Role",
+        "Severity", "Verdict", "DocumentKind", "FlagKind",
         "AssuranceLevel", "Opinion", "TxRef", "TxResult", "Site", "ParticipantProfile", "Participant", "Document",
         "InputUse", "NewBatch", "CustodyTransfer", "Flag", "Batch", "TraceNode", "TraceEdge", "Trace", "MetricValue",
         "DisclosureVersion", "Attestation", "Disclosure", "Deployment", "Eip712Domain", "ForwardRequest",

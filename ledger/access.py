@@ -15,12 +15,13 @@ What the chain holds is readable by anyone who runs a node of it: these rules ar
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ledger import validation as v
 from ledger.errors import NotFoundError, ValidationError
-from ledger.types import Address, Disclosure, Participant, Role
+from ledger.types import Address, Citation, CitationKind, Disclosure, Participant, Role
 
 if TYPE_CHECKING:
     from ledger.anchoring import BatchRecording
@@ -148,6 +149,22 @@ class Access:
 
     def may_see_disclosure(self, viewer: Viewer, disclosure: Disclosure) -> bool:
         return viewer.member or disclosure.public
+
+    def may_see_citation(self, viewer: Viewer, citation: Citation) -> bool:
+        """A record citing a document, as the record itself is seen: a batch's by who may see the batch, a disclosure
+        version's and its attestations' by who may see the disclosure, a profile document by who may see the
+        participant's details."""
+        if citation.kind == CitationKind.BATCH:
+            return self.may_see_batch(viewer, citation.record_id)
+        if citation.kind in (CitationKind.DISCLOSURE, CitationKind.ATTESTATION):
+            disclosure = self.store.disclosure(citation.record_id)
+            return disclosure is not None and self.may_see_disclosure(viewer, disclosure)
+        participant = self.store.participant(citation.record_id)
+        return participant is not None and self.may_see_participant_details(viewer, participant)
+
+    def may_see_document(self, viewer: Viewer, citations: Sequence[Citation]) -> bool:
+        """A document in the vault is for whoever may see one of the records citing it (uncited: for nobody)."""
+        return any(self.may_see_citation(viewer, c) for c in citations)
 
     def directory(self, viewer: Viewer) -> list[Participant]:
         """The active members, for members (admins see the suspended too)."""

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.relayer import RelayPolicy
+from ledger.vault import DEFAULT_MAX_BYTES
 
 
 class LedgerSettings(BaseSettings):
@@ -32,7 +33,14 @@ class LedgerSettings(BaseSettings):
                                      "pending before it is re-sent with a higher fee")
     node_timeout: float = Field(default=5.0, gt=0, le=300, description="seconds any one call to the node may take "
                                 "before the request fails with 503 (no retries)")
+    documents_dir: Path | None = Field(default=None, description="the document vault; default <home>/documents. "
+                                       "Several instances may share one (a mounted volume): writes are atomic")
+    document_max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1_024, le=1_073_741_824,
+                                    description="largest document the vault takes, in bytes (16 MiB)")
 
+
+    def documents_path(self) -> Path:
+        return self.documents_dir if self.documents_dir is not None else self.home / "documents"
 
     def relay_policy(self) -> RelayPolicy:
         return RelayPolicy(max_gas_per_request=self.relay_max_gas, gas_budget_per_day=self.relay_gas_budget,

@@ -6,11 +6,18 @@ Two finished-goods lines are recorded:
   certificate into the yarn, so due diligence on its garments flags it.
 ESG disclosures are published under GRI and ESRS; one is amended after it was attested, one is attested with
 reasonable assurance, one attestation is revoked.
+
+Every document hash the demo records is the SHA-256 of a real file it ships (`ledger.demo_evidence`): certificates,
+invoices and reports as PDF, plot maps as GeoJSON, participant profiles and social audits as JSON. Given a vault
+(`seed_demo(..., vault=...)`), the demo puts the files in it; given screening lists, it loads the sample UFLPA list.
+
+Two more chains come with `chains=ALL_CHAINS` (what `ledger serve --demo` records): a natural-rubber chain for the
+EUDR (`ledger.demo_rubber`) and a battery chain for the EU Battery Regulation (`ledger.demo_battery`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,11 +27,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.client import Ledger
+from ledger.demo_evidence import document, file_hash, fill_vault, load_sample_lists
+from ledger.regimes.screening import ScreeningLists
 from ledger.types import (
     AssuranceLevel,
     BatchId,
     DisclosureId,
-    Document,
     DocumentKind,
     FlagKind,
     Gln,
@@ -38,6 +46,7 @@ from ledger.types import (
     Role,
     Site,
 )
+from ledger.vault import Vault
 
 Progress = Callable[[str], None]
 
@@ -48,7 +57,8 @@ def demo_account(name: str) -> LocalAccount:
 
 
 def doc(label: str) -> Hash32:
-    """Stand-in for the SHA-256 of a supporting document: a hash of its label."""
+    """A stand-in document hash made from a label, for tests and examples (the demo's own documents are real files,
+    `ledger.demo_evidence`)."""
     return Hash32("0x" + keccak(text=label).hex())
 
 
@@ -93,7 +103,7 @@ def _participant(
             country=country,
             sites=tuple(Site(Gln(g), s) for g, s in sites),
             organisation_id=Hash32("0x" + keccak(text=organisation).hex()),
-            profile_hash=doc(f"{name} supplier profile 2025"),
+            profile_hash=file_hash(f"profile-{key}.json"),
             party_gln=Gln(party_gln or sites[0][0]) if (party_gln or sites) else None,
         ),
         roles=roles,
@@ -173,32 +183,78 @@ def _metrics(
 PUBLIC_DISCLOSURES = frozenset({"gin-gujarat", "garment"})
 
 
-def register_participants(ledger: Ledger, say: Progress) -> DemoWorld:
-    """Register the demo's participants (the consortium operator's writes)."""
-    world = DemoWorld({p.key: p for p in DEMO_PARTICIPANTS})
-    for p in DEMO_PARTICIPANTS:
-        say(f"registering {p.profile.legal_name}")
-        ledger.register_participant(p.account.address, p.profile, p.roles)
+APPAREL = "apparel"
+RUBBER = "rubber"
+BATTERY = "battery"
+ALL_CHAINS = (APPAREL, RUBBER, BATTERY)
+
+
+def seed_demo(ledger: Ledger, progress: Progress | None = None, *, chains: Collection[str] = (APPAREL,),
+              vault: Vault | None = None, lists: ScreeningLists | None = None) -> DemoWorld:
+    """Register the participants and record the demo chains (by default the apparel chain alone, about 40
+    transactions; `ALL_CHAINS` adds the rubber and battery chains, about 50 more). With a vault, its files go in it;
+    with screening lists, the sample UFLPA list is loaded."""
+    say = progress or (lambda _message: None)
+    unknown = set(chains) - set(ALL_CHAINS)
+    if unknown:
+        raise ValueError(f"unknown demo chain(s): {', '.join(sorted(unknown))}; known: {', '.join(ALL_CHAINS)}")
+    world = DemoWorld({})
+    if vault is not None:
+        say("putting the demo's documents in the vault")
+        fill_vault(vault)
+    if lists is not None:
+        load_sample_lists(lists)
+    if APPAREL in chains:
+        _seed_apparel(ledger, world, say)
+    if RUBBER in chains:
+        from ledger.demo_rubber import seed_rubber
+
+        seed_rubber(ledger, world, say)
+    if BATTERY in chains:
+        from ledger.demo_battery import seed_battery
+
+        seed_battery(ledger, world, say)
     return world
 
 
-def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
-    """Register the participants and record the whole demo chain. About 40 transactions."""
-    say = progress or (lambda _message: None)
-    world = register_participants(ledger, say)
+class Seeder:
+    """Records one demo chain into a world: participants, batches (by key) and custody hand-overs."""
 
-    a = world.account
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=120)
+    def __init__(self, ledger: Ledger, world: DemoWorld, say: Progress) -> None:
+        self.ledger, self.world, self.say = ledger, world, say
 
-    def record(key: str, producer: str, batch: NewBatch) -> BatchId:
-        say(f"recording {key} ({batch.quantity} {batch.unit}) at {world.participants[producer].profile.legal_name}")
-        batch_id, _ = ledger.record_batch(a(producer), batch)
-        world.batches[key] = batch_id
+    def register(self, participants: Collection[DemoParticipant]) -> None:
+        for p in participants:
+            self.say(f"registering {p.profile.legal_name}")
+            self.ledger.register_participant(p.account.address, p.profile, p.roles)
+            self.world.participants[p.key] = p
+
+    def record(self, key: str, producer: str, batch: NewBatch) -> BatchId:
+        self.say(f"recording {key} ({batch.quantity} {batch.unit}) at "
+                 f"{self.world.participants[producer].profile.legal_name}")
+        batch_id, _ = self.ledger.record_batch(self.world.account(producer), batch)
+        self.world.batches[key] = batch_id
         return batch_id
 
-    def hand_over(key: str, giver: str, taker: str) -> None:
-        say(f"custody of {key}: {giver} -> {taker}")
-        ledger.transfer_custody(a(giver), world.batches[key], a(taker).address)
+    def hand_over(self, key: str, giver: str, taker: str) -> None:
+        self.say(f"custody of {key}: {giver} -> {taker}")
+        self.ledger.transfer_custody(self.world.account(giver), self.world.batches[key],
+                                     self.world.account(taker).address)
+
+
+def register_participants(ledger: Ledger, say: Progress) -> DemoWorld:
+    """Register the apparel chain's participants (the consortium operator's writes)."""
+    world = DemoWorld({})
+    Seeder(ledger, world, say).register(DEMO_PARTICIPANTS)
+    return world
+
+
+def _seed_apparel(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
+    seeder = Seeder(ledger, world, say)
+    seeder.register(DEMO_PARTICIPANTS)
+    a = world.account
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=120)
+    record, hand_over = seeder.record, seeder.hand_over
 
     # Tier 4: raw cotton lint bales.
     record(
@@ -213,9 +269,9 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             Gln("8901234000014"),
             start,
             documents=(
-                Document(doc("GOTS scope certificate GJ-2025-0412"), DocumentKind.CERTIFICATE),
-                Document(doc("farm plots GeoJSON Kutch 2025"), DocumentKind.PLOT_GEOLOCATION),
-                Document(doc("invoice KOC-25-1188"), DocumentKind.INVOICE),
+                document("gots-scope-certificate-gj-2025-0412.pdf", DocumentKind.CERTIFICATE),
+                document("plots-kutch-2025.geojson", DocumentKind.PLOT_GEOLOCATION),
+                document("invoice-koc-25-1188.pdf", DocumentKind.INVOICE),
             ),
             process_emissions_kg=Decimal("7200"),
         ),
@@ -231,7 +287,7 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             "KGM",
             Gln("6901234000016"),
             start,
-            documents=(Document(doc("invoice ANC-0977"), DocumentKind.INVOICE),),
+            documents=(document("invoice-anc-0977.pdf", DocumentKind.INVOICE),),
         ),
     )
     hand_over("lint-gujarat", "gin-gujarat", "spinning")
@@ -251,8 +307,8 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             start + timedelta(days=14),
             inputs=(InputUse(world.batches["lint-gujarat"], Decimal("12000")),),
             documents=(
-                Document(doc("GOTS transaction certificate SPY-TC-031"), DocumentKind.CERTIFICATE),
-                Document(doc("packing list SPY-031"), DocumentKind.PACKING_LIST),
+                document("gots-transaction-certificate-spy-tc-031.pdf", DocumentKind.CERTIFICATE),
+                document("packing-list-spy-031.pdf", DocumentKind.PACKING_LIST),
             ),
             process_emissions_kg=Decimal("21600"),
         ),
@@ -272,7 +328,7 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
                 InputUse(world.batches["lint-gujarat"], Decimal("6000")),
                 InputUse(world.batches["lint-xinjiang"], Decimal("10000")),
             ),
-            documents=(Document(doc("packing list SPY-032"), DocumentKind.PACKING_LIST),),
+            documents=(document("packing-list-spy-032.pdf", DocumentKind.PACKING_LIST),),
             process_emissions_kg=Decimal("28800"),
         ),
     )
@@ -293,8 +349,8 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             start + timedelta(days=30),
             inputs=(InputUse(world.batches["yarn-a"], Decimal("10400")),),
             documents=(
-                Document(doc("OEKO-TEX certificate PRW-77"), DocumentKind.CERTIFICATE),
-                Document(doc("bill of lading HKG-PRW-77"), DocumentKind.BILL_OF_LADING),
+                document("oeko-tex-certificate-prw-77.pdf", DocumentKind.CERTIFICATE),
+                document("bill-of-lading-hkg-prw-77.pdf", DocumentKind.BILL_OF_LADING),
             ),
             process_emissions_kg=Decimal("36400"),
         ),
@@ -311,7 +367,7 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             Gln("6921234000014"),
             start + timedelta(days=31),
             inputs=(InputUse(world.batches["yarn-b"], Decimal("14000")),),
-            documents=(Document(doc("bill of lading HKG-PRW-78"), DocumentKind.BILL_OF_LADING),),
+            documents=(document("bill-of-lading-hkg-prw-78.pdf", DocumentKind.BILL_OF_LADING),),
             process_emissions_kg=Decimal("49000"),
         ),
     )
@@ -332,8 +388,8 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             start + timedelta(days=45),
             inputs=(InputUse(world.batches["fabric-a"], Decimal("51000")),),
             documents=(
-                Document(doc("social audit amfori BSCI HG-2025"), DocumentKind.AUDIT_REPORT),
-                Document(doc("packing list HG-1201"), DocumentKind.PACKING_LIST),
+                document("social-audit-hg-2025.json", DocumentKind.AUDIT_REPORT),
+                document("packing-list-hg-1201.pdf", DocumentKind.PACKING_LIST),
             ),
             process_emissions_kg=Decimal("15000"),
         ),
@@ -350,7 +406,7 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
             Gln("6931234000013"),
             start + timedelta(days=46),
             inputs=(InputUse(world.batches["fabric-b"], Decimal("68000")),),
-            documents=(Document(doc("packing list HG-1202"), DocumentKind.PACKING_LIST),),
+            documents=(document("packing-list-hg-1202.pdf", DocumentKind.PACKING_LIST),),
             process_emissions_kg=Decimal("20000"),
         ),
     )
@@ -362,7 +418,6 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None) -> DemoWorld:
     )
 
     seed_disclosures(ledger, world, say)
-    return world
 
 
 def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
@@ -383,7 +438,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
             "2025",
             framework,
             metrics,
-            doc(f"{key} sustainability report 2025"),
+            file_hash(f"sustainability-report-{key}-2025.pdf"),
             f"https://reports.example/{key}/2025.pdf",
             public=key in PUBLIC_DISCLOSURES,
         )
@@ -396,7 +451,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
         1,
         AssuranceLevel.LIMITED,
         Opinion.UNMODIFIED,
-        doc("APAP assurance report KOC 2025"),
+        file_hash("assurance-report-koc-2025.pdf"),
     )
     ledger.attest(
         auditor,
@@ -404,7 +459,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
         1,
         AssuranceLevel.LIMITED,
         Opinion.UNMODIFIED,
-        doc("APAP assurance report SPY 2025"),
+        file_hash("assurance-report-spy-2025.pdf"),
     )
     ledger.attest(
         auditor,
@@ -412,7 +467,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
         1,
         AssuranceLevel.REASONABLE,
         Opinion.UNMODIFIED,
-        doc("APAP reasonable assurance report HG 2025"),
+        file_hash("assurance-report-hg-2025.pdf"),
     )
     ledger.attest(
         auditor,
@@ -420,7 +475,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
         1,
         AssuranceLevel.LIMITED,
         Opinion.QUALIFIED,
-        doc("APAP assurance report PRW 2025"),
+        file_hash("assurance-report-prw-2025.pdf"),
     )
 
     say("the weaving mill amends its ESRS disclosure after attestation (Scope 1 restated)")
@@ -428,7 +483,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
         a("weaving"),
         world.disclosures["weaving"],
         _metrics("7350", "9100", "31000", "12", "1250000", "2100"),
-        doc("weaving sustainability report 2025 rev1"),
+        file_hash("sustainability-report-weaving-2025-rev1.pdf"),
         "https://reports.example/weaving/2025-rev1.pdf",
         "Scope 1 restated: boiler coal consumption under-reported in Q3",
     )
@@ -438,7 +493,7 @@ def seed_disclosures(ledger: Ledger, world: DemoWorld, say: Progress) -> None:
         1,
         AssuranceLevel.LIMITED,
         Opinion.UNMODIFIED,
-        doc("APAP assurance report ANC 2025"),
+        file_hash("assurance-report-anc-2025.pdf"),
     )
     say("the auditor revokes its attestation of the Xinjiang gin (site access refused)")
     ledger.revoke_attestation(

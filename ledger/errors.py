@@ -2,6 +2,8 @@
 
     LedgerError
     ├── ValidationError           bad input caught before anything is sent
+    │   ├── DocumentMismatchError uploaded bytes whose SHA-256 is not the hash they were sent for
+    │   └── DocumentTooLargeError a document over the vault's size limit
     ├── NotFoundError             a batch, participant or disclosure that does not exist (read side)
     ├── ContractRevertError       the contract refused; one subclass per Solidity custom error, built from the ABI
     ├── SignatureError            a signed submission the forwarder would refuse
@@ -12,7 +14,8 @@
     ├── RequestConflictError      a signer's nonce taken by another request (pending or mined)
     ├── RelayBudgetError          a participant's gas budget or request rate is spent (retry after)
     ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
-    │   └── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
+    │   ├── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
+    │   └── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
     ├── RecordUnreadableError     the chain holds a record this index could not read
     ├── TransactionTimeoutError   sent, but no receipt in time
     └── ToolchainError            compiler or node tooling missing or failing
@@ -42,6 +45,22 @@ class ValidationError(LedgerError, ValueError):
         self.index = index
 
 
+class DocumentMismatchError(ValidationError):
+    """A document whose bytes do not hash (SHA-256) to the hash it was uploaded, or is cited, for."""
+
+    code = "document_hash_mismatch"
+
+
+class DocumentTooLargeError(ValidationError):
+    """A document larger than the vault takes (LEDGER_DOCUMENT_MAX_BYTES)."""
+
+    code = "document_too_large"
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message, field="document")
+        self.limit = limit
+
+
 class NotFoundError(LedgerError, LookupError):
     """A thing looked up does not exist."""
 
@@ -60,6 +79,13 @@ class ChainMismatchError(LedgerUnavailableError):
     is kept) until the operator restores the node or starts afresh."""
 
     code = "chain_mismatch"
+
+
+class VaultUnavailableError(LedgerUnavailableError):
+    """The document vault's directory cannot be read or written (a shared volume unmounted, a full disk): the
+    service is unavailable for documents until the operator restores it (503)."""
+
+    code = "vault_unavailable"
 
 
 class RecordUnreadableError(LedgerError):

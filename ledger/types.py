@@ -72,6 +72,27 @@ class Opinion(StrEnum):
     DISCLAIMER = "disclaimer"
 
 
+class Severity(StrEnum):
+    """How much a finding of due diligence weighs: it fails the batch, needs a person to review it, or informs."""
+
+    FAIL = "fail"
+    REVIEW = "review"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for the gravest (FAIL)."""
+        return (Severity.FAIL, Severity.REVIEW, Severity.INFO).index(self)
+
+
+class Verdict(StrEnum):
+    """FAIL if any finding fails, REVIEW if any needs review, else PASS."""
+
+    PASS = "PASS"
+    REVIEW = "REVIEW"
+    FAIL = "FAIL"
+
+
 @dataclass(frozen=True)
 class TxRef:
     """Where a fact sits on chain: the transaction, its block and the block's time."""
@@ -133,6 +154,31 @@ class Participant:
 class Document:
     hash: Hash32
     kind: DocumentKind
+
+
+class CitationKind(StrEnum):
+    """Which kind of record on chain commits to a document's hash."""
+
+    BATCH = "batch"  # one of a batch's documents (with its kind)
+    DISCLOSURE = "disclosure"  # the report behind a version of an ESG disclosure
+    ATTESTATION = "attestation"  # an auditor's assurance report on a disclosure version
+    PARTICIPANT = "participant"  # a participant's profile document (legal and local names, aliases, address)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A record on chain that commits to a document: the document is the evidence behind that record.
+
+    `record_id` is the batch id, the disclosure id, or the participant's address; `participant` is who recorded it
+    (the producer, the discloser, the auditor, or the participant registered). `version` is the disclosure version
+    for disclosure and attestation citations; `document_kind` the kind a batch gave the document."""
+
+    kind: CitationKind
+    record_id: str
+    participant: Address
+    tx: TxRef
+    document_kind: DocumentKind | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True)

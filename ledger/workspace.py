@@ -6,8 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ledger.client import Ledger
+from ledger.config import LedgerSettings
 from ledger.errors import NotFoundError
 from ledger.node import AnvilNode, rpc_alive, start_anvil
+from ledger.regimes.screening import ScreeningLists
+from ledger.vault import Vault
 
 
 def open_workspace_node(home: Path, port: int) -> tuple[str, AnvilNode | None]:
@@ -21,30 +24,55 @@ def open_workspace_node(home: Path, port: int) -> tuple[str, AnvilNode | None]:
     return url, node
 
 
-def demo_seeded(ledger: Ledger) -> bool:
-    from ledger.demo import DEMO_PARTICIPANTS
+def open_vault(settings: LedgerSettings) -> Vault:
+    """The document vault: `LEDGER_DOCUMENTS_DIR`, else `<home>/documents`."""
+    return Vault(settings.documents_path(), max_bytes=settings.document_max_bytes)
+
+
+def open_lists(home: Path) -> ScreeningLists:
+    """The screening lists the operator loaded, per version: `<home>/screening/lists.sqlite`."""
+    return ScreeningLists(home / "screening" / "lists.sqlite")
+
+
+def _seeded(ledger: Ledger, key: str) -> bool:
+    from ledger.demo import demo_account
 
     try:
-        ledger.participant(DEMO_PARTICIPANTS[0].account.address)
+        ledger.participant(demo_account(key).address)
     except NotFoundError:
         return False
     return True
 
 
-def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None) -> bool:
-    """Record the demo supply chain unless this deployment has it already. True if it was seeded now."""
+#: A participant registered first by each demo chain: the chain is recorded once it is registered.
+CHAIN_MARKERS = {"apparel": "gin-gujarat", "rubber": "rubber-coop", "battery": "lithium-mine"}
+
+
+def demo_seeded(ledger: Ledger) -> bool:
+    return all(_seeded(ledger, key) for key in CHAIN_MARKERS.values())
+
+
+def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None, *, vault: Vault | None = None,
+                   lists: ScreeningLists | None = None) -> bool:
+    """Record each demo chain this deployment lacks (apparel, rubber, battery), and put the demo's documents in the
+    vault and the sample UFLPA list among the screening lists (both write-once). True if a chain was seeded now."""
     from ledger.demo import seed_demo
 
-    if demo_seeded(ledger):
-        return False
-    seed_demo(ledger, progress=progress)
-    return True
+    missing = [chain for chain, key in CHAIN_MARKERS.items() if not _seeded(ledger, key)]
+    seed_demo(ledger, progress=progress, chains=missing, vault=vault, lists=lists)
+    return bool(missing)
 
 
 def demo_batches(ledger: Ledger) -> dict[str, str]:
-    """The demo's two finished-goods batches: the one that passes due diligence and the one that fails."""
+    """The demo's finished-goods batches, each with the verdict it is designed to get."""
     from ledger.demo import GTIN_SHIRT, demo_account
+    from ledger.demo_battery import GTIN_PACK
+    from ledger.demo_rubber import GTIN_GLOVES
 
-    garment = demo_account("garment").address
+    garment, gloves, packs = (demo_account(k).address for k in ("garment", "gloves", "pack-maker"))
     return {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
-            "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202")}
+            "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202"),
+            "EUDR compliant (gloves-a)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-A-1501"),
+            "EUDR failing (gloves-b)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-B-1502"),
+            "footprint declared (packs-a)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-A-0901"),
+            "footprint missing (packs-b)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-B-0902")}

@@ -6,6 +6,7 @@ fresh in-memory index, so tests stay isolated and fast.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,14 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.chain import Chain
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, seed_demo
+from ledger.demo import ALL_CHAINS, DemoWorld, seed_demo
 from ledger.deploy import deploy
 from ledger.index import IndexStore
 from ledger.node import AnvilNode, start_anvil
+from ledger.regimes import ScreeningLists
 from ledger.types import Deployment
+from ledger.vault import Vault
+from tests.evidence import Harness
 
 CHAINS = ["embedded", "anvil"]
 
@@ -88,6 +92,45 @@ def demo(demo_chain: tuple[ChainUnderTest, DemoWorld]) -> Iterator[tuple[Ledger,
     with under_test.chain.isolated():
         instance = under_test.ledger()
         yield instance, world
+        instance.close()
+
+
+@dataclass
+class EvidenceChain:
+    under_test: ChainUnderTest
+    world: DemoWorld
+    vault: Vault
+    lists: ScreeningLists
+    index: Path  # an index file synced to the seeded chain, copied for each test (indexing ~130 transactions from
+    #              the embedded chain takes seconds; a copy, milliseconds)
+
+
+@pytest.fixture(scope="session")
+def evidence_chain(tmp_path_factory: pytest.TempPathFactory) -> EvidenceChain:
+    """A separate embedded chain with all three demo chains (apparel, rubber, battery), their documents in a vault and
+    the sample UFLPA list loaded."""
+    home = tmp_path_factory.mktemp("evidence")
+    chain = Chain.embedded_chain()
+    under_test = ChainUnderTest(chain, deploy(chain))
+    vault, lists = Vault(home / "documents"), ScreeningLists(home / "lists.sqlite")
+    world = seed_demo(under_test.ledger(), chains=ALL_CHAINS, vault=vault, lists=lists)
+    index = home / "index.sqlite"
+    synced = Ledger(chain, under_test.deployment, IndexStore(index))
+    synced.sync()
+    synced.close()
+    return EvidenceChain(under_test, world, vault, lists, index)
+
+
+@pytest.fixture
+def evidence(evidence_chain: EvidenceChain, tmp_path: Path) -> Iterator[Harness]:
+    """The evidence chain, its vault and lists; chain changes made by a test are rolled back (documents a test puts
+    in the vault stay: content-addressed, they do not disturb other tests)."""
+    under_test = evidence_chain.under_test
+    with under_test.chain.isolated():
+        index = tmp_path / "index.sqlite"
+        shutil.copyfile(evidence_chain.index, index)
+        instance = Ledger(under_test.chain, under_test.deployment, IndexStore(index))
+        yield Harness(instance, evidence_chain.world, evidence_chain.vault, evidence_chain.lists)
         instance.close()
 
 

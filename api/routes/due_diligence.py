@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError as PydanticValidationError
 
 from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
+from api.evidence import ListsDep, OptionalVaultDep
 from api.limits import JsonTooDeepError, json_too_deep, too_deep_detail
 from api.problems import responses
 from api.render import report_html
@@ -21,6 +23,8 @@ from ledger.client import Ledger
 from ledger.diligence import due_diligence
 from ledger.epcis.keys import gtin_and_lot
 from ledger.errors import ValidationError
+from ledger.regimes import ScreeningLists, regimes_of
+from ledger.vault import Vault
 
 router = APIRouter(prefix="/due-diligence", tags=["due diligence"])
 HTML_CONTENT = {"text/html": {"schema": {"type": "string"}, "example": "<!doctype html>…"}}
@@ -32,11 +36,13 @@ EXAMPLES = {
                    "max_disclosure_age_days": 365, "required_assurance": "limited",
                    "required_documents": {"raw": ["certificate", "plot_geolocation"], "0": ["packing_list"]},
                    "reject_flagged": True, "max_footprint_per_unit_kg": "5"}}},
+    "with rule packs, as of a date": {"value": {
+        "gtin": "09553234000106", "lot": "SMG-26-B-1502", "regimes": ["EUDR", "EU_FLR"], "as_of": "2027-01-15"}},
 }
 
 
-def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Access,
-            body: DueDiligenceRequest) -> ReportOut:
+def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Access, body: DueDiligenceRequest,
+            vault: Vault | None, lists: ScreeningLists | None) -> ReportOut:
     """The report on a batch the viewer may see (who sees a batch sees its whole upstream lineage)."""
     max_depth = body.max_depth or settings.max_trace_depth
     if max_depth > settings.max_trace_depth:
@@ -47,7 +53,8 @@ def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Acces
         assert body.gtin is not None
         batch_id = access.find_batch(viewer, *gtin_and_lot(body.gtin, body.lot), body.producer)
     report = due_diligence(ledger, batch_id, body.policy.to_domain(), max_depth=max_depth,
-                           max_nodes=settings.max_trace_nodes, as_of_block=body.as_of_block)
+                           max_nodes=settings.max_trace_nodes, as_of_block=body.as_of_block, regimes=body.regimes,
+                           as_of=body.as_of, vault=vault, lists=lists)
     return ReportOut.of(report)
 
 
@@ -64,12 +71,15 @@ def _wants_html(request: Request) -> bool:
                                                                         "text/html)"}},
              openapi_extra={"requestBody": {"content": {"application/json": {"examples": EXAMPLES}}}})
 def post_due_diligence(ledger: LedgerDep, settings: SettingsDep, viewer: MemberDep, access: AccessDep,
-                       body: DueDiligenceRequest, request: Request) -> ReportOut | Response:
+                       vault: OptionalVaultDep, lists: ListsDep, body: DueDiligenceRequest,
+                       request: Request) -> ReportOut | Response:
     """The verdict (PASS / REVIEW / FAIL), findings with their on-chain evidence, a supply-chain summary and the
     cradle-to-gate footprint, all as of one block (`as_of_block`): the same request at the same block gives the same
-    report. `Accept: text/html` gives a printable page. For members who may see the batch (its producer, holders and
-    those downstream of it); anyone else gets 404, as for a batch that does not exist."""
-    report = _report(ledger, settings, viewer, access, body)
+    report. With `regimes`, one section per regime's rule pack (its verdict, each rule's outcome, findings citing
+    their evidence and article), the law applied as of `as_of`. `Accept: text/html` gives a printable page. For
+    members who may see the batch (its producer, holders and those downstream of it); anyone else gets 404, as for a
+    batch that does not exist."""
+    report = _report(ledger, settings, viewer, access, body, vault, lists)
     return HTMLResponse(report_html(report)) if _wants_html(request) else report
 
 
@@ -81,12 +91,17 @@ def get_due_diligence(
     settings: SettingsDep,
     viewer: MemberDep,
     access: AccessDep,
+    vault: OptionalVaultDep,
+    lists: ListsDep,
     request: Request,
     batch_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_BATCH_ID])],
     policy: Annotated[str | None, Query(max_length=20_000, description="the policy as JSON (see POST); default "
                                                                        "policy if omitted")] = None,
     max_depth: Annotated[int | None, Query(ge=1, le=256)] = None,
     as_of_block: Annotated[int | None, Query(ge=0)] = None,
+    regimes: Annotated[str | None, Query(max_length=200, description="rule packs, comma-separated (GET /regimes)",
+                                         examples=["EUDR,UFLPA"])] = None,
+    as_of: Annotated[date | None, Query(description="the date the regimes' rules are applied at")] = None,
     format: Annotated[Literal["html", "json"] | None, Query(description="default: html for browsers")] = None,
 ) -> ReportOut | Response:
     """The report for a link or a browser: the policy travels URL-encoded as JSON in `policy`."""
@@ -99,8 +114,10 @@ def get_due_diligence(
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise ValidationError(f"policy: {where + ': ' if where else ''}{first.get('msg')}",
                               field=f"policy.{where}" if where else "policy") from None
-    body = DueDiligenceRequest(batch_id=batch_id, policy=parsed, max_depth=max_depth, as_of_block=as_of_block)
-    report = _report(ledger, settings, viewer, access, body)
+    chosen = list(regimes_of([r for r in (regimes or "").split(",") if r.strip()]))
+    body = DueDiligenceRequest(batch_id=batch_id, policy=parsed, max_depth=max_depth, as_of_block=as_of_block,
+                               regimes=chosen, as_of=as_of)
+    report = _report(ledger, settings, viewer, access, body, vault, lists)
     html = format == "html" or (format is None and _wants_html(request))
     return HTMLResponse(report_html(report)) if html else report
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
 from api.schemas.common import EXAMPLE_BATCH_ID, AddressStr, BatchIdStr, In, Out, ParticipantRef, TxRefOut
+from api.schemas.regimes import RegimeSectionOut
 from ledger.diligence import Assurance, Policy, Report, Rule, Severity, Verdict
 from ledger.diligence.policy import MAX_TIER
 from ledger.epcis.keys import MAX_LABEL_CHARS
+from ledger.regimes import Regime
 from ledger.types import DocumentKind
 
 _DEFAULT = Policy()
@@ -76,6 +78,14 @@ class DueDiligenceRequest(In):
                                   description="tiers to trace (default and cap: the service's API_MAX_TRACE_DEPTH)")
     as_of_block: int | None = Field(default=None, ge=0, description="evaluate as of this indexed block (default: "
                                                                        "the latest indexed block)")
+    regimes: list[Regime] = Field(default=[], max_length=len(Regime), examples=[["EUDR", "UFLPA"]],
+                                  description="rule packs to apply beside the policy (GET /regimes); the report "
+                                              "gains one section per regime")
+    as_of: date | None = Field(default=None, description="the date the regimes' rules are applied at (default: the "
+                                                         "date of the report's block); rules applying later are "
+                                                         "reported as upcoming. Facts are read as of the last block "
+                                                         "on or before that date unless as_of_block is given; a "
+                                                         "date before the ledger's first block is refused")
 
     @model_validator(mode="after")
     def _one_reference(self) -> DueDiligenceRequest:
@@ -152,6 +162,9 @@ class ReportOut(Out):
     policy: PolicyIn
     as_of_block: int = Field(description="the block every fact was read at: same request, same block, same report")
     as_of_time: datetime
+    regimes: list[RegimeSectionOut] = Field(default=[], description="one section per regime asked for: its verdict, "
+                                                                    "each rule's outcome and the findings with "
+                                                                    "their evidence and article")
 
     @classmethod
     def of(cls, r: Report) -> ReportOut:
@@ -173,4 +186,5 @@ class ReportOut(Out):
                                                   per_unit_kg=x.per_unit_kg, unit=x.unit, attribution=x.attribution,
                                                   attributed_kg=x.attributed_kg) for x in f.steps]),
             policy=PolicyIn.of(r.policy), as_of_block=r.as_of_block, as_of_time=r.as_of_time,
+            regimes=[RegimeSectionOut.of(x) for x in r.regimes],
         )

@@ -1,4 +1,5 @@
-"""`ledger demo`: record the demo supply chain, then print a finished-goods trace and an ESG summary."""
+"""`ledger demo`: record the demo supply chains, then print the finished-goods traces, an ESG summary and each line's
+verdicts under the rule packs (EUDR, UFLPA, CSDDD, the Battery and Forced Labour Regulations)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from rich.tree import Tree
 
 from ledger.cli.app import app
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, seed_demo
+from ledger.config import LedgerSettings
+from ledger.demo import ALL_CHAINS, DemoWorld, seed_demo
 from ledger.errors import LedgerError
+from ledger.regimes import ScreeningLists
 from ledger.types import BatchId, Trace, TraceNode
+from ledger.vault import Vault
 
 console = Console()
 
@@ -24,22 +28,38 @@ def demo(
     rpc_url: str | None = typer.Option(None, help="JSON-RPC URL of a node; default: the embedded in-memory chain"),
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace (used with --rpc-url)"),
 ) -> None:
-    """Record a four-tier apparel supply chain with disclosures and audits, and show what a buyer sees."""
+    """Record a four-tier apparel supply chain with disclosures and audits, a natural-rubber chain and a battery chain,
+    and show what a buyer sees."""
+    import tempfile
+
+    from ledger.workspace import open_lists, open_vault
+
+    scratch = tempfile.TemporaryDirectory(prefix="ledger-demo-")  # in memory: documents in a scratch vault
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
             task = bar.add_task("deploying the contracts", total=None)
             ledger = Ledger.connect(rpc_url, home) if rpc_url else Ledger.embedded()
-            world = seed_demo(ledger, progress=lambda message: bar.update(task, description=message))
+            if rpc_url:
+                vault, lists = open_vault(LedgerSettings(home=home)), open_lists(home)
+            else:
+                vault, lists = Vault(Path(scratch.name)), ScreeningLists()
+            world = seed_demo(ledger, progress=lambda message: bar.update(task, description=message),
+                              chains=ALL_CHAINS, vault=vault, lists=lists)
         where = rpc_url or "the embedded chain"
         console.print(f"[green]Recorded the demo on {where}[/] (chain {ledger.deployment.chain_id}, "
                       f"ledger {ledger.deployment.ledger}, block {ledger.chain.head})")
-        for label, batch_id in (("flagged line", world.flagged_batch), ("certified line", world.passing_batch)):
+        for label, batch_id in (("flagged line", world.flagged_batch), ("certified line", world.passing_batch),
+                                ("rubber gloves, lot B", world.batches["gloves-b"]),
+                                ("battery packs, line A", world.batches["packs-a"])):
             trace = ledger.trace(batch_id)
             console.print(render_trace(trace, label))
         console.print(esg_summary(ledger, world))
+        console.print(regimes_summary(ledger, world, vault, lists))
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
+    finally:
+        scratch.cleanup()
 
 
 def _label(node: TraceNode) -> str:
@@ -92,4 +112,28 @@ def esg_summary(ledger: Ledger, world: DemoWorld) -> Table:
         table.add_row(participant.profile.legal_name, participant.profile.country, disclosure.framework,
                       str(disclosure.latest.version), str(figures.get("GHG_SCOPE1", "-")),
                       str(figures.get("GHG_SCOPE2_LB", "-")), status)
+    return table
+
+
+#: The demo's finished goods and the regimes each is designed for.
+DESIGNED = (("garments-a", ("UFLPA", "CSDDD", "EU_FLR")), ("garments-b", ("UFLPA", "CSDDD", "EU_FLR")),
+            ("gloves-a", ("EUDR",)), ("gloves-b", ("EUDR",)), ("packs-a", ("BATTERY",)), ("packs-b", ("BATTERY",)))
+
+
+def regimes_summary(ledger: Ledger, world: DemoWorld, vault: Vault, lists: ScreeningLists) -> Table:
+    """Each finished good's verdict per regime at the chain's date, and once every rule applies (outlook)."""
+    from ledger.diligence import due_diligence
+
+    table = Table(title="Rule packs: verdict today (once every rule applies)")
+    for column in ("finished good", "lot", "regime", "verdict", "outlook", "first finding"):
+        table.add_column(column)
+    colours = {"PASS": "green", "REVIEW": "yellow", "FAIL": "red"}
+    for key, regimes in DESIGNED:
+        report = due_diligence(ledger, world.batches[key], regimes=regimes, vault=vault, lists=lists)
+        for section in report.regimes:
+            worst = next((f for f in section.findings if f.severity.value != "info"), None)
+            table.add_row(key, report.batch.lot, section.regime.value,
+                          f"[{colours.get(section.verdict.value, 'blue')}]{section.verdict.value}[/]",
+                          f"[{colours.get(section.outlook.value, 'blue')}]{section.outlook.value}[/]",
+                          f"{worst.rule.id}: {worst.message[:90]}" if worst else "")
     return table

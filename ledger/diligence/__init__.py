@@ -11,6 +11,7 @@ from ledger.diligence.report import (
     Verdict,
     due_diligence,
     evaluate,
+    regime_sources,
 )
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "Verdict",
     "due_diligence",
     "evaluate",
+    "regime_sources",
     "roll_up",
 ]

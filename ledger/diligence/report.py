@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,15 @@ import pycountry
 from ledger.diligence.footprint import Footprint, roll_up
 from ledger.diligence.policy import Assurance, Policy
 from ledger.errors import NotFoundError, ValidationError
+from ledger.regimes import (
+    NoDocuments,
+    Regime,
+    RegimeSection,
+    ScreeningLists,
+    Sources,
+    evaluate_regimes,
+    regimes_of,
+)
 from ledger.types import (
     Address,
     Batch,
@@ -30,26 +39,17 @@ from ledger.types import (
     FlagKind,
     Opinion,
     Participant,
+    Severity,
     Trace,
     TraceLimit,
     TraceNode,
     TxRef,
+    Verdict,
 )
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
-
-
-class Severity(StrEnum):
-    FAIL = "fail"
-    REVIEW = "review"
-    INFO = "info"
-
-
-class Verdict(StrEnum):
-    PASS = "PASS"
-    REVIEW = "REVIEW"
-    FAIL = "FAIL"
+    from ledger.vault import Vault
 
 
 class Rule(StrEnum):
@@ -111,6 +111,8 @@ class Report:
     policy: Policy
     as_of_block: int
     as_of_time: datetime
+    #: One section per regime asked for (`ledger.regimes`), in the order asked.
+    regimes: tuple[RegimeSection, ...] = field(default=())
 
 
 # -- reading facts as of a block ---------------------------------------------------------------------------------
@@ -338,18 +340,65 @@ def _truncation_message(trace: Trace) -> str:
 
 
 def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *, max_depth: int = 64,
-                  max_nodes: int | None = None, as_of_block: int | None = None) -> Report:
-    """Read the trace and the producers' disclosures from `ledger` and evaluate them.
+                  max_nodes: int | None = None, as_of_block: int | None = None,
+                  regimes: Sequence[str | Regime] = (), as_of: date | None = None, vault: Vault | None = None,
+                  lists: ScreeningLists | None = None) -> Report:
+    """Read the trace and the producers' disclosures from `ledger` and evaluate them against `policy` and, for each
+    of `regimes`, its rule pack (with the documents `vault` holds for the hashes the records cite, and the screening
+    `lists`).
+
+    `as_of` is the date the law is applied at (default: the date of the report's block): rules that apply later are
+    reported as upcoming. Facts are read as of `as_of_block`, else as of the last block on or before the end of
+    `as_of` (the head when `as_of` is later). A date before the ledger's first block is refused.
 
     All reads share one sync of the index (`Indexer.pinned`): one node round trip per report, and every fact is
     taken as of the same block.
     """
+    chosen = regimes_of(regimes)
     with ledger.indexer.pinned():
         trace = ledger.trace(batch_id, max_depth, max_nodes)
+        block = as_of_block
+        if as_of is not None:
+            first = ledger.block_time(ledger.deployment.block_number)
+            if as_of < first.date():
+                raise ValidationError(f"as_of {as_of} is before the ledger's first block ({first.date()}, block "
+                                      f"{ledger.deployment.block_number})", field="as_of")
+            if block is None:
+                end = int(datetime.combine(as_of, time.max, UTC).timestamp())
+                at = ledger.store.block_at_or_before(end)
+                if at is not None and at < trace.as_of_block:
+                    block = at
         # a concurrent sync may have indexed flags or custody past the trace's checkpoint: pin everything to one block
-        trace = trace_as_of(trace, trace.as_of_block if as_of_block is None else as_of_block)
+        trace = trace_as_of(trace, trace.as_of_block if block is None else block)
         producers = {n.producer.address for n in trace.nodes}
         disclosures: dict[str, list[Disclosure]] = {
             address: ledger.disclosures(participant=address) for address in sorted(producers)}
         as_of_time = ledger.block_time(trace.as_of_block)
-    return evaluate(trace, disclosures, policy or Policy(), as_of_time)
+        sources = regime_sources(ledger, trace, vault=vault, lists=lists, disclosures=disclosures) if chosen else None
+    report = evaluate(trace, disclosures, policy or Policy(), as_of_time)
+    if sources is None:
+        return report
+    sections = evaluate_regimes(trace, sources, chosen, as_of or as_of_time.date())
+    return dataclasses.replace(report, regimes=sections)
+
+
+def regime_sources(ledger: Ledger, trace: Trace, *, vault: Vault | None = None, lists: ScreeningLists | None = None,
+                   disclosures: Mapping[str, Sequence[Disclosure]] | None = None) -> Sources:
+    """What the rule packs read beside the trace, as of its block: the vault's documents, the producers' disclosures,
+    the participants besides the producers (the traced batch's holder, the auditors of the disclosures) and the
+    screening lists. `disclosures` (by producer) when the caller has read them already."""
+    if disclosures is None:
+        disclosures = {a: ledger.disclosures(participant=a) for a in sorted({n.producer.address for n in trace.nodes})}
+    current = {a: [d for x in ds if (d := disclosure_as_of(x, trace.as_of_block)) is not None]
+               for a, ds in disclosures.items()}
+    root = trace.node(trace.root).batch
+    wanted = {root.custody[-1].to_address if root.custody else root.producer}
+    wanted |= {a.auditor for ds in current.values() for d in ds for a in d.attestations}
+    participants: dict[str, Participant] = {}
+    for address in sorted(wanted):
+        try:
+            participants[address] = ledger.participant(address)
+        except NotFoundError:
+            continue
+    return Sources(documents=vault if vault is not None else NoDocuments(), disclosures=current,
+                   participants=participants, lists=lists)

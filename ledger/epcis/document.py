@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger.epcis import schema
 from ledger.errors import ValidationError
-from ledger.jsonbounds import json_too_deep
+from ledger.jsonlimits import json_too_deep
 
 #: Largest document, in bytes (UTF-8). A bigger capture is sent in several documents.
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS documents (
     batch_id TEXT NOT NULL, hash TEXT NOT NULL, kind INTEGER NOT NULL, position INTEGER NOT NULL,
     block_number INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(hash);
 CREATE TABLE IF NOT EXISTS custody (
     batch_id TEXT NOT NULL, from_address TEXT NOT NULL, to_address TEXT NOT NULL, remaining TEXT NOT NULL,
     tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL);

@@ -21,6 +21,8 @@ from ledger.types import (
     Attestation,
     Batch,
     BatchId,
+    Citation,
+    CitationKind,
     CustodyTransfer,
     Disclosure,
     DisclosureId,
@@ -685,6 +687,39 @@ class IndexStore:
             f"SELECT disclosure_id, block_number, log_index FROM disclosure_versions WHERE {' AND '.join(clauses)} "
             "ORDER BY block_number, log_index LIMIT ?", [*params, limit])
         return [(r["disclosure_id"], int(r["block_number"]), int(r["log_index"])) for r in rows]
+
+    # -- reads: documents --------------------------------------------------------------------------------------
+
+    def document_citations(self, document_hash: str) -> list[Citation]:
+        """Every record that commits to `document_hash` (0x + 64 lower-case hex digits): batches citing it among
+        their documents, disclosure versions, attestations (assurance reports) and participant profiles; in chain
+        order."""
+        found: list[Citation] = []
+        for r in self._rows("SELECT d.batch_id, d.kind, b.producer, b.tx_hash, b.block_number, b.log_index "
+                            "FROM documents d JOIN batches b ON b.id = d.batch_id WHERE d.hash = ?",
+                            (document_hash,)):
+            found.append(Citation(CitationKind.BATCH, r["batch_id"], Address(r["producer"]), self._tx_ref(r),
+                                  document_kind=DOCUMENT_KINDS[r["kind"]] if r["kind"] < len(DOCUMENT_KINDS)
+                                  else DocumentKind.OTHER))
+        for r in self._rows("SELECT disclosure_id, version, participant, tx_hash, block_number, log_index "
+                            "FROM disclosure_versions WHERE document_hash = ?", (document_hash,)):
+            found.append(Citation(CitationKind.DISCLOSURE, r["disclosure_id"], Address(r["participant"]),
+                                  self._tx_ref(r), version=int(r["version"])))
+        for r in self._rows("SELECT disclosure_id, version, auditor, tx_hash, block_number, log_index "
+                            "FROM attestations WHERE report_hash = ?", (document_hash,)):
+            found.append(Citation(CitationKind.ATTESTATION, r["disclosure_id"], Address(r["auditor"]),
+                                  self._tx_ref(r), version=int(r["version"])))
+        for r in self._rows("SELECT address, tx_hash, block_number, log_index FROM participants "
+                            "WHERE profile_hash = ?", (document_hash,)):
+            found.append(Citation(CitationKind.PARTICIPANT, r["address"], Address(r["address"]), self._tx_ref(r)))
+        found.sort(key=lambda c: (c.tx.block_number, c.tx.log_index))
+        return found
+
+    def block_at_or_before(self, timestamp: int) -> int | None:
+        """The latest indexed block with a time at or before `timestamp` (every block holding an event is kept, so
+        the facts as of that time are the facts as of this block); None if the index holds none that early."""
+        row = self._one("SELECT MAX(number) AS n FROM blocks WHERE timestamp <= ?", (timestamp,))
+        return int(row["n"]) if row is not None and row["n"] is not None else None
 
     def stats(self) -> dict[str, int]:
         counts = {}

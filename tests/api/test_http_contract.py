@@ -94,6 +94,8 @@ def test_openapi_gives_the_body_limit_of_each_route(client: TestClient, settings
     for path, op in with_body:
         limit = {"/anchors/bundles": settings.max_bundle_body_bytes, "/capture": settings.max_capture_body_bytes,
                  "/capture/facts": settings.max_capture_body_bytes}.get(path, settings.max_body_bytes)
+        if path.startswith("/documents"):
+            limit = settings.max_document_body_bytes
         assert f"{limit:,} bytes" in op["responses"]["413"]["description"], path
         assert f"{limit:,} bytes" in op["requestBody"]["description"], path
 

@@ -20,3 +20,6 @@ def test_ledger_demo_prints_a_trace_of_four_tiers_and_an_esg_summary() -> None:
     assert "quality_hold" in out
     assert "amended since attestation" in out
     assert "revoked" in out
+    # the rubber and battery chains, and each line's verdicts under the rule packs
+    assert "Kedah Smallholder Rubber Cooperative Bhd (MY-02)" in out and "Lualaba Minerals SARL (CD-LU)" in out
+    assert "Rule packs" in out and "EUDR-E3" in out and "BATTERY-B1" in out

@@ -1,0 +1,81 @@
+"""`ledger documents put FILE` (store a document in the workspace's vault) and `ledger verify-document FILE` (which
+records on chain cite it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ledger.cli.app import app
+from ledger.config import LedgerSettings, get_settings
+from ledger.errors import LedgerError
+from ledger.types import CitationKind
+
+console = Console(soft_wrap=True)  # hashes are never cut
+documents_app = typer.Typer(help="The document vault: the files behind the hashes recorded on chain.",
+                            no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
+
+
+@documents_app.command("put")
+def put(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="documents to store")],
+    home: Annotated[Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (vault: <home>/documents, or "
+                                                                        "LEDGER_DOCUMENTS_DIR)")] = None,
+    expect: Annotated[str | None, typer.Option(help="refuse the file unless its SHA-256 is this (one file only)")
+                      ] = None,
+) -> None:
+    """Store documents, content-addressed and write-once, under the SHA-256 of their bytes (what records cite)."""
+    from ledger.workspace import open_vault
+
+    settings = get_settings() if home is None else LedgerSettings(home=home)
+    try:
+        if expect is not None and len(files) != 1:
+            raise typer.BadParameter("--expect takes one file")
+        vault = open_vault(settings)
+        for path in files:
+            stored = vault.put_file(path, expect)
+            state = "stored" if stored.created else "already in the vault"
+            console.print(f"{stored.hash}  {stored.size:>10,} B  {stored.media_type:<24} {path.name} ({state})")
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command("verify-document")
+def verify_document(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the document")],
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL; default: the workspace's node")] = None,
+) -> None:
+    """Say which records on chain cite this document (its SHA-256): batches, disclosure versions, attestations and
+    participant profiles. Exit code 1 if none does."""
+    from ledger.cli.export import open_ledger
+    from ledger.evidence import citations
+    from ledger.vault import sha256_of
+
+    digest = sha256_of(file.read_bytes())
+    console.print(f"{file.name}: SHA-256 {digest}")
+    try:
+        ledger = open_ledger(rpc_url)
+        try:
+            found = citations(ledger, digest)
+            names = {p.address: p.profile.legal_name for p in ledger.participants()}
+        finally:
+            ledger.close()
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if not found:
+        console.print("[red]no record on chain cites it[/]")
+        raise typer.Exit(1)
+    console.print(f"{len(found)} record(s) on chain cite it:")
+    for c in found:
+        what = {CitationKind.BATCH: c.document_kind.value if c.document_kind else "document",
+                CitationKind.DISCLOSURE: f"report of version {c.version}",
+                CitationKind.ATTESTATION: f"assurance report on version {c.version}",
+                CitationKind.PARTICIPANT: "profile document"}[c.kind]
+        console.print(f"  {c.kind.value} {c.record_id} as {what}, by {names.get(c.participant, c.participant)}, "
+                      f"block {c.tx.block_number}, tx {c.tx.tx_hash}")

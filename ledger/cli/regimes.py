@@ -1,0 +1,88 @@
+"""`ledger regimes`: the rule packs (`list`), and the screening lists they read (`load-list`, `lists`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ledger.cli.app import app
+from ledger.config import get_settings
+from ledger.errors import LedgerError, ValidationError
+
+console = Console(soft_wrap=True)
+regimes_app = typer.Typer(help="Due-diligence rule packs per legal regime, and the screening lists they read.",
+                          no_args_is_help=True)
+app.add_typer(regimes_app, name="regimes")
+
+HomeOption = Annotated[Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (lists: "
+                                                                              "<home>/screening/lists.sqlite)")]
+
+
+@regimes_app.command("list")
+def list_packs() -> None:
+    """Every pack with its version and rules (id, severity, article, applies from, what it checks)."""
+    from ledger.regimes import packs
+
+    for pack in packs():
+        console.print(f"[bold]{pack.regime.value}[/]: {pack.title}, rules {pack.rules_version} ({pack.law})")
+        for rule in pack.rules:
+            console.print(f"  {rule.id:<11} {rule.severity.value:<6} from {rule.applies_from}  {rule.article}: "
+                          f"{rule.message}")
+
+
+@regimes_app.command("load-list")
+def load_list(
+    name: Annotated[str, typer.Argument(help="the list: uflpa")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a 'name' column (and "
+                                                                           "optionally aliases, country, address, "
+                                                                           "listed_on, reference)")],
+    list_date: Annotated[str, typer.Option("--date", help="the date the list was published (YYYY-MM-DD)")],
+    encoding: Annotated[str | None, typer.Option(help="the file's encoding if not UTF-8 or UTF-16 with a BOM")
+                        ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Keep a screening list file as the list's next version (the same file and date again: no new version)."""
+    from ledger.workspace import open_lists
+
+    try:
+        try:
+            published = date.fromisoformat(list_date)
+        except ValueError:
+            raise ValidationError(f"--date must be YYYY-MM-DD, got {list_date!r}", field="date") from None
+        lists = open_lists(home or get_settings().home)
+        try:
+            version = lists.load(name, file.read_bytes(), published, encoding=encoding, source=file.name)
+        finally:
+            lists.close()
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"{version.name} list version {version.version} of {version.list_date}: {version.entries:,} "
+                  f"entries (SHA-256 {version.sha256[:16]}…)")
+
+
+@regimes_app.command("lists")
+def show_lists(
+    name: Annotated[str, typer.Argument(help="the list: uflpa")] = "uflpa",
+    home: HomeOption = None,
+) -> None:
+    """The versions of a screening list kept in the workspace."""
+    from ledger.workspace import open_lists
+
+    try:
+        lists = open_lists(home or get_settings().home)
+        try:
+            versions = lists.versions(name)
+        finally:
+            lists.close()
+    except LedgerError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"{name}: {len(versions)} version(s)")
+    for v in versions:
+        console.print(f"  version {v.version} published {v.list_date}: {v.entries:,} entries, loaded "
+                      f"{v.loaded_at.isoformat()} from {v.source or '-'}, SHA-256 {v.sha256}")

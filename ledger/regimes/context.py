@@ -1,0 +1,245 @@
+"""What the packs read: the trace (as of the report's block) and the sources beside it (vault documents, the
+producers' disclosures, other participants, screening lists), with the lineage and document helpers the rules share.
+
+Nothing here comes from the service's memory: every fact is on chain (the trace, disclosures, participants) or in
+a document whose SHA-256 a record on chain commits to (read from the vault, checked against its hash).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Protocol, TypeVar
+
+from ledger.errors import ValidationError
+from ledger.regimes import formats
+from ledger.regimes.formats import WrongFormat
+from ledger.regimes.geojson import PlotMap, read_plot_map
+from ledger.regimes.model import DocumentEvidence, TxEvidence
+from ledger.regimes.screening import ScreeningLists
+from ledger.types import Batch, BatchId, Disclosure, Document, DocumentKind, Participant, Trace, TraceEdge, TraceNode
+
+T = TypeVar("T")
+
+#: Mass units and their kilograms, for the quantity checks (other units cannot be compared across a step).
+MASS_UNITS = {"KGM": Decimal(1), "GRM": Decimal("0.001"), "TNE": Decimal(1000), "LBR": Decimal("0.45359237")}
+
+
+class DocumentSource(Protocol):
+    def read(self, sha256: str) -> bytes | None:
+        """The document's bytes, checked against the hash; None if not available."""
+
+
+class NoDocuments:
+    """No vault: every cited document counts as not available."""
+
+    def read(self, sha256: str) -> bytes | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Sources:
+    documents: DocumentSource = field(default_factory=NoDocuments)
+    #: Each producer's disclosures as of the report's block, by address.
+    disclosures: Mapping[str, Sequence[Disclosure]] = field(default_factory=dict)
+    #: Participants the rules may need besides the producers (auditors of disclosures), by address.
+    participants: Mapping[str, Participant] = field(default_factory=dict)
+    lists: ScreeningLists | None = None
+
+
+@dataclass(frozen=True)
+class MassGain:
+    """A step whose output weighs more than the inputs it consumed: material from outside the lineage."""
+
+    node: TraceNode
+    output_kg: Decimal
+    input_kg: Decimal
+
+
+class Context:
+    def __init__(self, trace: Trace, sources: Sources, as_of: date) -> None:
+        self.trace = trace
+        self.sources = sources
+        self.as_of = as_of
+        self.root = trace.node(trace.root)
+        self.nodes = trace.nodes
+        self._by_id = {n.batch.id: n for n in trace.nodes}
+        self.edges = tuple(e for e in trace.edges if e.input_id in self._by_id and e.output_id in self._by_id)
+        self.inputs: dict[BatchId, list[TraceEdge]] = {}
+        for edge in self.edges:
+            self.inputs.setdefault(edge.output_id, []).append(edge)
+        self.cut = frozenset(trace.continue_from)
+        self._content: dict[str, bytes | None] = {}
+        self._parsed: dict[tuple[str, str], tuple[object | None, str | None]] = {}
+
+    # -- lineage -------------------------------------------------------------------------------------------------
+
+    def node(self, batch_id: str) -> TraceNode:
+        return self._by_id[BatchId(batch_id)]
+
+    def leaves(self) -> list[TraceNode]:
+        """The raw-material batches of the lineage (recorded without inputs)."""
+        return [n for n in self.nodes if n.batch.is_raw_material]
+
+    def upstream(self, batch_id: str) -> list[TraceNode]:
+        """The batch and every traced batch upstream of it."""
+        seen = {BatchId(batch_id)}
+        order = [BatchId(batch_id)]
+        for current in order:
+            for edge in self.inputs.get(current, ()):
+                if edge.input_id not in seen:
+                    seen.add(edge.input_id)
+                    order.append(edge.input_id)
+        return [self._by_id[b] for b in order]
+
+    def producers(self) -> dict[str, Participant]:
+        found: dict[str, Participant] = {}
+        for n in self.nodes:
+            found.setdefault(n.producer.address, n.producer)
+        return found
+
+    @staticmethod
+    def country_of(node: TraceNode) -> str:
+        """Where the batch was made: the facility's country, else the producer's."""
+        return (node.facility_subdivision or "").split("-")[0] or node.producer.profile.country
+
+    def mass_gains(self, tolerance: Decimal = Decimal("0.001")) -> list[MassGain]:
+        """Steps weighing more than their inputs (all in mass units), beyond `tolerance` (a share)."""
+        found = []
+        for node in self.nodes:
+            edges = self.inputs.get(node.batch.id)
+            if not edges or node.batch.unit not in MASS_UNITS:
+                continue
+            units = [self._by_id[e.input_id].batch.unit for e in edges]
+            if len(edges) != len(node.batch.inputs) or any(u not in MASS_UNITS for u in units):
+                continue  # an input left out of the trace, or not weighed: not comparable
+            used = sum((e.quantity * MASS_UNITS[u] for e, u in zip(edges, units, strict=True)), Decimal(0))
+            made = node.batch.quantity * MASS_UNITS[node.batch.unit]
+            if made > used * (1 + tolerance):
+                found.append(MassGain(node, made, used))
+        return found
+
+    def parties(self) -> list[Participant]:
+        """The producers of the lineage, then whoever holds the traced batch now (its buyer), when known."""
+        found = self.producers()
+        batch = self.root.batch
+        holder = self.sources.participants.get(batch.custody[-1].to_address if batch.custody else batch.producer)
+        if holder is not None:
+            found.setdefault(holder.address, holder)
+        return list(found.values())
+
+    @staticmethod
+    def recorded(batch: Batch, what: str = "") -> TxEvidence:
+        return TxEvidence(batch.recorded, what or f"batch {batch.lot} (GTIN {batch.gtin}) recorded")
+
+    @staticmethod
+    def registered(participant: Participant) -> TxEvidence:
+        return TxEvidence(participant.registered, f"{participant.profile.legal_name} registered")
+
+    # -- documents -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def documents(node: TraceNode, *kinds: DocumentKind) -> tuple[Document, ...]:
+        return tuple(d for d in node.batch.documents if d.kind in kinds)
+
+    def content(self, sha256: str) -> bytes | None:
+        if sha256 not in self._content:
+            self._content[sha256] = self.sources.documents.read(sha256)
+        return self._content[sha256]
+
+    def cited(self, document: Document, what: str) -> DocumentEvidence:
+        return DocumentEvidence(document.hash, document.kind, self.content(document.hash) is not None, what)
+
+    def plot_map(self, sha256: str) -> PlotMap | None:
+        """The plot map read and checked; None if the vault does not hold the document."""
+        value, _ = self._parse(sha256, "geojson", read_plot_map)
+        return value if isinstance(value, PlotMap) else None
+
+    def read(self, sha256: str, parser: Callable[[bytes], T]) -> tuple[T | None, str | None]:
+        """A structured document read by `parser` (a `formats` function): (value, None), or (None, why not): not in
+        the vault, of another format, or invalid."""
+        value, problem = self._parse(sha256, parser.__name__, parser)
+        return value, problem  # type: ignore[return-value]
+
+    def _parse(self, sha256: str, key: str, parser: Callable[[bytes], object]) -> tuple[object | None, str | None]:
+        cached = self._parsed.get((sha256, key))
+        if cached is None:
+            content = self.content(sha256)
+            cached = (None, "not in the vault") if content is None else _parsed(sha256, key, parser, content)
+            self._parsed[(sha256, key)] = cached
+        return cached
+
+
+    def first_of(self, node: TraceNode, kind: DocumentKind, parser: Callable[[bytes], T]
+                 ) -> tuple[Document | None, T | None, str | None]:
+        """The first document of `kind` on the batch that `parser` reads; else the first of the kind with why it
+        could not be read; else (None, None, None)."""
+        problem: tuple[Document, str] | None = None
+        for document in self.documents(node, kind):
+            value, why = self.read(document.hash, parser)
+            if value is not None:
+                return document, value, None
+            if problem is None:
+                problem = (document, why or "unreadable")
+        if problem is not None:
+            return problem[0], None, problem[1]
+        return None, None, None
+
+    def profile(self, participant: Participant) -> tuple[formats.ProfileDocument | None, DocumentEvidence | None, str]:
+        """The participant's profile document (its on-chain `profile_hash`): the profile, its evidence, and why it
+        could not be read when it could not."""
+        digest = participant.profile.profile_hash
+        if digest is None:
+            return None, None, "registered without a profile document"
+        value, why = self.read(digest, formats.profile)
+        evidence = DocumentEvidence(digest, None, self.content(digest) is not None,
+                                    f"profile document of {participant.profile.legal_name}")
+        return value, evidence, "" if value is not None else f"its profile document is {why}"
+
+    def identity_problem(self, participant: Participant, *, need_email: bool
+                         ) -> tuple[str, tuple[DocumentEvidence | TxEvidence, ...]] | None:
+        """What is missing to identify `participant` as a supplier or customer beyond its name (None if nothing):
+        a profile document in the vault with a postal address (and an email, when `need_email`). Shared by the
+        EUDR's counterparty rule and the forced-labour regulation's supplier identification."""
+        name = participant.profile.legal_name
+        profile, evidence, why = self.profile(participant)
+        cited: tuple[DocumentEvidence | TxEvidence, ...] = (
+            (evidence, self.registered(participant)) if evidence is not None else (self.registered(participant),))
+        if profile is None:
+            return f"{name} cannot be identified beyond its name: {why}.", cited
+        missing = [label for label, value in (("postal address", profile.postal_address),
+                                              ("email", profile.email if need_email else "-")) if not value]
+        if missing:
+            return f"{name}'s profile document gives no {' and no '.join(missing)}.", cited
+        return None
+
+
+_PARSED: OrderedDict[tuple[str, str], tuple[object | None, str | None]] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+PARSED_CACHE_SIZE = 4_096
+
+
+def _parsed(sha256: str, key: str, parser: Callable[[bytes], object], content: bytes
+            ) -> tuple[object | None, str | None]:
+    """A document read by a parser, kept across reports: the bytes behind a hash never change, so neither does what
+    a parser makes of them (the values are frozen dataclasses)."""
+    with _PARSED_LOCK:
+        found = _PARSED.get((sha256, key))
+        if found is not None:
+            _PARSED.move_to_end((sha256, key))
+            return found
+    try:
+        found = (parser(content), None)
+    except WrongFormat as exc:
+        found = (None, str(exc))
+    except ValidationError as exc:
+        found = (None, f"invalid: {exc}")
+    with _PARSED_LOCK:
+        _PARSED[(sha256, key)] = found
+        while len(_PARSED) > PARSED_CACHE_SIZE:
+            _PARSED.popitem(last=False)
+    return found

@@ -1,0 +1,258 @@
+"""The document vault: the files behind the hashes recorded on chain, content-addressed and write-once.
+
+A document's on-chain hash is the SHA-256 of its bytes. The vault keeps each document once, under that hash
+(`<root>/<2 hex>/<64 hex>`), and checks it both ways: an upload whose bytes do not hash to the hash it is sent for is
+refused, and a stored file is hashed again on every read, so nothing is ever handed out whose bytes do not match (a
+file damaged on disk is moved aside to `<root>/.corrupt/` and counts as absent until it is uploaded again).
+
+Writes are atomic and safe for several processes sharing one directory (a mounted volume): the bytes go to a
+temporary file in `<root>/.tmp/` (same file system), are flushed and fsynced, then hard-linked to their final name.
+`link` never replaces an existing file, so two writers of the same document cannot corrupt it: the first link wins,
+the second finds the file, checks it and drops its copy. A crash leaves at most a temporary file, swept on the next
+opening after an hour. File systems without hard links fall back to an atomic rename (same bytes, same name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger import media
+from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
+from ledger.types import Hash32
+
+#: Default size limit per document (LEDGER_DOCUMENT_MAX_BYTES).
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+#: Temporary files older than this are left-overs of a crashed writer.
+STALE_TEMP_SECONDS = 3_600
+CHUNK = 1024 * 1024
+#: Checked document bytes `read` keeps in memory for the rules (documents larger than 1/16 of it are not kept).
+CACHE_BYTES = 32 * 1024 * 1024
+log = logging.getLogger("ledger.vault")
+
+
+def document_hash(value: str, field: str = "sha256") -> Hash32:
+    """A document hash as the ledger writes it (0x + 64 lower-case hex digits); the 0x may be left out."""
+    text = (value or "").strip().lower()
+    if not text.startswith("0x"):
+        text = "0x" + text
+    if len(text) != 66 or any(c not in "0123456789abcdef" for c in text[2:]):
+        raise ValidationError(f"{field} must be 64 hex digits (the SHA-256 of the document), optionally after 0x",
+                              field=field)
+    return Hash32(text)
+
+
+def sha256_of(content: bytes) -> Hash32:
+    return Hash32("0x" + hashlib.sha256(content).hexdigest())
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What an upload left in the vault: the hash, the size, the sniffed media type, and whether this upload wrote it
+    (False: the vault held it already, write-once)."""
+
+    hash: Hash32
+    size: int
+    media_type: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class VaultDocument:
+    """A document read back from the vault, its bytes checked against its hash."""
+
+    hash: Hash32
+    content: bytes
+    media_type: str
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+class Vault:
+    """Documents under `root`, at most `max_bytes` each."""
+
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        if max_bytes < 1:
+            raise ValidationError("the document size limit must be positive", field="max_bytes")
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._tmp = self.root / ".tmp"
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[Hash32, bytes] = OrderedDict()
+        self._cached_bytes = 0
+        self._sweep()
+
+    def path_of(self, sha256: str) -> Path:
+        digest = document_hash(sha256)[2:]
+        return self.root / digest[:2] / digest
+
+    # -- writing -------------------------------------------------------------------------------------------------
+
+    def put(self, content: bytes, expected: str | None = None) -> StoredDocument:
+        """Store `content`; if `expected` is given, only if it is the content's SHA-256."""
+        return self.put_stream((content,), expected)
+
+    def put_file(self, path: Path, expected: str | None = None) -> StoredDocument:
+        with open(path, "rb") as source:
+            return self.put_stream(iter(lambda: source.read(CHUNK), b""), expected)
+
+    def put_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> StoredDocument:
+        """Store the bytes `chunks` yield, refusing them as soon as they pass the size limit, and refusing a
+        content whose SHA-256 is not `expected` (when given). Returns what is stored; storing a document the vault
+        holds already changes nothing (write-once)."""
+        want = document_hash(expected) if expected is not None else None
+        try:
+            return self._put(chunks, want)
+        except OSError as exc:  # the directory is gone, read-only or full: no path in the message (it may leak)
+            raise VaultUnavailableError(f"the document vault cannot be written: {exc.strerror or 'I/O error'}") \
+                from None
+
+    def _put(self, chunks: Iterable[bytes], want: Hash32 | None) -> StoredDocument:
+        digest = hashlib.sha256()
+        size = 0
+        head = bytearray()  # the first bytes, to sniff the media type
+        fd, temp = tempfile.mkstemp(dir=self._tmp, prefix="upload-")
+        os.fchmod(fd, 0o644)  # readable by the other instances sharing the directory (mkstemp makes it 0600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise DocumentTooLargeError(
+                            f"the document is larger than {self.max_bytes:,} bytes (LEDGER_DOCUMENT_MAX_BYTES)",
+                            limit=self.max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+                    if len(head) <= media.SNIFF_PARSE_LIMIT:
+                        head += chunk[: media.SNIFF_PARSE_LIMIT + 1 - len(head)]
+                out.flush()
+                os.fsync(out.fileno())
+            actual = Hash32("0x" + digest.hexdigest())
+            if want is not None and actual != want:
+                raise DocumentMismatchError(f"the document's SHA-256 is {actual}, not {want}: refused",
+                                            field="sha256")
+            created = self._commit(Path(temp), actual)
+            return StoredDocument(actual, size, media.sniff(bytes(head)), created)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+    def _commit(self, temp: Path, digest: Hash32) -> bool:
+        """Give the checked temporary file its final name. True if this call stored it."""
+        final = self.path_of(digest)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                os.link(temp, final)
+            except FileExistsError:
+                if self._intact(final, digest):
+                    return False  # another writer stored the same bytes first: keep theirs
+                self._quarantine(final, "its bytes no longer match its hash")
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                if final.exists() and self._intact(final, digest):
+                    return False
+                os.replace(temp, final)  # no hard links here: an atomic rename of identical bytes
+            _fsync_dir(final.parent)
+            return True
+        raise OSError(f"could not store document {digest}: its file keeps changing")
+
+    # -- reading -------------------------------------------------------------------------------------------------
+
+    def has(self, sha256: str) -> bool:
+        """Whether a file is stored under the hash (not checked: `get` checks)."""
+        return self.path_of(sha256).is_file()
+
+    def get(self, sha256: str) -> VaultDocument | None:
+        """The document, its bytes checked against the hash; None if the vault does not hold it (or held a damaged
+        copy, now moved aside)."""
+        digest = document_hash(sha256)
+        content = self._checked(digest)
+        return VaultDocument(digest, content, media.sniff(content)) if content is not None else None
+
+    def read(self, sha256: str) -> bytes | None:
+        """The document's bytes, checked against the hash (None if not held), for the rules that read documents.
+        Checked bytes are kept in a small cache: content-addressed bytes that matched their hash always will."""
+        digest = document_hash(sha256)
+        with self._lock:
+            cached = self._cache.get(digest)
+            if cached is not None:
+                self._cache.move_to_end(digest)
+                return cached
+        content = self._checked(digest)
+        if content is not None and len(content) <= CACHE_BYTES // 16:
+            with self._lock:
+                self._cache[digest] = content
+                self._cached_bytes += len(content)
+                while self._cached_bytes > CACHE_BYTES:
+                    _, dropped = self._cache.popitem(last=False)
+                    self._cached_bytes -= len(dropped)
+        return content
+
+    def _checked(self, digest: Hash32) -> bytes | None:
+        path = self.path_of(digest)
+        try:
+            with open(path, "rb") as source:
+                content = source.read(self.max_bytes + 1)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") \
+                from None
+        if sha256_of(content) != digest:
+            self._quarantine(path, "its bytes do not match its hash")
+            return None
+        return content
+
+    # -- housekeeping --------------------------------------------------------------------------------------------
+
+    def _intact(self, path: Path, digest: Hash32) -> bool:
+        hasher = hashlib.sha256()
+        try:
+            with open(path, "rb") as source:
+                for chunk in iter(lambda: source.read(CHUNK), b""):
+                    hasher.update(chunk)
+        except FileNotFoundError:
+            return False
+        return "0x" + hasher.hexdigest() == digest
+
+    def _quarantine(self, path: Path, why: str) -> None:
+        """Move a damaged file out of the way (kept for inspection); a correct upload may then take its place."""
+        corrupt = self.root / ".corrupt"
+        corrupt.mkdir(exist_ok=True)
+        target = corrupt / f"{path.name}-{time.time_ns()}"
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, target)
+            log.warning("vault: moved %s aside to %s: %s", path.name, target.name, why)
+
+    def _sweep(self) -> None:
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for leftover in self._tmp.glob("upload-*"):
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new directory entry durable (a crash after this keeps the file)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

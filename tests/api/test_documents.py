@@ -1,0 +1,169 @@
+"""The vault over HTTP: upload behind a hash (PUT, multipart POST, members only), download with the media type for
+whoever may see a record citing the document, the records citing a document, and each bad upload refused."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import warnings
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from ledger.demo_evidence import FILES, file_hash
+from ledger.demo_rubber import GTIN_FIELD_LATEX
+from ledger.types import Document, DocumentKind, NewBatch
+from ledger.vault import Vault
+from tests.api.conftest import assert_problem, login
+from tests.evidence import COOP_SITE, Harness
+
+
+@pytest.fixture
+def http(evidence: Harness) -> Iterator[TestClient]:
+    app = create_app(ApiSettings(max_document_body_bytes=64 * 1024), evidence.ledger, vault=evidence.vault,
+                     lists=evidence.lists)
+    with TestClient(app) as client:
+        client.headers.update(login(client, evidence.ledger.chain.operator))  # the admin: sees every record
+        yield client
+
+
+def signed_in(client: TestClient, evidence: Harness) -> TestClient:
+    client.headers.update(login(client, evidence.ledger.chain.operator))
+    return client
+
+
+def cite(evidence: Harness, digest: str, lot: str) -> None:
+    evidence.ledger.record_batch(evidence.world.account("rubber-coop"), NewBatch(
+        GTIN_FIELD_LATEX, lot, "400110", Decimal(1), "KGM", COOP_SITE, evidence.world_time(),
+        documents=(Document(digest, DocumentKind.LEGALITY_PERMIT),)))  # type: ignore[arg-type]
+
+
+def test_a_document_cited_on_chain_downloads_with_its_media_type_and_digest(http: TestClient) -> None:
+    content = (FILES / "plots-ksrc-26-a.geojson").read_bytes()
+    reply = http.get(f"/documents/{file_hash('plots-ksrc-26-a.geojson')}")
+    assert reply.status_code == 200 and reply.content == content
+    assert reply.headers["content-type"] == "application/geo+json"
+    assert reply.headers["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(content).digest()).decode()}:"
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    pdf = http.get(f"/documents/{file_hash('land-titles-ksrc-2026.pdf')[2:]}")  # 0x is optional
+    assert pdf.headers["content-type"] == "application/pdf"
+
+
+def test_an_upload_before_its_record_is_kept_and_served_once_a_record_cites_it(http: TestClient,
+                                                                                evidence: Harness) -> None:
+    content = b"%PDF-1.4 concession permit KD-2026-77"
+    digest = "0x" + hashlib.sha256(content).hexdigest()
+    stored = http.put(f"/documents/{digest}", content=content, headers={"content-type": "application/pdf"})
+    assert stored.status_code == 201, stored.text
+    assert stored.json() == {"sha256": digest, "size": len(content), "media_type": "application/pdf",
+                             "created": True}
+    assert stored.headers["location"] == f"/documents/{digest}"
+    assert_problem(http.get(f"/documents/{digest}"), 404)  # nobody cites it yet
+    cite(evidence, digest, "PERMIT-77")
+    assert http.get(f"/documents/{digest}").content == content
+    again = http.put(f"/documents/{digest}", content=content)
+    assert again.status_code == 200 and again.json()["created"] is False  # write-once
+    cited, = http.get(f"/documents/{digest}/citations").json()
+    assert (cited["kind"], cited["document_kind"]) == ("batch", "legality_permit")
+
+
+def test_a_multipart_upload_is_stored_under_the_hash_of_its_bytes(http: TestClient) -> None:
+    content = b'{"format": "eudr-dds/1", "reference_number": "X", "verification_number": "Y"}'
+    reply = http.post("/documents", files={"file": ("dds.json", content, "application/json")},
+                      data={"sha256": hashlib.sha256(content).hexdigest()})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["sha256"] == "0x" + hashlib.sha256(content).hexdigest()
+    assert reply.json()["media_type"] == "application/json"
+
+
+def test_an_upload_whose_bytes_do_not_match_its_hash_is_refused(http: TestClient, evidence: Harness) -> None:
+    claimed = file_hash("dds-smg-26-a.json")
+    before = evidence.vault.read(claimed)
+    body = assert_problem(http.put(f"/documents/{claimed}", content=b'{"forged": true}'), 422,
+                          "document_hash_mismatch")
+    assert "refused" in body["detail"]
+    assert evidence.vault.read(claimed) == before  # the genuine document is untouched
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    assert_problem(http.post("/documents", files={"file": ("a.pdf", b"%PDF-1.4 x")}, data={"sha256": wrong}), 422,
+                   "document_hash_mismatch")
+
+
+def test_a_document_over_the_size_limit_is_refused(evidence: Harness, tmp_path: Path) -> None:
+    app = create_app(ApiSettings(), evidence.ledger, vault=Vault(tmp_path / "documents", max_bytes=2_000),
+                     lists=evidence.lists)
+    big = b"x" * 2_001
+    with TestClient(app) as client:
+        signed_in(client, evidence)
+        body = assert_problem(client.put(f"/documents/{hashlib.sha256(big).hexdigest()}", content=big), 413,
+                              "document_too_large")
+        assert "2,000 bytes" in body["detail"]
+        assert_problem(client.post("/documents", files={"file": ("big.bin", big)}), 413, "document_too_large")
+    assert not any((tmp_path / "documents").glob("??/*"))
+
+
+def test_a_body_over_the_api_limit_is_refused_before_it_is_read(http: TestClient) -> None:
+    big = b"y" * (64 * 1024 + 1)
+    assert_problem(http.put(f"/documents/{hashlib.sha256(big).hexdigest()}", content=big), 413, "body_too_large")
+
+
+def test_binary_bodies_are_not_checked_as_json(http: TestClient) -> None:
+    brackets = b"[" * 5_000  # would be "JSON too deep" on any other route
+    reply = http.put(f"/documents/{hashlib.sha256(brackets).hexdigest()}", content=brackets)
+    assert reply.status_code == 201
+
+
+@pytest.mark.parametrize("bad", ["1234", "0x" + "g" * 64, "0x" + "a" * 65])
+def test_a_malformed_hash_is_refused(http: TestClient, bad: str) -> None:
+    assert_problem(http.get(f"/documents/{bad}"), 422)
+    assert_problem(http.put(f"/documents/{bad}", content=b"x"), 422)
+
+
+def test_without_a_vault_the_document_routes_answer_501(evidence: Harness) -> None:
+    with TestClient(create_app(ApiSettings(), evidence.ledger)) as client:
+        signed_in(client, evidence)
+        assert_problem(client.get(f"/documents/{file_hash('dds-smg-26-a.json')}"), 501, "documents_unavailable")
+        assert_problem(client.put(f"/documents/{'a' * 64}", content=b"x"), 501, "documents_unavailable")
+
+
+def test_a_vault_that_cannot_be_written_answers_503_without_naming_its_path(evidence: Harness, tmp_path: Path) -> None:
+    vault = Vault(tmp_path / "volume")
+    app = create_app(ApiSettings(), evidence.ledger, vault=vault, lists=evidence.lists)
+    (tmp_path / "volume" / ".tmp").rmdir()
+    (tmp_path / "volume" / ".tmp").write_text("not a directory")
+    with TestClient(app) as client:
+        signed_in(client, evidence)
+        assert_problem(client.put(f"/documents/{hashlib.sha256(b'x').hexdigest()}", content=b"x"), 503,
+                       "vault_unavailable")
+
+
+def test_a_document_is_for_whoever_may_see_a_record_citing_it(http: TestClient, evidence: Harness) -> None:
+    """The rubber cooperative's plot map (cited by its latex batches) is for the cooperative and those downstream;
+    to a gin of the apparel chain and to anonymous callers it does not exist. The garment factory's public
+    disclosure report is for anyone; the weaving mill's (members only) for members."""
+    plots = file_hash("plots-ksrc-26-a.geojson")
+    anonymous = {"Authorization": ""}
+    coop = login(http, evidence.world.account("rubber-coop"))
+    gin = login(http, evidence.world.account("gin-xinjiang"))
+    assert http.get(f"/documents/{plots}", headers=coop).status_code == 200
+    for outsider in (gin, anonymous):
+        hidden = http.get(f"/documents/{plots}", headers=outsider)
+        unknown = http.get(f"/documents/{'ab' * 32}", headers=outsider)
+        assert (hidden.status_code, hidden.json()["detail"].replace(plots, "?")) == (
+            unknown.status_code, unknown.json()["detail"].replace("0x" + "ab" * 32, "?"))
+        assert http.get(f"/documents/{plots}/citations", headers=outsider).status_code == 404
+    public = file_hash("sustainability-report-garment-2025.pdf")
+    assert http.get(f"/documents/{public}", headers=anonymous).status_code == 200
+    members = file_hash("sustainability-report-weaving-2025.pdf")
+    assert http.get(f"/documents/{members}", headers=anonymous).status_code == 404
+    assert http.get(f"/documents/{members}", headers=gin).status_code == 200
+    content = b"%PDF-1.4 not a member's upload"
+    assert_problem(http.put(f"/documents/{hashlib.sha256(content).hexdigest()}", content=content, headers=anonymous),
+                   401)

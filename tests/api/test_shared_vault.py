@@ -1,0 +1,129 @@
+"""Two real `ledger serve` processes on one anvil node sharing one documents directory (a mounted volume in
+production): each serves the other's uploads, subject to the access rules (a document is for whoever may see a record
+citing it), and both uploading the same document at once leaves it intact."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ledger.demo import demo_account
+from ledger.demo_evidence import FILES, file_hash
+from ledger.demo_rubber import GTIN_FIELD_LATEX
+from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.requests import ApiSigner, calldata
+from ledger.types import Document, DocumentKind, Gln, Hash32, NewBatch
+from tests.api.serve_process import ServeProcess
+
+ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's account 1
+
+
+@pytest.fixture
+def shared_node(tmp_path: Path) -> Iterator[AnvilNode]:
+    node = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def instances(shared_node: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+    shared = tmp_path / "shared-documents"
+    first = ServeProcess(tmp_path / "a", ["--rpc-url", shared_node.url, "--demo"],
+                         {"LEDGER_DOCUMENTS_DIR": str(shared)})
+    second = ServeProcess(tmp_path / "b", ["--rpc-url", shared_node.url],
+                          {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "LEDGER_DOCUMENTS_DIR": str(shared)})
+    try:
+        first.start()
+        (tmp_path / "b" / "deployments").mkdir(parents=True)
+        for manifest in (tmp_path / "a" / "deployments").glob("*.json"):
+            shutil.copy(manifest, tmp_path / "b" / "deployments" / manifest.name)
+        second.start()
+        yield first, second, shared
+    finally:
+        second.stop()
+        first.stop()
+
+
+def record_citing(url: str, http: httpx.Client, lot: str, *hashes: str) -> None:
+    """The demo's rubber cooperative records, through the instance at `url`, a batch citing the documents."""
+    batch = NewBatch(GTIN_FIELD_LATEX, lot, "400110", Decimal(5), "KGM", Gln("9551234000010"),
+                     datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1),
+                     documents=tuple(Document(Hash32(h), DocumentKind.LEGALITY_PERMIT) for h in hashes))
+    with httpx.Client(base_url=url, timeout=30) as instance:
+        body = ApiSigner(url, demo_account("rubber-coop"), client=instance).body(calldata.record_batch(batch))
+    written = http.post(f"{url}/batches", json=body)
+    assert written.status_code == 201, written.text
+
+
+def eventually(check: object, seconds: float = 10) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = check()  # type: ignore[operator]
+        if reply.status_code == 200 or time.monotonic() > deadline:
+            return reply  # type: ignore[no-any-return]
+        time.sleep(0.2)
+
+
+def test_two_instances_sharing_a_documents_directory_serve_each_others_uploads(
+    instances: tuple[ServeProcess, ServeProcess, Path],
+) -> None:
+    first, second, _ = instances
+    seeded = file_hash("plots-ksrc-26-a.geojson")  # put in the shared vault by the first instance's demo seeding
+    coop = demo_account("rubber-coop")  # each instance signs its own tokens: sign in to each
+    with httpx.Client(timeout=30) as http:
+        http.headers.update(first.login(coop))
+        a_headers, b_headers = dict(http.headers), second.login(coop)
+        served = http.get(f"{second.url}/documents/{seeded}", headers=b_headers)
+        assert served.status_code == 200 and served.content == (FILES / "plots-ksrc-26-a.geojson").read_bytes()
+
+        one, two = b"%PDF-1.4 land title uploaded through A", b"%PDF-1.4 permit uploaded through B"
+        via_a = http.put(f"{first.url}/documents/{hashlib.sha256(one).hexdigest()}", content=one)
+        via_b = http.post(f"{second.url}/documents", files={"file": ("permit.pdf", two, "application/pdf")},
+                          headers=b_headers)
+        assert via_a.status_code == via_b.status_code == 201, via_a.text + via_b.text
+        digests = [via_a.json()["sha256"], via_b.json()["sha256"]]
+        signed = {first.url: a_headers, second.url: b_headers}
+        for url in (first.url, second.url):  # kept, but served by neither while no record cites them
+            assert http.get(f"{url}/documents/{digests[0]}", headers=signed[url]).status_code == 404
+
+        record_citing(second.url, http, "SHARED-1", *digests)  # recorded through B ...
+        for url in (first.url, second.url):  # ... both instances serve both uploads
+            assert eventually(lambda url=url: http.get(f"{url}/documents/{digests[0]}",
+                                                       headers=signed[url])).content == one
+            assert eventually(lambda url=url: http.get(f"{url}/documents/{digests[1]}",
+                                                       headers=signed[url])).content == two
+        assert http.get(f"{first.url}/documents/{digests[1]}/citations").json()[0]["kind"] == "batch"
+
+
+def test_both_instances_uploading_the_same_document_at_once_leave_it_intact(
+    instances: tuple[ServeProcess, ServeProcess, Path],
+) -> None:
+    first, second, shared = instances
+    content = b"%PDF-1.4 " + bytes(range(256)) * 20_000  # 5 MB
+    digest = hashlib.sha256(content).hexdigest()
+    replies: list[int] = []
+
+    signed = {server.url: server.login(demo_account("rubber-coop")) for server in (first, second)}
+
+    def upload(url: str) -> None:
+        with httpx.Client(timeout=60, headers=signed[url]) as http:
+            for _ in range(3):
+                replies.append(http.put(f"{url}/documents/{digest}", content=content).status_code)
+
+    threads = [threading.Thread(target=upload, args=(url,)) for url in (first.url, second.url)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(replies) == [200] * 5 + [201]  # stored once, write-once after that
+    assert (shared / digest[:2] / digest).read_bytes() == content
+    assert list((shared / ".tmp").iterdir()) == []
