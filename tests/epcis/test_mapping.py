@@ -141,8 +141,8 @@ def test_a_duplicate_event_is_answered_with_the_first_result_and_not_recorded_tw
     assert again.results[0].produced == first.results[0].produced
     assert again.results[0].transactions == first.results[0].transactions
     assert again.results[0].first_capture == first.id and again.root is None
-    twice = world.capture(document(world.commission(q(COTTON, "B", 1), days_ago=4),
-                                   world.commission(q(COTTON, "B", 1), days_ago=4)))
+    event = world.commission(q(COTTON, "B", 1), days_ago=4)  # one event (its time to the millisecond), twice
+    twice = world.capture(document(event, dict(event)))
     assert statuses(twice) == ["recorded", "duplicate"]
     assert world.ledger.batch_count(world.factory.address) == 2
 
