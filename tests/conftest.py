@@ -76,22 +76,39 @@ def embedded_ledger(embedded_chain: ChainUnderTest) -> Iterator[Ledger]:
         instance.close()
 
 
+@dataclass
+class DemoChain:
+    under_test: ChainUnderTest
+    world: DemoWorld
+    index: Path  # an index file synced to the seeded chain, copied for each test (indexing the demo takes ~0.4 s; a
+    #              copy, milliseconds)
+
+    def ledger(self, directory: Path) -> Ledger:
+        """A ledger over the demo chain with its own copy of the synced index, in `directory`."""
+        index = directory / "demo-index.sqlite"
+        shutil.copyfile(self.index, index)
+        return Ledger(self.under_test.chain, self.under_test.deployment, IndexStore(index))
+
+
 @pytest.fixture(scope="session")
-def demo_chain() -> tuple[ChainUnderTest, DemoWorld]:
+def demo_chain(tmp_path_factory: pytest.TempPathFactory) -> DemoChain:
     """A separate embedded chain with the demo supply chain recorded once."""
     chain = Chain.embedded_chain()
     under_test = ChainUnderTest(chain, deploy(chain))
     world = seed_demo(under_test.ledger())
-    return under_test, world
+    index = tmp_path_factory.mktemp("demo") / "index.sqlite"
+    synced = Ledger(chain, under_test.deployment, IndexStore(index))
+    synced.sync()
+    synced.close()
+    return DemoChain(under_test, world, index)
 
 
 @pytest.fixture
-def demo(demo_chain: tuple[ChainUnderTest, DemoWorld]) -> Iterator[tuple[Ledger, DemoWorld]]:
+def demo(demo_chain: DemoChain, tmp_path: Path) -> Iterator[tuple[Ledger, DemoWorld]]:
     """The demo ledger and what it recorded; changes made by a test are rolled back."""
-    under_test, world = demo_chain
-    with under_test.chain.isolated():
-        instance = under_test.ledger()
-        yield instance, world
+    with demo_chain.under_test.chain.isolated():
+        instance = demo_chain.ledger(tmp_path)
+        yield instance, demo_chain.world
         instance.close()
 
 

@@ -218,7 +218,7 @@ def test_the_relayer_paid_for_no_reverted_transaction(server: Server) -> None:
 # -- a crash mid-write ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("block_time", [None, 6], ids=["instant blocks", "6 s blocks"])
+@pytest.mark.parametrize("block_time", [None, 3], ids=["instant blocks", "3 s blocks"])
 def test_a_retry_after_kill_9_mid_write_returns_the_first_answer(tmp_path: Path, block_time: int | None) -> None:
     from ledger.node import start_anvil
 
