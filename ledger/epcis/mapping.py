@@ -33,7 +33,7 @@ from ledger.epcis.overlay import Overlay, apply
 from ledger.epcis.reading import Amount, Refusal, event_time, party_of, quantities
 from ledger.epcis.vocabulary import cbv
 from ledger.errors import ValidationError
-from ledger.types import Address, BatchId, FlagKind, Gln, InputUse, NewBatch
+from ledger.types import Address, BatchId, Document, FlagKind, Gln, InputUse, NewBatch
 from ledger.writes.batches import validate_batch
 
 COMMISSIONING = frozenset({"commissioning", "creating_class_instance"})
@@ -97,18 +97,23 @@ def _emission_shares(emissions: Decimal | None, amounts: list[Amount]) -> list[D
         raise Refusal(f"ledger:processEmissionsKg: {exc}") from None
 
 
+def _what_is_made(event: dict[str, Any], ctx: Overlay,
+                  batches: int) -> tuple[Gln, str, tuple[Document, ...], Decimal | None]:
+    """What a batch-making event says of its batches: the site, HS code, documents and process emissions."""
+    if batches > MAX_BATCHES_PER_EVENT:
+        raise Refusal(f"the event creates {batches} batches; at most {MAX_BATCHES_PER_EVENT} per event")
+    site = _site(event, ctx)
+    try:
+        return (site, evidence.hs_code(event, ctx.bound), evidence.documents(event, ctx.bound),
+                evidence.process_emissions(event, ctx.bound))
+    except ValidationError as exc:
+        raise Refusal(str(exc)) from None
+
+
 def commission(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> EventEffect:
     _require_factory(ctx)
     amounts = quantities(event, "quantityList", "epcList", "batches commissioned")
-    if len(amounts) > MAX_BATCHES_PER_EVENT:
-        raise Refusal(f"the event creates {len(amounts)} batches; at most {MAX_BATCHES_PER_EVENT} per event")
-    site = _site(event, ctx)
-    try:
-        hs_code = evidence.hs_code(event, ctx.bound)
-        documents = evidence.documents(event, ctx.bound)
-        emissions = evidence.process_emissions(event, ctx.bound)
-    except ValidationError as exc:
-        raise Refusal(str(exc)) from None
+    site, hs_code, documents, emissions = _what_is_made(event, ctx, len(amounts))
     records = []
     for index, ((key, quantity, unit), share) in enumerate(zip(amounts, _emission_shares(emissions, amounts),
                                                                strict=True)):
@@ -121,15 +126,7 @@ def transform(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> Eve
     _require_factory(ctx)
     outputs = quantities(event, "outputQuantityList", "outputEPCList", "outputs")
     inputs = quantities(event, "inputQuantityList", "inputEPCList", "inputs")
-    if len(outputs) > MAX_BATCHES_PER_EVENT:
-        raise Refusal(f"the event creates {len(outputs)} batches; at most {MAX_BATCHES_PER_EVENT} per event")
-    site = _site(event, ctx)
-    try:
-        hs_code = evidence.hs_code(event, ctx.bound)
-        documents = evidence.documents(event, ctx.bound)
-        emissions = evidence.process_emissions(event, ctx.bound)
-    except ValidationError as exc:
-        raise Refusal(str(exc)) from None
+    site, hs_code, documents, emissions = _what_is_made(event, ctx, len(outputs))
     units = sorted({unit for *_, unit in outputs})
     if len(units) > 1:
         raise Refusal(f"the outputs are in different units ({', '.join(units)}): the inputs cannot be shared among "

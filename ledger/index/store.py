@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.codec import calendar_time, from_milli, from_scaled, from_timestamp
 from ledger.index.events import HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
+from ledger.sqlite_tx import immediate
 from ledger.types import (
     Address,
     AssuranceLevel,
@@ -139,16 +140,8 @@ class IndexStore:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self._db, self._lock)
 
     @contextmanager
     def consistent(self) -> Iterator[None]:
