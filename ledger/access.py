@@ -163,8 +163,14 @@ class Access:
         return participant is not None and self.may_see_participant_details(viewer, participant)
 
     def may_see_document(self, viewer: Viewer, citations: Sequence[Citation]) -> bool:
-        """A document in the vault is for whoever may see one of the records citing it (uncited: for nobody)."""
-        return any(self.may_see_citation(viewer, c) for c in citations)
+        """A document in the vault is for whoever may see one of the records its owner made citing it (uncited: for
+        nobody). Its owner is the participant that cited it first (`citations` come in chain order): a hash is public
+        to every node, so a record anyone else makes citing it later (a factory attaching another's plot map to its
+        own batch) must not open the document to them."""
+        if not citations:
+            return False
+        owner = citations[0].participant
+        return any(self.may_see_citation(viewer, c) for c in citations if c.participant == owner)
 
     def directory(self, viewer: Viewer) -> list[Participant]:
         """The active members, for members (admins see the suspended too)."""

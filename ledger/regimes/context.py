@@ -49,6 +49,9 @@ class Sources:
     #: Participants the rules may need besides the producers (auditors of disclosures), by address.
     participants: Mapping[str, Participant] = field(default_factory=dict)
     lists: ScreeningLists | None = None
+    #: Who committed a document first (its owner), by hash; None if no record cites it. A batch's document is
+    #: evidence for that batch only when the batch's producer owns it: a hash is public, so anyone may cite it.
+    owner_of: Callable[[str], str | None] = lambda _sha256: None
 
 
 @dataclass(frozen=True)
@@ -142,9 +145,12 @@ class Context:
 
     # -- documents -----------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def documents(node: TraceNode, *kinds: DocumentKind) -> tuple[Document, ...]:
-        return tuple(d for d in node.batch.documents if d.kind in kinds)
+    def documents(self, node: TraceNode, *kinds: DocumentKind) -> tuple[Document, ...]:
+        """The batch's documents of these kinds that are its producer's own (a document another participant
+        committed first is not evidence for this batch)."""
+        producer = node.batch.producer.lower()
+        return tuple(d for d in node.batch.documents if d.kind in kinds
+                     and (self.sources.owner_of(d.hash) or producer).lower() == producer)
 
     def content(self, sha256: str) -> bytes | None:
         if sha256 not in self._content:
@@ -218,28 +224,37 @@ class Context:
         return None
 
 
-_PARSED: OrderedDict[tuple[str, str], tuple[object | None, str | None]] = OrderedDict()
+_PARSED: OrderedDict[tuple[str, str], tuple[tuple[object | None, str | None], int]] = OrderedDict()
 _PARSED_LOCK = threading.Lock()
-PARSED_CACHE_SIZE = 4_096
+#: What documents read by parsers may weigh, kept across reports (their size in bytes stands for what parsing them
+#: makes): a bound on memory, whatever documents members cite. Larger ones are parsed again for each report.
+PARSED_CACHE_BYTES = 32 * 1024 * 1024
+_parsed_bytes = 0
 
 
 def _parsed(sha256: str, key: str, parser: Callable[[bytes], object], content: bytes
             ) -> tuple[object | None, str | None]:
     """A document read by a parser, kept across reports: the bytes behind a hash never change, so neither does what
     a parser makes of them (the values are frozen dataclasses)."""
+    global _parsed_bytes
     with _PARSED_LOCK:
-        found = _PARSED.get((sha256, key))
-        if found is not None:
+        cached = _PARSED.get((sha256, key))
+        if cached is not None:
             _PARSED.move_to_end((sha256, key))
-            return found
+            return cached[0]
     try:
-        found = (parser(content), None)
+        found: tuple[object | None, str | None] = (parser(content), None)
     except WrongFormat as exc:
         found = (None, str(exc))
     except ValidationError as exc:
         found = (None, f"invalid: {exc}")
-    with _PARSED_LOCK:
-        _PARSED[(sha256, key)] = found
-        while len(_PARSED) > PARSED_CACHE_SIZE:
-            _PARSED.popitem(last=False)
+    weight = len(content)
+    if weight <= PARSED_CACHE_BYTES // 16:
+        with _PARSED_LOCK:
+            if (sha256, key) not in _PARSED:
+                _PARSED[(sha256, key)] = (found, weight)
+                _parsed_bytes += weight
+            while _parsed_bytes > PARSED_CACHE_BYTES:
+                _, (_value, dropped) = _PARSED.popitem(last=False)
+                _parsed_bytes -= dropped
     return found

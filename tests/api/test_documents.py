@@ -18,9 +18,10 @@ with warnings.catch_warnings():
 
 from api.app import create_app
 from api.settings import ApiSettings
+from ledger.demo import GTIN_LINT
 from ledger.demo_evidence import FILES, file_hash
 from ledger.demo_rubber import GTIN_FIELD_LATEX
-from ledger.types import Document, DocumentKind, NewBatch
+from ledger.types import Document, DocumentKind, Gln, NewBatch
 from ledger.vault import Vault
 from tests.api.conftest import assert_problem, login
 from tests.evidence import COOP_SITE, Harness
@@ -167,3 +168,19 @@ def test_a_document_is_for_whoever_may_see_a_record_citing_it(http: TestClient, 
     content = b"%PDF-1.4 not a member's upload"
     assert_problem(http.put(f"/documents/{hashlib.sha256(content).hexdigest()}", content=content, headers=anonymous),
                    401)
+
+
+def test_citing_anothers_document_does_not_open_it(http: TestClient, evidence: Harness) -> None:
+    """Every hash on chain is public: a factory that records a batch citing the cooperative's plot map and a buyer's
+    due-diligence statement still gets 404 for both; the cooperative still reads its map."""
+    plots, statement = file_hash("plots-ksrc-26-b.geojson"), file_hash("dds-smg-26-b.json")
+    gin = evidence.world.account("gin-xinjiang")
+    evidence.ledger.record_batch(gin, NewBatch(
+        GTIN_LINT, "BORROWED-1", "520100", Decimal(1), "KGM", Gln("6901234000016"), evidence.world_time(),
+        documents=(Document(plots, DocumentKind.CERTIFICATE), Document(statement, DocumentKind.OTHER))))
+    headers = login(http, gin)
+    for digest in (plots, statement):
+        assert_problem(http.get(f"/documents/{digest}", headers=headers), 404)
+        assert_problem(http.get(f"/documents/{digest}/citations", headers=headers), 404)
+    coop = login(http, evidence.world.account("rubber-coop"))
+    assert http.get(f"/documents/{plots}", headers=coop).status_code == 200

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from ledger.demo import GTIN_LINT
 from ledger.demo_rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
 from ledger.diligence import due_diligence
 from ledger.regimes import Outcome, Regime, RegimeVerdict, RuleStatus, Sources, evaluate_regimes
 from ledger.regimes.eudr import PACK
-from ledger.types import DocumentKind, InputUse, NewBatch, ParticipantProfile, Role, Severity, Site
+from ledger.types import DocumentKind, Gln, InputUse, NewBatch, ParticipantProfile, Role, Severity, Site
 from tests.conftest import account
 from tests.evidence import (
     COOP_SITE,
@@ -251,3 +252,14 @@ def test_before_the_eudr_applies_its_rules_are_upcoming_not_failures(evidence: H
     assert {r.rule.applies_from for r in section.rules} == {date(2026, 12, 30)}
     section, = evaluate_regimes(trace, Sources(documents=evidence.vault), ["EUDR"], date(2026, 12, 30))
     assert section.verdict is RegimeVerdict.FAIL
+
+
+def test_a_plot_map_another_participant_committed_first_is_no_evidence_for_this_batch(evidence: Harness) -> None:
+    """A hash is public: citing it does not make the document one's own. The Xinjiang gin cites a plot map first; the
+    cooperative's lot citing the same map has no plot map of its own."""
+    documents = evidence.rubber_documents("borrowed")
+    evidence.ledger.record_batch(evidence.world.account("gin-xinjiang"), NewBatch(
+        GTIN_LINT, "BORROWED-1", "520100", Decimal(1), "KGM", Gln("6901234000016"), evidence.world_time(),
+        documents=documents[:1]))
+    lot = evidence.rubber_lot(raw_documents=documents)
+    assert outcome(evidence, lot["gloves"], "EUDR-E2")[0] is Outcome.FAIL

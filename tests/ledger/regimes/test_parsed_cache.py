@@ -1,0 +1,16 @@
+"""Documents parsed for the rule packs are kept across reports within a memory budget, whatever members cite."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.regimes import context
+
+
+def test_parsed_documents_kept_across_reports_weigh_at_most_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(context, "PARSED_CACHE_BYTES", 1_000)
+    for n in range(50):
+        assert context._parsed(f"{n:064x}", "size", len, b"x" * 60) == (60, None)
+    assert context._parsed_bytes <= 1_000
+    assert context._parsed("f" * 64, "size", len, b"y" * 100) == (100, None)  # over a sixteenth: parsed, not kept
+    assert ("f" * 64, "size") not in context._PARSED
