@@ -44,6 +44,9 @@ class ApiSettings(BaseSettings):
                                           "`ledger serve` makes one per workspace if unset")
     auth_domain: str = Field(default="127.0.0.1:8000", min_length=1, max_length=253,
                              description="the service's host[:port] as sign-in messages must name it (EIP-4361 domain)")
+    public_url: str | None = Field(default=None, max_length=200, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+                                   description="the service's public base URL, for the links it gives (Digital Link "
+                                               "redirects and linksets); default: the request's own (its Host)")
     auth_token_ttl: int = Field(default=900, ge=60, le=86_400, description="seconds a sign-in token is valid")
     relayer_watch_seconds: float = Field(default=5.0, ge=0, le=3_600, description="how often open relayed writes "
                                          "are matched with the chain (receipts, lost and stuck transactions); 0: never")

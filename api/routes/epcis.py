@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import threading
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
+from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep, ViewerDep
 from api.problems import responses
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
@@ -48,6 +49,19 @@ def _require_capturer(viewer: Viewer, capturer: str) -> None:
     """Capturing is the capturer's own business (and the admin's): anyone else is told nothing."""
     if not viewer.admin and (viewer.address or "").lower() != capturer.lower():
         raise NotFoundError("capture facts and jobs are for the capturer itself: sign in with its key")
+
+
+def _raw_lot(request: Request, decoded: str) -> str:
+    """The lot as the URI encodes it: a lot may hold '/' (GS1's AI 10 allows it; the Digital Link writes %2F), which
+    the decoded path cannot tell from a path separator. More segments (key qualifiers such as /21/...) are not
+    resolved: this service resolves batches (GTIN + lot)."""
+    raw = request.scope.get("raw_path")
+    if not raw:
+        return decoded
+    segments = raw.decode("latin-1").split("?", 1)[0].split("/")
+    if len(segments) != 5:
+        raise NotFoundError("this service resolves GTIN + lot: /01/{gtin}/10/{lot} (a '/' in the lot as %2F)")
+    return unquote(segments[4])
 
 
 def _may_see(access: Access, viewer: Viewer) -> Any:
@@ -129,7 +143,7 @@ def batch_lineage(batch_id: BatchIdPath, epcis: EpcisDep, viewer: MemberDep, acc
     return JSONResponse(epcis.lineage(checked, _may_see(access, viewer)), media_type=EPCIS_JSON)
 
 
-@router.get("/01/{gtin}/10/{lot}", summary="GS1 Digital Link resolver",
+@router.get("/01/{gtin}/10/{lot:path}", summary="GS1 Digital Link resolver",
             responses={**responses(404, 422, 503),
                        307: {"description": "to the requested link (by default the product passport)"},
                        300: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
@@ -137,9 +151,10 @@ def batch_lineage(batch_id: BatchIdPath, epcis: EpcisDep, viewer: MemberDep, acc
                        200: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
                              "description": "the linkset (RFC 9264), with linkType=linkset"}})
 def resolve_digital_link(
-    request: Request, epcis: EpcisDep, viewer: ViewerDep, access: AccessDep,
+    request: Request, epcis: EpcisDep, viewer: ViewerDep, access: AccessDep, settings: SettingsDep,
     gtin: Annotated[str, Path(pattern=r"^[0-9]{8,14}$", description="GTIN-8, -12, -13 or -14")],
-    lot: Annotated[str, Path(min_length=1, max_length=20, description="batch/lot (AI 10)")],
+    lot: Annotated[str, Path(min_length=1, max_length=60, description="batch/lot (AI 10), percent-encoded ('/' as "
+                             "%2F)")],
     linkType: Annotated[str | None, Query(max_length=100, description="gs1:pip (default), gs1:masterData, "
                                           "gs1:traceability, gs1:epcis, gs1:sustainabilityInfo; linkset or all "
                                           "for every link")] = None,
@@ -147,7 +162,8 @@ def resolve_digital_link(
     """What a scanned label's Digital Link (`https://<this service>/01/<GTIN>/10/<lot>`) leads to: anyone is sent to
     the product passport; a signed-in member who may see the batch gets its record, trace, EPCIS events and
     due-diligence report too (`linkType=linkset` lists them)."""
-    found = epcis.resolve(gtin, lot, _may_see(access, viewer), str(request.base_url), link_type=linkType,
+    base_url = settings.public_url or str(request.base_url)
+    found = epcis.resolve(gtin, _raw_lot(request, lot), _may_see(access, viewer), base_url, link_type=linkType,
                           anonymous=viewer.anonymous)
     headers = {"Link": found.link_header}
     if found.location is not None:

@@ -38,6 +38,8 @@ DEFAULT_LINK = "pip"
 PUBLIC_LINKS = frozenset({"pip"})
 LINKSET_TYPES = frozenset({"linkset", "all"})
 MAX_BATCHES = 20
+#: Producers of one GTIN and lot looked at, oldest kept first.
+MAX_PRODUCERS = 1_000
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,11 @@ def resolve(ledger: Ledger, gtin: str, lot: str, may_see: Callable[[str], bool],
     checked_gtin, checked_lot = gtin_and_lot(gtin, lot)
     base = base_url.rstrip("/")
     anchor = digital_link(checked_gtin, checked_lot, base=base)
-    batches = [b for b, _ in ledger.search_batches(gtin=checked_gtin, lot=checked_lot, limit=MAX_BATCHES)]
+    # oldest first: the batch recorded first under a label is its default (GTINs are not tied to their GS1 licensee
+    # on chain, so a later producer using the same GTIN and lot comes after it, never in its place)
+    # (one batch per producer: at most one per registered factory)
+    found = ledger.search_batches(gtin=checked_gtin, lot=checked_lot, limit=MAX_PRODUCERS)
+    batches = [b for b, _ in sorted(found, key=lambda item: item[1])][:MAX_BATCHES]
     if not batches:
         raise NotFoundError(f"no batch with GTIN {checked_gtin} and lot {checked_lot}")
     allowed: dict[str, frozenset[str]] = {

@@ -65,10 +65,30 @@ def _bounded_text(data: bytes | str) -> tuple[bytes, str]:
     return raw, text
 
 
+#: Digits an integer in a document may have: more is no quantity or sensor value (and 10**400 overflows the JSON-LD
+#: library that computes the event hash).
+MAX_INTEGER_DIGITS = 30
+
+
+def _not_json(constant: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser reads them: a stored event holding one could
+    never be served again as JSON."""
+    raise EpcisDocumentError(f"the document is not JSON: {constant} is no JSON number", field="document")
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise EpcisDocumentError(f"the document holds an integer of {len(digits.lstrip('-')):,} digits; at most "
+                                 f"{MAX_INTEGER_DIGITS}", field="document")
+    return int(digits)
+
+
 def _parse(text: str, **options: Any) -> Any:
     try:
-        return json.loads(text, **options)
+        return json.loads(text, parse_constant=_not_json, parse_int=_integer, **options)
     except (ValueError, RecursionError) as exc:
+        if isinstance(exc, EpcisDocumentError):
+            raise
         raise EpcisDocumentError(f"the document is not JSON: {exc}", field="document") from None
 
 

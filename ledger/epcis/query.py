@@ -33,6 +33,7 @@ MAX_PER_PAGE = 500
 #: Stored events one call reads at most, per event it returns.
 SCAN_FACTOR = 10
 MAX_VALUES = 50
+EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
 PARAMETERS = ("eventType", "GE_eventTime", "LT_eventTime", "EQ_bizStep", "EQ_bizLocation", "MATCH_epcClass",
               "MATCH_anyEPC", "EQ_eventID", "perPage", "nextPageToken")
 
@@ -72,6 +73,10 @@ class EventQuery:
                 raise ValidationError(f"{name} takes one value", field=name)
             return found[0] if found else None
 
+        unknown_types = sorted(set(values("eventType")) - set(EVENT_TYPES))
+        if unknown_types:
+            raise ValidationError(f"eventType {unknown_types[0][:60]!r} is not an EPCIS 2.0 event type; one of "
+                                  f"{', '.join(EVENT_TYPES)}", field="eventType")
         per_page = one("perPage")
         if per_page is not None and (not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE):
             raise ValidationError(f"perPage must be 1 to {MAX_PER_PAGE}", field="perPage")
@@ -103,7 +108,7 @@ def _after(token: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         kind, seq = text.split(":")
-        if kind == "events" and seq.isdigit():
+        if kind == "events" and seq.isascii() and seq.isdigit() and len(seq) <= 18:  # a SQLite INTEGER
             return int(seq)
     except (ValueError, UnicodeDecodeError):
         pass

@@ -47,6 +47,9 @@ def test_a_lot_recorded_by_two_producers_answers_multiple_choices(world: World) 
     found = world.service.resolve(COTTON, "SAME", lambda _b: True, BASE)
     assert found.status == 300 and found.linkset is not None
     assert len(found.linkset["linkset"][0][GS1 + "pip"]) == 2
+    first = world.ledger.batch_id_of(world.factory.address, COTTON, "SAME")
+    assert found.linkset["linkset"][0][GS1 + "defaultLink"][0]["href"] == f"{BASE}/batches/{first}/passport"
+    # the producer that used the label first stays the default, however many record it later
 
 
 def test_bad_keys_are_refused_and_unknown_lots_not_found(world: World) -> None:

@@ -69,6 +69,18 @@ def test_only_epcis_documents_are_read() -> None:
         load("{nope")
 
 
+@pytest.mark.parametrize(("value", "refusal"), [("NaN", "NaN is no JSON number"),
+                                                 ("-Infinity", "-Infinity is no JSON number"),
+                                                 ("1" + "0" * 400, "an integer of 401 digits")])
+def test_numbers_json_has_not_are_refused_before_they_are_stored(value: str, refusal: str) -> None:
+    """A NaN stored in a captured event made every later query of its lineage a 500 (it cannot be written as JSON);
+    10**400 overflowed the hash's JSON-LD library."""
+    sensor = {"sensorElementList": [{"sensorReport": [{"type": "Temperature", "value": "VALUE"}]}]}
+    text = document(event(**sensor)).replace('"VALUE"', value)
+    with pytest.raises(EpcisDocumentError, match=refusal):
+        load(text)
+
+
 def test_every_form_of_a_lot_names_the_same_gtin_and_lot() -> None:
     expected = (COTTON, "L/1")
     assert (class_key(lgtin(COTTON, "L%2F1")).gtin, class_key(lgtin(COTTON, "L%2F1")).lot) == expected

@@ -141,3 +141,15 @@ def test_digital_link_gives_everyone_the_passport_and_members_the_links_they_may
     bad_check_digit = http.get(f"/01/{YARN[:-1]}{(int(YARN[-1]) + 1) % 10}/10/Y")
     assert bad_check_digit.status_code == 422 and "check digit" in bad_check_digit.json()["detail"]
     assert http.get(f"/01/{YARN}/10/NONE").status_code == 404
+
+
+def test_a_lot_holding_a_slash_resolves_and_links_use_the_public_url(world: World) -> None:
+    """GS1's AI 10 allows '/', which a Digital Link writes as %2F; links name API_PUBLIC_URL when it is set, whatever
+    Host the request carried (a cache in front cannot be poisoned with another host)."""
+    batch = world.record(COTTON, "DL/TEST-1", "5")
+    with TestClient(create_app(ApiSettings(public_url="https://id.example.com"), world.ledger)) as client:
+        found = client.get(f"/01/{COTTON}/10/DL%2FTEST-1", headers={"Host": "evil.example"}, follow_redirects=False)
+        assert found.status_code == 307, found.text
+        assert found.headers["location"] == f"https://id.example.com/batches/{batch}/passport"
+        assert found.headers["link"].startswith(f"<https://id.example.com/01/{COTTON}/10/DL%2FTEST-1?linkType")
+        assert client.get(f"/01/{COTTON}/10/DL/TEST-1").status_code == 404  # qualifiers past the lot: not a batch

@@ -3,6 +3,7 @@ batch's lineage as an EPCISDocument that validates against the official schema."
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -136,3 +137,12 @@ def test_the_lineage_of_native_batches_is_synthesised_and_valid(world: World) ->
     assert found[2]["destinationList"][0]["destination"].endswith(world.buyer.party)
     assert [e["eventID"] for e in found] == [h.value for h in event_hashes(load(json.dumps(lineage)))]
     assert "ledger:proofs" not in lineage  # nothing of it was captured through EPCIS
+
+
+def test_bad_query_parameters_are_refused(world: World) -> None:
+    with pytest.raises(ValidationError, match="not an EPCIS 2\\.0 event type"):
+        EventQuery.from_params({"eventType": "FooEvent"})
+    for forged in ("events:99999999999999999999999", "events:\u0661"):  # past SQLite's integers; a non-ASCII digit
+        token = base64.urlsafe_b64encode(forged.encode()).decode()
+        with pytest.raises(ValidationError, match="nextPageToken"):
+            world.service.events(EventQuery(next_page_token=token), lambda _b: True)
