@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from api import docs, openapi, problems
 from api.auth import Authenticator
+from api.evidence import UploadBudget
 from api.limits import RequestLimits
 from api.routes import (
     admin,
@@ -89,6 +90,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.state.ledger = ledger
     app.state.vault = vault
     app.state.lists = lists
+    app.state.upload_budget = UploadBudget(settings.document_upload_bytes_per_day)
     if ledger is not None:
         app.state.authenticator = authenticator(settings, ledger)
     app.add_middleware(RequestLimits, settings=settings)

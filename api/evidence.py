@@ -7,11 +7,13 @@ documents (every cited document counts as not in the vault).
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UploadBudgetError
 from ledger.regimes import ScreeningLists
 from ledger.vault import Vault
 
@@ -41,6 +43,34 @@ async def get_lists(request: Request) -> ScreeningLists | None:
     return getattr(request.app.state, "lists", None)
 
 
+class UploadBudget:
+    """How many document bytes each participant may still upload today (UTC), in this process: the vault keeps what
+    it is given forever, so what one member may fill it with is bounded."""
+
+    def __init__(self, bytes_per_day: int) -> None:
+        self.bytes_per_day = bytes_per_day
+        self._used: dict[str, tuple[int, int]] = {}  # address -> (day number, bytes)
+        self._lock = threading.Lock()
+
+    def spend(self, address: str, size: int, now: float | None = None) -> None:
+        """Count `size` bytes against the participant's day, or refuse them with `UploadBudgetError`."""
+        moment = time.time() if now is None else now
+        day = int(moment // 86_400)
+        with self._lock:
+            used = self._used.get(address, (day, 0))
+            spent = used[1] if used[0] == day else 0
+            if spent + size > self.bytes_per_day:
+                raise UploadBudgetError(
+                    f"this participant may upload {self.bytes_per_day:,} bytes of documents a day; {spent:,} are "
+                    f"used and this upload is {size:,}", retry_after=max(1, int((day + 1) * 86_400 - moment)))
+            self._used[address] = (day, spent + size)
+
+
+def get_upload_budget(request: Request) -> UploadBudget:
+    return request.app.state.upload_budget  # type: ignore[no-any-return]
+
+
 VaultDep = Annotated[Vault, Depends(get_vault)]
+UploadBudgetDep = Annotated[UploadBudget, Depends(get_upload_budget)]
 OptionalVaultDep = Annotated[Vault | None, Depends(optional_vault)]
 ListsDep = Annotated[ScreeningLists | None, Depends(get_lists)]

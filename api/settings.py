@@ -34,6 +34,9 @@ class ApiSettings(BaseSettings):
     max_document_body_bytes: int = Field(default=16_842_752, ge=1_024, description="largest body of a document "
                                          "upload (PUT /documents/{sha256}, POST /documents) in bytes: 16 MiB plus "
                                          "64 KiB of multipart framing; keep it above LEDGER_DOCUMENT_MAX_BYTES")
+    document_upload_bytes_per_day: int = Field(default=1_073_741_824, ge=1_024, description="bytes of documents one "
+                                               "participant may upload per UTC day (1 GiB), per API process: 429 "
+                                               "with Retry-After once spent")
     max_json_depth: int = Field(default=32, ge=2, le=256, description="deepest nesting of arrays and objects in a "
                                 "JSON body or the `policy` query; deeper is refused with 422 before parsing")
     max_trace_nodes: int = Field(default=MAX_NODES, ge=MIN_NODES, le=200_000,

@@ -150,6 +150,13 @@ class RelayBudgetError(LedgerError):
             self.code = code
 
 
+class UploadBudgetError(RelayBudgetError):
+    """The participant has uploaded as many document bytes as it may today (429 with Retry-After, like a spent relay
+    budget)."""
+
+    code = "upload_budget_exhausted"
+
+
 class ContractRevertError(LedgerError):
     """The contract refused a call. Subclasses are generated from the ABI's custom errors (see `ledger.revert`).
 

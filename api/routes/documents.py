@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AccessDep, LedgerDep, ViewerDep, get_member
-from api.evidence import VaultDep
+from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
+from api.evidence import UploadBudgetDep, VaultDep
 from api.problems import responses
 from api.schemas.documents import EXAMPLE_SHA256, CitationOut, StoredOut
 from ledger.errors import NotFoundError
@@ -44,29 +44,37 @@ def _stored(body: StoredOut) -> JSONResponse:
 
 
 @router.put("/{sha256}", response_model=StoredOut, summary="Upload a document behind its hash",
-            responses={**UPLOADED, **responses(401, 413, 422, 501, 503)}, dependencies=[Depends(get_member)],
+            responses={**UPLOADED, **responses(401, 413, 422, 429, 501, 503)},
             openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}})
-async def put_document(vault: VaultDep, request: Request, sha256: Sha256) -> JSONResponse:
+async def put_document(vault: VaultDep, viewer: MemberDep, budget: UploadBudgetDep, request: Request,
+                       sha256: Sha256) -> JSONResponse:
     """The body is the document's bytes, stored only if their SHA-256 is `sha256` (else 422
     `document_hash_mismatch`) and they fit the size limit (else 413 `document_too_large`). Write-once: uploading a
     document the vault holds changes nothing (200). A document may be uploaded before or after the record citing
-    it."""
+    it. Each participant may upload API_DOCUMENT_UPLOAD_BYTES_PER_DAY bytes a day (429 once spent)."""
     body = await request.body()  # read (and bounded) by the request limits already
+    if not vault.has(sha256):  # a document the vault holds costs nothing again
+        budget.spend(str(viewer.address), len(body))
     stored = await run_in_threadpool(vault.put, body, sha256)  # hashing, writing and fsync off the event loop
     return _stored(StoredOut.of(stored))
 
 
 @router.post("", response_model=StoredOut, summary="Upload a document (multipart)",
-             responses={**UPLOADED, **responses(401, 413, 422, 501, 503)}, dependencies=[Depends(get_member)])
+             responses={**UPLOADED, **responses(401, 413, 422, 429, 501, 503)})
 def post_document(
     vault: VaultDep,
+    viewer: MemberDep,
+    budget: UploadBudgetDep,
     file: Annotated[UploadFile, File(description="the document")],
     sha256: Annotated[str | None, Form(pattern=r"^(0x)?[0-9a-fA-F]{64}$",
                                        description="refuse the file unless this is its SHA-256")] = None,
 ) -> JSONResponse:
     """A `multipart/form-data` upload (a `file` part, and optionally the `sha256` it must have), stored under the
-    SHA-256 of its bytes; the answer names it."""
+    SHA-256 of its bytes; the answer names it. The same daily budget as `PUT` applies."""
+    size = file.size if file.size is not None else file.file.seek(0, 2)
+    file.file.seek(0)
+    budget.spend(str(viewer.address), size)
     stored = vault.put_stream(iter(lambda: file.file.read(CHUNK), b""), expected=sha256)
     return _stored(StoredOut.of(stored))
 

@@ -184,3 +184,21 @@ def test_citing_anothers_document_does_not_open_it(http: TestClient, evidence: H
         assert_problem(http.get(f"/documents/{digest}/citations", headers=headers), 404)
     coop = login(http, evidence.world.account("rubber-coop"))
     assert http.get(f"/documents/{plots}", headers=coop).status_code == 200
+
+
+def test_a_participant_uploads_at_most_its_daily_bytes(evidence: Harness) -> None:
+    """The vault keeps what it is given forever: one member filling it is answered 429 with Retry-After."""
+    app = create_app(ApiSettings(document_upload_bytes_per_day=2_000), evidence.ledger, vault=evidence.vault,
+                     lists=evidence.lists)
+    first, second = b"%PDF-1.4 " + b"a" * 1_500, b"%PDF-1.4 " + b"b" * 1_000
+    with TestClient(app) as client:
+        client.headers.update(login(client, evidence.world.account("rubber-coop")))
+        assert client.put(f"/documents/{hashlib.sha256(first).hexdigest()}", content=first).status_code == 201
+        refused = client.post("/documents", files={"file": ("b.pdf", second, "application/pdf")})
+        body = assert_problem(refused, 429, "upload_budget_exhausted")
+        assert 0 < int(refused.headers["retry-after"]) <= 86_400 and "2,000 bytes of documents a day" in body["detail"]
+        again = client.put(f"/documents/{hashlib.sha256(first).hexdigest()}", content=first)
+        assert again.status_code == 200  # a document the vault holds costs nothing
+        other = login(client, evidence.world.account("latex"))  # another participant has its own budget
+        assert client.put(f"/documents/{hashlib.sha256(second).hexdigest()}", content=second,
+                          headers=other).status_code == 201
