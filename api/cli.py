@@ -110,8 +110,9 @@ def serve(
             console.print("members sign in (Sign-In with Ethereum) for a token, e.g. the demo's brand:\n"
                           f"  TOKEN=$(.venv/bin/ledger login --demo-participant brand --api {base})\n"
                           f"  curl -H \"Authorization: Bearer $TOKEN\" {base}/participants/me/batches\n"
-                          "  (gin-gujarat, gin-xinjiang, spinning, weaving, garment, auditor too; anyone may read "
-                          f"{base}/batches/<id>/passport)")
+                          "  participants: gin-gujarat, gin-xinjiang, spinning, weaving, garment, brand, auditor "
+                          "(apparel); rubber-coop, latex, gloves, rubber-buyer (rubber); lithium-mine, cobalt-mine, "
+                          f"refiner, cell-maker, pack-maker (battery); anyone may read {base}/batches/<id>/passport")
         deployment = ledger.deployment
         outbox = Outbox(home / "relayer" / f"outbox-{deployment.chain_id}-{deployment.ledger.lower()}.sqlite")
         if outbox.moved_aside is not None:

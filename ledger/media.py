@@ -31,6 +31,10 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 #: JSON larger than this is typed by its first byte only (a full parse to tell GeoJSON apart is not worth it).
 SNIFF_PARSE_LIMIT = 8 * 1024 * 1024
+#: The file name extension of each media type this module gives (for a download's file name).
+EXTENSIONS = {PDF: "pdf", GEOJSON: "geojson", JSON: "json", XML: "xml", CSV_OR_TEXT: "txt", BINARY: "bin",
+              "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/tiff": "tif",
+              "application/zip": "zip"}
 
 
 def sniff(content: bytes) -> str:

@@ -21,6 +21,7 @@ from api.problems import responses
 from api.schemas.documents import EXAMPLE_SHA256, CitationOut, StoredOut
 from ledger.errors import NotFoundError
 from ledger.evidence import MaySeeDocument, citations, open_document
+from ledger.media import EXTENSIONS
 from ledger.vault import CHUNK, document_hash
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -89,6 +90,7 @@ def get_document(ledger: LedgerDep, vault: VaultDep, may_see: MaySeeDep, sha256:
     found = open_document(ledger, vault, sha256, may_see)
     digest = base64.b64encode(bytes.fromhex(found.hash[2:])).decode()
     return Response(found.content, media_type=found.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{found.hash[2:]}.{EXTENSIONS.get(found.media_type, "bin")}"',
         "ETag": f'"{found.hash}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox", "Cache-Control": "private, max-age=31536000, immutable"})
 

@@ -54,6 +54,8 @@ def test_a_document_cited_on_chain_downloads_with_its_media_type_and_digest(http
     assert reply.headers["content-type"] == "application/geo+json"
     assert reply.headers["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(content).digest()).decode()}:"
     assert reply.headers["x-content-type-options"] == "nosniff"
+    digest = file_hash("plots-ksrc-26-a.geojson")[2:]
+    assert reply.headers["content-disposition"] == f'attachment; filename="{digest}.geojson"'
     pdf = http.get(f"/documents/{file_hash('land-titles-ksrc-2026.pdf')[2:]}")  # 0x is optional
     assert pdf.headers["content-type"] == "application/pdf"
 
