@@ -35,6 +35,9 @@ from ledger.types import Address, Role
 NONCE_TTL_SECONDS = 300
 CLOCK_SKEW_SECONDS = 60
 ISSUER = "provenance-ledger"
+#: Tokens whose signature and claims were checked, kept (until they expire) so a request pays no HMAC and no claim
+#: parsing again; the participant's standing is still read at the chain's head on every request.
+MAX_VERIFIED = 10_000
 
 
 class AuthError(LedgerError):
@@ -65,6 +68,7 @@ class Authenticator:
         self.token_ttl = token_ttl
         self._used: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
+        self._verified: dict[str, tuple[Address, float]] = {}  # token -> (participant, expiry): checked once
 
     # -- nonces ---------------------------------------------------------------------------------------------------
 
@@ -140,14 +144,22 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("use `Authorization: Bearer <token>` (POST /auth/login gives one)", error="invalid_request")
+        token = token.strip()
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():  # checked before: its signature and claims cannot change
+            return self.viewer_of(known[0])
         try:
-            claims = jwt.decode(token.strip(), self._secret, algorithms=["HS256"], audience=self._audience(),
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], audience=self._audience(),
                                 issuer=ISSUER, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
         except jwt.ExpiredSignatureError:
             raise AuthError("the token expired: sign in again") from None
         except jwt.InvalidTokenError:
             raise AuthError("the token is not one this service issued") from None
-        return self.viewer_of(Address(str(claims["sub"])))
+        subject = Address(str(claims["sub"]))
+        if len(self._verified) >= MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[token] = (subject, float(claims["exp"]))
+        return self.viewer_of(subject)
 
     def viewer_of(self, address: Address) -> Viewer:
         """A registered, active participant (with its roles) or an admin, read from the index at the chain's head."""

@@ -1,0 +1,136 @@
+"""Sign-in's bad input (issue 10): every malformed, forged, foreign, replayed or stale sign-in message or token is
+401 with a problem body and `WWW-Authenticate`, and a suspended member's token stops working at its next request."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from api.app import create_app
+from api.settings import ApiSettings
+from ledger.client import Ledger
+from ledger.demo import DemoWorld
+from ledger.requests import sign_in, siwe_message
+from tests.api.conftest import TEST_SECRET, TestClient, assert_problem
+from tests.conftest import account
+
+ME = "/auth/me"
+
+
+def nonce(client: TestClient) -> dict[str, Any]:
+    reply = client.get("/auth/nonce")
+    assert reply.status_code == 200
+    return reply.json()  # type: ignore[no-any-return]
+
+
+def login(client: TestClient, who: LocalAccount, message: str | None = None, **overrides: Any) -> Any:
+    issued = nonce(client)
+    text = message if message is not None else siwe_message(who.address, {**issued, **overrides})
+    return client.post("/auth/login", json=sign_in(who, text))
+
+
+def refused(reply: Any, words: str) -> None:
+    body = assert_problem(reply, 401)
+    assert words in body["detail"], body
+    assert reply.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_member_signs_in_and_its_token_says_who_it_is(anonymous: TestClient, world: DemoWorld) -> None:
+    brand = world.account("brand")
+    reply = login(anonymous, brand)
+    assert reply.status_code == 200, reply.text
+    me = anonymous.get(ME, headers={"Authorization": f"Bearer {reply.json()['token']}"})
+    assert me.json()["address"] == brand.address and me.json()["roles"] == ["BUYER"]
+
+
+@pytest.mark.parametrize(("header", "words"), [
+    (None, "sign in first"), ("Basic YWxhZGRpbjpvcGVu", "use `Authorization: Bearer <token>`"),
+    ("Bearer ", "use `Authorization: Bearer <token>`"), ("Bearer not.a.token", "not one this service issued")])
+def test_a_missing_or_malformed_token_is_401(anonymous: TestClient, header: str | None, words: str) -> None:
+    refused(anonymous.get(ME, headers={"Authorization": header} if header else {}), words)
+
+
+def claims(ledger: Ledger, who: str, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    d = ledger.deployment
+    return {"sub": who, "iss": "provenance-ledger", "aud": f"{d.chain_id}:{d.ledger.lower()}", "iat": now,
+            "exp": now + 600, "jti": "t", **changes}
+
+
+@pytest.mark.parametrize(("secret", "changes", "words"), [
+    ("another-instance-secret-0123456789abcdef", {}, "not one this service issued"),  # forged / another secret
+    (TEST_SECRET, {"exp": int(time.time()) - 10}, "expired"),
+    (TEST_SECRET, {"aud": "1:0x0000000000000000000000000000000000000000"}, "not one this service issued"),
+    (TEST_SECRET, {"iss": "someone-else"}, "not one this service issued"),
+])
+def test_a_forged_foreign_or_expired_token_is_401(anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld,
+                                                  secret: str, changes: dict[str, Any], words: str) -> None:
+    token = jwt.encode(claims(demo_ledger, world.account("brand").address, **changes), secret, algorithm="HS256")
+    refused(anonymous.get(ME, headers={"Authorization": f"Bearer {token}"}), words)
+
+
+def test_a_token_of_an_instance_with_another_secret_is_401(demo_ledger: Ledger, world: DemoWorld,
+                                                           anonymous: TestClient) -> None:
+    other = ApiSettings(auth_secret="another-instance-secret-0123456789abcdef", auth_domain="testserver")
+    with TestClient(create_app(other, demo_ledger)) as elsewhere:
+        token = login(elsewhere, world.account("brand")).json()["token"]
+        assert elsewhere.get(ME, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    refused(anonymous.get(ME, headers={"Authorization": f"Bearer {token}"}), "not one this service issued")
+
+
+def test_a_tampered_token_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+    token = login(anonymous, world.account("brand")).json()["token"]
+    head, body, signature = token.split(".")
+    forged = ".".join((head, body, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")))
+    refused(anonymous.get(ME, headers={"Authorization": f"Bearer {forged}"}), "not one this service issued")
+
+
+def test_sign_in_messages_for_another_domain_or_chain_are_401(anonymous: TestClient, world: DemoWorld) -> None:
+    brand = world.account("brand")
+    refused(login(anonymous, brand, domain="evil.example"), "is for 'evil.example'")
+    refused(login(anonymous, brand, chain_id=1), "names chain 1")
+
+
+def test_a_sign_in_message_used_twice_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+    brand = world.account("brand")
+    message = siwe_message(brand.address, nonce(anonymous))
+    assert anonymous.post("/auth/login", json=sign_in(brand, message)).status_code == 200
+    refused(anonymous.post("/auth/login", json=sign_in(brand, message)), "already used")
+
+
+def test_a_nonce_this_service_did_not_issue_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+    refused(login(anonymous, world.account("brand"), nonce="abcdef0123456789abcdef0123"), "not issued by this service")
+
+
+def test_a_message_issued_in_the_future_or_already_expired_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+    brand = world.account("brand")
+    future = siwe_message(brand.address, nonce(anonymous), now=datetime.now(UTC) + timedelta(hours=1))
+    refused(login(anonymous, brand, message=future), "issued-at time is missing or in the future")
+    stale = siwe_message(brand.address, nonce(anonymous), now=datetime.now(UTC) - timedelta(hours=1))
+    refused(login(anonymous, brand, message=stale), "sign-in refused")
+
+
+def test_a_signature_by_another_key_or_a_garbled_message_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+    brand = world.account("brand")
+    message = siwe_message(brand.address, nonce(anonymous))
+    refused(anonymous.post("/auth/login", json=sign_in(world.account("garment"), message)), "sign-in refused")
+    refused(anonymous.post("/auth/login", json=sign_in(brand, "hello, let me in")), "not a Sign-In with Ethereum")
+
+
+def test_a_key_that_is_no_member_cannot_sign_in(anonymous: TestClient) -> None:
+    refused(login(anonymous, account("not a member")), "is not a participant of this consortium")
+
+
+def test_a_suspended_members_token_stops_working_at_its_next_request(anonymous: TestClient, demo_ledger: Ledger,
+                                                                     world: DemoWorld) -> None:
+    garment = world.account("garment")
+    headers = {"Authorization": f"Bearer {login(anonymous, garment).json()['token']}"}
+    assert anonymous.get(ME, headers=headers).status_code == 200
+    demo_ledger.set_suspended(garment.address, True, "screening hit")
+    refused(anonymous.get(ME, headers=headers), "is suspended")
+    refused(login(anonymous, garment), "is suspended")
