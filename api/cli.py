@@ -59,7 +59,9 @@ def serve_settings(settings: ApiSettings, home: Path, host: str, port: int) -> A
 def serve(
     rpc_url: str | None = typer.Option(None, "--rpc-url", envvar="LEDGER_RPC_URL",
                                        help="JSON-RPC node; default: the workspace's node (started if not running)"),
-    demo: bool = typer.Option(False, "--demo", help="seed the demo supply chain (once per deployment)"),
+    demo: bool = typer.Option(False, "--demo", help="seed the demo supply chains (once per deployment)"),
+    demo_chains: str = typer.Option("apparel,rubber,battery", "--demo-chains", envvar="LEDGER_DEMO_CHAINS",
+                                    help="which demo chains --demo records (comma-separated)"),
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, help="HTTP port"),
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace: node state, manifests, index"),
@@ -95,12 +97,13 @@ def serve(
         console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
         vault, lists = open_vault(settings), open_lists(home)
         console.print(f"documents: {vault.root} (at most {vault.max_bytes:,} bytes each)")
+        chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]
         if demo:
             with console.status("seeding the demo supply chain") as status:
                 seeded = seed_demo_once(ledger, progress=lambda message: status.update(message), vault=vault,
-                                        lists=lists)
+                                        lists=lists, chains=chosen)
             console.print("demo supply chain " + ("recorded" if seeded else "already recorded"))
-            for label, batch_id in demo_batches(ledger).items():
+            for label, batch_id in demo_batches(ledger, chosen).items():
                 console.print(f"  {label}: {batch_id}")
         synced = ledger.sync()
         console.print(f"index at block {synced.indexed_block} ({ledger.store.path})")

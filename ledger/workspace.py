@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ledger.client import Ledger
 from ledger.config import LedgerSettings
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, ValidationError
 from ledger.node import AnvilNode, rpc_alive, start_anvil
 from ledger.regimes.screening import ScreeningLists
 from ledger.vault import Vault
@@ -53,26 +53,32 @@ def demo_seeded(ledger: Ledger) -> bool:
 
 
 def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None, *, vault: Vault | None = None,
-                   lists: ScreeningLists | None = None) -> bool:
-    """Record each demo chain this deployment lacks (apparel, rubber, battery), and put the demo's documents in the
-    vault and the sample UFLPA list among the screening lists (both write-once). True if a chain was seeded now."""
+                   lists: ScreeningLists | None = None, chains: Sequence[str] = tuple(CHAIN_MARKERS)) -> bool:
+    """Record each of the demo `chains` this deployment lacks (apparel, rubber, battery), and put the demo's
+    documents in the vault and the sample UFLPA list among the screening lists (both write-once). True if a chain
+    was seeded now."""
     from ledger.demo import seed_demo
 
-    missing = [chain for chain, key in CHAIN_MARKERS.items() if not _seeded(ledger, key)]
+    unknown = sorted(set(chains) - set(CHAIN_MARKERS))
+    if unknown:
+        raise ValidationError(f"unknown demo chain {unknown[0]!r}; known: {', '.join(CHAIN_MARKERS)}",
+                              field="demo_chains")
+    missing = [chain for chain, key in CHAIN_MARKERS.items() if chain in chains and not _seeded(ledger, key)]
     seed_demo(ledger, progress=progress, chains=missing, vault=vault, lists=lists)
     return bool(missing)
 
 
-def demo_batches(ledger: Ledger) -> dict[str, str]:
+def demo_batches(ledger: Ledger, chains: Sequence[str] = tuple(CHAIN_MARKERS)) -> dict[str, str]:
     """The demo's finished-goods batches, each with the verdict it is designed to get."""
     from ledger.demo import GTIN_SHIRT, demo_account
     from ledger.demo_battery import GTIN_PACK
     from ledger.demo_rubber import GTIN_GLOVES
 
     garment, gloves, packs = (demo_account(k).address for k in ("garment", "gloves", "pack-maker"))
-    return {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
-            "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202"),
-            "EUDR compliant (gloves-a)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-A-1501"),
-            "EUDR failing (gloves-b)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-B-1502"),
-            "footprint declared (packs-a)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-A-0901"),
-            "footprint missing (packs-b)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-B-0902")}
+    found = {"apparel": {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
+                         "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202")},
+             "rubber": {"EUDR compliant (gloves-a)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-A-1501"),
+                        "EUDR failing (gloves-b)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-B-1502")},
+             "battery": {"footprint declared (packs-a)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-A-0901"),
+                         "footprint missing (packs-b)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-B-0902")}}
+    return {label: batch_id for chain in chains for label, batch_id in found[chain].items()}

@@ -35,8 +35,9 @@ class ServeProcess:
     def start(self) -> str:
         """Start the server; returns its log once the API answers."""
         self.home.mkdir(parents=True, exist_ok=True)
+        # --demo records the apparel chain only unless a test asks for more (the other two add ~50 transactions)
         env = {**os.environ, "LEDGER_HOME": str(self.home), "PYTHONPATH": str(PROJECT_ROOT), "NO_COLOR": "1",
-               "COLUMNS": "200", **self.extra_env}
+               "COLUMNS": "200", "LEDGER_DEMO_CHAINS": "apparel", **self.extra_env}
         command = [str(Path(sys.executable).parent / "ledger"), "serve", *self.args, "--port", str(self.port)]
         with open(self.log_file, "a") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)

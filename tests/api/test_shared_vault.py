@@ -38,7 +38,7 @@ def shared_node(tmp_path: Path) -> Iterator[AnvilNode]:
 def instances(shared_node: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
     shared = tmp_path / "shared-documents"
     first = ServeProcess(tmp_path / "a", ["--rpc-url", shared_node.url, "--demo"],
-                         {"LEDGER_DOCUMENTS_DIR": str(shared)})
+                         {"LEDGER_DOCUMENTS_DIR": str(shared), "LEDGER_DEMO_CHAINS": "apparel,rubber"})
     second = ServeProcess(tmp_path / "b", ["--rpc-url", shared_node.url],
                           {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "LEDGER_DOCUMENTS_DIR": str(shared)})
     try:
