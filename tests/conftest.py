@@ -6,7 +6,10 @@ fresh in-memory index, so tests stay isolated and fast.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,7 @@ from ledger.client import Ledger
 from ledger.demo import ALL_CHAINS, DemoWorld, seed_demo
 from ledger.deploy import deploy
 from ledger.index import IndexStore
-from ledger.node import AnvilNode, start_anvil
+from ledger.node import AnvilNode, free_port, start_anvil
 from ledger.regimes import ScreeningLists
 from ledger.types import Deployment
 from ledger.vault import Vault
@@ -42,6 +45,16 @@ class ChainUnderTest:
 def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
     node = start_anvil(log_file=tmp_path_factory.mktemp("anvil") / "anvil.log")
     yield node
+    node.stop()
+
+
+@pytest.fixture
+def own_anvil(tmp_path: Path) -> Iterator[AnvilNode]:
+    """A fresh anvil node for one test (that stops, restarts or replaces its node); resumed first if left stopped."""
+    node = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
+    yield node
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(node.process.pid, signal.SIGCONT)
     node.stop()
 
 

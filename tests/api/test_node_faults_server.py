@@ -4,19 +4,17 @@ contract set, and no problem body carries the node's URL or its credentials."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.node import AnvilNode, start_anvil
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
 
@@ -24,18 +22,10 @@ SECRET = "s3cr3t-api-key"
 
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[AnvilNode]:
-    running = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
-    yield running
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(running.process.pid, signal.SIGCONT)
-    running.stop()
-
-
 @pytest.mark.anvil
-def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node: AnvilNode, tmp_path: Path) -> None:
-    port = int(node.url.rsplit(":", 1)[1])
+def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(
+        own_anvil: AnvilNode, tmp_path: Path) -> None:
+    port = int(own_anvil.url.rsplit(":", 1)[1])
     rpc = f"http://operator:{SECRET}@127.0.0.1:{port}/?apikey={SECRET}"  # hosted nodes carry keys like this
     server = ServeProcess(tmp_path / ".ledger", ["--rpc-url", rpc, "--demo"],
                           {"LEDGER_NODE_TIMEOUT": "1", "LEDGER_READ_STALENESS": "0"})
@@ -46,7 +36,7 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node:
             page = http.get("/batches").json()["items"]
             some_batch = page[0]["id"]
 
-            os.kill(node.process.pid, signal.SIGSTOP)  # hung: accepts connections, never answers
+            os.kill(own_anvil.process.pid, signal.SIGSTOP)  # hung: accepts connections, never answers
             started = time.monotonic()
             hung = assert_problem(http.get(f"/batches/{some_batch}"), 503, "chain_unavailable")
             assert time.monotonic() - started < 15  # one node timeout (1 s), not minutes of retries
@@ -56,10 +46,10 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(node:
                 timed = list(pool.map(lambda _: _timed(http, f"/batches/{some_batch}/passport"), range(6)))
             assert {status for status, _ in timed} == {503}
             assert max(seconds for _, seconds in timed) < 4  # one or two timeouts of 1 s, not six in a row
-            os.kill(node.process.pid, signal.SIGCONT)
+            os.kill(own_anvil.process.pid, signal.SIGCONT)
             assert http.get("/health").json()["status"] == "ok"
 
-            node.stop()
+            own_anvil.stop()
             replacement = start_anvil(port)  # the node comes back on an empty chain
             for path in ("/health", f"/batches/{some_batch}", "/batches", "/disclosures"):
                 body = assert_problem(http.get(path), 503, "chain_mismatch")

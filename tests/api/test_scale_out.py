@@ -13,7 +13,7 @@ import pytest
 
 from ledger.codec import batch_id_of
 from ledger.demo import GTIN_FABRIC, demo_account
-from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.node import AnvilNode
 from ledger.requests import ApiSigner, calldata
 from ledger.types import FlagKind
 from tests.api.serve_process import ServeProcess
@@ -25,18 +25,11 @@ SHARED_SECRET = "scale-out-test-7c1e9a3b5d2f4068a9b1c3d5e7f90a2b"
 
 
 @pytest.fixture
-def shared_node(tmp_path: Path) -> Iterator[AnvilNode]:
-    node = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
-    yield node
-    node.stop()
-
-
-@pytest.fixture
-def instances(shared_node: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+def instances(own_anvil: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess]]:
     # Both sign tokens with one secret; the second shares the deployment (the manifest), not the index, and relays
     # with its own key.
-    first = ServeProcess(tmp_path / "a", ["--rpc-url", shared_node.url, "--demo"], {"API_AUTH_SECRET": SHARED_SECRET})
-    second = ServeProcess(tmp_path / "b", ["--rpc-url", shared_node.url],
+    first = ServeProcess(tmp_path / "a", ["--rpc-url", own_anvil.url, "--demo"], {"API_AUTH_SECRET": SHARED_SECRET})
+    second = ServeProcess(tmp_path / "b", ["--rpc-url", own_anvil.url],
                           {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "API_AUTH_SECRET": SHARED_SECRET})
     try:
         first.start()

@@ -19,7 +19,7 @@ import pytest
 from ledger.demo import demo_account
 from ledger.demo_evidence import FILES, file_hash
 from ledger.demo_rubber import GTIN_FIELD_LATEX
-from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.node import AnvilNode
 from ledger.requests import ApiSigner, calldata
 from ledger.types import Document, DocumentKind, Gln, Hash32, NewBatch
 from tests.api.serve_process import ServeProcess
@@ -28,18 +28,11 @@ ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b
 
 
 @pytest.fixture
-def shared_node(tmp_path: Path) -> Iterator[AnvilNode]:
-    node = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
-    yield node
-    node.stop()
-
-
-@pytest.fixture
-def instances(shared_node: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+def instances(own_anvil: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
     shared = tmp_path / "shared-documents"
-    first = ServeProcess(tmp_path / "a", ["--rpc-url", shared_node.url, "--demo"],
+    first = ServeProcess(tmp_path / "a", ["--rpc-url", own_anvil.url, "--demo"],
                          {"LEDGER_DOCUMENTS_DIR": str(shared), "LEDGER_DEMO_CHAINS": "apparel,rubber"})
-    second = ServeProcess(tmp_path / "b", ["--rpc-url", shared_node.url],
+    second = ServeProcess(tmp_path / "b", ["--rpc-url", own_anvil.url],
                           {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "LEDGER_DOCUMENTS_DIR": str(shared)})
     try:
         first.start()

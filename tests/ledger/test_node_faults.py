@@ -4,18 +4,16 @@ silently replaced by a second contract set."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger.client import Ledger
 from ledger.errors import ChainMismatchError, LedgerUnavailableError, NotFoundError
-from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.node import AnvilNode, start_anvil
 from ledger.types import ParticipantProfile, Role
 from tests.conftest import account
 from tests.ledger.builders import batch, register
@@ -23,38 +21,30 @@ from tests.ledger.builders import batch, register
 pytestmark = pytest.mark.anvil
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[AnvilNode]:
-    running = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
-    yield running
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(running.process.pid, signal.SIGCONT)
-    running.stop()
-
-
-def test_a_hung_node_costs_one_timeout_then_an_error_that_names_no_url(node: AnvilNode, tmp_path: Path) -> None:
-    ledger = Ledger.connect(node.url, tmp_path / "home", node_timeout=1.0)
+def test_a_hung_node_costs_one_timeout_then_an_error_that_names_no_url(own_anvil: AnvilNode, tmp_path: Path) -> None:
+    ledger = Ledger.connect(own_anvil.url, tmp_path / "home", node_timeout=1.0)
     ledger.sync()
-    os.kill(node.process.pid, signal.SIGSTOP)  # the node accepts connections and never answers
+    os.kill(own_anvil.process.pid, signal.SIGSTOP)  # the node accepts connections and never answers
     started = time.monotonic()
     with pytest.raises(LedgerUnavailableError) as caught:
         ledger.sync()
     waited = time.monotonic() - started
-    assert "did not answer within 1 s" in str(caught.value) and node.url not in str(caught.value)
+    assert "did not answer within 1 s" in str(caught.value) and own_anvil.url not in str(caught.value)
     assert waited < 10  # one timeout, no retries (web3's default retries made this minutes)
-    os.kill(node.process.pid, signal.SIGCONT)
+    os.kill(own_anvil.process.pid, signal.SIGCONT)
     assert ledger.sync().indexed_block == ledger.chain.head  # and it recovers with the node
     ledger.close()
 
 
-def test_a_node_restarted_on_an_empty_chain_is_detected_and_the_index_is_kept(node: AnvilNode, tmp_path: Path) -> None:
+def test_a_node_restarted_on_an_empty_chain_is_detected_and_the_index_is_kept(
+        own_anvil: AnvilNode, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    ledger = Ledger.connect(node.url, home)
+    ledger = Ledger.connect(own_anvil.url, home)
     factory = register(ledger, "before the reset", 1)
     (kept,), _ = ledger.record_batches(factory, [batch("KEPT-1", 1)])
     indexed = ledger.sync().indexed_block
-    port = int(node.url.rsplit(":", 1)[1])
-    node.stop()
+    port = int(own_anvil.url.rsplit(":", 1)[1])
+    own_anvil.stop()
     replacement = start_anvil(port)  # same port, same chain id, a new empty chain
     try:
         with pytest.raises(ChainMismatchError) as read:

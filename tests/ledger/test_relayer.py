@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger.client import Ledger
-from ledger.node import AnvilNode, free_port, start_anvil
+from ledger.node import AnvilNode
 from ledger.outbox import MINED, PENDING, PREPARED, Outbox
 from ledger.relayer import RelayPolicy
 from ledger.types import RelayedWrite, TxResult
@@ -22,19 +21,13 @@ from tests.ledger.builders import batch, register
 pytestmark = pytest.mark.anvil
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[AnvilNode]:
-    running = start_anvil(free_port(), log_file=tmp_path / "anvil.log")
-    yield running
-    running.stop()
-
-
 def rpc(ledger: Ledger, method: str, *params: object) -> object:
     return ledger.chain.w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
 
 
-def test_a_stuck_transaction_is_replaced_with_a_higher_fee_and_answered_once(node: AnvilNode, tmp_path: Path) -> None:
-    ledger = Ledger.connect(node.url, tmp_path / "home")
+def test_a_stuck_transaction_is_replaced_with_a_higher_fee_and_answered_once(
+        own_anvil: AnvilNode, tmp_path: Path) -> None:
+    ledger = Ledger.connect(own_anvil.url, tmp_path / "home")
     factory = register(ledger, "stuck factory", 1)
     relayer = ledger.use_relayer(Outbox(tmp_path / "outbox.sqlite"), RelayPolicy(stuck_after_seconds=1.0))
     signed = ledger.sign(factory, batches.record_batch(batch("STUCK-1", 1)))
@@ -63,9 +56,9 @@ def test_a_stuck_transaction_is_replaced_with_a_higher_fee_and_answered_once(nod
     ledger.close()
 
 
-def test_a_write_recorded_but_never_broadcast_is_sent_at_reconciliation(node: AnvilNode, tmp_path: Path) -> None:
+def test_a_write_recorded_but_never_broadcast_is_sent_at_reconciliation(own_anvil: AnvilNode, tmp_path: Path) -> None:
     """The crash window between the outbox and the node: the entry holds a raw transaction nobody has seen."""
-    ledger = Ledger.connect(node.url, tmp_path / "home")
+    ledger = Ledger.connect(own_anvil.url, tmp_path / "home")
     factory = register(ledger, "crash factory", 1)
     outbox = Outbox(tmp_path / "outbox.sqlite")
     relayer = ledger.use_relayer(outbox, RelayPolicy())
