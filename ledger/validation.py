@@ -141,6 +141,16 @@ def hash32(value: str, field: str = "hash") -> Hash32:
     return Hash32(value.lower())
 
 
+def merkle_commitment(root: str, count: int, what: str) -> bytes:
+    """A Merkle root (non-zero, 32 bytes) over 1 to 2**32-1 leaves (`uint32 count` on chain)."""
+    raw = bytes.fromhex(hash32(root, "root")[2:])
+    if not any(raw):
+        raise ValidationError(f"the {what} root must not be zero", field="root")
+    if not 1 <= count < 2**32:
+        raise ValidationError(f"a root covers 1 to {2**32 - 1} {what}, got {count}", field="count")
+    return raw
+
+
 def batch_id(value: str) -> BatchId:
     return BatchId(hash32(value, field="batch_id"))
 

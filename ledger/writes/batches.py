@@ -101,11 +101,7 @@ def flag_batch(batch_id: str, kind: FlagKind | str, reason: str) -> str:
 
 
 def anchor_batches(root: str, count: int, uri: str) -> str:
-    raw = from_hex(v.hash32(root, "root"))
-    if not any(raw):
-        raise ValidationError("the Merkle root must not be zero", field="root")
-    if not 1 <= count < 2**32:
-        raise ValidationError(f"an anchor covers 1 to {2**32 - 1} records, got {count}", field="count")
+    raw = v.merkle_commitment(root, count, "records")
     v.text(uri, "uri", max_bytes=rules.MAX_URI_BYTES, required=False)
     return encode_call("anchorBatches", raw, count, uri)
 

@@ -10,18 +10,12 @@ from typing import Any
 from ledger import rules
 from ledger import validation as v
 from ledger.calls import encode_call
-from ledger.codec import from_hex
-from ledger.errors import ValidationError
 
 
 def commit_events(root: str, count: int, uri: str) -> str:
     """`commitEvents(root, count, uri)`: a non-zero root over 1 to 2**32-1 event hashes, a URI of at most
     `rules.MAX_REASON_BYTES` bytes (the contract's bound) naming what was captured."""
-    raw = from_hex(v.hash32(root, "root"))
-    if not any(raw):
-        raise ValidationError("the events root must not be zero", field="root")
-    if not 1 <= count < 2**32:
-        raise ValidationError(f"a commitment covers 1 to {2**32 - 1} events, got {count}", field="count")
+    raw = v.merkle_commitment(root, count, "events")
     v.text(uri, "uri", max_bytes=rules.MAX_REASON_BYTES, required=False)
     return encode_call("commitEvents", raw, count, uri)
 
