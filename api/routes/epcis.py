@@ -167,5 +167,8 @@ def resolve_digital_link(
                           anonymous=viewer.anonymous)
     headers = {"Link": found.link_header}
     if found.location is not None:
-        return RedirectResponse(found.location, status_code=found.status, headers=headers)
+        # Without API_PUBLIC_URL the redirect is a path (a relative Location, RFC 9110 10.2.2): a forged Host header
+        # cannot send a scanned label elsewhere, nor poison a cache that keys on the path.
+        location = found.location if settings.public_url else found.location.removeprefix(base_url.rstrip("/"))
+        return RedirectResponse(location, status_code=found.status, headers=headers)
     return JSONResponse(found.linkset, status_code=found.status, media_type=LINKSET_JSON, headers=headers)

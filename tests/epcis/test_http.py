@@ -125,6 +125,8 @@ def test_digital_link_gives_everyone_the_passport_and_members_the_links_they_may
     redirect = http.get(path, follow_redirects=False)
     assert redirect.status_code == 307 and redirect.headers["location"].endswith(f"/batches/{yarn}/passport")
     assert 'rel="linkset"' in redirect.headers["link"]
+    forged = http.get(path, headers={"Host": "evil.example"}, follow_redirects=False)  # no API_PUBLIC_URL set
+    assert forged.headers["location"] == f"/batches/{yarn}/passport"  # a path: the scan stays on this service
     assert http.get(redirect.headers["location"]).status_code == 200  # the passport is public
     public = http.get(path, params={"linkType": "linkset"})
     assert public.headers["content-type"].startswith("application/linkset+json")
