@@ -66,7 +66,7 @@ class UploadBudget:
             self._used[address] = (day, spent + size)
 
 
-def get_upload_budget(request: Request) -> UploadBudget:
+async def get_upload_budget(request: Request) -> UploadBudget:
     return request.app.state.upload_budget  # type: ignore[no-any-return]
 
 

@@ -5,6 +5,7 @@ Each function returns the normalised value or raises `ValidationError` naming th
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import UTC, datetime
@@ -130,9 +131,17 @@ def region(value: str) -> str:
 
 
 def address(value: str, field: str = "address") -> Address:
-    if not isinstance(value, str) or not is_address(value):
+    found = _checksummed(value) if isinstance(value, str) and len(value) <= 42 else None
+    if found is None:
         raise ValidationError(f"{shown(value)} is not an Ethereum address", field=field)
-    return Address(to_checksum_address(value))
+    return found
+
+
+@functools.lru_cache(maxsize=4_096)
+def _checksummed(value: str) -> Address | None:
+    """The checksummed form of a valid address, else None. Cached: the checksum is a keccak (about 20 us) and every
+    read names the same few addresses again and again."""
+    return Address(to_checksum_address(value)) if is_address(value) else None
 
 
 def hash32(value: str, field: str = "hash") -> Hash32:

@@ -29,7 +29,7 @@ Sha256 = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$", examples=[EXAMPL
                              description="the SHA-256 of the document's bytes, as records cite it (0x optional)")]
 
 
-def may_see_document(viewer: ViewerDep, access: AccessDep) -> MaySeeDocument:
+async def may_see_document(viewer: ViewerDep, access: AccessDep) -> MaySeeDocument:
     """The caller's predicate over the records citing a document."""
     return lambda found: access.may_see_document(viewer, found)
 

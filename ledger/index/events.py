@@ -21,6 +21,7 @@ Meta = dict[str, Any]  # tx_hash, block_number, log_index, block_hash, timestamp
 UNREADABLE = ""
 PARTICIPANT_EVENTS = frozenset({"ParticipantRegistered", "SiteAdded", "RoleGranted", "RoleRevoked",
                                 "ParticipantStatusChanged"})
+DISCLOSURE_EVENTS = frozenset({"DisclosurePublished", "DisclosureAttested", "AttestationRevoked"})
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.codec import calendar_time, from_milli, from_scaled, from_timestamp
-from ledger.index.events import HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
+from ledger.index.events import DISCLOSURE_EVENTS, HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
 from ledger.sqlite_tx import immediate
 from ledger.types import (
     Address,
@@ -80,6 +80,7 @@ LEVELS = list(AssuranceLevel)
 OPINIONS = list(Opinion)
 RECENT_BLOCKS = 128
 BATCH_CACHE_SIZE = 200_000  # built Batch objects kept for reads (about 1-2 kB each)
+DISCLOSURE_CACHE_SIZE = 50_000  # built Disclosure objects kept for reads
 
 
 class IndexStore:
@@ -112,6 +113,7 @@ class IndexStore:
         self._roles_cache: dict[str, frozenset[Role]] = {}
         self._batch_cache: dict[str, Batch] = {}
         self._participant_cache: dict[str, Participant] = {}
+        self._disclosure_cache: dict[str, Disclosure] = {}  # by id: every report reads its producers' disclosures
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
 
     def _open(self) -> sqlite3.Connection:
@@ -194,6 +196,7 @@ class IndexStore:
             self._roles_cache.clear()
             self._batch_cache.clear()
             self._participant_cache.clear()
+            self._disclosure_cache.clear()
             self._node_cache.clear()
 
     # -- writes ------------------------------------------------------------------------------------------------
@@ -213,12 +216,14 @@ class IndexStore:
             except Exception as exc:
                 self._batch_cache.clear()
                 self._participant_cache.clear()
+                self._disclosure_cache.clear()
                 log.warning("index window ending at block %s holds an event this index cannot store (%s): applying "
                             "it event by event", end_block, exc)
                 changes = self._apply(events_list, end_block, end_hash, end_timestamp, careful=True)
             except BaseException:
                 self._batch_cache.clear()
                 self._participant_cache.clear()
+                self._disclosure_cache.clear()
                 raise
             for batch_id in changes.touched:
                 self._batch_cache.pop(batch_id, None)
@@ -227,6 +232,8 @@ class IndexStore:
             if any(name in PARTICIPANT_EVENTS for name, _, _ in events_list):
                 self._participant_cache.clear()
                 self._roles_cache.clear()
+            if any(name in DISCLOSURE_EVENTS for name, _, _ in events_list):
+                self._disclosure_cache.clear()
             if self._lineage is not None:
                 for output_id, input_id, quantity in changes.new_edges:
                     _add_edge(self._lineage, output_id, input_id, quantity)
@@ -625,6 +632,18 @@ class IndexStore:
     # -- reads: disclosures ------------------------------------------------------------------------------------
 
     def disclosure(self, disclosure_id: str) -> Disclosure | None:
+        """A disclosure with its versions and attestations. Built objects are cached until a disclosure event."""
+        with self._lock:
+            found = self._disclosure_cache.get(disclosure_id)
+            if found is None:
+                found = self._load_disclosure(disclosure_id)
+                if found is not None:
+                    if len(self._disclosure_cache) >= DISCLOSURE_CACHE_SIZE:
+                        self._disclosure_cache.clear()
+                    self._disclosure_cache[disclosure_id] = found
+            return found
+
+    def _load_disclosure(self, disclosure_id: str) -> Disclosure | None:
         rows = self._rows("SELECT * FROM disclosure_versions WHERE disclosure_id = ? ORDER BY version",
                           (disclosure_id,))
         if not rows:
