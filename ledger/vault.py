@@ -140,6 +140,8 @@ class Vault:
                         head += chunk[: media.SNIFF_PARSE_LIMIT + 1 - len(head)]
                 out.flush()
                 os.fsync(out.fileno())
+            if size == 0:
+                raise ValidationError("the document is empty: a file of no bytes is no evidence", field="file")
             actual = Hash32("0x" + digest.hexdigest())
             if want is not None and actual != want:
                 raise DocumentMismatchError(f"the document's SHA-256 is {actual}, not {want}: refused",

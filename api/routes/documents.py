@@ -19,7 +19,7 @@ from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
 from api.evidence import UploadBudgetDep, VaultDep
 from api.problems import responses
 from api.schemas.documents import EXAMPLE_SHA256, CitationOut, StoredOut
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, ValidationError
 from ledger.evidence import MaySeeDocument, citations, open_document
 from ledger.media import EXTENSIONS
 from ledger.vault import CHUNK, document_hash
@@ -63,7 +63,8 @@ async def put_document(vault: VaultDep, viewer: MemberDep, budget: UploadBudgetD
 
 @router.post("", response_model=StoredOut, summary="Upload a document (multipart)",
              responses={**UPLOADED, **responses(401, 413, 422, 429, 501, 503)})
-def post_document(
+async def post_document(
+    request: Request,
     vault: VaultDep,
     viewer: MemberDep,
     budget: UploadBudgetDep,
@@ -71,12 +72,18 @@ def post_document(
     sha256: Annotated[str | None, Form(pattern=r"^(0x)?[0-9a-fA-F]{64}$",
                                        description="refuse the file unless this is its SHA-256")] = None,
 ) -> JSONResponse:
-    """A `multipart/form-data` upload (a `file` part, and optionally the `sha256` it must have), stored under the
+    """A `multipart/form-data` upload (one `file` part, and optionally the `sha256` it must have), stored under the
     SHA-256 of its bytes; the answer names it. The same daily budget as `PUT` applies."""
+    form = await request.form()  # parsed already, for the parameters above: which parts came, and how many
+    for name in ("file", "sha256"):
+        if len(form.getlist(name)) > 1:
+            raise ValidationError(f"send one {name!r} part per upload, not {len(form.getlist(name))}: upload "
+                                  "each document on its own", field=name)
     size = file.size if file.size is not None else file.file.seek(0, 2)
     file.file.seek(0)
     budget.spend(str(viewer.address), size)
-    stored = vault.put_stream(iter(lambda: file.file.read(CHUNK), b""), expected=sha256)
+    stored = await run_in_threadpool(  # hashing, writing and fsync off the event loop
+        vault.put_stream, iter(lambda: file.file.read(CHUNK), b""), sha256)
     return _stored(StoredOut.of(stored))
 
 

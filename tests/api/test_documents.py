@@ -87,6 +87,18 @@ def test_a_multipart_upload_is_stored_under_the_hash_of_its_bytes(http: TestClie
     assert reply.json()["media_type"] == "application/json"
 
 
+def test_an_empty_document_or_a_multipart_upload_of_two_files_is_refused(http: TestClient) -> None:
+    empty = hashlib.sha256(b"").hexdigest()
+    assert "empty" in assert_problem(http.put(f"/documents/{empty}", content=b""), 422)["detail"]
+    assert "empty" in assert_problem(http.post("/documents", files={"file": ("a.pdf", b"")}), 422)["detail"]
+    two = [("file", ("a.pdf", b"%PDF-1.4 first")), ("file", ("b.pdf", b"%PDF-1.4 second"))]
+    body = assert_problem(http.post("/documents", files=two), 422)
+    assert "one 'file' part" in body["detail"]
+    for content in (b"%PDF-1.4 first", b"%PDF-1.4 second"):  # neither was stored
+        digest = hashlib.sha256(content).hexdigest()
+        assert http.put(f"/documents/{digest}", content=content).status_code == 201
+
+
 def test_an_upload_whose_bytes_do_not_match_its_hash_is_refused(http: TestClient, evidence: Harness) -> None:
     claimed = file_hash("dds-smg-26-a.json")
     before = evidence.vault.read(claimed)
