@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from api.schemas.common import EXAMPLE_BATCH_ID, AddressStr, BatchIdStr, In, Out, ParticipantRef, TxRefOut
 from api.schemas.regimes import RegimeSectionOut
@@ -86,6 +86,14 @@ class DueDiligenceRequest(In):
                                                          "reported as upcoming. Facts are read as of the last block "
                                                          "on or before that date unless as_of_block is given; a "
                                                          "date before the ledger's first block is refused")
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        """A calendar date as written (pydantic would read a number as seconds since 1970: 20260101 is not a date)."""
+        if value is not None and not isinstance(value, str | date):
+            raise ValueError("as_of is a date written YYYY-MM-DD (e.g. \"2026-11-26\")")
+        return value
 
     @model_validator(mode="after")
     def _one_reference(self) -> DueDiligenceRequest:

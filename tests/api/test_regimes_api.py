@@ -106,3 +106,11 @@ def test_a_report_date_before_the_chains_first_block_is_refused(http: TestClient
     body = assert_problem(http.post("/due-diligence", json={"batch_id": evidence.world.batches["gloves-a"],
                                                             "regimes": ["EUDR"], "as_of": "2019-12-31"}), 422)
     assert body["field"] == "as_of" and "first block" in body["detail"]
+
+
+@pytest.mark.parametrize("as_of", [20260101, 1.5, True])
+def test_a_report_date_that_is_not_a_written_date_is_refused_saying_how_to_write_one(
+        http: TestClient, evidence: Harness, as_of: object) -> None:
+    body = assert_problem(http.post("/due-diligence", json={"batch_id": evidence.world.batches["gloves-a"],
+                                                            "regimes": ["EUDR"], "as_of": as_of}), 422)
+    assert "YYYY-MM-DD" in body["detail"]
