@@ -123,8 +123,8 @@ class CaptureRun:
         for k, (write, signed) in enumerate(zip(writes, requests, strict=True)):
             if write.calldata.lower() != signed.request.data.lower():
                 return (f"signed request {k} is not the write the document maps to now ({write.function} for event "
-                        f"#{write.events[0]}): the chain changed since the facts were gathered; gather them again, "
-                        "map and sign again")
+                        f"#{write.events[0]}): the document was changed after it was signed, or the chain changed "
+                        "since the facts were gathered; gather them again, map and sign again")
         if requests:
             current = self.ledger.nonce(planned.capturer)
             if requests[0].request.nonce != current:

@@ -65,6 +65,14 @@ def test_a_capture_signed_before_the_chain_changed_is_refused_as_a_whole(world: 
     assert world.ledger.find_batch(COTTON, "A").remaining == 50
 
 
+def test_a_document_altered_after_it_was_signed_is_refused_as_a_whole(world: World) -> None:
+    signed = world.submission(document(world.commission(q(COTTON, "A", 100))))
+    altered = replace(signed, document=document(world.commission(q(COTTON, "A", 900))))  # same signatures, 900 kg
+    job = world.service.capture_now(altered)
+    assert job.state.value == "failed" and "changed after it was signed" in (job.error or "")
+    assert "event #0" in (job.error or "") and world.ledger.search_batches(gtin=COTTON, lot="A") == []
+
+
 def test_the_same_submission_sent_twice_is_one_job(world: World) -> None:
     submission = world.submission(document(world.commission(q(COTTON, "A", 100))))
     first = world.service.capture_now(submission)
