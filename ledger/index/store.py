@@ -80,7 +80,7 @@ LEVELS = list(AssuranceLevel)
 OPINIONS = list(Opinion)
 RECENT_BLOCKS = 128
 BATCH_CACHE_SIZE = 200_000  # built Batch objects kept for reads (about 1-2 kB each)
-DISCLOSURE_CACHE_SIZE = 50_000  # built Disclosure objects kept for reads
+DISCLOSURE_CACHE_WEIGHT = 200_000  # built Disclosures kept for reads, in versions + metrics + attestations (~60 MB)
 
 
 class IndexStore:
@@ -114,6 +114,7 @@ class IndexStore:
         self._batch_cache: dict[str, Batch] = {}
         self._participant_cache: dict[str, Participant] = {}
         self._disclosure_cache: dict[str, Disclosure] = {}  # by id: every report reads its producers' disclosures
+        self._disclosure_weight = 0
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
 
     def _open(self) -> sqlite3.Connection:
@@ -196,7 +197,7 @@ class IndexStore:
             self._roles_cache.clear()
             self._batch_cache.clear()
             self._participant_cache.clear()
-            self._disclosure_cache.clear()
+            self._forget_disclosures()
             self._node_cache.clear()
 
     # -- writes ------------------------------------------------------------------------------------------------
@@ -216,14 +217,14 @@ class IndexStore:
             except Exception as exc:
                 self._batch_cache.clear()
                 self._participant_cache.clear()
-                self._disclosure_cache.clear()
+                self._forget_disclosures()
                 log.warning("index window ending at block %s holds an event this index cannot store (%s): applying "
                             "it event by event", end_block, exc)
                 changes = self._apply(events_list, end_block, end_hash, end_timestamp, careful=True)
             except BaseException:
                 self._batch_cache.clear()
                 self._participant_cache.clear()
-                self._disclosure_cache.clear()
+                self._forget_disclosures()
                 raise
             for batch_id in changes.touched:
                 self._batch_cache.pop(batch_id, None)
@@ -233,7 +234,7 @@ class IndexStore:
                 self._participant_cache.clear()
                 self._roles_cache.clear()
             if any(name in DISCLOSURE_EVENTS for name, _, _ in events_list):
-                self._disclosure_cache.clear()
+                self._forget_disclosures()
             if self._lineage is not None:
                 for output_id, input_id, quantity in changes.new_edges:
                     _add_edge(self._lineage, output_id, input_id, quantity)
@@ -637,11 +638,17 @@ class IndexStore:
             found = self._disclosure_cache.get(disclosure_id)
             if found is None:
                 found = self._load_disclosure(disclosure_id)
-                if found is not None:
-                    if len(self._disclosure_cache) >= DISCLOSURE_CACHE_SIZE:
-                        self._disclosure_cache.clear()
+                weight = sum(len(v.metrics) + 1 for v in found.versions) + len(found.attestations) if found else 0
+                if found is not None and weight <= DISCLOSURE_CACHE_WEIGHT // 100:  # a rare giant is read each time
+                    if self._disclosure_weight + weight > DISCLOSURE_CACHE_WEIGHT:
+                        self._forget_disclosures()
                     self._disclosure_cache[disclosure_id] = found
+                    self._disclosure_weight += weight
             return found
+
+    def _forget_disclosures(self) -> None:
+        self._disclosure_cache.clear()
+        self._disclosure_weight = 0
 
     def _load_disclosure(self, disclosure_id: str) -> Disclosure | None:
         rows = self._rows("SELECT * FROM disclosure_versions WHERE disclosure_id = ? ORDER BY version",

@@ -38,7 +38,9 @@ def test_a_revoked_attestation_is_no_longer_active(ledger: Ledger) -> None:
     mill = register(ledger, "mill", site=1)
     auditor = register(ledger, "auditor", site=None, roles=(Role.AUDITOR,), country="HK")
     disclosure_id, _ = ledger.publish_disclosure(mill, "2025", "ESRS", METRICS, doc_hash("r"), "https://r")
+    assert ledger.disclosure(disclosure_id).attestations == ()  # each read after a write sees it (built reads cached)
     ledger.attest(auditor, disclosure_id, 1, AssuranceLevel.LIMITED, Opinion.QUALIFIED, doc_hash("a"))
+    assert ledger.disclosure(disclosure_id).attestations[0].active
     ledger.revoke_attestation(auditor, disclosure_id, 1, "sampling error found")
 
     attestation = ledger.disclosure(disclosure_id).attestations[0]
