@@ -15,10 +15,9 @@ import threading
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-from ledger.sqlite_tx import immediate
+from ledger.sqlite_files import immediate, move_aside
 
 log = logging.getLogger("ledger.outbox")
 
@@ -94,7 +93,11 @@ class Outbox:
         except sqlite3.DatabaseError as exc:
             if self.path == ":memory:":
                 raise
-            self.moved_aside = _move_aside(Path(self.path), exc)
+            # kept for inspection and replaced by an empty one: the service goes on, but retries of writes relayed
+            # before cannot be recognised by key any more (their nonces are used on chain: a retry is refused as a
+            # replay, never sent twice)
+            self.moved_aside = move_aside(Path(self.path), "relayer outbox", str(exc),
+                                          "earlier answers are not replayed")
             self._db = self._open()
         self._lock = threading.RLock()
 
@@ -202,15 +205,3 @@ def _entry(row: sqlite3.Row) -> Entry:
     )
 
 
-def _move_aside(path: Path, exc: Exception) -> Path:
-    """An outbox file that cannot be read is kept for inspection and replaced by an empty one: the service goes on,
-    but retries of writes relayed before cannot be recognised by key any more (their nonces are used on chain, so a
-    retry is refused as a replay, never sent twice)."""
-    target = path.with_name(f"{path.name}.unreadable-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        source = Path(str(path) + suffix)
-        if source.exists():
-            source.replace(Path(str(target) + suffix))
-    log.warning("relayer outbox %s is unreadable (%s): moved to %s; earlier answers are not replayed", path.name, exc,
-                target.name)
-    return target

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.epcis.model import CapturedFact, CaptureJob, EventResult, JobState, Status
-from ledger.sqlite_tx import immediate
+from ledger.sqlite_files import immediate
 from ledger.types import Address, BatchId
 
 if TYPE_CHECKING:

@@ -8,14 +8,14 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.codec import calendar_time, from_milli, from_scaled, from_timestamp
 from ledger.index.events import DISCLOSURE_EVENTS, HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
-from ledger.sqlite_tx import immediate
+from ledger.sqlite_files import immediate
+from ledger.sqlite_files import move_aside as move_file_aside
 from ledger.types import (
     Address,
     AssuranceLevel,
@@ -765,14 +765,5 @@ def _json_default(value: Any) -> str:
 
 
 def move_aside(path: Path, reason: str) -> Path:
-    """Move an index file that cannot be used (and its WAL files) out of the way, keeping it for inspection: the
-    index is a cache of the chain and is rebuilt from it."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.unreadable-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(path) + suffix)
-        if source.exists():
-            source.replace(Path(str(target) + suffix))
-    log.warning("index file %s is unusable (%s): moved to %s; rebuilding it from the chain", path.name, reason,
-                target.name)
-    return target
+    """Move an index file that cannot be used out of the way: the index is a cache of the chain, rebuilt from it."""
+    return move_file_aside(path, "index file", reason, "rebuilding it from the chain")
