@@ -48,6 +48,14 @@ def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
     node.stop()
 
 
+@pytest.fixture(scope="module")
+def module_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    """A fresh anvil node shared by one test file's tests (servers that take seconds to start serve them all)."""
+    node = start_anvil(free_port(), log_file=tmp_path_factory.mktemp("anvil") / "anvil.log")
+    yield node
+    node.stop()
+
+
 @pytest.fixture
 def own_anvil(tmp_path: Path) -> Iterator[AnvilNode]:
     """A fresh anvil node for one test (that stops, restarts or replaces its node); resumed first if left stopped."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from ledger.compile import PROJECT_ROOT
 from ledger.node import free_port
 
 STARTUP_SECONDS = 120
+ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's account 1
 
 
 class ServeProcess:
@@ -85,3 +87,22 @@ class ServeProcess:
         if pid_file.exists():  # the node this server started, if the server could not stop it
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def two_instances(node_url: str, home: Path, first_env: dict[str, str],
+                  second_env: dict[str, str]) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+    """Two `ledger serve` processes on one node, as the README's "Scaling out" runs them: the first deploys and
+    records the demo; the second shares its deployment (the manifest), not its index, and relays with its own key."""
+    first = ServeProcess(home / "a", ["--rpc-url", node_url, "--demo"], first_env)
+    second = ServeProcess(home / "b", ["--rpc-url", node_url], {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, **second_env})
+    try:
+        first.start()
+        (home / "b" / "deployments").mkdir(parents=True)
+        for manifest in (home / "a" / "deployments").glob("*.json"):
+            shutil.copy(manifest, home / "b" / "deployments" / manifest.name)
+        second.start()
+        yield first, second
+    finally:
+        second.stop()
+        first.stop()

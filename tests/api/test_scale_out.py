@@ -3,10 +3,8 @@ same report, and a write accepted by one is read by the other."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,31 +14,20 @@ from ledger.demo import GTIN_FABRIC, demo_account
 from ledger.node import AnvilNode
 from ledger.requests import ApiSigner, calldata
 from ledger.types import FlagKind
-from tests.api.serve_process import ServeProcess
+from tests.api.serve_process import ServeProcess, two_instances
 
-ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's account 1
 FLAGGED = {"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"}
 PASSING = {"gtin": "06931234000105", "lot": "HG-DG-25-A-1201"}
 SHARED_SECRET = "scale-out-test-7c1e9a3b5d2f4068a9b1c3d5e7f90a2b"
 
 
-@pytest.fixture
-def instances(own_anvil: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess]]:
-    # Both sign tokens with one secret; the second shares the deployment (the manifest), not the index, and relays
-    # with its own key.
-    first = ServeProcess(tmp_path / "a", ["--rpc-url", own_anvil.url, "--demo"], {"API_AUTH_SECRET": SHARED_SECRET})
-    second = ServeProcess(tmp_path / "b", ["--rpc-url", own_anvil.url],
-                          {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "API_AUTH_SECRET": SHARED_SECRET})
-    try:
-        first.start()
-        (tmp_path / "b" / "deployments").mkdir(parents=True)
-        for manifest in (tmp_path / "a" / "deployments").glob("*.json"):
-            shutil.copy(manifest, tmp_path / "b" / "deployments" / manifest.name)
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+@pytest.fixture(scope="module")
+def instances(module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory,
+              ) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+    """Both sign tokens with one secret. Shared by this file's tests, which touch different participants."""
+    secret = {"API_AUTH_SECRET": SHARED_SECRET}
+    with two_instances(module_anvil.url, tmp_path_factory.mktemp("scale-out"), secret, secret) as both:
+        yield both
 
 
 def test_two_instances_on_one_node_answer_the_same_and_see_each_others_writes(

@@ -5,7 +5,6 @@ citing it), and both uploading the same document at once leaves it intact."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -22,28 +21,17 @@ from ledger.demo_rubber import GTIN_FIELD_LATEX
 from ledger.node import AnvilNode
 from ledger.requests import ApiSigner, calldata
 from ledger.types import Document, DocumentKind, Gln, Hash32, NewBatch
-from tests.api.serve_process import ServeProcess
-
-ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's account 1
+from tests.api.serve_process import ServeProcess, two_instances
 
 
-@pytest.fixture
-def instances(own_anvil: AnvilNode, tmp_path: Path) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
-    shared = tmp_path / "shared-documents"
-    first = ServeProcess(tmp_path / "a", ["--rpc-url", own_anvil.url, "--demo"],
-                         {"LEDGER_DOCUMENTS_DIR": str(shared), "LEDGER_DEMO_CHAINS": "apparel,rubber"})
-    second = ServeProcess(tmp_path / "b", ["--rpc-url", own_anvil.url],
-                          {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, "LEDGER_DOCUMENTS_DIR": str(shared)})
-    try:
-        first.start()
-        (tmp_path / "b" / "deployments").mkdir(parents=True)
-        for manifest in (tmp_path / "a" / "deployments").glob("*.json"):
-            shutil.copy(manifest, tmp_path / "b" / "deployments" / manifest.name)
-        second.start()
-        yield first, second, shared
-    finally:
-        second.stop()
-        first.stop()
+@pytest.fixture(scope="module")
+def instances(module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory,
+              ) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+    """Shared by this file's tests, which upload different documents."""
+    home = tmp_path_factory.mktemp("shared-vault")
+    shared = {"LEDGER_DOCUMENTS_DIR": str(home / "shared-documents")}
+    with two_instances(module_anvil.url, home, {**shared, "LEDGER_DEMO_CHAINS": "apparel,rubber"}, shared) as both:
+        yield (*both, home / "shared-documents")
 
 
 def record_citing(url: str, http: httpx.Client, lot: str, *hashes: str) -> None:
