@@ -96,6 +96,9 @@ def serve(
             console.print(f"[yellow]index file was unusable: moved to {ledger.store.moved_aside.name}; rebuilding[/]")
         console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
         vault, lists = open_vault(settings), open_lists(home)
+        if lists.moved_aside is not None:
+            console.print(f"[yellow]screening lists were unreadable: moved to {lists.moved_aside.name}; load them "
+                          "again (ledger regimes load-list)[/]")
         console.print(f"documents: {vault.root} (at most {vault.max_bytes:,} bytes each)")
         chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]
         if demo:

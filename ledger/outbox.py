@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ledger.sqlite_files import immediate, move_aside
+from ledger.sqlite_files import immediate, open_database
 
 log = logging.getLogger("ledger.outbox")
 
@@ -85,32 +85,14 @@ class Outbox:
     def __init__(self, path: Path | str = ":memory:") -> None:
         self.path = str(path)
         #: Where an unreadable outbox file was moved on opening (None if it opened as it was).
-        self.moved_aside: Path | None = None
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            if self.path == ":memory:":
-                raise
-            # kept for inspection and replaced by an empty one: the service goes on, but retries of writes relayed
-            # before cannot be recognised by key any more (their nonces are used on chain: a retry is refused as a
-            # replay, never sent twice)
-            self.moved_aside = move_aside(Path(self.path), "relayer outbox", str(exc),
-                                          "earlier answers are not replayed")
-            self._db = self._open()
+        self.moved_aside: Path | None
+        # An unreadable file is kept for inspection and replaced by an empty one: the service goes on, but retries of
+        # writes relayed before cannot be recognised by key any more (their nonces are used on chain: a retry is
+        # refused as a replay, never sent twice).
+        self._db, self.moved_aside = open_database(
+            self.path, SCHEMA, what="relayer outbox", consequence="earlier answers are not replayed",
+            check=lambda db: db.execute("SELECT COUNT(*) FROM entries").fetchone())
         self._lock = threading.RLock()
-
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        try:
-            db.row_factory = sqlite3.Row
-            db.executescript(SCHEMA)
-            db.execute("SELECT COUNT(*) FROM entries").fetchone()
-        except BaseException:
-            db.close()
-            raise
-        return db
 
     def close(self) -> None:
         self._db.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.epcis.model import CapturedFact, CaptureJob, EventResult, JobState, Status
-from ledger.sqlite_files import immediate
+from ledger.sqlite_files import immediate, open_database
 from ledger.types import Address, BatchId
 
 if TYPE_CHECKING:
@@ -102,11 +102,12 @@ class EventStore:
 
     def __init__(self, path: Path | str = ":memory:") -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.executescript(SCHEMA)
+        #: Where an unreadable event store was moved on opening (None if it opened as it was).
+        self.moved_aside: Path | None
+        self._db, self.moved_aside = open_database(
+            self.path, SCHEMA, what="EPCIS event store",
+            consequence="events captured before are served as the chain's facts give them until the file is restored",
+            check=lambda db: db.execute("SELECT COUNT(*) FROM events").fetchone())
         self._lock = threading.RLock()
 
     @classmethod

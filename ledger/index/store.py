@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.codec import calendar_time, from_milli, from_scaled, from_timestamp
 from ledger.index.events import DISCLOSURE_EVENTS, HANDLERS, PARTICIPANT_EVENTS, UNREADABLE, Changes, batch_id_in
-from ledger.sqlite_files import immediate
+from ledger.sqlite_files import immediate, open_database
 from ledger.sqlite_files import move_aside as move_file_aside
 from ledger.types import (
     Address,
@@ -93,16 +93,10 @@ class IndexStore:
         self.path = str(path)
         self.genesis = genesis
         #: Where an unreadable or outdated index file was moved on opening (None if the file opened as it was).
-        self.moved_aside: Path | None = None
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = self._open()
-        except (sqlite3.DatabaseError, _Incompatible) as exc:
-            if self.path == ":memory:":
-                raise
-            self.moved_aside = move_aside(Path(self.path), str(exc))
-            self._db = self._open()
+        self.moved_aside: Path | None
+        self._db, self.moved_aside = open_database(
+            self.path, SCHEMA, what="index file", consequence="rebuilding it from the chain", check=self._check,
+            unusable=(_Incompatible,))
         self._lock = threading.RLock()
         self._timestamps: dict[int, int] = {}
         # Read caches, kept exact by `apply` and `roll_back` (both under the lock):
@@ -117,28 +111,21 @@ class IndexStore:
         self._disclosure_weight = 0
         self._node_cache: dict[tuple[str, int], TraceNode] = {}
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        try:
-            db.row_factory = sqlite3.Row
-            db.executescript(SCHEMA)
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None:
-                if db.execute("SELECT 1 FROM meta WHERE key = 'checkpoint'").fetchone() is not None:
-                    raise _Incompatible("index written by an older version of the ledger")
-                db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-            elif row["value"] != SCHEMA_VERSION:
-                raise _Incompatible(f"index schema {row['value']}, this version needs {SCHEMA_VERSION}")
-            if self.genesis is not None:
-                known = db.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
-                if known is None:
-                    db.execute("INSERT INTO meta VALUES ('genesis', ?)", (self.genesis,))
-                elif known["value"] != self.genesis:
-                    raise _Incompatible("index written for another chain (its genesis block differs)")
-        except BaseException:
-            db.close()
-            raise
-        return db
+    def _check(self, db: sqlite3.Connection) -> None:
+        """The file is an index of this schema version for this chain (else `_Incompatible`: rebuilt)."""
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            if db.execute("SELECT 1 FROM meta WHERE key = 'checkpoint'").fetchone() is not None:
+                raise _Incompatible("index written by an older version of the ledger")
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row["value"] != SCHEMA_VERSION:
+            raise _Incompatible(f"index schema {row['value']}, this version needs {SCHEMA_VERSION}")
+        if self.genesis is not None:
+            known = db.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+            if known is None:
+                db.execute("INSERT INTO meta VALUES ('genesis', ?)", (self.genesis,))
+            elif known["value"] != self.genesis:
+                raise _Incompatible("index written for another chain (its genesis block differs)")
 
     def close(self) -> None:
         self._db.close()

@@ -33,6 +33,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from ledger.errors import ValidationError
+from ledger.sqlite_files import open_database
 
 #: Lists the packs know, by name: what they are.
 KNOWN_LISTS = {"uflpa": "UFLPA Entity List (DHS Forced Labor Enforcement Task Force)"}
@@ -177,11 +178,9 @@ class ScreeningLists:
 
     def __init__(self, path: Path | str = ":memory:") -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.executescript("""
+        #: Where an unreadable lists file was moved on opening (None if it opened as it was).
+        self.moved_aside: Path | None
+        self._db, self.moved_aside = open_database(self.path, """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS versions (
                 name TEXT NOT NULL, version INTEGER NOT NULL, list_date TEXT NOT NULL, sha256 TEXT NOT NULL,
@@ -190,7 +189,8 @@ class ScreeningLists:
                 name TEXT NOT NULL, version INTEGER NOT NULL, row INTEGER NOT NULL, entity TEXT NOT NULL,
                 aliases TEXT NOT NULL, country TEXT, address TEXT, listed_on TEXT, reference TEXT,
                 PRIMARY KEY (name, version, row));
-        """)
+        """, what="screening lists", consequence="load the lists again (ledger regimes load-list)",
+            check=lambda db: db.execute("SELECT COUNT(*) FROM versions").fetchone())
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, int], _Matcher] = {}
 

@@ -78,16 +78,3 @@ def _timed(http: httpx.Client, path: str) -> tuple[int, float]:
     started = time.monotonic()
     status = http.get(path).status_code
     return status, time.monotonic() - started
-
-
-def test_an_unreadable_outbox_file_is_moved_aside_and_the_service_goes_on(tmp_path: Path) -> None:
-    from ledger.outbox import Outbox
-
-    path = tmp_path / "relayer" / "outbox.sqlite"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"garbage, not SQLite" * 50)
-    outbox = Outbox(path)
-    assert outbox.moved_aside is not None and outbox.moved_aside.read_bytes().startswith(b"garbage")
-    assert outbox.counts() == {} and outbox.open_entries() == []
-    outbox.close()
-    assert Outbox(path).moved_aside is None  # the fresh file is kept from now on

@@ -56,8 +56,19 @@ def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart
 
     server.stop()
     assert not (server.home / "node" / "anvil.pid").exists()  # the server stopped the node it started
+    stores = [*server.home.glob("index/*.sqlite"), *server.home.glob("relayer/outbox-*.sqlite"),
+              *server.home.glob("epcis/events-*.sqlite"), server.home / "screening" / "lists.sqlite"]
+    assert len(stores) == 4 and all(path.exists() for path in stores)
+    for path in stores:  # every database file of the workspace overwritten with garbage
+        path.write_bytes(b"garbage, not SQLite" * 100)
     log = server.start()
     assert "demo supply chain already recorded" in log  # seeded once, kept in the node's state file
+    for path in stores:  # each moved aside (kept for inspection) and replaced: the service goes on
+        assert list(path.parent.glob(path.name + ".unreadable-*")), log
+    assert "index file was unusable" in log and "relayer outbox was unreadable" in log
+    assert "screening lists were unreadable" in log
     with httpx.Client(base_url=server.url, timeout=30, headers=server.admin()) as http:
         again = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"}).json()
         assert again["verdict"] == "FAIL" and again["batch"]["id"] == flagged.json()["batch"]["id"]
+        held = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-A-1201"}).json()
+        assert held["findings"][0]["rule"] == "active_flag"  # the index, rebuilt from the chain, holds the flag

@@ -97,15 +97,6 @@ def test_an_event_the_handlers_cannot_store_never_stops_the_sync(embedded_ledger
     assert ledger.batch(c).lot == "ROB-C"
 
 
-def test_an_unreadable_index_file_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
-    path = tmp_path / "index.sqlite"
-    path.write_bytes(b"this is not a database" * 100)
-    store = IndexStore(path)
-    assert store.moved_aside is not None and store.moved_aside.read_bytes().startswith(b"this is not")
-    assert store.checkpoint == 0
-    store.close()
-
-
 def test_an_index_of_an_older_schema_or_another_chain_is_moved_aside(tmp_path: Path) -> None:
     old = tmp_path / "old.sqlite"
     db = sqlite3.connect(old)
