@@ -15,7 +15,8 @@ What the chain holds is readable by anyone who runs a node of it: these rules ar
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,19 +110,7 @@ class Access:
         if viewer.address is None:
             return False
         own = self.store.own_batch_ids(viewer.address)
-        if not own:
-            return False
-        seen = {batch_id}
-        queue = deque([batch_id])
-        while queue and len(seen) <= MAX_WALK:
-            current = queue.popleft()
-            if current in own:
-                return True
-            for output in self.store.consumers(current):
-                if output not in seen:
-                    seen.add(output)
-                    queue.append(output)
-        return False
+        return bool(own) and _reaches({batch_id}, own, self.store.consumers)
 
     def may_see_participant_details(self, viewer: Viewer, participant: Participant) -> bool:
         """Sites, organisation id and batch counts: the participant itself, admins, and whoever sees one of its
@@ -131,21 +120,7 @@ class Access:
         if viewer.address is None:
             return False
         theirs = self.store.produced_ids(participant.address)
-        if not theirs:
-            return False
-        own = self.store.own_batch_ids(viewer.address)
-        if own & theirs:
-            return True
-        seen = set(own)
-        queue = deque(own)
-        while queue and len(seen) <= MAX_WALK:
-            for input_id in self.store.inputs_of(queue.popleft()):
-                if input_id in theirs:
-                    return True
-                if input_id not in seen:
-                    seen.add(input_id)
-                    queue.append(input_id)
-        return False
+        return bool(theirs) and _reaches(self.store.own_batch_ids(viewer.address), theirs, self.store.inputs_of)
 
     def may_see_disclosure(self, viewer: Viewer, disclosure: Disclosure) -> bool:
         return viewer.member or disclosure.public
@@ -177,3 +152,20 @@ class Access:
         if not viewer.member:
             raise NotFoundError("the directory is for members")
         return [p for p in self.ledger.participants() if viewer.admin or not p.suspended]
+
+
+def _reaches(starts: AbstractSet[str], targets: AbstractSet[str], step: Callable[[str], Iterable[str]]) -> bool:
+    """Whether `starts`, or a walk from them along `step` (a batch's consumers, or its inputs), meets one of
+    `targets`, looking at most `MAX_WALK` batches."""
+    if starts & targets:
+        return True
+    seen = set(starts)
+    queue = deque(seen)
+    while queue and len(seen) <= MAX_WALK:
+        for following in step(queue.popleft()):
+            if following in targets:
+                return True
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+    return False
