@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,17 @@ class NonceTooLowError(LedgerError):
     """The node refused a transaction's nonce: used, or taken by a pending transaction. Sign again."""
 
     code = "nonce_too_low"
+
+
+class NonceUnavailableError(LedgerUnavailableError):
+    """Every nonce the operator signed with was taken first by another process using the same key: nothing was
+    broadcast; try again shortly (503)."""
+
+    code = "relayer_busy"
+
+
+#: Signing attempts when another process using the operator's key takes the nonce each time (see `send_operator`).
+NONCE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -219,16 +232,7 @@ class Chain:
             gas = self.estimate_gas(base)  # type: ignore[arg-type]
             gas = gas + gas // 5 + 10_000
         if own:
-            for _attempt in range(4):
-                signed_tx = self.sign_operator(tx, gas=gas)
-                try:
-                    self.broadcast(signed_tx.raw)
-                    break
-                except NonceTooLowError:
-                    self.reset_nonce()
-            else:
-                raise LedgerUnavailableError("no transaction nonce could be had: another process keeps taking them")
-            tx_hash = signed_tx.hash
+            tx_hash = self.send_operator(tx, gas=gas).hash
         else:
             with self._send_lock:
                 fees = self._fees()
@@ -262,6 +266,26 @@ class Chain:
             signed = self.operator.sign_transaction(body)
         return SignedTx("0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex(), used,
                         int(fees["maxFeePerGas"]), int(fees["maxPriorityFeePerGas"]))
+
+    def send_operator(self, tx: dict[str, Any] | TxParams, *, gas: int,
+                      before_broadcast: Callable[[SignedTx], None] | None = None) -> SignedTx:
+        """Sign `tx` as the operator with the next nonce and broadcast it. When another process using the same key
+        (an admin script beside the service) took that nonce, re-read the nonce, wait a random moment (two processes
+        retrying in step would collide again) and sign again, up to `NONCE_ATTEMPTS` times; then
+        `NonceUnavailableError`, with nothing broadcast. `before_broadcast` sees each signed transaction before the
+        node does (the relayer records it in its outbox)."""
+        for attempt in range(NONCE_ATTEMPTS):
+            signed = self.sign_operator(tx, gas=gas)
+            if before_broadcast is not None:
+                before_broadcast(signed)
+            try:
+                self.broadcast(signed.raw)
+                return signed
+            except NonceTooLowError:
+                self.reset_nonce()
+                time.sleep(random.uniform(0, min(0.5, 0.02 * 2**attempt)))
+        raise NonceUnavailableError("no transaction nonce could be had: another process using the operator's key "
+                                    "keeps taking them; try again shortly")
 
     def broadcast(self, raw: str) -> None:
         """Hand a signed transaction to the node. `NonceTooLowError` when its nonce is used or taken by a pending

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
 
-from ledger.chain import NonceTooLowError
+from ledger.chain import NonceTooLowError, NonceUnavailableError, SignedTx
 from ledger.codec import checksum, from_hex
 from ledger.errors import (
     ContractRevertError,
@@ -163,22 +163,26 @@ class Relayer:
         return min(needed, EIP_7825_CAP)
 
     def _send(self, entry: Entry, data: str, *, new: bool) -> Entry:
-        """Sign with a fresh relayer nonce, record in the outbox, then broadcast; re-sign on a nonce taken by
-        another process using the same key (an admin script, say)."""
-        for _attempt in range(4):
-            tx = self.chain.sign_operator({"to": self.ledger.deployment.forwarder, "data": data},
-                                          gas=entry.gas_limit)
-            entry = replace(entry, relayer_nonce=tx.nonce, raw_tx=tx.raw, tx_hash=tx.hash, max_fee=tx.max_fee,
-                            tip=tx.tip, status=PREPARED, sent_at=None)
-            entry = self.outbox.add(entry) if new else self.outbox.update(entry)
+        """Sign with a fresh relayer nonce, record in the outbox, then broadcast (`Chain.send_operator`: signed again
+        when another process using the key took the nonce). A new request whose every attempt lost its nonce that
+        way was never broadcast: its entry is dropped, freeing the signer's nonce for a retry."""
+        recorded, first = entry, new
+
+        def record(tx: SignedTx) -> None:
+            nonlocal recorded, new
+            recorded = replace(recorded, relayer_nonce=tx.nonce, raw_tx=tx.raw, tx_hash=tx.hash, max_fee=tx.max_fee,
+                               tip=tx.tip, status=PREPARED, sent_at=None)
+            recorded = self.outbox.add(recorded) if new else self.outbox.update(recorded)
             new = False
-            try:
-                self.chain.broadcast(tx.raw)
-            except NonceTooLowError:
-                self.chain.reset_nonce()
-                continue
-            return self.outbox.update(replace(entry, status=PENDING, sent_at=time.time()))
-        raise LedgerError("the relayer could not get a transaction nonce: another process keeps taking them")
+
+        try:
+            self.chain.send_operator({"to": self.ledger.deployment.forwarder, "data": data}, gas=entry.gas_limit,
+                                     before_broadcast=record)
+        except NonceUnavailableError as exc:
+            if first and not new:  # recorded, never accepted by the node: the signer may retry this nonce at once
+                self.outbox.update(replace(recorded, status=DROPPED, error=str(exc)))
+            raise
+        return self.outbox.update(replace(recorded, status=PENDING, sent_at=time.time()))
 
     # -- answers --------------------------------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ledger.chain import NONCE_ATTEMPTS, Chain, NonceUnavailableError, SignedTx
 from ledger.client import Ledger
 from ledger.node import AnvilNode
 from ledger.outbox import MINED, PENDING, PREPARED, Outbox
@@ -75,4 +77,53 @@ def test_a_write_recorded_but_never_broadcast_is_sent_at_reconciliation(own_anvi
     assert found is not None and found.status in (PENDING, MINED)
     again = restarted.submit(signed, key="unsent-1")
     assert again.replayed and ledger.batch(again.created[0]).lot == "UNSENT-1"
+    ledger.close()
+
+
+class NonceThief:
+    """Another process using the operator's key (an admin script beside the service): each time the relayer signs a
+    transaction, it sends one of its own with that nonce first, `times` times."""
+
+    def __init__(self, ledger: Ledger, url: str, times: int) -> None:
+        self.other = Chain.connect(url)  # anvil's first account: the same key the ledger's operator uses
+        self.left = times
+        self.sign = ledger.chain.sign_operator
+
+        def sign_then_steal(*args: Any, **kwargs: Any) -> SignedTx:
+            signed = self.sign(*args, **kwargs)
+            if self.left > 0:
+                self.left -= 1
+                theirs = self.other.sign_operator({"to": self.other.operator.address}, gas=21_000, nonce=signed.nonce)
+                self.other.broadcast(theirs.raw)
+            return signed
+
+        ledger.chain.sign_operator = sign_then_steal  # type: ignore[method-assign]
+
+
+def test_a_relayer_whose_nonce_another_process_takes_signs_again(own_anvil: AnvilNode, tmp_path: Path) -> None:
+    ledger = Ledger.connect(own_anvil.url, tmp_path / "home")
+    factory = register(ledger, "contended factory", 1)
+    relayer = ledger.use_relayer(Outbox(tmp_path / "outbox.sqlite"), RelayPolicy())
+    NonceThief(ledger, own_anvil.url, times=3)
+    written = relayer.submit(ledger.sign(factory, batches.record_batch(batch("CONTENDED-1", 1))), key="c-1")
+    assert ledger.batch(written.created[0]).lot == "CONTENDED-1"
+    ledger.close()
+
+
+def test_a_write_that_never_got_a_relayer_nonce_frees_the_signers_nonce(own_anvil: AnvilNode, tmp_path: Path) -> None:
+    """Every attempt lost its nonce: nothing was broadcast, the answer is 503 (try again), and the signer's next
+    request with the same nonce (another body) is relayed, not refused as a conflict."""
+    ledger = Ledger.connect(own_anvil.url, tmp_path / "home")
+    factory = register(ledger, "starved factory", 1)
+    relayer = ledger.use_relayer(Outbox(tmp_path / "outbox.sqlite"), RelayPolicy())
+    thief = NonceThief(ledger, own_anvil.url, times=NONCE_ATTEMPTS)
+    first = ledger.sign(factory, batches.record_batch(batch("STARVED-1", 1)))
+    with pytest.raises(NonceUnavailableError):
+        relayer.submit(first, key="s-1")
+    assert thief.left == 0 and relayer.outbox.open_entries() == []
+    assert ledger.nonce(factory.address) == first.request.nonce  # the signer's nonce is unused
+    second = ledger.sign(factory, batches.record_batch(batch("STARVED-2", 1)))
+    assert second.request.nonce == first.request.nonce
+    written = relayer.submit(second, key="s-2")
+    assert ledger.batch(written.created[0]).lot == "STARVED-2"
     ledger.close()
