@@ -112,9 +112,18 @@ class DemoChain:
 
 
 @pytest.fixture(scope="session")
-def demo_chain(tmp_path_factory: pytest.TempPathFactory) -> DemoChain:
-    """A separate embedded chain with the demo supply chain recorded once."""
-    chain = Chain.embedded_chain()
+def seeded_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    """An anvil node of its own for the seeded demo chains: seeding them on anvil takes a fraction of the CPU py-evm
+    needs, and every test on them rolls its changes back (`evm_snapshot` / `evm_revert`)."""
+    node = start_anvil(log_file=tmp_path_factory.mktemp("seeded") / "anvil.log")
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_chain(seeded_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> DemoChain:
+    """A contract set of its own with the demo supply chain recorded once."""
+    chain = Chain.connect(seeded_node.url)
     under_test = ChainUnderTest(chain, deploy(chain))
     world = seed_demo(under_test.ledger())
     index = tmp_path_factory.mktemp("demo") / "index.sqlite"
@@ -139,16 +148,16 @@ class EvidenceChain:
     world: DemoWorld
     vault: Vault
     lists: ScreeningLists
-    index: Path  # an index file synced to the seeded chain, copied for each test (indexing ~130 transactions from
-    #              the embedded chain takes seconds; a copy, milliseconds)
+    index: Path  # an index file synced to the seeded chain, copied for each test (indexing ~130 transactions takes
+    #              a second; a copy, milliseconds)
 
 
 @pytest.fixture(scope="session")
-def evidence_chain(tmp_path_factory: pytest.TempPathFactory) -> EvidenceChain:
-    """A separate embedded chain with all three demo chains (apparel, rubber, battery), their documents in a vault and
+def evidence_chain(seeded_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> EvidenceChain:
+    """A contract set of its own with all three demo chains (apparel, rubber, battery), their documents in a vault and
     the sample UFLPA list loaded."""
     home = tmp_path_factory.mktemp("evidence")
-    chain = Chain.embedded_chain()
+    chain = Chain.connect(seeded_node.url)
     under_test = ChainUnderTest(chain, deploy(chain))
     vault, lists = Vault(home / "documents"), ScreeningLists(home / "lists.sqlite")
     world = seed_demo(under_test.ledger(), chains=ALL_CHAINS, vault=vault, lists=lists)
