@@ -8,11 +8,12 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
+from api.paging import filtered_page, page_size
 from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.render import trace_dot, trace_mermaid
 from api.schemas.batches import BatchDetail, BatchOut, TraceOut
-from api.schemas.common import EXAMPLE_BATCH_ID, Page, decode_cursor, encode_cursor
+from api.schemas.common import EXAMPLE_BATCH_ID, Page, decode_cursor
 from api.schemas.writes import SignedRequestIn, WriteResult
 from api.trace_json import TRACE_JSON
 from ledger.epcis.keys import MAX_LABEL_CHARS, product_key
@@ -25,10 +26,6 @@ BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
                                               description=IDEMPOTENCY_DESCRIPTION)]
 WRITE_ERRORS = responses(400, 403, 404, 409, 422, 429, 503, 504)
-
-
-#: Pages' worth of batches one search may read past to fill a page with batches the caller may see.
-SCAN_PAGES = 10
 
 
 @router.get("", response_model=Page[BatchOut], summary="Search batches", responses=responses(401, 422, 503))
@@ -48,35 +45,13 @@ def search_batches(
 ) -> Page[BatchOut]:
     """Batches the caller may see matching every given filter, newest first, with cursor pagination (a page may hold
     fewer than `limit` when little matches: go on while `next_cursor` is not null)."""
-    size = limit or settings.default_page_size
-    if size > settings.max_page_size:
-        raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
-    after = decode_cursor(cursor)
+    size, after = page_size(limit, settings), decode_cursor(cursor)
     if gtin is not None:
         gtin, lot = product_key(gtin, lot)
-    items: list[BatchOut] = []
-    last: tuple[int, int] | None = None
-    more = False
-    budget = SCAN_PAGES * (size + 1)
-    while True:
-        found = ledger.search_batches(gtin=gtin, lot=lot, producer=producer, country=country, after=after,
-                                      limit=size + 1)
-        for batch, position in found:
-            budget -= 1
-            if not access.may_see_batch(viewer, batch.id):
-                last = after = position
-                continue
-            if len(items) == size:
-                more = True
-                break
-            items.append(BatchOut.of(batch))
-            last = after = position
-        if more or len(found) <= size:
-            break
-        if budget <= 0:
-            more = True
-            break
-    return Page[BatchOut](items=items, next_cursor=encode_cursor(last) if more and last else None)
+    return filtered_page(
+        lambda after, count: ledger.search_batches(gtin=gtin, lot=lot, producer=producer, country=country,
+                                                   after=after, limit=count),
+        lambda batch: BatchOut.of(batch) if access.may_see_batch(viewer, batch.id) else None, size, after)
 
 
 @router.get("/{batch_id}", response_model=BatchDetail, summary="One batch", responses=responses(401, 404, 422, 503))

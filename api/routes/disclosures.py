@@ -7,15 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from api.deps import AccessDep, LedgerDep, SettingsDep, ViewerDep
+from api.paging import filtered_page, page_size
 from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
-from api.schemas.common import Page, decode_cursor, encode_cursor
+from api.schemas.common import Page, decode_cursor
 from api.schemas.disclosures import DisclosureOut, DisclosureSummary
 from api.schemas.writes import SignedRequestIn, WriteResult
-from ledger.errors import ValidationError
+from ledger.types import Disclosure
 
-#: Pages' worth of disclosures one request may read past to fill a filtered page before answering with a cursor.
-SCAN_PAGES = 10
 router = APIRouter(prefix="/disclosures", tags=["disclosures"])
 DisclosureIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
@@ -46,35 +45,18 @@ def list_disclosures(
 ) -> Page[DisclosureSummary]:
     """Disclosures in the order they were first published, with cursor pagination: every one for members, the public
     ones for anonymous callers."""
-    size = limit or settings.default_page_size
-    if size > settings.max_page_size:
-        raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
-    after = decode_cursor(cursor)
-    items: list[DisclosureSummary] = []
-    last: tuple[int, int] | None = None
-    more = False
-    budget = SCAN_PAGES * (size + 1)  # a filter that matches little costs a bounded scan, then a cursor to go on
-    while True:
-        chunk = ledger.disclosure_page(participant=participant, period=period, framework=framework, after=after,
-                                       limit=size + 1)
-        for disclosure, position in chunk:
-            budget -= 1
-            summary = DisclosureSummary.of(disclosure)
-            if not access.may_see_disclosure(viewer, disclosure) or (
-                    attested is not None and summary.audited != attested):
-                last = after = position
-                continue
-            if len(items) == size:
-                more = True
-                break
-            items.append(summary)
-            last = after = position
-        if more or len(chunk) <= size:
-            break
-        if budget <= 0:
-            more = True
-            break
-    return Page[DisclosureSummary](items=items, next_cursor=encode_cursor(last) if more and last else None)
+    size, after = page_size(limit, settings), decode_cursor(cursor)
+
+    def keep(disclosure: Disclosure) -> DisclosureSummary | None:
+        summary = DisclosureSummary.of(disclosure)
+        if not access.may_see_disclosure(viewer, disclosure) or (attested is not None and summary.audited != attested):
+            return None
+        return summary
+
+    return filtered_page(
+        lambda after, count: ledger.disclosure_page(participant=participant, period=period, framework=framework,
+                                                    after=after, limit=count),
+        keep, size, after)
 
 
 @router.get("/export", summary="Export disclosures (CSV, JSON, XLSX)",

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
+from api.paging import page_size
 from api.problems import responses
 from api.schemas.common import EXAMPLE_ADDRESS, Page, decode_cursor, encode_cursor
 from api.schemas.participants import DirectoryEntry, HeldBatchOut, NonceOut, ParticipantOut
-from ledger.errors import ValidationError
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="0x + 40 hex digits",
@@ -36,9 +36,7 @@ def my_batches(
 ) -> Page[HeldBatchOut]:
     """The batches the caller holds now with what is left of each, newest first: what a factory checks before
     recording a batch that consumes them or handing one over."""
-    size = limit or settings.default_page_size
-    if size > settings.max_page_size:
-        raise ValidationError(f"limit must be at most {settings.max_page_size}", field="limit")
+    size = page_size(limit, settings)
     assert viewer.address is not None
     found = ledger.held_batches(viewer.address, after=decode_cursor(cursor), limit=size + 1)
     items = [HeldBatchOut(id=b.id, gtin=b.gtin, lot=b.lot, unit=b.unit, quantity=b.quantity, remaining=b.remaining,
