@@ -35,7 +35,7 @@ from ledger.index import Indexer, IndexStore, SyncStatus
 from ledger.index.store import move_aside
 from ledger.outbox import Outbox
 from ledger.relayer import Relayer, RelayPolicy
-from ledger.signing import build_request, check_canonical, gas_for, recover_signer, sign_request
+from ledger.signing import build_request, check_signature, gas_for, sign_request
 from ledger.types import (
     AssuranceLevel,
     Batch,
@@ -248,13 +248,7 @@ class Ledger:
             raise SignatureInvalidError(f"request targets {request.to}, not the ledger {self.deployment.ledger}")
         if request.value != 0:
             raise SignatureInvalidError("requests must not carry value")
-        check_canonical(signed.signature)
-        try:
-            signer = recover_signer(self.domain, signed)
-        except Exception as exc:  # malformed signature bytes
-            raise SignatureInvalidError(f"malformed signature: {exc}") from None
-        if signer != checksum(request.from_address):
-            raise SignatureInvalidError(f"signature is by {signer}, not by {request.from_address}")
+        check_signature(self.domain, signed)
         current = self.nonce(request.from_address)
         if request.nonce < current:
             raise SignatureReplayError(f"nonce {request.nonce} was already used (next is {current}): a replay")

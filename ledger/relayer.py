@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -38,7 +37,9 @@ from ledger.errors import (
     TransactionTimeoutError,
     ValidationError,
 )
+from ledger.keyed_locks import KeyedLocks
 from ledger.outbox import DROPPED, FAILED, MINED, PENDING, PREPARED, Entry, Outbox
+from ledger.signing import check_signature
 from ledger.types import Address, RelayedWrite, SignedRequest, TxHash, TxResult
 
 if TYPE_CHECKING:
@@ -91,8 +92,8 @@ class Relayer:
         self.chain = ledger.chain
         self.outbox = outbox or Outbox(":memory:")
         self.policy = policy or RelayPolicy()
-        self._signer_locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        #: Per-signer turns, taken only once the signature is the signer's and forgotten when no one waits.
+        self._signer_locks = KeyedLocks()
         self._rates: dict[str, deque[float]] = {}
 
     # -- submitting -----------------------------------------------------------------------------------------------
@@ -109,8 +110,9 @@ class Relayer:
         signer = checksum(request.from_address)
         if not checked:
             check_calldata(request.data, signer)
+            check_signature(self.ledger.domain, signed)  # before a turn is taken in the name of `from`
         fingerprint = _fingerprint(signed) + (f"|{route}" if route else "")
-        with self._lock_for(signer):
+        with self._signer_locks.hold(signer):
             if key is not None:
                 seen = self.outbox.by_key(signer, key)
                 if seen is not None:
@@ -129,9 +131,10 @@ class Relayer:
                     f" ({taken.status}, tx {taken.tx_hash})")
             self.ledger.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
             self.ledger.check_signed(signed, min_deadline=self.policy.min_deadline_seconds)
-            self._check_budget(signer)  # counts this request against the signer's rate: it is the signer's
+            self._check_budget(signer)  # a signer past its rate or budget costs no dry run
             gas = self._gas_limit(signed)
             self.ledger.dry_run(signed)
+            self._count(signer)
             entry = Entry(
                 id=0, signer=signer, signer_nonce=request.nonce, idempotency_key=key, fingerprint=fingerprint,
                 function=function_name(request.data), created=tuple(created_ids(signer, request.data)),
@@ -142,10 +145,6 @@ class Relayer:
                 self.outbox.remove(taken.id)
             entry = self._send(entry, self._execute_data(signed), new=True)
             return self._answer(entry, replayed=False)
-
-    def _lock_for(self, signer: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._signer_locks.setdefault(signer, threading.Lock())
 
     def _execute_data(self, signed: SignedRequest) -> str:
         r = signed.request
@@ -291,11 +290,10 @@ class Relayer:
         """Match every open outbox entry with the chain (at start, and periodically); returns how many are open."""
         still_open = 0
         for entry in self.outbox.open_entries():
-            lock = self._lock_for(entry.signer)
-            if not lock.acquire(blocking=False):  # a request of this signer is following its own write right now
-                still_open += 1
-                continue
-            try:
+            with self._signer_locks.try_hold(entry.signer) as held:
+                if not held:  # a request of this signer is following its own write right now
+                    still_open += 1
+                    continue
                 current = self.outbox.get(entry.id)
                 if current.open:
                     try:
@@ -303,8 +301,6 @@ class Relayer:
                     except LedgerError as exc:
                         log.warning("reconciling %s: %s", current.tx_hash, exc)
                 still_open += current.open
-            finally:
-                lock.release()
         return still_open
 
     # -- budgets --------------------------------------------------------------------------------------------------
@@ -312,20 +308,27 @@ class Relayer:
     def _check_budget(self, signer: str) -> None:
         policy, now = self.policy, time.time()
         if policy.requests_per_minute is not None:
-            window = self._rates.setdefault(signer, deque())
+            window = self._rates.get(signer, deque())
             while window and window[0] < now - 60:
                 window.popleft()
+            if not window:
+                self._rates.pop(signer, None)  # a signer quiet for a minute leaves nothing behind
             if len(window) >= policy.requests_per_minute:
                 raise RelayBudgetError(f"{signer} sent {len(window)} requests in the last minute; the relayer takes "
                                        f"{policy.requests_per_minute}", retry_after=int(window[0] + 60 - now) + 1,
                                        code="rate_limited")
-            window.append(now)
         if policy.gas_budget_per_day is not None:
             start = day_start(now)
             spent = self.outbox.gas_since(signer, start)
             if spent >= policy.gas_budget_per_day:
                 raise RelayBudgetError(f"{signer} used {spent} gas of its {policy.gas_budget_per_day} budget today "
                                        "(UTC)", retry_after=int(start + 86_400 - now) + 1, code="budget_exhausted")
+
+    def _count(self, signer: str) -> None:
+        """Take a place in the signer's rate for a request about to be sent (one the checks or the dry run refuse
+        costs no gas and takes none)."""
+        if self.policy.requests_per_minute is not None:
+            self._rates.setdefault(signer, deque()).append(time.time())
 
     def status(self) -> RelayerStatus:
         now = time.time()

@@ -100,6 +100,21 @@ def recover_signer(domain: Eip712Domain, signed: SignedRequest) -> Address:
     return checksum(Account.recover_message(signable, signature=bytes.fromhex(signed.signature.removeprefix("0x"))))
 
 
+def check_signature(domain: Eip712Domain, signed: SignedRequest) -> Address:
+    """The signer of `signed`, once its signature is in canonical form and recovers to its `from`; else
+    `SignatureInvalidError`. Needs no chain: nothing is done in a signer's name before this holds."""
+    from ledger.errors import SignatureInvalidError
+
+    check_canonical(signed.signature)
+    try:
+        signer = recover_signer(domain, signed)
+    except Exception as exc:  # malformed signature bytes
+        raise SignatureInvalidError(f"malformed signature: {exc}") from None
+    if signer != checksum(signed.request.from_address):
+        raise SignatureInvalidError(f"signature is by {signer}, not by {signed.request.from_address}")
+    return signer
+
+
 def gas_for(data: str) -> int:
     """A generous gas allowance for a request, from its calldata size (a client cannot always estimate)."""
     return 300_000 + 80 * (len(data) // 2)

@@ -20,7 +20,7 @@ from web3 import HTTPProvider, Web3
 
 from ledger.chain import ANVIL_OPERATOR_KEY
 from ledger.client import Ledger
-from ledger.demo import GTIN_LINT, GTIN_YARN, demo_account
+from ledger.demo import GTIN_FABRIC, GTIN_LINT, GTIN_YARN, demo_account
 from ledger.node import free_port
 from ledger.requests import ApiSigner, body_of, calldata
 from ledger.signing import SECP256K1_N, build_request, sign_request
@@ -159,11 +159,15 @@ def test_a_participant_past_its_daily_gas_budget_gets_429_with_retry_after(serve
 
 
 def test_the_request_rate_is_bounded_per_participant(server: Server) -> None:
-    signer = server.signer("auditor")  # every request past the rate is refused at once, valid or not
+    signer = server.signer("auditor")  # requests the contract's dry run refuses cost no gas and take no place
     unknown = "0x" + "ab" * 32
-    replies = [server.http.post(f"/disclosures/{unknown}/revocations", json=signer.body(calldata.revoke_attestation(
+    refused = [server.http.post(f"/disclosures/{unknown}/revocations", json=signer.body(calldata.revoke_attestation(
         unknown, 1, "nothing to revoke"))) for _ in range(RATE + 2)]
-    assert {r.status_code for r in replies[:RATE]} == {404}  # refused by the contract's dry run: no gas spent
+    assert {r.status_code for r in refused} == {404}
+    weaving = server.signer("weaving")  # relayed requests do: past the rate, refused at once, valid or not
+    replies = [server.http.post("/batches", json=weaving.body(calldata.record_batch(NewBatch(
+        GTIN_FABRIC, f"RATE-{n}", "520811", Decimal(1), "MTR", Gln("6921234000014"), NOW)))) for n in range(RATE + 2)]
+    assert {r.status_code for r in replies[:RATE]} == {201}, [r.text for r in replies]
     assert [r.status_code for r in replies[-2:]] == [429, 429]
     assert replies[-1].json()["code"] == "rate_limited"
 
