@@ -6,6 +6,7 @@ Hex identifiers are lower-case 0x-prefixed strings; addresses are EIP-55 checksu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -91,6 +92,15 @@ class Verdict(StrEnum):
     PASS = "PASS"
     REVIEW = "REVIEW"
     FAIL = "FAIL"
+
+    @classmethod
+    def worst(cls, verdicts: Iterable[str]) -> Verdict:
+        """The gravest of `verdicts` (FAIL, then REVIEW, then PASS), so that no verdict hides a worse one: the one
+        home of that rule for findings, rule outcomes, regimes and the report. Values that are no verdict on the
+        product (a regime's UPCOMING or NOT_APPLICABLE, an INFO finding) count for nothing; case is ignored, so
+        severities and outcomes (`fail`, `review`) read as the verdicts they call for. None at all is PASS."""
+        found = {str(v).upper() for v in verdicts}
+        return next((v for v in (cls.FAIL, cls.REVIEW) if v.value in found), cls.PASS)
 
 
 @dataclass(frozen=True)

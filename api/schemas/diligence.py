@@ -162,7 +162,9 @@ class ReportBatch(Out):
 
 
 class ReportOut(Out):
-    verdict: Verdict = Field(description="FAIL if any finding fails, REVIEW if any needs review, else PASS")
+    verdict: Verdict = Field(description="the worst of the policy's verdict and every regime's in force: FAIL if "
+                                         "any finding fails, REVIEW if any needs review, else PASS")
+    policy_verdict: Verdict = Field(description="the verdict of the policy's findings alone")
     batch: ReportBatch
     findings: list[FindingOut]
     summary: SummaryOut
@@ -178,7 +180,7 @@ class ReportOut(Out):
     def of(cls, r: Report) -> ReportOut:
         f, s, b = r.footprint, r.summary, r.batch
         return cls(
-            verdict=r.verdict,
+            verdict=r.verdict, policy_verdict=r.policy_verdict,
             batch=ReportBatch(id=b.id, gtin=b.gtin, lot=b.lot, quantity=b.quantity, unit=b.unit,
                               producer=ParticipantRef.of(r.producer), recorded=TxRefOut.of(b.recorded)),
             findings=[FindingOut(severity=x.severity, rule=x.rule, message=x.message, participant=x.participant,

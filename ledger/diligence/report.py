@@ -104,7 +104,8 @@ class Summary:
 class Report:
     batch: Batch
     producer: Participant
-    verdict: Verdict
+    #: The verdict of the buyer's policy alone; `verdict` is the report's, which no regime's may be worse than.
+    policy_verdict: Verdict
     findings: tuple[Finding, ...]
     summary: Summary
     footprint: Footprint
@@ -113,6 +114,12 @@ class Report:
     as_of_time: datetime
     #: One section per regime asked for (`ledger.regimes`), in the order asked.
     regimes: tuple[RegimeSection, ...] = field(default=())
+
+    @property
+    def verdict(self) -> Verdict:
+        """The report's verdict: the worst of the policy's and of every regime's in force (a regime not yet in force
+        or not covering the product counts for nothing), so a failing section never sits under a milder badge."""
+        return Verdict.worst([self.policy_verdict, *(s.verdict for s in self.regimes)])
 
 
 # -- reading facts as of a block ---------------------------------------------------------------------------------
@@ -321,9 +328,7 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
         truncated=trace.truncated,
         checked_by_contract=len(trace.nodes),
     )
-    severities = {f.severity for f in findings}
-    verdict = Verdict.FAIL if Severity.FAIL in severities else Verdict.REVIEW if Severity.REVIEW in severities \
-        else Verdict.PASS
+    verdict = Verdict.worst(f.severity for f in findings)
     return Report(root.batch, root.producer, verdict, tuple(findings), summary, footprint, policy, block, as_of_time)
 
 

@@ -19,7 +19,7 @@ from ledger.regimes.model import (
     RuleResult,
     RuleStatus,
 )
-from ledger.types import Severity, TraceNode
+from ledger.types import Severity, TraceNode, Verdict
 
 #: Findings kept per rule: a lineage of thousands of batches failing one rule reports the first ones and a count.
 MAX_FINDINGS_PER_RULE = 50
@@ -105,9 +105,4 @@ class Checked:
 
 
 def _verdict(results: list[RuleResult]) -> RegimeVerdict:
-    outcomes = {r.outcome for r in results}
-    if Outcome.FAIL in outcomes:
-        return RegimeVerdict.FAIL
-    if Outcome.REVIEW in outcomes:
-        return RegimeVerdict.REVIEW
-    return RegimeVerdict.PASS
+    return RegimeVerdict(Verdict.worst(r.outcome for r in results))
