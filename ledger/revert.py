@@ -19,6 +19,7 @@ from ledger.errors import (
     SignatureExpiredError,
     SignatureInvalidError,
 )
+from ledger.roles import role_label
 
 ErrorKind = Literal["not_found", "forbidden", "invalid", "conflict"]
 
@@ -136,13 +137,21 @@ class _ErrorSpec:
         return f"{self.name}({', '.join(f'{k}={v}' for k, v in args.items())}): in {unit}, {figures} (the " \
                "contract counts thousandths)"
 
+    def _role_refusal(self, args: dict[str, Any]) -> str | None:
+        """`AccessControlUnauthorizedAccount(account, neededRole)` names the role by its name, not its hash."""
+        if "needed_role" not in args:
+            return None
+        role = role_label(args["needed_role"])
+        rendered = ", ".join(f"{k}={role if k == 'needed_role' else v}" for k, v in args.items())
+        return f"{self.name}({rendered}): {args.get('account', 'the account')} lacks the {role} role"
+
     def build(self, payload: bytes) -> ContractRevertError:
         try:
             values = CHAIN_CODEC.decode(self.types, payload) if self.types else ()
         except Exception:  # eth_abi raises several decoding errors: data with our selector but not our arguments
             return UnknownRevertError({"data": "0x" + (bytes.fromhex(self.selector.hex()) + payload).hex()})
         args = {n: _normalise(t, v) for n, t, v in zip(self.names, self.types, values, strict=True)}
-        return self.exception(args, message=self._in_units(args))
+        return self.exception(args, message=self._in_units(args) or self._role_refusal(args))
 
 
 @cache

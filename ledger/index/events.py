@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from ledger.codec import bytes_to_text, gtin_from_int, hex32
+from ledger.roles import ROLE_IDS
 from ledger.types import Role
 
 Args = dict[str, Any]
@@ -45,14 +46,7 @@ def batch_id_in(args: Args) -> str | None:
 
 @cache
 def role_names() -> dict[str, Role]:
-    from eth_utils import keccak
-
-    return {
-        "0x" + "00" * 32: Role.ADMIN,
-        hex32(keccak(text="FACTORY")): Role.FACTORY,
-        hex32(keccak(text="AUDITOR")): Role.AUDITOR,
-        hex32(keccak(text="BUYER")): Role.BUYER,
-    }
+    return {hex32(role_id): role for role, role_id in ROLE_IDS.items()}
 
 
 def participant_registered(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:

@@ -7,17 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from eth_utils import keccak
-
 from ledger import rules
 from ledger import validation as v
 from ledger.calls import encode_call
 from ledger.codec import ascii_text, from_hex, hex32, text_to_bytes
 from ledger.errors import ValidationError
+from ledger.roles import ROLE_IDS
 from ledger.types import Gln, ParticipantProfile, Role, Site
 
-ROLE_HASHES: dict[Role, bytes] = {Role.FACTORY: keccak(text="FACTORY"), Role.AUDITOR: keccak(text="AUDITOR"),
-                                  Role.BUYER: keccak(text="BUYER")}
+#: The roles an admin grants and revokes (the admin role itself is not granted through these writes).
+ROLE_HASHES: dict[Role, bytes] = {r: h for r, h in ROLE_IDS.items() if r is not Role.ADMIN}
 ROLES_BY_HASH: dict[str, Role] = {hex32(h): r for r, h in ROLE_HASHES.items()}
 NO_HASH = b"\0" * 32
 
