@@ -21,9 +21,11 @@ from api.problems import responses
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
 from ledger.access import Access, Viewer
-from ledger.epcis.query import EventQuery
+from ledger.epcis.export import DEFAULT_PER_PAGE as LINEAGE_PER_PAGE
+from ledger.epcis.query import MAX_PER_PAGE, EventQuery
 from ledger.epcis.service import EpcisService
-from ledger.errors import NotFoundError
+from ledger.errors import NotFoundError, ValidationError
+from ledger.trace import MIN_NODES
 
 router = APIRouter(tags=["epcis"])
 _LOCK = threading.Lock()
@@ -125,22 +127,47 @@ def query_events(request: Request, epcis: EpcisDep, viewer: MemberDep, access: A
     # the three parameters above are declared for the OpenAPI description; every parameter is read (and checked) here
     params = {name: request.query_params.getlist(name) for name in request.query_params}
     page = epcis.events(EventQuery.from_params(params), _may_see(access, viewer))
-    headers = {}
-    if page.next_page_token is not None:
-        following = request.url.include_query_params(nextPageToken=page.next_page_token)
-        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
-    return JSONResponse(page.document, media_type=EPCIS_JSON, headers=headers)
+    return JSONResponse(page.document, media_type=EPCIS_JSON, headers=_next(request, page.next_page_token))
+
+
+def _next(request: Request, token: str | None) -> dict[str, str]:
+    """The REST binding's `Link: <...>; rel="next"` header to the next page, if one follows."""
+    if token is None:
+        return {}
+    following = request.url.include_query_params(nextPageToken=token)
+    return {"Link": f'<{following.path}?{following.query}>; rel="next"'}
 
 
 @router.get("/batches/{batch_id}/epcis", summary="A batch's lineage as an EPCIS 2.0 document",
             responses={**responses(401, 404, 422, 503),
                        200: {"content": {EPCIS_JSON: {"schema": {"type": "object"}}},
                              "description": "an EPCISDocument"}})
-def batch_lineage(batch_id: BatchIdPath, epcis: EpcisDep, viewer: MemberDep, access: AccessDep) -> Response:
-    """The events that made, moved and flagged the batch and every batch upstream of it you may see, as captured
-    (their hashes unchanged) or synthesised from the chain for batches recorded without EPCIS."""
+def batch_lineage(
+    request: Request, batch_id: BatchIdPath, epcis: EpcisDep, viewer: MemberDep, access: AccessDep,
+    settings: SettingsDep,
+    max_depth: Annotated[int | None, Query(ge=1, description="tiers to follow (default and cap: "
+                                           "API_MAX_TRACE_DEPTH)")] = None,
+    max_nodes: Annotated[int | None, Query(ge=MIN_NODES, description="batches to follow (default and cap: "
+                                           "API_MAX_TRACE_NODES)")] = None,
+    perPage: Annotated[int | None, Query(ge=1, le=MAX_PER_PAGE, description="events per page (default "
+                                         f"{LINEAGE_PER_PAGE})")] = None,
+    nextPageToken: Annotated[str | None, Query(max_length=400, description="from the previous page's "
+                                               "`Link: <...>; rel=\"next\"` header")] = None,
+) -> Response:
+    """The events that made, moved, flagged and observed the batch and every batch upstream of it, as captured
+    (their hashes unchanged) or synthesised from the chain for batches recorded without EPCIS, by time, a page at a
+    time (`Link: <...>; rel="next"` while more follow). The lineage is bounded as the trace is: past
+    `max_nodes` batches or `max_depth` tiers the document's `ledger:truncated` names the bound and the batches to
+    continue from (export each of them)."""
+    if max_depth is not None and max_depth > settings.max_trace_depth:
+        raise ValidationError(f"max_depth must be at most {settings.max_trace_depth}", field="max_depth")
+    if max_nodes is not None and max_nodes > settings.max_trace_nodes:
+        raise ValidationError(f"max_nodes must be at most {settings.max_trace_nodes}", field="max_nodes")
     checked = access.require_batch(viewer, batch_id)
-    return JSONResponse(epcis.lineage(checked, _may_see(access, viewer)), media_type=EPCIS_JSON)
+    page = epcis.lineage(checked, _may_see(access, viewer), max_depth=max_depth or settings.max_trace_depth,
+                         max_nodes=max_nodes or settings.max_trace_nodes, per_page=perPage,
+                         page_token=nextPageToken)
+    return JSONResponse(page.document, media_type=EPCIS_JSON, headers=_next(request, page.next_page_token))
 
 
 @router.get("/01/{gtin}/10/{lot:path}", summary="GS1 Digital Link resolver",

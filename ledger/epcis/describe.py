@@ -70,7 +70,7 @@ def batches_of(planned: PlannedEvent) -> tuple[tuple[BatchId, str], ...]:
         roles[(flag.batch_id, "flagged")] = None
     if effect.writes_nothing:
         for batch_id in effect.touched:
-            roles[(batch_id, "received")] = None
+            roles[(batch_id, "observed" if batch_id in effect.observed else "received")] = None
     return tuple(roles)
 
 

@@ -2,19 +2,26 @@
 and natively alike.
 
 Every batch of the trace the caller may see contributes the events that made and moved it:
-- captured through EPCIS: the events as captured (commissioning or transformation, shipments, receipts, flags),
-  with the proofs of their committed hashes;
+- captured through EPCIS: the events as captured (commissioning or transformation, shipments, receipts, flags,
+  observations), with the proofs of their committed hashes;
 - recorded natively: events synthesised from the ledger's records: an ObjectEvent ADD commissioning for a raw
   batch, a TransformationEvent (inputs with the quantity consumed) for one with inputs, an ObjectEvent OBSERVE
-  shipping per custody transfer. Identifiers are GS1 Digital Link URIs (classes `/01/{gtin}/10/{lot}`, sites
-  `/414/{gln}`, parties `/417/{party gln}`); what EPCIS has no field for goes in the ledger's extension namespace
+  shipping per custody transfer, an ObjectEvent OBSERVE inspecting per flag raised without EPCIS (disposition
+  non_conformant for a quality hold, recalled for a recall, conformant for a release; the reason in
+  `ledger:reason`). Identifiers are GS1 Digital Link URIs (classes `/01/{gtin}/10/{lot}`, sites `/414/{gln}`,
+  parties `/417/{party gln}`); what EPCIS has no field for goes in the ledger's extension namespace
   (`ledger:batch`, `ledger:hsCode`, `ledger:documents`, ...). Each synthesised event's `eventID` is its CBV 2.0 hash.
-Events are ordered by time. A lineage larger than the trace bounds is cut where the trace is (`ledger:truncated`).
+Events are ordered by time and served a page at a time (`perPage`, `nextPageToken`). A lineage larger than the
+trace bounds (`API_MAX_TRACE_NODES`, `API_MAX_TRACE_DEPTH`) is cut where the trace is: `ledger:truncated` names the
+bound and the batches to continue from (export each of them), as the trace's `truncated_by` and `continue_from` do.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,18 +29,23 @@ from typing import TYPE_CHECKING, Any
 from ledger.epcis.document import EPCIS_CONTEXT, document_json
 from ledger.epcis.hashing import hash_events
 from ledger.epcis.keys import digital_link, location_uri, party_uri
-from ledger.epcis.query import now_text, proofs, served
+from ledger.epcis.query import MAX_PER_PAGE, now_text, proofs, served
 from ledger.epcis.reading import COUNT_UNIT
 from ledger.epcis.store import EventStore, StoredEvent
 from ledger.epcis.vocabulary import NAMESPACE, PREFIX
-from ledger.errors import NotFoundError
-from ledger.types import Batch, CustodyTransfer
+from ledger.errors import NotFoundError, ValidationError
+from ledger.trace import MAX_NODES
+from ledger.types import Batch, CustodyTransfer, Flag, FlagKind, Trace
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
 
 ROLES_MADE = ("produced",)
-ROLES_MOVED = ("shipped", "received", "flagged")
+ROLES_MOVED = ("shipped", "received", "flagged", "observed")
+#: Events per page of a lineage export unless the caller asks for another number (up to MAX_PER_PAGE).
+DEFAULT_PER_PAGE = 100
+#: The disposition that stands for each flag (the one a capture maps to that flag).
+DISPOSITIONS = {FlagKind.QUALITY_HOLD: "non_conformant", FlagKind.RECALL: "recalled", FlagKind.RELEASE: "conformant"}
 
 
 def _time(moment: datetime | None) -> str:
@@ -86,6 +98,16 @@ def made_event(batch: Batch, inputs: dict[str, Batch]) -> dict[str, Any]:
     return event
 
 
+def flag_event(batch: Batch, flag: Flag) -> dict[str, Any]:
+    """A flag raised on chain (quality hold, recall, release) as the inspection that would capture it: an ObjectEvent
+    OBSERVE with the disposition a capture maps to that flag and the reason in `ledger:reason`."""
+    return {"type": "ObjectEvent", "eventTime": _time(flag.tx.block_time), "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE", "bizStep": "inspecting", "disposition": DISPOSITIONS[flag.kind],
+            "quantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)],
+            _ext("batch"): batch.id, _ext("flag"): flag.kind.value, _ext("reason"): flag.reason,
+            _ext("transaction"): flag.tx.tx_hash}
+
+
 def moved_event(batch: Batch, transfer: CustodyTransfer, parties: Mapping[str, str | None]) -> dict[str, Any]:
     """The shipment of one custody transfer (the quantity left when custody passed)."""
     event: dict[str, Any] = {
@@ -104,57 +126,121 @@ def moved_event(batch: Batch, transfer: CustodyTransfer, parties: Mapping[str, s
     return event
 
 
-def lineage_document(ledger: Ledger, store: EventStore, batch_id: str, may_see: Callable[[str], bool]
-                     ) -> dict[str, Any]:
-    """The batch's lineage as an EPCISDocument (see the module's docstring); NotFoundError for a batch the caller
-    may not see."""
-    trace = ledger.trace(batch_id)
+@dataclass(frozen=True)
+class LineagePage:
+    """One page of a lineage export: the EPCISDocument, and the token of the next page when more events follow
+    (given in a `Link: <...?nextPageToken=...>; rel="next"` header, as the EPCIS REST binding pages queries)."""
+
+    document: dict[str, Any]
+    next_page_token: str | None
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An event of the lineage before it is built: where it sorts (time, kind, a key unique within the lineage) and
+    what it is (a stored event, or what to synthesise it from)."""
+
+    time: float
+    rank: int  # 0 captured, 1 made, 2 moved, 3 flagged: the order of synthesised events at one instant
+    key: str
+    stored: StoredEvent | None = None
+    batch: Batch | None = None
+    transfer: CustodyTransfer | None = None
+    flag: Flag | None = None
+
+    @property
+    def position(self) -> tuple[float, int, str]:
+        return (self.time, self.rank, self.key)
+
+
+def lineage_page(ledger: Ledger, store: EventStore, batch_id: str, may_see: Callable[[str], bool], *,
+                 max_depth: int = 64, max_nodes: int = MAX_NODES, per_page: int = DEFAULT_PER_PAGE,
+                 page_token: str | None = None) -> LineagePage:
+    """One page of the batch's lineage as an EPCISDocument (see the module's docstring); NotFoundError for a batch
+    the caller may not see. The trace is bounded like `GET /batches/{id}/trace` (`max_depth`, `max_nodes`: a cut
+    lineage says so in `ledger:truncated`, with the batches to continue from); the events are ordered by time and
+    paged, `per_page` at a time: only a page's events are built, hashed and served."""
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError(f"perPage must be 1 to {MAX_PER_PAGE}", field="perPage")
+    after = _after(page_token)
+    trace = ledger.trace(batch_id, max_depth, max_nodes)
     if not may_see(trace.root):
         raise NotFoundError(f"no batch {batch_id}")
-    batches = {n.batch.id: n.batch for n in trace.nodes if may_see(n.batch.id)}
-    ids = list(batches)
-    stored = store.events_of_batches(ids, ROLES_MADE + ROLES_MOVED)  # not the consumption of a lineage batch by
-    # a batch outside the lineage: a sibling branch is not this batch's history
+    # who may see a batch may see every batch upstream of it (ledger.access: a holder downstream sees it), so the
+    # trace's batches need no check of their own: asking for each of thousands would cost more than the export
+    batches = {n.batch.id: n.batch for n in trace.nodes}
+    stored = store.events_of_batches(list(batches), ROLES_MADE + ROLES_MOVED)  # not the consumption of a lineage
+    # batch by a batch outside the lineage: a sibling branch is not this batch's history
     roles = store.batches_of([s.seq for s in stored])
-    captured_made = {b for s in stored for b, role in roles.get(s.seq, []) if role in ROLES_MADE}
-    captured_moves = {(b, tx) for s in stored for b, role in roles.get(s.seq, []) if role == "shipped"
-                      for tx in s.transactions}
-    inputs = ledger.store.batches([u.batch_id for b in batches.values() for u in b.inputs])
-    parties: dict[str, str | None] = {p.address: p.profile.party_gln for p in ledger.participants()}
-    synthesised: list[dict[str, Any]] = []
+    captured = {(b, role, tx) for s in stored for b, role in roles.get(s.seq, []) for tx in s.transactions}
+    made = {b for s in stored for b, role in roles.get(s.seq, []) if role in ROLES_MADE}
+    items = [_Item(s.event_time if s.event_time is not None else 0.0, 0, f"{s.seq:020d}", stored=s) for s in stored]
     for batch in batches.values():
-        if batch.id not in captured_made:
-            synthesised.append(made_event(batch, inputs))
+        if batch.id not in made:
+            items.append(_Item(_seconds(batch.produced_at), 1, batch.id, batch=batch))
         for transfer in batch.custody:
-            if (batch.id, transfer.tx.tx_hash) not in captured_moves:
-                synthesised.append(moved_event(batch, transfer, parties))
+            if (batch.id, "shipped", transfer.tx.tx_hash) not in captured:
+                items.append(_Item(_seconds(transfer.tx.block_time), 2, f"{batch.id}:{transfer.tx.tx_hash}",
+                                   batch=batch, transfer=transfer))
+        for n, flag in enumerate(batch.flags):
+            if (batch.id, "flagged", flag.tx.tx_hash) not in captured:
+                items.append(_Item(_seconds(flag.tx.block_time), 3, f"{batch.id}:{flag.tx.tx_hash}:{n}", batch=batch,
+                                   flag=flag))
+    items.sort(key=lambda item: item.position)
+    following = [item for item in items if after is None or item.position > after]
+    page, more = following[:per_page], len(following) > per_page
+    document = _document(ledger, page, trace)
+    return LineagePage(document, _token(page[-1].position) if more else None)
+
+
+def _document(ledger: Ledger, page: list[_Item], trace: Trace) -> dict[str, Any]:
+    inputs = ledger.store.batches([u.batch_id for item in page if item.batch is not None and item.transfer is None
+                                   and item.flag is None for u in item.batch.inputs])
+    parties: dict[str, str | None] = {}
+    if any(item.transfer is not None for item in page):
+        parties = {p.address: p.profile.party_gln for p in ledger.participants()}
+    synthesised: list[dict[str, Any]] = []
+    for item in page:
+        if item.batch is None:
+            continue
+        if item.transfer is not None:
+            synthesised.append(moved_event(item.batch, item.transfer, parties))
+        elif item.flag is not None:
+            synthesised.append(flag_event(item.batch, item.flag))
+        else:
+            synthesised.append(made_event(item.batch, inputs))
     for event, hashed in zip(synthesised, hash_events(synthesised, [EPCIS_CONTEXT, {PREFIX: NAMESPACE}]),
                              strict=True):
         if hashed.value is not None:
             event["eventID"] = hashed.value
-    ordered = _by_time(stored, synthesised)
-    context, served_events = served([s for s, _ in ordered if s is not None])
-    replay = iter(served_events)
-    events = [next(replay) if s is not None else e for s, e in ordered]
+    stored = [item.stored for item in page if item.stored is not None]
+    context, served_events = served(stored)
+    replay, made = iter(served_events), iter(synthesised)
+    events = [next(replay) if item.stored is not None else next(made) for item in page]
     extra: dict[str, Any] = {_ext("root"): trace.root, **proofs(stored, ledger)}
     if trace.truncated:
         extra[_ext("truncated")] = {"by": trace.truncated_by.value if trace.truncated_by else None,
                                     "continueFrom": list(trace.continue_from)}
-    return document_json([e for e in events if e is not None], context, created=now_text(), extra=extra)
+    return document_json(events, context, created=now_text(), extra=extra)
 
 
-def _by_time(stored: list[StoredEvent], synthesised: list[dict[str, Any]]
-             ) -> list[tuple[StoredEvent | None, dict[str, Any] | None]]:
-    def seconds(text: Any) -> float:
-        try:
-            return datetime.fromisoformat(str(text)).timestamp()
-        except ValueError:
-            return 0.0
+def _seconds(moment: datetime | None) -> float:
+    """Where an event sorts: a recorded time past the calendar sorts last, as `_time` shows it."""
+    return moment.timestamp() if moment is not None else 253402300800.0
 
-    items: list[tuple[float, int, StoredEvent | None, dict[str, Any] | None]] = []
-    for n, s in enumerate(stored):
-        items.append((s.event_time if s.event_time is not None else 0.0, n, s, None))
-    for n, e in enumerate(synthesised):
-        items.append((seconds(e["eventTime"]), len(stored) + n, None, e))
-    items.sort(key=lambda item: (item[0], item[1]))
-    return [(s, e) for _, _, s, e in items]
+
+def _token(position: tuple[float, int, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(["lineage", *position]).encode()).decode().rstrip("=")
+
+
+def _after(token: str | None) -> tuple[float, int, str] | None:
+    if token is None:
+        return None
+    try:
+        found = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        kind, moment, rank, key = found
+        if kind == "lineage" and isinstance(moment, float | int) and isinstance(rank, int) and isinstance(key, str):
+            return (float(moment), rank, key)
+    except (ValueError, TypeError):
+        pass
+    raise ValidationError("nextPageToken is not one this service gave for a lineage", field="nextPageToken")

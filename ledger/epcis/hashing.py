@@ -66,6 +66,20 @@ def hash_of_digest(digest: str) -> str:
     return f"ni:///sha-256;{digest.removeprefix('0x').lower()}?ver=CBV2.0"
 
 
+def declared_id_problem(event: Any, hashed: Hashed) -> str | None:
+    """Why the event's declared `eventID` cannot stand, or None. An eventID that is a hash name (`ni:`, RFC 6920)
+    claims to be the event's CBV 2.0 hash: it must be exactly that (hex in any case), else the event would be served
+    under one hash while the chain commits another. Any other eventID (`urn:uuid:...`) is the capturer's own name."""
+    declared = event.get("eventID") if isinstance(event, dict) else None
+    if not isinstance(declared, str) or declared[:3].lower() != "ni:":
+        return None
+    match = re.match(HASH.pattern, declared, re.IGNORECASE)
+    if hashed.value is not None and match is not None and f"0x{match.group(1).lower()}" == digest_of(hashed.value):
+        return None
+    return (f"its eventID {declared[:120]!r} is not its CBV 2.0 hash ({hashed.value or 'which cannot be computed'}): "
+            "declare the hash the CBV 2.0 algorithm gives, another kind of id (urn:uuid:...), or none")
+
+
 @cache
 def _epcis_context() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(files("ledger.epcis").joinpath("data", "epcis-context.jsonld").read_text())

@@ -12,8 +12,11 @@
   declared reason and the corrective events.
 - A quantity without `uom` is a count (H87, pieces); units are never converted: an input or shipment in another unit
   than its batch is refused naming both.
-Anything else (instance-level EPCs only, an unknown party or site, aggregation, association) is refused with the
-reason.
+- Any other valid event (an observation, an inspection, a sensor reading, an aggregation or association) changes
+  nothing on chain: it is acknowledged, stored and its hash committed like the others, about the batches it names
+  (each must be one the capturer produced or holds; an event naming none is refused).
+Anything the rules forbid (instance-level EPCs where a batch is made or moved, an unknown party or site, a declared
+hash id that is not the event's hash) is refused with the reason.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from ledger import rules
 from ledger.codec import batch_id_of
 from ledger.epcis import evidence
 from ledger.epcis.allocation import AllocationError, shares
-from ledger.epcis.hashing import Hashed
-from ledger.epcis.keys import ClassKey, location_gln
+from ledger.epcis.describe import QUANTITY_LISTS
+from ledger.epcis.hashing import Hashed, declared_id_problem
+from ledger.epcis.keys import ClassKey, class_key, location_gln
 from ledger.epcis.model import BatchFact, CapturedFact, EventEffect, FlagRaise, PlannedEvent, Status, Transfer
 from ledger.epcis.overlay import Overlay, apply
 from ledger.epcis.reading import Amount, Refusal, event_time, party_of, quantities
@@ -245,6 +249,40 @@ def disposition_flag(event: dict[str, Any], ctx: Overlay, disposition: str) -> E
     return EventEffect(flags=tuple(flags), touched=tuple(f.batch_id for f in flags))
 
 
+def observe(event: dict[str, Any], ctx: Overlay) -> EventEffect:
+    """A valid event that changes nothing the ledger records (an observation, an inspection, a sensor reading, a
+    packing): stored and committed like the others, about the batches it names, each of which must be one the
+    capturer produced or holds (who may see one of them may see the event). Classes without a lot and
+    instance-level EPCs name no batch; an event that names none is refused (no one could be shown it)."""
+    found: dict[BatchId, None] = {}
+    for name in QUANTITY_LISTS:
+        for index, element in enumerate(event.get(name) or []):
+            try:
+                key = class_key(str(element.get("epcClass")))
+            except (ValidationError, AttributeError):
+                continue
+            if key.lot is None:
+                continue
+            where = f"{name}[{index}]"
+            batch = ctx.batch(batch_id_of(ctx.address, key.gtin, key.lot))
+            if batch is None:
+                try:
+                    batch = ctx.held(key, ctx.address, where)
+                except Refusal as refusal:
+                    if "no batch" not in str(refusal):
+                        raise
+                    raise Refusal(f"{where}: the capturing participant neither produced nor holds a batch of GTIN "
+                                  f"{key.gtin} lot {key.lot}: an event that changes nothing on chain is stored "
+                                  "about one's own batches") from None
+            found[batch.id] = None
+    if not found:
+        raise Refusal(f"the {event.get('type')} changes nothing the ledger records and names no batch (a class with "
+                      "a lot the capturing participant produced or holds): it could be shown to no one")
+    ids = tuple(found)
+    return EventEffect(touched=ids, observed=ids, note="stored and its hash committed: it changes nothing the ledger "
+                                                       "records on chain")
+
+
 def declaration(event: dict[str, Any], ctx: Overlay, event_hash: str) -> EventEffect:
     declared = event["errorDeclaration"]
     earlier = ctx.seen.get((event_hash, False))
@@ -289,11 +327,9 @@ def effect_of(event: dict[str, Any], ctx: Overlay, event_hash: str) -> EventEffe
         disposition = cbv(event.get("disposition"), "disposition")
         if kind == "ObjectEvent" and action == "OBSERVE" and disposition in ("non_conformant", "recalled"):
             return disposition_flag(event, ctx, disposition)
-        raise Refusal(f"{kind} with action {action} and bizStep {step or 'none'} changes no batch, custody or flag "
-                      "the ledger records (mapped: commissioning, shipping, receiving, a non_conformant or recalled "
-                      "disposition)")
+        return observe(event, ctx)
     if kind in ("AggregationEvent", "AssociationEvent"):
-        raise Refusal(f"an {kind} (packing or association) changes no batch, lineage or custody: not mapped")
+        return observe(event, ctx)
     raise Refusal(f"event type {str(kind)[:80]!r} is not one the ledger maps")
 
 
@@ -326,6 +362,9 @@ def map_event(ctx: Overlay, position: int, event: dict[str, Any], hashed: Hashed
     if hashed.value is None:
         return PlannedEvent(position, None, declared, Status.REFUSED,
                             f"its CBV 2.0 event hash cannot be computed: {hashed.problem}")
+    wrong_id = declared_id_problem(event, hashed)
+    if wrong_id is not None:
+        return PlannedEvent(position, hashed.value, declared, Status.REFUSED, wrong_id)
     if not ctx.capturer.registered:
         return PlannedEvent(position, hashed.value, declared, Status.REFUSED,
                             f"the capturer {ctx.address} is not a registered participant")

@@ -96,6 +96,7 @@ class EventEffect:
     flags: tuple[FlagRaise, ...] = ()
     produced: tuple[BatchId, ...] = ()
     touched: tuple[BatchId, ...] = ()
+    observed: tuple[BatchId, ...] = ()  # of `touched`, those an event that writes nothing observes (not a receipt)
     note: str | None = None
 
     @property

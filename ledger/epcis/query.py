@@ -4,7 +4,8 @@ EPCISQueryDocument of the events the caller may see.
 Parameters (several values of one parameter separated by `|`, or the parameter repeated):
 `eventType`, `GE_eventTime`, `LT_eventTime`, `EQ_bizStep`, `EQ_bizLocation`, `MATCH_epcClass` (an LGTIN or Digital
 Link of one lot, or an SGTIN pattern / GTIN-only Digital Link for every lot), `MATCH_anyEPC` (instance-level EPCs,
-an SGTIN pattern ending in `*` for every serial), `EQ_eventID`, `perPage`, `nextPageToken`. Any other parameter is
+an SGTIN pattern ending in `*` for every serial), `EQ_eventID` (a declared eventID or the event's CBV 2.0
+hash: every event is served with one), `perPage`, `nextPageToken`. Any other parameter is
 refused (EPCIS's QueryParameterException). Events come in capture order; an event is visible when a batch it makes,
 moves or flags is (`may_see`): an input it consumes does not make it visible (a sibling branch of a lineage is not
 shown to whoever may see the shared input). Each call reads a bounded number of stored events: a page may hold fewer
@@ -135,8 +136,10 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
         any_of("e.biz_step", [cbv(s, "bizstep") for s in query.biz_steps])
     if query.biz_locations:
         any_of("e.biz_location", [_location(loc) for loc in query.biz_locations])
-    if query.event_ids:
-        any_of("e.event_id", query.event_ids)
+    if query.event_ids:  # an event's declared id, or its CBV 2.0 hash (every event has one, declared or not)
+        marks = ",".join("?" * len(query.event_ids))
+        where.append(f"e.event_id IN ({marks}) OR e.event_hash IN ({marks})")
+        params.extend([*query.event_ids, *query.event_ids])
     if query.epc_classes:
         clauses = []
         for pattern in query.epc_classes:
@@ -173,7 +176,8 @@ def _location(value: str) -> str:
 def served(events: Sequence[StoredEvent]) -> tuple[list[Any], list[dict[str, Any]]]:
     """A context for serving stored events as they were captured, and the events: their documents' contexts merged
     (a prefix that two documents bind differently is renamed in one of them, in keys and values alike, which leaves
-    every CBV 2.0 hash as it was), the ledger's namespace bound to `ledger:`."""
+    every CBV 2.0 hash as it was), the ledger's namespace bound to `ledger:`. An event captured without an eventID
+    is served with its CBV 2.0 hash as its eventID (the hash leaves eventID out, so it stays the same)."""
     context: list[Any] = [EPCIS_CONTEXT]
     bound: dict[str, str] = {PREFIX: NAMESPACE}
     found: list[dict[str, Any]] = []
@@ -191,7 +195,10 @@ def served(events: Sequence[StoredEvent]) -> tuple[list[Any], list[dict[str, Any
                         renamed = next((p for p, i in bound.items() if i == iri), None) or _fresh(prefix, bound)
                         bound.setdefault(renamed, iri)
                         renames[prefix] = renamed
-        found.append(_renamed(stored.event, renames) if renames else stored.event)
+        event = _renamed(stored.event, renames) if renames else stored.event
+        if "eventID" not in event:  # served by its CBV 2.0 hash, which the eventID does not change
+            event = {**event, "eventID": stored.event_hash}
+        found.append(event)
     context.append(bound)
     return context, found
 

@@ -4,7 +4,7 @@
     POST /capture              service.submit(body)                          -> (CaptureJob, new?)  answer 202
     GET  /capture/{id}         service.job(id)                               -> CaptureJob (NotFoundError)
     GET  /events               service.events(query, may_see)                -> EPCISQueryDocument (+ nextPageToken)
-    GET  /batches/{id}/epcis   service.lineage(batch_id, may_see)            -> EPCISDocument
+    GET  /batches/{id}/epcis   service.lineage(batch_id, may_see, ...)       -> LineagePage (+ nextPageToken)
     GET  /01/{gtin}/10/{lot}   service.resolve(gtin, lot, may_see, base_url) -> Resolution (redirect or linkset)
 
 `may_see(batch_id) -> bool` is the caller's visibility (the access rules): events and lineage show only what it
@@ -30,6 +30,7 @@ from ledger.errors import NotFoundError
 if TYPE_CHECKING:
     from ledger.client import Ledger
     from ledger.epcis.digital_link import Resolution
+    from ledger.epcis.export import LineagePage
     from ledger.epcis.query import EventQuery, QueryPage
 
 log = logging.getLogger("ledger.epcis")
@@ -117,10 +118,14 @@ class EpcisService:
 
         return query_events(self.ledger, self.store, query, may_see)
 
-    def lineage(self, batch_id: str, may_see: MaySee) -> dict[str, Any]:
-        from ledger.epcis.export import lineage_document
+    def lineage(self, batch_id: str, may_see: MaySee, *, max_depth: int = 64, max_nodes: int | None = None,
+                per_page: int | None = None, page_token: str | None = None) -> LineagePage:
+        from ledger.epcis.export import DEFAULT_PER_PAGE, lineage_page
+        from ledger.trace import MAX_NODES
 
-        return lineage_document(self.ledger, self.store, batch_id, may_see)
+        return lineage_page(self.ledger, self.store, batch_id, may_see, max_depth=max_depth,
+                            max_nodes=MAX_NODES if max_nodes is None else max_nodes,
+                            per_page=DEFAULT_PER_PAGE if per_page is None else per_page, page_token=page_token)
 
     def resolve(self, gtin: str, lot: str, may_see: MaySee, base_url: str, *, link_type: str | None = None,
                 anonymous: bool = False) -> Resolution:

@@ -111,7 +111,7 @@ def test_prefixes_bound_differently_by_two_documents_are_renamed_and_hashes_kept
 def test_the_lineage_of_a_captured_batch_is_a_valid_epcis_document(world: World) -> None:
     _text, hashes = captured(world)
     yarn = str(world.ledger.find_batch(YARN, "Y").id)
-    lineage = world.service.lineage(yarn, lambda _b: True)
+    lineage = world.service.lineage(yarn, lambda _b: True).document
     assert schema.problem(lineage) is None
     assert [h.value for h in event_hashes(load(json.dumps(lineage)))] == hashes  # served as captured
     assert set(lineage["ledger:proofs"]["events"]) == set(hashes)
@@ -126,7 +126,7 @@ def test_the_lineage_of_native_batches_is_synthesised_and_valid(world: World) ->
         Gtin(YARN), "N2", "520512", Decimal(40), "H87", world.factory.site, datetime.now(UTC) - timedelta(days=1),
         inputs=(InputUse(raw, Decimal("450.5")),)))
     world.ledger.transfer_custody(world.factory.account, made, world.buyer.address)
-    lineage = world.service.lineage(str(made), lambda _b: True)
+    lineage = world.service.lineage(str(made), lambda _b: True).document
     assert schema.problem(lineage) is None
     found = lineage["epcisBody"]["eventList"]
     assert [(e["type"], e.get("bizStep")) for e in found] == [
