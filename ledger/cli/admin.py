@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from ledger.cli.app import app
-from ledger.cli.sign import API, DEMO, KEY, _account
+from ledger.cli.sign import API, DEMO, _account
 from ledger.errors import LedgerError, ValidationError
 from ledger.types import Gln, Hash32, ParticipantProfile, Role, Site
 
@@ -26,6 +26,9 @@ app.add_typer(admin_app, name="admin")
 console = Console(stderr=True, soft_wrap=True)
 ACCOUNT = typer.Option(..., "--account", help="the participant's address")
 ROLE = typer.Option(..., "--role", help="FACTORY, AUDITOR or BUYER")
+KEY = typer.Option(None, "--key", envvar="LEDGER_ADMIN_KEY",
+                   help="the consortium admin's private key (0x-hex): the key the contracts were deployed with "
+                        "(LEDGER_OPERATOR_KEY; for `ledger serve` without it, anvil's account 0: see the README)")
 
 
 def _site(text: str) -> Site:
@@ -55,6 +58,8 @@ def _post(key: str | None, demo: str | None, api: str, path: str, build: Callabl
     except httpx.TransportError as exc:
         console.print(f"[red]cannot reach {api}:[/] {type(exc).__name__}")
         raise typer.Exit(1) from None
+    finally:
+        signer.client.close()
     if reply.status_code >= 400:
         console.print(f"[red]refused ({reply.status_code}):[/] {reply.json().get('detail', reply.text)}")
         raise typer.Exit(1)
@@ -119,7 +124,8 @@ def revoke(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, dem
 
 
 @admin_app.command()
-def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason"), key: str | None = KEY,
+def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason", help="why (kept on chain)"),
+            key: str | None = KEY,
             demo_participant: str | None = DEMO, api: str = API) -> None:
     """Suspend a participant: it writes nothing and its tokens stop working (POST .../status)."""
     from ledger.requests import calldata
@@ -129,8 +135,10 @@ def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason"),
 
 
 @admin_app.command()
-def reinstate(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason"), key: str | None = KEY,
-              demo_participant: str | None = DEMO, api: str = API) -> None:
+def reinstate(account: str = ACCOUNT,
+              reason: str = typer.Option("", "--reason", help="why (optional: a suspension needs one, lifting it "
+                                                                 "does not)"),
+              key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
     """Reinstate a suspended participant (POST .../status)."""
     from ledger.requests import calldata
 

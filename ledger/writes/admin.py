@@ -64,7 +64,8 @@ def revoke_role(account: str, role: Role | str) -> str:
 
 
 def set_suspended(account: str, suspended: bool, reason: str) -> str:
-    v.text(reason, "reason", max_bytes=rules.MAX_REASON_BYTES)
+    """A suspension needs a reason (it stops a participant's writes and sign-ins); a reinstatement may give one."""
+    v.text(reason, "reason", max_bytes=rules.MAX_REASON_BYTES, required=bool(suspended))
     return encode_call("setSuspended", v.address(account), bool(suspended), reason)
 
 
