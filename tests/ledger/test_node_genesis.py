@@ -1,0 +1,114 @@
+"""The workspace's anvil node comes back from its state file with the genesis block its chain was born with, however
+often it is restarted (stopped or killed), and its clock reads the present, not the genesis time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from ledger.node import ANVIL_CHAIN_ID, anvil_binary, free_port, rpc_alive, start_anvil
+
+
+def rpc(url: str, method: str, *params: Any) -> Any:
+    return requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+                         timeout=10).json()["result"]
+
+
+def block(url: str, number: str) -> dict[str, Any]:
+    found = rpc(url, "eth_getBlockByNumber", number, False)
+    assert isinstance(found, dict)
+    return found
+
+
+def saved_genesis_blocks(state_file: Path) -> int:
+    blocks = json.loads(state_file.read_text())["blocks"]
+    return sum(1 for b in blocks if int(str(b["header"]["number"]), 0) == 0)
+
+
+def wait_until_saved(state_file: Path, number: int) -> None:
+    """Until anvil's state file (written every second) holds block `number`."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            saved = json.loads(state_file.read_text())["best_block_number"]
+            if (int(saved, 16) if isinstance(saved, str) else int(saved)) >= number:
+                return
+        except (OSError, ValueError, KeyError):
+            pass  # caught halfway through a write
+        time.sleep(0.2)
+    raise AssertionError(f"the state file never held block {number}")
+
+
+def mine(url: str, state_file: Path) -> dict[str, Any]:
+    rpc(url, "evm_mine")
+    latest = block(url, "latest")
+    wait_until_saved(state_file, int(latest["number"], 16))
+    return latest
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["stopped", "killed"])
+def test_block_0_stays_the_same_across_restarts_of_the_workspace_node(tmp_path: Path, kill: bool) -> None:
+    state_file, port = tmp_path / "node" / "state.json", free_port()
+    genesis: set[str] = set()
+    for _ in range(4):
+        started = int(time.time())
+        node = start_anvil(port, state_file)
+        try:
+            genesis.add(block(node.url, "0x0")["hash"])
+            latest = mine(node.url, state_file)
+            assert int(latest["timestamp"], 16) >= started  # the clock reads now, not the genesis time
+        finally:
+            node.stop(kill=kill)
+    assert len(genesis) == 1
+    assert saved_genesis_blocks(state_file) == 1
+    node = start_anvil(port, state_file)
+    try:
+        assert block(node.url, "0x1")["parentHash"] == genesis.pop()
+    finally:
+        node.stop()
+
+
+def start_plain_anvil(port: int, state_file: Path) -> subprocess.Popen[bytes]:
+    """anvil on `state_file` as the workspace started it before genesis times were kept."""
+    process = subprocess.Popen([str(anvil_binary()), "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID), "--silent",
+                                "--state", str(state_file), "--state-interval", "1"])
+    deadline = time.monotonic() + 30
+    while not rpc_alive(f"http://127.0.0.1:{port}", timeout=0.5):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
+    return process
+
+
+def test_a_state_file_holding_several_genesis_blocks_comes_back_with_the_first(tmp_path: Path) -> None:
+    state_file, port = tmp_path / "node" / "state.json", free_port()
+    state_file.parent.mkdir()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(4):  # each start of an unpinned anvil adds a genesis block, stamped with the time it starts
+        process = start_plain_anvil(port, state_file)
+        mine(url, state_file)
+        process.terminate()
+        process.wait(timeout=10)
+        time.sleep(1)  # the next genesis gets another second
+    assert saved_genesis_blocks(state_file) > 1
+    node = start_anvil(port, state_file)
+    try:
+        first = block(node.url, "0x1")["parentHash"]  # the genesis block 1 was built on
+        assert block(node.url, "0x0")["hash"] == first
+        assert block(node.url, "earliest")["hash"] == first
+        started = int(time.time())
+        latest = mine(node.url, state_file)
+        assert int(latest["timestamp"], 16) >= started
+    finally:
+        node.stop()
+    assert saved_genesis_blocks(state_file) == 1
+    node = start_anvil(port, state_file)  # and from then on, every start
+    try:
+        assert block(node.url, "0x0")["hash"] == first
+    finally:
+        node.stop()
