@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import Authenticator, AuthError
+from api.auth import Authenticator, require_admin, require_member
 from api.settings import ApiSettings
 from ledger.access import Access, Viewer
 from ledger.client import Ledger
@@ -49,15 +49,11 @@ def get_viewer(request: Request,
 
 async def get_member(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
     """A signed-in member (or admin); anonymous callers get 401 with how to sign in."""
-    if viewer.anonymous:
-        raise AuthError("sign in first: GET /auth/nonce, sign the message, POST /auth/login", error=None)
-    return viewer
+    return require_member(viewer)
 
 
 async def get_admin(viewer: Annotated[Viewer, Depends(get_member)]) -> Viewer:
-    if not viewer.admin:
-        raise AuthError("this is for the consortium's admin", error="insufficient_scope", status=403)
-    return viewer
+    return require_admin(viewer)
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]

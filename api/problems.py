@@ -12,6 +12,7 @@
     RelayBudgetError                             429  the participant's gas budget or request rate is spent
     AuthError                                    401  no, a bad or a revoked token (WWW-Authenticate); 403 not admin
     DocumentTooLargeError                        413  a document over the vault's size limit
+    NotUtf8Error (answered by api/limits.py)     415  a JSON body that is not UTF-8 (`json_not_utf8`)
     DocumentsUnavailableError                    501  no document vault in this deployment
     anything else                                500  (never on purpose: a bug)
 """
@@ -53,7 +54,8 @@ TYPE_BASE = "https://provenance-ledger.example/problems/"
 KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict",
-          413: "Content too large", 422: "Invalid input", 429: "Too many requests", 500: "Internal error",
+          413: "Content too large", 415: "Unsupported media type",
+          422: "Invalid input", 429: "Too many requests", 500: "Internal error",
           501: "Not implemented",
           503: "Service unavailable", 504: "Transaction timeout"}
 log = logging.getLogger("api")
@@ -167,8 +169,13 @@ def _timeout(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _auth(_: Request, exc: Exception) -> JSONResponse:
-    """401 with an RFC 6750 challenge (how to authenticate, and what was wrong with the token sent), or 403."""
     assert isinstance(exc, AuthError)
+    return auth_problem(exc)
+
+
+def auth_problem(exc: AuthError) -> JSONResponse:
+    """401 with an RFC 6750 challenge (how to authenticate, and what was wrong with the token sent), or 403. Also
+    answered by the request limits, which check a member route's token before reading its body."""
     response = problem(exc.status, exc.code, str(exc))
     if exc.status == 401:
         challenge = 'Bearer realm="provenance-ledger"'

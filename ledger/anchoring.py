@@ -35,6 +35,7 @@ from ledger.codec import abi_type, batch_record, checksum, from_hex, hex32
 from ledger.codec import batch_id_of as _batch_id_of
 from ledger.compile import load_artifact
 from ledger.errors import NotFoundError, ValidationError
+from ledger.jsonlimits import load_json
 from ledger.types import (
     Address,
     BatchId,
@@ -166,7 +167,7 @@ class AnchorBundle:
     @classmethod
     def from_json(cls, text: str) -> AnchorBundle:
         try:
-            body = json.loads(text)
+            body = load_json(text)  # UTF-8, depth bounded, on the text it parses
             if body.get("format") != BUNDLE_FORMAT:
                 raise ValidationError(f"not an anchor bundle (format {body.get('format')!r})", field="format")
             records = tuple(

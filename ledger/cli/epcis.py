@@ -45,7 +45,8 @@ def capture_cmd(
     timeout: float = typer.Option(600.0, help="seconds to wait for the capture job"),
 ) -> None:
     """Validate the document against the EPCIS 2.0 JSON Schema, map it to ledger writes, sign them with your key and
-    send them to the service, which relays them (and pays the gas). Exit 1 if an event was refused."""
+    send them to the service, which relays them (and pays the gas). Exit 1 if an event was refused (with --dry-run:
+    if an event would be)."""
     from ledger.epcis.client import CaptureClient
 
     try:
@@ -57,9 +58,11 @@ def capture_cmd(
                 for e in planned.events:
                     table.add_row(str(e.position), e.status.value, e.reason or "")
                 console.print(table)
+                refused = sum(e.status.value == "refused" for e in planned.events)
                 console.print(f"{len(planned.writes)} writes to sign: "
-                              + ", ".join(w.function for w in planned.writes))
-                return
+                              + (", ".join(w.function for w in planned.writes) or "none")
+                              + (f"; {refused} of {len(planned.events)} events would be refused" if refused else ""))
+                raise typer.Exit(1 if refused else 0)  # as the capture itself would end
             planned, job = client.capture(text, ttl=ttl)
             console.print(f"capture {job.id}: {len(planned.writes)} signed writes sent; waiting for the job")
             job = client.wait(job.id, timeout=timeout)

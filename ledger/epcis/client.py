@@ -11,18 +11,18 @@ here: the key never leaves the client.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from ledger.epcis import capture
-from ledger.epcis.document import load
+from ledger.epcis.document import MAX_DEPTH, load
 from ledger.epcis.facts import CaptureFacts
 from ledger.epcis.model import CaptureJob, CapturePlan
 from ledger.epcis.vocabulary import NAMESPACE
 from ledger.errors import LedgerError, ValidationError
+from ledger.jsonlimits import load_json
 from ledger.requests import ApiSigner
 from ledger.signing import DEFAULT_TTL_SECONDS
 
@@ -120,7 +120,7 @@ class CaptureClient:
 def with_proofs(document_text: str, job: CaptureJob, ledger_address: str, chain_id: int) -> dict[str, Any]:
     """`document_text` with a document-level `urn:provenance-ledger:epcis:proofs` (full IRI: the document's own
     context is left as it is, and no event's hash changes)."""
-    body: dict[str, Any] = json.loads(document_text)
+    body: dict[str, Any] = load_json(document_text, limit=MAX_DEPTH)  # UTF-8, depth bounded, on the parsed text
     events = {r.event_hash: {"root": r.root, "proof": list(r.proof)} for r in job.results
               if r.event_hash and r.root}
     body[NAMESPACE + "proofs"] = {"ledger": ledger_address, "chainId": chain_id, "events": events}

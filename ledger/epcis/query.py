@@ -250,23 +250,26 @@ def query_events(ledger: Ledger, store: EventStore, query: EventQuery, may_see: 
     """The visible events matching `query`, one page of them."""
     where, params = _conditions(query)
     after = _after(query.next_page_token)
-    budget = query.per_page * SCAN_FACTOR
+    budget = query.per_page * SCAN_FACTOR + 1
     found: list[StoredEvent] = []
     last = after
     exhausted = False
-    while len(found) < query.per_page and budget > 0:
+    # one visible event past a full page is looked for (within the budget): a full page is the last one when none
+    # follows, and a `rel="next"` never leads to an empty page that the scan could have seen was empty
+    while len(found) <= query.per_page and budget > 0:
         rows = store.search(where, params, last, min(budget, 500))
         if not rows:
             exhausted = True
             break
         batches = store.batches_of([r.seq for r in rows])
         for row in rows:
-            last = row.seq
             budget -= 1
             if any(may_see(b) for b, role in batches.get(row.seq, []) if role != "consumed"):
                 found.append(row)
-                if len(found) == query.per_page:
+                if len(found) > query.per_page:
                     break
+            last = row.seq
+    found = found[:query.per_page]
     context, events = served(found)
     document = document_json(events, context, kind="EPCISQueryDocument", created=now_text(),
                              extra=proofs(found, ledger))

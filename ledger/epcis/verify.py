@@ -10,7 +10,6 @@ names: it is reported as not proven.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,10 +20,11 @@ from ledger.anchoring import process_proof
 from ledger.calls import encode_call
 from ledger.codec import EventDecoder, checksum, from_hex, hex32
 from ledger.compile import load_artifact
-from ledger.epcis.document import EpcisDocument
+from ledger.epcis.document import MAX_DEPTH, EpcisDocument
 from ledger.epcis.hashing import digest_of, event_hashes, leaf_of
 from ledger.epcis.vocabulary import NAMESPACE, prefixes
 from ledger.errors import ContractRevertError, ValidationError
+from ledger.jsonlimits import load_json
 
 MAX_PROOF = 64
 
@@ -58,7 +58,7 @@ class EventCheck:
 
 def proofs_in(text: str | bytes) -> Proofs:
     """The `ledger:proofs` of a document (under any prefix bound to the ledger's namespace, or the full IRI)."""
-    body = json.loads(text)
+    body = load_json(text, limit=MAX_DEPTH)  # UTF-8, depth bounded, on the text it parses
     if not isinstance(body, dict):
         return Proofs(None, None, {})
     names = {NAMESPACE + "proofs", *(f"{p}:proofs" for p in prefixes(body.get("@context")))}

@@ -37,6 +37,7 @@ from ledger.esg.model import (
     format_time,
     parse_time,
 )
+from ledger.jsonlimits import load_json
 
 MEDIA_TYPES: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
@@ -182,10 +183,10 @@ def _render_json(export: Export) -> bytes:
     return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def _json_object(text: str | bytes) -> dict[str, Any]:
     try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
+        body = load_json(text)  # UTF-8, depth bounded, on the text it parses
+    except ValidationError as exc:
         raise ValidationError(f"not valid JSON: {exc}", field="manifest") from None
     if not isinstance(body, dict):
         raise ValidationError("expected a JSON object", field="manifest")
@@ -193,7 +194,7 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def _read_json(data: bytes) -> Export:
-    body = _json_object(data.decode("utf-8-sig"))
+    body = _json_object(data)
     rows = body.get("rows")
     if not isinstance(body.get("manifest"), dict) or not isinstance(rows, list):
         raise ValidationError('a JSON export is {"manifest": {...}, "rows": [...]}', field="manifest")

@@ -102,3 +102,16 @@ def test_sign_takes_a_digital_link_or_a_scanned_element_string_for_gtin_and_lot(
         body = json.loads(signed.stdout[signed.stdout.index("{"):])
         batch = new_batch_of(decode_call(body["request"]["data"]).args["record"])
         assert (batch.gtin, batch.lot) == (GTIN_LINT, "DL-1")
+
+
+def test_a_dry_run_whose_events_are_refused_exits_1(server: tuple[ServeProcess, str], tmp_path: Path) -> None:
+    serve, _node = server
+    source = tmp_path / "elsewhere.jsonld"
+    source.write_text(lint_document("CLI-0003").replace(location_uri("8901234000014"), location_uri("8931234000011")))
+    dry = run("epcis", "capture", str(source), "--demo-participant", "gin-gujarat", "--api", serve.url, "--dry-run")
+    assert dry.returncode == 1, dry.stdout
+    assert "refused" in dry.stdout and "not one of the capturing participant's sites" in dry.stdout
+    honest = tmp_path / "honest.jsonld"
+    honest.write_text(lint_document("CLI-0004"))
+    assert run("epcis", "capture", str(honest), "--demo-participant", "gin-gujarat", "--api", serve.url,
+               "--dry-run").returncode == 0
