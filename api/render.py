@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from api.schemas.diligence import ReportOut
@@ -14,6 +15,26 @@ from api.schemas.regimes import (
 )
 from ledger.types import Trace
 from ledger.validation import UNITS
+
+#: How a unit reads where its name (`ledger.validation.UNITS`) is not the word a sentence needs: (one, many).
+_SPOKEN: dict[str, tuple[str, str]] = {"C62": ("unit", "units"), "DZN": ("dozen", "dozen"), "EA": ("each", "each")}
+
+
+def unit_name(code: str, *, plural: bool = False) -> str:
+    """A UN/ECE Rec 20 code as a person reads it ("piece", "kilograms"): the one rendering of units on pages. A code
+    the ledger does not know (the chain may hold any) is shown as it is."""
+    if code in _SPOKEN:
+        return _SPOKEN[code][plural]
+    name = UNITS.get(code)
+    if name is None:
+        return code
+    return name + "s" if plural else name
+
+
+def quantity_text(quantity: Decimal, code: str) -> str:
+    """"40,000 pieces", "1 piece", "14,400 kilograms": digits grouped, trailing zeros dropped, the unit by name."""
+    number = f"{quantity.normalize():,f}" if quantity.is_finite() else str(quantity)
+    return f"{number} {unit_name(code, plural=quantity != 1)}"
 
 
 def _node_label(trace: Trace, index: int) -> tuple[str, str]:
@@ -103,7 +124,7 @@ def report_html(report: ReportOut) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>Due diligence: {escape(b.lot)}</title>
 <style>{STYLE}</style></head><body>
 <h1>Due-diligence report <span class="verdict {report.verdict.value}">{report.verdict.value}</span></h1>
-<p><b>{escape(b.lot)}</b> · GTIN {escape(b.gtin)} · {b.quantity} {escape(b.unit)} · produced by
+<p><b>{escape(b.lot)}</b> · GTIN {escape(b.gtin)} · {escape(quantity_text(b.quantity, b.unit))} · produced by
 {escape(b.producer.legal_name)} ({escape(b.producer.country)})<br>
 <span class="muted">Batch <code>{escape(b.id)}</code>, recorded in block {b.recorded.block_number}
 (<code>{escape(b.recorded.tx_hash)}</code>). Facts as of block {report.as_of_block}
@@ -117,7 +138,7 @@ def report_html(report: ReportOut) -> str:
 latest disclosure is audited. All {s.checked_by_contract} batches were recorded on chain and checked by the contract
 when recorded (inputs held, mass balance, bounds).{cut}</p>
 <h2>Cradle-to-gate footprint</h2>
-<p><b>{f.per_unit_kg} kg CO2e per {escape(UNITS.get(f.unit, f.unit))} ({escape(f.unit)})</b>
+<p><b>{f.per_unit_kg} kg CO2e per {escape(unit_name(f.unit))} ({escape(f.unit)})</b>
 ({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported \
 emissions{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
 <h2>Policy applied</h2>

@@ -14,6 +14,8 @@ from pydantic import Field
 
 from api.deps import LedgerDep, SettingsDep
 from api.problems import responses
+from api.render import quantity_text
+from api.render import unit_name as spoken_unit
 from api.schemas.common import EXAMPLE_BATCH_ID, Out
 from ledger.diligence import Verdict, due_diligence
 
@@ -27,7 +29,8 @@ class PassportOut(Out):
     gtin: str
     lot: str
     quantity: Decimal
-    unit: str
+    unit: str = Field(description="UN/ECE Rec 20 code, e.g. H87")
+    unit_name: str = Field(description="the unit as a person reads it, e.g. piece (the code itself when unknown)")
     produced_at: datetime | None
     producer_country: str = Field(description="ISO 3166-1 country of the producer (no name, site or address)")
     tiers: int = Field(description="production tiers traced, this batch included")
@@ -55,7 +58,8 @@ def passport(
     report = due_diligence(ledger, batch_id, max_depth=settings.max_trace_depth, max_nodes=settings.max_trace_nodes)
     b, s, f = report.batch, report.summary, report.footprint
     out = PassportOut(batch_id=b.id, gtin=b.gtin, lot=b.lot, quantity=b.quantity, unit=b.unit,
-                      produced_at=b.produced_at, producer_country=report.producer.profile.country, tiers=s.tiers,
+                      unit_name=spoken_unit(b.unit), produced_at=b.produced_at,
+                      producer_country=report.producer.profile.country, tiers=s.tiers,
                       batches_traced=s.batches, fully_traced=not s.truncated, verdict=report.verdict,
                       footprint_per_unit_kg=f.per_unit_kg, footprint_coverage=f.data_coverage,
                       as_of_block=report.as_of_block)
@@ -69,11 +73,11 @@ def _page(p: PassportOut) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Product passport</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:36em;margin:2em auto;color:#222}}</style></head><body>
 <h1>Product passport</h1>
-<p>GTIN {escape(p.gtin)} · lot {escape(p.lot)} · {p.quantity} {escape(p.unit)},
+<p>GTIN {escape(p.gtin)} · lot {escape(p.lot)} · {escape(quantity_text(p.quantity, p.unit))},
 made in {escape(p.producer_country)}.</p>
 <p>{p.tiers} production tiers, {p.batches_traced} batches, {traced}.</p>
 <p>Due diligence under the default policy: <b>{p.verdict.value}</b>.</p>
-<p>Cradle-to-gate footprint: <b>{p.footprint_per_unit_kg} kg CO2e per {escape(p.unit)}</b>
+<p>Cradle-to-gate footprint: <b>{p.footprint_per_unit_kg} kg CO2e per {escape(p.unit_name)}</b>
 ({p.footprint_coverage:.0%} backed by reported emissions).</p>
 <p style="color:#666">As of block {p.as_of_block}.</p></body></html>
 """
