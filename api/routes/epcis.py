@@ -1,5 +1,6 @@
-"""EPCIS 2.0 over the ledger: capture (the REST binding's capture interface), queries, a batch's lineage as an
-EPCIS document, and the GS1 Digital Link resolver. Thin routes over `ledger.epcis.service.EpcisService`.
+"""EPCIS 2.0 over the ledger: capture (the REST binding's capture interface), queries and a batch's lineage as an
+EPCIS document; the GS1 Digital Link resolver is `api/routes/resolver.py`. Thin routes over
+`ledger.epcis.service.EpcisService`.
 
 The service never holds a participant's key: the client maps the document with the facts the service gives
 (`POST /capture/facts`), signs each write, and sends the document with the signed writes (`POST /capture`, 202 with
@@ -11,12 +12,11 @@ from __future__ import annotations
 
 import threading
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
-from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep, ViewerDep
+from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
 from api.problems import responses
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
@@ -30,7 +30,6 @@ from ledger.trace import MIN_NODES
 router = APIRouter(tags=["epcis"])
 _LOCK = threading.Lock()
 EPCIS_JSON = "application/ld+json"
-LINKSET_JSON = "application/linkset+json"
 
 
 def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
@@ -51,19 +50,6 @@ def _require_capturer(viewer: Viewer, capturer: str) -> None:
     """Capturing is the capturer's own business (and the admin's): anyone else is told nothing."""
     if not viewer.admin and (viewer.address or "").lower() != capturer.lower():
         raise NotFoundError("capture facts and jobs are for the capturer itself: sign in with its key")
-
-
-def _raw_lot(request: Request, decoded: str) -> str:
-    """The lot as the URI encodes it: a lot may hold '/' (GS1's AI 10 allows it; the Digital Link writes %2F), which
-    the decoded path cannot tell from a path separator. More segments (key qualifiers such as /21/...) are not
-    resolved: this service resolves batches (GTIN + lot)."""
-    raw = request.scope.get("raw_path")
-    if not raw:
-        return decoded
-    segments = raw.decode("latin-1").split("?", 1)[0].split("/")
-    if len(segments) != 5:
-        raise NotFoundError("this service resolves GTIN + lot: /01/{gtin}/10/{lot} (a '/' in the lot as %2F)")
-    return unquote(segments[4])
 
 
 def _may_see(access: Access, viewer: Viewer) -> Any:
@@ -168,34 +154,3 @@ def batch_lineage(
                          max_nodes=max_nodes or settings.max_trace_nodes, per_page=perPage,
                          page_token=nextPageToken)
     return JSONResponse(page.document, media_type=EPCIS_JSON, headers=_next(request, page.next_page_token))
-
-
-@router.get("/01/{gtin}/10/{lot:path}", summary="GS1 Digital Link resolver",
-            responses={**responses(404, 422, 503),
-                       307: {"description": "to the requested link (by default the product passport)"},
-                       300: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
-                             "description": "several producers recorded this GTIN and lot: the linkset"},
-                       200: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
-                             "description": "the linkset (RFC 9264), with linkType=linkset"}})
-def resolve_digital_link(
-    request: Request, epcis: EpcisDep, viewer: ViewerDep, access: AccessDep, settings: SettingsDep,
-    gtin: Annotated[str, Path(pattern=r"^[0-9]{8,14}$", description="GTIN-8, -12, -13 or -14")],
-    lot: Annotated[str, Path(min_length=1, max_length=60, description="batch/lot (AI 10), percent-encoded ('/' as "
-                             "%2F)")],
-    linkType: Annotated[str | None, Query(max_length=100, description="gs1:pip (default), gs1:masterData, "
-                                          "gs1:traceability, gs1:epcis, gs1:sustainabilityInfo; linkset or all "
-                                          "for every link")] = None,
-) -> Response:
-    """What a scanned label's Digital Link (`https://<this service>/01/<GTIN>/10/<lot>`) leads to: anyone is sent to
-    the product passport; a signed-in member who may see the batch gets its record, trace, EPCIS events and
-    due-diligence report too (`linkType=linkset` lists them)."""
-    base_url = settings.public_url or str(request.base_url)
-    found = epcis.resolve(gtin, _raw_lot(request, lot), _may_see(access, viewer), base_url, link_type=linkType,
-                          anonymous=viewer.anonymous)
-    headers = {"Link": found.link_header}
-    if found.location is not None:
-        # Without API_PUBLIC_URL the redirect is a path (a relative Location, RFC 9110 10.2.2): a forged Host header
-        # cannot send a scanned label elsewhere, nor poison a cache that keys on the path.
-        location = found.location if settings.public_url else found.location.removeprefix(base_url.rstrip("/"))
-        return RedirectResponse(location, status_code=found.status, headers=headers)
-    return JSONResponse(found.linkset, status_code=found.status, media_type=LINKSET_JSON, headers=headers)

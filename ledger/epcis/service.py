@@ -5,7 +5,7 @@
     GET  /capture/{id}         service.job(id)                               -> CaptureJob (NotFoundError)
     GET  /events               service.events(query, may_see)                -> EPCISQueryDocument (+ nextPageToken)
     GET  /batches/{id}/epcis   service.lineage(batch_id, may_see, ...)       -> LineagePage (+ nextPageToken)
-    GET  /01/{gtin}/10/{lot}   service.resolve(gtin, lot, may_see, base_url) -> Resolution (redirect or linkset)
+    GET  /01/{gtin}[/...]      service.resolve(path, may_see, base_url, query=...) -> Resolution (redirect, linkset)
 
 `may_see(batch_id) -> bool` is the caller's visibility (the access rules): events and lineage show only what it
 allows. Capture jobs run one at a time on a worker thread, in the order they came (one capturer's jobs must not
@@ -127,8 +127,9 @@ class EpcisService:
                             max_nodes=MAX_NODES if max_nodes is None else max_nodes,
                             per_page=DEFAULT_PER_PAGE if per_page is None else per_page, page_token=page_token)
 
-    def resolve(self, gtin: str, lot: str, may_see: MaySee, base_url: str, *, link_type: str | None = None,
-                anonymous: bool = False) -> Resolution:
+    def resolve(self, path: str, may_see: MaySee, base_url: str, *, query: str = "", link_type: str | None = None,
+                want_linkset: bool = False, anonymous: bool = False) -> Resolution:
         from ledger.epcis.digital_link import resolve
 
-        return resolve(self.ledger, gtin, lot, may_see, base_url, link_type=link_type, anonymous=anonymous)
+        return resolve(self.ledger, path, may_see, base_url, query=query, link_type=link_type,
+                       want_linkset=want_linkset, anonymous=anonymous)
