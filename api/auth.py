@@ -1,8 +1,11 @@
-"""Signing in: Sign-In with Ethereum (EIP-4361, the `siwe` package) proves a participant holds its key; the service
+"""Signing in: Sign-In with Ethereum (EIP-4361, `ledger.siwe`) proves a participant holds its key; the service
 answers a short-lived bearer token (a JWT signed with the service's secret, PyJWT) that says who is asking.
 
 - Nonces are stateless: `<random>.<expiry>.<HMAC>` under the secret, so any instance with the same secret accepts a
-  sign-in started on another; each is taken once per instance.
+  sign-in started on another; each is taken once per instance, and stays taken across restarts (`UsedNonces`, a
+  file of the workspace) until it expires.
+- A sign-in costs little whoever sends it: the message is bounded and parsed in linear time, the cheap checks
+  (domain, URI, chain, nonce, times) come before the signature is recovered, and each client address has a rate.
 - A token carries no secret of the participant: its address, issue and expiry times, and the chain. Every instance
   with the same secret accepts it. It stops working at once when the participant is suspended or leaves the
   consortium: each request checks the participant at the chain's head.
@@ -14,22 +17,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import jwt
 
-with warnings.catch_warnings():  # abnf (siwe's grammar library) may warn about its own grammar on import
-    warnings.simplefilter("ignore")
-    from siwe import SiweMessage
-
-from ledger.access import ANONYMOUS, Viewer
+from api.sign_in_guards import UsedNonces
+from ledger import siwe
+from ledger.access import ANONYMOUS, Viewer, not_a_member
 from ledger.client import Ledger
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, ValidationError
 from ledger.types import Address, Role
 
 NONCE_TTL_SECONDS = 300
@@ -61,13 +59,13 @@ class Token:
 
 
 class Authenticator:
-    def __init__(self, secret: str, *, domain: str, ledger: Ledger, token_ttl: int) -> None:
+    def __init__(self, secret: str, *, domain: str, ledger: Ledger, token_ttl: int,
+                 used_nonces: UsedNonces | None = None) -> None:
         self._secret = secret.encode()
         self.domain = domain
         self.ledger = ledger
         self.token_ttl = token_ttl
-        self._used: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
+        self._used = used_nonces if used_nonces is not None else UsedNonces()
         self._verified: dict[str, tuple[Address, float]] = {}  # token -> (participant, expiry): checked once
 
     # -- nonces ---------------------------------------------------------------------------------------------------
@@ -80,8 +78,8 @@ class Authenticator:
     def _mac(self, body: str) -> str:
         return hmac.new(self._secret, b"siwe-nonce:" + body.encode(), hashlib.sha256).hexdigest()
 
-    def _take_nonce(self, nonce: str) -> None:
-        """Accept a nonce this service (any instance with the secret) issued, unexpired, once."""
+    def _check_nonce(self, nonce: str) -> float:
+        """A nonce this service (any instance with the secret) issued, unexpired, not used yet: its expiry."""
         body, mac = nonce[:-16], nonce[-16:]
         if len(nonce) < 26 or not nonce.isalnum() or not hmac.compare_digest(self._mac(body)[:16], mac):
             raise AuthError("the sign-in nonce was not issued by this service", error="invalid_request")
@@ -89,41 +87,51 @@ class Authenticator:
             expiry = int(body[16:], 16)
         except ValueError:
             raise AuthError("the sign-in nonce is malformed", error="invalid_request") from None
-        now = time.time()
-        if expiry < now:
+        if expiry < time.time():
             raise AuthError("the sign-in nonce expired: ask for a new one", error="invalid_request")
-        with self._lock:
-            while self._used and next(iter(self._used.values())) < now:
-                self._used.popitem(last=False)
-            if nonce in self._used:
-                raise AuthError("this sign-in message was already used", error="invalid_request")
-            self._used[nonce] = float(expiry)
+        if self._used.used(nonce):
+            raise AuthError("this sign-in message was already used", error="invalid_request")
+        return float(expiry)
 
     # -- sign-in --------------------------------------------------------------------------------------------------
 
-    def sign_in(self, message: str, signature: str) -> Token:
-        """Verify an EIP-4361 message and its signature; answer a token for a registered, active participant."""
+    def sign_in(self, message: str, signature: str, *, service_uri: str) -> Token:
+        """Verify an EIP-4361 message and its signature; answer a token for a registered participant that is a
+        member (or the admin). `service_uri` is this service's own address (API_PUBLIC_URL, else the request's
+        origin): the message's URI must be it or a page under it."""
         try:
-            parsed = SiweMessage.from_message(message)
-        except Exception as exc:  # siwe raises ValueError and its own parse errors
-            raise AuthError(f"not a Sign-In with Ethereum message: {str(exc)[:200]}", error="invalid_request") from None
+            parsed = siwe.parse(message)
+        except ValidationError as exc:
+            raise AuthError(str(exc), error="invalid_request") from None
         if parsed.domain != self.domain:
             raise AuthError(f"the message is for {parsed.domain!r}, not this service ({self.domain})",
                             error="invalid_request")
-        if int(parsed.chain_id) != self.ledger.deployment.chain_id:
+        if not _under(parsed.uri, service_uri) or (parsed.scheme is not None
+                                                   and parsed.scheme != service_uri.partition(":")[0]):
+            raise AuthError("the message's URI (or scheme) is not this service's address: ask GET /auth/nonce for it",
+                            error="invalid_request")
+        if parsed.chain_id != self.ledger.deployment.chain_id:
             raise AuthError(f"the message names chain {parsed.chain_id}, not {self.ledger.deployment.chain_id}",
                             error="invalid_request")
-        issued = _when(parsed.issued_at)
-        if issued is None or issued.timestamp() > time.time() + CLOCK_SKEW_SECONDS:
+        now = time.time()
+        if parsed.issued_at.timestamp() > now + CLOCK_SKEW_SECONDS:
             raise AuthError("the message's issued-at time is missing or in the future", error="invalid_request")
         if parsed.expiration_time is None:
             raise AuthError("the message needs an expiration time", error="invalid_request")
-        try:
-            parsed.verify(signature, domain=self.domain, nonce=parsed.nonce)
-        except Exception as exc:  # siwe's VerificationError subclasses: bad signature, expired, not yet valid
-            raise AuthError(f"sign-in refused: {type(exc).__name__}") from None
-        self._take_nonce(parsed.nonce)
-        viewer = self.viewer_of(Address(parsed.address))
+        if parsed.expiration_time.timestamp() < now:
+            raise AuthError("sign-in refused: the message expired")
+        if parsed.not_before is not None and parsed.not_before.timestamp() > now + CLOCK_SKEW_SECONDS:
+            raise AuthError("sign-in refused: the message is not valid yet (not before)")
+        expiry = self._check_nonce(parsed.nonce)
+        try:  # the one costly step, once every cheap check has passed
+            signer = siwe.recover(message, signature)
+        except ValidationError as exc:
+            raise AuthError(f"sign-in refused: {exc}") from None
+        if signer != parsed.address:
+            raise AuthError(f"sign-in refused: the signature is not by {parsed.address}")
+        if not self._used.take(parsed.nonce, expiry):  # a concurrent replay of the same message loses here
+            raise AuthError("this sign-in message was already used", error="invalid_request")
+        viewer = self.viewer_of(signer)
         expires = int(time.time()) + self.token_ttl
         claims = {"sub": viewer.address, "iss": ISSUER, "aud": self._audience(), "iat": int(time.time()),
                   "exp": expires, "jti": secrets.token_hex(8)}
@@ -171,32 +179,13 @@ class Authenticator:
         participant = store.participant(address)
         if participant is None:
             raise AuthError(f"{address} is not a participant of this consortium")
-        if participant.suspended:
-            raise AuthError(f"{address} is suspended from the consortium")
+        why = not_a_member(participant)
+        if why is not None:
+            raise AuthError(f"{address} {why}")
         return Viewer(participant.address, participant.roles)
 
 
-def require_member(viewer: Viewer) -> Viewer:
-    """A signed-in member (or admin); anonymous callers get 401 with how to sign in. The rule of `MemberDep`, also
-    applied before a member route's body is read (`api.audience`)."""
-    if viewer.anonymous:
-        raise AuthError("sign in first: GET /auth/nonce, sign the message, POST /auth/login", error=None)
-    return viewer
-
-
-def require_admin(viewer: Viewer) -> Viewer:
-    """The consortium's admin (403 for another member): the rule of `AdminDep`."""
-    if not viewer.admin:
-        raise AuthError("this is for the consortium's admin", error="insufficient_scope", status=403)
-    return viewer
-
-
-def _when(value: object) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
+def _under(uri: str, base: str) -> bool:
+    """`uri` is `base` or a page under it (the same scheme, authority and path prefix, compared as written)."""
+    base = base.rstrip("/")
+    return uri == base or uri.startswith(base + "/") or uri.startswith(base + "?") or uri.startswith(base + "#")

@@ -52,6 +52,8 @@ def serve_settings(settings: ApiSettings, home: Path, host: str, port: int) -> A
             path.touch(mode=0o600)
             path.write_text(secrets.token_hex(32))
         updates["auth_secret"] = SecretStr(check_secret(path.read_text()))
+    if settings.auth_used_nonces is None:  # a used sign-in message stays used across restarts
+        updates["auth_used_nonces"] = str(home / "auth" / "used-nonces.sqlite")
     return settings.model_copy(update=updates)
 
 

@@ -55,6 +55,16 @@ class Viewer:
 ANONYMOUS = Viewer(None)
 
 
+def not_a_member(participant: Participant) -> str | None:
+    """Why a registered participant is not (or no longer) a member who may read: suspended, or left without any
+    role (all revoked). None: a member. Sign-in and every signed-in request ask this, as the directory does."""
+    if participant.suspended:
+        return "is suspended from the consortium"
+    if not participant.roles:
+        return "has no role in the consortium (all were revoked)"
+    return None
+
+
 class Access:
     """The visibility questions, answered from the index (brought to the chain's head first)."""
 
@@ -148,10 +158,10 @@ class Access:
         return any(self.may_see_citation(viewer, c) for c in citations if c.participant == owner)
 
     def directory(self, viewer: Viewer) -> list[Participant]:
-        """The active members, for members (admins see the suspended too)."""
+        """The active members, for members (admins see the suspended and those left without a role too)."""
         if not viewer.member:
             raise NotFoundError("the directory is for members")
-        return [p for p in self.ledger.participants() if viewer.admin or not p.suspended]
+        return [p for p in self.ledger.participants() if viewer.admin or not_a_member(p) is None]
 
 
 def _reaches(starts: AbstractSet[str], targets: AbstractSet[str], step: Callable[[str], Iterable[str]]) -> bool:

@@ -75,20 +75,14 @@ def domain_from_json(body: dict[str, Any]) -> tuple[Eip712Domain, str]:
 
 
 def siwe_message(address: str, nonce: dict[str, Any], *, ttl: int = 300, now: datetime | None = None) -> str:
-    """The EIP-4361 message to sign in with, from what `GET /auth/nonce` answered (domain, uri, chain, nonce)."""
-    import warnings
-
-    with warnings.catch_warnings():  # abnf (siwe's grammar library) may warn about its own grammar on import
-        warnings.simplefilter("ignore")
-        from siwe import SiweMessage
+    """The EIP-4361 message to sign in with, from what `GET /auth/nonce` answered (domain, uri, chain, nonce,
+    statement), built by `ledger.siwe` (the one home of the format)."""
+    from ledger import siwe
 
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    return str(SiweMessage(
-        domain=nonce["domain"], address=checksum(address), statement=nonce.get("statement"), uri=nonce["uri"],
-        version="1", chain_id=int(nonce["chain_id"]), nonce=nonce["nonce"],
-        issued_at=issued.isoformat().replace("+00:00", "Z"),
-        expiration_time=(issued + timedelta(seconds=ttl)).isoformat().replace("+00:00", "Z"),
-    ).prepare_message())
+    return siwe.build(domain=str(nonce["domain"]), address=address, statement=nonce.get("statement"),
+                      uri=str(nonce["uri"]), chain_id=int(nonce["chain_id"]), nonce=str(nonce["nonce"]),
+                      issued_at=issued, expiration_time=issued + timedelta(seconds=ttl))
 
 
 def sign_in(account: LocalAccount, message: str) -> dict[str, str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 
-from api.deps import AuthenticatorDep, LedgerDep, MemberDep
+from api.deps import AuthenticatorDep, LedgerDep, MemberDep, SettingsDep
 from api.problems import responses
 from api.schemas.common import In, Out
+from api.settings import ApiSettings
+from api.sign_in_guards import SignInRate
+from ledger.siwe import MAX_MESSAGE_CHARS
 from ledger.types import Role
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
@@ -20,14 +23,16 @@ class NonceOut(Out):
     nonce: str = Field(description="put it in the message; valid for 5 minutes, once")
     expires_at: datetime
     domain: str = Field(description="the message's domain (EIP-4361): this service", examples=["127.0.0.1:8000"])
-    uri: str = Field(examples=["http://127.0.0.1:8000"])
+    uri: str = Field(description="the message's URI: this service's address (API_PUBLIC_URL, else the address this "
+                     "request came to); the message may also name a page under it", examples=["http://127.0.0.1:8000"])
     chain_id: int
     version: str = "1"
     statement: str = STATEMENT
 
 
 class LoginIn(In):
-    message: str = Field(max_length=4_000, description="the EIP-4361 message, as signed")
+    message: str = Field(max_length=MAX_MESSAGE_CHARS, description="the EIP-4361 message, as signed (at most "
+                         f"{MAX_MESSAGE_CHARS:,} characters; a sign-in message is a few hundred)")
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="personal_sign (EIP-191) of the message")
 
 
@@ -46,19 +51,28 @@ class WhoAmIOut(Out):
 
 
 @router.get("/nonce", response_model=NonceOut, summary="Start a sign-in", responses=responses(503))
-def get_nonce(auth: AuthenticatorDep, ledger: LedgerDep) -> NonceOut:
-    """What a Sign-In with Ethereum message must carry: a fresh nonce, this service's domain and the chain id.
-    `ledger login` and `ledger.requests.ApiSigner.login` build, sign and send the message."""
+def get_nonce(auth: AuthenticatorDep, ledger: LedgerDep, settings: SettingsDep, request: Request) -> NonceOut:
+    """What a Sign-In with Ethereum message must carry: a fresh nonce, this service's domain and address (URI) and
+    the chain id. `ledger login` and `ledger.requests.ApiSigner.login` build, sign and send the message."""
     nonce, expires = auth.new_nonce()
-    return NonceOut(nonce=nonce, expires_at=expires, domain=auth.domain, uri=f"http://{auth.domain}",
+    return NonceOut(nonce=nonce, expires_at=expires, domain=auth.domain, uri=service_uri(settings, request),
                     chain_id=ledger.deployment.chain_id)
 
 
-@router.post("/login", response_model=TokenOut, summary="Sign in (EIP-4361)", responses=responses(401, 422, 503))
-def login(auth: AuthenticatorDep, body: LoginIn) -> TokenOut:
-    """A registered, active participant (or the admin) signs in with its key; a malformed, forged, expired,
-    replayed or foreign-domain message, or a non-member, is 401."""
-    token = auth.sign_in(body.message, body.signature)
+def service_uri(settings: ApiSettings, request: Request) -> str:
+    """This service's own address, which a sign-in message's URI must name: API_PUBLIC_URL when set, else the
+    origin (and root path) the request came to."""
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+@router.post("/login", response_model=TokenOut, summary="Sign in (EIP-4361)", responses=responses(401, 422, 429, 503))
+def login(auth: AuthenticatorDep, settings: SettingsDep, request: Request, body: LoginIn) -> TokenOut:
+    """A registered participant with a role (or the admin) signs in with its key; a malformed, forged, expired,
+    replayed, foreign-domain or foreign-URI message, or a non-member, is 401. Each client address may try
+    API_SIGN_IN_PER_MINUTE times a minute (429 with Retry-After past it)."""
+    rate: SignInRate = request.app.state.sign_in_rate
+    rate.spend(request.client.host if request.client else "unknown")
+    token = auth.sign_in(body.message, body.signature, service_uri=service_uri(settings, request))
     viewer = auth.viewer_of(token.address)
     return TokenOut(token=token.token, expires_at=token.expires_at, address=token.address, roles=sorted(viewer.roles))
 

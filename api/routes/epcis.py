@@ -20,7 +20,9 @@ from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
 from api.problems import responses
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
+from api.settings import ApiSettings
 from ledger.access import Access, Viewer
+from ledger.epcis.capture import CaptureBounds
 from ledger.epcis.export import DEFAULT_PER_PAGE as LINEAGE_PER_PAGE
 from ledger.epcis.query import MAX_PER_PAGE, EventQuery
 from ledger.epcis.service import EpcisService
@@ -38,8 +40,17 @@ def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
     with _LOCK:
         service = getattr(request.app.state, "epcis", None)
         if service is None or service.ledger is not ledger:
-            service = request.app.state.epcis = EpcisService(ledger)
+            service = request.app.state.epcis = EpcisService(ledger,
+                                                             bounds=capture_bounds(request.app.state.settings))
         return service  # type: ignore[no-any-return]
+
+
+def capture_bounds(settings: ApiSettings) -> CaptureBounds:
+    """What one capture request and one member may ask of the service, from the settings (named in the refusals)."""
+    return CaptureBounds(max_events=settings.max_capture_events, max_requests=settings.max_capture_requests,
+                         max_unfinished=settings.max_capture_jobs,
+                         names={"max_events": "API_MAX_CAPTURE_EVENTS", "max_requests": "API_MAX_CAPTURE_REQUESTS",
+                                "max_unfinished": "API_MAX_CAPTURE_JOBS"})
 
 
 EpcisDep = Annotated[EpcisService, Depends(get_epcis)]
@@ -56,22 +67,27 @@ def _may_see(access: Access, viewer: Viewer) -> Any:
     return lambda batch_id: access.may_see_batch(viewer, batch_id)
 
 
-@router.post("/capture/facts", summary="What mapping a document needs of the chain", responses=responses(401, 404,
-                                                                                                          422, 503))
+@router.post("/capture/facts", summary="What mapping a document needs of the chain",
+             responses=responses(401, 404, 413, 422, 429, 503))
 def capture_facts(epcis: EpcisDep, viewer: MemberDep, body: CaptureFactsIn) -> dict[str, Any]:
     """The answers the mapping of this document needs (the capturer's sites and party GLN, the parties and batches
     it names, the events captured before, the capturer's nonce), as the capturer may see them. Map the document with
-    them, sign each write, and `POST /capture`. Nothing is written. For the signed-in capturer only."""
+    them, sign each write, and `POST /capture`. Nothing is written. For the signed-in capturer only. One document
+    of a capturer is read at a time (429 meanwhile), of at most API_MAX_CAPTURE_EVENTS events (413)."""
     _require_capturer(viewer, body.capturer)
     return epcis.facts(body.document, body.capturer).to_json()
 
 
 @router.post("/capture", response_model=CaptureJobOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Capture an EPCIS document (signed writes)", responses=responses(401, 403, 404, 422, 503))
+             summary="Capture an EPCIS document (signed writes)",
+             responses=responses(401, 403, 404, 413, 422, 429, 503))
 def post_capture(epcis: EpcisDep, viewer: MemberDep, body: CaptureIn, response: Response) -> dict[str, Any]:
     """Validate the document against the EPCIS 2.0 JSON Schema and every signature, then queue the capture: the job
     maps the document again and relays the signed writes only if each is exactly the write the mapping gives. The
-    same body again answers the same job. For the signed-in capturer only."""
+    same body again answers the same job, recognised by its digest before anything is read or checked again. For the
+    signed-in capturer only. Bounds: API_MAX_CAPTURE_EVENTS events and API_MAX_CAPTURE_REQUESTS signed requests
+    (413 past either), API_MAX_CAPTURE_JOBS captures queued or running per member (429 with Retry-After); each
+    member's jobs run in a lane of their own, one after another."""
     _require_capturer(viewer, body.capturer)
     job, _new = epcis.submit(body.to_json())
     response.headers["Location"] = f"/capture/{job.id}"

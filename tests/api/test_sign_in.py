@@ -134,3 +134,73 @@ def test_a_suspended_members_token_stops_working_at_its_next_request(anonymous: 
     demo_ledger.set_suspended(garment.address, True, "screening hit")
     refused(anonymous.get(ME, headers=headers), "is suspended")
     refused(login(anonymous, garment), "is suspended")
+
+
+# -- issue 16: bounded, cheap-first, rate-limited sign-in; the message's URI; a member with no role left -------------
+
+
+def test_a_message_longer_than_any_sign_in_message_is_refused_unread(anonymous: TestClient,
+                                                                     world: DemoWorld) -> None:
+    brand = world.account("brand")
+    message = siwe_message(brand.address, nonce(anonymous)) + "\nResources:" + "\n- https://example.com/x" * 100
+    body = assert_problem(anonymous.post("/auth/login", json=sign_in(brand, message)), 422)
+    assert "2000" in body["detail"] or "2,000" in body["detail"] or body["errors"][0]["loc"][-1] == "message", body
+
+
+def test_cheap_checks_come_before_the_signature(anonymous: TestClient, world: DemoWorld) -> None:
+    """A foreign nonce, domain or chain is refused for what it is even when the signature is by another key: nothing
+    is recovered from a signature for a message the service would refuse anyway."""
+    brand, garment = world.account("brand"), world.account("garment")
+    foreign = siwe_message(brand.address, {**nonce(anonymous), "nonce": "abcdef0123456789abcdef0123"})
+    refused(anonymous.post("/auth/login", json=sign_in(garment, foreign)), "not issued by this service")
+    used = siwe_message(brand.address, nonce(anonymous))
+    assert anonymous.post("/auth/login", json=sign_in(brand, used)).status_code == 200
+    refused(anonymous.post("/auth/login", json=sign_in(garment, used)), "already used")
+
+
+def test_sign_in_is_rate_limited_per_client_address(demo_ledger: Ledger, world: DemoWorld) -> None:
+    app = create_app(ApiSettings(auth_secret=TEST_SECRET, auth_domain="testserver", sign_in_per_minute=3),
+                     demo_ledger)
+    first, second = TestClient(app, client=("10.0.0.1", 4000)), TestClient(app, client=("10.0.0.2", 4000))
+    brand = world.account("brand")
+    for _ in range(3):  # good or bad, each attempt counts
+        assert first.post("/auth/login", json=sign_in(brand, "junk")).status_code == 401
+    body = assert_problem(first.post("/auth/login", json=sign_in(brand, "junk")), 429, "sign_in_rate_exceeded")
+    assert "3 sign-in attempts a minute" in body["detail"]
+    retry = first.post("/auth/login", json=sign_in(brand, siwe_message(brand.address, nonce(first))))
+    assert retry.status_code == 429 and 1 <= int(retry.headers["retry-after"]) <= 60
+    assert login(second, brand).status_code == 200  # another client is not held back
+    assert first.get("/auth/nonce").status_code == 200  # asking for a nonce costs nothing
+
+
+def test_a_message_for_another_uri_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+    brand = world.account("brand")
+    assert nonce(anonymous)["uri"] == "http://testserver"  # the request's origin, API_PUBLIC_URL unset
+    refused(login(anonymous, brand, uri="https://evil.example/login"), "URI")
+    refused(login(anonymous, brand, uri="http://testserver.evil.example"), "URI")
+    assert login(anonymous, brand, uri="http://testserver/login").status_code == 200  # a page of this service
+
+
+def test_with_a_public_url_the_message_names_it(demo_ledger: Ledger, world: DemoWorld) -> None:
+    settings = ApiSettings(auth_secret=TEST_SECRET, auth_domain="testserver", public_url="https://ledger.example/api")
+    with TestClient(create_app(settings, demo_ledger)) as behind_a_proxy:
+        brand = world.account("brand")
+        assert nonce(behind_a_proxy)["uri"] == "https://ledger.example/api"
+        refused(login(behind_a_proxy, brand, uri="http://testserver"), "URI")
+        assert login(behind_a_proxy, brand).status_code == 200
+
+
+def test_a_member_whose_roles_were_all_revoked_loses_access_at_its_next_request(
+        anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld) -> None:
+    garment = world.account("garment")
+    headers = {"Authorization": f"Bearer {login(anonymous, garment).json()['token']}"}
+    assert anonymous.get(ME, headers=headers).status_code == 200
+    roles = demo_ledger.store.participant(garment.address).roles  # type: ignore[union-attr]
+    assert roles
+    for role in roles:
+        demo_ledger.revoke_role(garment.address, role)
+    refused(anonymous.get(ME, headers=headers), "has no role")
+    refused(anonymous.get("/participants/me/batches", headers=headers), "has no role")
+    refused(login(anonymous, garment), "has no role")
+    demo_ledger.grant_role(garment.address, next(iter(roles)))  # a role again: a member again
+    assert anonymous.get(ME, headers=headers).status_code == 200
