@@ -26,11 +26,11 @@ from api.routes import (
     participants,
     passport,
     regimes,
-    resolver,
     signing,
 )
 from api.routes import auth as auth_routes
 from api.settings import ApiSettings, get_settings
+from api.sign_in_guards import SignInRate, UsedNonces
 from ledger.client import Ledger
 from ledger.epcis.service import EpcisService
 from ledger.errors import LedgerError
@@ -56,8 +56,7 @@ TAGS = [
     {"name": "due diligence", "description": "Policy verdicts on a batch's lineage."},
     {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
     {"name": "epcis", "description": "GS1 EPCIS 2.0: capture documents with signed writes, query events, a batch's "
-                                     "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}[/10/{lot}], "
-                                     "/.well-known/gs1resolver)."},
+                                     "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}/10/{lot})."},
     {"name": "documents", "description": "The files behind the document hashes records cite: upload, download."},
     {"name": "signing", "description": "What clients need to sign writes."},
     {"name": "health", "description": "Service and chain status."},
@@ -76,7 +75,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         owned = None
         if getattr(app.state, "ledger", None) is None:
             owned = app.state.ledger = Ledger.embedded()
-        app.state.authenticator = authenticator(settings, app.state.ledger)
+        app.state.authenticator = authenticator(settings, app.state.ledger, app.state.used_nonces)
         app.state.epcis = EpcisService(app.state.ledger)  # resumes capture jobs a stop interrupted
         watcher = RelayerWatch(app.state.ledger, settings.relayer_watch_seconds)
         watcher.start()
@@ -93,8 +92,10 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.state.vault = vault
     app.state.lists = lists
     app.state.upload_budget = UploadBudget(settings.document_upload_bytes_per_day)
+    app.state.used_nonces = UsedNonces(settings.auth_used_nonces or ":memory:")
+    app.state.sign_in_rate = SignInRate(settings.sign_in_per_minute)
     if ledger is not None:
-        app.state.authenticator = authenticator(settings, ledger)
+        app.state.authenticator = authenticator(settings, ledger, app.state.used_nonces)
     app.add_middleware(RequestLimits, settings=settings)
     problems.install(app)
     openapi.install(app, settings)
@@ -112,11 +113,10 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(signing.router)
     app.include_router(health.router)
     app.include_router(epcis.router)
-    resolver.install(app)  # the GS1 Digital Link resolver: its routes, CORS headers and 400s
     return app
 
 
-def authenticator(settings: ApiSettings, ledger: Ledger) -> Authenticator:
+def authenticator(settings: ApiSettings, ledger: Ledger, used_nonces: UsedNonces | None = None) -> Authenticator:
     """Sign-in for this app. Without a configured secret the tokens are signed with a random one: they then work on
     this process only, until it stops (`ledger serve` keeps a secret per workspace instead)."""
     if settings.auth_secret is not None:
@@ -124,7 +124,8 @@ def authenticator(settings: ApiSettings, ledger: Ledger) -> Authenticator:
     else:
         log.warning("no API_AUTH_SECRET: sign-in tokens work on this process only, until it stops")
         secret = secrets.token_hex(32)
-    return Authenticator(secret, domain=settings.auth_domain, ledger=ledger, token_ttl=settings.auth_token_ttl)
+    return Authenticator(secret, domain=settings.auth_domain, ledger=ledger, token_ttl=settings.auth_token_ttl,
+                         used_nonces=used_nonces)
 
 
 class RelayerWatch:

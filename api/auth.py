@@ -185,6 +185,21 @@ class Authenticator:
         return Viewer(participant.address, participant.roles)
 
 
+def require_member(viewer: Viewer) -> Viewer:
+    """A signed-in member (or admin); anonymous callers get 401 with how to sign in. The rule of `MemberDep`, also
+    applied before a member route's body is read (`api.audience`)."""
+    if viewer.anonymous:
+        raise AuthError("sign in first: GET /auth/nonce, sign the message, POST /auth/login", error=None)
+    return viewer
+
+
+def require_admin(viewer: Viewer) -> Viewer:
+    """The consortium's admin (403 for another member): the rule of `AdminDep`."""
+    if not viewer.admin:
+        raise AuthError("this is for the consortium's admin", error="insufficient_scope", status=403)
+    return viewer
+
+
 def _under(uri: str, base: str) -> bool:
     """`uri` is `base` or a page under it (the same scheme, authority and path prefix, compared as written)."""
     base = base.rstrip("/")
