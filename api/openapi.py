@@ -2,7 +2,8 @@
 
 Routes are declared once, at import, and their caps (`API_MAX_PAGE_SIZE`, `API_MAX_TRACE_DEPTH`, the body limits)
 are checked against the settings of the app that serves them; this writes those numbers into the generated document:
-`maximum` of every `limit` and `max_depth`, and a 413 answer with the byte limit on every route that takes a body.
+`maximum` of every `limit` and `max_depth`, and a 413 answer with the byte limit on every route that takes a body;
+the capture routes' bounds on events, signed requests and a member's captures in hand (API_MAX_CAPTURE_*).
 """
 
 from __future__ import annotations
@@ -53,11 +54,38 @@ def bounded(schema: dict[str, Any], settings: ApiSettings) -> dict[str, Any]:
                 operation["requestBody"]["description"] = (
                     f"JSON, at most {limit:,} bytes ({setting}) and {settings.max_json_depth} levels of nesting "
                     "(API_MAX_JSON_DEPTH)")
+    _capture_bounds(schema, settings)
     report = schema.get("components", {}).get("schemas", {}).get("DueDiligenceRequest")
     if report is not None:
         _cap(report["properties"]["max_depth"], settings.max_trace_depth)
     _walk(schema, _exact_integers)
     return schema
+
+
+#: The routes that read an EPCIS document for a capturer (API_MAX_CAPTURE_*).
+CAPTURE_OPERATIONS = (("/capture/facts", "post"), ("/capture", "post"))
+
+
+def _capture_bounds(schema: dict[str, Any], settings: ApiSettings) -> None:
+    """The capture routes' bounds on events, signed requests and each member's work in hand."""
+    events = f"{settings.max_capture_events:,} events per document (API_MAX_CAPTURE_EVENTS)"
+    requests = f"{settings.max_capture_requests:,} signed requests (API_MAX_CAPTURE_REQUESTS)"
+    for path, method in CAPTURE_OPERATIONS:
+        operation = schema.get("paths", {}).get(path, {}).get(method)
+        if operation is None:
+            continue
+        answers = operation["responses"]
+        if "413" in answers:
+            bounds = events + (f", {requests}" if path == "/capture" else "")
+            answers["413"]["description"] += f"; or more than {bounds}"
+        busy = "the member's previous document is still being read"
+        if path == "/capture":
+            busy += (f", or it has {settings.max_capture_jobs} captures queued or running (API_MAX_CAPTURE_JOBS)"
+                     "; or the relayer's budget or rate for the member is spent")
+        answers["429"] = {**answers.get("429", {}), "description": f"{busy[0].upper()}{busy[1:]} (see Retry-After)"}
+    body = schema.get("components", {}).get("schemas", {}).get("CaptureIn", {}).get("properties", {}).get("requests")
+    if body is not None:
+        body["maxItems"] = settings.max_capture_requests
 
 
 def _cap(schema: dict[str, Any], maximum: int) -> None:

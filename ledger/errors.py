@@ -4,6 +4,7 @@
     ├── ValidationError           bad input caught before anything is sent
     │   ├── DocumentMismatchError uploaded bytes whose SHA-256 is not the hash they were sent for
     │   └── DocumentTooLargeError a document over the vault's size limit
+    │       └── CaptureTooLargeError an EPCIS capture with more events or signed requests than one request may carry
     ├── NotFoundError             a batch, participant or disclosure that does not exist (read side)
     ├── ContractRevertError       the contract refused; one subclass per Solidity custom error, built from the ABI
     ├── SignatureError            a signed submission the forwarder would refuse
@@ -13,6 +14,7 @@
     ├── IdempotencyKeyReusedError an idempotency key given again with another request
     ├── RequestConflictError      a signer's nonce taken by another request (pending or mined)
     ├── RelayBudgetError          a participant's gas budget or request rate is spent (retry after)
+    │   └── CaptureBacklogError   a capturer's capture work in hand is at its bound (retry after)
     ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
     │   ├── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
     │   └── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
@@ -59,6 +61,17 @@ class DocumentTooLargeError(ValidationError):
     def __init__(self, message: str, *, limit: int) -> None:
         super().__init__(message, field="document")
         self.limit = limit
+
+
+class CaptureTooLargeError(DocumentTooLargeError):
+    """An EPCIS capture with more events, or more signed requests, than the service takes in one request (413, like
+    any content too large, naming the bound): send the document in parts."""
+
+    code = "capture_too_large"
+
+    def __init__(self, message: str, *, limit: int, field: str) -> None:
+        super().__init__(message, limit=limit)
+        self.field = field
 
 
 class NotFoundError(LedgerError, LookupError):
@@ -155,6 +168,13 @@ class UploadBudgetError(RelayBudgetError):
     budget)."""
 
     code = "upload_budget_exhausted"
+
+
+class CaptureBacklogError(RelayBudgetError):
+    """A capturer already has as much capture work in hand as it may (unfinished jobs, or a capture being read):
+    429 with Retry-After, like a spent relay budget. It bounds what one member can make the service do at once."""
+
+    code = "capture_backlog"
 
 
 class ContractRevertError(LedgerError):

@@ -1,5 +1,6 @@
-"""EPCIS 2.0 over the ledger: capture (the REST binding's capture interface), queries, a batch's lineage as an
-EPCIS document, and the GS1 Digital Link resolver. Thin routes over `ledger.epcis.service.EpcisService`.
+"""EPCIS 2.0 over the ledger: capture (the REST binding's capture interface), queries and a batch's lineage as an
+EPCIS document; the GS1 Digital Link resolver is `api/routes/resolver.py`. Thin routes over
+`ledger.epcis.service.EpcisService`.
 
 The service never holds a participant's key: the client maps the document with the facts the service gives
 (`POST /capture/facts`), signs each write, and sends the document with the signed writes (`POST /capture`, 202 with
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import threading
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
-from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep, ViewerDep
+from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
 from api.problems import responses
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
+from api.settings import ApiSettings
 from ledger.access import Access, Viewer
+from ledger.epcis.capture import CaptureBounds
 from ledger.epcis.export import DEFAULT_PER_PAGE as LINEAGE_PER_PAGE
 from ledger.epcis.query import MAX_PER_PAGE, EventQuery
 from ledger.epcis.service import EpcisService
@@ -30,7 +32,6 @@ from ledger.trace import MIN_NODES
 router = APIRouter(tags=["epcis"])
 _LOCK = threading.Lock()
 EPCIS_JSON = "application/ld+json"
-LINKSET_JSON = "application/linkset+json"
 
 
 def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
@@ -39,8 +40,17 @@ def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
     with _LOCK:
         service = getattr(request.app.state, "epcis", None)
         if service is None or service.ledger is not ledger:
-            service = request.app.state.epcis = EpcisService(ledger)
+            service = request.app.state.epcis = EpcisService(ledger,
+                                                             bounds=capture_bounds(request.app.state.settings))
         return service  # type: ignore[no-any-return]
+
+
+def capture_bounds(settings: ApiSettings) -> CaptureBounds:
+    """What one capture request and one member may ask of the service, from the settings (named in the refusals)."""
+    return CaptureBounds(max_events=settings.max_capture_events, max_requests=settings.max_capture_requests,
+                         max_unfinished=settings.max_capture_jobs,
+                         names={"max_events": "API_MAX_CAPTURE_EVENTS", "max_requests": "API_MAX_CAPTURE_REQUESTS",
+                                "max_unfinished": "API_MAX_CAPTURE_JOBS"})
 
 
 EpcisDep = Annotated[EpcisService, Depends(get_epcis)]
@@ -53,39 +63,31 @@ def _require_capturer(viewer: Viewer, capturer: str) -> None:
         raise NotFoundError("capture facts and jobs are for the capturer itself: sign in with its key")
 
 
-def _raw_lot(request: Request, decoded: str) -> str:
-    """The lot as the URI encodes it: a lot may hold '/' (GS1's AI 10 allows it; the Digital Link writes %2F), which
-    the decoded path cannot tell from a path separator. More segments (key qualifiers such as /21/...) are not
-    resolved: this service resolves batches (GTIN + lot)."""
-    raw = request.scope.get("raw_path")
-    if not raw:
-        return decoded
-    segments = raw.decode("latin-1").split("?", 1)[0].split("/")
-    if len(segments) != 5:
-        raise NotFoundError("this service resolves GTIN + lot: /01/{gtin}/10/{lot} (a '/' in the lot as %2F)")
-    return unquote(segments[4])
-
-
 def _may_see(access: Access, viewer: Viewer) -> Any:
     return lambda batch_id: access.may_see_batch(viewer, batch_id)
 
 
-@router.post("/capture/facts", summary="What mapping a document needs of the chain", responses=responses(401, 404,
-                                                                                                          422, 503))
+@router.post("/capture/facts", summary="What mapping a document needs of the chain",
+             responses=responses(401, 404, 413, 422, 429, 503))
 def capture_facts(epcis: EpcisDep, viewer: MemberDep, body: CaptureFactsIn) -> dict[str, Any]:
     """The answers the mapping of this document needs (the capturer's sites and party GLN, the parties and batches
     it names, the events captured before, the capturer's nonce), as the capturer may see them. Map the document with
-    them, sign each write, and `POST /capture`. Nothing is written. For the signed-in capturer only."""
+    them, sign each write, and `POST /capture`. Nothing is written. For the signed-in capturer only. One document
+    of a capturer is read at a time (429 meanwhile), of at most API_MAX_CAPTURE_EVENTS events (413)."""
     _require_capturer(viewer, body.capturer)
     return epcis.facts(body.document, body.capturer).to_json()
 
 
 @router.post("/capture", response_model=CaptureJobOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Capture an EPCIS document (signed writes)", responses=responses(401, 403, 404, 422, 503))
+             summary="Capture an EPCIS document (signed writes)",
+             responses=responses(401, 403, 404, 413, 422, 429, 503))
 def post_capture(epcis: EpcisDep, viewer: MemberDep, body: CaptureIn, response: Response) -> dict[str, Any]:
     """Validate the document against the EPCIS 2.0 JSON Schema and every signature, then queue the capture: the job
     maps the document again and relays the signed writes only if each is exactly the write the mapping gives. The
-    same body again answers the same job. For the signed-in capturer only."""
+    same body again answers the same job, recognised by its digest before anything is read or checked again. For the
+    signed-in capturer only. Bounds: API_MAX_CAPTURE_EVENTS events and API_MAX_CAPTURE_REQUESTS signed requests
+    (413 past either), API_MAX_CAPTURE_JOBS captures queued or running per member (429 with Retry-After); each
+    member's jobs run in a lane of their own, one after another."""
     _require_capturer(viewer, body.capturer)
     job, _new = epcis.submit(body.to_json())
     response.headers["Location"] = f"/capture/{job.id}"
@@ -168,34 +170,3 @@ def batch_lineage(
                          max_nodes=max_nodes or settings.max_trace_nodes, per_page=perPage,
                          page_token=nextPageToken)
     return JSONResponse(page.document, media_type=EPCIS_JSON, headers=_next(request, page.next_page_token))
-
-
-@router.get("/01/{gtin}/10/{lot:path}", summary="GS1 Digital Link resolver",
-            responses={**responses(404, 422, 503),
-                       307: {"description": "to the requested link (by default the product passport)"},
-                       300: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
-                             "description": "several producers recorded this GTIN and lot: the linkset"},
-                       200: {"content": {LINKSET_JSON: {"schema": {"type": "object"}}},
-                             "description": "the linkset (RFC 9264), with linkType=linkset"}})
-def resolve_digital_link(
-    request: Request, epcis: EpcisDep, viewer: ViewerDep, access: AccessDep, settings: SettingsDep,
-    gtin: Annotated[str, Path(pattern=r"^[0-9]{8,14}$", description="GTIN-8, -12, -13 or -14")],
-    lot: Annotated[str, Path(min_length=1, max_length=60, description="batch/lot (AI 10), percent-encoded ('/' as "
-                             "%2F)")],
-    linkType: Annotated[str | None, Query(max_length=100, description="gs1:pip (default), gs1:masterData, "
-                                          "gs1:traceability, gs1:epcis, gs1:sustainabilityInfo; linkset or all "
-                                          "for every link")] = None,
-) -> Response:
-    """What a scanned label's Digital Link (`https://<this service>/01/<GTIN>/10/<lot>`) leads to: anyone is sent to
-    the product passport; a signed-in member who may see the batch gets its record, trace, EPCIS events and
-    due-diligence report too (`linkType=linkset` lists them)."""
-    base_url = settings.public_url or str(request.base_url)
-    found = epcis.resolve(gtin, _raw_lot(request, lot), _may_see(access, viewer), base_url, link_type=linkType,
-                          anonymous=viewer.anonymous)
-    headers = {"Link": found.link_header}
-    if found.location is not None:
-        # Without API_PUBLIC_URL the redirect is a path (a relative Location, RFC 9110 10.2.2): a forged Host header
-        # cannot send a scanned label elsewhere, nor poison a cache that keys on the path.
-        location = found.location if settings.public_url else found.location.removeprefix(base_url.rstrip("/"))
-        return RedirectResponse(location, status_code=found.status, headers=headers)
-    return JSONResponse(found.linkset, status_code=found.status, media_type=LINKSET_JSON, headers=headers)

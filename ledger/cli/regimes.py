@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,9 @@ from rich.console import Console
 from ledger.cli.app import app
 from ledger.config import get_settings
 from ledger.errors import LedgerError, ValidationError
+
+if TYPE_CHECKING:
+    from ledger.regimes.screening import ListVersion
 
 console = Console(soft_wrap=True)
 regimes_app = typer.Typer(help="Due-diligence rule packs per legal regime, and the screening lists they read.",
@@ -55,7 +58,10 @@ def load_list(
             raise ValidationError(f"--date must be YYYY-MM-DD, got {list_date!r}", field="date") from None
         lists = open_lists(home or get_settings().home)
         try:
+            kept = lists.versions(name)
+            replaced = lists.current(name, published)
             version = lists.load(name, file.read_bytes(), published, encoding=encoding, source=file.name)
+            later = [v for v in kept if v.list_date > published and lists.current(name, v.list_date) == v]
         finally:
             lists.close()
     except LedgerError as exc:
@@ -63,6 +69,31 @@ def load_list(
         raise typer.Exit(1) from None
     console.print(f"{version.name} list version {version.version} of {version.list_date}: {version.entries:,} "
                   f"entries (SHA-256 {version.sha256[:16]}…)")
+    console.print(_what_changed(version, kept, replaced, later))
+
+
+def _what_changed(version: ListVersion, kept: list[ListVersion], replaced: ListVersion | None,
+                  later: list[ListVersion]) -> str:
+    """What loading `version` did to the versions `kept` before: a report uses the newest version published on or
+    before its date (`ScreeningLists.current`), so a new file replaces the one in use from its date on, but not a
+    version published later (such as the demo's sample list, dated 2026-10-01)."""
+    if any(v.version == version.version for v in kept):
+        return f"already kept as version {version.version}: nothing changed"
+    if not kept:
+        return f"the first {version.name} list kept here: reports dated {version.list_date} or later use it"
+    first = min(later, key=lambda v: v.list_date) if later else None
+    span = f"dated {version.list_date} or later" if first is None else \
+        f"dated {version.list_date} to {first.list_date - timedelta(days=1)}"
+    words = [f"It replaces {_named(replaced)} in reports {span}." if replaced is not None else
+             f"Reports {span} use it."]
+    if first is not None:
+        words.append(f"{_named(first).capitalize()} is still the one used in reports dated {first.list_date} or "
+                     "later (a report takes the newest list published on or before its date).")
+    return " ".join(words)
+
+
+def _named(v: ListVersion) -> str:
+    return f"version {v.version} (published {v.list_date}: {v.source or 'no source named'})"
 
 
 @regimes_app.command("lists")

@@ -20,7 +20,7 @@ chain, serve them back (query, lineage export) and resolve GS1 Digital Link URIs
     store      the service's SQLite store of captured events and capture jobs; describe: what it indexes
     query      GET /events: EPCIS query parameters over the stored events
     export     a batch's lineage as an EPCISDocument (captured events as stored, native records synthesised)
-    digital_link  GET /01/{gtin}/10/{lot}: a redirect or an RFC 9264 linkset
+    digital_link  GET /01/{gtin}[/10/{lot}][/21/{serial}]: a redirect or an RFC 9264 linkset (GS1 resolver)
     verify     prove events against the chain without the service
     service    one object per process holding the store and the job queue: one call per route
     demo       the demo chain captured from ledger/demo_epcis/

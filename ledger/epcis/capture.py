@@ -18,20 +18,21 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
 from ledger import validation as v
 from ledger.codec import checksum
-from ledger.epcis.document import MAX_EVENTS, EpcisDocument, load
+from ledger.epcis.document import MAX_EVENTS, EpcisDocument, check_event_count, load
 from ledger.epcis.facts import CaptureFacts, IndexView, Recorder, Replay
 from ledger.epcis.hashing import Hashed, event_hashes
 from ledger.epcis.model import CaptureJob, CapturePlan, EventResult, Status
 from ledger.epcis.planning import plan
 from ledger.epcis.store import EventStore
-from ledger.errors import SignatureInvalidError, ValidationError
+from ledger.errors import CaptureBacklogError, CaptureTooLargeError, SignatureInvalidError, ValidationError
 from ledger.requests import body_of
 from ledger.requests import sign as sign_request
 from ledger.signing import DEFAULT_TTL_SECONDS, check_canonical, recover_signer
@@ -42,9 +43,25 @@ if TYPE_CHECKING:
 
 #: Most signed requests one submission may carry (a write per event at most, and the commitment).
 MAX_REQUESTS = 2 * MAX_EVENTS + 1
+#: Seconds a capturer at its bound of unfinished jobs is told to wait (a job of a few writes takes seconds).
+BACKLOG_RETRY_SECONDS = 10
 #: A signed request must stay valid this long after it is submitted (the job may wait for a rate limit).
 MIN_VALIDITY_SECONDS = 120
 ROUTE = "POST /capture"
+
+
+@dataclass(frozen=True)
+class CaptureBounds:
+    """The work one capture request may ask of the service, and one capturer at a time. `names` maps a field to the
+    setting that sets it (e.g. an environment variable), for the messages."""
+
+    max_events: int = 1_000  # events per document (reading and mapping them is the cost of a facts request)
+    max_requests: int = 2_001  # signed requests per submission (a signature check each)
+    max_unfinished: int = 4  # a capturer's jobs queued or running
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def named(self, bound: str) -> str:
+        return self.names.get(bound, "")
 
 
 @dataclass(frozen=True)
@@ -93,8 +110,10 @@ class DocumentCache:
     job read the same document, which is validated and hashed once. Only the service uses it (a client validates
     and hashes on its own)."""
 
-    def __init__(self, size: int = 2) -> None:  # a parsed 8 MiB document takes some 100 MB: keep few
-        self.size = size
+    def __init__(self, size: int = 2, *, max_events: int = MAX_EVENTS, bound: str = "") -> None:
+        self.size = size  # a parsed 8 MiB document takes some 100 MB: keep few
+        self.max_events = max_events
+        self.bound = bound
         self._found: OrderedDict[str, tuple[EpcisDocument, tuple[Hashed, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -104,8 +123,10 @@ class DocumentCache:
             found = self._found.get(digest)
             if found is not None:
                 self._found.move_to_end(digest)
-                return found
-        document = load(text)
+        if found is not None:
+            check_event_count(len(found[0].events), self.max_events, self.bound)
+            return found
+        document = load(text, max_events=self.max_events, bound=self.bound)
         found = (document, event_hashes(document))
         with self._lock:
             self._found[digest] = found
@@ -157,10 +178,22 @@ def facts_for(ledger: Ledger, store: EventStore, document_text: str, capturer: s
 
 
 def submit(ledger: Ledger, store: EventStore, submission: CaptureSubmission, *,
-           documents: DocumentCache | None = None) -> tuple[CaptureJob, bool]:
+           documents: DocumentCache | None = None, bounds: CaptureBounds | None = None) -> tuple[CaptureJob, bool]:
     """Check a submission (the document against the schema; every request signed by the capturer for this ledger,
     with consecutive nonces and time to spare) and queue its job. The same submission sent again is the same job
-    (and False)."""
+    (and False): it is recognised by its digest before anything else is read or checked (its signatures may no
+    longer pass: their nonces are used once the job ran)."""
+    known = store.job_of_submission(submission.digest)
+    if known is not None:
+        return known, False
+    bounds = bounds or CaptureBounds()
+    check_request_count(len(submission.requests), bounds)
+    unfinished = store.unfinished_count(submission.capturer)
+    if unfinished >= bounds.max_unfinished:
+        bound = bounds.named("max_unfinished")
+        raise CaptureBacklogError(f"{submission.capturer} has {unfinished} captures queued or running; at most "
+                                  f"{bounds.max_unfinished} at a time{f' ({bound})' if bound else ''}: send this one "
+                                  "when one of them is done", retry_after=BACKLOG_RETRY_SECONDS)
     document, _hashes = read_document(submission.document, documents)
     now = ledger.chain_time()
     for index, signed in enumerate(submission.requests):
@@ -169,6 +202,15 @@ def submit(ledger: Ledger, store: EventStore, submission: CaptureSubmission, *,
                enumerate(document.events)]
     return store.add_job(submission.digest, submission.capturer, document.uri, submission.document,
                          [body_of(r) for r in submission.requests], results)
+
+
+def check_request_count(count: int, bounds: CaptureBounds) -> None:
+    """Refuse (413) more signed requests than one submission may carry, before any is parsed or checked."""
+    if count > bounds.max_requests:
+        bound = bounds.named("max_requests")
+        raise CaptureTooLargeError(f"the capture carries {count:,} signed requests; at most {bounds.max_requests:,} "
+                                   f"are taken at once{f' ({bound})' if bound else ''}: send the document in parts",
+                                   limit=bounds.max_requests, field="requests")
 
 
 def _check_request(ledger: Ledger, submission: CaptureSubmission, index: int, signed: SignedRequest,

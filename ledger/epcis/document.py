@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.epcis import schema
-from ledger.errors import ValidationError
+from ledger.errors import CaptureTooLargeError, ValidationError
 from ledger.jsonlimits import json_too_deep
 
 #: Largest document, in bytes (UTF-8). A bigger capture is sent in several documents.
@@ -103,15 +103,14 @@ def event_list(body: Any) -> list[Any]:
     return events if isinstance(events, list) else []
 
 
-def load(data: bytes | str) -> EpcisDocument:
+def load(data: bytes | str, *, max_events: int = MAX_EVENTS, bound: str = "") -> EpcisDocument:
     """Read an EPCIS document: bounded, parsed, validated against the EPCIS 2.0 JSON Schema (naming the path of the
-    first problem), with at most `MAX_EVENTS` events."""
+    first problem), with at most `max_events` events (counted before the schema's validation, the costly part;
+    `bound` names the setting behind a lower bound, for the message)."""
     raw, text = _bounded_text(data)
     body = _parse(text)
     events = event_list(body)
-    if len(events) > MAX_EVENTS:
-        raise EpcisDocumentError(f"the document holds {len(events):,} events; at most {MAX_EVENTS:,} are captured "
-                                 "at once", field="epcisBody.eventList")
+    check_event_count(len(events), min(max_events, MAX_EVENTS), bound if max_events < MAX_EVENTS else "")
     if not isinstance(body, dict) or body.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
         kind = body.get("type") if isinstance(body, dict) else type(body).__name__
         raise EpcisDocumentError(f"expected an EPCISDocument or EPCISQueryDocument, got {str(kind)[:80]!r}",
@@ -120,6 +119,14 @@ def load(data: bytes | str) -> EpcisDocument:
     exact = event_list(_parse(text, parse_float=Decimal))
     return EpcisDocument(body["type"], hashlib.sha256(raw).hexdigest(), body.get("@context"), tuple(events),
                          tuple(exact))
+
+
+def check_event_count(count: int, max_events: int, bound: str = "") -> None:
+    """Refuse (413) a document of more events than are captured at once."""
+    if count > max_events:
+        raise CaptureTooLargeError(f"the document holds {count:,} events; at most {max_events:,} are captured at "
+                                   f"once{f' ({bound})' if bound else ''}: send it in several documents",
+                                   limit=max_events, field="epcisBody.eventList")
 
 
 def load_event_or_document(data: bytes | str) -> EpcisDocument:

@@ -10,6 +10,7 @@ A write the chain refuses refuses its events and every event after it: their sig
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -43,8 +44,9 @@ class CaptureRun:
     """One run of a capture job (a resumed job runs again: every write it relays has an idempotency key)."""
 
     def __init__(self, ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 300.0,
-                 documents: DocumentCache | None = None) -> None:
+                 documents: DocumentCache | None = None, stopping: threading.Event | None = None) -> None:
         self.ledger = ledger
+        self.stopping = stopping or threading.Event()
         self.store = store
         self.documents = documents
         self.job_id = job_id
@@ -197,7 +199,8 @@ class CaptureRun:
 
     def _send(self, k: int) -> Any:
         """Relay request `k` once (its idempotency key gives the first answer on a resumed job); a rate limit is
-        waited out while the request stays valid and the job's wait allowance lasts."""
+        waited out while the request stays valid and the job's wait allowance lasts (in the capturer's own lane: no
+        other capturer waits with it)."""
         signed = self.requests[k]
         waited = 0.0
         while True:
@@ -209,7 +212,9 @@ class CaptureRun:
                 if exc.code != "rate_limited" or waited + pause > self.max_wait or pause + 60 > expires:
                     raise
                 log.info("capture %s: rate limited, waiting %.0f s", self.job_id, pause)
-                time.sleep(pause)
+                if self.stopping.wait(pause):  # the service stops: the job is resumed when it starts again
+                    raise LedgerUnavailableError("the service stopped while the capture waited for its rate "
+                                                 "limit") from None
                 waited += pause
 
     def _commit(self, k: int, write: dict[str, Any]) -> None:
@@ -246,11 +251,11 @@ class CaptureRun:
 
 
 def run_job(ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 300.0,
-            documents: DocumentCache | None = None) -> CaptureJob:
+            documents: DocumentCache | None = None, stopping: threading.Event | None = None) -> CaptureJob:
     """Run (or resume) a capture job to its end. A node that fails mid-way leaves the job running (it is resumed
     later: every write it sent has an idempotency key)."""
     try:
-        return CaptureRun(ledger, store, job_id, max_wait=max_wait, documents=documents).run()
+        return CaptureRun(ledger, store, job_id, max_wait=max_wait, documents=documents, stopping=stopping).run()
     except (LedgerUnavailableError, TransactionTimeoutError) as exc:
         log.warning("capture %s interrupted: %s", job_id, exc)
         store.update_job(job_id, error=f"interrupted, will resume: {exc}")

@@ -126,6 +126,71 @@ def product_key(value: str, lot: str | None = None) -> tuple[Gtin, str | None]:
     return gtin, None if chosen is None else _lot(chosen, value)
 
 
+class DigitalLinkSyntaxError(GS1KeyError):
+    """A request that is no GS1 Digital Link URI: the resolver answers 400 (GS1-Conformant Resolver 2.4.1)."""
+
+    code = "digital_link_syntax"
+
+
+#: Characters of a resolver request's path and query string looked at; longer is no label's URI.
+MAX_REQUEST_PATH = 400
+MAX_REQUEST_QUERY = 2_000
+#: The qualifiers of a GTIN (URI Syntax 4.9): they belong in the path, never in the query string.
+GTIN_QUALIFIERS = frozenset({"22", "10", "21", "235"})
+
+
+@dataclass(frozen=True)
+class ProductRequest:
+    """What a Digital Link request names under a GTIN: its lot and serial when given, and whether it names a
+    qualifier at all (a CPV, lot, serial or TPX). Data attributes of the query string (`?17=271231`) are checked,
+    not kept: the resolver passes the query string on as it came."""
+
+    gtin: Gtin
+    lot: str | None
+    serial: str | None
+    qualified: bool
+
+
+def product_request(path: str, query: str = "") -> ProductRequest:
+    """Read a resolver request for primary key 01: the raw (percent-encoded) path `/01/{gtin}[/22/..][/10/..]
+    [/21/..]` (one trailing slash tolerated, as GS1 asks) and the raw query string. Anything that is no GS1 Digital
+    Link URI (path order, AI formats, check digits, a qualifier in the query string) is a `DigitalLinkSyntaxError`."""
+    if len(path) > MAX_REQUEST_PATH or len(query) > MAX_REQUEST_QUERY:
+        raise DigitalLinkSyntaxError(f"a Digital Link of at most {MAX_REQUEST_PATH} characters of path and "
+                                     f"{MAX_REQUEST_QUERY} of query string is read", field="uri")
+    if not all(" " < c < "\x7f" for c in path + query):
+        raise DigitalLinkSyntaxError("a Digital Link URI is ASCII, reserved characters percent-encoded", field="uri")
+    trimmed = path[:-1] if path.endswith("/") and path != "/" else path
+    try:
+        in_path = _request_elements(trimmed, "")
+        if query:
+            every = _request_elements(trimmed, query)
+            misplaced = sorted(ai for ai in every if ai in GTIN_QUALIFIERS and ai not in in_path)
+            if misplaced:
+                raise GS1KeyError(f"AI ({misplaced[0]}) qualifies the GTIN: it belongs in the path, not the query "
+                                  "string", field="uri")
+        if "01" not in in_path:
+            raise GS1KeyError(f"{shown(path)} names no GTIN (AI 01)", field="gtin")
+        gtin = _gtin_of(in_path["01"], path)
+        lot = _lot(in_path["10"].value, path) if "10" in in_path else None
+    except DigitalLinkSyntaxError:
+        raise
+    except GS1KeyError as exc:
+        raise DigitalLinkSyntaxError(str(exc), field=exc.field) from None
+    serial = in_path["21"].value if "21" in in_path else None
+    return ProductRequest(gtin, lot, serial, qualified=len(in_path) > 1)
+
+
+def _request_elements(path: str, query: str) -> dict[str, GS1ElementString]:
+    uri = DIGITAL_LINK_BASE + path + (f"?{query}" if query else "")
+    try:
+        found = GS1DigitalLinkURI.parse(uri).element_strings
+    except ParseError as exc:
+        shown_uri = shown(path + (f"?{query}" if query else ""))
+        raise GS1KeyError(f"{shown_uri} is no GS1 Digital Link URI: {_reason(exc)}", field="uri") from None
+    return {element.ai.ai: element for element in found}
+
+
 def digital_link(gtin: str, lot: str | None = None, *, base: str = DIGITAL_LINK_BASE) -> str:
     """The GS1 Digital Link URI of a GTIN (and lot), e.g. `https://id.gs1.org/01/09506000134352/10/ABC`."""
     message = GS1Message.parse("01" + gtin.zfill(14) + ("10" + lot if lot is not None else ""))

@@ -150,6 +150,17 @@ class EventStore:
         assert job is not None
         return job, True
 
+    def job_of_submission(self, submission: str) -> CaptureJob | None:
+        """The job of a submission (by its digest) sent before, if any."""
+        rows = self._rows("SELECT id FROM captures WHERE submission = ?", (submission,))
+        return self.job(rows[0]["id"]) if rows else None
+
+    def unfinished_count(self, capturer: Address) -> int:
+        """How many of a capturer's jobs are queued or running."""
+        rows = self._rows("SELECT COUNT(*) AS n FROM captures WHERE capturer = ? AND state IN (?, ?)",
+                          (capturer, JobState.QUEUED.value, JobState.RUNNING.value))
+        return int(rows[0]["n"])
+
     def job(self, job_id: str) -> CaptureJob | None:
         rows = self._rows("SELECT * FROM captures WHERE id = ?", (job_id,))
         if not rows:

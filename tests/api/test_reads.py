@@ -139,7 +139,7 @@ def test_health_reports_head_and_index_lag(client: TestClient) -> None:
 
 
 #: Routes answering from data shipped with the service, never from the chain: they cannot be unavailable.
-STATIC = {"/regimes"}
+STATIC = {"/regimes", "/.well-known/gs1resolver"}
 
 
 def test_openapi_documents_models_examples_and_errors_for_every_route(client: TestClient) -> None:
