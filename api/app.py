@@ -26,6 +26,7 @@ from api.routes import (
     participants,
     passport,
     regimes,
+    resolver,
     signing,
 )
 from api.routes import auth as auth_routes
@@ -56,7 +57,8 @@ TAGS = [
     {"name": "due diligence", "description": "Policy verdicts on a batch's lineage."},
     {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
     {"name": "epcis", "description": "GS1 EPCIS 2.0: capture documents with signed writes, query events, a batch's "
-                                     "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}/10/{lot})."},
+                                     "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}[/10/{lot}], "
+                                     "/.well-known/gs1resolver)."},
     {"name": "documents", "description": "The files behind the document hashes records cite: upload, download."},
     {"name": "signing", "description": "What clients need to sign writes."},
     {"name": "health", "description": "Service and chain status."},
@@ -113,6 +115,7 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
     app.include_router(signing.router)
     app.include_router(health.router)
     app.include_router(epcis.router)
+    resolver.install(app)  # the GS1 Digital Link resolver: its routes, CORS headers and 400s
     return app
 
 
