@@ -78,7 +78,8 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         if getattr(app.state, "ledger", None) is None:
             owned = app.state.ledger = Ledger.embedded()
         app.state.authenticator = authenticator(settings, app.state.ledger, app.state.used_nonces)
-        app.state.epcis = EpcisService(app.state.ledger)  # resumes capture jobs a stop interrupted
+        # resumes capture jobs a stop interrupted
+        app.state.epcis = EpcisService(app.state.ledger, bounds=epcis.capture_bounds(settings))
         watcher = RelayerWatch(app.state.ledger, settings.relayer_watch_seconds)
         watcher.start()
         yield

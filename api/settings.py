@@ -31,6 +31,14 @@ class ApiSettings(BaseSettings):
     max_capture_body_bytes: int = Field(default=33_554_432, ge=1_024, description="largest body of POST /capture "
                                         "and POST /capture/facts in bytes (32 MiB): an EPCIS document of up to 8 MiB "
                                         "and its signed writes")
+    max_capture_events: int = Field(default=1_000, ge=1, le=10_000, description="most events one EPCIS document "
+                                    "may hold in POST /capture/facts and POST /capture (reading and mapping them is "
+                                    "the cost of the request): more is refused with 413; send the document in parts")
+    max_capture_requests: int = Field(default=2_001, ge=1, le=20_001, description="most signed requests one POST "
+                                      "/capture may carry (a signature check each): more is refused with 413")
+    max_capture_jobs: int = Field(default=4, ge=1, le=1_000, description="capture jobs one member may have queued "
+                                  "or running: 429 with Retry-After past it (each member's jobs run in a lane of "
+                                  "their own, so one member's backlog never delays another's)")
     max_document_body_bytes: int = Field(default=16_842_752, ge=1_024, description="largest body of a document "
                                          "upload (PUT /documents/{sha256}, POST /documents) in bytes: 16 MiB plus "
                                          "64 KiB of multipart framing; keep it above LEDGER_DOCUMENT_MAX_BYTES")
