@@ -98,7 +98,7 @@ class Authenticator:
     def sign_in(self, message: str, signature: str, *, service_uri: str) -> Token:
         """Verify an EIP-4361 message and its signature; answer a token for a registered participant that is a
         member (or the admin). `service_uri` is this service's own address (API_PUBLIC_URL, else the request's
-        origin): the message's URI must be it or a page under it."""
+        scheme with API_AUTH_DOMAIN): the message's URI must be it or a page under it."""
         try:
             parsed = siwe.parse(message)
         except ValidationError as exc:

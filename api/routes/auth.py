@@ -23,8 +23,9 @@ class NonceOut(Out):
     nonce: str = Field(description="put it in the message; valid for 5 minutes, once")
     expires_at: datetime
     domain: str = Field(description="the message's domain (EIP-4361): this service", examples=["127.0.0.1:8000"])
-    uri: str = Field(description="the message's URI: this service's address (API_PUBLIC_URL, else the address this "
-                     "request came to); the message may also name a page under it", examples=["http://127.0.0.1:8000"])
+    uri: str = Field(description="the message's URI: this service's address (API_PUBLIC_URL, else this request's "
+                     "scheme and the domain above); the message may also name a page under it",
+                     examples=["http://127.0.0.1:8000"])
     chain_id: int
     version: str = "1"
     statement: str = STATEMENT
@@ -61,8 +62,11 @@ def get_nonce(auth: AuthenticatorDep, ledger: LedgerDep, settings: SettingsDep, 
 
 def service_uri(settings: ApiSettings, request: Request) -> str:
     """This service's own address, which a sign-in message's URI must name: API_PUBLIC_URL when set, else the
-    origin (and root path) the request came to."""
-    return (settings.public_url or str(request.base_url)).rstrip("/")
+    request's scheme with API_AUTH_DOMAIN (the host the message's domain must name). Never the request's `Host`
+    header: a caller chooses it, so a message signed for another site would pass by naming that site there."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return f"{request.url.scheme}://{settings.auth_domain}"
 
 
 @router.post("/login", response_model=TokenOut, summary="Sign in (EIP-4361)", responses=responses(401, 422, 429, 503))

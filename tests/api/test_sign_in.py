@@ -173,12 +173,16 @@ def test_sign_in_is_rate_limited_per_client_address(demo_ledger: Ledger, world: 
     assert first.get("/auth/nonce").status_code == 200  # asking for a nonce costs nothing
 
 
-def test_a_message_for_another_uri_is_401(anonymous: TestClient, world: DemoWorld) -> None:
+def test_a_message_for_another_uri_is_401_whatever_host_the_request_names(anonymous: TestClient,
+                                                                         world: DemoWorld) -> None:
     brand = world.account("brand")
-    assert nonce(anonymous)["uri"] == "http://testserver"  # the request's origin, API_PUBLIC_URL unset
+    assert nonce(anonymous)["uri"] == "http://testserver"  # API_PUBLIC_URL unset: the scheme and API_AUTH_DOMAIN
     refused(login(anonymous, brand, uri="https://evil.example/login"), "URI")
     refused(login(anonymous, brand, uri="http://testserver.evil.example"), "URI")
     assert login(anonymous, brand, uri="http://testserver/login").status_code == 200  # a page of this service
+    signed_elsewhere = siwe_message(brand.address, {**nonce(anonymous), "uri": "http://evil.example"})
+    forged_host = anonymous.post("/auth/login", json=sign_in(brand, signed_elsewhere), headers={"Host": "evil.example"})
+    refused(forged_host, "URI")  # the Host header is the caller's word, not the service's address
 
 
 def test_with_a_public_url_the_message_names_it(demo_ledger: Ledger, world: DemoWorld) -> None:
