@@ -20,6 +20,7 @@ from ledger.cli import app
 from ledger.client import Ledger
 from ledger.config import LedgerSettings
 from ledger.errors import LedgerError
+from ledger.evidence import adopt as adopt_documents
 from ledger.node import AnvilNode
 from ledger.outbox import Outbox
 from ledger.regimes import ScreeningLists
@@ -102,6 +103,10 @@ def serve(
             console.print(f"[yellow]screening lists were unreadable: moved to {lists.moved_aside.name}; load them "
                           "again (ledger regimes load-list)[/]")
         console.print(f"documents: {vault.root} (at most {vault.max_bytes:,} bytes each)")
+        adopted = adopt_documents(ledger, vault)  # once, for a vault from before uploads were recorded
+        if adopted:
+            console.print(f"[yellow]{adopted} document(s) stored before uploads were recorded: each given to the "
+                          "participant whose record cited it first[/]")
         chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]
         if demo:
             with console.status("seeding the demo supply chain") as status:

@@ -15,7 +15,7 @@ What the chain holds is readable by anyone who runs a node of it: these rules ar
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -138,7 +138,8 @@ class Access:
     def may_see_citation(self, viewer: Viewer, citation: Citation) -> bool:
         """A record citing a document, as the record itself is seen: a batch's by who may see the batch, a disclosure
         version's and its attestations' by who may see the disclosure, a profile document by who may see the
-        participant's details."""
+        participant's details. Whether such a record opens the document is `ledger.evidence`'s rule (only a record
+        of one of its uploaders does)."""
         if citation.kind == CitationKind.BATCH:
             return self.may_see_batch(viewer, citation.record_id)
         if citation.kind in (CitationKind.DISCLOSURE, CitationKind.ATTESTATION):
@@ -146,16 +147,6 @@ class Access:
             return disclosure is not None and self.may_see_disclosure(viewer, disclosure)
         participant = self.store.participant(citation.record_id)
         return participant is not None and self.may_see_participant_details(viewer, participant)
-
-    def may_see_document(self, viewer: Viewer, citations: Sequence[Citation]) -> bool:
-        """A document in the vault is for whoever may see one of the records its owner made citing it (uncited: for
-        nobody). Its owner is the participant that cited it first (`citations` come in chain order): a hash is public
-        to every node, so a record anyone else makes citing it later (a factory attaching another's plot map to its
-        own batch) must not open the document to them."""
-        if not citations:
-            return False
-        owner = citations[0].participant
-        return any(self.may_see_citation(viewer, c) for c in citations if c.participant == owner)
 
     def directory(self, viewer: Viewer) -> list[Participant]:
         """The active members, for members (admins see the suspended and those left without a role too)."""

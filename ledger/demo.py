@@ -9,7 +9,8 @@ reasonable assurance, one attestation is revoked.
 
 Every document hash the demo records is the SHA-256 of a real file it ships (`ledger.demo_evidence`): certificates,
 invoices and reports as PDF, plot maps as GeoJSON, participant profiles and social audits as JSON. Given a vault
-(`seed_demo(..., vault=...)`), the demo puts the files in it; given screening lists, it loads the sample UFLPA list.
+(`seed_demo(..., vault=...)`), each participant uploads the files its records cite; given screening lists, it loads
+the sample UFLPA list.
 
 Two more chains come with `chains=ALL_CHAINS` (what `ledger serve --demo` records): a natural-rubber chain for the
 EUDR (`ledger.demo_rubber`) and a battery chain for the EU Battery Regulation (`ledger.demo_battery`).
@@ -27,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.client import Ledger
-from ledger.demo_evidence import document, file_hash, fill_vault, load_sample_lists
+from ledger.demo_evidence import document, file_hash, load_sample_lists, upload_documents
 from ledger.regimes.screening import ScreeningLists
 from ledger.types import (
     AssuranceLevel,
@@ -192,16 +193,14 @@ ALL_CHAINS = (APPAREL, RUBBER, BATTERY)
 def seed_demo(ledger: Ledger, progress: Progress | None = None, *, chains: Collection[str] = (APPAREL,),
               vault: Vault | None = None, lists: ScreeningLists | None = None) -> DemoWorld:
     """Register the participants and record the demo chains (by default the apparel chain alone, about 40
-    transactions; `ALL_CHAINS` adds the rubber and battery chains, about 50 more). With a vault, its files go in it;
-    with screening lists, the sample UFLPA list is loaded."""
+    transactions; `ALL_CHAINS` adds the rubber and battery chains, about 50 more). With a vault, each participant
+    uploads the files its records cite (`demo_evidence.upload_documents`); with screening lists, the sample UFLPA list
+    is loaded."""
     say = progress or (lambda _message: None)
     unknown = set(chains) - set(ALL_CHAINS)
     if unknown:
         raise ValueError(f"unknown demo chain(s): {', '.join(sorted(unknown))}; known: {', '.join(ALL_CHAINS)}")
     world = DemoWorld({})
-    if vault is not None:
-        say("putting the demo's documents in the vault")
-        fill_vault(vault)
     if lists is not None:
         load_sample_lists(lists)
     if APPAREL in chains:
@@ -214,6 +213,9 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None, *, chains: Colle
         from ledger.demo_battery import seed_battery
 
         seed_battery(ledger, world, say)
+    if vault is not None:
+        say("each participant uploads its documents to the vault")
+        upload_documents(ledger, vault)
     return world
 
 

@@ -11,10 +11,14 @@ import hashlib
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger.regimes.screening import ListVersion, ScreeningLists
 from ledger.types import Document, DocumentKind, Hash32
 from ledger.vault import Vault
+
+if TYPE_CHECKING:
+    from ledger.client import Ledger
 
 FILES = Path(__file__).parent / "demo_files"
 SAMPLE_UFLPA_LIST = Path(__file__).parent / "regimes" / "data" / "sample-uflpa-entity-list.csv"
@@ -35,10 +39,34 @@ def files() -> list[Path]:
     return sorted(p for p in FILES.iterdir() if p.is_file())
 
 
-def fill_vault(vault: Vault) -> int:
-    """Put every demo file in the vault (write-once: files it holds already are left as they are). Returns how many
-    were new."""
-    return sum(vault.put_file(path).created for path in files())
+#: Demo files no record cites, and the participant whose documents name them (a social audit's remediation evidence,
+#: a profile's due-diligence policy).
+NAMED_IN_DOCUMENTS = {"corrective-action-closure-hg-2025.pdf": "garment",
+                      "due-diligence-policy-bes-2026.pdf": "pack-maker"}
+
+
+def upload_documents(ledger: Ledger, vault: Vault) -> int:
+    """Each demo participant uploads the demo files its own records cite (batch documents, disclosure reports,
+    assurance reports, its profile), and those its documents name, as a member would: a citation opens a document
+    only for its uploader's records (`ledger.evidence`). Only the demo's own participants upload (whoever else cites a
+    demo file on this chain gets nothing), and uploading again changes nothing. Returns how many uploads were new."""
+    from ledger.demo import demo_account
+
+    ledger.sync()
+    demo = {demo_account(key).address.lower(): key for key in participant_keys()}
+    new = 0
+    for path in files():
+        owners = {c.participant.lower() for c in ledger.store.document_citations(file_hash(path.name))}
+        if path.name in NAMED_IN_DOCUMENTS:
+            owners.add(demo_account(NAMED_IN_DOCUMENTS[path.name]).address.lower())
+        for owner in sorted(owners & demo.keys()):
+            new += vault.put_file(path, uploader=owner).created
+    return new
+
+
+def participant_keys() -> list[str]:
+    """Every demo participant's name, across the three chains (each has a profile file)."""
+    return sorted(p.name.removeprefix("profile-").removesuffix(".json") for p in FILES.glob("profile-*.json"))
 
 
 def load_sample_lists(lists: ScreeningLists) -> ListVersion:

@@ -10,6 +10,14 @@ temporary file in `<root>/.tmp/` (same file system), are flushed and fsynced, th
 `link` never replaces an existing file, so two writers of the same document cannot corrupt it: the first link wins,
 the second finds the file, checks it and drops its copy. A crash leaves at most a temporary file, swept on the next
 opening after an hour. File systems without hard links fall back to an atomic rename (same bytes, same name).
+
+Beside each file the vault keeps what it decided when it stored it and who uploaded it:
+- `<64 hex>.type`: the media type, sniffed once from the bytes when they are stored (a download reads it, never
+  parses the document again; a file stored before this existed is typed at its first read, once);
+- `<64 hex>.uploads/<0x address>.json`: one record per uploader (the members who sent these bytes, each with the
+  file name it gave, sanitised by `media.file_name`). Several members may upload the same bytes (a shared
+  certificate): each is an uploader. Who may read a document follows from these records (`ledger.evidence`), so a
+  participant that only knows a hash can never become its owner: uploading takes the bytes.
 """
 
 from __future__ import annotations
@@ -17,14 +25,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger import media
@@ -39,6 +50,10 @@ CHUNK = 1024 * 1024
 #: Checked document bytes `read` keeps in memory for the rules (documents larger than 1/16 of it are not kept).
 CACHE_BYTES = 32 * 1024 * 1024
 log = logging.getLogger("ledger.vault")
+_ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
+#: A file in the vault's root saying every document in it has its uploads recorded (a vault made before uploads
+#: were recorded lacks it until `ledger.evidence.adopt` has run over it once).
+RECORDED_MARKER = ".uploads-recorded"
 
 
 def document_hash(value: str, field: str = "sha256") -> Hash32:
@@ -56,15 +71,37 @@ def sha256_of(content: bytes) -> Hash32:
     return Hash32("0x" + hashlib.sha256(content).hexdigest())
 
 
+def uploader_address(value: str) -> str:
+    """An uploader as the vault records it: a 0x address in lower case."""
+    text = (value or "").strip().lower()
+    if not _ADDRESS.match(text):
+        raise ValidationError("an uploader is a 0x address of 40 hex digits", field="uploader")
+    return text
+
+
 @dataclass(frozen=True)
 class StoredDocument:
-    """What an upload left in the vault: the hash, the size, the sniffed media type, and whether this upload wrote it
-    (False: the vault held it already, write-once)."""
+    """What an upload left in the vault: the hash, the size, the media type, whether it is new (with an uploader:
+    this uploader had not sent these bytes before; without one: this call wrote the file), and the file name kept
+    for this uploader."""
 
     hash: Hash32
     size: int
     media_type: str
     created: bool
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One member's upload of a document: who (a lower-case 0x address), the file name it gave (sanitised; None if
+    it gave none), when it first sent the bytes, and whether the record was made by `ledger.evidence.adopt` for a
+    file stored before uploads were recorded."""
+
+    uploader: str
+    name: str | None
+    at: str
+    adopted: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +131,17 @@ class Vault:
         self._cache: OrderedDict[Hash32, bytes] = OrderedDict()
         self._cached_bytes = 0
         self._sweep()
+        if not self.uploads_recorded and not any(self.root.glob("[0-9a-f][0-9a-f]")):
+            self.mark_uploads_recorded()  # a new vault: every file it will hold comes with its uploads
+
+    @property
+    def uploads_recorded(self) -> bool:
+        """False for a vault whose files were stored before uploads were recorded, until they are adopted."""
+        return (self.root / RECORDED_MARKER).exists()
+
+    def mark_uploads_recorded(self) -> None:
+        with contextlib.suppress(OSError):
+            self._write_small(self.root / RECORDED_MARKER, b"every document here has its uploads recorded\n")
 
     def path_of(self, sha256: str) -> Path:
         digest = document_hash(sha256)[2:]
@@ -101,21 +149,32 @@ class Vault:
 
     # -- writing -------------------------------------------------------------------------------------------------
 
-    def put(self, content: bytes, expected: str | None = None) -> StoredDocument:
-        """Store `content`; if `expected` is given, only if it is the content's SHA-256."""
-        return self.put_stream((content,), expected)
+    def put(self, content: bytes, expected: str | None = None, *, uploader: str | None = None,
+            name: str | None = None) -> StoredDocument:
+        """Store `content`; if `expected` is given, only if it is the content's SHA-256. See `put_stream`."""
+        return self.put_stream((content,), expected, uploader=uploader, name=name)
 
-    def put_file(self, path: Path, expected: str | None = None) -> StoredDocument:
+    def put_file(self, path: Path, expected: str | None = None, *, uploader: str | None = None) -> StoredDocument:
+        """Store a file under the SHA-256 of its bytes, named as it is named on disk."""
         with open(path, "rb") as source:
-            return self.put_stream(iter(lambda: source.read(CHUNK), b""), expected)
+            return self.put_stream(iter(lambda: source.read(CHUNK), b""), expected, uploader=uploader,
+                                   name=path.name)
 
-    def put_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> StoredDocument:
+    def put_stream(self, chunks: Iterable[bytes], expected: str | None = None, *, uploader: str | None = None,
+                   name: str | None = None) -> StoredDocument:
         """Store the bytes `chunks` yield, refusing them as soon as they pass the size limit, and refusing a
         content whose SHA-256 is not `expected` (when given). Returns what is stored; storing a document the vault
-        holds already changes nothing (write-once)."""
+        holds already leaves its bytes as they are (write-once). With an `uploader`, records its upload with the
+        file `name` it gave (a later upload by the same uploader with a name renames its copy)."""
         want = document_hash(expected) if expected is not None else None
+        who = uploader_address(uploader) if uploader is not None else None
         try:
-            return self._put(chunks, want)
+            stored = self._put(chunks, want)
+            if who is None:
+                return stored
+            kept = media.file_name(name, stored.media_type)
+            return StoredDocument(stored.hash, stored.size, stored.media_type,
+                                  self._record_upload(stored.hash, who, kept), kept)
         except OSError as exc:  # the directory is gone, read-only or full: no path in the message (it may leak)
             raise VaultUnavailableError(f"the document vault cannot be written: {exc.strerror or 'I/O error'}") \
                 from None
@@ -147,7 +206,11 @@ class Vault:
                 raise DocumentMismatchError(f"the document's SHA-256 is {actual}, not {want}: refused",
                                             field="sha256")
             created = self._commit(Path(temp), actual)
-            return StoredDocument(actual, size, media.sniff(bytes(head)), created)
+            known = None if created else self._recorded_type(actual)
+            if known is None:  # decided once, here: a download reads it and never parses the document
+                known = media.sniff(bytes(head))
+                self._write_small(self._type_path(actual), known.encode())
+            return StoredDocument(actual, size, known, created)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
@@ -185,7 +248,48 @@ class Vault:
         copy, now moved aside)."""
         digest = document_hash(sha256)
         content = self._checked(digest)
-        return VaultDocument(digest, content, media.sniff(content)) if content is not None else None
+        return VaultDocument(digest, content, self._media_type(digest, content)) if content is not None else None
+
+    def uploaders(self, sha256: str) -> frozenset[str]:
+        """Who uploaded the document (lower-case 0x addresses); empty if nobody did (or the vault lacks it)."""
+        try:
+            names = os.listdir(self._uploads_path(document_hash(sha256)))
+        except (FileNotFoundError, NotADirectoryError):
+            return frozenset()
+        except OSError as exc:
+            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") \
+                from None
+        return frozenset(n[:-5] for n in names if n.endswith(".json") and _ADDRESS.match(n[:-5]))
+
+    def upload(self, sha256: str, uploader: str) -> Upload | None:
+        """The uploader's record of the document (None if it did not upload it)."""
+        who = uploader_address(uploader)
+        try:
+            record = json.loads((self._uploads_path(document_hash(sha256)) / f"{who}.json").read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except (OSError, ValueError):  # unreadable or damaged: the upload stands, its name is lost
+            return Upload(who, None, "")
+        name = record.get("name") if isinstance(record, dict) else None
+        return Upload(who, name if isinstance(name, str) and name else None,
+                      str(record.get("at", "")) if isinstance(record, dict) else "",
+                      bool(record.get("adopted", False)) if isinstance(record, dict) else False)
+
+    def adopt(self, sha256: str, uploader: str) -> bool:
+        """Record `uploader` for a file stored before uploads were recorded (see `ledger.evidence.adopt`); False if
+        the document has uploaders already or the vault lacks it."""
+        digest = document_hash(sha256)
+        if not self.has(digest) or self.uploaders(digest):
+            return False
+        return self._record_upload(digest, uploader_address(uploader), None, adopted=True)
+
+    def stored(self) -> list[Hash32]:
+        """Every document the vault holds (its files' names; not checked)."""
+        found = []
+        for folder in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
+            found += [Hash32("0x" + p.name) for p in sorted(folder.iterdir())
+                      if len(p.name) == 64 and p.name.startswith(folder.name) and p.is_file()]
+        return found
 
     def read(self, sha256: str) -> bytes | None:
         """The document's bytes, checked against the hash (None if not held), for the rules that read documents.
@@ -209,8 +313,8 @@ class Vault:
     def _checked(self, digest: Hash32) -> bytes | None:
         path = self.path_of(digest)
         try:
-            with open(path, "rb") as source:
-                content = source.read(self.max_bytes + 1)
+            with open(path, "rb") as source:  # read(n) sets n bytes aside first: ask for the file's size, not the limit
+                content = source.read(min(os.fstat(source.fileno()).st_size, self.max_bytes) + 1)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         except OSError as exc:
@@ -220,6 +324,58 @@ class Vault:
             self._quarantine(path, "its bytes do not match its hash")
             return None
         return content
+
+    # -- what the vault keeps beside the bytes -------------------------------------------------------------------
+
+    def _type_path(self, digest: Hash32) -> Path:
+        return self.path_of(digest).with_name(digest[2:] + ".type")
+
+    def _uploads_path(self, digest: Hash32) -> Path:
+        return self.path_of(digest).with_name(digest[2:] + ".uploads")
+
+    def _recorded_type(self, digest: Hash32) -> str | None:
+        try:
+            recorded = self._type_path(digest).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return recorded if recorded in media.EXTENSIONS else None  # only a type the sniffer gives
+
+    def _media_type(self, digest: Hash32, content: bytes) -> str:
+        """The type decided when the document was stored; a file stored before types were kept is typed now, once."""
+        known = self._recorded_type(digest)
+        if known is None:
+            known = media.sniff(content)
+            with contextlib.suppress(OSError):  # a read-only vault still serves, typing again next time
+                self._write_small(self._type_path(digest), known.encode())
+        return known
+
+    def _record_upload(self, digest: Hash32, uploader: str, name: str | None, *, adopted: bool = False) -> bool:
+        """Record (or rename) the uploader's upload. True if it had not uploaded the document before."""
+        folder = self._uploads_path(digest)
+        folder.mkdir(exist_ok=True)
+        existing = self.upload(digest, uploader)
+        if existing is not None and (name is None or name == existing.name):
+            return False
+        record = {"name": name if name is not None else (existing.name if existing else None),
+                  "at": existing.at if existing else datetime.now(UTC).isoformat(timespec="seconds"),
+                  "adopted": adopted}
+        self._write_small(folder / f"{uploader}.json", json.dumps(record, ensure_ascii=False).encode())
+        return existing is None
+
+    def _write_small(self, target: Path, data: bytes) -> None:
+        """Write a small file whole or not at all (a temporary file renamed over it)."""
+        fd, temp = tempfile.mkstemp(dir=self._tmp, prefix="upload-meta-")
+        os.fchmod(fd, 0o644)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        _fsync_dir(target.parent)
 
     # -- housekeeping --------------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -68,16 +69,23 @@ class Harness:
 
     # -- documents ---------------------------------------------------------------------------------------------
 
-    def put(self, content: bytes) -> Hash32:
-        return self.vault.put(content).hash
+    def put(self, content: bytes, *, by: Sequence[str] | None = None) -> Hash32:
+        """Upload `content` as each of `by` (addresses); by default as every participant of the demo world, so the
+        documents a test records are its producer's own whoever records them (tests of who uploaded pass `by`)."""
+        uploaders = by if by is not None else [p.account.address for p in self.world.participants.values()]
+        stored = self.vault.put(content)
+        for uploader in uploaders:
+            self.vault.put(content, uploader=uploader)
+        return stored.hash
 
     def put_json(self, body: dict[str, Any]) -> Hash32:
         return self.put(json.dumps(body, ensure_ascii=False).encode())
 
-    def doc(self, content: bytes | dict[str, Any], kind: DocumentKind, *, store: bool = True) -> Document:
+    def doc(self, content: bytes | dict[str, Any], kind: DocumentKind, *, store: bool = True,
+            by: Sequence[str] | None = None) -> Document:
         data = json.dumps(content).encode() if isinstance(content, dict) else content
         if store:
-            return Document(self.put(data), kind)
+            return Document(self.put(data, by=by), kind)
         from ledger.vault import sha256_of
 
         return Document(sha256_of(data), kind)

@@ -1,17 +1,20 @@
 """The document vault over HTTP: upload a document behind a hash (before or after the record that cites it), download
 it with its media type, and see which records cite it.
 
-Members upload; a document is read by whoever may see one of the records citing it (`ledger.access`: a batch's
-documents by who may see the batch, a disclosure's by who may see the disclosure, public ones by anyone), and to
-anyone else it does not exist (404, as for a hash the vault does not hold).
+Members upload, and the vault records who (`ledger.vault`). A document is read by its uploaders and by whoever may
+see a record that opens it: a record whose owner uploaded it (`ledger.evidence`; seen as `ledger.access` says: a
+batch's documents by who may see the batch, a disclosure's by who may see the disclosure, public ones by anyone). To
+anyone else it does not exist (404, as for a hash the vault does not hold). A download is named as its uploader named
+the file (RFC 6266, with `filename*` for names beyond ASCII).
 """
 
 from __future__ import annotations
 
 import base64
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,8 +22,8 @@ from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
 from api.evidence import UploadBudgetDep, VaultDep
 from api.problems import responses
 from api.schemas.documents import EXAMPLE_SHA256, CitationOut, StoredOut
-from ledger.errors import NotFoundError, ValidationError
-from ledger.evidence import MaySeeDocument, citations, open_document
+from ledger.errors import ValidationError
+from ledger.evidence import MaySeeCitation, open_document, visible_citations
 from ledger.media import EXTENSIONS
 from ledger.vault import CHUNK, document_hash
 
@@ -29,12 +32,14 @@ Sha256 = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$", examples=[EXAMPL
                              description="the SHA-256 of the document's bytes, as records cite it (0x optional)")]
 
 
-async def may_see_document(viewer: ViewerDep, access: AccessDep) -> MaySeeDocument:
-    """The caller's predicate over the records citing a document."""
-    return lambda found: access.may_see_document(viewer, found)
+async def may_see_citation(viewer: ViewerDep, access: AccessDep) -> MaySeeCitation:
+    """The caller's predicate over one record citing a document."""
+    return lambda citation: access.may_see_citation(viewer, citation)
 
 
-MaySeeDep = Annotated[MaySeeDocument, Depends(may_see_document)]
+MaySeeDep = Annotated[MaySeeCitation, Depends(may_see_citation)]
+FileName = Annotated[str | None, Query(max_length=1024, description="the file's name, given to whoever downloads "
+                                       "it through your records (sanitised; its extension made to fit the type)")]
 UPLOADED: dict[int | str, dict[str, Any]] = {201: {"description": "stored"},
                                               200: {"description": "the vault held it already (write-once)"}}
 
@@ -49,15 +54,17 @@ def _stored(body: StoredOut) -> JSONResponse:
             openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}})
 async def put_document(vault: VaultDep, viewer: MemberDep, budget: UploadBudgetDep, request: Request,
-                       sha256: Sha256) -> JSONResponse:
+                       sha256: Sha256, name: FileName = None) -> JSONResponse:
     """The body is the document's bytes, stored only if their SHA-256 is `sha256` (else 422
-    `document_hash_mismatch`) and they fit the size limit (else 413 `document_too_large`). Write-once: uploading a
-    document the vault holds changes nothing (200). A document may be uploaded before or after the record citing
-    it. Each participant may upload API_DOCUMENT_UPLOAD_BYTES_PER_DAY bytes a day (429 once spent)."""
+    `document_hash_mismatch`) and they fit the size limit (else 413 `document_too_large`), and recorded as the
+    caller's upload (named `name`): the caller's records citing the hash then open it. Write-once: uploading bytes
+    you uploaded before changes nothing but the name (200). A document may be uploaded before or after the record
+    citing it. Each participant may upload API_DOCUMENT_UPLOAD_BYTES_PER_DAY bytes a day (429 once spent), whatever
+    the vault holds."""
     body = await request.body()  # read (and bounded) by the request limits already
-    if not vault.has(sha256):  # a document the vault holds costs nothing again
-        budget.spend(str(viewer.address), len(body))
-    stored = await run_in_threadpool(vault.put, body, sha256)  # hashing, writing and fsync off the event loop
+    budget.spend(str(viewer.address), len(body))  # every upload costs: the answer never tells what the vault holds
+    stored = await run_in_threadpool(  # hashing, writing and fsync off the event loop
+        lambda: vault.put(body, sha256, uploader=str(viewer.address), name=name))
     return _stored(StoredOut.of(stored))
 
 
@@ -73,7 +80,8 @@ async def post_document(
                                        description="refuse the file unless this is its SHA-256")] = None,
 ) -> JSONResponse:
     """A `multipart/form-data` upload (one `file` part, and optionally the `sha256` it must have), stored under the
-    SHA-256 of its bytes; the answer names it. The same daily budget as `PUT` applies."""
+    SHA-256 of its bytes and recorded as the caller's upload with the part's file name; the answer names it. The
+    same daily budget as `PUT` applies."""
     form = await request.form()  # parsed already, for the parameters above: which parts came, and how many
     for name in ("file", "sha256"):
         if len(form.getlist(name)) > 1:
@@ -83,7 +91,8 @@ async def post_document(
     file.file.seek(0)
     budget.spend(str(viewer.address), size)
     stored = await run_in_threadpool(  # hashing, writing and fsync off the event loop
-        vault.put_stream, iter(lambda: file.file.read(CHUNK), b""), sha256)
+        lambda: vault.put_stream(iter(lambda: file.file.read(CHUNK), b""), sha256, uploader=str(viewer.address),
+                                 name=file.filename))
     return _stored(StoredOut.of(stored))
 
 
@@ -91,23 +100,36 @@ async def post_document(
             responses={200: {"content": {"application/octet-stream": {}}, "description": "the document's bytes, "
                              "checked against the hash, with the media type sniffed from them"},
                        **responses(404, 422, 501, 503)})
-def get_document(ledger: LedgerDep, vault: VaultDep, may_see: MaySeeDep, sha256: Sha256) -> Response:
-    """The document, if the vault holds it and the caller may see a record citing it (404 otherwise, whichever the
-    reason). Its bytes are checked against the hash before they are served."""
-    found = open_document(ledger, vault, sha256, may_see)
+def get_document(ledger: LedgerDep, vault: VaultDep, viewer: ViewerDep, may_see: MaySeeDep,
+                 sha256: Sha256) -> Response:
+    """The document, if the vault holds it and the caller uploaded it or may see a record that opens it (a record of
+    one of its uploaders; 404 otherwise, whichever the reason). Its bytes are checked against the hash before they
+    are served, named as the uploader named the file."""
+    found = open_document(ledger, vault, sha256, may_see, reader=viewer.address)
     digest = base64.b64encode(bytes.fromhex(found.hash[2:])).decode()
+    name = found.name or f"{found.hash[2:]}.{EXTENSIONS.get(found.media_type, 'bin')}"
     return Response(found.content, media_type=found.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{found.hash[2:]}.{EXTENSIONS.get(found.media_type, "bin")}"',
+        "Content-Disposition": content_disposition(name),
         "ETag": f'"{found.hash}"', "Repr-Digest": f"sha-256=:{digest}:", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox", "Cache-Control": "private, max-age=31536000, immutable"})
 
 
+def content_disposition(name: str) -> str:
+    """`attachment` with the file name (RFC 6266): a quoted ASCII `filename` (each other character as `_`), and
+    `filename*` in UTF-8 (RFC 8187, formerly 5987) when the name is not plain ASCII. `name` is sanitised already
+    (`ledger.media.file_name`: no quotes, backslashes or control characters)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    if fallback == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 @router.get("/{sha256}/citations", response_model=list[CitationOut], summary="Records citing a document",
-            responses=responses(404, 422, 503))
-def get_citations(ledger: LedgerDep, may_see: MaySeeDep, sha256: Sha256) -> list[CitationOut]:
-    """Every record on chain committing to the document's hash: batches, disclosure versions, attestations and
-    participant profiles, those the caller may see (404 if none)."""
-    found = citations(ledger, document_hash(sha256))
-    if not may_see(found):
-        raise NotFoundError(f"no record cites {document_hash(sha256)}")
-    return [CitationOut.of(c) for c in found if may_see([c])]  # only the citing records the caller may see
+            responses=responses(404, 422, 501, 503))
+def get_citations(ledger: LedgerDep, vault: VaultDep, viewer: ViewerDep, may_see: MaySeeDep,
+                  sha256: Sha256) -> list[CitationOut]:
+    """Every record on chain committing to the document's hash that the caller may see (batches, disclosure
+    versions, attestations and participant profiles), when the caller may read the document (404 otherwise).
+    Records of participants that did not upload the document are listed, but never open it."""
+    found = visible_citations(ledger, vault, document_hash(sha256), may_see, reader=viewer.address)
+    return [CitationOut.of(c) for c in found]

@@ -15,11 +15,14 @@ class StoredOut(Out):
     sha256: str = Field(examples=[EXAMPLE_SHA256], description="0x + the SHA-256 of the bytes: the hash records cite")
     size: int = Field(description="bytes")
     media_type: str = Field(examples=["application/pdf"], description="sniffed from the content")
-    created: bool = Field(description="false when the vault held the document already (write-once)")
+    created: bool = Field(description="false when you had uploaded these bytes before (write-once)")
+    name: str | None = Field(default=None, examples=["gots-scope-certificate.pdf"],
+                             description="the file name kept for your upload (sanitised), given to who downloads it")
 
     @classmethod
     def of(cls, stored: StoredDocument) -> StoredOut:
-        return cls(sha256=stored.hash, size=stored.size, media_type=stored.media_type, created=stored.created)
+        return cls(sha256=stored.hash, size=stored.size, media_type=stored.media_type, created=stored.created,
+                   name=stored.name)
 
 
 class CitationOut(Out):

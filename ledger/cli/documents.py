@@ -27,8 +27,12 @@ def put(
                                                                         "LEDGER_DOCUMENTS_DIR)")] = None,
     expect: Annotated[str | None, typer.Option(help="refuse the file unless its SHA-256 is this (one file only)")
                       ] = None,
+    uploader: Annotated[str | None, typer.Option(help="the member (0x address) the files are stored for: its "
+                                                      "records citing them open them")] = None,
 ) -> None:
-    """Store documents, content-addressed and write-once, under the SHA-256 of their bytes (what records cite)."""
+    """Store documents, content-addressed and write-once, under the SHA-256 of their bytes (what records cite), as
+    uploads of `--uploader` (a citation opens a document only for its uploaders' records; without `--uploader` the
+    files are kept but opened by no record until their member uploads them)."""
     from ledger.workspace import open_vault
 
     settings = get_settings() if home is None else LedgerSettings(home=home)
@@ -37,9 +41,11 @@ def put(
             raise typer.BadParameter("--expect takes one file")
         vault = open_vault(settings)
         for path in files:
-            stored = vault.put_file(path, expect)
-            state = "stored" if stored.created else "already in the vault"
+            stored = vault.put_file(path, expect, uploader=uploader)
+            state = "stored" if stored.created else "already uploaded by it" if uploader else "already in the vault"
             console.print(f"{stored.hash}  {stored.size:>10,} B  {stored.media_type:<24} {path.name} ({state})")
+        if uploader is None:
+            console.print("[yellow]no --uploader: no record opens these files until their member uploads them[/]")
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None

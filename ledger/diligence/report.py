@@ -405,13 +405,5 @@ def regime_sources(ledger: Ledger, trace: Trace, *, vault: Vault | None = None, 
             participants[address] = ledger.participant(address)
         except NotFoundError:
             continue
-    owners: dict[str, str | None] = {}
-
-    def owner_of(sha256: str) -> str | None:
-        if sha256 not in owners:
-            found = ledger.store.document_citations(sha256.lower())
-            owners[sha256] = found[0].participant if found else None
-        return owners[sha256]
-
     return Sources(documents=vault if vault is not None else NoDocuments(), disclosures=current,
-                   participants=participants, lists=lists, owner_of=owner_of)
+                   participants=participants, lists=lists)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
 from ledger.errors import ValidationError
+from ledger.evidence import opens
 from ledger.regimes import formats
 from ledger.regimes.formats import WrongFormat
 from ledger.regimes.geojson import PlotMap, read_plot_map
@@ -33,12 +35,18 @@ class DocumentSource(Protocol):
     def read(self, sha256: str) -> bytes | None:
         """The document's bytes, checked against the hash; None if not available."""
 
+    def uploaders(self, sha256: str) -> AbstractSet[str]:
+        """Who uploaded the document (lower-case addresses)."""
+
 
 class NoDocuments:
     """No vault: every cited document counts as not available."""
 
     def read(self, sha256: str) -> bytes | None:
         return None
+
+    def uploaders(self, sha256: str) -> AbstractSet[str]:
+        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,9 +57,6 @@ class Sources:
     #: Participants the rules may need besides the producers (auditors of disclosures), by address.
     participants: Mapping[str, Participant] = field(default_factory=dict)
     lists: ScreeningLists | None = None
-    #: Who committed a document first (its owner), by hash; None if no record cites it. A batch's document is
-    #: evidence for that batch only when the batch's producer owns it: a hash is public, so anyone may cite it.
-    owner_of: Callable[[str], str | None] = lambda _sha256: None
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Context:
             self.inputs.setdefault(edge.output_id, []).append(edge)
         self.cut = frozenset(trace.continue_from)
         self._content: dict[str, bytes | None] = {}
+        self._uploaders: dict[str, AbstractSet[str]] = {}
         self._parsed: dict[tuple[str, str], tuple[object | None, str | None]] = {}
 
     # -- lineage -------------------------------------------------------------------------------------------------
@@ -146,15 +152,25 @@ class Context:
     # -- documents -----------------------------------------------------------------------------------------------
 
     def documents(self, node: TraceNode, *kinds: DocumentKind) -> tuple[Document, ...]:
-        """The batch's documents of these kinds that are its producer's own (a document another participant
-        committed first is not evidence for this batch)."""
-        producer = node.batch.producer.lower()
+        """The batch's documents of these kinds that may be evidence for it: those its producer uploaded (the rule
+        of `ledger.evidence.opens`), and those nobody uploaded (cited, not in the vault). A document only others
+        uploaded is not evidence for this batch: a hash is public, anyone may cite it."""
         return tuple(d for d in node.batch.documents if d.kind in kinds
-                     and (self.sources.owner_of(d.hash) or producer).lower() == producer)
+                     and (not self.uploaders(d.hash) or self.opens(node.batch.producer, d.hash)))
+
+    def uploaders(self, sha256: str) -> AbstractSet[str]:
+        if sha256 not in self._uploaders:
+            self._uploaders[sha256] = self.sources.documents.uploaders(sha256)
+        return self._uploaders[sha256]
+
+    def opens(self, owner: str, sha256: str) -> bool:
+        """Whether a record of `owner` opens the document (its owner uploaded it)."""
+        return opens(owner, self.uploaders(sha256))
 
     def content(self, sha256: str) -> bytes | None:
+        """The document's bytes if a member uploaded them (a file in the vault nobody uploaded is no evidence)."""
         if sha256 not in self._content:
-            self._content[sha256] = self.sources.documents.read(sha256)
+            self._content[sha256] = self.sources.documents.read(sha256) if self.uploaders(sha256) else None
         return self._content[sha256]
 
     def cited(self, document: Document, what: str) -> DocumentEvidence:
@@ -201,9 +217,13 @@ class Context:
         digest = participant.profile.profile_hash
         if digest is None:
             return None, None, "registered without a profile document"
-        value, why = self.read(digest, formats.profile)
-        evidence = DocumentEvidence(digest, None, self.content(digest) is not None,
-                                    f"profile document of {participant.profile.legal_name}")
+        value: formats.ProfileDocument | None = None
+        why: str | None = "not in the vault as the participant's own upload"
+        held = False
+        if not self.uploaders(digest) or self.opens(participant.address, digest):
+            value, why = self.read(digest, formats.profile)
+            held = self.content(digest) is not None
+        evidence = DocumentEvidence(digest, None, held, f"profile document of {participant.profile.legal_name}")
         return value, evidence, "" if value is not None else f"its profile document is {why}"
 
     def identity_problem(self, participant: Participant, *, need_email: bool

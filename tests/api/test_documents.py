@@ -21,10 +21,11 @@ from api.settings import ApiSettings
 from ledger.demo import GTIN_LINT
 from ledger.demo_evidence import FILES, file_hash
 from ledger.demo_rubber import GTIN_FIELD_LATEX
+from ledger.regimes import Outcome
 from ledger.types import Document, DocumentKind, Gln, NewBatch
 from ledger.vault import Vault
 from tests.api.conftest import assert_problem, login
-from tests.evidence import COOP_SITE, Harness
+from tests.evidence import COOP_SITE, Harness, deforestation, geojson_bytes, good_plots
 
 
 @pytest.fixture
@@ -54,25 +55,27 @@ def test_a_document_cited_on_chain_downloads_with_its_media_type_and_digest(http
     assert reply.headers["content-type"] == "application/geo+json"
     assert reply.headers["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(content).digest()).decode()}:"
     assert reply.headers["x-content-type-options"] == "nosniff"
-    digest = file_hash("plots-ksrc-26-a.geojson")[2:]
-    assert reply.headers["content-disposition"] == f'attachment; filename="{digest}.geojson"'
+    # named as the cooperative (its uploader) named the file
+    assert reply.headers["content-disposition"] == 'attachment; filename="plots-ksrc-26-a.geojson"'
     pdf = http.get(f"/documents/{file_hash('land-titles-ksrc-2026.pdf')[2:]}")  # 0x is optional
     assert pdf.headers["content-type"] == "application/pdf"
 
 
-def test_an_upload_before_its_record_is_kept_and_served_once_a_record_cites_it(http: TestClient,
-                                                                                evidence: Harness) -> None:
+def test_an_upload_before_its_record_is_kept_and_served_once_its_uploaders_record_cites_it(
+        http: TestClient, evidence: Harness) -> None:
     content = b"%PDF-1.4 concession permit KD-2026-77"
     digest = "0x" + hashlib.sha256(content).hexdigest()
-    stored = http.put(f"/documents/{digest}", content=content, headers={"content-type": "application/pdf"})
+    coop = login(http, evidence.world.account("rubber-coop"))
+    stored = http.put(f"/documents/{digest}", content=content, headers={**coop, "content-type": "application/pdf"})
     assert stored.status_code == 201, stored.text
     assert stored.json() == {"sha256": digest, "size": len(content), "media_type": "application/pdf",
-                             "created": True}
+                             "created": True, "name": None}
     assert stored.headers["location"] == f"/documents/{digest}"
-    assert_problem(http.get(f"/documents/{digest}"), 404)  # nobody cites it yet
+    assert_problem(http.get(f"/documents/{digest}"), 404)  # nobody cites it yet: not even the admin reads it
+    assert http.get(f"/documents/{digest}", headers=coop).content == content  # its uploader may
     cite(evidence, digest, "PERMIT-77")
     assert http.get(f"/documents/{digest}").content == content
-    again = http.put(f"/documents/{digest}", content=content)
+    again = http.put(f"/documents/{digest}", content=content, headers=coop)
     assert again.status_code == 200 and again.json()["created"] is False  # write-once
     cited, = http.get(f"/documents/{digest}/citations").json()
     assert (cited["kind"], cited["document_kind"]) == ("batch", "legality_permit")
@@ -212,7 +215,78 @@ def test_a_participant_uploads_at_most_its_daily_bytes(evidence: Harness) -> Non
         body = assert_problem(refused, 429, "upload_budget_exhausted")
         assert 0 < int(refused.headers["retry-after"]) <= 86_400 and "2,000 bytes of documents a day" in body["detail"]
         again = client.put(f"/documents/{hashlib.sha256(first).hexdigest()}", content=first)
-        assert again.status_code == 200  # a document the vault holds costs nothing
+        assert_problem(again, 429, "upload_budget_exhausted")  # every upload costs, held by the vault or not
         other = login(client, evidence.world.account("latex"))  # another participant has its own budget
         assert client.put(f"/documents/{hashlib.sha256(second).hexdigest()}", content=second,
                           headers=other).status_code == 201
+
+
+def test_a_hash_cited_first_by_someone_else_still_opens_only_for_its_uploader(http: TestClient,
+                                                                                evidence: Harness) -> None:
+    """Citation squatting: the latex plant learns the hash of the cooperative's new plot map and cites it first, in
+    a field-latex batch of its own. The cooperative uploads the map and cites it. The squatter gets 404 for the map
+    and its citations, the cooperative (and whoever sees its batches) gets the bytes, and the EUDR pack counts the
+    map for the cooperative's lot, not for the squatter's batch."""
+    content = geojson_bytes(good_plots("SQUAT"))
+    digest = "0x" + hashlib.sha256(content).hexdigest()
+    squatter = evidence.world.account("latex")
+    squatted, _ = evidence.ledger.record_batch(squatter, NewBatch(
+        GTIN_FIELD_LATEX, "SQUAT-1", "400110", Decimal(1), "KGM", Gln("9552234000017"), evidence.world_time(),
+        documents=(Document(digest, DocumentKind.PLOT_GEOLOCATION),)))  # type: ignore[arg-type]
+    coop = login(http, evidence.world.account("rubber-coop"))
+    assert http.put(f"/documents/{digest}", content=content, headers=coop).status_code == 201
+    lot = evidence.rubber_lot(raw_documents=(
+        Document(digest, DocumentKind.PLOT_GEOLOCATION),  # type: ignore[arg-type]
+        evidence.doc(deforestation(["SQUAT-1", "SQUAT-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
+        evidence.doc(b"%PDF-1.4 land titles SQUAT", DocumentKind.LEGALITY_PERMIT)))
+    latex = login(http, squatter)
+    assert_problem(http.get(f"/documents/{digest}", headers=latex), 404)
+    assert_problem(http.get(f"/documents/{digest}/citations", headers=latex), 404)
+    assert http.get(f"/documents/{digest}", headers=coop).content == content
+    assert http.get(f"/documents/{digest}").content == content  # the admin reads it through the cooperative's batch
+    owners = {c["record_id"] for c in http.get(f"/documents/{digest}/citations", headers=coop).json()}
+    assert lot["raw"] in owners and squatted not in owners  # the cooperative does not see the squatter's batch
+    assert evidence.section(lot["gloves"], "EUDR").result("EUDR-E2").outcome is Outcome.PASS
+    e2 = evidence.section(squatted, "EUDR").findings_of("EUDR-E2")
+    assert e2 and "carries no plot geolocation" in e2[0].message
+
+
+def test_two_members_uploading_the_same_bytes_each_open_it_for_their_own_records(http: TestClient,
+                                                                                   evidence: Harness) -> None:
+    """A shared certificate: the cooperative and the latex plant both upload it (each under its own file name, one
+    in Chinese) and both cite it; each one's readers get it, named as that uploader named it (RFC 6266, filename*
+    for a name beyond ASCII)."""
+    content = b"%PDF-1.4 shared RSPO certificate 2026"
+    digest = "0x" + hashlib.sha256(content).hexdigest()
+    coop, latex = evidence.world.account("rubber-coop"), evidence.world.account("latex")
+    first = http.post("/documents", files={"file": ("C:\\scans\\证书 2026.pdf", content, "application/pdf")},
+                      headers=login(http, coop))
+    assert first.status_code == 201 and first.json()["name"] == "证书 2026.pdf"
+    second = http.put(f"/documents/{digest}?name=shared-certificate.pdf", content=content,
+                      headers=login(http, latex))
+    assert second.status_code == 201 and second.json()["created"] is True  # new for this uploader
+    cite(evidence, digest, "SHARED-1")
+    evidence.ledger.record_batch(latex, NewBatch(
+        GTIN_FIELD_LATEX, "SHARED-2", "400110", Decimal(1), "KGM", Gln("9552234000017"), evidence.world_time(),
+        documents=(Document(digest, DocumentKind.CERTIFICATE),)))  # type: ignore[arg-type]
+    as_coop = http.get(f"/documents/{digest}", headers=login(http, coop))
+    assert as_coop.content == content
+    assert as_coop.headers["content-disposition"] == (
+        "attachment; filename=\"__ 2026.pdf\"; filename*=UTF-8''%E8%AF%81%E4%B9%A6%202026.pdf")
+    as_latex = http.get(f"/documents/{digest}", headers=login(http, latex))
+    assert as_latex.headers["content-disposition"] == 'attachment; filename="shared-certificate.pdf"'
+
+
+def test_with_the_budget_nearly_spent_an_upload_answers_alike_whatever_the_vault_holds(evidence: Harness) -> None:
+    """A prober whose budget is nearly spent sends wrong bytes for a hash the vault holds and for one it does not:
+    both answers are 429 (no 422 that would tell the first apart)."""
+    app = create_app(ApiSettings(document_upload_bytes_per_day=2_000), evidence.ledger, vault=evidence.vault,
+                     lists=evidence.lists)
+    held, absent = file_hash("dds-smg-26-a.json"), hashlib.sha256(b"a document nobody uploaded").hexdigest()
+    with TestClient(app) as client:
+        client.headers.update(login(client, evidence.world.account("gin-xinjiang")))
+        spent = b"%PDF-1.4 " + b"s" * 1_900
+        assert client.put(f"/documents/{hashlib.sha256(spent).hexdigest()}", content=spent).status_code == 201
+        probe = b"x" * 200
+        answers = [client.put(f"/documents/{digest}", content=probe) for digest in (held, absent)]
+        assert [(a.status_code, a.json()["code"]) for a in answers] == [(429, "upload_budget_exhausted")] * 2

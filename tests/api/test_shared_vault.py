@@ -73,8 +73,9 @@ def test_two_instances_sharing_a_documents_directory_serve_each_others_uploads(
         assert via_a.status_code == via_b.status_code == 201, via_a.text + via_b.text
         digests = [via_a.json()["sha256"], via_b.json()["sha256"]]
         signed = {first.url: a_headers, second.url: b_headers}
-        for url in (first.url, second.url):  # kept, but served by neither while no record cites them
-            assert http.get(f"{url}/documents/{digests[0]}", headers=signed[url]).status_code == 404
+        latex = demo_account("latex")  # kept, but opened for nobody else while no record cites them
+        for url, instance in ((first.url, first), (second.url, second)):
+            assert http.get(f"{url}/documents/{digests[0]}", headers=instance.login(latex)).status_code == 404
 
         record_citing(second.url, http, "SHARED-1", *digests)  # recorded through B ...
         for url in (first.url, second.url):  # ... both instances serve both uploads

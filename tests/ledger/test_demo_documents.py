@@ -68,3 +68,16 @@ def test_the_battery_footprint_names_the_pack_plant() -> None:
 
     body = json.loads((FILES / "carbon-footprint-bes-nmc-15.json").read_text())
     assert body["plant_gln"] == PACK_PLANT
+
+
+def test_every_document_the_demo_records_is_uploaded_by_the_owner_of_each_record_citing_it(
+        evidence: Harness) -> None:
+    """The demo's participants upload their own files as members do, so their records open them (and nobody
+    else's do)."""
+    from ledger.evidence import citations
+
+    for path in files():
+        found = citations(evidence.ledger, file_hash(path.name))
+        assert {c.participant.lower() for c in found} <= evidence.vault.uploaders(file_hash(path.name)), path.name
+    assert evidence.vault.upload(file_hash("plots-ksrc-26-a.geojson"),  # type: ignore[union-attr]
+                                 evidence.world.account("rubber-coop").address).name == "plots-ksrc-26-a.geojson"

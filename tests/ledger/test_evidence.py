@@ -3,8 +3,10 @@ and the report's bad inputs (unknown regime, a date before the chain)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +14,10 @@ from ledger.demo_evidence import file_hash
 from ledger.demo_rubber import GTIN_FIELD_LATEX
 from ledger.diligence import due_diligence
 from ledger.errors import NotFoundError, ValidationError
-from ledger.evidence import citations, cited_at_all, open_document
+from ledger.evidence import adopt, any_citation, citations, open_document
 from ledger.regimes import regime
-from ledger.types import CitationKind, Document, DocumentKind, NewBatch
-from ledger.vault import sha256_of
+from ledger.types import CitationKind, Document, DocumentKind, Gln, NewBatch
+from ledger.vault import Vault, sha256_of
 from tests.evidence import COOP_SITE, Harness
 
 
@@ -37,19 +39,20 @@ def test_citations_name_every_kind_of_record_committing_to_a_document(evidence: 
     assert citations(evidence.ledger, sha256_of(b"nobody cites this")) == ()
 
 
-def test_a_document_is_handed_out_only_through_a_record_that_cites_it(evidence: Harness) -> None:
+def test_a_document_is_handed_out_only_through_a_record_of_its_uploader(evidence: Harness) -> None:
     content = b"%PDF-1.4 a permit uploaded before the batch citing it"
-    digest = evidence.put(content)  # uploaded first: kept, but served to nobody while no record cites it
+    coop = evidence.world.account("rubber-coop").address
+    digest = evidence.put(content, by=[coop])  # uploaded first: kept, but opened by no record while none cites it
     with pytest.raises(NotFoundError):
-        open_document(evidence.ledger, evidence.vault, digest, cited_at_all)
-    assert open_document(evidence.ledger, evidence.vault, digest, lambda found: True).content == content
+        open_document(evidence.ledger, evidence.vault, digest, any_citation)
+    assert open_document(evidence.ledger, evidence.vault, digest, any_citation, reader=coop).content == content
     evidence.ledger.record_batch(evidence.world.account("rubber-coop"), NewBatch(
         GTIN_FIELD_LATEX, "PERMIT-1", "400110", Decimal(10), "KGM", COOP_SITE, evidence.world_time(),
         documents=(Document(digest, DocumentKind.LEGALITY_PERMIT),)))
-    found = open_document(evidence.ledger, evidence.vault, digest, cited_at_all)  # ... and served once cited
+    found = open_document(evidence.ledger, evidence.vault, digest, any_citation)  # ... and served once cited
     assert found.content == content and found.media_type == "application/pdf"
     with pytest.raises(NotFoundError):  # the access rules say no: the same answer as "no such document"
-        open_document(evidence.ledger, evidence.vault, digest, lambda found: False)
+        open_document(evidence.ledger, evidence.vault, digest, lambda _citation: False)
 
 
 def test_a_document_cited_but_never_uploaded_is_not_found(evidence: Harness) -> None:
@@ -58,7 +61,47 @@ def test_a_document_cited_but_never_uploaded_is_not_found(evidence: Harness) -> 
         GTIN_FIELD_LATEX, "CERT-1", "400110", Decimal(10), "KGM", COOP_SITE, evidence.world_time(),
         documents=(Document(missing, DocumentKind.CERTIFICATE),)))
     with pytest.raises(NotFoundError):
-        open_document(evidence.ledger, evidence.vault, missing, cited_at_all)
+        open_document(evidence.ledger, evidence.vault, missing, any_citation)
+
+
+def test_bytes_in_the_vault_that_nobody_uploaded_are_opened_by_no_citation(evidence: Harness) -> None:
+    """`ledger documents put` without --uploader (or a file copied in): a record citing it opens nothing."""
+    content = b"%PDF-1.4 copied into the vault by hand"
+    digest = evidence.vault.put(content).hash
+    evidence.ledger.record_batch(evidence.world.account("rubber-coop"), NewBatch(
+        GTIN_FIELD_LATEX, "COPIED-1", "400110", Decimal(10), "KGM", COOP_SITE, evidence.world_time(),
+        documents=(Document(digest, DocumentKind.CERTIFICATE),)))
+    with pytest.raises(NotFoundError):
+        open_document(evidence.ledger, evidence.vault, digest, any_citation)
+
+
+def test_a_vault_from_before_uploads_were_recorded_gives_each_cited_file_its_first_citer_once(
+        evidence: Harness, tmp_path: Path) -> None:
+    """An older workspace's files have no upload records. Opening it once (what `ledger serve` does at start) gives
+    each file cited now the participant whose record cited it first (what the old rule served), leaves an uncited
+    file to nobody, and never runs again: a record made afterwards cannot adopt a file."""
+    cited, uncited, later = b"%PDF-1.4 old permit", b"%PDF-1.4 old uncited scan", b"%PDF-1.4 old, cited later"
+    root = tmp_path / "old-vault"
+    for content in (cited, uncited, later):  # as the vault wrote files before: bytes under their hash, nothing else
+        name = hashlib.sha256(content).hexdigest()
+        (root / name[:2]).mkdir(parents=True, exist_ok=True)
+        (root / name[:2] / name).write_bytes(content)
+    coop, latex = evidence.world.account("rubber-coop"), evidence.world.account("latex")
+    evidence.ledger.record_batch(coop, NewBatch(
+        GTIN_FIELD_LATEX, "OLD-1", "400110", Decimal(1), "KGM", COOP_SITE, evidence.world_time(),
+        documents=(Document(sha256_of(cited), DocumentKind.LEGALITY_PERMIT),)))
+    vault = Vault(root)
+    assert not vault.uploads_recorded
+    assert adopt(evidence.ledger, vault) == 1
+    assert vault.uploaders(sha256_of(cited)) == {coop.address.lower()}
+    assert vault.uploaders(sha256_of(uncited)) == frozenset()
+    assert open_document(evidence.ledger, vault, sha256_of(cited), any_citation).content == cited
+    evidence.ledger.record_batch(latex, NewBatch(
+        GTIN_FIELD_LATEX, "OLD-2", "400110", Decimal(1), "KGM", Gln("9552234000017"), evidence.world_time(),
+        documents=(Document(sha256_of(later), DocumentKind.LEGALITY_PERMIT),)))
+    assert adopt(evidence.ledger, Vault(root)) == 0 and Vault(root).uploaders(sha256_of(later)) == frozenset()
+    with pytest.raises(NotFoundError):
+        open_document(evidence.ledger, vault, sha256_of(later), any_citation)
 
 
 def test_an_unknown_regime_is_refused(evidence: Harness) -> None:

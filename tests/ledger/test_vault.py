@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,69 @@ def test_a_vault_whose_directory_cannot_be_written_is_unavailable(tmp_path: Path
     with pytest.raises(VaultUnavailableError, match="cannot be written: Not a directory") as refused:
         vault.put(PDF)
     assert str(tmp_path) not in str(refused.value)  # no path in the message
+
+
+def test_a_documents_type_is_decided_when_it_is_stored_and_a_download_never_parses_it(tmp_path: Path) -> None:
+    """Sniffing GeoJSON from JSON parses it: done once, when the bytes are stored. Reading the document back costs
+    about its size in memory, not what a parse of it would (four downloads of one 8 MiB JSON took 600 MB)."""
+    features = [{"type": "Feature", "properties": {"PlotId": f"P-{i}"},
+                 "geometry": {"type": "Point", "coordinates": [100.9 + i / 1e6, 5.6]}} for i in range(40_000)]
+    content = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    vault = Vault(tmp_path)
+    assert vault.put(content).media_type == "application/geo+json"
+    tracemalloc.start()
+    try:
+        found = vault.get(sha256_of(content))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found is not None and found.media_type == "application/geo+json"
+    assert peak < 3 * len(content), f"a download took {peak:,} bytes for a {len(content):,}-byte document"
+
+
+def test_a_file_stored_before_types_were_kept_is_typed_at_its_first_read_once(tmp_path: Path) -> None:
+    vault = Vault(tmp_path)
+    content = b'{"type": "Point", "coordinates": [1.5, 2.5]}'
+    name = hashlib.sha256(content).hexdigest()
+    (tmp_path / name[:2]).mkdir()
+    (tmp_path / name[:2] / name).write_bytes(content)  # as an older vault left it: the bytes alone
+    assert vault.get(name) is not None and vault.get(name).media_type == "application/geo+json"  # type: ignore[union-attr]
+    assert (tmp_path / name[:2] / f"{name}.type").read_text() == "application/geo+json"
+
+
+def test_each_member_uploading_the_same_bytes_is_an_uploader_with_its_own_name(tmp_path: Path) -> None:
+    vault = Vault(tmp_path)
+    first, second = "0x" + "a1" * 20, "0x" + "B2" * 20
+    one = vault.put(PDF, uploader=first, name="invoice.pdf")
+    assert (one.created, one.name) == (True, "invoice.pdf")
+    two = vault.put(PDF, uploader=second, name="../../etc/発票.pdf")
+    assert (two.created, two.name) == (True, "発票.pdf")  # new for this uploader, though the vault held the bytes
+    assert vault.uploaders(one.hash) == {first, second.lower()}
+    again = vault.put(PDF, uploader=first)
+    assert again.created is False and vault.upload(one.hash, first).name == "invoice.pdf"  # type: ignore[union-attr]
+    vault.put(PDF, uploader=first, name="invoice-renamed.pdf")
+    assert vault.upload(one.hash, first).name == "invoice-renamed.pdf"  # type: ignore[union-attr]
+    assert vault.upload(one.hash, "0x" + "c3" * 20) is None
+    with pytest.raises(ValidationError, match="uploader"):
+        vault.put(PDF, uploader="../../not-an-address")
+
+
+@pytest.mark.parametrize(("raw", "media_type", "kept"), [
+    ("certificate.pdf", media.PDF, "certificate.pdf"),
+    ("C:\\fakepath\\scan.PDF", media.PDF, "scan.PDF"),
+    ("有机棉证书.pdf", media.PDF, "有机棉证书.pdf"),
+    ("invoice.pdf.exe", media.PDF, "invoice.pdf.exe.pdf"),  # the extension always tells the sniffed type
+    ("plots.json", media.GEOJSON, "plots.json"),
+    ("report\u202egpj.pdf", media.PDF, "reportgpj.pdf"),  # a right-to-left override dropped
+    ('a "quoted"\r\nname<>|?.txt', media.CSV_OR_TEXT, "a _quoted_ name____.txt"),
+    ("CON.pdf", media.PDF, "_CON.pdf"),
+    ("...", media.PDF, None),
+    ("", media.PDF, None),
+])
+def test_an_uploaded_file_name_is_kept_sanitised(raw: str, media_type: str, kept: str | None) -> None:
+    assert media.file_name(raw, media_type) == kept
+
+
+def test_a_file_name_is_bounded_in_bytes() -> None:
+    kept = media.file_name("证" * 500 + ".pdf", media.PDF)
+    assert kept is not None and kept.endswith(".pdf") and len(kept.encode()) <= media.NAME_MAX_BYTES

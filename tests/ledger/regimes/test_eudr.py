@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.demo import GTIN_LINT
 from ledger.demo_rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
 from ledger.diligence import due_diligence
 from ledger.regimes import Outcome, Regime, RegimeVerdict, RuleStatus, Sources, evaluate_regimes
@@ -208,7 +207,8 @@ def test_e9_a_lineage_cut_short_fails(evidence: Harness) -> None:
 
 def test_e10_a_supplier_without_address_and_email_fails(evidence: Harness) -> None:
     coop = account("anonymous rubber coop")
-    profile = evidence.doc({"format": "participant-profile/1", "legal_name": "Anonymous Coop"}, DocumentKind.OTHER)
+    profile = evidence.doc({"format": "participant-profile/1", "legal_name": "Anonymous Coop"}, DocumentKind.OTHER,
+                           by=[coop.address])
     evidence.ledger.register_participant(coop.address, ParticipantProfile(
         "Anonymous Coop", "MY", (Site(gln(901), "MY-02"),), profile_hash=profile.hash), (Role.FACTORY,))
     raw, _ = evidence.ledger.record_batch(coop, NewBatch(
@@ -254,12 +254,17 @@ def test_before_the_eudr_applies_its_rules_are_upcoming_not_failures(evidence: H
     assert section.verdict is RegimeVerdict.FAIL
 
 
-def test_a_plot_map_another_participant_committed_first_is_no_evidence_for_this_batch(evidence: Harness) -> None:
-    """A hash is public: citing it does not make the document one's own. The Xinjiang gin cites a plot map first; the
-    cooperative's lot citing the same map has no plot map of its own."""
-    documents = evidence.rubber_documents("borrowed")
-    evidence.ledger.record_batch(evidence.world.account("gin-xinjiang"), NewBatch(
-        GTIN_LINT, "BORROWED-1", "520100", Decimal(1), "KGM", Gln("6901234000016"), evidence.world_time(),
-        documents=documents[:1]))
-    lot = evidence.rubber_lot(raw_documents=documents)
-    assert outcome(evidence, lot["gloves"], "EUDR-E2")[0] is Outcome.FAIL
+def test_a_plot_map_is_evidence_for_its_uploaders_batch_whoever_cited_it_first(evidence: Harness) -> None:
+    """A hash is public: citing it does not make the document one's own, citing it first neither. The Xinjiang gin
+    cites the cooperative's plot map first; the map is evidence for the cooperative's lot (it uploaded the map), not
+    for the gin's batch."""
+    coop = evidence.world.account("rubber-coop").address
+    plots = evidence.doc(geojson_bytes(good_plots("borrowed")), DocumentKind.PLOT_GEOLOCATION, by=[coop])
+    borrowed, _ = evidence.ledger.record_batch(evidence.world.account("gin-xinjiang"), NewBatch(
+        GTIN_FIELD_LATEX, "BORROWED-1", "400110", Decimal(1), "KGM", Gln("6901234000016"), evidence.world_time(),
+        documents=(plots,)))
+    lot = evidence.rubber_lot(raw_documents=(
+        plots, evidence.doc(deforestation(["borrowed-1", "borrowed-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
+        evidence.doc(b"%PDF-1.4 land titles borrowed", DocumentKind.LEGALITY_PERMIT)))
+    assert outcome(evidence, lot["gloves"], "EUDR-E2")[0] is Outcome.PASS
+    assert "carries no plot geolocation" in evidence.section(borrowed, Regime.EUDR).findings_of("EUDR-E2")[0].message

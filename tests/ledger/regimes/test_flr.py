@@ -35,7 +35,8 @@ def test_f1_a_lineage_through_a_risk_area_needs_review(evidence: Harness) -> Non
 
 def test_f2_a_supplier_without_a_postal_address_needs_review(evidence: Harness) -> None:
     maker = account("flr unnamed workshop")
-    profile = evidence.doc({"format": "participant-profile/1", "legal_name": "Unnamed Workshop"}, DocumentKind.OTHER)
+    profile = evidence.doc({"format": "participant-profile/1", "legal_name": "Unnamed Workshop"}, DocumentKind.OTHER,
+                           by=[maker.address])
     evidence.ledger.register_participant(maker.address, ParticipantProfile(
         "Unnamed Workshop", "VN", (Site(gln(902), "VN-SG"),), profile_hash=profile.hash), (Role.FACTORY,))
     batch, _ = evidence.ledger.record_batch(maker, NewBatch(GTIN_SHIRT, "UW-1", "620520", Decimal(5), "H87", gln(902),
