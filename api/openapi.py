@@ -4,6 +4,10 @@ Routes are declared once, at import, and their caps (`API_MAX_PAGE_SIZE`, `API_M
 are checked against the settings of the app that serves them; this writes those numbers into the generated document:
 `maximum` of every `limit` and `max_depth`, and a 413 answer with the byte limit on every route that takes a body;
 the capture routes' bounds on events, signed requests and a member's captures in hand (API_MAX_CAPTURE_*).
+
+It also says who each route is for, as `api.audience` reads it from the route's caller dependency: a public route
+declares no security, one that takes a token optionally declares `[{}, bearer]` and its 401 for a bad token, a
+member's route the bearer, its 401, and the admin's its 403. Every JSON body is documented as UTF-8 with its 415.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
+from api.audience import Audience, audience_of
+from api.deps import BEARER
 from api.limits import body_limit
-from api.problems import responses
+from api.problems import TYPE_BASE, responses
 from api.settings import ApiSettings
+from ledger.jsonlimits import NotUtf8Error
 
 #: Integers from here on are not exact as doubles (JavaScript numbers, FastAPI's OpenAPI model).
 EXACT_INTEGERS = 2**53
@@ -31,14 +39,15 @@ def install(app: FastAPI, settings: ApiSettings) -> None:
     def openapi() -> dict[str, Any]:
         schema = generate()
         if not patched or patched[0] is not schema:
-            patched[:] = [bounded(schema, settings)]
+            patched[:] = [callers(bounded(schema, settings), app)]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
 def bounded(schema: dict[str, Any], settings: ApiSettings) -> dict[str, Any]:
-    caps = {"limit": settings.max_page_size, "max_depth": settings.max_trace_depth}
+    caps = {"limit": settings.max_page_size, "max_depth": settings.max_trace_depth,
+            "max_nodes": settings.max_trace_nodes}
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in HTTP_METHODS:
@@ -86,6 +95,60 @@ def _capture_bounds(schema: dict[str, Any], settings: ApiSettings) -> None:
     body = schema.get("components", {}).get("schemas", {}).get("CaptureIn", {}).get("properties", {}).get("requests")
     if body is not None:
         body["maxItems"] = settings.max_capture_requests
+
+
+#: What each audience's 401 (and the admin's 403) means.
+UNAUTHORIZED = {
+    Audience.ANYONE: "A token was sent, but it is malformed, bad, expired or revoked, or its participant is no "
+                     "longer a member (anonymous callers send none; see WWW-Authenticate)",
+    Audience.MEMBER: "Not signed in, or the token is malformed, bad, expired or revoked (see WWW-Authenticate); "
+                     "refused before the request body is read",
+    Audience.ADMIN: "Not signed in, or the token is malformed, bad, expired or revoked (see WWW-Authenticate); "
+                    "refused before the request body is read",
+}
+NOT_ADMIN = "Signed in, but not as the consortium's admin"
+
+
+def callers(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+    """Per operation: the security it really requires, its 401 and 403, and the 415 of a JSON body not in UTF-8."""
+    scheme = BEARER.scheme_name
+    for route in iter_route_contexts(app.routes):
+        path, methods = getattr(route, "path_format", None), getattr(route, "methods", None) or ()
+        if path is None or not getattr(route, "include_in_schema", False):
+            continue
+        audience = audience_of(route)
+        for method in methods:
+            operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+            if operation is None:
+                continue
+            answers = operation.setdefault("responses", {})
+            if audience is Audience.PUBLIC:
+                operation.pop("security", None)
+            else:
+                operation["security"] = [{}, {scheme: []}] if audience is Audience.ANYONE else [{scheme: []}]
+                answers["401"] = {**responses(401)[401], "description": UNAUTHORIZED[audience]}
+                answers["401"].pop("model", None)
+            if audience is Audience.ADMIN:
+                answers["403"] = {**responses(403)[403], "description": NOT_ADMIN}
+                answers["403"].pop("model", None)
+            _utf8_body(operation)
+    return schema
+
+
+def _utf8_body(operation: dict[str, Any]) -> None:
+    """A JSON body is UTF-8 (a leading BOM is ignored); anything else is 415 `json_not_utf8` (`api.limits`)."""
+    body = operation.get("requestBody", {})
+    if not any(media == "application/json" or media.endswith("+json") for media in body.get("content", {})):
+        return
+    body["description"] = (body.get("description", "JSON") + "; UTF-8 (RFC 8259), a leading byte-order mark is "
+                           "ignored").removeprefix("; ")
+    answer = responses(415)[415]
+    answer.pop("model", None)
+    answer["description"] = "The JSON body is not UTF-8 (UTF-16, UTF-32 or broken bytes): `json_not_utf8`"
+    answer["content"]["application/problem+json"]["example"] = {
+        "type": TYPE_BASE + NotUtf8Error.code, "title": "Unsupported media type", "status": 415,
+        "detail": "JSON must be UTF-8 (RFC 8259 section 8.1): byte 14 is not", "code": NotUtf8Error.code}
+    operation["responses"]["415"] = answer
 
 
 def _cap(schema: dict[str, Any], maximum: int) -> None:

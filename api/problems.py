@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -238,14 +239,26 @@ def _unreadable(_: Request, exc: Exception) -> JSONResponse:
 
 def allowed_methods(request: Request) -> list[str]:
     """The methods of every route whose path matches the request's: a path has one route per method here
-    (`GET /batches` searches, `POST /batches` records), and the router's own 405 names only the first one's."""
+    (`GET /batches` searches, `POST /batches` records), and the router's own 405 names only the first one's. A
+    route whose path parameters refuse the values counts for nothing: `/capture/facts` has the shape of
+    `/capture/{capture_id}`, but no job id is `facts`, so GET is not a method of `/capture/facts`."""
     path = route_path(request.scope)
     methods: set[str] = set()
     for route in _flat_routes(request.app):
         regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and route_methods and regex.match(path):
+        match = regex.match(path) if regex is not None else None
+        if route_methods and match is not None and _path_accepted(route, match.groupdict()):
             methods |= set(route_methods)
     return sorted(methods)
+
+
+def _path_accepted(route: Any, values: dict[str, str]) -> bool:
+    """Whether the route's path parameters take these values, checked as FastAPI checks them."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return True
+    _, errors = request_params_to_args(dependant.path_params, values)
+    return not errors
 
 
 def _flat_routes(app: FastAPI) -> Iterable[Any]:

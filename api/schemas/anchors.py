@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_BATCH_ID, AddressStr, Hash32Str, In, Out, TxRefOut
-from ledger.anchoring import BatchRecording
+from api.schemas.common import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_BATCH_ID,
+    LOT_DESCRIPTION,
+    LOT_PATTERN,
+    AddressStr,
+    Hash32Str,
+    In,
+    Out,
+    TxRefOut,
+)
+from ledger.anchoring import BUNDLE_FORMAT, BatchRecording
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
@@ -23,7 +33,7 @@ class AnchoredDocumentIn(In):
 
 class AnchoredBatchIn(In):
     gtin: str = Field(max_length=14, examples=["06931234000105"])
-    lot: str = Field(max_length=20)
+    lot: str = Field(max_length=20, description=LOT_DESCRIPTION, json_schema_extra={"pattern": LOT_PATTERN})
     hs_code: str = Field(max_length=7)
     quantity: str = Field(max_length=40)
     unit: str = Field(max_length=3)
@@ -43,7 +53,8 @@ class AnchoredRecordIn(In):
 class AnchorBundleIn(In):
     """An anchor bundle as `ledger.anchoring.AnchorBundle.to_json` writes it (what a factory keeps after anchoring)."""
 
-    format: str = Field(max_length=64)
+    format: str = Field(max_length=64, description="the bundle format: the one `ledger anchor` writes",
+                        json_schema_extra={"enum": [BUNDLE_FORMAT]})
     chain_id: int | None = Field(default=None, ge=0, le=2**53 - 1)
     ledger: AddressStr | None = None
     root: str = Field(pattern=HEX32)

@@ -6,9 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from api.schemas.common import EXAMPLE_BATCH_ID, AddressStr, BatchIdStr, In, Out, ParticipantRef, TxRefOut
+from api.schemas.common import (
+    EXAMPLE_BATCH_ID,
+    LOT_DESCRIPTION,
+    LOT_PATTERN,
+    AddressStr,
+    BatchIdStr,
+    In,
+    Out,
+    ParticipantRef,
+    TxRefOut,
+)
 from api.schemas.regimes import RegimeSectionOut
 from ledger.diligence import Assurance, Policy, Report, Rule, Severity, Verdict
 from ledger.diligence.policy import MAX_TIER
@@ -68,10 +78,17 @@ class DueDiligenceRequest(In):
     """Name the batch by id, or by GTIN and lot (plus producer if two producers used the lot): the GTIN may be a GS1
     Digital Link URI or a scanned element string that carries the lot."""
 
+    #: The rule `_one_reference` enforces, for the schema's readers: `batch_id` or `gtin` (with `lot`), never both.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["batch_id"], "description": "by batch id"},
+        {"required": ["gtin"], "description": "by GTIN and lot (`lot`, or carried by a Digital Link or element "
+                                              "string in `gtin`)"}]})
+
     batch_id: BatchIdStr | None = Field(default=None, examples=[EXAMPLE_BATCH_ID])
     gtin: str | None = Field(default=None, max_length=MAX_LABEL_CHARS, examples=["06931234000105"],
                              description="GTIN-8/12/13/14, or a Digital Link URI or element string `(01)...(10)...`")
-    lot: str | None = Field(default=None, max_length=20, examples=["HG-DG-25-B-1202"])
+    lot: str | None = Field(default=None, max_length=20, examples=["HG-DG-25-B-1202"], description=LOT_DESCRIPTION,
+                            json_schema_extra={"pattern": LOT_PATTERN})
     producer: AddressStr | None = None
     policy: PolicyIn = Field(default_factory=PolicyIn)
     max_depth: int | None = Field(default=None, ge=1, le=256,
