@@ -39,6 +39,21 @@ def test_documents_put_stores_files_under_their_sha256(tmp_path: Path) -> None:
     assert "already in the vault" in again.output
 
 
+def test_documents_put_for_an_uploader_records_its_upload_with_the_files_name(tmp_path: Path) -> None:
+    member = "0x" + "ab" * 20
+    path = FILES / "land-titles-ksrc-2026.pdf"
+    result = runner.invoke(app, ["documents", "put", str(path), "--home", str(tmp_path), "--uploader", member],
+                           env=ENV)
+    assert result.exit_code == 0, result.output
+    vault = Vault(tmp_path / "documents")
+    digest = file_hash("land-titles-ksrc-2026.pdf")
+    assert vault.uploaders(digest) == {member}
+    assert vault.upload(digest, member).name == "land-titles-ksrc-2026.pdf"  # type: ignore[union-attr]
+    refused = runner.invoke(app, ["documents", "put", str(path), "--home", str(tmp_path), "--uploader", "someone"],
+                            env=ENV)
+    assert refused.exit_code == 1 and "0x address" in refused.output
+
+
 def test_documents_put_refuses_a_file_whose_hash_is_not_the_expected_one(tmp_path: Path) -> None:
     result = runner.invoke(app, ["documents", "put", str(FILES / "dds-smg-26-a.json"), "--home", str(tmp_path),
                                  "--expect", file_hash("dds-smg-26-b.json")], env=ENV)
