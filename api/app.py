@@ -48,8 +48,10 @@ Supply-chain provenance and ESG due diligence over an on-chain ledger.
   `GET /eip712/domain` and `GET /participants/{address}/nonce`, or let `ledger sign` build the body); the service
   relays it and pays the gas. The signature is the authentication. Writes take an `Idempotency-Key` header.
 * Every error is RFC 9457 `application/problem+json` with `type, title, status, detail, code`.
-* Requests are bounded: a body larger than its route's limit is refused with 413 (`body_too_large`), JSON nested
-  deeper than the service's limit with 422 (`json_too_deep`), both before the body is parsed.
+* Requests are bounded: a body larger than its route's limit is refused with 413 (`body_too_large`), a JSON body
+  that is not UTF-8 with 415 (`json_not_utf8`), JSON nested deeper than the service's limit with 422
+  (`json_too_deep`), all before the body is parsed; a route for members refuses a missing or bad token (401) before
+  reading the body.
 """
 TAGS = [
     {"name": "batches", "description": "Search, inspect and trace batches; record batches, custody and flags."},
