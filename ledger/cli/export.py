@@ -144,11 +144,13 @@ def render_report(report: VerificationReport, file: Path) -> None:
     )
     table.add_column("row", justify="right")
     table.add_column("field")
-    table.add_column("chain says", overflow="fold")
+    table.add_column("should be", overflow="fold")
+    table.add_column("according to", overflow="fold")
     table.add_column("export says", overflow="fold")
     for mismatch in report.mismatches:
         table.add_row(
-            str(mismatch.row) if mismatch.row else "manifest", mismatch.field, mismatch.expected, mismatch.found
+            str(mismatch.row) if mismatch.row else "manifest", mismatch.field, mismatch.expected, mismatch.basis,
+            mismatch.found,
         )
     console.print(table)
     rows = sorted({m.row for m in report.mismatches if m.row})

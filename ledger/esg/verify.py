@@ -12,8 +12,9 @@ after checking that the code there is the compiled `ProvenanceLedger` trusting t
 - checks the export is complete for its filters (no metric value of a matching disclosure left out), the manifest's
   block hash, row count and the SHA-256 of the rows.
 
-Every difference is a `Mismatch(row, field, expected, found)`: `expected` is what the chain says, `found` what the
-export says; row 0 stands for the manifest or the export as a whole.
+Every difference is a `Mismatch(row, field, expected, found, basis)`: `expected` is what the field should be and
+`basis` where that comes from (the chain, for most; the file's own rows for the digest and the row count), `found`
+what the export says; row 0 stands for the manifest or the export as a whole.
 """
 
 from __future__ import annotations
@@ -37,12 +38,22 @@ HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
 __all__ = ["ChainReader", "Mismatch", "PublishedVersion", "VerificationReport", "verify_export"]
 
 
+#: Where a mismatch's expected value comes from, when not from the chain.
+CHAIN = "the chain"
+ROWS_HASHED = "the file's rows, hashed again"
+ROWS_COUNTED = "the file's rows, counted"
+FILE_ORDER = "the row's place in the file"
+VERIFIER = "this verifier"
+TRUSTED = "the --ledger you gave"
+
+
 @dataclass(frozen=True)
 class Mismatch:
     row: int  # 1-based row of the export; 0 for the manifest or the export as a whole
     field: str
-    expected: str  # what the chain says
-    found: str  # what the export says
+    expected: str  # what the field should be ...
+    found: str  # ... what the export says
+    basis: str = CHAIN  # ... and where `expected` comes from
 
 
 @dataclass(frozen=True)
@@ -70,12 +81,12 @@ class _Collector:
     def __init__(self) -> None:
         self.mismatches: list[Mismatch] = []
 
-    def add(self, row: int, field: str, expected: Any, found: Any) -> None:
-        self.mismatches.append(Mismatch(row, field, canonical_value(expected), canonical_value(found)))
+    def add(self, row: int, field: str, expected: Any, found: Any, basis: str = CHAIN) -> None:
+        self.mismatches.append(Mismatch(row, field, canonical_value(expected), canonical_value(found), basis))
 
-    def compare(self, row: int, field: str, expected: Any, found: Any) -> None:
+    def compare(self, row: int, field: str, expected: Any, found: Any, basis: str = CHAIN) -> None:
         if _norm(field, expected) != _norm(field, found):
-            self.add(row, field, expected, found)
+            self.add(row, field, expected, found, basis)
 
 
 def verify_export(
@@ -104,11 +115,11 @@ def verify_export(
 
     for position, row in enumerate(export.rows, start=1):
         n = row.row
-        out.compare(n, "row", position, row.row)
+        out.compare(n, "row", position, row.row, FILE_ORDER)
         disclosure_id = row.disclosure_id.lower()
         key = (disclosure_id, row.version, row.metric_index)
         if key in seen:
-            out.add(n, "metric_index", "each metric value once", f"a repeat of row {seen[key]}")
+            out.add(n, "metric_index", "each metric value once", f"a repeat of row {seen[key]}", VERIFIER)
         seen.setdefault(key, n)
         state = _safe_state(reader, disclosure_id, block)
         if state is None:
@@ -153,17 +164,17 @@ def _verify_manifest(reader: ChainReader, export: Export, expected_ledger: str |
     """Manifest-level checks. False when the rows cannot be checked at all (wrong chain, wrong contract)."""
     manifest = export.manifest
     chain = reader.chain
-    out.compare(0, "format", EXPORT_FORMAT, manifest.format)
+    out.compare(0, "format", EXPORT_FORMAT, manifest.format, VERIFIER)
     if chain.chain_id != manifest.chain_id:
         out.add(0, "chain_id", chain.chain_id, manifest.chain_id)
         return False
-    for name, trusted in (
-        ("ledger", expected_ledger),
-        ("ledger", reader.deployment.ledger),
-        ("forwarder", reader.deployment.forwarder),
+    for name, trusted, basis in (
+        ("ledger", expected_ledger, TRUSTED),
+        ("ledger", reader.deployment.ledger, CHAIN),
+        ("forwarder", reader.deployment.forwarder, CHAIN),
     ):
         if trusted and trusted.lower() != getattr(manifest, name).lower():
-            out.add(0, name, trusted, getattr(manifest, name))
+            out.add(0, name, trusted, getattr(manifest, name), basis)
             return False
     head = chain.head
     if manifest.block_number > head:
@@ -183,8 +194,8 @@ def _verify_manifest(reader: ChainReader, export: Export, expected_ledger: str |
         out.add(0, "block_hash", found[0] if found else "a block", manifest.block_hash)
     elif found[1] != manifest.block_time:
         out.add(0, "block_time", found[1], manifest.block_time)
-    out.compare(0, "row_count", len(export.rows), manifest.row_count)
-    out.compare(0, "data_sha256", rows_sha256(export.rows), manifest.data_sha256)
+    out.compare(0, "row_count", len(export.rows), manifest.row_count, ROWS_COUNTED)
+    out.compare(0, "data_sha256", rows_sha256(export.rows), manifest.data_sha256, ROWS_HASHED)
     return True
 
 
@@ -207,7 +218,7 @@ def _verify_row(
         ("framework", manifest.filter_framework),
     ):
         if wanted and _norm(field, getattr(row, field)) != _norm(field, wanted):
-            out.add(n, field, f"{wanted} (the export's filter)", getattr(row, field))
+            out.add(n, field, wanted, getattr(row, field), "the manifest's filter")
     out.compare(n, "superseded", row.version < versions, row.superseded)
     if not 0 <= row.metric_index < len(version.metrics):
         out.add(n, "metric_index", f"0..{len(version.metrics) - 1}", row.metric_index)
