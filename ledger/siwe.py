@@ -32,8 +32,10 @@ _UNRESERVED = r"A-Za-z0-9\-._~"
 _SUB_DELIMS = r"!$&'()*+,;="
 _PCT = r"%[0-9A-Fa-f]{2}"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
-_HOST = rf"(?:\[[0-9A-Fa-f:.]+\]|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})+)"
-_AUTHORITY = re.compile(rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?{_HOST}(?::[0-9]*)?")
+_USERINFO = re.compile(rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*")
+_REG_NAME = re.compile(rf"(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})+")
+_IP_LITERAL = re.compile(r"\[[0-9A-Fa-f:.]+\]")
+_PORT = re.compile(r"(?::[0-9]*)?")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _STATEMENT = re.compile(rf"[{_UNRESERVED}{_SUB_DELIMS}:/?#\[\]@ ]*")
 _URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:(?:[{_UNRESERVED}{_SUB_DELIMS}:/?#\[\]@]|{_PCT})*")
@@ -109,7 +111,7 @@ def parse(text: str) -> SiweMessage:
     scheme, _, domain = origin.rpartition("://") if "://" in origin else (None, "", origin)
     if scheme is not None and not _SCHEME.fullmatch(scheme):
         raise _bad("the scheme before the domain is malformed")
-    if not _AUTHORITY.fullmatch(domain):
+    if not _is_authority(domain):
         raise _bad("the domain is not an RFC 3986 authority")
     address = lines[1]
     if not _ADDRESS.fullmatch(address):
@@ -173,6 +175,22 @@ def recover(text: str, signature: str) -> Address:
     except (SignatureInvalidError, ValueError) as exc:
         raise ValidationError(f"the signature is malformed: {exc}", field="signature") from None
     return checksum(signer)
+
+
+def _is_authority(value: str) -> bool:
+    """RFC 3986 `[ userinfo "@" ] host [ ":" port ]`, split at its delimiters first: one pattern for the whole would
+    backtrack between userinfo and host (quadratic in the line)."""
+    userinfo, at, hostport = value.partition("@")
+    if not at:
+        userinfo, hostport = "", value
+    if not _USERINFO.fullmatch(userinfo):
+        return False
+    if hostport.startswith("["):
+        host, bracket, port = hostport.partition("]")
+        host += bracket
+        return bool(_IP_LITERAL.fullmatch(host)) and bool(_PORT.fullmatch(port))
+    host, colon, port = hostport.partition(":")
+    return bool(_REG_NAME.fullmatch(host)) and bool(_PORT.fullmatch(colon + port))
 
 
 def _field(line: str, name: str, pattern: re.Pattern[str]) -> str:

@@ -4,6 +4,7 @@ and nothing the CLI or the service imports pulls in the `siwe` package or its gr
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import siwe
 from ledger.compile import PROJECT_ROOT
@@ -145,3 +148,29 @@ def test_nothing_the_cli_or_the_service_imports_pulls_in_the_siwe_package() -> N
             "print(sorted(m for m in ('siwe', 'abnf', 'signinwithethereum') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+ALPHABET = "ab:/@%[]1.-\n " + "URI: Version Chain ID Nonce Issued At Resources"
+
+
+@given(st.text(alphabet=ALPHABET, max_size=400) | st.text(max_size=200),
+       st.integers(min_value=0, max_value=len(EXAMPLE)), st.integers(min_value=0, max_value=40))
+@settings(max_examples=300, deadline=None)
+def test_any_text_is_a_message_or_a_validation_error(noise: str, at: int, cut: int) -> None:
+    """Whatever a caller sends, parsing answers fields or `ValidationError`: never another exception."""
+    for text in (noise, EXAMPLE[:at] + noise + EXAMPLE[at + cut:]):
+        with contextlib.suppress(ValidationError):
+            siwe.parse(text)
+
+
+@given(st.from_regex(r"[a-z0-9]{1,20}(\.[a-z]{2,5})?(:[0-9]{1,5})?", fullmatch=True),
+       st.from_regex(r"[A-Za-z0-9 .,:/?#@!$&'()*+;=~_-]{0,80}", fullmatch=True) | st.none(),
+       st.from_regex(r"[A-Za-z0-9]{8,32}", fullmatch=True), st.integers(min_value=1, max_value=2**64))
+@settings(max_examples=100, deadline=None)
+def test_what_build_makes_parse_reads_back(domain: str, statement: str | None, nonce: str, chain_id: int) -> None:
+    issued = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    text = siwe.build(domain=domain, address="0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", uri=f"https://{domain}/x",
+                      chain_id=chain_id, nonce=nonce, issued_at=issued, statement=statement)
+    message = siwe.parse(text)
+    assert (message.domain, message.statement, message.nonce, message.chain_id) == (domain, statement, nonce, chain_id)
+    assert message.text == text
