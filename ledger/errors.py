@@ -17,7 +17,8 @@
     │   └── CaptureBacklogError   a capturer's capture work in hand is at its bound (retry after)
     ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
     │   ├── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
-    │   └── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
+    │   ├── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
+    │   └── StoreDamagedError     a SQLite file of the workspace found damaged while running (moved aside or kept)
     ├── RecordUnreadableError     the chain holds a record this index could not read
     ├── TransactionTimeoutError   sent, but no receipt in time
     └── ToolchainError            compiler or node tooling missing or failing
@@ -99,6 +100,14 @@ class VaultUnavailableError(LedgerUnavailableError):
     service is unavailable for documents until the operator restores it (503)."""
 
     code = "vault_unavailable"
+
+
+class StoreDamagedError(LedgerUnavailableError):
+    """A SQLite file of the workspace (index, outbox, EPCIS event store, screening lists) was found damaged while the
+    service ran. The request that found it answers 503; a store that can start afresh has been moved aside and replaced
+    (as on opening), the relayer's outbox is left in place until the next start (see `ledger.sqlite_files`)."""
+
+    code = "store_damaged"
 
 
 class RecordUnreadableError(LedgerError):

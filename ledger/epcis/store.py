@@ -104,11 +104,19 @@ class EventStore:
         self.path = str(path)
         #: Where an unreadable event store was moved on opening (None if it opened as it was).
         self.moved_aside: Path | None
-        self._db, self.moved_aside = open_database(
+        self._db, self.moved_aside = self._open()
+        self._lock = threading.RLock()
+
+    def _open(self) -> tuple[sqlite3.Connection, Path | None]:
+        # damage found while running is handled as on opening: the file is moved aside and a fresh one used
+        return open_database(
             self.path, SCHEMA, what="EPCIS event store",
             consequence="events captured before are served as the chain's facts give them until the file is restored",
-            check=lambda db: db.execute("SELECT COUNT(*) FROM events").fetchone())
-        self._lock = threading.RLock()
+            check=lambda db: db.execute("SELECT COUNT(*) FROM events").fetchone(), reopen=self._reopen)
+
+    def _reopen(self, moved: Path) -> None:
+        self._db, _ = self._open()
+        self.moved_aside = moved
 
     @classmethod
     def for_ledger(cls, ledger: Ledger) -> EventStore:

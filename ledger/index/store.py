@@ -94,10 +94,23 @@ class IndexStore:
         self.genesis = genesis
         #: Where an unreadable or outdated index file was moved on opening (None if the file opened as it was).
         self.moved_aside: Path | None
-        self._db, self.moved_aside = open_database(
-            self.path, SCHEMA, what="index file", consequence="rebuilding it from the chain", check=self._check,
-            unusable=(_Incompatible,))
+        self._db, self.moved_aside = self._open()
         self._lock = threading.RLock()
+        self._forget()
+
+    def _open(self) -> tuple[sqlite3.Connection, Path | None]:
+        return open_database(self.path, SCHEMA, what="index file", consequence="rebuilding it from the chain",
+                             check=self._check, unusable=(_Incompatible,), reopen=self._reopen)
+
+    def _reopen(self, moved: Path) -> None:
+        """Damage found while running (the file is moved aside by then): a fresh index, rebuilt from the chain by the
+        next sync, and nothing remembered from the damaged one."""
+        with self._lock:
+            self._db, _ = self._open()
+            self.moved_aside = moved
+            self._forget()
+
+    def _forget(self) -> None:
         self._timestamps: dict[int, int] = {}
         # Read caches, kept exact by `apply` and `roll_back` (both under the lock):
         # lineage edges by output batch (loaded on the first trace), and built `Batch` objects.

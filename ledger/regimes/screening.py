@@ -180,7 +180,14 @@ class ScreeningLists:
         self.path = str(path)
         #: Where an unreadable lists file was moved on opening (None if it opened as it was).
         self.moved_aside: Path | None
-        self._db, self.moved_aside = open_database(self.path, """
+        self._db, self.moved_aside = self._open()
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, int], _Matcher] = {}
+
+    def _open(self) -> tuple[sqlite3.Connection, Path | None]:
+        # damage found while running is handled as on opening: moved aside, a fresh file (no list loaded, so screening
+        # answers "no list loaded: review" until the operator loads the lists again, never a silent pass)
+        return open_database(self.path, """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS versions (
                 name TEXT NOT NULL, version INTEGER NOT NULL, list_date TEXT NOT NULL, sha256 TEXT NOT NULL,
@@ -190,9 +197,12 @@ class ScreeningLists:
                 aliases TEXT NOT NULL, country TEXT, address TEXT, listed_on TEXT, reference TEXT,
                 PRIMARY KEY (name, version, row));
         """, what="screening lists", consequence="load the lists again (ledger regimes load-list)",
-            check=lambda db: db.execute("SELECT COUNT(*) FROM versions").fetchone())
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[str, int], _Matcher] = {}
+            check=lambda db: db.execute("SELECT COUNT(*) FROM versions").fetchone(), reopen=self._reopen)
+
+    def _reopen(self, moved: Path) -> None:
+        self._db, _ = self._open()
+        self.moved_aside = moved
+        self._cache = {}  # matchers of the versions in the damaged file
 
     def close(self) -> None:
         self._db.close()
