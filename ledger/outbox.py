@@ -88,9 +88,9 @@ class Outbox:
         self.moved_aside: Path | None
         # An unreadable file is kept for inspection and replaced by an empty one: the service goes on, but retries of
         # writes relayed before cannot be recognised by key any more (their nonces are used on chain: a retry is
-        # refused as a replay, never sent twice). Damage found while running is not handled so (no `reopen`): the running
-        # relayer refers to its rows by id, which a fresh file would hand to other requests; writes answer 503 and the
-        # file is moved aside at the next start.
+        # refused as a replay, never sent twice). Damage found while running is not handled so (no `reopen`): the
+        # running relayer refers to its rows by id, which a fresh file would hand to other requests; writes answer 503
+        # and the file is moved aside at the next start.
         self._db, self.moved_aside = open_database(
             self.path, SCHEMA, what="relayer outbox", consequence="earlier answers are not replayed",
             check=lambda db: db.execute("SELECT COUNT(*) FROM entries").fetchone())
