@@ -5,7 +5,7 @@ the document carries for that hash (`ledger:proofs`, written by the service's ex
 --receipt`) must lead to its root; and, given a node, the ledger contract must say the root is committed
 (`eventsRoot`: by whom, over how many events) and that the hash is under it (`verifyEvent`), and the
 `EventsCommitted` log dates the commitment. An event changed after it was captured hashes to something no proof
-names: it is reported as not proven.
+names: it is reported as not proven, as is an event whose declared `ni:` eventID is not its hash.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ledger.calls import encode_call
 from ledger.codec import EventDecoder, checksum, from_hex, hex32
 from ledger.compile import load_artifact
 from ledger.epcis.document import MAX_DEPTH, EpcisDocument
-from ledger.epcis.hashing import digest_of, event_hashes, leaf_of
+from ledger.epcis.hashing import declared_id_problem, digest_of, event_hashes, leaf_of
 from ledger.epcis.vocabulary import NAMESPACE, prefixes
 from ledger.errors import ContractRevertError, ValidationError
 from ledger.jsonlimits import load_json
@@ -91,6 +91,10 @@ def check(document: EpcisDocument, proofs: Proofs, chain: Any = None, ledger_add
     for position, hashed in enumerate(event_hashes(document)):
         if hashed.value is None:
             found.append(EventCheck(position, None, problem=f"its CBV 2.0 hash cannot be computed: {hashed.problem}"))
+            continue
+        wrong_id = declared_id_problem(document.events[position], hashed)
+        if wrong_id is not None:  # served under one hash while another is proven: a verifier must not pass it
+            found.append(EventCheck(position, hashed.value, problem=wrong_id))
             continue
         entry = proofs.events.get(hashed.value)
         if entry is None:

@@ -223,3 +223,17 @@ def test_the_lineage_route_pages_with_link_next_and_keeps_the_trace_bounds(world
         cut = http.get(f"/batches/{top}/epcis?max_nodes=65&perPage=500", headers=headers).json()
         assert cut["ledger:truncated"]["by"] == "max_nodes"
         assert http.get(f"/batches/{top}/epcis?nextPageToken=forged", headers=headers).status_code == 422
+
+
+def test_verify_refuses_an_event_served_under_a_hash_id_that_is_not_its_own(world: World) -> None:
+    from ledger.epcis import verify
+
+    job = world.capture(document(world.commission(q(COTTON, "A", 100))))
+    served = world.service.events(EventQuery(), lambda _b: True).document
+    text = json.dumps(served)
+    assert [c.proven for c in verify.check(load(text), verify.proofs_in(text))] == [True]
+    served["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"] = \
+        "ni:///sha-256;" + "cd" * 32 + "?ver=CBV2.0"
+    forged = json.dumps(served)
+    checks = verify.check(load(forged), verify.proofs_in(forged))
+    assert [c.proven for c in checks] == [False] and job.results[0].event_hash in (checks[0].problem or "")
