@@ -106,7 +106,10 @@ def gtin_and_lot(value: str, lot: str | None = None) -> tuple[Gtin, str]:
     scanned or printed element string (`(01)...(10)...`), or a GTIN (any length) with the lot given apart."""
     gtin, chosen = product_key(value, lot)
     if chosen is None:
-        raise GS1KeyError(f"{shown(value)} names no lot (AI 10)", field="lot")
+        raise GS1KeyError(f"{shown(value)} has no lot (batch) number, and the ledger keeps each lot of a product as a "
+                          "batch of its own: give the lot too, beside the GTIN (`lot` in the API, `--lot` on the "
+                          f"command line) or in the label's Digital Link URI ({DIGITAL_LINK_BASE}/01/{gtin}/10/LOT) "
+                          f"or element string ((01){gtin}(10)LOT)", field="lot")
     return gtin, chosen
 
 

@@ -171,4 +171,4 @@ def test_a_digital_link_or_scanned_element_string_names_a_gtin_and_lot(client: T
     bad = client.post("/due-diligence", json={"gtin": f"(01){GTIN_LINT[:-1]}{(int(GTIN_LINT[-1]) + 1) % 10}(10)A"})
     assert bad.status_code == 422 and "check digit" in bad.json()["detail"]
     no_lot = client.post("/due-diligence", json={"gtin": GTIN_LINT})
-    assert no_lot.status_code == 422 and "names no lot" in no_lot.json()["detail"]
+    assert no_lot.status_code == 422 and "has no lot (batch) number" in no_lot.json()["detail"]
