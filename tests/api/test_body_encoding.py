@@ -153,3 +153,32 @@ def test_a_members_route_answers_401_before_reading_the_body(server: ServeProces
 def test_a_member_with_a_good_token_still_has_the_body_read(server: ServeProcess, admin: dict[str, str]) -> None:
     assert_problem(post(server, "/capture/facts", b"{}", admin), 422, "invalid_input")
     assert_problem(post(server, "/capture/facts", b"{}"), 401, "unauthorized")
+
+
+def rss_bytes(server: ServeProcess) -> int:
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) * 1024
+
+
+def test_anonymous_32_mib_bodies_do_not_grow_the_server(server: ServeProcess) -> None:
+    """Three whole 32 MiB bodies to /capture from an anonymous caller: each answered 401, and the process does not
+    grow by what it was sent (it held every one before, 337 MB -> 1.1 GB for a few)."""
+    size = 33_554_000
+    before = rss_bytes(server)
+    for _ in range(3):
+        head = (f"POST /capture HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {size}\r\nConnection: close\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+            sock.sendall(head)
+            chunk = b" " * 1_048_576
+            try:
+                for _ in range(size // len(chunk)):
+                    sock.sendall(chunk)
+                sock.sendall(b" " * (size % len(chunk)))
+            except OSError:  # the server may close once it has answered
+                pass
+            reply = sock.recv(65_536)
+        assert reply.startswith(b"HTTP/1.1 401"), reply[:200]
+    assert rss_bytes(server) - before < size, "the server held an anonymous body"
+    assert_alive(server)
