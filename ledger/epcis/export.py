@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -143,6 +143,7 @@ class _Item:
     time: float
     rank: int  # 0 captured, 1 made, 2 moved, 3 flagged: the order of synthesised events at one instant
     key: str
+    seq: int | None = None  # a captured event's, read whole only if it is on the page
     stored: StoredEvent | None = None
     batch: Batch | None = None
     transfer: CustodyTransfer | None = None
@@ -169,12 +170,13 @@ def lineage_page(ledger: Ledger, store: EventStore, batch_id: str, may_see: Call
     # who may see a batch may see every batch upstream of it (ledger.access: a holder downstream sees it), so the
     # trace's batches need no check of their own: asking for each of thousands would cost more than the export
     batches = {n.batch.id: n.batch for n in trace.nodes}
-    stored = store.events_of_batches(list(batches), ROLES_MADE + ROLES_MOVED)  # not the consumption of a lineage
+    heads = store.heads_of_batches(list(batches), ROLES_MADE + ROLES_MOVED)  # not the consumption of a lineage
     # batch by a batch outside the lineage: a sibling branch is not this batch's history
-    roles = store.batches_of([s.seq for s in stored])
-    captured = {(b, role, tx) for s in stored for b, role in roles.get(s.seq, []) for tx in s.transactions}
-    made = {b for s in stored for b, role in roles.get(s.seq, []) if role in ROLES_MADE}
-    items = [_Item(s.event_time if s.event_time is not None else 0.0, 0, f"{s.seq:020d}", stored=s) for s in stored]
+    roles = store.batches_of([h.seq for h in heads])
+    captured = {(b, role, tx) for h in heads for b, role in roles.get(h.seq, []) for tx in h.transactions}
+    made = {b for h in heads for b, role in roles.get(h.seq, []) if role in ROLES_MADE}
+    items = [_Item(h.event_time if h.event_time is not None else 0.0, 0, f"{h.seq:020d}", seq=h.seq)
+             for h in heads]
     for batch in batches.values():
         if batch.id not in made:
             items.append(_Item(_seconds(batch.produced_at), 1, batch.id, batch=batch))
@@ -189,7 +191,9 @@ def lineage_page(ledger: Ledger, store: EventStore, batch_id: str, may_see: Call
     items.sort(key=lambda item: item.position)
     following = [item for item in items if after is None or item.position > after]
     page, more = following[:per_page], len(following) > per_page
-    document = _document(ledger, page, trace)
+    events = {s.seq: s for s in store.events_by_seq([i.seq for i in page if i.seq is not None])}
+    page = [replace(i, stored=events.get(i.seq)) if i.seq is not None else i for i in page]
+    document = _document(ledger, [i for i in page if i.seq is None or i.stored is not None], trace)
     return LineagePage(document, _token(page[-1].position) if more else None)
 
 

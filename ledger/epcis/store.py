@@ -80,6 +80,15 @@ class StoredEvent:
 
 
 @dataclass(frozen=True)
+class EventHead:
+    """Where a stored event sorts and what it wrote, without the event."""
+
+    seq: int
+    event_time: float | None
+    transactions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NewEvent:
     """What the capture job stores for an event it is about to record (status pending until its writes land)."""
 
@@ -271,21 +280,29 @@ class EventStore:
                           (event_hash, int(declaration)))
         return _stored(rows[0]) if rows else None
 
-    def events_of_batches(self, batch_ids: Sequence[str], roles: Sequence[str] | None = None) -> list[StoredEvent]:
-        """Settled events about any of `batch_ids` (in `roles`), in capture order."""
-        found: dict[int, StoredEvent] = {}
+    def heads_of_batches(self, batch_ids: Sequence[str], roles: Sequence[str]) -> list[EventHead]:
+        """Settled events about any of `batch_ids` in `roles`, in capture order, without the events themselves (a
+        lineage sorts and pages thousands of events: only a page's are read whole, with `events_by_seq`)."""
+        found: dict[int, EventHead] = {}
         ids = list(dict.fromkeys(batch_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            sql = (f"SELECT e.* FROM events e JOIN event_batches b ON b.seq = e.seq WHERE b.batch_id IN "
-                   f"({','.join('?' * len(chunk))}) AND e.status != ?")
-            params: list[Any] = [*chunk, Status.PENDING.value]
-            if roles:
-                sql += f" AND b.role IN ({','.join('?' * len(roles))})"
-                params += list(roles)
-            for row in self._rows(sql, params):
-                found[int(row["seq"])] = _stored(row)
+            sql = (f"SELECT e.seq, e.event_time, e.transactions FROM events e JOIN event_batches b ON b.seq = e.seq "
+                   f"WHERE b.batch_id IN ({','.join('?' * len(chunk))}) AND e.status != ? "
+                   f"AND b.role IN ({','.join('?' * len(roles))})")
+            for row in self._rows(sql, [*chunk, Status.PENDING.value, *roles]):
+                found[int(row["seq"])] = EventHead(int(row["seq"]), row["event_time"],
+                                                   tuple(json.loads(row["transactions"])))
         return [found[k] for k in sorted(found)]
+
+    def events_by_seq(self, seqs: Sequence[int]) -> list[StoredEvent]:
+        """The events with these sequence numbers, in that order (those that exist)."""
+        found: dict[int, StoredEvent] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start:start + 500])
+            for row in self._rows(f"SELECT * FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk):
+                found[int(row["seq"])] = _stored(row)
+        return [found[s] for s in seqs if s in found]
 
     def batches_of(self, seqs: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
         """The (batch, role) pairs of each event."""

@@ -237,3 +237,22 @@ def test_verify_refuses_an_event_served_under_a_hash_id_that_is_not_its_own(worl
     forged = json.dumps(served)
     checks = verify.check(load(forged), verify.proofs_in(forged))
     assert [c.proven for c in checks] == [False] and job.results[0].event_hash in (checks[0].problem or "")
+
+
+def test_a_captured_lineage_pages_through_its_events_as_captured(world: World) -> None:
+    shipped = world.ship([q(YARN, "Y", 120)], world.buyer)
+    job = world.capture(document(world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50), days_ago=5),
+                                 world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)],
+                                                 days_ago=3), shipped))
+    yarn = str(job.results[1].produced[0])
+    seen: list[str] = []
+    proven: set[str] = set()
+    token = None
+    for _ in range(10):
+        page = world.service.lineage(yarn, lambda _b: True, per_page=1, page_token=token)
+        seen += ids(page)
+        proven |= set(page.document["ledger:proofs"]["events"])
+        token = page.next_page_token
+        if token is None:
+            break
+    assert seen == [r.event_hash for r in job.results] and proven == set(seen)
