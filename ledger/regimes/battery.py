@@ -143,7 +143,7 @@ def _policy(ctx: Context, out: Checked, root: TraceNode) -> None:
     elif profile.dd_policy_document is None or not profile.dd_policy_verification:
         out.add("BATTERY-B4", f"{name}'s profile names no due diligence policy verified by a notified body.",
                 *cited, node=root)
-    elif ctx.content(profile.dd_policy_document) is None:
+    elif ctx.content_of(producer.address, profile.dd_policy_document) is None:
         out.add("BATTERY-B4", f"{name}'s due diligence policy {profile.dd_policy_document} is not in the vault.",
                 DocumentEvidence(Hash32(profile.dd_policy_document), None, False, f"{name}'s due diligence policy"),
                 node=root)

@@ -173,6 +173,11 @@ class Context:
             self._content[sha256] = self.sources.documents.read(sha256) if self.uploaders(sha256) else None
         return self._content[sha256]
 
+    def content_of(self, owner: str, sha256: str) -> bytes | None:
+        """The bytes of a document that one of `owner`'s documents names by its hash (a profile's due-diligence
+        policy, an audit's remediation evidence): evidence only as `owner`'s own upload, like a cited document."""
+        return self.content(sha256) if self.opens(owner, sha256) else None
+
     def cited(self, document: Document, what: str) -> DocumentEvidence:
         return DocumentEvidence(document.hash, document.kind, self.content(document.hash) is not None, what)
 

@@ -116,6 +116,6 @@ def _findings(ctx: Context, out: Checked, node: TraceNode, document: Document, a
         if not finding.open and finding.severity in ("critical", "major"):
             if finding.remediation_evidence is None:
                 out.add("CSDDD-C4", f"{label} is closed without evidence of remediation.", cited, node=node)
-            elif ctx.content(finding.remediation_evidence) is None:
+            elif ctx.content_of(node.batch.producer, finding.remediation_evidence) is None:
                 out.add("CSDDD-C4", f"{label} is closed; its remediation evidence {finding.remediation_evidence} is "
                         "not in the vault.", cited, node=node)

@@ -115,6 +115,17 @@ def test_c4_a_closed_major_finding_without_remediation_evidence_in_the_vault_nee
     assert section.result("CSDDD-C4").outcome is Outcome.REVIEW
 
 
+def test_c4_remediation_evidence_only_another_participant_uploaded_is_not_the_producers(evidence: Harness) -> None:
+    """The audit names a closure report by its hash; only the weaving mill uploaded those bytes: for the garment
+    factory's finding they are not in the vault (a document counts for its owner's records only)."""
+    closure = evidence.put(b"%PDF-1.4 corrective action closure F4", by=[evidence.world.account("weaving").address])
+    finding = {"id": "F4", "issue": "wages", "severity": "major", "status": "closed",
+               "remediation_evidence": closure}
+    section = evidence.section(audited_shirts(evidence, [finding]), Regime.CSDDD)
+    assert section.result("CSDDD-C4").outcome is Outcome.REVIEW
+    assert "not in the vault" in section.findings_of("CSDDD-C4")[0].message
+
+
 def test_csddd_is_upcoming_until_26_july_2029(evidence: Harness) -> None:
     trace, found = sources(evidence, evidence.world.batches["garments-a"])
     before, = evaluate_regimes(trace, found, ["CSDDD"], date(2029, 7, 25))
