@@ -206,5 +206,8 @@ def test_a_member_whose_roles_were_all_revoked_loses_access_at_its_next_request(
     refused(anonymous.get(ME, headers=headers), "has no role")
     refused(anonymous.get("/participants/me/batches", headers=headers), "has no role")
     refused(login(anonymous, garment), "has no role")
+    brand = {"Authorization": f"Bearer {login(anonymous, world.account('brand')).json()['token']}"}
+    listed = [entry["address"] for entry in anonymous.get("/participants", headers=brand).json()]
+    assert garment.address not in listed and world.account("weaving").address in listed  # no member in the directory
     demo_ledger.grant_role(garment.address, next(iter(roles)))  # a role again: a member again
     assert anonymous.get(ME, headers=headers).status_code == 200
