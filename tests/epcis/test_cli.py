@@ -115,3 +115,34 @@ def test_a_dry_run_whose_events_are_refused_exits_1(server: tuple[ServeProcess, 
     honest.write_text(lint_document("CLI-0004"))
     assert run("epcis", "capture", str(honest), "--demo-participant", "gin-gujarat", "--api", serve.url,
                "--dry-run").returncode == 0
+
+
+def test_the_real_server_exports_a_lineage_in_pages_with_the_flag_upstream(server: tuple[ServeProcess, str]) -> None:
+    """The demo's fabric B is put on hold on chain after the shirts were made from it: the shirts' lineage shows the
+    hold; pages follow `Link: rel="next"` and the last has none."""
+    import httpx
+
+    from ledger.cli.sign import _account
+    from ledger.demo import GTIN_SHIRT
+    from ledger.requests import ApiSigner
+
+    serve, _node = server
+    signer = ApiSigner(serve.url, _account(None, "brand"))
+    signer.login()
+    with httpx.Client(base_url=serve.url, headers=signer.headers, timeout=60) as http:
+        found = http.get("/batches", params={"gtin": GTIN_SHIRT, "lot": "HG-DG-25-B-1202"})
+        assert found.status_code == 200, found.text
+        shirts = found.json()["items"][0]["id"]
+        url: str | None = f"/batches/{shirts}/epcis?perPage=2"
+        pages: list[list[dict[str, object]]] = []
+        while url is not None:
+            reply = http.get(url)
+            assert reply.status_code == 200, reply.text
+            pages.append(reply.json()["epcisBody"]["eventList"])
+            link = reply.headers.get("link")
+            url = link[1:link.index(">")] if link else None
+        assert all(pages) and all(len(p) <= 2 for p in pages) and len(pages) > 1
+        holds = [e for p in pages for e in p if e.get("disposition") == "non_conformant"]
+        assert [e["ledger:reason"] for e in holds] == ["colour fastness below ISO 105-C06"]
+        whole = http.get(f"/batches/{shirts}/epcis?perPage=500").json()["epcisBody"]["eventList"]
+        assert [e["eventID"] for p in pages for e in p] == [e["eventID"] for e in whole]
