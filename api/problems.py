@@ -222,6 +222,8 @@ def _pydantic(_: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        return _unparsable_json(exc.__cause__)
     codes = {404: "route_not_found", 405: "method_not_allowed", 406: "not_acceptable", 415: "unsupported_media_type"}
     response = problem(exc.status_code, codes.get(exc.status_code, f"http_{exc.status_code}"), str(exc.detail))
     if exc.headers:
@@ -231,6 +233,17 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
     return response
+
+
+def _unparsable_json(cause: ValueError) -> JSONResponse:
+    """JSON the parser refused other than by a syntax error, which FastAPI answered with a bare 400 ("There was an
+    error parsing the body"): an integer of more than 4,300 digits (Python's limit on converting digits). Invalid
+    input, answered as FastAPI answers a syntax error (422, `json_invalid`). The body is UTF-8 and bounded in depth
+    by then (`api.limits`), so this is the one cause left."""
+    digits = "an integer longer than the parser reads (4,300 digits)" if "digits" in str(cause) else "not JSON"
+    message = f"JSON decode error: {digits}"
+    return problem(422, "invalid_input", f"body: {message}", field=None,
+                   errors=[{"loc": ["body"], "msg": message, "type": "json_invalid"}])
 
 
 def _unreadable(_: Request, exc: Exception) -> JSONResponse:

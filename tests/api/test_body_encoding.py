@@ -182,3 +182,13 @@ def test_anonymous_32_mib_bodies_do_not_grow_the_server(server: ServeProcess) ->
         assert reply.startswith(b"HTTP/1.1 401"), reply[:200]
     assert rss_bytes(server) - before < size, "the server held an anonymous body"
     assert_alive(server)
+
+
+@pytest.mark.parametrize(("path", "signed_in"), [("/batches", False), ("/due-diligence", True), ("/auth/login", False)])
+def test_a_json_number_too_long_to_parse_is_422_like_any_invalid_json(server: ServeProcess, admin: dict[str, str],
+                                                                      path: str, signed_in: bool) -> None:
+    """Python's parser refuses an integer of more than 4,300 digits with a ValueError FastAPI turned into a bare 400."""
+    body = b'{"batch_id": ' + b"9" * 5_000 + b"}"
+    problem = assert_problem(post(server, path, body, admin if signed_in else None), 422, "invalid_input")
+    assert problem["errors"][0]["type"] == "json_invalid"
+    assert "digits" in problem["detail"]
