@@ -136,10 +136,16 @@ def callers(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
 
 
 def _utf8_body(operation: dict[str, Any]) -> None:
-    """A JSON body is UTF-8 (a leading BOM is ignored); anything else is 415 `json_not_utf8` (`api.limits`)."""
+    """A JSON body is UTF-8 (a leading BOM is ignored); anything else is 415 `json_not_utf8` (`api.limits`). JSON
+    that does not parse is 422 (a syntax error, or a number too long: `api.problems`), never 400."""
     body = operation.get("requestBody", {})
     if not any(media == "application/json" or media.endswith("+json") for media in body.get("content", {})):
         return
+    answers = operation["responses"]
+    answers.pop("400", None)
+    invalid = answers.setdefault("422", {**responses(422)[422]})
+    invalid.pop("model", None)
+    invalid["description"] = invalid.get("description", "Invalid input") + " (JSON that does not parse included)"
     body["description"] = (body.get("description", "JSON") + "; UTF-8 (RFC 8259), a leading byte-order mark is "
                            "ignored").removeprefix("; ")
     answer = responses(415)[415]

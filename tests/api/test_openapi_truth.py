@@ -87,6 +87,8 @@ def test_every_json_body_is_documented_utf8_with_its_415(schema: dict[str, Any])
         assert "UTF-8" in operation["requestBody"]["description"], (method, path)
         answer = operation["responses"]["415"]["content"]["application/problem+json"]
         assert answer["example"]["code"] == "json_not_utf8", (method, path)
+        assert "400" not in operation["responses"], (method, path)  # JSON that does not parse is 422
+        assert "not parse" in operation["responses"]["422"]["description"], (method, path)
 
 
 def test_max_nodes_has_the_services_maximum(schema: dict[str, Any]) -> None:
