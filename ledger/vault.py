@@ -172,9 +172,10 @@ class Vault:
             stored = self._put(chunks, want)
             if who is None:
                 return stored
-            kept = media.file_name(name, stored.media_type)
-            return StoredDocument(stored.hash, stored.size, stored.media_type,
-                                  self._record_upload(stored.hash, who, kept), kept)
+            created = self._record_upload(stored.hash, who, media.file_name(name, stored.media_type))
+            upload = self.upload(stored.hash, who)  # the name kept, given now or before
+            return StoredDocument(stored.hash, stored.size, stored.media_type, created,
+                                  upload.name if upload is not None else None)
         except OSError as exc:  # the directory is gone, read-only or full: no path in the message (it may leak)
             raise VaultUnavailableError(f"the document vault cannot be written: {exc.strerror or 'I/O error'}") \
                 from None

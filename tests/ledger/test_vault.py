@@ -171,7 +171,8 @@ def test_each_member_uploading_the_same_bytes_is_an_uploader_with_its_own_name(t
     assert (two.created, two.name) == (True, "発票.pdf")  # new for this uploader, though the vault held the bytes
     assert vault.uploaders(one.hash) == {first, second.lower()}
     again = vault.put(PDF, uploader=first)
-    assert again.created is False and vault.upload(one.hash, first).name == "invoice.pdf"  # type: ignore[union-attr]
+    assert (again.created, again.name) == (False, "invoice.pdf")  # its name kept
+    assert vault.upload(one.hash, first).name == "invoice.pdf"  # type: ignore[union-attr]
     vault.put(PDF, uploader=first, name="invoice-renamed.pdf")
     assert vault.upload(one.hash, first).name == "invoice-renamed.pdf"  # type: ignore[union-attr]
     assert vault.upload(one.hash, "0x" + "c3" * 20) is None
