@@ -42,7 +42,8 @@ def _node_label(trace: Trace, index: int) -> tuple[str, str]:
     b = node.batch
     where = node.facility_subdivision or node.producer.profile.country
     flags = " ⚑" if b.active_flags else ""
-    return f"n{index}", f"{b.lot}{flags}\n{node.producer.profile.legal_name}\n{where} · {b.quantity} {b.unit}"
+    return f"n{index}", (f"{b.lot}{flags}\n{node.producer.profile.legal_name}\n{where} · "
+                         f"{quantity_text(b.quantity, b.unit)}")
 
 
 def _cut_note(trace: Trace) -> str:

@@ -38,3 +38,9 @@ def test_quantities_read_with_the_units_name(quantity: Decimal, unit: str, text:
 
 def test_a_footprint_is_per_one_unit() -> None:
     assert unit_name("H87") == "piece" and unit_name("KWH") == "kilowatt hour" and unit_name("C62") == "unit"
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_trace_graphs_name_the_unit(client: TestClient, world: DemoWorld, fmt: str) -> None:
+    graph = client.get(f"/batches/{world.passing_batch}/trace", params={"format": fmt}).text
+    assert "30,000 pieces" in graph and "H87" not in graph
