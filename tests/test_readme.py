@@ -77,3 +77,10 @@ def test_a_browser_is_not_promised_a_members_only_report() -> None:
     for paragraph in re.sub(r"^```.*?^```", "", README, flags=re.S | re.M).split("\n\n"):
         if "browser" in paragraph and "/due-diligence/" in paragraph:
             assert "token" in paragraph and "401" in paragraph, paragraph
+
+
+def test_the_vault_examples_uploader_is_the_demo_participant_it_names() -> None:
+    from ledger.demo import demo_account
+
+    given = re.findall(r"^GIN=(0x[0-9a-fA-F]{40})\s+# the Gujarat gin's address", README, flags=re.M)
+    assert given == [demo_account("gin-gujarat").address]
