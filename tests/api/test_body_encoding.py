@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,3 +193,22 @@ def test_a_json_number_too_long_to_parse_is_422_like_any_invalid_json(server: Se
     problem = assert_problem(post(server, path, body, admin if signed_in else None), 422, "invalid_input")
     assert problem["errors"][0]["type"] == "json_invalid"
     assert "digits" in problem["detail"]
+
+
+def test_the_unread_body_of_a_refused_request_is_never_taken_for_a_request(server: ServeProcess) -> None:
+    """The 401 comes before the body is read; on a kept-alive connection, the body that follows is still the body
+    (skipped), not a second request smuggled in it."""
+    smuggled = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    body = smuggled + b" " * (4_096 - len(smuggled))
+    head = (f"POST /capture HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    then = f"GET /eip712/domain HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head + body + then)
+        replies = b""
+        while chunk := sock.recv(65_536):
+            replies += chunk
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", replies)
+    assert statuses[0] == b"401"
+    assert statuses[1:] in ([b"200"], []), replies  # the next real request is answered, or the connection closed
+    assert statuses[1:] == [] or b'"primary_type":"ForwardRequest"' in replies  # and it is the domain, not /health
