@@ -108,8 +108,8 @@ def gtin_and_lot(value: str, lot: str | None = None) -> tuple[Gtin, str]:
     if chosen is None:
         raise GS1KeyError(f"{shown(value)} has no lot (batch) number, and the ledger keeps each lot of a product as a "
                           "batch of its own: give the lot too, beside the GTIN (`lot` in the API, `--lot` on the "
-                          f"command line) or in the label's Digital Link URI ({DIGITAL_LINK_BASE}/01/{gtin}/10/LOT) "
-                          f"or element string ((01){gtin}(10)LOT)", field="lot")
+                          f"command line) or in the label's Digital Link URI (its path /01/{gtin}/10/LOT) or element "
+                          f"string ((01){gtin}(10)LOT)", field="lot")
     return gtin, chosen
 
 
