@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from html import escape
 
 from api.schemas.diligence import ReportOut
@@ -14,27 +13,7 @@ from api.schemas.regimes import (
     TxEvidenceOut,
 )
 from ledger.types import Trace
-from ledger.validation import UNITS
-
-#: How a unit reads where its name (`ledger.validation.UNITS`) is not the word a sentence needs: (one, many).
-_SPOKEN: dict[str, tuple[str, str]] = {"C62": ("unit", "units"), "DZN": ("dozen", "dozen"), "EA": ("each", "each")}
-
-
-def unit_name(code: str, *, plural: bool = False) -> str:
-    """A UN/ECE Rec 20 code as a person reads it ("piece", "kilograms"): the one rendering of units on pages. A code
-    the ledger does not know (the chain may hold any) is shown as it is."""
-    if code in _SPOKEN:
-        return _SPOKEN[code][plural]
-    name = UNITS.get(code)
-    if name is None:
-        return code
-    return name + "s" if plural else name
-
-
-def quantity_text(quantity: Decimal, code: str) -> str:
-    """"40,000 pieces", "1 piece", "14,400 kilograms": digits grouped, trailing zeros dropped, the unit by name."""
-    number = f"{quantity.normalize():,f}" if quantity.is_finite() else str(quantity)
-    return f"{number} {unit_name(code, plural=quantity != 1)}"
+from ledger.validation import quantity_text, unit_name
 
 
 def _node_label(trace: Trace, index: int) -> tuple[str, str]:

@@ -47,6 +47,27 @@ UNITS: dict[str, str] = {
     "KWH": "kilowatt hour",
     "MWH": "megawatt hour",
 }
+#: How a unit reads where its name above is not the word a sentence needs: (one, many).
+_SPOKEN: dict[str, tuple[str, str]] = {"C62": ("unit", "units"), "DZN": ("dozen", "dozen"), "EA": ("each", "each")}
+
+
+def unit_name(code: str, *, plural: bool = False) -> str:
+    """A UN/ECE Rec 20 code as a person reads it ("piece", "kilograms"): the one rendering of units in messages and
+    pages. A code the ledger does not know (the chain may hold any) is shown as it is."""
+    if code in _SPOKEN:
+        return _SPOKEN[code][plural]
+    name = UNITS.get(code)
+    if name is None:
+        return code
+    return name + "s" if plural else name
+
+
+def quantity_text(quantity: Decimal, code: str) -> str:
+    """"40,000 pieces", "1 piece", "14,400 kilograms": digits grouped, trailing zeros dropped, the unit by name."""
+    number = f"{quantity.normalize():,f}" if quantity.is_finite() else str(quantity)
+    return f"{number} {unit_name(code, plural=quantity != 1)}"
+
+
 GS1_LOT = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$")  # GS1 AI(10), character set 82
 PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<part>H[12]|Q[1-4]))?$")
 HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")

@@ -3,6 +3,7 @@ verdicts under the rule packs (EUDR, UFLPA, CSDDD, the Battery and Forced Labour
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -18,6 +19,7 @@ from ledger.demo import ALL_CHAINS, DemoWorld, seed_demo
 from ledger.errors import LedgerError
 from ledger.regimes import ScreeningLists
 from ledger.types import BatchId, Trace, TraceNode
+from ledger.validation import quantity_text
 from ledger.vault import Vault
 
 console = Console()
@@ -68,15 +70,15 @@ def _label(node: TraceNode) -> str:
     flags = "".join(f" [red]⚑ {f.kind.value}: {f.reason}[/]" for f in batch.active_flags)
     docs = ", ".join(sorted({d.kind.value for d in batch.documents})) or "no documents"
     emissions = f", {batch.process_emissions_kg} kg CO2e" if batch.process_emissions_kg is not None else ""
-    return (f"[bold]{batch.lot}[/] GTIN {batch.gtin} · {batch.quantity} {batch.unit} · "
+    return (f"[bold]{batch.lot}[/] GTIN {batch.gtin} · {quantity_text(batch.quantity, batch.unit)} · "
             f"{node.producer.profile.legal_name} ({where}) · {docs}{emissions}{flags}")
 
 
 def render_trace(trace: Trace, label: str) -> Tree:
     nodes = {n.batch.id: n for n in trace.nodes}
-    inputs: dict[BatchId, list[tuple[BatchId, str]]] = {}
+    inputs: dict[BatchId, list[tuple[BatchId, Decimal]]] = {}
     for edge in trace.edges:
-        inputs.setdefault(edge.output_id, []).append((edge.input_id, f"{edge.quantity}"))
+        inputs.setdefault(edge.output_id, []).append((edge.input_id, edge.quantity))
     root = nodes[trace.root]
     tree = Tree(f"[cyan]Trace of {label}[/] (tier 0 = finished goods, {trace.depth + 1} tiers, "
                 f"as of block {trace.as_of_block})\n{_label(root)}")
@@ -86,7 +88,8 @@ def render_trace(trace: Trace, label: str) -> Tree:
             node = nodes.get(input_id)
             if node is None or input_id in seen:
                 continue
-            child = branch.add(f"tier {node.depth}: consumed {quantity} {node.batch.unit} of " + _label(node))
+            child = branch.add(f"tier {node.depth}: consumed {quantity_text(quantity, node.batch.unit)} of "
+                               + _label(node))
             grow(child, input_id, seen | {input_id})
 
     grow(tree, trace.root, frozenset({trace.root}))

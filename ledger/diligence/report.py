@@ -46,6 +46,7 @@ from ledger.types import (
     TxRef,
     Verdict,
 )
+from ledger.validation import unit_name
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
@@ -304,7 +305,7 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
     if limit is not None and footprint.per_unit_kg > limit:
         findings.append(Finding(Severity.FAIL, Rule.FOOTPRINT_OVER_LIMIT,
                                 f"The cradle-to-gate footprint is {footprint.per_unit_kg} kg CO2e per "
-                                f"{root.batch.unit}, above the policy's {limit}.", root.batch.recorded,
+                                f"{unit_name(root.batch.unit)}, above the policy's {limit}.", root.batch.recorded,
                                 root.batch.producer, root.batch.id, 0))
     if footprint.steps_without_data:
         findings.append(Finding(Severity.INFO, Rule.FOOTPRINT_INCOMPLETE,

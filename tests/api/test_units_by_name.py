@@ -44,3 +44,10 @@ def test_a_footprint_is_per_one_unit() -> None:
 def test_trace_graphs_name_the_unit(client: TestClient, world: DemoWorld, fmt: str) -> None:
     graph = client.get(f"/batches/{world.passing_batch}/trace", params={"format": fmt}).text
     assert "30,000 pieces" in graph and "H87" not in graph
+
+
+def test_a_footprint_finding_names_the_unit(client: TestClient, world: DemoWorld) -> None:
+    report = client.post("/due-diligence", json={"batch_id": world.passing_batch,
+                                                 "policy": {"max_footprint_per_unit_kg": "0.001"}}).json()
+    over, = (f for f in report["findings"] if f["rule"] == "footprint_over_limit")
+    assert "kg CO2e per piece, above" in over["message"]

@@ -14,6 +14,7 @@ def test_ledger_demo_prints_a_trace_of_four_tiers_and_an_esg_summary() -> None:
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "4 tiers" in out
+    assert "30,000 pieces" in out and "consumed 51,000 metres of" in out and " H87 " not in out  # units by name
     for tier in ("tier 1", "tier 2", "tier 3"):
         assert tier in out
     assert "Aksu Northwest Cotton Processing Co Ltd (CN-XJ)" in out
