@@ -127,9 +127,10 @@ def test_the_real_server_exports_a_lineage_in_pages_with_the_flag_upstream(serve
     from ledger.requests import ApiSigner
 
     serve, _node = server
-    signer = ApiSigner(serve.url, _account(None, "brand"))
-    signer.login()
-    with httpx.Client(base_url=serve.url, headers=signer.headers, timeout=60) as http:
+    with httpx.Client(base_url=serve.url, timeout=60) as http:
+        signer = ApiSigner(serve.url, _account(None, "brand"), client=http)
+        signer.login()
+        http.headers.update(signer.headers)
         found = http.get("/batches", params={"gtin": GTIN_SHIRT, "lot": "HG-DG-25-B-1202"})
         assert found.status_code == 200, found.text
         shirts = found.json()["items"][0]["id"]
