@@ -222,7 +222,10 @@ def test_the_lineage_route_pages_with_link_next_and_keeps_the_trace_bounds(world
         assert too_many.status_code == 422 and "max_nodes" in too_many.text
         cut = http.get(f"/batches/{top}/epcis?max_nodes=65&perPage=500", headers=headers).json()
         assert cut["ledger:truncated"]["by"] == "max_nodes"
-        assert http.get(f"/batches/{top}/epcis?nextPageToken=forged", headers=headers).status_code == 422
+        for bad in ("nextPageToken=forged", "perPage=501", "perPage=0", "max_depth=9999"):
+            refused = http.get(f"/batches/{top}/epcis?{bad}", headers=headers)
+            assert refused.status_code == 422, bad
+            assert refused.headers["content-type"].startswith("application/problem+json"), bad
 
 
 def test_verify_refuses_an_event_served_under_a_hash_id_that_is_not_its_own(world: World) -> None:
