@@ -95,7 +95,8 @@ class Indexer:
         arrival = time.monotonic()
         last = self._last
         if (to_block is None and last is not None and last[0] >= self._written_at
-                and arrival - last[0] <= self.max_staleness):
+                and arrival - last[0] <= self.max_staleness
+                and last[1].indexed_block == self.store.checkpoint):  # not a fresh index (a damaged one replaced)
             return replace(last[1], events=0)  # a sync this recent is fresh enough (see `max_staleness`)
         with self._lock:
             last = self._last

@@ -7,8 +7,6 @@ rows are referred to by id while the relayer runs) and says so in the log until 
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from ledger.errors import StoreDamagedError
 from ledger.index import IndexStore
 from ledger.outbox import Outbox
 from ledger.regimes import ScreeningLists
+from tests.damage import garble
 
 #: Per store: how to open it, a b-tree its open-time check never read before (the damage it let through) and a read.
 STORES: dict[str, tuple[Callable[[Path], Any], str, Callable[[Any], object]]] = {
@@ -28,28 +27,6 @@ STORES: dict[str, tuple[Callable[[Path], Any], str, Callable[[Any], object]]] = 
     "events": (EventStore, "captures", lambda store: store.job("a-capture")),
     "lists": (ScreeningLists, "entries", lambda store: store.versions("uflpa")),
 }
-
-
-def garble(path: Path, *names: str) -> None:
-    """Overwrite the root page of each table or index in `names` (all of them if none is named) with random bytes, the
-    header page and the schema left as they were, after moving everything in the write-ahead log into the file; then
-    write the header as another connection would, so that a connection open on the file reads its pages again."""
-    db = sqlite3.connect(path)
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        page_size = db.execute("PRAGMA page_size").fetchone()[0]
-        roots = [root for name, root in db.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 1")
-                 if not names or name in names]
-    finally:
-        db.close()
-    assert roots and (not names or len(roots) == len(names))
-    with open(path, "r+b") as file:
-        for root in roots:
-            file.seek((root - 1) * page_size)
-            file.write(os.urandom(page_size))
-    poke = sqlite3.connect(path, isolation_level=None)
-    poke.execute("PRAGMA user_version = 7")
-    poke.close()
 
 
 @pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
