@@ -7,6 +7,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from web3.exceptions import BlockNotFound
+
 from ledger.chain import Chain
 from ledger.codec import checksum
 from ledger.compile import load_artifact
@@ -51,7 +53,15 @@ def deployment_problem(chain: Chain, deployment: Deployment) -> str | None:
 
 
 def genesis_hash(chain: Chain) -> str:
-    return "0x" + bytes(chain._guard(lambda: chain.w3.eth.get_block(0))["hash"]).hex()
+    """The chain's genesis block, as its block 1 names it (its parent), else block 0's own hash while there is no
+    block 1. On a sound node the two are one hash; a node that reloads its state with another block 0 (anvil keeps
+    whichever genesis block of its state file it reads last, see `ledger.node`) still names the one its chain was
+    built on, while a reset or replaced chain names another."""
+    try:
+        first = chain._guard(lambda: chain.w3.eth.get_block(1))
+    except BlockNotFound:
+        return "0x" + bytes(chain._guard(lambda: chain.w3.eth.get_block(0))["hash"]).hex()
+    return "0x" + bytes(first["parentHash"]).hex()
 
 
 def save_manifest(deployment: Deployment, path: Path) -> None:

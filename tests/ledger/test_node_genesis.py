@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from ledger.client import Ledger
+from ledger.errors import ChainMismatchError
 from ledger.node import ANVIL_CHAIN_ID, anvil_binary, free_port, rpc_alive, start_anvil
+from tests.ledger.builders import GTIN, batch, register
 
 
 def rpc(url: str, method: str, *params: Any) -> Any:
@@ -112,3 +115,38 @@ def test_a_state_file_holding_several_genesis_blocks_comes_back_with_the_first(t
         assert block(node.url, "0x0")["hash"] == first
     finally:
         node.stop()
+
+
+def test_a_ledger_on_a_node_that_reloads_another_block_0_is_still_its_chain_and_another_chain_is_refused(
+        tmp_path: Path, workspace: Path) -> None:
+    """A node started by someone else (`--rpc-url`) with an unpinned anvil on a state file: whichever genesis block it
+    reloads, the chain's block 1 names the one the deployment was made on."""
+    state_file, port = tmp_path / "node" / "state.json", free_port()
+    state_file.parent.mkdir()
+    url = f"http://127.0.0.1:{port}"
+    deployment, batch_id, genesis_seen = None, None, set()
+    for _ in range(5):
+        process = start_plain_anvil(port, state_file)
+        try:
+            ledger = Ledger.connect(url, workspace)  # refused before as "another genesis block" from the third start
+            if deployment is None:
+                gin = register(ledger, "gin", site=1)
+                batch_id, _ = ledger.record_batch(gin, batch("GENESIS-1", 1))
+                deployment = ledger.deployment
+            assert ledger.deployment == deployment
+            assert ledger.find_batch(GTIN, "GENESIS-1").id == batch_id
+            ledger.close()
+            genesis_seen.add(block(url, "0x0")["hash"])
+            wait_until_saved(state_file, int(block(url, "latest")["number"], 16))
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        time.sleep(1)  # the next start's genesis block gets another second
+    other = start_plain_anvil(port, tmp_path / "other.json")  # another chain, the same contracts at the same addresses
+    try:
+        Ledger.connect(url, tmp_path / "other-workspace").close()
+        with pytest.raises(ChainMismatchError, match="another genesis block"):
+            Ledger.connect(url, workspace)
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
