@@ -1,18 +1,12 @@
 """Foundry's anvil, from the npm package `@foundry-rs/anvil`, as a local JSON-RPC node.
 
 The node's chain state is kept in a file of the workspace (`--state`, dumped every second and on exit), so a
-restarted node comes back with what was recorded.
-
-anvil builds a genesis block at every start, stamped with the time it starts, adds it to the blocks it dumps, and on
-reload keeps whichever block 0 of the file it reads last. Unpinned, a workspace's state file gains one genesis block per
-start and from the third start on block 0 (what the deployment's chain-identity check reads) may be another block. So
-the genesis time is pinned (`--timestamp`, anvil's option for a reproducible genesis hash) to the one the chain was
-born with, kept in `genesis.json` beside the state file: every start builds the very same block 0.
+restarted node comes back with what was recorded. What anvil does with that file, and what we do about it, is in
+`ledger.node_state`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -27,6 +21,7 @@ import requests
 
 from ledger.compile import PROJECT_ROOT
 from ledger.errors import LedgerUnavailableError, ToolchainError
+from ledger.node_state import genesis_timestamp, keep_good_copy, loaded, restore_if_torn
 
 ANVIL_CHAIN_ID = 31337
 
@@ -70,54 +65,6 @@ def _rpc(url: str, method: str, *params: object) -> object:
     return body.get("result")
 
 
-def _genesis_blocks(state: dict[str, object]) -> list[dict[str, object]]:
-    blocks = state.get("blocks")
-    if not isinstance(blocks, list):
-        return []
-    return [block for block in blocks if isinstance(block, dict) and isinstance(block.get("header"), dict)
-            and int(str(block["header"].get("number", "-1")), 0) == 0]
-
-
-def _timestamp(block: dict[str, object]) -> int:
-    header = block["header"]
-    assert isinstance(header, dict)
-    return int(str(header["timestamp"]), 0)
-
-
-def genesis_timestamp(state_file: Path) -> int | None:
-    """The genesis time to start anvil with on `state_file` (its `--timestamp`), None to leave it to anvil.
-
-    A new chain (no state file yet) is born now, and that time is kept in `genesis.json` beside the state file. A
-    state file written before the time was kept (it may hold several genesis blocks, one per start) keeps its first
-    genesis, the one its block 1 was built on: the others are dropped from the file. A state file that cannot be read
-    is left to anvil (which says what is wrong with it)."""
-    pin = state_file.with_name("genesis.json")
-    if not state_file.exists():
-        born = int(time.time())
-        pin.write_text(json.dumps({"timestamp": born}) + "\n")
-        return born
-    try:
-        return int(json.loads(pin.read_text())["timestamp"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # written before genesis times were kept, or damaged: read the state file once
-    try:
-        state = json.loads(state_file.read_text())
-        genesis = sorted(_genesis_blocks(state), key=_timestamp)
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
-    if not genesis:
-        return None
-    if len(genesis) > 1:  # keep the first genesis only: anvil would keep whichever it reads last
-        assert isinstance(state["blocks"], list)
-        state["blocks"] = [block for block in state["blocks"] if block not in genesis[1:]]
-        rewritten = state_file.with_name(state_file.name + ".tmp")
-        rewritten.write_text(json.dumps(state))
-        rewritten.replace(state_file)
-    born = _timestamp(genesis[0])
-    pin.write_text(json.dumps({"timestamp": born}) + "\n")
-    return born
-
-
 @dataclass
 class AnvilNode:
     """A running anvil process."""
@@ -134,6 +81,8 @@ class AnvilNode:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            if not kill and self.state_file is not None and self.process.returncode == 0:
+                keep_good_copy(self.state_file)  # anvil wrote its whole state on the way out
 
 
 def start_anvil(port: int | None = None, state_file: Path | None = None, *, host: str = "127.0.0.1",
@@ -147,6 +96,7 @@ def start_anvil(port: int | None = None, state_file: Path | None = None, *, host
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True)
         command += ["--state", str(state_file), "--state-interval", "1"]
+        restore_if_torn(state_file)
         born = genesis_timestamp(state_file)
     if born is not None:
         # anvil's clock then runs from the genesis time: mine nothing until it is set to now (below)
@@ -167,6 +117,8 @@ def start_anvil(port: int | None = None, state_file: Path | None = None, *, host
         if rpc_alive(url, timeout=0.5):
             if born is not None:
                 _resume_mining(url, block_time)
+            if state_file is not None:
+                loaded(state_file)
             return AnvilNode(process, url, state_file)
         time.sleep(0.1)
     process.kill()

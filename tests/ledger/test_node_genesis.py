@@ -150,3 +150,30 @@ def test_a_ledger_on_a_node_that_reloads_another_block_0_is_still_its_chain_and_
     finally:
         other.terminate()
         other.wait(timeout=10)
+
+
+def test_a_state_file_torn_by_a_kill_while_anvil_wrote_it_is_replaced_by_the_last_good_copy(tmp_path: Path) -> None:
+    """anvil rewrites its state file in place every second: a `kill -9` in the middle of a write leaves it cut short,
+    and anvil refuses to load it. The copy kept when the node last started (or stopped cleanly) is loaded instead."""
+    state_file, port = tmp_path / "node" / "state.json", free_port()
+    node = start_anvil(port, state_file)
+    try:
+        kept = mine(node.url, state_file)  # in the file when the node stops
+    finally:
+        node.stop()
+    node = start_anvil(port, state_file)  # loads it: the good copy from now on
+    try:
+        later = mine(node.url, state_file)
+    finally:
+        node.stop(kill=True)
+    whole = state_file.read_bytes()
+    state_file.write_bytes(whole[: len(whole) // 2])  # killed halfway through a write
+    node = start_anvil(port, state_file)
+    try:
+        assert block(node.url, kept["number"])["hash"] == kept["hash"]
+        assert int(block(node.url, "latest")["number"], 16) < int(later["number"], 16)  # that is lost, the rest kept
+        mine(node.url, state_file)  # and the chain goes on
+    finally:
+        node.stop()
+    (torn,) = state_file.parent.glob("state.json.torn-*")
+    assert torn.read_bytes() == whole[: len(whole) // 2]  # kept for inspection
