@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.deps import AccessDep, LedgerDep, MemberDep, SettingsDep
 from api.problems import responses
@@ -29,6 +30,21 @@ from ledger.epcis.service import EpcisService
 from ledger.errors import NotFoundError, ValidationError
 from ledger.trace import MIN_NODES
 
+
+class CaptureIdConvertor(Convertor[str]):
+    """A capture job's id (32 hex digits) in a path: `/capture/facts` is then no job's path, so `GET /capture/facts`
+    is 405 with `Allow: POST` from the router itself instead of a 422 for the id `facts`."""
+
+    regex = "[0-9a-f]{32}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("capture_id", CaptureIdConvertor())  # Starlette's registry; the same entry each import
 router = APIRouter(tags=["epcis"])
 _LOCK = threading.Lock()
 EPCIS_JSON = "application/ld+json"
@@ -94,7 +110,7 @@ def post_capture(epcis: EpcisDep, viewer: MemberDep, body: CaptureIn, response: 
     return job.to_json()
 
 
-@router.get("/capture/{capture_id}", response_model=CaptureJobOut, summary="A capture job, per event",
+@router.get("/capture/{capture_id:capture_id}", response_model=CaptureJobOut, summary="A capture job, per event",
             responses=responses(401, 404, 422, 503))
 def get_capture(epcis: EpcisDep, viewer: MemberDep,
                 capture_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the job id")]

@@ -124,3 +124,6 @@ def test_options_lists_only_methods_the_path_answers(client: TestClient) -> None
     assert reply.headers["allow"] == "POST"
     job = client.options("/capture/" + "0" * 32)
     assert job.headers["allow"] == "GET"
+    get = client.get("/capture/facts")  # the method it lacks: 405, not a 422 for a job id "facts"
+    assert get.status_code == 405 and get.headers["allow"] == "POST"
+    assert "/capture/{capture_id}" in client.get("/openapi.json").json()["paths"]
