@@ -238,17 +238,20 @@ class Ledger:
         block = self.chain._guard(lambda: self.chain.w3.eth.get_block("latest"))
         return max(float(block["timestamp"]), time.time())
 
-    def check_signed(self, signed: SignedRequest, *, min_deadline: int = 0) -> None:
+    def check_signed(self, signed: SignedRequest, *, min_deadline: int = 0, signature_checked: bool = False) -> None:
         """Refuse, with the precise reason and before any gas is spent, what OpenZeppelin's forwarder would refuse:
         a signature not in canonical form (ECDSA.tryRecover: 65 bytes, low s, v 27 or 28), by another signer, for
         another target or with value, a used or future nonce, or a deadline that passes within `min_deadline`
-        seconds (it could pass before the transaction is mined, and a reverted transaction is paid)."""
+        seconds (it could pass before the transaction is mined, and a reverted transaction is paid).
+        `signature_checked`: the caller has just run `check_signature` on this very request (the relayer does, before
+        it takes a turn in the signer's name), so the signer is not recovered twice."""
         request = signed.request
         if checksum(request.to) != self.deployment.ledger:
             raise SignatureInvalidError(f"request targets {request.to}, not the ledger {self.deployment.ledger}")
         if request.value != 0:
             raise SignatureInvalidError("requests must not carry value")
-        check_signature(self.domain, signed)
+        if not signature_checked:
+            check_signature(self.domain, signed)
         current = self.nonce(request.from_address)
         if request.nonce < current:
             raise SignatureReplayError(f"nonce {request.nonce} was already used (next is {current}): a replay")

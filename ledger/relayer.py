@@ -130,7 +130,8 @@ class Relayer:
                     f"nonce {request.nonce} of {signer} is already taken by another request"
                     f" ({taken.status}, tx {taken.tx_hash})")
             self.ledger.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
-            self.ledger.check_signed(signed, min_deadline=self.policy.min_deadline_seconds)
+            self.ledger.check_signed(signed, min_deadline=self.policy.min_deadline_seconds,
+                                     signature_checked=not checked)
             self._check_budget(signer)  # a signer past its rate or budget costs no dry run
             gas = self._gas_limit(signed)
             self.ledger.dry_run(signed)
