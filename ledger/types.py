@@ -58,10 +58,15 @@ class FlagKind(StrEnum):
 
 
 class AssuranceLevel(StrEnum):
-    """Order matches `IDisclosureRegistry.AssuranceLevel`."""
+    """Order matches `IDisclosureRegistry.AssuranceLevel`, weakest first: the one ranking of assurance levels."""
 
     LIMITED = "limited"
     REASONABLE = "reasonable"
+
+    @property
+    def rank(self) -> int:
+        """1 for limited assurance, 2 for reasonable (0 is no assurance)."""
+        return list(AssuranceLevel).index(self) + 1
 
 
 class Opinion(StrEnum):
@@ -409,11 +414,10 @@ class Disclosure:
     def assurance(self) -> Attestation | None:
         """The strongest attestation that assures the latest version (see `Attestation.gives_assurance`), if any;
         of equal levels the newest."""
-        rank = {AssuranceLevel.LIMITED: 1, AssuranceLevel.REASONABLE: 2}
         best: Attestation | None = None
         for a in self.attestations:
             if a.version == self.latest.version and a.gives_assurance and (
-                    best is None or rank[a.level] >= rank[best.level]):
+                    best is None or a.level.rank >= best.level.rank):
                 best = a
         return best
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from ledger import validation as v
 from ledger.errors import ValidationError
-from ledger.types import DocumentKind
+from ledger.types import AssuranceLevel, DocumentKind
 
 #: Tier keys of document requirements: "raw" (batches without inputs), "all", or a tier number ("0" = the batch).
 TIER_RAW = "raw"
@@ -34,7 +34,8 @@ class Assurance(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Assurance).index(self)
+        """0 for none, else the rank of the assurance level (`AssuranceLevel.rank`)."""
+        return 0 if self is Assurance.NONE else AssuranceLevel(self.value).rank
 
 
 @dataclass(frozen=True)

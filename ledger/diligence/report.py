@@ -73,7 +73,6 @@ class Rule(StrEnum):
 
 
 SEVERITY_ORDER = {Severity.FAIL: 0, Severity.REVIEW: 1, Severity.INFO: 2}
-LEVEL_RANK = {"limited": 1, "reasonable": 2}
 
 
 @dataclass(frozen=True)
@@ -258,7 +257,7 @@ def _supplier_findings(participant: Participant, disclosures: Sequence[Disclosur
                              f"{what} was amended to version {head.version} ({head.reason}) after version "
                              f"{latest.attested_version} was attested; the amendment is not assured.",
                              head.tx, **where))
-    elif required and (level is None or LEVEL_RANK[level] < LEVEL_RANK[policy.required_assurance.value]):
+    elif required and (assurance is None or assurance.level.rank < policy.required_assurance.rank):
         found.append(Finding(Severity.REVIEW, Rule.ASSURANCE_BELOW_REQUIRED,
                              f"{what} has {level or 'no'} assurance; the policy requires "
                              f"{policy.required_assurance.value} assurance.", head.tx, **where))
