@@ -3,7 +3,6 @@ reads come from the event index, synced to the chain before each read."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,30 +11,25 @@ from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from web3.exceptions import BadFunctionCallOutput
-from web3.types import Wei
 
 from ledger import validation as v
 from ledger.chain import DEFAULT_NODE_TIMEOUT, Chain
-from ledger.codec import batch_id_of, checksum, disclosure_id_of, from_hex
+from ledger.codec import batch_id_of, checksum, disclosure_id_of
 from ledger.compile import load_artifact
 from ledger.deploy import deploy, deployment_problem, genesis_hash, load_manifest, save_manifest
 from ledger.errors import (
     ChainMismatchError,
     ContractRevertError,
-    LedgerUnavailableError,
     NotFoundError,
     RecordUnreadableError,
-    SignatureExpiredError,
-    SignatureInvalidError,
-    SignatureReplayError,
     ValidationError,
 )
+from ledger.forwarding import Forwarding
 from ledger.index import Indexer, IndexStore, SyncStatus
 from ledger.index.store import move_aside
 from ledger.outbox import Outbox
 from ledger.relayer import Relayer, RelayPolicy
-from ledger.signing import build_request, check_signature, gas_for, sign_request
+from ledger.signing import build_request, gas_for, sign_request
 from ledger.types import (
     AssuranceLevel,
     Batch,
@@ -43,7 +37,6 @@ from ledger.types import (
     Deployment,
     Disclosure,
     DisclosureId,
-    Eip712Domain,
     FlagKind,
     MetricValue,
     NewBatch,
@@ -72,15 +65,17 @@ class Ledger:
         w3 = chain.w3
         self.contract = w3.eth.contract(address=cast(ChecksumAddress, deployment.ledger),
                                         abi=load_artifact("ProvenanceLedger").abi)
-        self.forwarder = w3.eth.contract(address=cast(ChecksumAddress, deployment.forwarder),
-                                         abi=load_artifact("ProvenanceForwarder").abi)
-        self.domain = Eip712Domain("ProvenanceForwarder", "1", chain.chain_id, deployment.forwarder)
-        self.relayer = Relayer(self)  # in memory; a service gives it a file outbox and a policy (`use_relayer`)
+        #: The forwarder's checks of a signed request (`ledger.forwarding`), shared with the relayer.
+        self.forwarding = Forwarding(chain, deployment)
+        self.forwarder = self.forwarding.contract
+        self.domain = self.forwarding.domain
+        #: In memory; a service gives it a file outbox and a policy (`use_relayer`).
+        self.relayer = Relayer(self.forwarding, self.indexer)
 
     def use_relayer(self, outbox: Outbox, policy: RelayPolicy) -> Relayer:
         """Relay through `outbox` (a file of the service's workspace) under `policy`, after matching what the outbox
         holds with the chain (writes left open by a crash)."""
-        self.relayer = Relayer(self, outbox, policy)
+        self.relayer = Relayer(self.forwarding, self.indexer, outbox, policy)
         self.relayer.reconcile()
         return self.relayer
 
@@ -219,12 +214,7 @@ class Ledger:
     # -- signed requests ---------------------------------------------------------------------------------------
 
     def nonce(self, account: str) -> int:
-        address = v.address(account)
-        try:
-            return int(self.chain._guard(lambda: self.forwarder.functions.nonces(address).call()))
-        except BadFunctionCallOutput:  # no forwarder code answered: not this deployment's chain
-            problem = deployment_problem(self.chain, self.deployment)
-            raise ChainMismatchError(problem or "the forwarder did not answer its nonce") from None
+        return self.forwarding.nonce(account)
 
     def sign(self, signer: LocalAccount, call: Any, *, ttl: int = 3_600) -> SignedRequest:
         """Sign `call` (0x-hex ledger calldata, or a web3 contract function) as `signer` with its next nonce."""
@@ -235,53 +225,16 @@ class Ledger:
 
     def chain_time(self) -> float:
         """The later of the latest block's time and the wall clock (a dev chain's clock may lag)."""
-        block = self.chain._guard(lambda: self.chain.w3.eth.get_block("latest"))
-        return max(float(block["timestamp"]), time.time())
+        return self.forwarding.chain_time()
 
     def check_signed(self, signed: SignedRequest, *, min_deadline: int = 0, signature_checked: bool = False) -> None:
-        """Refuse, with the precise reason and before any gas is spent, what OpenZeppelin's forwarder would refuse:
-        a signature not in canonical form (ECDSA.tryRecover: 65 bytes, low s, v 27 or 28), by another signer, for
-        another target or with value, a used or future nonce, or a deadline that passes within `min_deadline`
-        seconds (it could pass before the transaction is mined, and a reverted transaction is paid).
-        `signature_checked`: the caller has just run `check_signature` on this very request (the relayer does, before
-        it takes a turn in the signer's name), so the signer is not recovered twice."""
-        request = signed.request
-        if checksum(request.to) != self.deployment.ledger:
-            raise SignatureInvalidError(f"request targets {request.to}, not the ledger {self.deployment.ledger}")
-        if request.value != 0:
-            raise SignatureInvalidError("requests must not carry value")
-        if not signature_checked:
-            check_signature(self.domain, signed)
-        current = self.nonce(request.from_address)
-        if request.nonce < current:
-            raise SignatureReplayError(f"nonce {request.nonce} was already used (next is {current}): a replay")
-        if request.nonce > current:
-            raise SignatureInvalidError(f"nonce {request.nonce} is ahead of the signer's next nonce {current}")
-        now = self.chain_time()
-        if request.deadline < now + min_deadline:
-            raise SignatureExpiredError(
-                f"request expires at {datetime.fromtimestamp(request.deadline, UTC).isoformat()}"
-                + (f", within the {min_deadline} s it may take to be mined" if request.deadline >= now else ""))
+        """What OpenZeppelin's forwarder would refuse, refused before any gas is spent (`Forwarding.check_signed`)."""
+        self.forwarding.check_signed(signed, min_deadline=min_deadline, signature_checked=signature_checked)
 
     def dry_run(self, signed: SignedRequest) -> None:
-        """The inner call as the ledger will see it (it reads the sender as ERC-2771 does, so a call from the signer
-        is exact), with exactly the gas the forwarder will hand it: raises the contract's own decoded error, or
-        `ValidationError` when the signed gas cannot carry the call (the forwarder's transaction would revert)."""
-        request = signed.request
-        self._fund_for_dry_run(request.from_address)
-        data = from_hex(request.data)
-        intrinsic = 21_000 + sum(16 if byte else 4 for byte in data)  # paid by the transaction, not the inner call
-        inner = {"from": request.from_address, "to": self.deployment.ledger, "gas": request.gas + intrinsic,
-                 "data": request.data}
-        try:
-            self.chain.call(inner)  # type: ignore[arg-type]
-        except (ContractRevertError, LedgerUnavailableError):
-            raise
-        except Exception as exc:  # the node refused the call itself: out of gas, not a revert of the contract
-            if "gas" not in str(exc).lower():
-                raise
-            raise ValidationError(f"request.gas {request.gas} is too little for this call; sign the request with "
-                                  "more (the relayer pays only what is used)", field="request.gas") from None
+        """The inner call as the ledger will see it, with the gas the forwarder will hand it (`Forwarding.dry_run`):
+        raises the contract's own decoded error, or `ValidationError` when the signed gas cannot carry the call."""
+        self.forwarding.dry_run(signed)
 
     def relay(self, signed: SignedRequest, *, key: str | None = None, route: str = "") -> TxResult:
         """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and deadline
@@ -296,12 +249,7 @@ class Ledger:
         return self.relayer.submit(signed, checked=True).tx
 
     def _fund_for_dry_run(self, account: str) -> None:
-        """eth-tester refuses even an eth_call from an account that cannot pay its gas; real nodes do not.
-
-        On the embedded chain only, give a signer with no balance a little ether once so dry runs work there too.
-        """
-        if self.chain.embedded and self.chain.w3.eth.get_balance(account) == 0:  # type: ignore[arg-type]
-            self.chain.send({"to": account, "value": Wei(10**18)}, gas=21_000)
+        self.forwarding.fund_for_dry_run(account)
 
     def send_direct(self, signer: LocalAccount, call: Any) -> TxResult:
         """Send `call` (0x-hex calldata, or a web3 contract function) to the ledger as a plain transaction from

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hexbytes import HexBytes
 
@@ -37,13 +37,11 @@ from ledger.errors import (
     TransactionTimeoutError,
     ValidationError,
 )
+from ledger.forwarding import Forwarding
 from ledger.keyed_locks import KeyedLocks
 from ledger.outbox import DROPPED, FAILED, MINED, PENDING, PREPARED, Entry, Outbox
 from ledger.signing import check_signature
 from ledger.types import Address, RelayedWrite, SignedRequest, TxHash, TxResult
-
-if TYPE_CHECKING:
-    from ledger.client import Ledger
 
 log = logging.getLogger("ledger.relayer")
 #: Gas the forwarder spends around the inner call (signature recovery, nonce, event), on top of the request's gas.
@@ -86,10 +84,23 @@ def day_start(now: float) -> float:
     return datetime(stamp.year, stamp.month, stamp.day, tzinfo=UTC).timestamp()
 
 
+class Index(Protocol):
+    """What the relayer asks of the event index (`ledger.index.Indexer`): a sync before a write, which refuses a
+    chain that no longer holds the deployment, and to forget its last sync once a write is mined."""
+
+    def sync(self) -> object: ...
+
+    def invalidate(self) -> None: ...
+
+
 class Relayer:
-    def __init__(self, ledger: Ledger, outbox: Outbox | None = None, policy: RelayPolicy | None = None) -> None:
-        self.ledger = ledger
-        self.chain = ledger.chain
+    """Relays through `forwarding` (its checks, its chain) with `outbox`, keeping `index` told of what it wrote."""
+
+    def __init__(self, forwarding: Forwarding, index: Index, outbox: Outbox | None = None,
+                 policy: RelayPolicy | None = None) -> None:
+        self.forwarding = forwarding
+        self.index = index
+        self.chain = forwarding.chain
         self.outbox = outbox or Outbox(":memory:")
         self.policy = policy or RelayPolicy()
         #: Per-signer turns, taken only once the signature is the signer's and forgotten when no one waits.
@@ -110,7 +121,7 @@ class Relayer:
         signer = checksum(request.from_address)
         if not checked:
             check_calldata(request.data, signer)
-            check_signature(self.ledger.domain, signed)  # before a turn is taken in the name of `from`
+            check_signature(self.forwarding.domain, signed)  # before a turn is taken in the name of `from`
         fingerprint = _fingerprint(signed) + (f"|{route}" if route else "")
         with self._signer_locks.hold(signer):
             if key is not None:
@@ -129,12 +140,12 @@ class Relayer:
                 raise RequestConflictError(
                     f"nonce {request.nonce} of {signer} is already taken by another request"
                     f" ({taken.status}, tx {taken.tx_hash})")
-            self.ledger.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
-            self.ledger.check_signed(signed, min_deadline=self.policy.min_deadline_seconds,
+            self.index.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
+            self.forwarding.check_signed(signed, min_deadline=self.policy.min_deadline_seconds,
                                      signature_checked=not checked)
             self._check_budget(signer)  # a signer past its rate or budget costs no dry run
             gas = self._gas_limit(signed)
-            self.ledger.dry_run(signed)
+            self.forwarding.dry_run(signed)
             self._count(signer)
             entry = Entry(
                 id=0, signer=signer, signer_nonce=request.nonce, idempotency_key=key, fingerprint=fingerprint,
@@ -144,13 +155,8 @@ class Relayer:
                 block_number=None, gas_used=None, error=None, created_at=0.0, sent_at=None)
             if taken is not None:  # a dropped request of this nonce: the new attempt takes its place
                 self.outbox.remove(taken.id)
-            entry = self._send(entry, self._execute_data(signed), new=True)
+            entry = self._send(entry, self.forwarding.execute_data(signed), new=True)
             return self._answer(entry, replayed=False)
-
-    def _execute_data(self, signed: SignedRequest) -> str:
-        r = signed.request
-        payload = (r.from_address, r.to, r.value, r.gas, r.deadline, from_hex(r.data), from_hex(signed.signature))
-        return str(self.ledger.forwarder.functions.execute(payload)._encode_transaction_data())
 
     def _gas_limit(self, signed: SignedRequest) -> int:
         """Enough for the forwarder to hand the inner call the `gas` the signer signed (it checks that it did), never
@@ -176,7 +182,7 @@ class Relayer:
             new = False
 
         try:
-            self.chain.send_operator({"to": self.ledger.deployment.forwarder, "data": data}, gas=entry.gas_limit,
+            self.chain.send_operator({"to": self.forwarding.deployment.forwarder, "data": data}, gas=entry.gas_limit,
                                      before_broadcast=record)
         except NonceUnavailableError as exc:
             if first and not new:  # recorded, never accepted by the node: the signer may retry this nonce at once
@@ -232,18 +238,18 @@ class Relayer:
         if status == FAILED:
             error = f"transaction {tx_hash} reverted in block {receipt['blockNumber']}"
             log.error("relayed transaction reverted (paid): %s", error)
-        self.ledger.indexer.invalidate()
+        self.index.invalidate()
         return self.outbox.update(replace(entry, tx_hash=tx_hash, status=status,
                                           block_number=int(receipt["blockNumber"]),
                                           gas_used=int(receipt["gasUsed"]), error=error))
 
     def _lost(self, entry: Entry) -> Entry:
         """The node knows none of the entry's transactions (never broadcast before a crash, or dropped)."""
-        current = self.ledger.nonce(entry.signer)
+        current = self.forwarding.nonce(entry.signer)
         if current > entry.signer_nonce:  # executed, by a transaction not ours (another relayer instance)
             return self.outbox.update(replace(entry, status=DROPPED, error="the request was executed by another "
                                                                             "relayer; its nonce is used"))
-        if entry.deadline < self.ledger.chain_time() + 5:
+        if entry.deadline < self.forwarding.chain_time() + 5:
             return self.outbox.update(replace(entry, status=DROPPED, error="the request expired before it was mined"))
         if entry.raw_tx is not None and entry.relayer_nonce is not None \
                 and entry.relayer_nonce >= self.chain.confirmed_nonce():
@@ -276,7 +282,8 @@ class Relayer:
         if max_fee > cap:
             log.warning("transaction %s stuck at the fee cap (%s wei per gas): waiting", entry.tx_hash, entry.max_fee)
             return self.outbox.update(replace(entry, sent_at=time.time()))
-        tx = self.chain.sign_operator({"to": self.ledger.deployment.forwarder, "data": self._execute_data_of(entry)},
+        forwarder = self.forwarding.deployment.forwarder
+        tx = self.chain.sign_operator({"to": forwarder, "data": self._execute_data_of(entry)},
                                       gas=entry.gas_limit, nonce=entry.relayer_nonce, max_fee=max_fee,
                                       tip=min(tip, max_fee))
         log.warning("transaction %s pending for over %ss: replaced by %s with a higher fee", entry.tx_hash,

@@ -515,7 +515,8 @@ class LedgerMachine(RuleBasedStateMachine):
             if kind == "replay":  # the relayer that sent it answers again from its outbox, sending nothing ...
                 head = ledger.chain.head
                 assert ledger.relay(signed) == answers[0] and ledger.chain.head == head
-                relayer = Relayer(ledger)  # ... and one that never saw it (another instance) refuses it
+                # ... and one that never saw it (another instance) refuses it
+                relayer = Relayer(ledger.forwarding, ledger.indexer)
             expected = {"replay": "SignatureReplayError", "expired": "SignatureExpiredError"}.get(
                 kind, "SignatureInvalidError")
             self.attempt(f"tampered ({kind}, relay)", trial, expected, lambda: relayer.submit(signed).tx)
