@@ -15,7 +15,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse
 
 from api.problems import problem
-from ledger.compile import PROJECT_ROOT
+from ledger.compile import NODE_TOOLS_HINT
+from ledger.compile import node_modules as npm_tools
 
 log = logging.getLogger("api.docs")
 ASSETS_PATH = "/docs/assets"
@@ -30,16 +31,20 @@ SWAGGER_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 REDOC_ASSETS = ("redoc.standalone.js", "favicon-32x32.png")
 
 
-def install(app: FastAPI, node_modules: Path = PROJECT_ROOT / "node_modules") -> None:
-    """Add `/docs`, `/redoc` and their assets to an app created with `docs_url=None, redoc_url=None`."""
+def install(app: FastAPI, node_modules: Path | None = None) -> None:
+    """Add `/docs`, `/redoc` and their assets to an app created with `docs_url=None, redoc_url=None`.
+
+    The assets come from `node_modules`, by default the npm tools' folder (`ledger.compile.node_modules()`).
+    """
+    folder = node_modules if node_modules is not None else npm_tools()
 
     def missing(names: tuple[str, ...]) -> Response | None:
-        absent = [ASSETS[name] for name in names if not (node_modules / ASSETS[name]).is_file()]
+        absent = [ASSETS[name] for name in names if not (folder / ASSETS[name]).is_file()]
         if not absent:
             return None
-        log.warning("docs assets missing from %s: %s", node_modules, ", ".join(absent))
-        return problem(503, "docs_assets_missing", f"the docs' assets are not installed ({', '.join(absent)}): run "
-                       "`npm ci` (or ./scripts/setup) in the service's project folder")
+        log.warning("docs assets missing from %s: %s", folder, ", ".join(absent))
+        return problem(503, "docs_assets_missing", f"the docs' assets are not installed ({', '.join(absent)}): "
+                       + NODE_TOOLS_HINT)
 
     def url(request: Request, path: str) -> str:
         return request.scope.get("root_path", "").rstrip("/") + path
@@ -63,5 +68,5 @@ def install(app: FastAPI, node_modules: Path = PROJECT_ROOT / "node_modules") ->
     def asset(name: str) -> Response:
         if name not in ASSETS:
             return problem(404, "route_not_found", f"no docs asset {name!r}")
-        return missing((name,)) or FileResponse(node_modules / ASSETS[name],
+        return missing((name,)) or FileResponse(folder / ASSETS[name],
                                                 headers={"Cache-Control": "public, max-age=86400"})

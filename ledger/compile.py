@@ -1,12 +1,17 @@
 """Compile `contracts/` with the pinned npm solc (through `scripts/solc-shim.js`) into `ledger/artifacts/`.
 
 py-solc-x drives the compiler; it never downloads one. Artifacts are committed so that using the ledger needs no
-node; `tests/contracts/test_artifacts.py` proves they reproduce byte for byte.
+node; `tests/contracts/test_artifacts.py` proves they reproduce byte for byte. An installed package (a wheel) ships
+the artifacts but not `contracts/`: compiling needs the source checkout, deploying does not.
+
+`node_modules()` is the one place that says where the npm tools are (anvil, and the assets of `/docs`):
+`$LEDGER_NODE_TOOLS` when set, else the checkout's `node_modules` (what `npm ci` makes).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +28,19 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 DEPLOYABLE = ("ProvenanceLedger", "ProvenanceForwarder")
 EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 20_000
+#: Where an installed package (whose folder has no `node_modules` beside it) finds the npm tools.
+NODE_TOOLS_ENV = "LEDGER_NODE_TOOLS"
+NODE_TOOLS_HINT = (f"run `npm ci` in the project folder (scripts/setup does it), or set {NODE_TOOLS_ENV} to the "
+                   "`node_modules` folder it made")
+
+
+def node_modules() -> Path:
+    """The npm tools' folder: `$LEDGER_NODE_TOOLS` when set, else the source checkout's `node_modules`.
+
+    Not checked here: each user says what it misses (anvil, the docs' assets), with `NODE_TOOLS_HINT`.
+    """
+    configured = os.environ.get(NODE_TOOLS_ENV, "").strip()
+    return Path(configured).expanduser() if configured else PROJECT_ROOT / "node_modules"
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,10 @@ def standard_input() -> dict[str, Any]:
 
 def compile_contracts() -> dict[str, Artifact]:
     """Compile every contract and return the deployable ones' artifacts."""
+    if not CONTRACTS_DIR.is_dir() or not SHIM.is_file():
+        raise ToolchainError(f"compiling needs the project's source checkout ({CONTRACTS_DIR.name}/ and "
+                             f"scripts/{SHIM.name} beside the package, not found under {PROJECT_ROOT}): an installed "
+                             "package ships the compiled artifacts instead")
     if not (PROJECT_ROOT / "node_modules" / "solc").is_dir():
         raise ToolchainError("node_modules/solc is missing: run `npm ci` (scripts/setup does it)")
     output = solcx.compile_standard(standard_input(), solc_binary=str(SHIM), allow_empty=False)

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from ledger.compile import PROJECT_ROOT
+from ledger.compile import NODE_TOOLS_HINT, node_modules
 from ledger.errors import LedgerUnavailableError, ToolchainError
 from ledger.node_state import genesis_timestamp, keep_good_copy, loaded, restore_if_torn
 
@@ -27,8 +27,11 @@ ANVIL_CHAIN_ID = 31337
 
 
 def anvil_binary() -> Path:
-    """The anvil executable shipped in node_modules (the platform package, else npm's launcher), else on PATH."""
-    modules = PROJECT_ROOT / "node_modules"
+    """The anvil executable in the npm tools (the platform package, else npm's launcher), else on PATH.
+
+    The npm tools are `ledger.compile.node_modules()`: `$LEDGER_NODE_TOOLS`, else the checkout's `node_modules`.
+    """
+    modules = node_modules()
     for candidate in (
         *sorted(modules.glob("@foundry-rs/anvil-*/bin/anvil")),
         modules / ".bin" / "anvil",
@@ -38,7 +41,8 @@ def anvil_binary() -> Path:
     found = shutil.which("anvil")
     if found:
         return Path(found)
-    raise ToolchainError("anvil not found: run `npm ci` (scripts/setup does it) to install @foundry-rs/anvil")
+    raise ToolchainError(f"anvil not found in {modules} nor on PATH: {NODE_TOOLS_HINT} (npm's @foundry-rs/anvil), "
+                         "or give a node with --rpc-url")
 
 
 def free_port() -> int:
