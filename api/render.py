@@ -118,7 +118,7 @@ def report_html(report: ReportOut) -> str:
 latest disclosure is audited. All {s.checked_by_contract} batches were recorded on chain and checked by the contract
 when recorded (inputs held, mass balance, bounds).{cut}</p>
 <h2>Cradle-to-gate footprint</h2>
-<p><b>{f.per_unit_kg} kg CO2e per {escape(unit_name(f.unit))} ({escape(f.unit)})</b>
+<p><b>{f.per_unit_kg} kg CO2e per {escape(unit_name(f.unit))}</b>
 ({f.total_kg} kg CO2e for the batch). {f.data_coverage:.0%} of the lineage is backed by reported \
 emissions{"; the figure is a lower bound" if f.steps_without_data else ""}.</p>
 <h2>Policy applied</h2>

@@ -7,25 +7,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from ledger.cli.app import app
-from ledger.config import get_settings
-from ledger.errors import LedgerError, ValidationError
+from ledger.cli.base import InvocationConsole, command_group
+from ledger.errors import ValidationError
 
 if TYPE_CHECKING:
     from ledger.regimes.screening import ListVersion
 
-console = Console(soft_wrap=True)
-regimes_app = typer.Typer(help="Due-diligence rule packs per legal regime, and the screening lists they read.",
-                          no_args_is_help=True)
-app.add_typer(regimes_app, name="regimes")
+console = InvocationConsole(soft_wrap=True)
+
+
+def register_commands(app: typer.Typer) -> None:
+    """`ledger regimes list`, `load-list` and `lists`."""
+    regimes_app = command_group(help="Due-diligence rule packs per legal regime, and the screening lists they read.")
+    regimes_app.command("list")(list_packs)
+    regimes_app.command("load-list")(load_list)
+    regimes_app.command("lists")(show_lists)
+    app.add_typer(regimes_app, name="regimes")
 
 HomeOption = Annotated[Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (lists: "
                                                                               "<home>/screening/lists.sqlite)")]
 
 
-@regimes_app.command("list")
 def list_packs() -> None:
     """Every pack with its version and rules (id, severity, article, applies from, what it checks)."""
     from ledger.regimes import packs
@@ -37,7 +40,6 @@ def list_packs() -> None:
                           f"{rule.message}")
 
 
-@regimes_app.command("load-list")
 def load_list(
     name: Annotated[str, typer.Argument(help="the list: uflpa")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a 'name' column (and "
@@ -49,26 +51,23 @@ def load_list(
     home: HomeOption = None,
 ) -> None:
     """Keep a screening list file as the list's next version (the same file and date again: no new version)."""
+    from ledger.config import get_settings
     from ledger.workspace import open_lists
 
     try:
-        try:
-            published = date.fromisoformat(list_date)
-        except ValueError:
-            raise ValidationError(f"--date must be YYYY-MM-DD, got {list_date!r}", field="date") from None
-        lists = open_lists(home or get_settings().home)
-        try:
-            kept = lists.versions(name)
-            replaced = lists.current(name, published)
-            version = lists.load(name, file.read_bytes(), published, encoding=encoding, source=file.name)
-            later = [v for v in kept if v.list_date > published and lists.current(name, v.list_date) == v]
-        finally:
-            lists.close()
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
-    console.print(f"{version.name} list version {version.version} of {version.list_date}: {version.entries:,} "
-                  f"entries (SHA-256 {version.sha256[:16]}…)")
+        published = date.fromisoformat(list_date)
+    except ValueError:
+        raise ValidationError(f"--date must be YYYY-MM-DD, got {list_date!r}", field="date") from None
+    lists = open_lists(home or get_settings().home)
+    try:
+        kept = lists.versions(name)
+        replaced = lists.current(name, published)
+        version = lists.load(name, file.read_bytes(), published, encoding=encoding, source=file.name)
+        later = [v for v in kept if v.list_date > published and lists.current(name, v.list_date) == v]
+    finally:
+        lists.close()
+    console.print(f"{version.name} list version {version.version} of {version.list_date}: "
+                  f"{_entries(version.entries)} (SHA-256 {version.sha256[:16]}…)")
     console.print(_what_changed(version, kept, replaced, later))
 
 
@@ -96,24 +95,24 @@ def _named(v: ListVersion) -> str:
     return f"version {v.version} (published {v.list_date}: {v.source or 'no source named'})"
 
 
-@regimes_app.command("lists")
 def show_lists(
     name: Annotated[str, typer.Argument(help="the list: uflpa")] = "uflpa",
     home: HomeOption = None,
 ) -> None:
     """The versions of a screening list kept in the workspace."""
+    from ledger.config import get_settings
     from ledger.workspace import open_lists
 
+    lists = open_lists(home or get_settings().home)
     try:
-        lists = open_lists(home or get_settings().home)
-        try:
-            versions = lists.versions(name)
-        finally:
-            lists.close()
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+        versions = lists.versions(name)
+    finally:
+        lists.close()
     console.print(f"{name}: {len(versions)} version(s)")
     for v in versions:
-        console.print(f"  version {v.version} published {v.list_date}: {v.entries:,} entries, loaded "
+        console.print(f"  version {v.version} published {v.list_date}: {_entries(v.entries)}, loaded "
                       f"{v.loaded_at.isoformat()} from {v.source or '-'}, SHA-256 {v.sha256}")
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} {'entry' if count == 1 else 'entries'}"
