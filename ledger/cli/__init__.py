@@ -1,15 +1,26 @@
-"""Command-line interface: `ledger demo`, `ledger node`, ... (console script `ledger`)."""
+"""Command-line interface: `ledger demo`, `ledger node`, ... (console script `ledger`, see `ledger.cli.main`).
 
-from ledger.cli import admin as _admin  # noqa: F401  (registers commands)
-from ledger.cli import anchor as _anchor  # noqa: F401
-from ledger.cli import demo as _demo  # noqa: F401  (registers commands)
-from ledger.cli import documents as _documents  # noqa: F401
-from ledger.cli import epcis as _epcis  # noqa: F401
-from ledger.cli import export as _export  # noqa: F401
-from ledger.cli import login as _login  # noqa: F401
-from ledger.cli import node as _node  # noqa: F401
-from ledger.cli import regimes as _regimes  # noqa: F401
-from ledger.cli import sign as _sign  # noqa: F401
-from ledger.cli.app import app
+Importing this package registers nothing and imports no command: `ledger.cli.main.build_app()` builds the app.
+`app` is kept as a name for callers that run the ledger's commands from Python (`CliRunner().invoke(app, ...)`): it
+is built on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import typer
+
+    app: typer.Typer
 
 __all__ = ["app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from ledger.cli.main import build_app
+
+        built = globals()["app"] = build_app()
+        return built
+    raise AttributeError(f"module 'ledger.cli' has no attribute {name!r}")

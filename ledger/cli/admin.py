@@ -13,17 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from rich.console import Console
 
-from ledger.cli.app import app
+from ledger.cli.base import command_group
 from ledger.cli.sign import API, DEMO, _account
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import ValidationError
 from ledger.types import Gln, Hash32, ParticipantProfile, Role, Site
 
-admin_app = typer.Typer(help="The consortium admin's operations (signed with the admin key, relayed by the API).",
-                        no_args_is_help=True)
-app.add_typer(admin_app, name="admin")
-console = Console(stderr=True, soft_wrap=True)
 ACCOUNT = typer.Option(..., "--account", help="the participant's address")
 ROLE = typer.Option(..., "--role", help="FACTORY, AUDITOR or BUYER")
 KEY = typer.Option(None, "--key", envvar="LEDGER_ADMIN_KEY",
@@ -39,9 +34,8 @@ def _site(text: str) -> Site:
 
 
 def _post(key: str | None, demo: str | None, api: str, path: str, build: Callable[[Any], str]) -> None:
-    """Sign in as the admin, build the calldata (with what the API says, if needed), sign, post, print the answer."""
-    import httpx
-
+    """Sign in as the admin, build the calldata (with what the API says, if needed), sign, post, print the answer (a
+    refusal, like any HTTP or ledger error, ends the command through the CLI's error boundary)."""
     from ledger.requests import ApiSigner
 
     signer = ApiSigner(api, _account(key, demo))
@@ -49,24 +43,12 @@ def _post(key: str | None, demo: str | None, api: str, path: str, build: Callabl
         signer.login()
         data = build(signer)
         reply = signer.client.post(path, json=signer.body(data), headers=signer.headers)
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
-    except httpx.HTTPStatusError as exc:
-        console.print(f"[red]refused ({exc.response.status_code}):[/] {exc.response.text}")
-        raise typer.Exit(1) from None
-    except httpx.TransportError as exc:
-        console.print(f"[red]cannot reach {api}:[/] {type(exc).__name__}")
-        raise typer.Exit(1) from None
+        reply.raise_for_status()
     finally:
         signer.client.close()
-    if reply.status_code >= 400:
-        console.print(f"[red]refused ({reply.status_code}):[/] {reply.json().get('detail', reply.text)}")
-        raise typer.Exit(1)
     typer.echo(json.dumps(reply.json(), indent=2))
 
 
-@admin_app.command()
 def register(
     account: str = ACCOUNT,
     name: str = typer.Option(..., "--name", help="registered legal name"),
@@ -89,7 +71,6 @@ def register(
     _post(key, demo_participant, api, "/admin/participants", build)
 
 
-@admin_app.command("add-site")
 def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", help="GLN:SUBDIVISION"),
              key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
     """Add a site to a participant (POST /admin/participants/{address}/sites)."""
@@ -103,7 +84,6 @@ def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", hel
     _post(key, demo_participant, api, f"/admin/participants/{account}/sites", build)
 
 
-@admin_app.command()
 def grant(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
           api: str = API) -> None:
     """Grant a role (POST /admin/participants/{address}/roles)."""
@@ -113,7 +93,6 @@ def grant(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo
           lambda _: calldata.grant_role(account, role))
 
 
-@admin_app.command()
 def revoke(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
            api: str = API) -> None:
     """Revoke a role (POST /admin/participants/{address}/roles)."""
@@ -123,7 +102,6 @@ def revoke(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, dem
           lambda _: calldata.revoke_role(account, role))
 
 
-@admin_app.command()
 def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason", help="why (kept on chain)"),
             key: str | None = KEY,
             demo_participant: str | None = DEMO, api: str = API) -> None:
@@ -134,7 +112,6 @@ def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason", 
           lambda _: calldata.set_suspended(account, True, reason))
 
 
-@admin_app.command()
 def reinstate(account: str = ACCOUNT,
               reason: str = typer.Option("", "--reason", help="why (optional: a suspension needs one, lifting it "
                                                                  "does not)"),
@@ -144,3 +121,16 @@ def reinstate(account: str = ACCOUNT,
 
     _post(key, demo_participant, api, f"/admin/participants/{account}/status",
           lambda _: calldata.set_suspended(account, False, reason))
+
+
+def register_commands(app: typer.Typer) -> None:
+    """`ledger admin ...`."""
+    admin_app = command_group(help="The consortium admin's operations (signed with the admin key, relayed by the "
+                                   "API).")
+    admin_app.command("register")(register)
+    admin_app.command("add-site")(add_site)
+    admin_app.command("grant")(grant)
+    admin_app.command("revoke")(revoke)
+    admin_app.command("suspend")(suspend)
+    admin_app.command("reinstate")(reinstate)
+    app.add_typer(admin_app, name="admin")

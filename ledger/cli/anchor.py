@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from ledger.cli.app import app
+from ledger.cli.base import InvocationConsole, error_exit
+
+console = InvocationConsole()
 
 
-@app.command("verify-batch")
+def register_commands(app: typer.Typer) -> None:
+    """`ledger verify-batch`."""
+    app.command("verify-batch")(verify_batch)
+
+
+@error_exit(2)
 def verify_batch(
     bundle_file: Path = typer.Argument(..., exists=True, dir_okay=False, help="anchor bundle JSON"),
     batch_lot: str = typer.Option(..., "--batch-lot", help="lot of the record to prove"),
@@ -21,13 +27,8 @@ def verify_batch(
     from ledger.anchoring import AnchorBundle, verify_offchain, why_not_proven
     from ledger.errors import LedgerError
 
-    console = Console()
-    try:
-        bundle = AnchorBundle.load(bundle_file)
-        item = bundle.record_by_lot(batch_lot)
-    except LedgerError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    bundle = AnchorBundle.load(bundle_file)
+    item = bundle.record_by_lot(batch_lot)
     console.print(f"batch {item.batch_id} (GTIN {item.batch.gtin}, lot {item.batch.lot})")
     console.print(f"root  {bundle.root} by {bundle.producer}, proof of {len(item.proof)} hashes")
     ok = verify_offchain(bundle.root, bundle.producer, item.batch, item.proof)

@@ -5,27 +5,29 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.tree import Tree
 
-from ledger.cli.app import app
-from ledger.client import Ledger
-from ledger.config import LedgerSettings
-from ledger.demo import ALL_CHAINS, DemoWorld, seed_demo
-from ledger.errors import LedgerError
-from ledger.regimes import ScreeningLists
+from ledger.cli.base import InvocationConsole
 from ledger.types import BatchId, Trace, TraceNode
-from ledger.validation import quantity_text
-from ledger.vault import Vault
 
-console = Console()
+if TYPE_CHECKING:
+    from ledger.client import Ledger
+    from ledger.demo import DemoWorld
+    from ledger.regimes import ScreeningLists
+    from ledger.vault import Vault
+
+console = InvocationConsole()
 
 
-@app.command()
+def register_commands(app: typer.Typer) -> None:
+    """`ledger demo`."""
+    app.command()(demo)
+
+
 def demo(
     rpc_url: str | None = typer.Option(None, help="JSON-RPC URL of a node; default: the embedded in-memory chain"),
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace (used with --rpc-url)"),
@@ -34,11 +36,19 @@ def demo(
     and show what a buyer sees."""
     import tempfile
 
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from ledger.client import Ledger
+    from ledger.config import LedgerSettings
+    from ledger.demo import ALL_CHAINS, seed_demo
+    from ledger.regimes import ScreeningLists
+    from ledger.vault import Vault
     from ledger.workspace import open_lists, open_vault
 
     scratch = tempfile.TemporaryDirectory(prefix="ledger-demo-")  # in memory: documents in a scratch vault
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console.current,
+                      transient=True) as bar:
             task = bar.add_task("deploying the contracts", total=None)
             ledger = Ledger.connect(rpc_url, home) if rpc_url else Ledger.embedded()
             if rpc_url:
@@ -57,14 +67,13 @@ def demo(
             console.print(render_trace(trace, label))
         console.print(esg_summary(ledger, world))
         console.print(regimes_summary(ledger, world, vault, lists))
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
     finally:
         scratch.cleanup()
 
 
 def _label(node: TraceNode) -> str:
+    from ledger.validation import quantity_text
+
     batch = node.batch
     where = node.facility_subdivision or node.producer.profile.country
     flags = "".join(f" [red]⚑ {f.kind.value}: {f.reason}[/]" for f in batch.active_flags)
@@ -75,6 +84,8 @@ def _label(node: TraceNode) -> str:
 
 
 def render_trace(trace: Trace, label: str) -> Tree:
+    from ledger.validation import quantity_text
+
     nodes = {n.batch.id: n for n in trace.nodes}
     inputs: dict[BatchId, list[tuple[BatchId, Decimal]]] = {}
     for edge in trace.edges:

@@ -7,20 +7,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from ledger.cli.app import app
-from ledger.config import LedgerSettings, get_settings
-from ledger.errors import LedgerError
+from ledger.cli.base import InvocationConsole, command_group, error_exit
 from ledger.types import CitationKind
 
-console = Console(soft_wrap=True)  # hashes are never cut
-documents_app = typer.Typer(help="The document vault: the files behind the hashes recorded on chain.",
-                            no_args_is_help=True)
-app.add_typer(documents_app, name="documents")
+console = InvocationConsole(soft_wrap=True)  # hashes are never cut
 
 
-@documents_app.command("put")
+def register_commands(app: typer.Typer) -> None:
+    """`ledger documents put` and `ledger verify-document`."""
+    documents_app = command_group(help="The document vault: the files behind the hashes recorded on chain.")
+    documents_app.command("put")(put)
+    app.add_typer(documents_app, name="documents")
+    app.command("verify-document")(verify_document)
+
+
 def put(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="documents to store")],
     home: Annotated[Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (vault: <home>/documents, or "
@@ -33,25 +34,22 @@ def put(
     """Store documents, content-addressed and write-once, under the SHA-256 of their bytes (what records cite), as
     uploads of `--uploader` (a citation opens a document only for its uploaders' records; without `--uploader` the
     files are kept but opened by no record until their member uploads them)."""
+    from ledger.config import LedgerSettings, get_settings
     from ledger.workspace import open_vault
 
     settings = get_settings() if home is None else LedgerSettings(home=home)
-    try:
-        if expect is not None and len(files) != 1:
-            raise typer.BadParameter("--expect takes one file")
-        vault = open_vault(settings)
-        for path in files:
-            stored = vault.put_file(path, expect, uploader=uploader)
-            state = "stored" if stored.created else "already uploaded by it" if uploader else "already in the vault"
-            console.print(f"{stored.hash}  {stored.size:>10,} B  {stored.media_type:<24} {path.name} ({state})")
-        if uploader is None:
-            console.print("[yellow]no --uploader: no record opens these files until their member uploads them[/]")
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    if expect is not None and len(files) != 1:
+        raise typer.BadParameter("--expect takes one file")
+    vault = open_vault(settings)
+    for path in files:
+        stored = vault.put_file(path, expect, uploader=uploader)
+        state = "stored" if stored.created else "already uploaded by it" if uploader else "already in the vault"
+        console.print(f"{stored.hash}  {stored.size:>10,} B  {stored.media_type:<24} {path.name} ({state})")
+    if uploader is None:
+        console.print("[yellow]no --uploader: no record opens these files until their member uploads them[/]")
 
 
-@app.command("verify-document")
+@error_exit(2)
 def verify_document(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the document")],
     rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL; default: the workspace's node")] = None,
@@ -64,16 +62,12 @@ def verify_document(
 
     digest = sha256_of(file.read_bytes())
     console.print(f"{file.name}: SHA-256 {digest}")
+    ledger = open_ledger(rpc_url)
     try:
-        ledger = open_ledger(rpc_url)
-        try:
-            found = citations(ledger, digest)
-            names = {p.address: p.profile.legal_name for p in ledger.participants()}
-        finally:
-            ledger.close()
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        found = citations(ledger, digest)
+        names = {p.address: p.profile.legal_name for p in ledger.participants()}
+    finally:
+        ledger.close()
     if not found:
         console.print("[red]no record on chain cites it[/]")
         raise typer.Exit(1)

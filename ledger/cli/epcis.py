@@ -6,23 +6,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ledger.cli.app import app
+from ledger.cli.base import InvocationConsole, command_group, error_exit
 from ledger.cli.sign import API, DEMO, KEY, TTL, _account
-from ledger.epcis.document import MAX_DOCUMENT_BYTES
-from ledger.errors import LedgerError
 
-epcis_app = typer.Typer(help="GS1 EPCIS 2.0: capture documents, prove events against the chain.",
-                        no_args_is_help=True)
-app.add_typer(epcis_app, name="epcis")
-console = Console(soft_wrap=True)
+console = InvocationConsole(soft_wrap=True)
+
+
+def register_commands(app: typer.Typer) -> None:
+    """`ledger epcis capture` and `ledger epcis verify`."""
+    epcis_app = command_group(help="GS1 EPCIS 2.0: capture documents, prove events against the chain.")
+    epcis_app.command("capture")(capture_cmd)
+    epcis_app.command("verify")(verify_cmd)
+    app.add_typer(epcis_app, name="epcis")
 
 
 def _read(path: Path) -> str:
+    from ledger.epcis.document import MAX_DOCUMENT_BYTES
+
     if path.stat().st_size > MAX_DOCUMENT_BYTES:
         raise typer.BadParameter(f"{path.name} is {path.stat().st_size:,} bytes; a capture takes at most "
                                  f"{MAX_DOCUMENT_BYTES:,} (split the document)")
@@ -35,7 +38,7 @@ def _short(text: str | None, size: int = 22) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-@epcis_app.command("capture")
+@error_exit(2)
 def capture_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="EPCIS 2.0 document (JSON / JSON-LD)"),
     key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, ttl: int = TTL,
@@ -49,31 +52,24 @@ def capture_cmd(
     if an event would be)."""
     from ledger.epcis.client import CaptureClient
 
-    try:
-        text = _read(file)
-        with CaptureClient(api, _account(key, demo_participant)) as client:
-            if dry_run:
-                planned, _facts = client.plan(text)
-                table = Table("event", "planned", "reason")
-                for e in planned.events:
-                    table.add_row(str(e.position), e.status.value, e.reason or "")
-                console.print(table)
-                refused = sum(e.status.value == "refused" for e in planned.events)
-                console.print(f"{len(planned.writes)} writes to sign: "
-                              + (", ".join(w.function for w in planned.writes) or "none")
-                              + (f"; {refused} of {len(planned.events)} events would be refused" if refused else ""))
-                raise typer.Exit(1 if refused else 0)  # as the capture itself would end
-            planned, job = client.capture(text, ttl=ttl)
-            console.print(f"capture {job.id}: {len(planned.writes)} signed writes sent; waiting for the job")
-            job = client.wait(job.id, timeout=timeout)
-            if receipt is not None:
-                receipt.write_text(json.dumps(client.receipt(text, job), indent=2))
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except httpx.HTTPError as exc:
-        console.print(f"[red]error:[/] the API at {api} cannot be reached ({type(exc).__name__})")
-        raise typer.Exit(2) from None
+    text = _read(file)
+    with CaptureClient(api, _account(key, demo_participant)) as client:
+        if dry_run:
+            planned, _facts = client.plan(text)
+            table = Table("event", "planned", "reason")
+            for e in planned.events:
+                table.add_row(str(e.position), e.status.value, e.reason or "")
+            console.print(table)
+            refused = sum(e.status.value == "refused" for e in planned.events)
+            console.print(f"{len(planned.writes)} writes to sign: "
+                          + (", ".join(w.function for w in planned.writes) or "none")
+                          + (f"; {refused} of {len(planned.events)} events would be refused" if refused else ""))
+            raise typer.Exit(1 if refused else 0)  # as the capture itself would end
+        planned, job = client.capture(text, ttl=ttl)
+        console.print(f"capture {job.id}: {len(planned.writes)} signed writes sent; waiting for the job")
+        job = client.wait(job.id, timeout=timeout)
+        if receipt is not None:
+            receipt.write_text(json.dumps(client.receipt(text, job), indent=2))
     table = Table("event", "type", "status", "CBV 2.0 hash", "batches", "reason")
     for r in job.results:
         table.add_row(str(r.position), r.event_type or "", r.status.value, _short(r.event_hash, 30),
@@ -88,7 +84,7 @@ def capture_cmd(
     raise typer.Exit(1 if refused or job.state.value == "failed" else 0)
 
 
-@epcis_app.command("verify")
+@error_exit(2)
 def verify_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="an EPCIS document or one event"),
     rpc_url: str | None = typer.Option(None, "--rpc-url", help="check on chain through this JSON-RPC node"),
@@ -103,32 +99,28 @@ def verify_cmd(
     from ledger.epcis import verify
     from ledger.epcis.document import load_event_or_document
 
-    try:
-        text = _read(file)
-        document = load_event_or_document(text)
-        found = verify.proofs_in(text)
-        if proofs is not None:
-            found = verify.merge(found, verify.proofs_in(_read(proofs)))
-        if not found.events:
-            console.print("[red]error:[/] no proofs: give a receipt of `ledger epcis capture --receipt`, an export of "
-                          "the service, or --proofs FILE")
-            raise typer.Exit(2)
-        chain = None
-        address = ledger_address or found.ledger
-        if rpc_url is not None:
-            from ledger.chain import Chain
+    text = _read(file)
+    document = load_event_or_document(text)
+    found = verify.proofs_in(text)
+    if proofs is not None:
+        found = verify.merge(found, verify.proofs_in(_read(proofs)))
+    if not found.events:
+        console.print("[red]error:[/] no proofs: give a receipt of `ledger epcis capture --receipt`, an export of "
+                      "the service, or --proofs FILE")
+        raise typer.Exit(2)
+    chain = None
+    address = ledger_address or found.ledger
+    if rpc_url is not None:
+        from ledger.chain import Chain
 
-            if address is None:
-                console.print("[red]error:[/] no ledger address: give --ledger")
-                raise typer.Exit(2)
-            if ledger_address is None:
-                console.print(f"[yellow]checking against {address}, the ledger the proofs name: give --ledger to "
-                              "check against the consortium's own[/]")
-            chain = Chain.connect(rpc_url)
-        checks = verify.check(document, found, chain, address)
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        if address is None:
+            console.print("[red]error:[/] no ledger address: give --ledger")
+            raise typer.Exit(2)
+        if ledger_address is None:
+            console.print(f"[yellow]checking against {address}, the ledger the proofs name: give --ledger to "
+                          "check against the consortium's own[/]")
+        chain = Chain.connect(rpc_url)
+    checks = verify.check(document, found, chain, address)
     table = Table("event", "CBV 2.0 hash", "proven", "committed by", "at", "problem")
     for c in checks:
         state = "[green]yes[/]" if c.proven else "[red]no[/]"

@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from ledger.chain import Chain
-from ledger.cli.app import app
-from ledger.client import Ledger
-from ledger.config import LedgerSettings, get_settings
-from ledger.errors import LedgerError, LedgerUnavailableError, ValidationError
-from ledger.esg.export import build_export, format_of, read_export, render_export
-from ledger.esg.verify import VerificationReport, verify_export
+from ledger.cli.base import InvocationConsole, error_exit
+from ledger.errors import LedgerUnavailableError, ValidationError
 
-console = Console()
+if TYPE_CHECKING:
+    from ledger.chain import Chain
+    from ledger.client import Ledger
+    from ledger.config import LedgerSettings
+    from ledger.esg.verify import VerificationReport
+
+console = InvocationConsole()
+
+
+def register_commands(app: typer.Typer) -> None:
+    """`ledger export` and `ledger verify-export`."""
+    app.command("export")(export_command)
+    app.command("verify-export")(verify_export_command)
 
 
 def workspace_url(settings: LedgerSettings, rpc_url: str | None) -> str:
@@ -30,6 +35,9 @@ def workspace_url(settings: LedgerSettings, rpc_url: str | None) -> str:
 
 def open_ledger(rpc_url: str | None) -> Ledger:
     """The workspace's deployment on the node (never deploys: an export of nothing is a mistake)."""
+    from ledger.client import Ledger
+    from ledger.config import get_settings
+
     settings = get_settings()
     key = settings.operator_key.get_secret_value() if settings.operator_key else None
     return Ledger.connect(
@@ -44,9 +52,12 @@ def open_ledger(rpc_url: str | None) -> Ledger:
 
 def open_demo_ledger() -> Ledger:
     """A fresh embedded chain with the demo supply chain and its disclosures recorded."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from ledger.client import Ledger
     from ledger.demo import seed_demo
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console.current, transient=True) as bar:
         task = bar.add_task("deploying the contracts on an embedded chain", total=None)
         ledger = Ledger.embedded()
         seed_demo(ledger, progress=lambda message: bar.update(task, description=message))
@@ -55,10 +66,13 @@ def open_demo_ledger() -> Ledger:
 
 def open_chain(rpc_url: str | None) -> Chain:
     """A read-only view of the node (`verify-export` sends nothing)."""
+    from ledger.chain import Chain
+    from ledger.config import get_settings
+
     return Chain.connect(workspace_url(get_settings(), rpc_url))
 
 
-@app.command("export")
+@error_exit(2)
 def export_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="file to write; its suffix gives the format by default")],
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="csv, json or xlsx")] = None,
@@ -71,6 +85,9 @@ def export_command(
     ] = False,
 ) -> None:
     """Write every metric value of the ESG disclosures, one row each, with a manifest anchoring them to the chain."""
+    from ledger.config import get_settings
+    from ledger.esg.export import build_export, format_of, render_export
+
     ledger: Ledger | None = None
     try:
         chosen = format_of(out, fmt)
@@ -81,9 +98,6 @@ def export_command(
         partial = out.with_name(out.name + ".partial")
         partial.write_bytes(data)
         os.replace(partial, out)
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
     finally:
         if ledger is not None:
             ledger.close()
@@ -99,7 +113,7 @@ def export_command(
         console.print("[yellow]note:[/] the demo chain lived in this process only; verify-export needs a node")
 
 
-@app.command("verify-export")
+@error_exit(2)
 def verify_export_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="an export written by `ledger export`")],
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="csv, json or xlsx (default: the suffix)")] = None,
@@ -112,19 +126,18 @@ def verify_export_command(
     ] = None,
 ) -> None:
     """Re-read every row from the chain; exit 0 if the export matches, 1 with the mismatches if not."""
+    from ledger.esg.export import read_export
+    from ledger.esg.verify import verify_export
+
     try:
         export = read_export(file, fmt)
-    except ValidationError as exc:
+    except ValidationError as exc:  # a verdict, not a failure: the file is not a verifiable export
         console.print(f"[red]export unreadable:[/] {exc}")
         raise typer.Exit(1) from exc
     try:
-        chain = open_chain(rpc_url)
-        report = verify_export(chain, export, expected_ledger=ledger_address)
+        report = verify_export(open_chain(rpc_url), export, expected_ledger=ledger_address)
     except LedgerUnavailableError as exc:
         console.print(f"[red]cannot reach the chain:[/] {exc}")
-        raise typer.Exit(2) from exc
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     render_report(report, file)
     if not report.ok:

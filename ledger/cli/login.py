@@ -7,33 +7,23 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
-from ledger.cli.app import app
+from ledger.cli.base import InvocationConsole
 from ledger.cli.sign import API, DEMO, KEY, _account
 
-console = Console(stderr=True, soft_wrap=True)
+console = InvocationConsole(stderr=True, soft_wrap=True)
 
 
-@app.command()
+def register_commands(app: typer.Typer) -> None:
+    """`ledger login`."""
+    app.command()(login)
+
+
 def login(key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
     """Sign in with your key; prints the token (valid for API_AUTH_TOKEN_TTL seconds) to stdout."""
-    import httpx
-
     from ledger.requests import ApiSigner
 
     signer = ApiSigner(api, _account(key, demo_participant))
-    try:
-        token = signer.login()
-    except httpx.HTTPStatusError as exc:
-        try:
-            detail = exc.response.json().get("detail", exc.response.text)
-        except ValueError:
-            detail = exc.response.text
-        console.print(f"[red]sign-in refused ({exc.response.status_code}):[/] {detail}")
-        raise typer.Exit(1) from None
-    except httpx.TransportError as exc:
-        console.print(f"[red]cannot reach {api}:[/] {type(exc).__name__}")
-        raise typer.Exit(1) from None
+    token = signer.login()
     console.print(f"signed in as {signer.account.address}")
     typer.echo(token)

@@ -7,34 +7,33 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from ledger.cli.app import app
-from ledger.errors import LedgerError
-from ledger.node import rpc_alive, start_anvil
+from ledger.cli.base import InvocationConsole
 
-console = Console()
+console = InvocationConsole()
+
+
+def register_commands(app: typer.Typer) -> None:
+    """`ledger node`."""
+    app.command()(node)
 
 
 def node_state_file(home: Path) -> Path:
     return home / "node" / "state.json"
 
 
-@app.command()
 def node(
     port: int = typer.Option(8545, envvar="LEDGER_NODE_PORT", help="port on 127.0.0.1"),
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace holding the node's state"),
 ) -> None:
     """Start Foundry's anvil on 127.0.0.1 with its state in the workspace; runs until interrupted."""
+    from ledger.node import rpc_alive, start_anvil
+
     url = f"http://127.0.0.1:{port}"
     if rpc_alive(url):
         console.print(f"a node already answers at {url}")
         raise typer.Exit(1)
-    try:
-        anvil = start_anvil(port, node_state_file(home), log_file=home / "node" / "anvil.log")
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+    anvil = start_anvil(port, node_state_file(home), log_file=home / "node" / "anvil.log")
     console.print(f"anvil listening on [bold]{anvil.url}[/] (state: {node_state_file(home)}); Ctrl-C stops it")
     stop = False
 

@@ -11,15 +11,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from rich.console import Console
 
-from ledger.cli.app import app
-from ledger.errors import LedgerError, ValidationError
-from ledger.requests import ApiSigner, calldata
+from ledger.cli.base import InvocationConsole, command_group
+from ledger.errors import ValidationError
 from ledger.types import (
     AssuranceLevel,
     BatchId,
@@ -35,16 +32,29 @@ from ledger.types import (
     Opinion,
 )
 
-sign_app = typer.Typer(help="Build and sign the JSON body of an API write (prints it to stdout).",
-                       no_args_is_help=True)
-app.add_typer(sign_app, name="sign")
-console = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+console = InvocationConsole(stderr=True, soft_wrap=True)
 
 KEY = typer.Option(None, "--key", envvar="LEDGER_SIGNER_KEY", help="the participant's private key (0x-hex)")
 DEMO = typer.Option(None, "--demo-participant", help="use a demo participant's key (gin-gujarat, spinning, ...)")
 API = typer.Option("http://127.0.0.1:8000", "--api", envvar="LEDGER_API_URL", help="the API's base URL")
 NONCE = typer.Option(None, "--nonce", help="override the nonce (default: asked from the API)")
 TTL = typer.Option(3600, "--ttl", help="seconds the signature stays valid")
+
+
+def register_commands(app: typer.Typer) -> None:
+    """`ledger sign ...`."""
+    sign_app = command_group(help="Build and sign the JSON body of an API write (prints it to stdout).")
+    sign_app.command("record-batch")(record_batch)
+    sign_app.command("custody")(custody)
+    sign_app.command("flag")(flag)
+    sign_app.command("publish")(publish)
+    sign_app.command("amend")(amend)
+    sign_app.command("attest")(attest)
+    sign_app.command("revoke")(revoke)
+    app.add_typer(sign_app, name="sign")
 
 
 def _account(key: str | None, demo: str | None) -> LocalAccount:
@@ -54,6 +64,8 @@ def _account(key: str | None, demo: str | None) -> LocalAccount:
         return demo_account(demo)
     if not key:
         raise typer.BadParameter("give --key (or LEDGER_SIGNER_KEY) or --demo-participant")
+    from eth_account import Account
+
     try:
         return Account.from_key(key)
     except (ValueError, TypeError) as exc:
@@ -61,16 +73,14 @@ def _account(key: str | None, demo: str | None) -> LocalAccount:
 
 
 def _emit(key: str | None, demo: str | None, api: str, nonce: int | None, ttl: int, build: object, route: str) -> None:
+    from ledger.requests import ApiSigner
+
+    data = build() if callable(build) else str(build)
+    signer = ApiSigner(api, _account(key, demo))
     try:
-        data = build() if callable(build) else str(build)
-        signer = ApiSigner(api, _account(key, demo))
-        try:
-            body = signer.body(data, ttl=ttl, nonce=nonce)
-        finally:
-            signer.client.close()
-    except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
+        body = signer.body(data, ttl=ttl, nonce=nonce)
+    finally:
+        signer.client.close()
     console.print(f"POST {api.rstrip('/')}{route}")
     typer.echo(json.dumps(body, indent=2))
 
@@ -82,7 +92,6 @@ def _decimal(text: str, what: str) -> Decimal:
         raise typer.BadParameter(f"{what}: {text!r} is not a number") from None
 
 
-@sign_app.command("record-batch")
 def record_batch(
     gtin: str = typer.Option(..., help="GTIN-8/12/13/14, or GTIN and lot together as a GS1 Digital Link URI or a "
                              "scanned element string ((01)...(10)...)"),
@@ -99,6 +108,8 @@ def record_batch(
     ttl: int = TTL,
 ) -> None:
     """Record one batch (POST /batches)."""
+    from ledger.requests import calldata
+
     def build() -> str:
         inputs = tuple(InputUse(BatchId(i.split("=", 1)[0]), _decimal(i.split("=", 1)[-1], "--input"))
                        for i in input_)
@@ -123,18 +134,18 @@ def record_batch(
     _emit(key, demo_participant, api, nonce, ttl, build, "/batches")
 
 
-@sign_app.command()
 def custody(
     batch: str = typer.Option(..., help="batch id"), to: str = typer.Option(..., help="the new holder's address"),
     key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Hand custody of a batch to another participant (POST /batches/{id}/custody)."""
+    from ledger.requests import calldata
+
     _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.transfer_custody(batch, to),
           f"/batches/{batch}/custody")
 
 
-@sign_app.command()
 def flag(
     batch: str = typer.Option(..., help="batch id"),
     kind: FlagKind = typer.Option(..., help="recall, quality_hold or release"),
@@ -143,6 +154,8 @@ def flag(
     ttl: int = TTL,
 ) -> None:
     """Flag a batch (POST /batches/{id}/flags)."""
+    from ledger.requests import calldata
+
     _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.flag_batch(batch, kind, reason),
           f"/batches/{batch}/flags")
 
@@ -159,7 +172,6 @@ def _metrics(values: list[str]) -> list[MetricValue]:
     return metrics
 
 
-@sign_app.command()
 def publish(
     period: str = typer.Option(..., help="2025, 2025-H1 or 2025-Q3"),
     framework: str = typer.Option(..., help="GRI, ESRS or ISSB"),
@@ -170,11 +182,12 @@ def publish(
     ttl: int = TTL,
 ) -> None:
     """Publish a disclosure (POST /disclosures)."""
+    from ledger.requests import calldata
+
     _emit(key, demo_participant, api, nonce, ttl,
           lambda: calldata.publish_disclosure(period, framework, _metrics(metric), document_hash, uri), "/disclosures")
 
 
-@sign_app.command()
 def amend(
     disclosure: str = typer.Option(..., help="disclosure id"),
     metric: list[str] = typer.Option(..., "--metric", help="CODE=VALUE:UNIT (repeat)"),
@@ -184,11 +197,12 @@ def amend(
     ttl: int = TTL,
 ) -> None:
     """Amend one's disclosure (POST /disclosures)."""
+    from ledger.requests import calldata
+
     _emit(key, demo_participant, api, nonce, ttl,
           lambda: calldata.amend_disclosure(disclosure, _metrics(metric), document_hash, uri, reason), "/disclosures")
 
 
-@sign_app.command()
 def attest(
     disclosure: str = typer.Option(..., help="disclosure id"), version: int = typer.Option(..., min=1),
     level: AssuranceLevel = typer.Option(...), opinion: Opinion = typer.Option(...),
@@ -197,12 +211,13 @@ def attest(
     ttl: int = TTL,
 ) -> None:
     """Attest a disclosure version, as an auditor (POST /disclosures/{id}/attestations)."""
+    from ledger.requests import calldata
+
     _emit(key, demo_participant, api, nonce, ttl,
           lambda: calldata.attest(disclosure, version, level, opinion, report_hash),
           f"/disclosures/{disclosure}/attestations")
 
 
-@sign_app.command()
 def revoke(
     disclosure: str = typer.Option(..., help="disclosure id"), version: int = typer.Option(..., min=1),
     reason: str = typer.Option(..., help="why the attestation is withdrawn"),
@@ -210,5 +225,7 @@ def revoke(
     ttl: int = TTL,
 ) -> None:
     """Revoke one's attestation (POST /disclosures/{id}/revocations)."""
+    from ledger.requests import calldata
+
     _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.revoke_attestation(disclosure, version, reason),
           f"/disclosures/{disclosure}/revocations")
