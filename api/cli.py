@@ -10,25 +10,44 @@ import secrets
 import signal
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import SecretStr
-from rich.console import Console
 
-from api.settings import ApiSettings, check_secret
-from ledger.cli import app
-from ledger.client import Ledger
-from ledger.config import LedgerSettings
-from ledger.errors import LedgerError
-from ledger.evidence import adopt as adopt_documents
-from ledger.node import AnvilNode
-from ledger.outbox import Outbox
-from ledger.regimes import ScreeningLists
-from ledger.workspace import demo_batches, open_lists, open_vault, open_workspace_node, seed_demo_once
+from ledger.cli.base import InvocationConsole
+from ledger.cli.main import build_app as build_ledger_app
 
-console = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from api.settings import ApiSettings
+    from ledger.client import Ledger
+    from ledger.node import AnvilNode
+    from ledger.regimes import ScreeningLists
 
-__all__ = ["app"]
+    app: typer.Typer
+
+console = InvocationConsole(stderr=True, soft_wrap=True)
+
+__all__ = ["app", "build_app", "main"]
+
+
+def build_app() -> typer.Typer:
+    """The `ledger` console script's app: the ledger package's commands and `serve`."""
+    app = build_ledger_app()
+    app.command()(serve)
+    return app
+
+
+def main() -> None:
+    """The `ledger` console script."""
+    build_app()()
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, built on first use (for `CliRunner().invoke(app, ...)` and console scripts naming `api.cli:app`)."""
+    if name == "app":
+        built = globals()["app"] = build_app()
+        return built
+    raise AttributeError(f"module 'api.cli' has no attribute {name!r}")
 
 
 class Terminated(Exception):
@@ -46,6 +65,10 @@ def serve_settings(settings: ApiSettings, home: Path, host: str, port: int) -> A
     updates: dict[str, object] = {}
     if "auth_domain" not in settings.model_fields_set:
         updates["auth_domain"] = f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    from pydantic import SecretStr
+
+    from api.settings import check_secret
+
     if settings.auth_secret is None:
         path = home / "auth" / "secret"
         if not path.exists():
@@ -58,7 +81,6 @@ def serve_settings(settings: ApiSettings, home: Path, host: str, port: int) -> A
     return settings.model_copy(update=updates)
 
 
-@app.command()
 def serve(
     rpc_url: str | None = typer.Option(None, "--rpc-url", envvar="LEDGER_RPC_URL",
                                        help="JSON-RPC node; default: the workspace's node (started if not running)"),
@@ -77,6 +99,12 @@ def serve(
 
     from api.app import create_app
     from api.settings import get_settings
+    from ledger.client import Ledger
+    from ledger.config import LedgerSettings
+    from ledger.errors import LedgerError
+    from ledger.evidence import adopt as adopt_documents
+    from ledger.outbox import Outbox
+    from ledger.workspace import demo_batches, open_lists, open_vault, open_workspace_node, seed_demo_once
 
     settings = LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port)
     node: AnvilNode | None = None
