@@ -64,7 +64,9 @@ def test_the_wheel_carries_every_file_of_the_packages(wheel: Path) -> None:
     expected = source_files()
     data = {name for name in expected if not name.endswith(".py")}
     assert data, "the packages have data files (artifacts, the index schema, demo files)"
-    assert not expected - carried, f"missing from the wheel: {sorted(expected - carried)}"
+    assert not expected - carried, (f"missing from the wheel: {sorted(expected - carried)} (a data file's pattern "
+                                    "belongs in pyproject's [tool.setuptools.package-data]; a folder of modules "
+                                    "needs an __init__.py)")
     assert not carried - expected, f"in the wheel but not in the sources: {sorted(carried - expected)}"
 
 
