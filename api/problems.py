@@ -1,4 +1,5 @@
-"""Errors as RFC 9457 `application/problem+json`: one handler maps each ledger error class to a status.
+"""Errors as RFC 9457 `application/problem+json`: one handler answers every ledger error from one class -> status
+table (`STATUS`, most specific class first):
 
     ValidationError, RequestValidationError      422  invalid input
     NotFoundError                                404
@@ -133,45 +134,58 @@ EXAMPLES = {
 }
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ValidationError)
-    return problem(422, exc.code, str(exc), field=exc.field)
+#: The one class -> status table. A ledger error answers the status of the most specific of its classes listed here
+#: (the first in its MRO, as Starlette picks a handler), with its own `code`; one of no listed class is a failure of
+#: the service (500, its message kept for the log). A contract's refusal answers by its kind (`KIND_STATUS`), an
+#: `AuthError` the 401 or 403 it carries.
+STATUS: dict[type[LedgerError], int] = {
+    ValidationError: 422,
+    DocumentTooLargeError: 413,
+    IdempotencyKeyReusedError: 422,
+    NotFoundError: 404,
+    ContractRevertError: 409,
+    SignatureError: 403,
+    AuthError: 401,
+    RequestConflictError: 409,
+    RelayBudgetError: 429,
+    RecordUnreadableError: 500,
+    DocumentsUnavailableError: 501,
+    LedgerUnavailableError: 503,
+    TransactionTimeoutError: 504,
+}
 
 
-def _too_large(_: Request, exc: Exception) -> JSONResponse:
-    return problem(413, getattr(exc, "code", "document_too_large"), str(exc))
+def listed_class(error: type[LedgerError]) -> type[LedgerError] | None:
+    """The class of `STATUS` that answers for `error`: the most specific listed one among its classes."""
+    return next((c for c in error.__mro__ if c in STATUS), None)
 
 
-def _unavailable_feature(_: Request, exc: Exception) -> JSONResponse:
-    return problem(501, getattr(exc, "code", "not_implemented"), str(exc))
+def _details(listed: type[LedgerError], exc: LedgerError) -> dict[str, Any]:
+    """What a problem adds for some classes: the offending field, the contract's decoded error."""
+    if listed is ValidationError:
+        assert isinstance(exc, ValidationError)
+        return {"field": exc.field}
+    if listed is IdempotencyKeyReusedError:
+        return {"field": "Idempotency-Key"}
+    if listed is ContractRevertError:
+        assert isinstance(exc, ContractRevertError)
+        return {"error": {"name": exc.error_name or type(exc).__name__, "args": exc.args_by_name}}
+    return {}
 
 
-def _not_found(_: Request, exc: Exception) -> JSONResponse:
-    return problem(404, getattr(exc, "code", "not_found"), str(exc))
-
-
-def _revert(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ContractRevertError)
-    status = KIND_STATUS.get(exc.kind, 409)
-    return problem(status, exc.code, str(exc), error={"name": exc.error_name or type(exc).__name__,
-                                                      "args": exc.args_by_name})
-
-
-def _signature(_: Request, exc: Exception) -> JSONResponse:
-    return problem(403, getattr(exc, "code", "signature_invalid"), str(exc))
-
-
-def _unavailable(_: Request, exc: Exception) -> JSONResponse:
-    return problem(503, getattr(exc, "code", "chain_unavailable"), str(exc))
-
-
-def _timeout(_: Request, exc: Exception) -> JSONResponse:
-    return problem(504, "transaction_timeout", str(exc))
-
-
-def _auth(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AuthError)
-    return auth_problem(exc)
+def _ledger_error(_: Request, exc: Exception) -> JSONResponse:
+    """Every `LedgerError`, answered from `STATUS`."""
+    assert isinstance(exc, LedgerError)
+    listed = listed_class(type(exc))
+    if listed is None:
+        return _failure(exc)
+    if isinstance(exc, AuthError):
+        return auth_problem(exc)
+    status = KIND_STATUS.get(exc.kind, STATUS[listed]) if isinstance(exc, ContractRevertError) else STATUS[listed]
+    response = problem(status, exc.code, str(exc), **_details(listed, exc))
+    if isinstance(exc, RelayBudgetError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def auth_problem(exc: AuthError) -> JSONResponse:
@@ -185,21 +199,6 @@ def auth_problem(exc: AuthError) -> JSONResponse:
             challenge += f', error="{exc.error}", error_description="{reason}"'
         response.headers["WWW-Authenticate"] = challenge
     return response
-
-
-def _conflict(_: Request, exc: Exception) -> JSONResponse:
-    return problem(409, getattr(exc, "code", "conflict"), str(exc))
-
-
-def _budget(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RelayBudgetError)
-    response = problem(429, exc.code, str(exc))
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def _idempotency(_: Request, exc: Exception) -> JSONResponse:
-    return problem(422, IdempotencyKeyReusedError.code, str(exc), field="Idempotency-Key")
 
 
 def _request_validation(_: Request, exc: Exception) -> JSONResponse:
@@ -246,10 +245,6 @@ def _unparsable_json(cause: ValueError) -> JSONResponse:
                    errors=[{"loc": ["body"], "msg": message, "type": "json_invalid"}])
 
 
-def _unreadable(_: Request, exc: Exception) -> JSONResponse:
-    return problem(500, getattr(exc, "code", "record_unreadable"), str(exc))
-
-
 def allowed_methods(request: Request) -> list[str]:
     """The methods of every route whose path matches the request's: a path has one route per method here
     (`GET /batches` searches, `POST /batches` records), and the router's own 405 names only the first one's. A
@@ -292,9 +287,9 @@ def route_path(scope: Scope) -> str:
     return path
 
 
-def _ledger(_: Request, exc: Exception) -> JSONResponse:
-    """Any other ledger error is a failure of the service: its message may name files or the node, so it goes to
-    the log and the caller gets the code only."""
+def _failure(exc: LedgerError) -> JSONResponse:
+    """A ledger error of no listed class is a failure of the service: its message may name files or the node, so it
+    goes to the log and the caller gets the code only."""
     log.error("ledger error", exc_info=exc)
     code = getattr(exc, "code", "ledger_error")
     return problem(500, code, f"the service failed on this request ({code}); the operator's log has the details")
@@ -306,21 +301,8 @@ def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(DocumentTooLargeError, _too_large)
-    app.add_exception_handler(DocumentsUnavailableError, _unavailable_feature)
-    app.add_exception_handler(ValidationError, _validation)
-    app.add_exception_handler(NotFoundError, _not_found)
-    app.add_exception_handler(ContractRevertError, _revert)
-    app.add_exception_handler(SignatureError, _signature)
-    app.add_exception_handler(LedgerUnavailableError, _unavailable)
-    app.add_exception_handler(RecordUnreadableError, _unreadable)
-    app.add_exception_handler(TransactionTimeoutError, _timeout)
-    app.add_exception_handler(IdempotencyKeyReusedError, _idempotency)
-    app.add_exception_handler(RequestConflictError, _conflict)
-    app.add_exception_handler(RelayBudgetError, _budget)
-    app.add_exception_handler(AuthError, _auth)
+    app.add_exception_handler(LedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(PydanticValidationError, _pydantic)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(LedgerError, _ledger)
     app.add_exception_handler(Exception, _unexpected)

@@ -90,3 +90,18 @@ def test_a_production_time_the_service_accepts_but_the_chain_does_not_is_422(
     assert args["batch_id"] == batch_id_of(gin.address, GTIN_LINT, "SKEW-1")
     assert args["produced_at"] == int(produced.timestamp())
     assert chain_now + 3_600 <= args["latest_allowed"] < args["produced_at"]
+
+
+def test_every_ledger_error_class_answers_the_status_of_its_most_specific_listed_class() -> None:
+    """One table (`api.problems.STATUS`) answers for every error class: a subclass inherits its parent's status
+    unless it is listed itself; only a failure of the service (toolchain, the bare base class) is left to 500."""
+    from api.problems import STATUS, listed_class
+    from ledger import errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.LedgerError)]
+    unlisted = {c.__name__ for c in classes if listed_class(c) is None}
+    assert unlisted == {"LedgerError", "ToolchainError"}
+    status = {c.__name__: STATUS[listed] for c in classes if (listed := listed_class(c)) is not None}
+    assert (status["DocumentMismatchError"], status["DocumentTooLargeError"], status["CaptureTooLargeError"]) == (
+        422, 413, 413)
+    assert (status["ChainMismatchError"], status["StoreDamagedError"], status["UploadBudgetError"]) == (503, 503, 429)
