@@ -31,9 +31,6 @@ from tests.evidence import Harness
 
 CHAINS = ["embedded", "anvil"]
 
-# The CLI's rich consoles read COLUMNS once, when their module is first imported, and whichever test imports them
-# first would otherwise fix the width of every table printed in this process: one wide width for all of them.
-os.environ["COLUMNS"] = "250"
 
 
 @dataclass

@@ -90,7 +90,7 @@ def test_regimes_load_list_keeps_versions_and_lists_shows_them(tmp_path: Path) -
     loaded = runner.invoke(app, ["regimes", "load-list", "uflpa", str(csv), "--date", "2025-01-15", "--home",
                                  str(tmp_path)], env=ENV)
     assert loaded.exit_code == 0, loaded.output
-    assert "uflpa list version 1 of 2025-01-15: 1 entries" in loaded.output
+    assert "uflpa list version 1 of 2025-01-15: 1 entry" in loaded.output
     shown = runner.invoke(app, ["regimes", "lists", "uflpa", "--home", str(tmp_path)], env=ENV)
     assert "2025-01-15" in shown.output and "entity-list.csv" in shown.output
     assert open_lists(tmp_path).versions("uflpa")[0].entries == 1
