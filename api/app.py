@@ -1,4 +1,6 @@
-"""`create_app(settings, ledger)`: the FastAPI application. Nothing happens at import time."""
+"""`create_app(settings, service=...)`: the FastAPI application over a `ledger.service.Service` (the composition root
+that builds and closes the ledger, vault, screening lists, relayer and EPCIS service). Nothing happens at import
+time."""
 
 from __future__ import annotations
 
@@ -33,9 +35,9 @@ from api.routes import auth as auth_routes
 from api.settings import ApiSettings, get_settings
 from api.sign_in_guards import SignInRate, UsedNonces
 from ledger.client import Ledger
-from ledger.epcis.service import EpcisService
 from ledger.errors import LedgerError
 from ledger.regimes import ScreeningLists
+from ledger.service import Service
 from ledger.vault import Vault
 
 log = logging.getLogger("api")
@@ -68,39 +70,48 @@ TAGS = [
 
 
 def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None, *, vault: Vault | None = None,
-               lists: ScreeningLists | None = None) -> FastAPI:
-    """The API over `ledger`; without one, an embedded chain is opened at startup (for trying things out only). The
-    document `vault` and the screening `lists` feed due diligence and the document routes (without a vault those
-    answer 501 and every cited document counts as not in the vault)."""
+               lists: ScreeningLists | None = None, service: Service | None = None) -> FastAPI:
+    """The API over `service` (built by `Service.open`, closed by its opener), or over `ledger` with its document
+    `vault` and screening `lists` (`Service.around`); without either, an embedded service is opened at startup and
+    closed at shutdown (for trying things out only). The vault and the lists feed due diligence and the document
+    routes (without a vault those answer 501 and every cited document counts as not in the vault)."""
     settings = settings or get_settings()
+    if service is None and ledger is not None:
+        service = Service.around(ledger, vault=vault, lists=lists)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = None
-        if getattr(app.state, "ledger", None) is None:
-            owned = app.state.ledger = Ledger.embedded()
-        app.state.authenticator = authenticator(settings, app.state.ledger, app.state.used_nonces)
+        if app.state.service is None:
+            owned = app.state.service = Service.embedded()
+            app.state.ledger = owned.ledger
+        running: Service = app.state.service
+        app.state.authenticator = authenticator(settings, running.ledger, app.state.used_nonces)
         # resumes capture jobs a stop interrupted
-        app.state.epcis = EpcisService(app.state.ledger, bounds=epcis.capture_bounds(settings))
-        watcher = RelayerWatch(app.state.ledger, settings.relayer_watch_seconds)
+        started = app.state.epcis = running.open_epcis(epcis.capture_bounds(settings))
+        watcher = RelayerWatch(running.ledger, settings.relayer_watch_seconds)
         watcher.start()
         yield
         watcher.stop()
-        app.state.epcis.close()
+        current = app.state.epcis  # the EPCIS routes may have made another (`api.routes.epcis.get_epcis`)
+        running.close_epcis(started)
+        if current is not started:
+            current.close()
         if owned is not None:
             owned.close()
 
     app = FastAPI(title=settings.title, version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.state.ledger = ledger
-    app.state.vault = vault
-    app.state.lists = lists
+    app.state.service = service
+    app.state.ledger = service.ledger if service is not None else None
+    app.state.vault = service.vault if service is not None else None
+    app.state.lists = service.lists if service is not None else None
     app.state.upload_budget = UploadBudget(settings.document_upload_bytes_per_day)
     app.state.used_nonces = UsedNonces(settings.auth_used_nonces or ":memory:")
     app.state.sign_in_rate = SignInRate(settings.sign_in_per_minute)
-    if ledger is not None:
-        app.state.authenticator = authenticator(settings, ledger, app.state.used_nonces)
+    if service is not None:
+        app.state.authenticator = authenticator(settings, service.ledger, app.state.used_nonces)
     app.add_middleware(RequestLimits, settings=settings)
     problems.install(app)
     openapi.install(app, settings)

@@ -5,9 +5,9 @@ It lives here, not in `ledger.cli`, because the ledger package never imports the
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -19,9 +19,7 @@ from ledger.cli.main import build_app as build_ledger_app
 
 if TYPE_CHECKING:
     from api.settings import ApiSettings
-    from ledger.client import Ledger
-    from ledger.node import AnvilNode
-    from ledger.regimes import ScreeningLists
+    from ledger.service import Service
 
     app: typer.Typer
 
@@ -55,6 +53,7 @@ class Terminated(Exception):
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second SIGTERM must not cut the cleanup short
     raise Terminated
 
 
@@ -99,72 +98,22 @@ def serve(
 
     from api.app import create_app
     from api.settings import get_settings
-    from ledger.client import Ledger
     from ledger.config import LedgerSettings
     from ledger.errors import LedgerError
-    from ledger.evidence import adopt as adopt_documents
-    from ledger.outbox import Outbox
-    from ledger.workspace import demo_batches, open_lists, open_vault, open_workspace_node, seed_demo_once
+    from ledger.service import Service
 
-    settings = LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port)
-    node: AnvilNode | None = None
-    ledger: Ledger | None = None
-    lists: ScreeningLists | None = None
+    chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]
+    service: Service | None = None
     # uvicorn handles SIGTERM itself (a graceful shutdown), then restores this handler and raises the signal again;
-    # with the default handler the process would die there, before the `finally` below stops the node it started.
+    # with the default handler the process would die there, before the service is closed (and the node it started).
     previous = signal.signal(signal.SIGTERM, _terminated)
     terminated = False
     try:
-        url = rpc_url
-        if url is None:
-            url, node = open_workspace_node(home, node_port)
-            console.print(f"node: {url} ({'started, state in ' + str(home / 'node') if node else 'reused'})")
-        key = settings.operator_key.get_secret_value() if settings.operator_key else None
-        ledger = Ledger.connect(url, home, operator_key=key, confirmations=settings.confirmations,
-                                log_window=settings.log_window, read_staleness=settings.read_staleness,
-                                redeploy=redeploy, node_timeout=settings.node_timeout)
-        if ledger.store.moved_aside is not None:
-            console.print(f"[yellow]index file was unusable: moved to {ledger.store.moved_aside.name}; rebuilding[/]")
-        console.print(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
-        vault, lists = open_vault(settings), open_lists(home)
-        if lists.moved_aside is not None:
-            console.print(f"[yellow]screening lists were unreadable: moved to {lists.moved_aside.name}; load them "
-                          "again (ledger regimes load-list)[/]")
-        console.print(f"documents: {vault.root} (at most {vault.max_bytes:,} bytes each)")
-        adopted = adopt_documents(ledger, vault)  # once, for a vault from before uploads were recorded
-        if adopted:
-            console.print(f"[yellow]{adopted} document(s) stored before uploads were recorded: each given to the "
-                          "participant whose record cited it first[/]")
-        chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]
-        if demo:
-            with console.status("seeding the demo supply chain") as status:
-                seeded = seed_demo_once(ledger, progress=lambda message: status.update(message), vault=vault,
-                                        lists=lists, chains=chosen)
-            console.print("demo supply chain " + ("recorded" if seeded else "already recorded"))
-            for label, batch_id in demo_batches(ledger, chosen).items():
-                console.print(f"  {label}: {batch_id}")
-        synced = ledger.sync()
-        console.print(f"index at block {synced.indexed_block} ({ledger.store.path})")
-        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        console.print(f"[bold]interactive docs: {base}/docs[/]")
-        if demo:
-            console.print("members sign in (Sign-In with Ethereum) for a token, e.g. the demo's brand:\n"
-                          f"  TOKEN=$(.venv/bin/ledger login --demo-participant brand --api {base})\n"
-                          f"  curl -H \"Authorization: Bearer $TOKEN\" {base}/participants/me/batches\n"
-                          "  participants: gin-gujarat, gin-xinjiang, spinning, weaving, garment, brand, auditor "
-                          "(apparel); rubber-coop, latex, gloves, rubber-buyer (rubber); lithium-mine, cobalt-mine, "
-                          f"refiner, cell-maker, pack-maker (battery); anyone may read {base}/batches/<id>/passport")
-        deployment = ledger.deployment
-        outbox = Outbox(home / "relayer" / f"outbox-{deployment.chain_id}-{deployment.ledger.lower()}.sqlite")
-        if outbox.moved_aside is not None:
-            console.print(f"[yellow]relayer outbox was unreadable: moved to {outbox.moved_aside.name}[/]")
-        relayer = ledger.use_relayer(outbox, settings.relay_policy())
-        open_writes = relayer.outbox.counts()
-        console.print(f"relayer {relayer.chain.operator.address} (outbox: "
-                      + (", ".join(f"{n} {s}" for s, n in sorted(open_writes.items())) or "empty") + ")")
-        api_settings = serve_settings(get_settings(), home, host, port)
-        uvicorn.run(create_app(api_settings, ledger, vault=vault, lists=lists), host=host, port=port,
-                    log_level="info")
+        service = Service.open(LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port), redeploy=redeploy,
+                               say=_say, before_relaying=_demo_seeder(chosen) if demo else None)
+        _print_welcome(host, port, demo)
+        uvicorn.run(create_app(serve_settings(get_settings(), home, host, port), service=service), host=host,
+                    port=port, log_level="info")
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -173,17 +122,42 @@ def serve(
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
         try:
-            if ledger is not None:
-                ledger.close()
-            if lists is not None:
-                lists.close()
+            if service is not None:
+                service.close()  # stops the node only if this command started it; one it reused keeps running
         finally:
-            if node is not None:  # only the node this command started; one it reused keeps running
-                node.stop()
-                pid_file = home / "node" / "anvil.pid"
-                if pid_file.exists() and pid_file.read_text() == str(node.process.pid):
-                    os.remove(pid_file)
             signal.signal(signal.SIGTERM, previous)
     if terminated:
         console.print("stopped (SIGTERM)")
         signal.raise_signal(signal.SIGTERM)
+
+
+def _say(message: str, *, warning: bool = False) -> None:
+    console.print(f"[yellow]{message}[/]" if warning else message)
+
+
+def _demo_seeder(chains: list[str]) -> Callable[[Service], None]:
+    """Record the demo `chains` the deployment lacks (before the relayer takes its budget), and name their batches."""
+
+    def seed(service: Service) -> None:
+        from ledger.workspace import demo_batches, seed_demo_once
+
+        with console.status("seeding the demo supply chain") as status:
+            seeded = seed_demo_once(service.ledger, progress=lambda message: status.update(message),
+                                    vault=service.vault, lists=service.lists, chains=chains)
+        console.print("demo supply chain " + ("recorded" if seeded else "already recorded"))
+        for label, batch_id in demo_batches(service.ledger, chains).items():
+            console.print(f"  {label}: {batch_id}")
+
+    return seed
+
+
+def _print_welcome(host: str, port: int, demo: bool) -> None:
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    console.print(f"[bold]interactive docs: {base}/docs[/]")
+    if demo:
+        console.print("members sign in (Sign-In with Ethereum) for a token, e.g. the demo's brand:\n"
+                      f"  TOKEN=$(.venv/bin/ledger login --demo-participant brand --api {base})\n"
+                      f"  curl -H \"Authorization: Bearer $TOKEN\" {base}/participants/me/batches\n"
+                      "  participants: gin-gujarat, gin-xinjiang, spinning, weaving, garment, brand, auditor "
+                      "(apparel); rubber-coop, latex, gloves, rubber-buyer (rubber); lithium-mine, cobalt-mine, "
+                      f"refiner, cell-maker, pack-maker (battery); anyone may read {base}/batches/<id>/passport")

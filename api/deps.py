@@ -12,6 +12,7 @@ from api.auth import Authenticator, require_admin, require_member
 from api.settings import ApiSettings
 from ledger.access import Access, Viewer
 from ledger.client import Ledger
+from ledger.service import Service
 
 # Dependencies that do no I/O are `async`: FastAPI calls them on the event loop instead of handing each to a worker
 # thread (seven thread hops a request were a fifth of a report's time). `get_viewer` stays a plain function: it may
@@ -20,6 +21,11 @@ from ledger.client import Ledger
 
 async def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger  # type: ignore[no-any-return]
+
+
+async def get_service(request: Request) -> Service:
+    """What the app runs on (`ledger.service.Service`): the ledger, vault, screening lists, relayer."""
+    return request.app.state.service  # type: ignore[no-any-return]
 
 
 async def get_api_settings(request: Request) -> ApiSettings:
@@ -57,6 +63,7 @@ async def get_admin(viewer: Annotated[Viewer, Depends(get_member)]) -> Viewer:
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+ServiceDep = Annotated[Service, Depends(get_service)]
 SettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 AccessDep = Annotated[Access, Depends(get_access)]

@@ -35,19 +35,11 @@ def workspace_url(settings: LedgerSettings, rpc_url: str | None) -> str:
 
 def open_ledger(rpc_url: str | None) -> Ledger:
     """The workspace's deployment on the node (never deploys: an export of nothing is a mistake)."""
-    from ledger.client import Ledger
     from ledger.config import get_settings
+    from ledger.service import connect_ledger
 
     settings = get_settings()
-    key = settings.operator_key.get_secret_value() if settings.operator_key else None
-    return Ledger.connect(
-        workspace_url(settings, rpc_url),
-        settings.home,
-        operator_key=key,
-        confirmations=settings.confirmations,
-        log_window=settings.log_window,
-        deploy_if_missing=False,
-    )
+    return connect_ledger(settings, workspace_url(settings, rpc_url), deploy_if_missing=False)
 
 
 def open_demo_ledger() -> Ledger:
