@@ -62,3 +62,14 @@ def test_an_embedded_service_closes_its_ledger_and_epcis_service() -> None:
     service.close()
     with pytest.raises(sqlite3.ProgrammingError):  # its event store is closed
         epcis.store.unfinished_jobs()
+
+
+def test_the_relayer_knows_the_forwarder_checks_not_the_ledger_client() -> None:
+    """No loop between the client and the relayer: the relayer imports `ledger.forwarding`, never `ledger.client`."""
+    import ast
+
+    import ledger.relayer
+
+    tree = ast.parse(Path(ledger.relayer.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "ledger.forwarding" in imported and "ledger.client" not in imported
