@@ -13,7 +13,7 @@ from api.problems import responses
 from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.render import trace_dot, trace_mermaid
 from api.schemas.batches import BatchDetail, BatchOut, TraceOut
-from api.schemas.common import EXAMPLE_BATCH_ID, Page, decode_cursor
+from api.schemas.common import EXAMPLE_BATCH_ID, LOT_PATTERN, Page, decode_cursor
 from api.schemas.writes import SignedRequestIn, WriteResult
 from api.trace_json import TRACE_JSON
 from ledger.epcis.keys import MAX_LABEL_CHARS, product_key
@@ -37,7 +37,8 @@ def search_batches(
     gtin: Annotated[str | None, Query(max_length=MAX_LABEL_CHARS, description="GTIN-8/12/13/14, or a GS1 Digital "
                                       "Link URI or scanned element string (`(01)...(10)...`) that may carry the lot",
                                       examples=["06931234000105"])] = None,
-    lot: Annotated[str | None, Query(max_length=20, description="GS1 AI(10) lot")] = None,
+    lot: Annotated[str | None, Query(max_length=20, description="GS1 AI(10) lot",
+                                     json_schema_extra={"pattern": LOT_PATTERN})] = None,
     producer: Annotated[str | None, Query(max_length=42, description="producer address")] = None,
     country: Annotated[str | None, Query(max_length=2, description="producer's ISO 3166-1 country")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size (capped, see API_MAX_PAGE_SIZE)")] = None,

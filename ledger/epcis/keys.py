@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from biip import ParseError
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
@@ -167,11 +167,12 @@ def product_request(path: str, query: str = "") -> ProductRequest:
     try:
         in_path = _request_elements(trimmed, "")
         if query:
-            every = _request_elements(trimmed, query)
-            misplaced = sorted(ai for ai in every if ai in GTIN_QUALIFIERS and ai not in in_path)
+            _request_elements(trimmed, query)  # the query's data attributes (e.g. 17, an expiry date) are checked
+            named = {key for key, _ in parse_qsl(query, keep_blank_values=True)}  # each key, also one the path has
+            misplaced = sorted(named & (GTIN_QUALIFIERS | {"01"}))
             if misplaced:
-                raise GS1KeyError(f"AI ({misplaced[0]}) qualifies the GTIN: it belongs in the path, not the query "
-                                  "string", field="uri")
+                raise GS1KeyError(f"AI ({misplaced[0]}) is the GTIN or qualifies it: it belongs in the path, once, "
+                                  "not in the query string", field="uri")
         if "01" not in in_path:
             raise GS1KeyError(f"{shown(path)} names no GTIN (AI 01)", field="gtin")
         gtin = _gtin_of(in_path["01"], path)

@@ -3,6 +3,7 @@ rules the service applies. Each fact is read from `/openapi.json` of the app (no
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -99,9 +100,20 @@ def test_max_nodes_has_the_services_maximum(schema: dict[str, Any]) -> None:
 
 
 def test_lots_carry_the_gs1_character_set(schema: dict[str, Any]) -> None:
-    components = schema["components"]["schemas"]
-    for name in ("DueDiligenceRequest", "AnchoredBatchIn"):
-        lot = components[name]["properties"]["lot"]
+    """Every lot the API takes, in a body or a query string, says its character set."""
+    taken = json.dumps([operation.get("requestBody", {}) for item in schema["paths"].values()
+                        for operation in item.values()])  # what request bodies refer to, nested models included
+    for _ in range(5):  # models nested in models, a few levels deep
+        taken += json.dumps([body for name, body in schema["components"]["schemas"].items()
+                             if f"/{name}\"" in taken])
+    lots = [(name, body["properties"]["lot"]) for name, body in schema["components"]["schemas"].items()
+            if "lot" in body.get("properties", {}) and f"/{name}\"" in taken]
+    lots += [(f"{method.upper()} {path}", parameter["schema"]) for path, item in schema["paths"].items()
+             for method, operation in item.items() for parameter in operation.get("parameters", [])
+             if parameter["name"] == "lot"]
+    assert {"DueDiligenceRequest", "AnchoredBatchIn", "GET /batches"} <= {name for name, _ in lots}
+    for name, lot in lots:
+        assert "pattern" in lot, f"{name}: {lot}"
         pattern = re.compile(lot["pattern"])
         assert pattern.match("HG-DG-25-B-1202") and pattern.match("/B%\"&'()*+,.:;<=>?_!")
         assert not pattern.match("lot with spaces") and not pattern.match("x" * 21) and not pattern.match("é")

@@ -84,7 +84,8 @@ def test_a_uri_that_is_no_digital_link_is_400(world: World, http: TestClient) ->
     wrong_digit = COTTON[:-1] + str((int(COTTON[-1]) + 1) % 10)
     for path in (f"/01/{wrong_digit}/10/A", f"/01/{COTTON}/10/A/foo", f"/01/{COTTON}/21/S1/10/A",
                  f"/01/{COTTON}/10/{'L' * 21}", f"/01/{COTTON}/17/271231", f"/01/{COTTON}?17=271399",
-                 f"/01/{COTTON}?10=A", f"/01/{COTTON}/10/A?linkType={'x' * 101}", "/01/0401234512345X",
+                 f"/01/{COTTON}?10=A", f"/01/{COTTON}/10/A?10=X", f"/01/{COTTON}/10/A?01={COTTON}",
+                 f"/01/{COTTON}/10/A?linkType={'x' * 101}", "/01/0401234512345X",
                  f"/01/{COTTON}/10/A?utm_source={'x' * 2_000}"):  # a query string no label carries
         reply = http.get(path, follow_redirects=False)
         assert reply.status_code == 400, (path, reply.status_code, reply.text)
