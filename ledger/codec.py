@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 from typing import Any
@@ -112,33 +113,60 @@ def gtin_from_int(value: int) -> Gtin:
     return Gtin(str(value).zfill(14))
 
 
-def batch_record(batch: NewBatch) -> tuple[Any, ...]:
-    """A validated `NewBatch` as the `IBatchLedger.BatchRecord` tuple."""
-    emissions = batch.process_emissions_kg
-    return (
-        int(batch.gtin),
-        text_to_bytes(batch.lot, 32),
-        int(batch.hs_code),
-        to_milli(batch.quantity),
-        text_to_bytes(batch.unit, 3),
-        int(batch.facility),
-        to_timestamp(batch.produced_at),
-        emissions is not None,
-        to_milli(emissions) if emissions is not None else 0,
-        [(from_hex(use.batch_id), to_milli(use.quantity)) for use in batch.inputs],
-        [(from_hex(doc.hash), DOCUMENT_KINDS.index(doc.kind)) for doc in batch.documents],
-    )
+@dataclass(frozen=True)
+class RecordField:
+    """One attribute of a batch record and the member(s) of the contract's `IBatchLedger.BatchRecord` that hold it.
+
+    `encode` turns the attribute's value (as `NewBatch` holds it) into the members' values, in member order;
+    `decode(record, strict)` reads it back from a record as eth_abi or `ledger.calls.decode_call` gives it (integers,
+    bytes or 0x-hex). Strict decoding is for checking what is about to be written (it refuses what no `NewBatch` can
+    be); lenient decoding is for reading what the chain holds, which anyone may have written (text keeps any byte as
+    `\\xNN`, a time past the calendar is None)."""
+
+    attribute: str
+    members: tuple[str, ...]
+    encode: Callable[[Any], tuple[Any, ...]]
+    decode: Callable[[Mapping[str, Any], bool], Any]
 
 
-def new_batch_of(record: Mapping[str, Any]) -> NewBatch:
-    """The `NewBatch` a `BatchRecord` encodes (as `ledger.calls.decode_call` gives it: integers, bytes or 0x-hex), so
-    that calldata signed anywhere is checked by the same rules as a `NewBatch` built in Python. Raises
-    `ValidationError` for what no `NewBatch` can be (a lot that is not ASCII, a time outside the calendar)."""
+def _text(member: str, size: int, attribute: str) -> RecordField:
+    def decode(record: Mapping[str, Any], strict: bool) -> str:
+        raw = record[member]
+        if strict:
+            return ascii_text(raw, attribute)
+        return bytes_to_text(raw if isinstance(raw, bytes) else from_hex(raw))
+
+    return RecordField(attribute, (member,), lambda value: (text_to_bytes(value, size),), decode)
+
+
+def _digits(member: str, width: int, attribute: str, kind: Callable[[str], Any] = str) -> RecordField:
+    return RecordField(attribute, (member,), lambda value: (int(value),),
+                       lambda record, strict: kind(str(int(record[member])).zfill(width)))
+
+
+def _milli(member: str, attribute: str) -> RecordField:
+    return RecordField(attribute, (member,), lambda value: (to_milli(value),),
+                       lambda record, strict: from_milli(int(record[member])))
+
+
+def _produced_at(record: Mapping[str, Any], strict: bool) -> datetime | None:
     produced = calendar_time(int(record["producedAt"]))
-    if produced is None:
+    if produced is None and strict:
         raise ValidationError(f"produced_at {record['producedAt']} is outside the calendar", field="produced_at")
-    if not record["emissionsReported"] and int(record["processEmissions"]) != 0:
+    return produced
+
+
+def _emissions(record: Mapping[str, Any], strict: bool) -> Decimal | None:
+    if strict and not record["emissionsReported"] and int(record["processEmissions"]) != 0:
         raise ValidationError("process emissions are given but not marked as reported", field="process_emissions_kg")
+    return from_milli(int(record["processEmissions"])) if record["emissionsReported"] else None
+
+
+def _inputs(record: Mapping[str, Any], strict: bool) -> tuple[InputUse, ...]:
+    return tuple(InputUse(BatchId(_hex_of(u["batchId"])), from_milli(int(u["quantity"]))) for u in record["inputs"])
+
+
+def _documents(record: Mapping[str, Any], strict: bool) -> tuple[Document, ...]:
     documents = []
     for item in record["documents"]:
         kind = int(item["kind"])
@@ -146,16 +174,56 @@ def new_batch_of(record: Mapping[str, Any]) -> NewBatch:
             raise ValidationError(f"document kind {kind} is not one of the contract's {len(DOCUMENT_KINDS)}",
                                   field="documents.kind")
         documents.append(Document(Hash32(_hex_of(item["hash"])), DOCUMENT_KINDS[kind]))
-    return NewBatch(
-        gtin=gtin_from_int(int(record["gtin"])), lot=ascii_text(record["lot"], "lot"),
-        hs_code=str(int(record["hsCode"])).zfill(6), quantity=from_milli(int(record["quantity"])),
-        unit=ascii_text(record["unit"], "unit"), facility=Gln(str(int(record["facility"])).zfill(13)),
-        produced_at=produced,
-        inputs=tuple(InputUse(BatchId(_hex_of(u["batchId"])), from_milli(int(u["quantity"])))
-                     for u in record["inputs"]),
-        documents=tuple(documents),
-        process_emissions_kg=from_milli(int(record["processEmissions"])) if record["emissionsReported"] else None,
-    )
+    return tuple(documents)
+
+
+#: The one field map of a batch record: `IBatchLedger.BatchRecord`'s members, in the struct's order, to the
+#: attributes of `NewBatch` (and of `Batch`, which adds what the index knows: id, producer, custody, ...). The
+#: encoder, both decoders and the checks of every copy of a batch's fields (API, index, EPCIS, anchor bundles) read
+#: this table; `tests/ledger/test_batch_fields.py` proves the members against the contract's ABI. Adding a field:
+#: see docs/architecture.md.
+BATCH_FIELDS: tuple[RecordField, ...] = (
+    _digits("gtin", 14, "gtin", Gtin),
+    _text("lot", 32, "lot"),
+    _digits("hsCode", 6, "hs_code"),
+    _milli("quantity", "quantity"),
+    _text("unit", 3, "unit"),
+    _digits("facility", 13, "facility", Gln),
+    RecordField("produced_at", ("producedAt",), lambda value: (to_timestamp(value),), _produced_at),
+    RecordField("process_emissions_kg", ("emissionsReported", "processEmissions"),
+                lambda value: (value is not None, to_milli(value) if value is not None else 0), _emissions),
+    RecordField("inputs", ("inputs",),
+                lambda value: ([(from_hex(use.batch_id), to_milli(use.quantity)) for use in value],), _inputs),
+    RecordField("documents", ("documents",),
+                lambda value: ([(from_hex(doc.hash), DOCUMENT_KINDS.index(doc.kind)) for doc in value],),
+                _documents),
+)
+
+
+def record_members() -> tuple[str, ...]:
+    """`BatchRecord`'s members in the order `BATCH_FIELDS` encodes them (the struct's order)."""
+    return tuple(member for f in BATCH_FIELDS for member in f.members)
+
+
+def batch_record(batch: NewBatch) -> tuple[Any, ...]:
+    """A validated `NewBatch` as the `IBatchLedger.BatchRecord` tuple."""
+    return tuple(value for f in BATCH_FIELDS for value in f.encode(getattr(batch, f.attribute)))
+
+
+def new_batch_of(record: Mapping[str, Any]) -> NewBatch:
+    """The `NewBatch` a `BatchRecord` encodes (as `ledger.calls.decode_call` gives it: integers, bytes or 0x-hex), so
+    that calldata signed anywhere is checked by the same rules as a `NewBatch` built in Python. Raises
+    `ValidationError` for what no `NewBatch` can be (a lot that is not ASCII, a time outside the calendar)."""
+    return NewBatch(**{f.attribute: f.decode(record, True) for f in BATCH_FIELDS})
+
+
+def recorded_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The domain values of a `BatchRecord` read from the chain (a `BatchRecorded` event's `record`), by attribute
+    name of `Batch`, decoded leniently (see `RecordField`): what the index stores of a recorded batch. `produced_at`
+    is None past the calendar, and `produced_at_unix` holds the recorded seconds whatever they are."""
+    values = {f.attribute: f.decode(record, False) for f in BATCH_FIELDS}
+    values["produced_at_unix"] = int(record["producedAt"])
+    return values
 
 
 def _hex_of(value: bytes | str) -> str:
