@@ -47,6 +47,31 @@ DEFAULT_PER_PAGE = 100
 #: The disposition that stands for each flag (the one a capture maps to that flag).
 DISPOSITIONS = {FlagKind.QUALITY_HOLD: "non_conformant", FlagKind.RECALL: "recalled", FlagKind.RELEASE: "conformant"}
 
+#: Where the export carries each field of `Batch` (the events of `made_event`, `moved_event` and `flag_event`), or
+#: why it does not: one line per field, so a field added to `Batch` without a place here fails
+#: `tests/api/test_batch_fields.py` (see docs/architecture.md).
+BATCH_IN_EPCIS: dict[str, str] = {
+    "id": "made event: ledger:batch (and ledger:batch of every event about the batch)",
+    "producer": "made event: ledger:producer",
+    "gtin": "made event: epcClass of quantityList / outputQuantityList (GS1 Digital Link /01/{gtin}/10/{lot})",
+    "lot": "made event: epcClass of quantityList / outputQuantityList (GS1 Digital Link /01/{gtin}/10/{lot})",
+    "hs_code": "made event: ilmd ledger:hsCode",
+    "quantity": "made event: quantity of quantityList / outputQuantityList",
+    "unit": "made event: uom of quantityList / outputQuantityList (absent for a count, H87)",
+    "facility": "made event: bizLocation id (/414/{gln})",
+    "produced_at": "made event: eventTime",
+    "produced_at_unix": "made event: eventTime (a time past the calendar as its last instant)",
+    "inputs": "made event: inputQuantityList (epcClass of each input, quantity consumed)",
+    "documents": "made event: ledger:documents (kind, hash)",
+    "process_emissions_kg": "made event: ilmd ledger:processEmissionsKg (absent if not reported)",
+    "recorded": "made event: ledger:transaction",
+    "custody": "one shipping event per transfer: ledger:from, ledger:to, ledger:transaction",
+    "holder": "the last shipping event's ledger:to (the producer if none)",
+    "flags": "one inspecting event per flag: ledger:flag, ledger:reason, ledger:transaction",
+    "remaining": "not exported: the quantity less what the transformations consuming the batch list as inputs",
+    "index_problems": "not exported: what this service's index could not read is no fact of the batch",
+}
+
 
 def _time(moment: datetime | None) -> str:
     """An EPCIS time (UTC, milliseconds); a recorded time past the calendar shows as its last instant."""
