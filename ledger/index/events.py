@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from ledger.codec import bytes_to_text, gtin_from_int, hex32
+from ledger.index.dialect import insert
 from ledger.roles import ROLE_IDS
 from ledger.types import Role
 
@@ -25,12 +26,61 @@ PARTICIPANT_EVENTS = frozenset({"ParticipantRegistered", "SiteAdded", "RoleGrant
 DISCLOSURE_EVENTS = frozenset({"DisclosurePublished", "DisclosureAttested", "AttestationRevoked"})
 
 
+#: The aggregates of the read model: what an event changes, and what a cache holds (see `ledger.index.caches`).
+BATCHES, PARTICIPANTS, DISCLOSURES, ANCHORS = "batches", "participants", "disclosures", "anchors"
+
+
 @dataclass
 class Changes:
-    """What a window of events changed, so the store can drop exactly the cached reads that went stale."""
+    """What a window of events changed, so the caches drop exactly the reads that went stale."""
 
     touched: set[str] = field(default_factory=set)  # batch ids whose reads changed
     new_edges: list[tuple[str, str, int]] = field(default_factory=list)  # (output, input, quantity)
+    aggregates: set[str] = field(default_factory=set)  # the aggregates the window's events changed
+
+    def merge(self, other: Changes) -> None:
+        self.touched |= other.touched
+        self.new_edges += other.new_edges
+        self.aggregates |= other.aggregates
+
+
+#: The stored value of each field of a recorded batch (the contract's struct): column -> (struct field, conversion).
+#: The batches table's columns are these, between the batch's keys and its emissions and chain position.
+BATCH_RECORD_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "gtin": ("gtin", gtin_from_int),
+    "lot": ("lot", bytes_to_text),
+    "hs_code": ("hsCode", lambda value: str(value).zfill(6)),
+    "quantity": ("quantity", str),
+    "unit": ("unit", bytes_to_text),
+    "facility": ("facility", lambda value: str(value).zfill(13)),
+    "produced_at": ("producedAt", str),
+}
+POSITION = ("tx_hash", "block_number", "log_index")  # where on chain a row's event is
+#: Each table's columns, named: every insert names them (a table that gains a column breaks no insert by position).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "participants": ("address", "idx", "legal_name", "country", "organisation_id", "profile_hash", "party_gln",
+                     *POSITION),
+    "sites": ("gln", "address", "subdivision", "block_number"),
+    "roles": ("address", "role", "granted", "block_number", "log_index"),
+    "statuses": ("address", "suspended", "reason", *POSITION),
+    "batches": ("id", "producer", *BATCH_RECORD_COLUMNS, "emissions", *POSITION),
+    "inputs": ("batch_id", "input_id", "quantity", "position", "block_number"),
+    "documents": ("batch_id", "hash", "kind", "position", "block_number"),
+    "custody": ("batch_id", "from_address", "to_address", "remaining", *POSITION),
+    "flags": ("batch_id", "kind", "reason", *POSITION),
+    "anchors": ("root", "producer", "count", "uri", *POSITION),
+    "anchor_claims": ("batch_id", "root", "block_number", "log_index"),
+    "event_roots": ("root", "committer", "count", "uri", *POSITION),
+    "disclosure_versions": ("disclosure_id", "version", "participant", "period", "framework", "metrics",
+                            "document_hash", "uri", "supersedes", "reason", "content_hash", "is_public", *POSITION),
+    "attestations": ("disclosure_id", "version", "auditor", "level", "opinion", "report_hash", *POSITION),
+    "revocations": ("disclosure_id", "version", "auditor", "reason", *POSITION),
+}
+INSERT = {table: insert(table, columns) for table, columns in COLUMNS.items()}
+
+
+def _at(m: Meta) -> tuple[Any, Any, Any]:
+    return m["tx_hash"], m["block_number"], m["log_index"]
 
 
 Handler = Callable[[sqlite3.Connection, Args, Meta, Changes], None]
@@ -52,26 +102,22 @@ def role_names() -> dict[str, Role]:
 def participant_registered(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
     p = a["profile"]
     organisation = hex32(p["organisationId"]) if any(p["organisationId"]) else None
-    db.execute(
-        "INSERT INTO participants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (a["account"], a["index"], p["legalName"], bytes_to_text(p["country"]), organisation,
-         hex32(p["profileHash"]), str(p["partyGln"]).zfill(13) if p["partyGln"] else None, m["tx_hash"],
-         m["block_number"], m["log_index"]),
-    )
+    db.execute(INSERT["participants"],
+               (a["account"], a["index"], p["legalName"], bytes_to_text(p["country"]), organisation,
+                hex32(p["profileHash"]), str(p["partyGln"]).zfill(13) if p["partyGln"] else None, *_at(m)))
     for site in p["sites"]:
-        db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
+        db.execute(INSERT["sites"],
                    (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]), m["block_number"]))
 
 
 def site_added(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute("INSERT INTO sites VALUES (?, ?, ?, ?)",
+    db.execute(INSERT["sites"],
                (str(a["gln"]).zfill(13), a["account"], bytes_to_text(a["subdivision"]), m["block_number"]))
 
 
 def _role(db: sqlite3.Connection, a: Args, m: Meta, *, granted: bool) -> None:
     role = role_names().get(hex32(a["role"]), hex32(a["role"]))
-    db.execute("INSERT INTO roles VALUES (?, ?, ?, ?, ?)",
-               (a["account"], str(role), int(granted), m["block_number"], m["log_index"]))
+    db.execute(INSERT["roles"], (a["account"], str(role), int(granted), m["block_number"], m["log_index"]))
 
 
 def role_granted(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
@@ -83,55 +129,42 @@ def role_revoked(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
 
 
 def participant_status_changed(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)",
-               (a["account"], int(a["suspended"]), a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
+    db.execute(INSERT["statuses"], (a["account"], int(a["suspended"]), a["reason"], *_at(m)))
 
 
 def batch_recorded(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
     r = a["record"]
     batch_id = hex32(a["batchId"])
-    db.execute(
-        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (batch_id, a["producer"], gtin_from_int(r["gtin"]), bytes_to_text(r["lot"]), str(r["hsCode"]).zfill(6),
-         str(r["quantity"]), bytes_to_text(r["unit"]), str(r["facility"]).zfill(13), str(r["producedAt"]),
-         str(r["processEmissions"]) if r["emissionsReported"] else None, m["tx_hash"], m["block_number"],
-         m["log_index"]),
-    )
+    record = [convert(r[name]) for name, convert in BATCH_RECORD_COLUMNS.values()]
+    emissions = str(r["processEmissions"]) if r["emissionsReported"] else None
+    db.execute(INSERT["batches"], (batch_id, a["producer"], *record, emissions, *_at(m)))
     inputs = [(batch_id, hex32(u["batchId"]), str(u["quantity"]), i, m["block_number"])
               for i, u in enumerate(r["inputs"])]
-    db.executemany("INSERT INTO inputs VALUES (?, ?, ?, ?, ?)", inputs)
+    db.executemany(INSERT["inputs"], inputs)
     changes.touched.add(batch_id)
     for _, input_id, quantity, _, _ in inputs:
         changes.touched.add(input_id)  # its remaining quantity changed
         changes.new_edges.append((batch_id, input_id, int(quantity)))
-    db.executemany(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
-        [(batch_id, hex32(d["hash"]), d["kind"], i, m["block_number"]) for i, d in enumerate(r["documents"])],
-    )
+    documents = [(batch_id, hex32(d["hash"]), d["kind"], i, m["block_number"]) for i, d in enumerate(r["documents"])]
+    db.executemany(INSERT["documents"], documents)
 
 
 def custody_transferred(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
-    db.execute("INSERT INTO custody VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (hex32(a["batchId"]), a["from"], a["to"], str(a["remaining"]), m["tx_hash"], m["block_number"],
-                m["log_index"]))
+    db.execute(INSERT["custody"], (hex32(a["batchId"]), a["from"], a["to"], str(a["remaining"]), *_at(m)))
     changes.touched.add(hex32(a["batchId"]))
 
 
 def batch_flagged(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
-    db.execute("INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?)",
-               (hex32(a["batchId"]), a["kind"], a["reason"], m["tx_hash"], m["block_number"], m["log_index"]))
+    db.execute(INSERT["flags"], (hex32(a["batchId"]), a["kind"], a["reason"], *_at(m)))
     changes.touched.add(hex32(a["batchId"]))
 
 
 def batches_anchored(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute("INSERT INTO anchors VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (hex32(a["root"]), a["producer"], a["count"], a["uri"], m["tx_hash"], m["block_number"],
-                m["log_index"]))
+    db.execute(INSERT["anchors"], (hex32(a["root"]), a["producer"], a["count"], a["uri"], *_at(m)))
 
 
 def anchored_batch_claimed(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
-    db.execute("INSERT INTO anchor_claims VALUES (?, ?, ?, ?)",
-               (hex32(a["batchId"]), hex32(a["root"]), m["block_number"], m["log_index"]))
+    db.execute(INSERT["anchor_claims"], (hex32(a["batchId"]), hex32(a["root"]), m["block_number"], m["log_index"]))
     changes.touched.add(hex32(a["batchId"]))
 
 
@@ -144,30 +177,24 @@ def disclosure_published(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -
         period, framework = first["period"], first["framework"]
     metrics = [[bytes_to_text(x["code"]), str(x["value"]), x["decimals"], bytes_to_text(x["unit"])]
                for x in a["metrics"]]
-    db.execute(
-        "INSERT INTO disclosure_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (disclosure_id, a["version"], a["participant"], period, framework, json.dumps(metrics),
-         hex32(a["documentHash"]), a["uri"], a["supersedes"], a["reason"], hex32(a["contentHash"]),
-         int(a["isPublic"]), m["tx_hash"], m["block_number"], m["log_index"]),
-    )
+    db.execute(INSERT["disclosure_versions"],
+               (disclosure_id, a["version"], a["participant"], period, framework, json.dumps(metrics),
+                hex32(a["documentHash"]), a["uri"], a["supersedes"], a["reason"], hex32(a["contentHash"]),
+                int(a["isPublic"]), *_at(m)))
 
 
 def events_committed(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute("INSERT INTO event_roots VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (hex32(a["root"]), a["committer"], a["count"], a["uri"], m["tx_hash"], m["block_number"],
-                m["log_index"]))
+    db.execute(INSERT["event_roots"], (hex32(a["root"]), a["committer"], a["count"], a["uri"], *_at(m)))
 
 
 def disclosure_attested(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute("INSERT INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               (hex32(a["disclosureId"]), a["version"], a["auditor"], a["level"], a["opinion"],
-                hex32(a["reportHash"]), m["tx_hash"], m["block_number"], m["log_index"]))
+    db.execute(INSERT["attestations"], (hex32(a["disclosureId"]), a["version"], a["auditor"], a["level"],
+                                        a["opinion"], hex32(a["reportHash"]), *_at(m)))
 
 
 def attestation_revoked(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute("INSERT INTO revocations VALUES (?, ?, ?, ?, ?, ?, ?)",
-               (hex32(a["disclosureId"]), a["version"], a["auditor"], a["reason"], m["tx_hash"],
-                m["block_number"], m["log_index"]))
+    db.execute(INSERT["revocations"],
+               (hex32(a["disclosureId"]), a["version"], a["auditor"], a["reason"], *_at(m)))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -185,4 +212,12 @@ HANDLERS: dict[str, Handler] = {
     "DisclosurePublished": disclosure_published,
     "DisclosureAttested": disclosure_attested,
     "AttestationRevoked": attestation_revoked,
+}
+
+#: The aggregate each event changes: the block applier drops the caches of the aggregates a window touched.
+AGGREGATES: dict[str, str] = {
+    **dict.fromkeys(PARTICIPANT_EVENTS, PARTICIPANTS),
+    **dict.fromkeys(("BatchRecorded", "CustodyTransferred", "BatchFlagged", "AnchoredBatchClaimed"), BATCHES),
+    **dict.fromkeys(("BatchesAnchored", "EventsCommitted"), ANCHORS),
+    **dict.fromkeys(DISCLOSURE_EVENTS, DISCLOSURES),
 }
