@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import UnionType
+from typing import TYPE_CHECKING, Any, NewType, Union, get_args, get_origin, get_type_hints
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
@@ -39,12 +41,7 @@ from ledger.jsonlimits import load_json
 from ledger.types import (
     Address,
     BatchId,
-    Document,
-    DocumentKind,
-    Gln,
-    Gtin,
     Hash32,
-    InputUse,
     NewBatch,
     TxRef,
     TxResult,
@@ -191,26 +188,57 @@ class AnchorBundle:
         return cls.from_json(path.read_text())
 
 
+def _to_json(value: Any) -> Any:
+    """A record's value as the bundle writes it: decimals as strings, times as unix seconds, records as objects."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, tuple):
+        return [_to_json(item) for item in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in fields(value)}
+    return str(value) if isinstance(value, StrEnum) else value
+
+
+def _from_json(kind: Any, value: Any) -> Any:
+    """`value` as the bundle wrote it, read back as `kind` (a type hint of `NewBatch` or of a record inside it)."""
+    if get_origin(kind) is tuple:
+        return tuple(_from_json(get_args(kind)[0], item) for item in value)
+    if get_origin(kind) in (Union, UnionType):  # `X | None`
+        return None if value is None else _from_json(next(a for a in get_args(kind) if a is not type(None)), value)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is datetime:
+        return datetime.fromtimestamp(int(value), UTC)
+    if is_dataclass(kind):
+        return _record_from_json(kind, value)
+    if kind is str or isinstance(kind, NewType):
+        return value  # as written (a NewType of str is only a name)
+    return kind(value)  # a StrEnum
+
+
+@cache
+def _hints(kind: Any) -> dict[str, Any]:
+    return get_type_hints(kind)
+
+
+def _record_from_json(kind: Any, body: dict[str, Any]) -> Any:
+    """A dataclass from its JSON object: every field without a default is required, the others may be left out."""
+    hints = _hints(kind)
+    return kind(**{f.name: _from_json(hints[f.name], body[f.name]) for f in fields(kind)
+                   if f.name in body or (f.default is MISSING and f.default_factory is MISSING)})
+
+
 def _batch_to_json(batch: NewBatch) -> dict[str, Any]:
-    return {
-        "gtin": batch.gtin, "lot": batch.lot, "hs_code": batch.hs_code, "quantity": str(batch.quantity),
-        "unit": batch.unit, "facility": batch.facility, "produced_at": int(batch.produced_at.timestamp()),
-        "inputs": [{"batch_id": u.batch_id, "quantity": str(u.quantity)} for u in batch.inputs],
-        "documents": [{"hash": d.hash, "kind": str(d.kind)} for d in batch.documents],
-        "process_emissions_kg": None if batch.process_emissions_kg is None else str(batch.process_emissions_kg),
-    }
+    """A record as the bundle keeps it: one key per field of `NewBatch` (the codec's `BATCH_FIELDS`), by name."""
+    body: dict[str, Any] = _to_json(batch)
+    return body
 
 
 def _batch_from_json(body: dict[str, Any]) -> NewBatch:
-    emissions = body.get("process_emissions_kg")
-    return NewBatch(
-        gtin=Gtin(body["gtin"]), lot=body["lot"], hs_code=body["hs_code"], quantity=Decimal(body["quantity"]),
-        unit=body["unit"], facility=Gln(body["facility"]),
-        produced_at=datetime.fromtimestamp(int(body["produced_at"]), UTC),
-        inputs=tuple(InputUse(BatchId(u["batch_id"]), Decimal(u["quantity"])) for u in body.get("inputs", ())),
-        documents=tuple(Document(Hash32(d["hash"]), DocumentKind(d["kind"])) for d in body.get("documents", ())),
-        process_emissions_kg=None if emissions is None else Decimal(emissions),
-    )
+    batch: NewBatch = _record_from_json(NewBatch, body)
+    return batch
 
 
 def batch_id_of(producer: str, batch: NewBatch) -> BatchId:

@@ -8,15 +8,18 @@ field to a batch record").
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass, make_dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.schemas.anchors import AnchoredBatchIn
 from api.schemas.batches import BatchOut
+from ledger.anchoring import AnchorBundle, build_bundle
 from ledger.client import Ledger
 from ledger.codec import BATCH_FIELDS, EventDecoder, hex32, record_members, recorded_values
 from ledger.compile import load_artifact
@@ -26,7 +29,7 @@ from ledger.epcis.keys import digital_link, location_uri
 from ledger.epcis.query import MAX_PER_PAGE
 from ledger.epcis.reading import COUNT_UNIT
 from ledger.epcis.vocabulary import PREFIX
-from ledger.types import Batch, NewBatch
+from ledger.types import Batch, BatchId, Document, DocumentKind, Gln, Gtin, Hash32, InputUse, NewBatch
 
 BATCH = [f.name for f in fields(Batch)]
 RECORDED = {f.attribute for f in BATCH_FIELDS}
@@ -211,3 +214,17 @@ def test_a_field_added_to_batch_alone_is_caught() -> None:
     grown = make_dataclass("Batch", [("carbon_intensity", Decimal | None, None)], bases=(Batch,), frozen=True)
     names = [f.name for f in fields(grown)]
     assert gaps(names) == {"index": ["carbon_intensity"], "api": ["carbon_intensity"], "epcis": ["carbon_intensity"]}
+
+
+def test_an_anchor_bundle_keeps_every_field_of_a_record() -> None:
+    """The bundle's record JSON and the API's schema of it have one key per field of `NewBatch`, and read back the
+    same record."""
+    record = NewBatch(
+        gtin=Gtin("09506000134352"), lot="LOT-1", hs_code="520100", quantity=Decimal("12.5"), unit="KGM",
+        facility=Gln("6141410000014"), produced_at=datetime(2025, 6, 1, 8, tzinfo=UTC),
+        inputs=(InputUse(BatchId("0x" + "ab" * 32), Decimal("3.25")),),
+        documents=(Document(Hash32("0x" + "cd" * 32), DocumentKind.INVOICE),), process_emissions_kg=Decimal("0.5"))
+    bundle = build_bundle("0x38552454f9404F66FeD6b59f93AD45d329c691D0", [record])
+    body = json.loads(bundle.to_json())["records"][0]["record"]
+    assert set(body) == {f.name for f in fields(NewBatch)} == set(AnchoredBatchIn.model_fields)
+    assert AnchorBundle.from_json(bundle.to_json()).records[0].batch == record
