@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -64,10 +65,7 @@ class BatchOut(Out):
     def of(cls, b: Batch) -> BatchOut:
         active = {id(f) for f in b.active_flags}
         return cls(
-            id=b.id, producer=b.producer, gtin=b.gtin, lot=b.lot, hs_code=b.hs_code, quantity=b.quantity,
-            unit=b.unit, facility=b.facility, produced_at=b.produced_at, produced_at_unix=b.produced_at_unix,
-            process_emissions_kg=b.process_emissions_kg,
-            holder=b.holder, remaining=b.remaining,
+            **{name: getattr(b, name) for name in SCALAR_FIELDS},
             inputs=[InputOut(batch_id=i.batch_id, quantity=i.quantity) for i in b.inputs],
             documents=[DocumentOut(hash=d.hash, kind=d.kind) for d in b.documents],
             custody=[CustodyOut(from_address=c.from_address, to_address=c.to_address, remaining=c.remaining,
@@ -76,6 +74,13 @@ class BatchOut(Out):
                    for f in b.flags],
             recorded=TxRefOut.of(b.recorded), index_problems=list(b.index_problems),
         )
+
+
+#: The fields of `Batch` that `BatchOut` carries as they are (text, numbers, times); the others are built above.
+#: `BatchOut` declares every field of `Batch` by hand, for its descriptions and examples, and
+#: `tests/api/test_batch_fields.py` checks it against `dataclasses.fields(Batch)`.
+SCALAR_FIELDS = tuple(f.name for f in fields(Batch)
+                      if f.name not in {"inputs", "documents", "custody", "flags", "recorded", "index_problems"})
 
 
 class BatchDetail(BatchOut):
