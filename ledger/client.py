@@ -25,8 +25,7 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.forwarding import Forwarding
-from ledger.index import Indexer, IndexStore, SyncStatus
-from ledger.index.store import move_aside
+from ledger.index import Indexer, IndexReader, IndexStore, SyncStatus, move_aside
 from ledger.outbox import Outbox
 from ledger.relayer import Relayer, RelayPolicy
 from ledger.signing import build_request, gas_for, sign_request
@@ -59,7 +58,10 @@ class Ledger:
                  log_window: int = 2_000, read_staleness: float = 0.0) -> None:
         self.chain = chain
         self.deployment = deployment
-        self.store = store
+        #: The index as the rest of the code reads it (`ledger.index.IndexReader`); the SQLite adapter itself is the
+        #: Ledger's and its indexer's only.
+        self.store: IndexReader = store
+        self._index = store
         self.indexer = Indexer(chain, deployment, store, confirmations=confirmations, window=log_window,
                                max_staleness=read_staleness)
         w3 = chain.w3
@@ -124,7 +126,7 @@ class Ledger:
                    log_window=log_window, read_staleness=read_staleness)
 
     def close(self) -> None:
-        self.store.close()
+        self._index.close()
 
     # -- index -------------------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledger.errors import NotFoundError, ValidationError
-from ledger.index.store import IndexStore
+from ledger.index.reader import IndexReader
 from ledger.types import BatchId, Participant, Trace, TraceLimit
 
 MAX_DEPTH = 256
@@ -12,7 +12,7 @@ MIN_NODES = 1 + MAX_INPUTS  # any batch's inputs fit beside it, so tracing a bat
 MAX_NODES = 20_000  # default node cap: a trace of this size reads in tens of milliseconds
 
 
-def build_trace(store: IndexStore, batch_id: BatchId, max_depth: int = 64, max_nodes: int = MAX_NODES) -> Trace:
+def build_trace(store: IndexReader, batch_id: BatchId, max_depth: int = 64, max_nodes: int = MAX_NODES) -> Trace:
     """Every batch upstream of `batch_id` within `max_depth` tiers and `max_nodes` batches, with producers and the
     quantities consumed.
 

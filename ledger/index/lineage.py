@@ -3,20 +3,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ledger.index.base import SqlIndex
 from ledger.index.caches import BATCH_CACHE_SIZE, add_consumer, add_edge
+from ledger.index.reader import Upstream
 from ledger.types import Batch, Participant, TraceEdge, TraceNode
-
-
-class Upstream(NamedTuple):
-    """What `upstream_edges` walked: depths by batch, edges, the batches cut and whether the cap cut."""
-
-    depths: dict[str, int]
-    edges: list[TraceEdge]
-    cut: list[str]
-    capped: bool
 
 
 class Lineage(SqlIndex):
