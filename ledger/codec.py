@@ -180,7 +180,7 @@ def _documents(record: Mapping[str, Any], strict: bool) -> tuple[Document, ...]:
 #: The one field map of a batch record: `IBatchLedger.BatchRecord`'s members, in the struct's order, to the
 #: attributes of `NewBatch` (and of `Batch`, which adds what the index knows: id, producer, custody, ...). The
 #: encoder, both decoders and the checks of every copy of a batch's fields (API, index, EPCIS, anchor bundles) read
-#: this table; `tests/ledger/test_batch_fields.py` proves the members against the contract's ABI. Adding a field:
+#: this table; `tests/api/test_batch_fields.py` proves the members against the contract's ABI. Adding a field:
 #: see docs/architecture.md.
 BATCH_FIELDS: tuple[RecordField, ...] = (
     _digits("gtin", 14, "gtin", Gtin),
