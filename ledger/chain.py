@@ -21,7 +21,7 @@ import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
@@ -322,6 +322,18 @@ class Chain:
     def confirmed_nonce(self) -> int:
         """The operator's next nonce counting mined transactions only."""
         return int(self._guard(lambda: self.w3.eth.get_transaction_count(self.operator.address, "latest")))
+
+    def pending_nonce(self) -> int:
+        """The operator's next nonce counting the transactions the node holds pending too."""
+        return int(self._guard(lambda: self.w3.eth.get_transaction_count(self.operator.address, "pending")))
+
+    def block_id(self, number: int | str = "latest") -> tuple[int, str] | None:
+        """(number, hash) of a block (the latest by default); None if the chain has no such block."""
+        try:
+            block = self._guard(lambda: self.w3.eth.get_block(number))  # type: ignore[arg-type]
+        except BlockNotFound:
+            return None
+        return int(block["number"]), "0x" + bytes(block["hash"]).hex()
 
     def balance(self, address: str) -> int:
         return int(self._guard(lambda: self.w3.eth.get_balance(address)))  # type: ignore[arg-type]

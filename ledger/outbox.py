@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries(signer, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_status ON entries(status);
 CREATE INDEX IF NOT EXISTS entries_signer_time ON entries(signer, created_at);
+CREATE INDEX IF NOT EXISTS entries_status_block ON entries(status, block_number);
 """
 
 
@@ -152,6 +153,13 @@ class Outbox:
     def open_entries(self) -> list[Entry]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM entries WHERE status IN (?, ?) ORDER BY id", OPEN).fetchall()
+        return [_entry(r) for r in rows]
+
+    def mined_after(self, block_number: int) -> list[Entry]:
+        """Entries mined in a block after `block_number`, in the order their relayer nonces were taken."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM entries WHERE status = ? AND block_number > ? "
+                                    "ORDER BY relayer_nonce, id", (MINED, block_number)).fetchall()
         return [_entry(r) for r in rows]
 
     def gas_since(self, signer: str, since: float) -> int:

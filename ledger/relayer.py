@@ -11,12 +11,16 @@ for a transaction that is doomed, sending one twice, or losing one.
   same idempotency key (scoped to the signer) after a crash, mined or still pending, gets the first answer; at start
   and on every `reconcile` the outbox is matched with the chain: receipts found, lost transactions re-sent, stuck
   ones replaced with a higher fee, expired ones given up.
+- A node may lose blocks it already announced (anvil killed before it saved its state file, restored from an older
+  copy, a reorganisation): `reconcile` looks again at the writes mined in the blocks it lost and sends them again
+  (`RECHECK_BLOCKS`), so a write once answered 201 is on chain again, not only when its caller retries.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -47,6 +51,12 @@ log = logging.getLogger("ledger.relayer")
 #: Gas the forwarder spends around the inner call (signature recovery, nonce, event), on top of the request's gas.
 FORWARDER_OVERHEAD = 80_000
 EIP_7825_CAP = 16_777_216  # gas of one transaction on Osaka-era nodes
+#: After the node lost blocks, the mined writes looked at again: those of blocks above its head (certainly lost), and
+#: those of the last RECHECK_BLOCKS blocks up to it, where blocks mined since the loss (by the demo seeding, another
+#: instance, an admin script) may stand in place of ours. A `kill -9` of anvil loses the last second of blocks (it saves
+#: its state every second); 64 blocks of others' writes between the loss and our look would be many, and the look
+#: costs one receipt per write of ours in them, once per loss (at start, or when the head moved back).
+RECHECK_BLOCKS = 64
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,10 @@ class Relayer:
         #: Per-signer turns, taken only once the signature is the signer's and forgotten when no one waits.
         self._signer_locks = KeyedLocks()
         self._rates: dict[str, deque[float]] = {}
+        #: (number, hash) of the latest block known to hold every write recorded mined: the head when they were last
+        #: looked at, or the block of a write mined since (None: not looked yet, as at start).
+        self._head: tuple[int, str] | None = None
+        self._head_lock = threading.RLock()
 
     # -- submitting -----------------------------------------------------------------------------------------------
 
@@ -239,6 +253,9 @@ class Relayer:
             error = f"transaction {tx_hash} reverted in block {receipt['blockNumber']}"
             log.error("relayed transaction reverted (paid): %s", error)
         self.index.invalidate()
+        with self._head_lock:
+            if self._head is not None and int(receipt["blockNumber"]) > self._head[0]:
+                self._head = (int(receipt["blockNumber"]), "0x" + bytes(receipt["blockHash"]).hex())
         return self.outbox.update(replace(entry, tx_hash=tx_hash, status=status,
                                           block_number=int(receipt["blockNumber"]),
                                           gas_used=int(receipt["gasUsed"]), error=error))
@@ -252,7 +269,9 @@ class Relayer:
         if entry.deadline < self.forwarding.chain_time() + 5:
             return self.outbox.update(replace(entry, status=DROPPED, error="the request expired before it was mined"))
         if entry.raw_tx is not None and entry.relayer_nonce is not None \
-                and entry.relayer_nonce >= self.chain.confirmed_nonce():
+                and self.chain.confirmed_nonce() <= entry.relayer_nonce <= self.chain.pending_nonce():
+            # its nonce is free and next (or fills a gap): above the pending nonce it would wait in the node's queue
+            # for a nonce nobody sends (a transaction of the relayer's key lost with it but not in this outbox)
             try:
                 self.chain.broadcast(entry.raw_tx)
                 return self.outbox.update(replace(entry, status=PENDING, sent_at=time.time()))
@@ -294,8 +313,55 @@ class Relayer:
             self.chain.broadcast(tx.raw)
         return updated
 
+    def _recheck_mined(self) -> None:
+        """Send again the mined writes whose blocks the node lost. Cheap while nothing is lost: the head is compared
+        with the one seen last (two block headers); at start, or once the head moved back or its block was replaced,
+        the writes mined above the head and in the `RECHECK_BLOCKS` blocks below it are looked up, and each one whose
+        transaction is no longer on chain is marked pending and sent again (`_lost`: the same raw transaction when
+        its nonces still fit)."""
+        with self._head_lock:
+            latest = self.chain.block_id()
+            if latest is None:
+                return
+            seen = self._head
+            if seen is not None and latest[0] >= seen[0] and self.chain.block_id(seen[0]) == seen:
+                self._head = latest
+                return
+            since = min(latest[0], seen[0] if seen is not None else latest[0]) - RECHECK_BLOCKS
+            done = True
+            self.chain.reset_nonce()  # a nonce allocated before the loss may be above the chain's now
+            for entry in self.outbox.mined_after(since):
+                with self._signer_locks.try_hold(entry.signer) as held:
+                    if not held:  # a request of this signer is being answered right now: looked at next time
+                        done = False
+                        continue
+                    current = self.outbox.get(entry.id)
+                    if current.status != MINED or current.tx_hash is None:
+                        continue
+                    try:
+                        receipt = self.chain.receipt(current.tx_hash)
+                        if receipt is not None:
+                            if int(receipt["blockNumber"]) != current.block_number:  # mined again elsewhere
+                                self._mined(current, current.tx_hash, receipt)
+                            continue
+                        log.warning("relayed transaction %s (block %s) is no longer on chain (the node lost its "
+                                    "latest blocks): sending it again", current.tx_hash, current.block_number)
+                        again = self._lost(self.outbox.update(replace(current, status=PENDING, error=None)))
+                        if again.status == DROPPED:
+                            log.error("a write answered before is lost: %s (%s)", current.tx_hash, again.error)
+                    except LedgerError as exc:
+                        log.warning("re-checking %s: %s", current.tx_hash, exc)
+                        done = False
+            if done:
+                self._head = latest
+
     def reconcile(self) -> int:
-        """Match every open outbox entry with the chain (at start, and periodically); returns how many are open."""
+        """Match the outbox with the chain (at start, and periodically): the mined writes the node may have lost, then
+        every open entry; returns how many are open."""
+        try:
+            self._recheck_mined()
+        except LedgerError as exc:
+            log.warning("re-checking mined writes: %s", exc)
         still_open = 0
         for entry in self.outbox.open_entries():
             with self._signer_locks.try_hold(entry.signer) as held:
