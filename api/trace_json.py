@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from api.schemas.batches import TRACE_NODE_FIELDS
 from ledger.types import Trace, TraceEdge, TraceNode, TxRef
 
 OPTIONS = orjson.OPT_UTC_Z  # pydantic writes UTC as "Z"
@@ -170,6 +171,11 @@ def _tx(ref: TxRef) -> dict[str, Any]:
     return {"tx_hash": ref.tx_hash, "block_number": ref.block_number, "block_time": ref.block_time}
 
 
+def _plain(value: Any) -> Any:
+    """A batch's value as pydantic writes it: a decimal as its string, the rest as orjson writes it."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -179,9 +185,8 @@ def _node_pieces(node: TraceNode) -> tuple[bytes, bytes]:
     field order."""
     b, p = node.batch, node.producer
     active = {id(f) for f in b.active_flags}
-    head = {"batch_id": b.id, "tier": node.depth, "gtin": b.gtin, "lot": b.lot, "hs_code": b.hs_code,
-            "quantity": str(b.quantity), "unit": b.unit, "produced_at": b.produced_at,
-            "produced_at_unix": b.produced_at_unix,
+    head = {"batch_id": b.id, "tier": node.depth,
+            **{name: _plain(getattr(b, name)) for name in TRACE_NODE_FIELDS},
             "producer": {"address": p.address, "legal_name": p.profile.legal_name, "country": p.profile.country},
             "country": p.profile.country, "subdivision": node.facility_subdivision}
     tail = {"documents": [{"hash": d.hash, "kind": d.kind.value} for d in b.documents],

@@ -99,6 +99,11 @@ class ConsumptionOut(Out):
     quantity: Decimal = Field(description="quantity of this batch consumed by `output_id`, in this batch's unit")
 
 
+#: The fields of `Batch` a trace node shows as they are, in `TraceNodeOut`'s order: `TraceNodeOut.of` and the fast
+#: path (`api.trace_json`) both copy these (a trace node is a summary: the full batch is GET /batches/{id}).
+TRACE_NODE_FIELDS = ("gtin", "lot", "hs_code", "quantity", "unit", "produced_at", "produced_at_unix")
+
+
 class TraceNodeOut(Out):
     batch_id: str
     tier: int = Field(description="0 = the traced batch, 1 = its direct inputs, ...")
@@ -148,8 +153,7 @@ class TraceOut(Out):
             consumed = [ConsumptionOut(output_id=e.output_id, quantity=e.quantity) for e in consumers.get(b.id, ())]
             full = BatchOut.of(b)
             nodes.append(TraceNodeOut(
-                batch_id=b.id, tier=n.depth, gtin=b.gtin, lot=b.lot, hs_code=b.hs_code, quantity=b.quantity,
-                unit=b.unit, produced_at=b.produced_at, produced_at_unix=b.produced_at_unix,
+                batch_id=b.id, tier=n.depth, **{name: getattr(b, name) for name in TRACE_NODE_FIELDS},
                 producer=ParticipantRef.of(n.producer),
                 country=n.producer.profile.country, subdivision=n.facility_subdivision, consumed=consumed,
                 quantity_consumed=sum((c.quantity for c in consumed), Decimal(0)), documents=full.documents,

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.schemas.anchors import AnchoredBatchIn
-from api.schemas.batches import BatchOut
+from api.schemas.batches import TRACE_NODE_FIELDS, BatchOut, TraceNodeOut
 from ledger.anchoring import AnchorBundle, build_bundle
 from ledger.client import Ledger
 from ledger.codec import BATCH_FIELDS, EventDecoder, hex32, record_members, recorded_values
@@ -228,3 +228,8 @@ def test_an_anchor_bundle_keeps_every_field_of_a_record() -> None:
     body = json.loads(bundle.to_json())["records"][0]["record"]
     assert set(body) == {f.name for f in fields(NewBatch)} == set(AnchoredBatchIn.model_fields)
     assert AnchorBundle.from_json(bundle.to_json()).records[0].batch == record
+
+
+def test_a_trace_node_shows_batch_fields_by_their_names_in_its_order() -> None:
+    shown = [name for name in TraceNodeOut.model_fields if name in TRACE_NODE_FIELDS]
+    assert set(TRACE_NODE_FIELDS) <= set(BATCH) and shown == list(TRACE_NODE_FIELDS)
