@@ -27,6 +27,7 @@ from ledger.types import Address, Citation, CitationKind, Disclosure, Participan
 if TYPE_CHECKING:
     from ledger.anchoring import BatchRecording
     from ledger.client import Ledger
+    from ledger.index.reader import IndexReader
 
 #: Batches one visibility question may walk downstream before it answers no (a bound on the cost of any request).
 MAX_WALK = 50_000
@@ -70,7 +71,7 @@ class Access:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self.store = ledger.store
+        self.store: IndexReader = ledger.store
 
     def require_batch(self, viewer: Viewer, batch_id: str) -> str:
         """The batch id, normalised, if the viewer may see it; else `NotFoundError`, exactly as for a batch that does

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ledger.errors import NotFoundError, ValidationError
-from ledger.index.reader import IndexReader
 from ledger.types import BatchId, Participant, Trace, TraceLimit
+
+if TYPE_CHECKING:
+    from ledger.index.reader import IndexReader
 
 MAX_DEPTH = 256
 MAX_INPUTS = 64  # BatchLedger.MAX_INPUTS: the most inputs a batch can consume

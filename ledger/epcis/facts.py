@@ -27,6 +27,7 @@ from ledger.types import Address, BatchId, Gln, Role
 if TYPE_CHECKING:
     from ledger.client import Ledger
     from ledger.epcis.store import EventStore
+    from ledger.index.reader import IndexReader
 
 FACTS_FORMAT = "provenance-ledger/capture-facts@1"
 #: Who captured an event, as told to a participant that did not (the mapping only needs "not you").
@@ -58,7 +59,7 @@ class IndexView:
 
         self.ledger = ledger
         self.store = store
-        self.index = ledger.store
+        self.index: IndexReader = ledger.store
         self._now = max(time.time(), ledger.chain_time())
         ledger.sync()
         found = self.index.participant(capturer)
