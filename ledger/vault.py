@@ -32,7 +32,6 @@ import re
 import tempfile
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from pathlib import Path
 
 from ledger import media
 from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
+from ledger.lru import WeightedLru
 from ledger.types import Hash32
 
 #: Default size limit per document (LEDGER_DOCUMENT_MAX_BYTES).
@@ -128,8 +128,7 @@ class Vault:
         self._tmp = self.root / ".tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._cache: OrderedDict[Hash32, bytes] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache: WeightedLru[Hash32, bytes] = WeightedLru(CACHE_BYTES)  # checked bytes (a sixteenth at most each)
         self._sweep()
         if not self.uploads_recorded and not any(self.root.glob("[0-9a-f][0-9a-f]")):
             self.mark_uploads_recorded()  # a new vault: every file it will hold comes with its uploads
@@ -296,19 +295,12 @@ class Vault:
         """The document's bytes, checked against the hash (None if not held), for the rules that read documents.
         Checked bytes are kept in a small cache: content-addressed bytes that matched their hash always will."""
         digest = document_hash(sha256)
-        with self._lock:
-            cached = self._cache.get(digest)
-            if cached is not None:
-                self._cache.move_to_end(digest)
-                return cached
+        cached = self._cache.get(digest)
+        if cached is not None:
+            return cached
         content = self._checked(digest)
-        if content is not None and len(content) <= CACHE_BYTES // 16:
-            with self._lock:
-                self._cache[digest] = content
-                self._cached_bytes += len(content)
-                while self._cached_bytes > CACHE_BYTES:
-                    _, dropped = self._cache.popitem(last=False)
-                    self._cached_bytes -= len(dropped)
+        if content is not None:
+            self._cache.put(digest, content, len(content))
         return content
 
     def _checked(self, digest: Hash32) -> bytes | None:

@@ -7,8 +7,6 @@ a document whose SHA-256 a record on chain commits to (read from the vault, chec
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from typing import Protocol, TypeVar
 
 from ledger.errors import ValidationError
 from ledger.evidence import opens
+from ledger.lru import WeightedLru
 from ledger.regimes import formats
 from ledger.regimes.formats import WrongFormat
 from ledger.regimes.geojson import PlotMap, read_plot_map
@@ -249,37 +248,26 @@ class Context:
         return None
 
 
-_PARSED: OrderedDict[tuple[str, str], tuple[tuple[object | None, str | None], int]] = OrderedDict()
-_PARSED_LOCK = threading.Lock()
 #: What documents read by parsers may weigh, kept across reports (their size in bytes stands for what parsing them
-#: makes): a bound on memory, whatever documents members cite. Larger ones are parsed again for each report.
+#: makes): a bound on memory, whatever documents members cite. Larger ones (over a sixteenth) are parsed again for each
+#: report.
 PARSED_CACHE_BYTES = 32 * 1024 * 1024
-_parsed_bytes = 0
+PARSED: WeightedLru[tuple[str, str], tuple[object | None, str | None]] = WeightedLru(PARSED_CACHE_BYTES)
 
 
-def _parsed(sha256: str, key: str, parser: Callable[[bytes], object], content: bytes
+def _parsed(sha256: str, key: str, parser: Callable[[bytes], object], content: bytes,
+            kept: WeightedLru[tuple[str, str], tuple[object | None, str | None]] = PARSED
             ) -> tuple[object | None, str | None]:
-    """A document read by a parser, kept across reports: the bytes behind a hash never change, so neither does what
-    a parser makes of them (the values are frozen dataclasses)."""
-    global _parsed_bytes
-    with _PARSED_LOCK:
-        cached = _PARSED.get((sha256, key))
-        if cached is not None:
-            _PARSED.move_to_end((sha256, key))
-            return cached[0]
+    """A document read by a parser, kept across reports in `kept`: the bytes behind a hash never change, so neither
+    does what a parser makes of them (the values are frozen dataclasses)."""
+    cached = kept.get((sha256, key))
+    if cached is not None:
+        return cached
     try:
         found: tuple[object | None, str | None] = (parser(content), None)
     except WrongFormat as exc:
         found = (None, str(exc))
     except ValidationError as exc:
         found = (None, f"invalid: {exc}")
-    weight = len(content)
-    if weight <= PARSED_CACHE_BYTES // 16:
-        with _PARSED_LOCK:
-            if (sha256, key) not in _PARSED:
-                _PARSED[(sha256, key)] = (found, weight)
-                _parsed_bytes += weight
-            while _parsed_bytes > PARSED_CACHE_BYTES:
-                _, (_value, dropped) = _PARSED.popitem(last=False)
-                _parsed_bytes -= dropped
+    kept.put((sha256, key), found, len(content))
     return found

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
+from ledger.lru import WeightedLru
 from ledger.regimes import context
 
 
-def test_parsed_documents_kept_across_reports_weigh_at_most_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(context, "PARSED_CACHE_BYTES", 1_000)
+def test_parsed_documents_kept_across_reports_weigh_at_most_the_budget() -> None:
+    kept: WeightedLru[tuple[str, str], tuple[object | None, str | None]] = WeightedLru(1_000)
     for n in range(50):
-        assert context._parsed(f"{n:064x}", "size", len, b"x" * 60) == (60, None)
-    assert context._parsed_bytes <= 1_000
-    assert context._parsed("f" * 64, "size", len, b"y" * 100) == (100, None)  # over a sixteenth: parsed, not kept
-    assert ("f" * 64, "size") not in context._PARSED
+        assert context._parsed(f"{n:064x}", "size", len, b"x" * 60, kept) == (60, None)
+    assert kept.weight <= 1_000
+    assert context._parsed("f" * 64, "size", len, b"y" * 100, kept) == (100, None)  # over a sixteenth: parsed, not kept
+    assert ("f" * 64, "size") not in kept
+
