@@ -64,3 +64,31 @@ def test_every_field_of_a_batch_has_a_home_in_the_index() -> None:
 
 def test_every_event_the_index_stores_names_the_aggregate_it_changes() -> None:
     assert set(HANDLERS) == set(AGGREGATES)
+
+
+def _batch_event(n: int, block: int, inputs: tuple[int, ...] = ()) -> tuple[str, dict[str, object], dict[str, object]]:
+    record = {"gtin": 9506000134352, "lot": b"LOT%d" % n, "hsCode": 400122, "quantity": 10_000, "unit": b"KGM",
+              "facility": 9506000000001, "producedAt": 1_700_000_000, "processEmissions": 0,
+              "emissionsReported": False, "documents": [],
+              "inputs": [{"batchId": bytes([i]) * 32, "quantity": 4_000} for i in inputs]}
+    meta = {"tx_hash": "0x" + "ab" * 32, "block_number": block, "log_index": 0, "block_hash": "0x" + "cd" * 32,
+            "timestamp": 1_700_000_000 + block}
+    return "BatchRecorded", {"batchId": bytes([n]) * 32, "producer": "0x" + "11" * 20, "record": record}, meta
+
+
+def test_the_caches_follow_each_applied_window_and_a_rollback() -> None:
+    store = IndexStore(":memory:")
+    a, b = "0x" + "01" * 32, "0x" + "02" * 32
+    try:
+        store.apply([_batch_event(1, 1)], 1, "0x" + "cd" * 32, 1_700_000_001)
+        before = store.batch(a)
+        assert before is not None and before.remaining == 10 and store.consumers(a) == []
+        store.apply([_batch_event(2, 2, inputs=(1,))], 2, "0x" + "cd" * 32, 1_700_000_002)
+        after = store.batch(a)
+        assert after is not None and after.remaining == 6  # the cached batch was dropped by the window that used it
+        assert store.consumers(a) == [b] and store.inputs_of(b) == [a]
+        store.roll_back(1, "0x" + "cd" * 32)
+        rolled = store.batch(a)
+        assert rolled is not None and rolled.remaining == 10 and store.batch(b) is None and store.consumers(a) == []
+    finally:
+        store.close()
