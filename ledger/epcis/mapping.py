@@ -1,5 +1,5 @@
 """One EPCIS event -> its effect on the ledger, or a refusal with the reason. Every rule of the mapping is here
-(README, "EPCIS 2.0"); an event is refused whole or mapped whole, never half.
+(docs/epcis.md, "Mapping: EPCIS -> ledger"); an event is refused whole or mapped whole, never half.
 
 - ObjectEvent ADD, bizStep commissioning or creating_class_instance, with a `quantityList` of lot-level classes
   (LGTIN URN or Digital Link with /10/) -> one batch per class, at the capturer's site named by bizLocation.

@@ -92,7 +92,7 @@ class ServeProcess:
 @contextlib.contextmanager
 def two_instances(node_url: str, home: Path, first_env: dict[str, str],
                   second_env: dict[str, str]) -> Iterator[tuple[ServeProcess, ServeProcess]]:
-    """Two `ledger serve` processes on one node, as the README's "Scaling out" runs them: the first deploys and
+    """Two `ledger serve` processes on one node, as docs/scaling.md runs them: the first deploys and
     records the demo; the second shares its deployment (the manifest), not its index, and relays with its own key."""
     first = ServeProcess(home / "a", ["--rpc-url", node_url, "--demo"], first_env)
     second = ServeProcess(home / "b", ["--rpc-url", node_url], {"LEDGER_OPERATOR_KEY": ANVIL_SECOND_KEY, **second_env})

@@ -55,7 +55,7 @@ def test_the_demo_captured_from_epcis_documents_gives_the_native_traces_and_repo
     captured = [h.value for name, _ in DOCUMENTS for h in event_hashes(load(document_text(name)))]
     served = service.events(EventQuery(per_page=100), lambda _b: True).document
     assert [h.value for h in event_hashes(load(json.dumps(served)))] == captured
-    # the README's example: a new lot of the Gujarat gin, shipped to the spinning mill
+    # docs/epcis.md's example: a new lot of the Gujarat gin, shipped to the spinning mill
     tried = capture_as(service, world, "gin-gujarat", document_text("try-new-lot-gin-gujarat.jsonld"))
     assert [r.status.value for r in tried.results] == ["recorded", "recorded"]
     service.store.close()
