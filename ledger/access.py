@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING
 
 from ledger import validation as v
 from ledger.errors import NotFoundError, ValidationError
-from ledger.types import Address, Citation, CitationKind, Disclosure, Participant, Role
+from ledger.types import Address, BatchRecording, Citation, CitationKind, Disclosure, Participant, Role
 
 if TYPE_CHECKING:
-    from ledger.anchoring import BatchRecording
     from ledger.client import Ledger
     from ledger.index.reader import IndexReader
 

@@ -41,9 +41,9 @@ from ledger.jsonlimits import load_json
 from ledger.types import (
     Address,
     BatchId,
+    BatchRecording,
     Hash32,
     NewBatch,
-    TxRef,
     TxResult,
 )
 
@@ -413,18 +413,6 @@ def _sort_records(ledger: Ledger, bundle: AnchorBundle,
                                   f"{bundle.producer}'s", field="facility")
         rows.append((str(item.batch_id), str(item.batch.gtin), item.batch.lot, [str(p) for p in item.proof]))
     return BundleImport(len(rows), tuple(needs_claim), tuple(recorded)), rows
-
-
-@dataclass(frozen=True)
-class BatchRecording:
-    """How a batch id is on the ledger: recorded individually, or anchored under a Merkle root with a proof."""
-
-    batch_id: BatchId
-    kind: str  # "recorded" | "anchored"
-    tx: TxRef
-    root: Hash32 | None = None
-    proof: tuple[Hash32, ...] = ()
-    producer: Address | None = None
 
 
 def batch_recording(ledger: Ledger, batch_id: str) -> BatchRecording:

@@ -119,6 +119,18 @@ class TxRef:
 
 
 @dataclass(frozen=True)
+class BatchRecording:
+    """How a batch id is on the ledger: recorded individually, or anchored under a Merkle root with a proof."""
+
+    batch_id: BatchId
+    kind: str  # "recorded" | "anchored"
+    tx: TxRef
+    root: Hash32 | None = None
+    proof: tuple[Hash32, ...] = ()
+    producer: Address | None = None
+
+
+@dataclass(frozen=True)
 class TxResult:
     """Outcome of a write: the transaction and the gas it used."""
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.index.base import SqlIndex
-from ledger.types import Address, BatchId, Hash32
-
-if TYPE_CHECKING:
-    from ledger.anchoring import BatchRecording
+from ledger.types import Address, BatchId, BatchRecording, Hash32
 
 ANCHORED_RECORD_COLUMNS = ("batch_id", "root", "producer", "gtin", "lot", "proof")
 
@@ -36,8 +33,6 @@ class Anchors(SqlIndex):
 
     def recording(self, batch_id: str) -> BatchRecording | None:
         """Recorded individually (a `BatchRecorded` row), anchored (a known proof to an indexed root), or None."""
-        from ledger.anchoring import BatchRecording
-
         row = self._one("SELECT b.id, b.producer, b.tx_hash, b.block_number, b.log_index, c.root FROM batches b "
                         "LEFT JOIN anchor_claims c ON c.batch_id = b.id WHERE b.id = ?", (batch_id,))
         if row is not None:

@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from ledger.types import Batch, Citation, Disclosure, Participant, Role, TraceEdge, TraceNode
-
-if TYPE_CHECKING:
-    from ledger.anchoring import BatchRecording
+from ledger.types import Batch, BatchRecording, Citation, Disclosure, Participant, Role, TraceEdge, TraceNode
 
 Page = list[tuple[str, int, int]]  # (id, block_number, log_index): a keyset-paginated page of ids
 
