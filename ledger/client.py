@@ -25,7 +25,7 @@ from ledger.errors import (
     ValidationError,
 )
 from ledger.forwarding import Forwarding
-from ledger.index import Indexer, IndexReader, IndexStore, SyncStatus, move_aside
+from ledger.index import Indexer, IndexReader, IndexStore, IndexWriter, SyncStatus, move_aside
 from ledger.outbox import Outbox
 from ledger.relayer import Relayer, RelayPolicy
 from ledger.signing import build_request, gas_for, sign_request
@@ -54,12 +54,12 @@ from ledger.writes import admin, batches, disclosures
 class Ledger:
     """One deployment on one chain, with its index."""
 
-    def __init__(self, chain: Chain, deployment: Deployment, store: IndexStore, *, confirmations: int = 0,
+    def __init__(self, chain: Chain, deployment: Deployment, store: IndexWriter, *, confirmations: int = 0,
                  log_window: int = 2_000, read_staleness: float = 0.0) -> None:
         self.chain = chain
         self.deployment = deployment
-        #: The index as the rest of the code reads it (`ledger.index.IndexReader`); the SQLite adapter itself is the
-        #: Ledger's and its indexer's only.
+        #: The index as the rest of the code reads it (`ledger.index.IndexReader`); its writes (`IndexWriter`) are the
+        #: Ledger's and its indexer's only. `IndexStore` is the SQLite adapter the Ledger opens.
         self.store: IndexReader = store
         self._index = store
         self.indexer = Indexer(chain, deployment, store, confirmations=confirmations, window=log_window,

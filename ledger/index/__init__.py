@@ -4,8 +4,8 @@ The rest of the code reads through `IndexReader` (the protocol); `open_index` op
 the `Ledger` (and the `Indexer` it drives) hold as such.
 """
 
-from ledger.index.reader import IndexReader, Upstream
+from ledger.index.reader import IndexReader, IndexWriter, Upstream
 from ledger.index.store import IndexStore, move_aside
 from ledger.index.sync import Indexer, SyncStatus
 
-__all__ = ["IndexReader", "IndexStore", "Indexer", "SyncStatus", "Upstream", "move_aside"]
+__all__ = ["IndexReader", "IndexStore", "IndexWriter", "Indexer", "SyncStatus", "Upstream", "move_aside"]

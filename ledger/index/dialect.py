@@ -21,6 +21,9 @@ from ledger.sqlite_files import immediate
 class Dialect(Protocol):
     """What one database spells its own way."""
 
+    #: The column that orders a table's rows as they were inserted (SQLite's `rowid`; a serial column elsewhere).
+    insertion_order: str
+
     def sql(self, text: str) -> str:
         """`text` (written with `?` placeholders) in this database's parameter style."""
         ...
@@ -51,7 +54,9 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
 
 
 class SqliteDialect:
-    """SQLite: `?` placeholders, `INSERT OR REPLACE`, `BEGIN IMMEDIATE`."""
+    """SQLite: `?` placeholders, `INSERT OR REPLACE`, `BEGIN IMMEDIATE`, `rowid`."""
+
+    insertion_order = "rowid"
 
     def sql(self, text: str) -> str:
         return text

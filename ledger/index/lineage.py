@@ -71,8 +71,9 @@ class Lineage(SqlIndex):
             lineage: dict[str, list[TraceEdge]] = {}
             cursor = self._db.cursor()
             cursor.row_factory = None
+            order = self.dialect.insertion_order
             for output_id, input_id, quantity in cursor.execute(
-                    "SELECT batch_id, input_id, quantity FROM inputs ORDER BY rowid"):
+                    self.dialect.sql(f"SELECT batch_id, input_id, quantity FROM inputs ORDER BY {order}")):
                 add_edge(lineage, output_id, input_id, int(quantity))
             caches.lineage = lineage
         return caches.lineage

@@ -26,8 +26,8 @@ class Participants(SqlIndex):
         if row is None:
             return None
         sites = tuple(Site(Gln(s["gln"]), s["subdivision"])
-                      for s in self._rows("SELECT gln, subdivision FROM sites WHERE address = ? ORDER BY rowid",
-                                          (address,)))
+                      for s in self._rows("SELECT gln, subdivision FROM sites WHERE address = ? "
+                                          f"ORDER BY {self.dialect.insertion_order}", (address,)))
         roles = set(self.roles_of(address))
         status = self._one("SELECT suspended FROM statuses WHERE address = ? ORDER BY block_number DESC, "
                            "log_index DESC LIMIT 1", (address,))

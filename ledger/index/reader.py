@@ -8,7 +8,7 @@ knowledge the chain cannot give the index: the records an imported anchor bundle
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -87,3 +87,15 @@ class IndexReader(Protocol):
     def recording(self, batch_id: str) -> BatchRecording | None: ...
     def add_anchored_records(self, root: str, producer: str,
                              records: Sequence[tuple[str, str, str, list[str]]]) -> None: ...
+
+
+class IndexWriter(IndexReader, Protocol):
+    """What the syncer (`ledger.index.Indexer`) and the `Ledger` that owns the index ask beyond the reads: the one
+    write path (a window of decoded events with its end block), the recent blocks that detect a reorg, the rollback
+    to its fork point, and closing."""
+
+    def apply(self, events: Iterable[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
+              end_timestamp: int) -> None: ...
+    def recent_blocks(self) -> list[tuple[int, str]]: ...
+    def roll_back(self, block_number: int, block_hash: str) -> None: ...
+    def close(self) -> None: ...

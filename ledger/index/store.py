@@ -17,7 +17,7 @@ from ledger.index.caches import BATCH_CACHE_SIZE, DISCLOSURE_CACHE_WEIGHT, milli
 from ledger.index.disclosures import Disclosures
 from ledger.index.lineage import Lineage, Upstream
 from ledger.index.participants import Participants
-from ledger.index.reader import IndexReader
+from ledger.index.reader import IndexWriter
 from ledger.index.sync_state import RECENT_BLOCKS, TABLES, SyncState
 from ledger.sqlite_files import move_aside as move_file_aside
 
@@ -34,5 +34,5 @@ def move_aside(path: Path, reason: str) -> Path:
     return move_file_aside(path, "index file", reason, "rebuilding it from the chain")
 
 
-def _conforms(store: IndexStore) -> IndexReader:
-    return store  # mypy checks here that the SQLite adapter is an `IndexReader`
+def _conforms(store: IndexStore) -> IndexWriter:
+    return store  # mypy checks here that the SQLite adapter is an `IndexWriter` (so an `IndexReader`)

@@ -23,7 +23,7 @@ from ledger.codec import EventDecoder
 from ledger.compile import load_artifact
 from ledger.errors import ChainMismatchError, LedgerUnavailableError
 from ledger.index.events import UNREADABLE
-from ledger.index.store import IndexStore
+from ledger.index.reader import IndexWriter
 from ledger.types import Deployment
 
 _PINNED: ContextVar[dict[int, SyncStatus] | None] = ContextVar("ledger_index_pinned", default=None)
@@ -60,7 +60,7 @@ class Indexer:
         self,
         chain: Chain,
         deployment: Deployment,
-        store: IndexStore,
+        store: IndexWriter,
         *,
         confirmations: int = 0,
         window: int = 2_000,

@@ -6,7 +6,7 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
-from ledger.index import IndexReader, IndexStore
+from ledger.index import IndexStore, IndexWriter
 from ledger.index.base import SCHEMA
 from ledger.index.batches import BATCH_FIELDS
 from ledger.index.events import AGGREGATES, BATCH_RECORD_COLUMNS, COLUMNS, HANDLERS
@@ -41,8 +41,10 @@ def test_no_module_outside_the_index_imports_the_sqlite_adapter() -> None:
     assert offending == []
 
 
-def test_the_sqlite_adapter_answers_every_question_of_the_reader() -> None:
-    members = {name for name in dir(IndexReader) if not name.startswith("_")} | set(IndexReader.__annotations__)
+def test_the_sqlite_adapter_answers_every_question_of_the_reader_and_the_syncer() -> None:
+    members = {name for name in dir(IndexWriter) if not name.startswith("_")}
+    members |= {name for kind in IndexWriter.__mro__ for name in getattr(kind, "__annotations__", {})}
+    assert {"apply", "roll_back", "batch", "participant", "path"} <= members
     store = IndexStore(":memory:")
     try:
         assert [name for name in sorted(members) if not hasattr(store, name)] == []
