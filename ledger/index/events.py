@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from operator import call, itemgetter
 from typing import Any
 
 from ledger.codec import bytes_to_text, gtin_from_int, hex32
@@ -79,8 +80,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 INSERT = {table: insert(table, columns) for table, columns in COLUMNS.items()}
 
 
-def _at(m: Meta) -> tuple[Any, Any, Any]:
-    return m["tx_hash"], m["block_number"], m["log_index"]
+_at: Callable[[Meta], tuple[Any, Any, Any]] = itemgetter(*POSITION)  # an event's position, in POSITION's order
+_record_fields = itemgetter(*(name for name, _ in BATCH_RECORD_COLUMNS.values()))
+_record_conversions = tuple(convert for _, convert in BATCH_RECORD_COLUMNS.values())
 
 
 Handler = Callable[[sqlite3.Connection, Args, Meta, Changes], None]
@@ -135,7 +137,7 @@ def participant_status_changed(db: sqlite3.Connection, a: Args, m: Meta, _: Chan
 def batch_recorded(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -> None:
     r = a["record"]
     batch_id = hex32(a["batchId"])
-    record = [convert(r[name]) for name, convert in BATCH_RECORD_COLUMNS.values()]
+    record = map(call, _record_conversions, _record_fields(r))
     emissions = str(r["processEmissions"]) if r["emissionsReported"] else None
     db.execute(INSERT["batches"], (batch_id, a["producer"], *record, emissions, *_at(m)))
     inputs = [(batch_id, hex32(u["batchId"]), str(u["quantity"]), i, m["block_number"])
