@@ -13,6 +13,7 @@ from typing import Any
 
 _EXPORTS = {
     "Ledger": "ledger.client",
+    "IndexReader": "ledger.index.reader",
     "LedgerSettings": "ledger.config",
     "get_settings": "ledger.config",
     "seed_demo": "ledger.demo",
@@ -30,7 +31,7 @@ _EXPORTS = {
         "AssuranceLevel", "Opinion", "TxRef", "TxResult", "Site", "ParticipantProfile", "Participant", "Document",
         "InputUse", "NewBatch", "CustodyTransfer", "Flag", "Batch", "TraceNode", "TraceEdge", "Trace", "MetricValue",
         "DisclosureVersion", "Attestation", "Disclosure", "Deployment", "Eip712Domain", "ForwardRequest",
-        "SignedRequest",
+        "SignedRequest", "BatchRecording",
     )},
 }
 __all__ = sorted(_EXPORTS)
