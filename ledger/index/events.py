@@ -56,6 +56,12 @@ BATCH_RECORD_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "facility": ("facility", lambda value: str(value).zfill(13)),
     "produced_at": ("producedAt", str),
 }
+#: The record's members stored otherwise than in a column of their own (the codec's `BATCH_FIELDS` names every member;
+#: a test checks the two maps together cover it).
+BATCH_RECORD_ELSEWHERE: dict[str, str] = {
+    "processEmissions": "batches.emissions", "emissionsReported": "batches.emissions (NULL when not reported)",
+    "inputs": "inputs", "documents": "documents",
+}
 POSITION = ("tx_hash", "block_number", "log_index")  # where on chain a row's event is
 #: Each table's columns, named: every insert names them (a table that gains a column breaks no insert by position).
 COLUMNS: dict[str, tuple[str, ...]] = {

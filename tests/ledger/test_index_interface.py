@@ -6,10 +6,11 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
+from ledger.codec import record_members
 from ledger.index import IndexStore, IndexWriter
 from ledger.index.base import SCHEMA
 from ledger.index.batches import BATCH_FIELDS
-from ledger.index.events import AGGREGATES, BATCH_RECORD_COLUMNS, COLUMNS, HANDLERS
+from ledger.index.events import AGGREGATES, BATCH_RECORD_COLUMNS, BATCH_RECORD_ELSEWHERE, COLUMNS, HANDLERS
 from ledger.types import Batch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,11 @@ def test_every_insert_names_the_columns_of_its_table() -> None:
 def test_every_field_of_a_batch_has_a_home_in_the_index() -> None:
     assert set(BATCH_FIELDS) == {f.name for f in dataclasses.fields(Batch)}
     assert set(BATCH_RECORD_COLUMNS) <= set(COLUMNS["batches"])
+
+
+def test_the_index_stores_every_member_of_the_chain_record_the_codec_maps() -> None:
+    stored = [member for member, _ in BATCH_RECORD_COLUMNS.values()] + list(BATCH_RECORD_ELSEWHERE)
+    assert sorted(stored) == sorted(record_members())
 
 
 def test_every_event_the_index_stores_names_the_aggregate_it_changes() -> None:
