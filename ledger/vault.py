@@ -352,11 +352,18 @@ class Vault:
         record = {"name": name if name is not None else (existing.name if existing else None),
                   "at": existing.at if existing else datetime.now(UTC).isoformat(timespec="seconds"),
                   "adopted": adopted}
-        self._write_small(folder / f"{uploader}.json", json.dumps(record, ensure_ascii=False).encode())
-        return existing is None
+        data = json.dumps(record, ensure_ascii=False).encode()
+        if existing is None:  # the first upload: exactly one of two at once (two instances, one vault) is it
+            if self._write_small(folder / f"{uploader}.json", data, exclusive=True):
+                return True
+            if name is None:
+                return False
+        self._write_small(folder / f"{uploader}.json", data)
+        return False
 
-    def _write_small(self, target: Path, data: bytes) -> None:
-        """Write a small file whole or not at all (a temporary file renamed over it)."""
+    def _write_small(self, target: Path, data: bytes, *, exclusive: bool = False) -> bool:
+        """Write a small file whole or not at all (a temporary file renamed over it). `exclusive`: only if no file
+        is there yet (linked into place, which fails when one is); False when one was."""
         fd, temp = tempfile.mkstemp(dir=self._tmp, prefix="upload-meta-")
         os.fchmod(fd, 0o644)
         try:
@@ -364,11 +371,18 @@ class Vault:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temp, target)
+            if exclusive:
+                try:
+                    os.link(temp, target)
+                except FileExistsError:
+                    return False
+            else:
+                os.replace(temp, target)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
         _fsync_dir(target.parent)
+        return True
 
     # -- housekeeping --------------------------------------------------------------------------------------------
 

@@ -199,3 +199,30 @@ def test_an_uploaded_file_name_is_kept_sanitised(raw: str, media_type: str, kept
 def test_a_file_name_is_bounded_in_bytes() -> None:
     kept = media.file_name("证" * 500 + ".pdf", media.PDF)
     assert kept is not None and kept.endswith(".pdf") and len(kept.encode()) <= media.NAME_MAX_BYTES
+
+
+def _upload_at_once(root: str, contents: list[bytes], uploader: str, barrier: object, out: object) -> None:
+    vault = Vault(Path(root))
+    created = []
+    for content in contents:
+        barrier.wait()  # type: ignore[attr-defined]
+        created.append(vault.put(content, uploader=uploader, name="report.pdf").created)
+    out.put(created)  # type: ignore[attr-defined]
+
+
+def test_one_member_uploading_the_same_bytes_twice_at_once_is_one_first_upload(tmp_path: Path) -> None:
+    """Two instances sharing a vault, one member's upload arriving at both at once: exactly one answers 'created'
+    (201), the other 'already uploaded' (200), whichever wins."""
+    uploader = "0x" + "ab" * 20
+    contents = [b"%PDF-1.4 " + os.urandom(64) for _ in range(40)]
+    context = multiprocessing.get_context("spawn")
+    barrier, out = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_upload_at_once, args=(str(tmp_path), contents, uploader, barrier, out))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    results = [out.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0
+    assert [a + b for a, b in zip(*results, strict=True)] == [1] * len(contents)
