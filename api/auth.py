@@ -27,8 +27,8 @@ from api.sign_in_guards import UsedNonces
 from ledger import siwe
 from ledger.access import ANONYMOUS, Viewer, not_a_member
 from ledger.client import Ledger
-from ledger.errors import LedgerError, ValidationError
-from ledger.types import Address, Role
+from ledger.domain.errors import LedgerError, ValidationError
+from ledger.domain.types import Address, Role
 
 NONCE_TTL_SECONDS = 300
 CLOCK_SKEW_SECONDS = 60

@@ -99,7 +99,7 @@ def serve(
     from api.app import create_app
     from api.settings import get_settings
     from ledger.config import LedgerSettings
-    from ledger.errors import LedgerError
+    from ledger.domain.errors import LedgerError
     from ledger.service import Service
 
     chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]

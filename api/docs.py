@@ -15,8 +15,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse
 
 from api.problems import problem
-from ledger.compile import NODE_TOOLS_HINT
-from ledger.compile import node_modules as npm_tools
+from ledger.chain.compile import NODE_TOOLS_HINT
+from ledger.chain.compile import node_modules as npm_tools
 
 log = logging.getLogger("api.docs")
 ASSETS_PATH = "/docs/assets"
@@ -34,7 +34,7 @@ REDOC_ASSETS = ("redoc.standalone.js", "favicon-32x32.png")
 def install(app: FastAPI, node_modules: Path | None = None) -> None:
     """Add `/docs`, `/redoc` and their assets to an app created with `docs_url=None, redoc_url=None`.
 
-    The assets come from `node_modules`, by default the npm tools' folder (`ledger.compile.node_modules()`).
+    The assets come from `node_modules`, by default the npm tools' folder (`ledger.chain.compile.node_modules()`).
     """
     folder = node_modules if node_modules is not None else npm_tools()
 

@@ -13,9 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ledger.errors import LedgerError, UploadBudgetError
+from ledger.documents.vault import Vault
+from ledger.domain.errors import LedgerError, UploadBudgetError
 from ledger.regimes import ScreeningLists
-from ledger.vault import Vault
 
 
 class DocumentsUnavailableError(LedgerError):

@@ -7,8 +7,8 @@
   parser is handed exactly the UTF-8 bytes whose nesting was counted;
 - JSON nested too deep (422 `json_too_deep`).
 
-The nesting check is `ledger.jsonlimits.json_too_deep` (why it matters, and why the encoding must be decided first,
-is told there): it reads the raw bytes at C speed, so it holds whatever the recursion limit is.
+The nesting check is `ledger.domain.jsonlimits.json_too_deep` (why it matters, and why the encoding must be decided
+first, is told there): it reads the raw bytes at C speed, so it holds whatever the recursion limit is.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from api.audience import Audience, admit, request_audience
 from api.auth import AuthError
 from api.problems import auth_problem, problem, route_path
 from api.settings import ApiSettings
-from ledger.errors import LedgerError, ValidationError
-from ledger.jsonlimits import NotUtf8Error, json_text, json_too_deep
+from ledger.domain.errors import LedgerError, ValidationError
+from ledger.domain.jsonlimits import NotUtf8Error, json_text, json_too_deep
 
 #: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES, API_MAX_CAPTURE_BODY_BYTES): (method, path).
 BUNDLE_ROUTES = frozenset({("POST", "/anchors/bundles")})

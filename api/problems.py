@@ -36,7 +36,7 @@ from starlette.types import Scope
 
 from api.auth import AuthError
 from api.evidence import DocumentsUnavailableError
-from ledger.errors import (
+from ledger.domain.errors import (
     ContractRevertError,
     DocumentTooLargeError,
     IdempotencyKeyReusedError,

@@ -8,9 +8,9 @@ from collections.abc import Callable, Collection
 from fastapi import Response
 
 from api.schemas.writes import SignedRequestIn, WriteResult
-from ledger.calls import DecodedCall, decode_call
+from ledger.chain.calls import DecodedCall, decode_call
 from ledger.client import Ledger
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 
 IDEMPOTENCY_DESCRIPTION = ("Send the same key again with the same body to get the first answer without sending "
                            "anything again, even after a restart of the service or while the first transaction is "

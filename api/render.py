@@ -12,8 +12,8 @@ from api.schemas.regimes import (
     RegimeSectionOut,
     TxEvidenceOut,
 )
-from ledger.types import Trace
-from ledger.validation import quantity_text, unit_name
+from ledger.domain.types import Trace
+from ledger.domain.validation import quantity_text, unit_name
 
 
 def _node_label(trace: Trace, index: int) -> tuple[str, str]:

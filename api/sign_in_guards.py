@@ -9,7 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from ledger.errors import RelayBudgetError
+from ledger.domain.errors import RelayBudgetError
 from ledger.sqlite_files import immediate, open_database
 
 USED_NONCES_SCHEMA = """

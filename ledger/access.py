@@ -20,9 +20,9 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ledger import validation as v
-from ledger.errors import NotFoundError, ValidationError
-from ledger.types import Address, BatchRecording, Citation, CitationKind, Disclosure, Participant, Role
+from ledger.domain import validation as v
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.types import Address, BatchRecording, Citation, CitationKind, Disclosure, Participant, Role
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
@@ -138,8 +138,8 @@ class Access:
     def may_see_citation(self, viewer: Viewer, citation: Citation) -> bool:
         """A record citing a document, as the record itself is seen: a batch's by who may see the batch, a disclosure
         version's and its attestations' by who may see the disclosure, a profile document by who may see the
-        participant's details. Whether such a record opens the document is `ledger.evidence`'s rule (only a record
-        of one of its uploaders does)."""
+        participant's details. Whether such a record opens the document is `ledger.documents.evidence`'s rule (only a
+        record of one of its uploaders does)."""
         if citation.kind == CitationKind.BATCH:
             return self.may_see_batch(viewer, citation.record_id)
         if citation.kind in (CitationKind.DISCLOSURE, CitationKind.ATTESTATION):

@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any, NewType, Union, get_args, get_origin, get
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
-from ledger.codec import abi_type, batch_record, checksum, from_hex, hex32
-from ledger.codec import batch_id_of as _batch_id_of
-from ledger.compile import load_artifact
-from ledger.errors import NotFoundError, ValidationError
-from ledger.jsonlimits import load_json
-from ledger.types import (
+from ledger.chain.codec import abi_type, batch_record, checksum, from_hex, hex32
+from ledger.chain.codec import batch_id_of as _batch_id_of
+from ledger.chain.compile import load_artifact
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.jsonlimits import load_json
+from ledger.domain.types import (
     Address,
     BatchId,
     BatchRecording,
@@ -50,7 +50,7 @@ from ledger.types import (
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-    from ledger.chain import Chain
+    from ledger.chain.connection import Chain
     from ledger.client import Ledger
 
 BUNDLE_FORMAT = "provenance-ledger/anchor-bundle@1"
@@ -318,7 +318,7 @@ def verify_on_chain(chain: Chain, ledger_address: str, root: str, producer: str,
 def why_not_proven(chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch,
                    proof: Sequence[str]) -> str | None:
     """None if the chain proves the anchored record, else the reason in words (from the contract's own views)."""
-    from ledger.errors import ContractRevertError
+    from ledger.domain.errors import ContractRevertError
 
     if not verify_offchain(root, producer, batch, proof):
         return "its proof does not lead to the root"

@@ -12,24 +12,21 @@ from typing import Any, cast
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 
-from ledger import validation as v
-from ledger.chain import DEFAULT_NODE_TIMEOUT, Chain
-from ledger.codec import batch_id_of, checksum, disclosure_id_of
-from ledger.compile import load_artifact
-from ledger.deploy import deploy, deployment_problem, genesis_hash, load_manifest, save_manifest
-from ledger.errors import (
+from ledger.chain.codec import batch_id_of, checksum, disclosure_id_of
+from ledger.chain.compile import load_artifact
+from ledger.chain.connection import DEFAULT_NODE_TIMEOUT, Chain
+from ledger.chain.deploy import deploy, deployment_problem, genesis_hash, load_manifest, save_manifest
+from ledger.chain.forwarding import Forwarding
+from ledger.chain.signing import build_request, gas_for, sign_request
+from ledger.domain import validation as v
+from ledger.domain.errors import (
     ChainMismatchError,
     ContractRevertError,
     NotFoundError,
     RecordUnreadableError,
     ValidationError,
 )
-from ledger.forwarding import Forwarding
-from ledger.index import Indexer, IndexReader, IndexStore, IndexWriter, SyncStatus, move_aside
-from ledger.outbox import Outbox
-from ledger.relayer import Relayer, RelayPolicy
-from ledger.signing import build_request, gas_for, sign_request
-from ledger.types import (
+from ledger.domain.types import (
     AssuranceLevel,
     Batch,
     BatchId,
@@ -48,6 +45,9 @@ from ledger.types import (
     Site,
     TxResult,
 )
+from ledger.index import Indexer, IndexReader, IndexStore, IndexWriter, SyncStatus, move_aside
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import Relayer, RelayPolicy
 from ledger.writes import admin, batches, disclosures
 
 
@@ -67,7 +67,7 @@ class Ledger:
         w3 = chain.w3
         self.contract = w3.eth.contract(address=cast(ChecksumAddress, deployment.ledger),
                                         abi=load_artifact("ProvenanceLedger").abi)
-        #: The forwarder's checks of a signed request (`ledger.forwarding`), shared with the relayer.
+        #: The forwarder's checks of a signed request (`ledger.chain.forwarding`), shared with the relayer.
         self.forwarding = Forwarding(chain, deployment)
         self.forwarder = self.forwarding.contract
         self.domain = self.forwarding.domain
@@ -239,8 +239,9 @@ class Ledger:
         self.forwarding.dry_run(signed)
 
     def relay(self, signed: SignedRequest, *, key: str | None = None, route: str = "") -> TxResult:
-        """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and deadline
-        as the forwarder will), dry-run it, then submit it once through the relayer (`ledger.relayer`)."""
+        """Check a signed request (its calldata by the rules of `ledger.writes`, its signature, nonce and
+        deadline as the forwarder will), dry-run it, then submit it once through the relayer
+        (`ledger.relay.relayer`)."""
         return self.relayer.submit(signed, key=key, route=route).tx
 
     def relay_write(self, signed: SignedRequest, *, key: str | None = None, route: str = "") -> RelayedWrite:

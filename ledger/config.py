@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.relayer import RelayPolicy
-from ledger.vault import DEFAULT_MAX_BYTES
+from ledger.documents.vault import DEFAULT_MAX_BYTES
+from ledger.relay.relayer import RelayPolicy
 
 
 class LedgerSettings(BaseSettings):

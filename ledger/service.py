@@ -19,16 +19,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
+from ledger.chain.node import AnvilNode
 from ledger.client import Ledger
 from ledger.config import LedgerSettings
+from ledger.documents.evidence import adopt as adopt_documents
+from ledger.documents.vault import Vault
 from ledger.epcis.capture import CaptureBounds
 from ledger.epcis.service import EpcisService
-from ledger.evidence import adopt as adopt_documents
-from ledger.node import AnvilNode
-from ledger.outbox import Outbox
 from ledger.regimes.screening import ScreeningLists
-from ledger.relayer import Relayer
-from ledger.vault import Vault
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import Relayer
 from ledger.workspace import open_lists, open_vault, open_workspace_node
 
 

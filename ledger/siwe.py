@@ -1,5 +1,5 @@
 """Sign-In with Ethereum (EIP-4361) messages: the one home of their format, built by `ledger login` and
-`ledger.requests.ApiSigner.login`, parsed and checked by the API's sign-in.
+`ledger.apiclient.signer.ApiSigner.login`, parsed and checked by the API's sign-in.
 
 Our own module rather than the `siwe` package: that package pins `web3<8` and `eth-account<0.14` (so it cannot be
 installed beside ours), parses with a general ABNF grammar engine whose cost grows faster than the message (seconds of
@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ledger.errors import ValidationError
-from ledger.types import Address
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Address
 
 #: The longest message accepted, in characters: EIP-4361 messages are a few hundred; ours about 400.
 MAX_MESSAGE_CHARS = 2_000
@@ -86,7 +86,7 @@ class SiweMessage:
 def build(*, domain: str, address: str, uri: str, chain_id: int, nonce: str, issued_at: datetime,
           expiration_time: datetime | None = None, statement: str | None = None) -> str:
     """A message as `parse` accepts it (checked by parsing it back, so a bad field fails here, at the signer)."""
-    from ledger.codec import checksum
+    from ledger.chain.codec import checksum
 
     text = SiweMessage(domain=domain, address=checksum(address), uri=uri, chain_id=chain_id, nonce=nonce,
                        issued_at=issued_at, statement=statement, expiration_time=expiration_time).text
@@ -116,7 +116,7 @@ def parse(text: str) -> SiweMessage:
     address = lines[1]
     if not _ADDRESS.fullmatch(address):
         raise _bad("the second line must be the 0x-prefixed address")
-    from ledger.codec import checksum
+    from ledger.chain.codec import checksum
 
     if checksum(address) != address:
         raise _bad("the address must be in its EIP-55 checksummed form")
@@ -165,9 +165,9 @@ def recover(text: str, signature: str) -> Address:
     from eth_account import Account
     from eth_account.messages import encode_defunct
 
-    from ledger.codec import checksum
-    from ledger.errors import SignatureInvalidError
-    from ledger.signing import check_canonical
+    from ledger.chain.codec import checksum
+    from ledger.chain.signing import check_canonical
+    from ledger.domain.errors import SignatureInvalidError
 
     try:
         check_canonical(signature)

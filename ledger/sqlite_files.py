@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from ledger.errors import StoreDamagedError
+from ledger.domain.errors import StoreDamagedError
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger.errors import NotFoundError, ValidationError
-from ledger.types import BatchId, Participant, Trace, TraceLimit
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.types import BatchId, Participant, Trace, TraceLimit
 
 if TYPE_CHECKING:
     from ledger.index.reader import IndexReader

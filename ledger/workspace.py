@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ledger.chain.node import AnvilNode, rpc_alive, start_anvil
 from ledger.client import Ledger
 from ledger.config import LedgerSettings
-from ledger.errors import NotFoundError, ValidationError
-from ledger.node import AnvilNode, rpc_alive, start_anvil
+from ledger.documents.vault import Vault
+from ledger.domain.errors import NotFoundError, ValidationError
 from ledger.regimes.screening import ScreeningLists
-from ledger.vault import Vault
 
 
 def open_workspace_node(home: Path, port: int) -> tuple[str, AnvilNode | None]:
@@ -35,7 +35,7 @@ def open_lists(home: Path) -> ScreeningLists:
 
 
 def _seeded(ledger: Ledger, key: str) -> bool:
-    from ledger.demo import demo_account
+    from ledger.demo.apparel import demo_account
 
     try:
         ledger.participant(demo_account(key).address)
@@ -57,7 +57,7 @@ def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None
     """Record each of the demo `chains` this deployment lacks (apparel, rubber, battery), and put the demo's
     documents in the vault and the sample UFLPA list among the screening lists (both write-once). True if a chain
     was seeded now."""
-    from ledger.demo import seed_demo
+    from ledger.demo.apparel import seed_demo
 
     unknown = sorted(set(chains) - set(CHAIN_MARKERS))
     if unknown:
@@ -70,9 +70,9 @@ def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None
 
 def demo_batches(ledger: Ledger, chains: Sequence[str] = tuple(CHAIN_MARKERS)) -> dict[str, str]:
     """The demo's finished-goods batches, each with the verdict it is designed to get."""
-    from ledger.demo import GTIN_SHIRT, demo_account
-    from ledger.demo_battery import GTIN_PACK
-    from ledger.demo_rubber import GTIN_GLOVES
+    from ledger.demo.apparel import GTIN_SHIRT, demo_account
+    from ledger.demo.battery import GTIN_PACK
+    from ledger.demo.rubber import GTIN_GLOVES
 
     garment, gloves, packs = (demo_account(k).address for k in ("garment", "gloves", "pack-maker"))
     found = {"apparel": {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),

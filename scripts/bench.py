@@ -53,15 +53,15 @@ from eth_account.signers.local import LocalAccount  # noqa: E402
 from eth_utils import function_abi_to_4byte_selector, keccak  # noqa: E402
 
 from ledger.anchoring import build_bundle, record_abi_type  # noqa: E402
-from ledger.chain import Chain  # noqa: E402
+from ledger.chain.codec import batch_id_of, batch_record, from_hex  # noqa: E402
+from ledger.chain.connection import Chain  # noqa: E402
+from ledger.chain.deploy import deploy, save_manifest  # noqa: E402
+from ledger.chain.node import start_anvil  # noqa: E402
 from ledger.client import Ledger  # noqa: E402
-from ledger.codec import batch_id_of, batch_record, from_hex  # noqa: E402
 from ledger.config import LedgerSettings  # noqa: E402
-from ledger.deploy import deploy, save_manifest  # noqa: E402
+from ledger.domain.types import BatchId, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site  # noqa: E402
+from ledger.domain.validation import gs1_check_digit  # noqa: E402
 from ledger.index import IndexStore  # noqa: E402
-from ledger.node import start_anvil  # noqa: E402
-from ledger.types import BatchId, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site  # noqa: E402
-from ledger.validation import gs1_check_digit  # noqa: E402
 from ledger.writes.batches import validate_batch  # noqa: E402
 
 BULK = 100
@@ -302,8 +302,8 @@ import json, resource, sys, time
 from pathlib import Path
 from typing import Any
 sys.path.insert(0, sys.argv[4])
-from ledger.chain import Chain
-from ledger.deploy import load_manifest
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import load_manifest
 from ledger.index import Indexer, IndexStore
 chain = Chain.connect(sys.argv[1])
 store = IndexStore(sys.argv[3])
@@ -405,7 +405,7 @@ def ledger_serve(work: Path, args: Sequence[str], log_name: str) -> Iterator[str
     """`ledger serve ARGS` (uvicorn, one process) in a subprocess on a free port; yields its URL once it answers."""
     import httpx
 
-    from ledger.node import free_port
+    from ledger.chain.node import free_port
 
     server: subprocess.Popen[bytes] | None = None
     stack = ExitStack()
@@ -444,7 +444,7 @@ def ledger_serve(work: Path, args: Sequence[str], log_name: str) -> Iterator[str
 @contextmanager
 def api_server(work: Path) -> Iterator[tuple[str, str]]:
     """`ledger serve --demo` on its own anvil node; yields (base URL, demo batch id)."""
-    from ledger.demo import GTIN_SHIRT, demo_account
+    from ledger.demo.apparel import GTIN_SHIRT, demo_account
 
     node = start_anvil(log_file=work / "anvil-api.log")
     try:
@@ -457,7 +457,7 @@ def api_server(work: Path) -> Iterator[tuple[str, str]]:
 
 def sign_in(url: str, account: Any) -> dict[str, str]:
     """Headers with a token for `account` (Sign-In with Ethereum against the running server)."""
-    from ledger.requests import ApiSigner
+    from ledger.apiclient.signer import ApiSigner
 
     signer = ApiSigner(url, account)
     signer.login()
@@ -499,8 +499,8 @@ def http_trace(url: str, root: str, nodes: int, runs: int, in_process: float,
 
 
 def bench_reports(sizes: Sizes, results: Results, work: Path) -> None:
-    from ledger.chain import ANVIL_OPERATOR_KEY
-    from ledger.demo import demo_account
+    from ledger.chain.connection import ANVIL_OPERATOR_KEY
+    from ledger.demo.apparel import demo_account
 
     signed = results.add(Figure("due-diligence reports per second, uvicorn, 16 signed-in clients, demo batch", "anvil",
                                 300, ">=", "/s"))
@@ -535,9 +535,9 @@ def largest_demo_lineage(url: str, headers: dict[str, str]) -> tuple[str, int]:
     """The demo's finished-goods batch with the most batches in its lineage (its id, and that count)."""
     import httpx
 
-    from ledger.demo import GTIN_SHIRT, demo_account
-    from ledger.demo_battery import GTIN_PACK
-    from ledger.demo_rubber import GTIN_GLOVES
+    from ledger.demo.apparel import GTIN_SHIRT, demo_account
+    from ledger.demo.battery import GTIN_PACK
+    from ledger.demo.rubber import GTIN_GLOVES
 
     roots = [batch_id_of(demo_account(producer).address, gtin, lot) for producer, gtin, lot in (
         ("garment", GTIN_SHIRT, "HG-DG-25-A-1201"), ("garment", GTIN_SHIRT, "HG-DG-25-B-1202"),

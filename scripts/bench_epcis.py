@@ -30,18 +30,18 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from ledger.chain import Chain
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import deploy
+from ledger.chain.node import start_anvil
 from ledger.client import Ledger
-from ledger.deploy import deploy
+from ledger.domain.types import Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
+from ledger.domain.validation import gs1_check_digit
 from ledger.epcis import capture
 from ledger.epcis.document import load
 from ledger.epcis.job import run_job
 from ledger.epcis.keys import digital_link, location_uri, party_uri
 from ledger.epcis.service import EpcisService
 from ledger.index import IndexStore
-from ledger.node import start_anvil
-from ledger.types import Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
-from ledger.validation import gs1_check_digit
 
 RAW = Gtin("09506000134352")
 MADE = Gtin("09506000134376")

@@ -1,4 +1,4 @@
-"""Write the demo's documents to `ledger/demo_files/`: small real PDFs, GeoJSON plot maps and the JSON evidence
+"""Write the demo's documents to `ledger/demo/files/`: small real PDFs, GeoJSON plot maps and the JSON evidence
 formats of `ledger.regimes.formats`. The demo records the SHA-256 of each file on chain and, given a workspace, puts
 the files in its vault.
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ledger.regimes.geojson import ring_area  # noqa: E402
 
-OUT = ROOT / "ledger" / "demo_files"
+OUT = ROOT / "ledger" / "demo" / "files"
 
 
 # -- formats ---------------------------------------------------------------------------------------------------

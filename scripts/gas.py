@@ -12,10 +12,10 @@ from decimal import Decimal
 from eth_account import Account
 from eth_utils import keccak
 
+from ledger.chain.codec import batch_record
 from ledger.client import Ledger
-from ledger.codec import batch_record
-from ledger.types import Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
-from ledger.validation import gs1_check_digit
+from ledger.domain.types import Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
+from ledger.domain.validation import gs1_check_digit
 
 
 def main() -> None:

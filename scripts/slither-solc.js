@@ -2,7 +2,7 @@
 // The `solc` that slither (crytic-compile) runs: scripts/solc-shim.js with the project's compiler settings.
 // crytic-compile writes its own standard-JSON input (sources, remappings, output selection, optimizer off); the
 // contracts only compile through the IR pipeline ("stack too deep" otherwise), so this script merges the settings
-// that ledger/compile.py uses, given as JSON in LEDGER_SOLC_SETTINGS by scripts/slither_gate.py, into that input
+// that ledger/chain/compile.py uses, given as JSON in LEDGER_SOLC_SETTINGS by scripts/slither_gate.py, into that input
 // and hands it to the shim. `--version` is answered by the shim itself.
 'use strict';
 const fs = require('fs');

@@ -1,6 +1,6 @@
 """Slither over `contracts/`, gated by the accepted-findings list (`scripts/slither` sets up slither and runs this).
 
-Slither compiles through `scripts/slither-solc.js` (the project's solcjs shim with `ledger/compile.py`'s settings)
+Slither compiles through `scripts/slither-solc.js` (the project's solcjs shim with `ledger/chain/compile.py`'s settings)
 from a temporary directory, so nothing is left in the work tree. The findings in files under the contracts folder are
 then compared with the accepted list (`contracts/slither-accepted.json`: entries {check, element, impact, reason}).
 Exit 1, naming each, on a finding of medium or high impact, a finding not in the list, or an entry of the list that
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.compile import standard_input
+from ledger.chain.compile import standard_input
 
 ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = ROOT / "scripts" / "slither-solc.js"
@@ -70,7 +70,7 @@ class Accepted:
 
 
 def compiler_settings() -> dict[str, Any]:
-    """What `ledger/compile.py` compiles with (optimizer, viaIR, EVM version), minus its output selection."""
+    """What `ledger/chain/compile.py` compiles with (optimizer, viaIR, EVM version), minus its output selection."""
     settings = dict(standard_input()["settings"])
     settings.pop("outputSelection")
     return settings

@@ -18,15 +18,15 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain import Chain
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import deploy
+from ledger.chain.node import AnvilNode, free_port, start_anvil
 from ledger.client import Ledger
-from ledger.demo import ALL_CHAINS, DemoWorld, seed_demo
-from ledger.deploy import deploy
+from ledger.demo.apparel import ALL_CHAINS, DemoWorld, seed_demo
+from ledger.documents.vault import Vault
+from ledger.domain.types import Deployment
 from ledger.index import IndexStore
-from ledger.node import AnvilNode, free_port, start_anvil
 from ledger.regimes import ScreeningLists
-from ledger.types import Deployment
-from ledger.vault import Vault
 from tests.evidence import Harness
 
 CHAINS = ["embedded", "anvil"]

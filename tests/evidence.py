@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
-from ledger.demo_rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
+from ledger.demo.apparel import DemoWorld
+from ledger.demo.rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
 from ledger.diligence import due_diligence
+from ledger.documents.vault import Vault
+from ledger.domain.types import BatchId, Document, DocumentKind, Gln, Hash32, InputUse, NewBatch
 from ledger.regimes import Regime, RegimeSection, ScreeningLists
-from ledger.types import BatchId, Document, DocumentKind, Gln, Hash32, InputUse, NewBatch
-from ledger.vault import Vault
 
 #: A date past every rule's applies_from: every rule is in force.
 LATER = date(2099, 12, 31)
@@ -86,7 +86,7 @@ class Harness:
         data = json.dumps(content).encode() if isinstance(content, dict) else content
         if store:
             return Document(self.put(data, by=by), kind)
-        from ledger.vault import sha256_of
+        from ledger.documents.vault import sha256_of
 
         return Document(sha256_of(data), kind)
 

@@ -109,8 +109,8 @@ def test_the_installed_ledger_command_runs_the_demo_from_outside_the_project(whe
 
 
 ANVIL_LOOKUP = """
-from ledger.errors import ToolchainError
-from ledger.node import anvil_binary
+from ledger.domain.errors import ToolchainError
+from ledger.chain.node import anvil_binary
 try:
     print(anvil_binary())
 except ToolchainError as error:

@@ -11,9 +11,9 @@ from urllib.parse import unquote
 import pytest
 from eth_account import Account
 
-from ledger.chain import ANVIL_OPERATOR_KEY
-from ledger.demo import DEMO_PARTICIPANTS
-from ledger.types import Role
+from ledger.chain.connection import ANVIL_OPERATOR_KEY
+from ledger.demo.apparel import DEMO_PARTICIPANTS
+from ledger.domain.types import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The README and every markdown file under docs/: the same rules hold for all of them.
@@ -87,7 +87,7 @@ def test_a_browser_is_not_promised_a_members_only_report() -> None:
 
 
 def test_the_vault_examples_uploader_is_the_demo_participant_it_names() -> None:
-    from ledger.demo import demo_account
+    from ledger.demo.apparel import demo_account
 
     given = re.findall(r"^GIN=(0x[0-9a-fA-F]{40})\s+# the Gujarat gin's address", ALL_TEXT, flags=re.M)
     assert given == [demo_account("gin-gujarat").address]

@@ -12,8 +12,8 @@ from api.problems import responses
 from api.schemas.common import In, Out
 from api.settings import ApiSettings
 from api.sign_in_guards import SignInRate
+from ledger.domain.types import Role
 from ledger.siwe import MAX_MESSAGE_CHARS
-from ledger.types import Role
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 STATEMENT = "Sign in to the provenance ledger."
@@ -54,7 +54,7 @@ class WhoAmIOut(Out):
 @router.get("/nonce", response_model=NonceOut, summary="Start a sign-in", responses=responses(503))
 def get_nonce(auth: AuthenticatorDep, ledger: LedgerDep, settings: SettingsDep, request: Request) -> NonceOut:
     """What a Sign-In with Ethereum message must carry: a fresh nonce, this service's domain and address (URI) and
-    the chain id. `ledger login` and `ledger.requests.ApiSigner.login` build, sign and send the message."""
+    the chain id. `ledger login` and `ledger.apiclient.signer.ApiSigner.login` build, sign and send the message."""
     nonce, expires = auth.new_nonce()
     return NonceOut(nonce=nonce, expires_at=expires, domain=auth.domain, uri=service_uri(settings, request),
                     chain_id=ledger.deployment.chain_id)

@@ -16,8 +16,8 @@ from api.schemas.batches import BatchDetail, BatchOut, TraceOut
 from api.schemas.common import EXAMPLE_BATCH_ID, LOT_PATTERN, Page, decode_cursor
 from api.schemas.writes import SignedRequestIn, WriteResult
 from api.trace_json import TRACE_JSON
+from ledger.domain.errors import ValidationError
 from ledger.epcis.keys import MAX_LABEL_CHARS, product_key
-from ledger.errors import ValidationError
 from ledger.trace import MIN_NODES
 
 router = APIRouter(prefix="/batches", tags=["batches"])

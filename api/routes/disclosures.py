@@ -13,7 +13,7 @@ from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.schemas.common import Page, decode_cursor
 from api.schemas.disclosures import DisclosureOut, DisclosureSummary
 from api.schemas.writes import SignedRequestIn, WriteResult
-from ledger.types import Disclosure
+from ledger.domain.types import Disclosure
 
 router = APIRouter(prefix="/disclosures", tags=["disclosures"])
 DisclosureIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits")]

@@ -1,11 +1,11 @@
 """The document vault over HTTP: upload a document behind a hash (before or after the record that cites it), download
 it with its media type, and see which records cite it.
 
-Members upload, and the vault records who (`ledger.vault`). A document is read by its uploaders and by whoever may
-see a record that opens it: a record whose owner uploaded it (`ledger.evidence`; seen as `ledger.access` says: a
-batch's documents by who may see the batch, a disclosure's by who may see the disclosure, public ones by anyone). To
-anyone else it does not exist (404, as for a hash the vault does not hold). A download is named as its uploader named
-the file (RFC 6266, with `filename*` for names beyond ASCII).
+Members upload, and the vault records who (`ledger.documents.vault`). A document is read by its uploaders and by
+whoever may see a record that opens it: a record whose owner uploaded it (`ledger.documents.evidence`; seen as
+`ledger.access` says: a batch's documents by who may see the batch, a disclosure's by who may see the disclosure,
+public ones by anyone). To anyone else it does not exist (404, as for a hash the vault does not hold). A download is
+named as its uploader named the file (RFC 6266, with `filename*` for names beyond ASCII).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
 from api.evidence import UploadBudgetDep, VaultDep
 from api.problems import responses
 from api.schemas.documents import EXAMPLE_SHA256, CitationOut, StoredOut
-from ledger.errors import ValidationError
-from ledger.evidence import MaySeeCitation, open_document, visible_citations
-from ledger.media import EXTENSIONS
-from ledger.vault import CHUNK, document_hash
+from ledger.documents.evidence import MaySeeCitation, open_document, visible_citations
+from ledger.documents.media import EXTENSIONS
+from ledger.documents.vault import CHUNK, document_hash
+from ledger.domain.errors import ValidationError
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 Sha256 = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$", examples=[EXAMPLE_SHA256],
@@ -117,7 +117,7 @@ def get_document(ledger: LedgerDep, vault: VaultDep, viewer: ViewerDep, may_see:
 def content_disposition(name: str) -> str:
     """`attachment` with the file name (RFC 6266): a quoted ASCII `filename` (each other character as `_`), and
     `filename*` in UTF-8 (RFC 8187, formerly 5987) when the name is not plain ASCII. `name` is sanitised already
-    (`ledger.media.file_name`: no quotes, backslashes or control characters)."""
+    (`ledger.documents.media.file_name`: no quotes, backslashes or control characters)."""
     fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
     if fallback == name:
         return f'attachment; filename="{name}"'

@@ -21,10 +21,10 @@ from api.settings import ApiSettings
 from ledger.access import Access, Viewer
 from ledger.client import Ledger
 from ledger.diligence import due_diligence
+from ledger.documents.vault import Vault
+from ledger.domain.errors import ValidationError
 from ledger.epcis.keys import gtin_and_lot
-from ledger.errors import ValidationError
 from ledger.regimes import ScreeningLists, regimes_of
-from ledger.vault import Vault
 
 router = APIRouter(prefix="/due-diligence", tags=["due diligence"])
 HTML_CONTENT = {"text/html": {"schema": {"type": "string"}, "example": "<!doctype html>…"}}

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import LedgerDep
 from api.problems import responses
 from api.schemas.writes import Eip712DomainOut
-from ledger.signing import FORWARD_REQUEST_TYPES
+from ledger.chain.signing import FORWARD_REQUEST_TYPES
 
 router = APIRouter(tags=["signing"])
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["signing"])
             responses=responses(503))
 def get_domain(ledger: LedgerDep) -> Eip712DomainOut:
     """Sign an OpenZeppelin `ForwardRequest` under this domain; `ledger` is the `to` of every request. `ledger sign`
-    and `ledger.requests.ApiSigner` do it for you."""
+    and `ledger.apiclient.signer.ApiSigner` do it for you."""
     d = ledger.domain
     return Eip712DomainOut(name=d.name, version=d.version, chain_id=d.chain_id, verifying_contract=d.verifying_contract,
                            ledger=ledger.deployment.ledger, types=FORWARD_REQUEST_TYPES)

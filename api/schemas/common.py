@@ -8,16 +8,16 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ledger.errors import ValidationError
-from ledger.types import Participant, TxRef
-from ledger.validation import GS1_LOT
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Participant, TxRef
+from ledger.domain.validation import GS1_LOT
 
 BatchIdStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
 Hash32Str = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
 AddressStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
 HexStr = Annotated[str, StringConstraints(pattern=r"^0x([0-9a-fA-F]{2})*$", max_length=200_000)]
 
-#: A GS1 lot (AI 10: 1-20 characters of the GS1 set 82) as the ledger checks it (`ledger.validation.GS1_LOT`),
+#: A GS1 lot (AI 10: 1-20 characters of the GS1 set 82) as the ledger checks it (`ledger.domain.validation.GS1_LOT`),
 #: written for JSON Schema (ECMA 262 has no `\"` escape). Documented on lot inputs; the ledger's check answers 422.
 LOT_PATTERN = GS1_LOT.pattern.replace('\\"', '"')
 LOT_DESCRIPTION = "GS1 lot (AI 10): 1-20 characters of letters, digits and !\"%&'()*+,-./:;<=>?_"

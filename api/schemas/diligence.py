@@ -22,9 +22,9 @@ from api.schemas.common import (
 from api.schemas.regimes import RegimeSectionOut
 from ledger.diligence import Assurance, Policy, Report, Rule, Severity, Verdict
 from ledger.diligence.policy import MAX_TIER
+from ledger.domain.types import DocumentKind
 from ledger.epcis.keys import MAX_LABEL_CHARS
 from ledger.regimes import Regime
-from ledger.types import DocumentKind
 
 _DEFAULT = Policy()
 RegionStr = Annotated[str, StringConstraints(max_length=6)]  # "CN", "CN-XJ", "GB-ENG"

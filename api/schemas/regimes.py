@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from api.schemas.common import Out
+from ledger.domain.types import DocumentKind, Severity
 from ledger.regimes import (
     DocumentEvidence,
     Evidence,
@@ -25,7 +26,6 @@ from ledger.regimes import (
     RuleStatus,
     TxEvidence,
 )
-from ledger.types import DocumentKind, Severity
 
 
 class RuleOut(Out):

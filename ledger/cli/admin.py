@@ -16,8 +16,8 @@ import typer
 
 from ledger.cli.base import command_group
 from ledger.cli.sign import API, DEMO, _account
-from ledger.errors import ValidationError
-from ledger.types import Gln, Hash32, ParticipantProfile, Role, Site
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Gln, Hash32, ParticipantProfile, Role, Site
 
 ACCOUNT = typer.Option(..., "--account", help="the participant's address")
 ROLE = typer.Option(..., "--role", help="FACTORY, AUDITOR or BUYER")
@@ -36,7 +36,7 @@ def _site(text: str) -> Site:
 def _post(key: str | None, demo: str | None, api: str, path: str, build: Callable[[Any], str]) -> None:
     """Sign in as the admin, build the calldata (with what the API says, if needed), sign, post, print the answer (a
     refusal, like any HTTP or ledger error, ends the command through the CLI's error boundary)."""
-    from ledger.requests import ApiSigner
+    from ledger.apiclient.signer import ApiSigner
 
     signer = ApiSigner(api, _account(key, demo))
     try:
@@ -60,7 +60,7 @@ def register(
     key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API,
 ) -> None:
     """Register a participant with its profile and roles (POST /admin/participants)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     def build(_: Any) -> str:
         profile = ParticipantProfile(name, country, tuple(_site(s) for s in site),
@@ -74,7 +74,7 @@ def register(
 def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", help="GLN:SUBDIVISION"),
              key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
     """Add a site to a participant (POST /admin/participants/{address}/sites)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     def build(signer: Any) -> str:
         reply = signer.client.get(f"/participants/{account}", headers=signer.headers)
@@ -87,7 +87,7 @@ def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", hel
 def grant(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
           api: str = API) -> None:
     """Grant a role (POST /admin/participants/{address}/roles)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _post(key, demo_participant, api, f"/admin/participants/{account}/roles",
           lambda _: calldata.grant_role(account, role))
@@ -96,7 +96,7 @@ def grant(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo
 def revoke(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
            api: str = API) -> None:
     """Revoke a role (POST /admin/participants/{address}/roles)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _post(key, demo_participant, api, f"/admin/participants/{account}/roles",
           lambda _: calldata.revoke_role(account, role))
@@ -106,7 +106,7 @@ def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason", 
             key: str | None = KEY,
             demo_participant: str | None = DEMO, api: str = API) -> None:
     """Suspend a participant: it writes nothing and its tokens stop working (POST .../status)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _post(key, demo_participant, api, f"/admin/participants/{account}/status",
           lambda _: calldata.set_suspended(account, True, reason))
@@ -117,7 +117,7 @@ def reinstate(account: str = ACCOUNT,
                                                                  "does not)"),
               key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
     """Reinstate a suspended participant (POST .../status)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _post(key, demo_participant, api, f"/admin/participants/{account}/status",
           lambda _: calldata.set_suspended(account, False, reason))

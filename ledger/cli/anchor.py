@@ -25,7 +25,7 @@ def verify_batch(
     """Prove that a batch record is anchored: its proof leads to the bundle's root (and, with --rpc-url, the
     ledger contract on chain accepts it against the anchored root). Exit code 1 if it does not."""
     from ledger.anchoring import AnchorBundle, verify_offchain, why_not_proven
-    from ledger.errors import LedgerError
+    from ledger.domain.errors import LedgerError
 
     bundle = AnchorBundle.load(bundle_file)
     item = bundle.record_by_lot(batch_lot)
@@ -38,7 +38,7 @@ def verify_batch(
                       "once its producer claims it (claimAnchoredBatch)")
         ok = False
     if rpc_url is not None:
-        from ledger.chain import Chain
+        from ledger.chain.connection import Chain
 
         if bundle.ledger is None:
             console.print("[red]error:[/red] the bundle names no ledger contract to verify against")

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from ledger.errors import LedgerError
+from ledger.domain.errors import LedgerError
 
 if TYPE_CHECKING:
     from rich.console import Console

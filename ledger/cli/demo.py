@@ -12,13 +12,13 @@ from rich.table import Table
 from rich.tree import Tree
 
 from ledger.cli.base import InvocationConsole
-from ledger.types import BatchId, Trace, TraceNode
+from ledger.domain.types import BatchId, Trace, TraceNode
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
-    from ledger.demo import DemoWorld
+    from ledger.demo.apparel import DemoWorld
+    from ledger.documents.vault import Vault
     from ledger.regimes import ScreeningLists
-    from ledger.vault import Vault
 
 console = InvocationConsole()
 
@@ -40,9 +40,9 @@ def demo(
 
     from ledger.client import Ledger
     from ledger.config import LedgerSettings
-    from ledger.demo import ALL_CHAINS, seed_demo
+    from ledger.demo.apparel import ALL_CHAINS, seed_demo
+    from ledger.documents.vault import Vault
     from ledger.regimes import ScreeningLists
-    from ledger.vault import Vault
     from ledger.workspace import open_lists, open_vault
 
     scratch = tempfile.TemporaryDirectory(prefix="ledger-demo-")  # in memory: documents in a scratch vault
@@ -72,7 +72,7 @@ def demo(
 
 
 def _label(node: TraceNode) -> str:
-    from ledger.validation import quantity_text
+    from ledger.domain.validation import quantity_text
 
     batch = node.batch
     where = node.facility_subdivision or node.producer.profile.country
@@ -84,7 +84,7 @@ def _label(node: TraceNode) -> str:
 
 
 def render_trace(trace: Trace, label: str) -> Tree:
-    from ledger.validation import quantity_text
+    from ledger.domain.validation import quantity_text
 
     nodes = {n.batch.id: n for n in trace.nodes}
     inputs: dict[BatchId, list[tuple[BatchId, Decimal]]] = {}

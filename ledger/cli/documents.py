@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli.base import InvocationConsole, command_group, error_exit
-from ledger.types import CitationKind
+from ledger.domain.types import CitationKind
 
 console = InvocationConsole(soft_wrap=True)  # hashes are never cut
 
@@ -57,8 +57,8 @@ def verify_document(
     """Say which records on chain cite this document (its SHA-256): batches, disclosure versions, attestations and
     participant profiles. Exit code 1 if none does."""
     from ledger.cli.export import open_ledger
-    from ledger.evidence import citations
-    from ledger.vault import sha256_of
+    from ledger.documents.evidence import citations
+    from ledger.documents.vault import sha256_of
 
     digest = sha256_of(file.read_bytes())
     console.print(f"{file.name}: SHA-256 {digest}")

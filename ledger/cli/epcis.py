@@ -50,7 +50,7 @@ def capture_cmd(
     """Validate the document against the EPCIS 2.0 JSON Schema, map it to ledger writes, sign them with your key and
     send them to the service, which relays them (and pays the gas). Exit 1 if an event was refused (with --dry-run:
     if an event would be)."""
-    from ledger.epcis.client import CaptureClient
+    from ledger.apiclient.epcis import CaptureClient
 
     text = _read(file)
     with CaptureClient(api, _account(key, demo_participant)) as client:
@@ -111,7 +111,7 @@ def verify_cmd(
     chain = None
     address = ledger_address or found.ledger
     if rpc_url is not None:
-        from ledger.chain import Chain
+        from ledger.chain.connection import Chain
 
         if address is None:
             console.print("[red]error:[/] no ledger address: give --ledger")

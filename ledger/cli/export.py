@@ -11,10 +11,10 @@ import typer
 from rich.table import Table
 
 from ledger.cli.base import InvocationConsole, error_exit
-from ledger.errors import LedgerUnavailableError, ValidationError
+from ledger.domain.errors import LedgerUnavailableError, ValidationError
 
 if TYPE_CHECKING:
-    from ledger.chain import Chain
+    from ledger.chain.connection import Chain
     from ledger.client import Ledger
     from ledger.config import LedgerSettings
     from ledger.esg.verify import VerificationReport
@@ -47,7 +47,7 @@ def open_demo_ledger() -> Ledger:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from ledger.client import Ledger
-    from ledger.demo import seed_demo
+    from ledger.demo.apparel import seed_demo
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console.current, transient=True) as bar:
         task = bar.add_task("deploying the contracts on an embedded chain", total=None)
@@ -58,7 +58,7 @@ def open_demo_ledger() -> Ledger:
 
 def open_chain(rpc_url: str | None) -> Chain:
     """A read-only view of the node (`verify-export` sends nothing)."""
-    from ledger.chain import Chain
+    from ledger.chain.connection import Chain
     from ledger.config import get_settings
 
     return Chain.connect(workspace_url(get_settings(), rpc_url))

@@ -21,7 +21,7 @@ def register_commands(app: typer.Typer) -> None:
 
 def login(key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
     """Sign in with your key; prints the token (valid for API_AUTH_TOKEN_TTL seconds) to stdout."""
-    from ledger.requests import ApiSigner
+    from ledger.apiclient.signer import ApiSigner
 
     signer = ApiSigner(api, _account(key, demo_participant))
     token = signer.login()

@@ -27,7 +27,7 @@ def node(
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace holding the node's state"),
 ) -> None:
     """Start Foundry's anvil on 127.0.0.1 with its state in the workspace; runs until interrupted."""
-    from ledger.node import rpc_alive, start_anvil
+    from ledger.chain.node import rpc_alive, start_anvil
 
     url = f"http://127.0.0.1:{port}"
     if rpc_alive(url):

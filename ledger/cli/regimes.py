@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ledger.cli.base import InvocationConsole, command_group
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 
 if TYPE_CHECKING:
     from ledger.regimes.screening import ListVersion

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from ledger.cli.base import InvocationConsole, command_group
-from ledger.errors import ValidationError
-from ledger.types import (
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import (
     AssuranceLevel,
     BatchId,
     Document,
@@ -59,7 +59,7 @@ def register_commands(app: typer.Typer) -> None:
 
 def _account(key: str | None, demo: str | None) -> LocalAccount:
     if demo:
-        from ledger.demo import demo_account
+        from ledger.demo.apparel import demo_account
 
         return demo_account(demo)
     if not key:
@@ -73,7 +73,7 @@ def _account(key: str | None, demo: str | None) -> LocalAccount:
 
 
 def _emit(key: str | None, demo: str | None, api: str, nonce: int | None, ttl: int, build: object, route: str) -> None:
-    from ledger.requests import ApiSigner
+    from ledger.apiclient.signer import ApiSigner
 
     data = build() if callable(build) else str(build)
     signer = ApiSigner(api, _account(key, demo))
@@ -108,7 +108,7 @@ def record_batch(
     ttl: int = TTL,
 ) -> None:
     """Record one batch (POST /batches)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     def build() -> str:
         inputs = tuple(InputUse(BatchId(i.split("=", 1)[0]), _decimal(i.split("=", 1)[-1], "--input"))
@@ -140,7 +140,7 @@ def custody(
     ttl: int = TTL,
 ) -> None:
     """Hand custody of a batch to another participant (POST /batches/{id}/custody)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.transfer_custody(batch, to),
           f"/batches/{batch}/custody")
@@ -154,7 +154,7 @@ def flag(
     ttl: int = TTL,
 ) -> None:
     """Flag a batch (POST /batches/{id}/flags)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.flag_batch(batch, kind, reason),
           f"/batches/{batch}/flags")
@@ -182,7 +182,7 @@ def publish(
     ttl: int = TTL,
 ) -> None:
     """Publish a disclosure (POST /disclosures)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _emit(key, demo_participant, api, nonce, ttl,
           lambda: calldata.publish_disclosure(period, framework, _metrics(metric), document_hash, uri), "/disclosures")
@@ -197,7 +197,7 @@ def amend(
     ttl: int = TTL,
 ) -> None:
     """Amend one's disclosure (POST /disclosures)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _emit(key, demo_participant, api, nonce, ttl,
           lambda: calldata.amend_disclosure(disclosure, _metrics(metric), document_hash, uri, reason), "/disclosures")
@@ -211,7 +211,7 @@ def attest(
     ttl: int = TTL,
 ) -> None:
     """Attest a disclosure version, as an auditor (POST /disclosures/{id}/attestations)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _emit(key, demo_participant, api, nonce, ttl,
           lambda: calldata.attest(disclosure, version, level, opinion, report_hash),
@@ -225,7 +225,7 @@ def revoke(
     ttl: int = TTL,
 ) -> None:
     """Revoke one's attestation (POST /disclosures/{id}/revocations)."""
-    from ledger.requests import calldata
+    from ledger.apiclient.signer import calldata
 
     _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.revoke_attestation(disclosure, version, reason),
           f"/disclosures/{disclosure}/revocations")

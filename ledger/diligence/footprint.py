@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger.types import BatchId, Trace, TraceNode
+from ledger.domain.types import BatchId, Trace, TraceNode
 
 QUANTUM = Decimal("0.001")
 

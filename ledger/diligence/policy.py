@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from ledger import validation as v
-from ledger.errors import ValidationError
-from ledger.types import AssuranceLevel, DocumentKind
+from ledger.domain import validation as v
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import AssuranceLevel, DocumentKind
 
 #: Tier keys of document requirements: "raw" (batches without inputs), "all", or a tier number ("0" = the batch).
 TIER_RAW = "raw"

@@ -20,17 +20,8 @@ import pycountry
 
 from ledger.diligence.footprint import Footprint, roll_up
 from ledger.diligence.policy import Assurance, Policy
-from ledger.errors import NotFoundError, ValidationError
-from ledger.regimes import (
-    NoDocuments,
-    Regime,
-    RegimeSection,
-    ScreeningLists,
-    Sources,
-    evaluate_regimes,
-    regimes_of,
-)
-from ledger.types import (
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.types import (
     Address,
     Batch,
     BatchId,
@@ -46,11 +37,20 @@ from ledger.types import (
     TxRef,
     Verdict,
 )
-from ledger.validation import unit_name
+from ledger.domain.validation import unit_name
+from ledger.regimes import (
+    NoDocuments,
+    Regime,
+    RegimeSection,
+    ScreeningLists,
+    Sources,
+    evaluate_regimes,
+    regimes_of,
+)
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
-    from ledger.vault import Vault
+    from ledger.documents.vault import Vault
 
 
 class Rule(StrEnum):

@@ -16,14 +16,13 @@ chain, serve them back (query, lineage export) and resolve GS1 Digital Link URIs
     planning   a document -> the writes to sign (in order), per-event outcomes, the Merkle root of the hashes
     capture    the client's signed submission (prepare, sign) and the service's checks (facts, submit)
     job        the service's capture job: map again, compare, relay, commit, store
-    client     the client side over HTTP (what `ledger epcis capture` runs)
     store      the service's SQLite store of captured events and capture jobs; describe: what it indexes
     query      GET /events: EPCIS query parameters over the stored events
     export     a batch's lineage as an EPCISDocument (captured events as stored, native records synthesised)
     digital_link  GET /01/{gtin}[/10/{lot}][/21/{serial}]: a redirect or an RFC 9264 linkset (GS1 resolver)
     verify     prove events against the chain without the service
     service    one object per process holding the store and the job queue: one call per route
-    demo       the demo chain captured from ledger/demo_epcis/
 
-Nothing here imports the API layer.
+The client side over HTTP is `ledger.apiclient.epcis`; the demo chain captured from EPCIS documents is
+`ledger.demo.epcis`. Nothing here imports the API layer.
 """

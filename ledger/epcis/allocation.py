@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ledger.codec import from_milli
+from ledger.chain.codec import from_milli
 
 MILLI = Decimal(1000)
 

@@ -1,6 +1,6 @@
 """EPCIS capture through the service, which never holds a participant's key.
 
-Client (`ledger epcis capture`, `ledger.epcis.client.CaptureClient`, or any client with `ledger.requests`):
+Client (`ledger epcis capture`, `ledger.apiclient.epcis.CaptureClient`, or any client with `ledger.apiclient.signer`):
 1. validate the document against the schema (`ledger.epcis.document.load`) before anything is sent;
 2. `POST /capture/facts` with the document and the capturer's address -> the `CaptureFacts` the mapping needs;
 3. `prepare`: map the document, through `planning`, from those facts;
@@ -24,19 +24,19 @@ from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 
-from ledger import validation as v
-from ledger.codec import checksum
+from ledger.apiclient.signer import body_of
+from ledger.apiclient.signer import sign as sign_request
+from ledger.chain.codec import checksum
+from ledger.chain.signing import DEFAULT_TTL_SECONDS, check_canonical, recover_signer
+from ledger.domain import validation as v
+from ledger.domain.errors import CaptureBacklogError, CaptureTooLargeError, SignatureInvalidError, ValidationError
+from ledger.domain.types import Address, Eip712Domain, ForwardRequest, SignedRequest
 from ledger.epcis.document import MAX_EVENTS, EpcisDocument, check_event_count, load
 from ledger.epcis.facts import CaptureFacts, IndexView, Recorder, Replay
 from ledger.epcis.hashing import Hashed, event_hashes
 from ledger.epcis.model import CaptureJob, CapturePlan, EventResult, Status
 from ledger.epcis.planning import plan
 from ledger.epcis.store import EventStore
-from ledger.errors import CaptureBacklogError, CaptureTooLargeError, SignatureInvalidError, ValidationError
-from ledger.requests import body_of
-from ledger.requests import sign as sign_request
-from ledger.signing import DEFAULT_TTL_SECONDS, check_canonical, recover_signer
-from ledger.types import Address, Eip712Domain, ForwardRequest, SignedRequest
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

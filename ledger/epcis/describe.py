@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import BatchId
 from ledger.epcis.keys import class_key, location_gln
 from ledger.epcis.model import PlannedEvent
 from ledger.epcis.store import NewEvent
 from ledger.epcis.vocabulary import cbv
-from ledger.errors import ValidationError
-from ledger.types import BatchId
 
 QUANTITY_LISTS = ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList")
 EPC_LISTS = ("epcList", "inputEPCList", "outputEPCList", "childEPCs")

@@ -26,12 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ledger.domain.errors import NotFoundError
 from ledger.epcis.keys import DigitalLinkSyntaxError, ProductRequest, digital_link, product_request
-from ledger.errors import NotFoundError
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
-    from ledger.types import Batch
+    from ledger.domain.types import Batch
 
 #: The GS1 Web Vocabulary as the resolver standard 1.2 names it (`gs1:`); requests may also use the older
 #: `https://gs1.org/voc/` and `https://www.gs1.org/voc/` forms of the same terms.

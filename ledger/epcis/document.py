@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledger.domain.errors import CaptureTooLargeError, ValidationError
+from ledger.domain.jsonlimits import json_too_deep
 from ledger.epcis import schema
-from ledger.errors import CaptureTooLargeError, ValidationError
-from ledger.jsonlimits import json_too_deep
 
 #: Largest document, in bytes (UTF-8). A bigger capture is sent in several documents.
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024

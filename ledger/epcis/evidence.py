@@ -18,12 +18,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledger import rules
-from ledger import validation as v
+from ledger.domain import rules
+from ledger.domain import validation as v
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Document, DocumentKind, Hash32
 from ledger.epcis.hashing import sha256_hex
 from ledger.epcis.vocabulary import cbv, extension
-from ledger.errors import ValidationError
-from ledger.types import Document, DocumentKind, Hash32
 
 BTT_KINDS = {
     "po": DocumentKind.PURCHASE_ORDER,

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.types import Batch, CustodyTransfer, Flag, FlagKind, Trace
 from ledger.epcis.document import EPCIS_CONTEXT, document_json
 from ledger.epcis.hashing import hash_events
 from ledger.epcis.keys import digital_link, location_uri, party_uri
@@ -33,9 +35,7 @@ from ledger.epcis.query import MAX_PER_PAGE, now_text, proofs, served
 from ledger.epcis.reading import COUNT_UNIT
 from ledger.epcis.store import EventStore, StoredEvent
 from ledger.epcis.vocabulary import NAMESPACE, PREFIX
-from ledger.errors import NotFoundError, ValidationError
 from ledger.trace import MAX_NODES
-from ledger.types import Batch, CustodyTransfer, Flag, FlagKind, Trace
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

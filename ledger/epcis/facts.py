@@ -20,9 +20,9 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Address, BatchId, Gln, Role
 from ledger.epcis.model import BatchFact, CapturedFact, CapturerFact, PartyFact, Status
-from ledger.errors import ValidationError
-from ledger.types import Address, BatchId, Gln, Role
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

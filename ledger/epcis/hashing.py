@@ -32,8 +32,8 @@ from epcis_event_hash_generator.json_xml_model_mismatch_correction import deep_s
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
 
+from ledger.domain.errors import ValidationError
 from ledger.epcis.document import EPCIS_CONTEXT, EpcisDocument
-from ledger.errors import ValidationError
 
 #: URLs under which GS1 publishes the EPCIS 2.0 context: all served from the copy in data/.
 CONTEXT_URLS = frozenset({

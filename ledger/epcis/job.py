@@ -17,7 +17,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ledger.anchoring import MerkleTree
-from ledger.codec import hex32
+from ledger.chain.codec import hex32
+from ledger.domain.errors import (
+    LedgerError,
+    LedgerUnavailableError,
+    RelayBudgetError,
+    TransactionTimeoutError,
+    ValidationError,
+)
 from ledger.epcis.capture import ROUTE, DocumentCache, event_id_of, event_type_of, read_document, signed_request_of
 from ledger.epcis.describe import describe
 from ledger.epcis.document import EpcisDocument
@@ -26,13 +33,6 @@ from ledger.epcis.hashing import Hashed, leaf_of
 from ledger.epcis.model import CaptureJob, CapturePlan, EventResult, JobState, PlannedEvent, Status
 from ledger.epcis.planning import plan
 from ledger.epcis.store import EventStore
-from ledger.errors import (
-    LedgerError,
-    LedgerUnavailableError,
-    RelayBudgetError,
-    TransactionTimeoutError,
-    ValidationError,
-)
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

@@ -4,8 +4,8 @@ ledger's GTIN, lot and GLN.
 Digital Link URIs and element strings ((01)...(10)... as printed under a barcode, or the raw scanned string) are
 parsed by `biip`. An EPC URN carries its key split at the company prefix and without a check digit
 (`urn:epc:class:lgtin:4012345.012345.998877`); it is turned into the GS1 element string it stands for (TDS 2.0
-section 6) and that string goes through `biip` too. The keys found are then checked by `ledger.validation`, the one
-home of the GTIN, GLN and lot rules (check digits; a lot of 1 to 20 characters of GS1's character set 82): a key
+section 6) and that string goes through `biip` too. The keys found are then checked by `ledger.domain.validation`, the
+one home of the GTIN, GLN and lot rules (check digits; a lot of 1 to 20 characters of GS1's character set 82): a key
 read from an EPCIS document is refused with the words a native write would get.
 """
 
@@ -20,10 +20,10 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 
-from ledger import validation as v
-from ledger.errors import ValidationError
-from ledger.types import Gln, Gtin
-from ledger.validation import gs1_check_digit, shown
+from ledger.domain import validation as v
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Gln, Gtin
+from ledger.domain.validation import gs1_check_digit, shown
 
 DIGITAL_LINK_BASE = "https://id.gs1.org"
 

@@ -25,8 +25,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger import rules
-from ledger.codec import batch_id_of
+from ledger.chain.codec import batch_id_of
+from ledger.domain import rules
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Address, BatchId, Document, FlagKind, Gln, InputUse, NewBatch
 from ledger.epcis import evidence
 from ledger.epcis.allocation import AllocationError, shares
 from ledger.epcis.describe import QUANTITY_LISTS
@@ -36,15 +38,13 @@ from ledger.epcis.model import BatchFact, CapturedFact, EventEffect, FlagRaise, 
 from ledger.epcis.overlay import Overlay, apply
 from ledger.epcis.reading import Amount, Refusal, event_time, party_of, quantities
 from ledger.epcis.vocabulary import cbv
-from ledger.errors import ValidationError
-from ledger.types import Address, BatchId, Document, FlagKind, Gln, InputUse, NewBatch
 from ledger.writes.batches import validate_batch
 
 COMMISSIONING = frozenset({"commissioning", "creating_class_instance"})
 #: Most batches one event may create (they go into one `recordBatches` call).
 MAX_BATCHES_PER_EVENT = 100
-#: Calldata of one `recordBatches` write: a request is signed for 300k + 80 gas per byte (`ledger.signing.gas_for`),
-#: which stays under the relayer's default cap of 12M gas per request.
+#: Calldata of one `recordBatches` write: a request is signed for 300k + 80 gas per byte
+#: (`ledger.chain.signing.gas_for`), which stays under the relayer's default cap of 12M gas per request.
 MAX_WRITE_BYTES = 90_000
 
 

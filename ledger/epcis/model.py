@@ -1,8 +1,8 @@
 """The typed objects of EPCIS capture that cross modules (and, as JSON, the wire): facts about the chain, what the
 mapping makes of each event, the planned writes, and a capture job's results.
 
-They live here rather than in `ledger.types` because nothing outside `ledger.epcis` (the index in particular) reads
-them: the read model never imports this package.
+They live here rather than in `ledger.domain.types` because nothing outside `ledger.epcis` (the index in particular)
+reads them: the read model never imports this package.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from ledger.types import Address, BatchId, FlagKind, Gln, NewBatch
+from ledger.domain.types import Address, BatchId, FlagKind, Gln, NewBatch
 
 
 class Status(StrEnum):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ledger.domain.types import Address, BatchId
 from ledger.epcis.facts import ChainView
 from ledger.epcis.keys import ClassKey
 from ledger.epcis.model import BatchFact, CapturerFact, EventEffect
 from ledger.epcis.reading import Refusal
-from ledger.types import Address, BatchId
 
 
 @dataclass

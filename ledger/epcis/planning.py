@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger.anchoring import MerkleTree
-from ledger.codec import hex32
+from ledger.chain.codec import hex32
+from ledger.domain.types import Address, BatchId, NewBatch
 from ledger.epcis.document import EpcisDocument
 from ledger.epcis.facts import ChainView
 from ledger.epcis.hashing import Hashed, event_hashes, leaf_of
@@ -25,7 +26,6 @@ from ledger.epcis.mapping import MAX_WRITE_BYTES, map_event, record_bytes
 from ledger.epcis.model import CapturePlan, PlannedEvent, PlannedWrite, Status
 from ledger.epcis.overlay import Overlay
 from ledger.epcis.vocabulary import prefixes
-from ledger.types import Address, BatchId, NewBatch
 from ledger.writes import batches, events
 
 #: Records per `recordBatches` write: about 4M gas, well inside the relayer's per-request cap.

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ledger.domain.errors import ValidationError
 from ledger.epcis.document import EPCIS_CONTEXT, document_json
 from ledger.epcis.keys import class_key, location_gln
 from ledger.epcis.store import EventStore, StoredEvent
 from ledger.epcis.vocabulary import NAMESPACE, PREFIX, cbv
-from ledger.errors import ValidationError
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

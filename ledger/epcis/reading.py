@@ -7,12 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger import rules
-from ledger import validation as v
+from ledger.domain import rules
+from ledger.domain import validation as v
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Gln
 from ledger.epcis.keys import ClassKey, class_key, party_gln
 from ledger.epcis.vocabulary import cbv
-from ledger.errors import ValidationError
-from ledger.types import Gln
 
 #: The unit of a quantity given without `uom`: EPCIS counts instances.
 COUNT_UNIT = "H87"

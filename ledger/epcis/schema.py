@@ -17,7 +17,7 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 
 SCHEMA_FILE = "EPCIS-JSON-Schema.json"
 

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ledger.domain.errors import CaptureBacklogError, NotFoundError
 from ledger.epcis import capture
 from ledger.epcis.facts import CaptureFacts
 from ledger.epcis.job import run_job
 from ledger.epcis.lanes import Lanes
 from ledger.epcis.model import CaptureJob
 from ledger.epcis.store import EventStore
-from ledger.errors import CaptureBacklogError, NotFoundError
-from ledger.keyed_locks import KeyedLocks
+from ledger.relay.keyed_locks import KeyedLocks
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.domain.types import Address, BatchId
 from ledger.epcis.model import CapturedFact, CaptureJob, EventResult, JobState, Status
 from ledger.sqlite_files import immediate, open_database
-from ledger.types import Address, BatchId
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

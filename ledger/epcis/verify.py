@@ -17,14 +17,14 @@ from typing import Any
 from eth_abi import decode as abi_decode
 
 from ledger.anchoring import process_proof
-from ledger.calls import encode_call
-from ledger.codec import EventDecoder, checksum, from_hex, hex32
-from ledger.compile import load_artifact
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import EventDecoder, checksum, from_hex, hex32
+from ledger.chain.compile import load_artifact
+from ledger.domain.errors import ContractRevertError, ValidationError
+from ledger.domain.jsonlimits import load_json
 from ledger.epcis.document import MAX_DEPTH, EpcisDocument
 from ledger.epcis.hashing import declared_id_problem, digest_of, event_hashes, leaf_of
 from ledger.epcis.vocabulary import NAMESPACE, prefixes
-from ledger.errors import ContractRevertError, ValidationError
-from ledger.jsonlimits import load_json
 
 MAX_PROOF = 64
 
@@ -83,7 +83,7 @@ def merge(*sources: Proofs) -> Proofs:
 
 def check(document: EpcisDocument, proofs: Proofs, chain: Any = None, ledger_address: str | None = None
           ) -> list[EventCheck]:
-    """Check every event of `document` (see the module's docstring); `chain` (a `ledger.chain.Chain`) and the
+    """Check every event of `document` (see the module's docstring); `chain` (a `ledger.chain.connection.Chain`) and the
     ledger's address for the on-chain part."""
     address = checksum(ledger_address) if ledger_address else None
     onchain = _OnChain(chain, address) if chain is not None and address is not None else None

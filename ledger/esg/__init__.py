@@ -1,6 +1,6 @@
 """ESG disclosures for auditors: the metric catalogue, exports (CSV, JSON, XLSX) and their verification on chain."""
 
-from ledger.esg.catalogue import (
+from ledger.domain.catalogue import (
     CATALOGUE,
     MetricCategory,
     MetricDefinition,

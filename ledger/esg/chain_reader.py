@@ -13,12 +13,22 @@ from typing import Any, TypeVar
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from ledger.chain import Chain, as_revert
-from ledger.codec import EventDecoder, bytes_to_text, checksum, from_hex, from_timestamp, hex32, plain
-from ledger.compile import load_artifact
-from ledger.errors import LedgerError, LedgerUnavailableError
+from ledger.chain.codec import EventDecoder, bytes_to_text, checksum, from_hex, from_timestamp, hex32, plain
+from ledger.chain.compile import load_artifact
+from ledger.chain.connection import Chain, as_revert
+from ledger.domain.errors import LedgerError, LedgerUnavailableError
+from ledger.domain.types import (
+    Address,
+    AssuranceLevel,
+    Attestation,
+    Deployment,
+    DisclosureId,
+    Hash32,
+    Opinion,
+    TxHash,
+    TxRef,
+)
 from ledger.esg.model import Manifest
-from ledger.types import Address, AssuranceLevel, Attestation, Deployment, DisclosureId, Hash32, Opinion, TxHash, TxRef
 
 T = TypeVar("T")
 LEVELS = list(AssuranceLevel)

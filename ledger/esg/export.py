@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ledger import validation as v
-from ledger.codec import from_timestamp
-from ledger.esg.catalogue import CATALOGUE
+from ledger.chain.codec import from_timestamp
+from ledger.domain import validation as v
+from ledger.domain.catalogue import CATALOGUE
+from ledger.domain.types import Disclosure, Participant
 from ledger.esg.formats import MEDIA_TYPES, SUFFIXES, format_of, read_export, render_export
 from ledger.esg.model import (
     EXPORT_FORMAT,
@@ -26,7 +27,6 @@ from ledger.esg.model import (
     data_sha256,
     summarise_attestations,
 )
-from ledger.types import Disclosure, Participant
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

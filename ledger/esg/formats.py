@@ -21,8 +21,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ledger.codec import plain
-from ledger.errors import ValidationError
+from ledger.chain.codec import plain
+from ledger.domain.errors import ValidationError
+from ledger.domain.jsonlimits import load_json
 from ledger.esg.model import (
     BOOL_FIELDS,
     DATETIME_FIELDS,
@@ -37,7 +38,6 @@ from ledger.esg.model import (
     format_time,
     parse_time,
 )
-from ledger.jsonlimits import load_json
 
 MEDIA_TYPES: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",

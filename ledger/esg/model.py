@@ -24,8 +24,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from ledger.codec import plain
-from ledger.types import Attestation
+from ledger.chain.codec import plain
+from ledger.domain.types import Attestation
 
 EXPORT_FORMAT = "provenance-ledger/esg-export/1"
 
@@ -109,7 +109,7 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> Manifest:
-        from ledger.errors import ValidationError
+        from ledger.domain.errors import ValidationError
 
         known = {f.name for f in fields(cls)}
         try:

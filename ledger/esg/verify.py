@@ -23,12 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger.chain import Chain
-from ledger.esg.catalogue import CATALOGUE
+from ledger.chain.connection import Chain
+from ledger.domain.catalogue import CATALOGUE
+from ledger.domain.types import Attestation
 from ledger.esg.chain_reader import ChainReader, PublishedVersion
 from ledger.esg.model import EXPORT_FORMAT, Export, ExportRow, Manifest, canonical_value, summarise_attestations
 from ledger.esg.model import data_sha256 as rows_sha256
-from ledger.types import Attestation
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

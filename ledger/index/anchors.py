@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ledger.domain.types import Address, BatchId, BatchRecording, Hash32
 from ledger.index.base import SqlIndex
-from ledger.types import Address, BatchId, BatchRecording, Hash32
 
 ANCHORED_RECORD_COLUMNS = ("batch_id", "root", "producer", "gtin", "lot", "proof")
 

@@ -11,11 +11,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from ledger.codec import from_timestamp
+from ledger.chain.codec import from_timestamp
+from ledger.domain.types import TxHash, TxRef
 from ledger.index.caches import TIMESTAMP_CACHE_SIZE, Caches
 from ledger.index.dialect import SQLITE, Dialect
 from ledger.sqlite_files import open_database
-from ledger.types import TxHash, TxRef
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 #: Bumped when a table changes shape; an index file of another version is moved aside and rebuilt from the chain.

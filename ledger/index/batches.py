@@ -7,10 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from ledger.codec import calendar_time
-from ledger.index.base import SqlIndex
-from ledger.index.caches import ADDRESS_CACHE_SIZE, BATCH_CACHE_SIZE, milli
-from ledger.types import (
+from ledger.chain.codec import calendar_time
+from ledger.domain.types import (
     Address,
     Batch,
     BatchId,
@@ -24,6 +22,8 @@ from ledger.types import (
     Hash32,
     InputUse,
 )
+from ledger.index.base import SqlIndex
+from ledger.index.caches import ADDRESS_CACHE_SIZE, BATCH_CACHE_SIZE, milli
 
 DOCUMENT_KINDS = list(DocumentKind)
 FLAG_KINDS = list(FlagKind)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ledger.codec import from_milli
+from ledger.chain.codec import from_milli
+from ledger.domain.types import Batch, BatchId, Disclosure, Participant, Role, TraceEdge, TraceNode
 from ledger.index.events import BATCHES, DISCLOSURES, PARTICIPANTS, Changes
-from ledger.types import Batch, BatchId, Disclosure, Participant, Role, TraceEdge, TraceNode
 
 milli = lru_cache(maxsize=1 << 16)(from_milli)  # Decimals are immutable and quantities repeat a lot
 

@@ -7,10 +7,8 @@ import json
 import sqlite3
 from typing import Any
 
-from ledger.codec import from_scaled
-from ledger.index.base import SqlIndex
-from ledger.index.batches import DOCUMENT_KINDS
-from ledger.types import (
+from ledger.chain.codec import from_scaled
+from ledger.domain.types import (
     Address,
     AssuranceLevel,
     Attestation,
@@ -24,6 +22,8 @@ from ledger.types import (
     MetricValue,
     Opinion,
 )
+from ledger.index.base import SqlIndex
+from ledger.index.batches import DOCUMENT_KINDS
 
 LEVELS = list(AssuranceLevel)
 OPINIONS = list(Opinion)

@@ -12,10 +12,10 @@ from functools import cache
 from operator import call, itemgetter
 from typing import Any
 
-from ledger.codec import bytes_to_text, gtin_from_int, hex32
+from ledger.chain.codec import bytes_to_text, gtin_from_int, hex32
+from ledger.domain.roles import ROLE_IDS
+from ledger.domain.types import Role
 from ledger.index.dialect import insert
-from ledger.roles import ROLE_IDS
-from ledger.types import Role
 
 Args = dict[str, Any]
 Meta = dict[str, Any]  # tx_hash, block_number, log_index, block_hash, timestamp

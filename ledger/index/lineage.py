@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+from ledger.domain.types import Batch, Participant, TraceEdge, TraceNode
 from ledger.index.base import SqlIndex
 from ledger.index.caches import BATCH_CACHE_SIZE, add_consumer, add_edge
 from ledger.index.reader import Upstream
-from ledger.types import Batch, Participant, TraceEdge, TraceNode
 
 
 class Lineage(SqlIndex):

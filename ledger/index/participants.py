@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ledger.domain.types import Address, Gln, Hash32, Participant, ParticipantProfile, Role, Site
 from ledger.index.base import SqlIndex
 from ledger.index.caches import ADDRESS_CACHE_SIZE
-from ledger.types import Address, Gln, Hash32, Participant, ParticipantProfile, Role, Site
 
 
 class Participants(SqlIndex):

@@ -2,7 +2,7 @@
 
 Modules outside `ledger.index` hold an `IndexReader` (the `Ledger`'s `store`), never the SQLite adapter
 (`ledger.index.store.IndexStore`), so another adapter (PostgreSQL) serves them unchanged. Reads return domain
-objects (`ledger.types`) or plain values; no database row leaves the index. The one write here is off-chain
+objects (`ledger.domain.types`) or plain values; no database row leaves the index. The one write here is off-chain
 knowledge the chain cannot give the index: the records an imported anchor bundle ties to a root.
 """
 
@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from ledger.types import Batch, BatchRecording, Citation, Disclosure, Participant, Role, TraceEdge, TraceNode
+from ledger.domain.types import Batch, BatchRecording, Citation, Disclosure, Participant, Role, TraceEdge, TraceNode
 
 Page = list[tuple[str, int, int]]  # (id, block_number, log_index): a keyset-paginated page of ids
 

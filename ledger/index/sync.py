@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 from hexbytes import HexBytes
 from web3.exceptions import BlockNotFound
 
-from ledger.chain import Chain
-from ledger.codec import EventDecoder
-from ledger.compile import load_artifact
-from ledger.errors import ChainMismatchError, LedgerUnavailableError
+from ledger.chain.codec import EventDecoder
+from ledger.chain.compile import load_artifact
+from ledger.chain.connection import Chain
+from ledger.domain.errors import ChainMismatchError, LedgerUnavailableError
+from ledger.domain.types import Deployment
 from ledger.index.events import UNREADABLE
 from ledger.index.reader import IndexWriter
-from ledger.types import Deployment
 
 _PINNED: ContextVar[dict[int, SyncStatus] | None] = ContextVar("ledger_index_pinned", default=None)
 BATCH_EVENTS = frozenset({"BatchRecorded", "CustodyTransferred", "BatchFlagged"})  # topic 1 is the batch id
@@ -269,7 +269,7 @@ class Indexer:
                 "chain any more: a reorganisation deeper than the index tracks, or another chain")
 
     def _verify_chain(self) -> None:
-        from ledger.deploy import deployment_problem
+        from ledger.chain.deploy import deployment_problem
 
         problem = deployment_problem(self.chain, self.deployment)
         if problem is not None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from ledger.domain.types import DocumentKind, Hash32, Severity, TraceNode
 from ledger.regimes import formats
 from ledger.regimes.checks import Checked
 from ledger.regimes.context import Context
 from ledger.regimes.model import DocumentEvidence, Pack, ReferenceEvidence, Regime, Rule
 from ledger.regimes.reference import annex_x
-from ledger.types import DocumentKind, Hash32, Severity, TraceNode
 
 FOOTPRINT = date(2026, 2, 18)
 PASSPORT = date(2027, 2, 18)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ledger.domain.types import Severity, TraceNode, Verdict
 from ledger.regimes.model import (
     Evidence,
     ListUse,
@@ -19,7 +20,6 @@ from ledger.regimes.model import (
     RuleResult,
     RuleStatus,
 )
-from ledger.types import Severity, TraceNode, Verdict
 
 #: Findings kept per rule: a lineage of thousands of batches failing one rule reports the first ones and a count.
 MAX_FINDINGS_PER_RULE = 50

@@ -14,15 +14,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from ledger.errors import ValidationError
-from ledger.evidence import opens
+from ledger.documents.evidence import opens
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import (
+    Batch,
+    BatchId,
+    Disclosure,
+    Document,
+    DocumentKind,
+    Participant,
+    Trace,
+    TraceEdge,
+    TraceNode,
+)
 from ledger.lru import WeightedLru
 from ledger.regimes import formats
 from ledger.regimes.formats import WrongFormat
 from ledger.regimes.geojson import PlotMap, read_plot_map
 from ledger.regimes.model import DocumentEvidence, TxEvidence
 from ledger.regimes.screening import ScreeningLists
-from ledger.types import Batch, BatchId, Disclosure, Document, DocumentKind, Participant, Trace, TraceEdge, TraceNode
 
 T = TypeVar("T")
 
@@ -152,8 +162,8 @@ class Context:
 
     def documents(self, node: TraceNode, *kinds: DocumentKind) -> tuple[Document, ...]:
         """The batch's documents of these kinds that may be evidence for it: those its producer uploaded (the rule
-        of `ledger.evidence.opens`), and those nobody uploaded (cited, not in the vault). A document only others
-        uploaded is not evidence for this batch: a hash is public, anyone may cite it."""
+        of `ledger.documents.evidence.opens`), and those nobody uploaded (cited, not in the vault). A document only
+        others uploaded is not evidence for this batch: a hash is public, anyone may cite it."""
         return tuple(d for d in node.batch.documents if d.kind in kinds
                      and (not self.uploaders(d.hash) or self.opens(node.batch.producer, d.hash)))
 

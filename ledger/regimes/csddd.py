@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ledger.domain.types import Disclosure, Document, DocumentKind, Participant, Role, Severity, TraceNode
 from ledger.regimes import formats
 from ledger.regimes.checks import Checked
 from ledger.regimes.context import Context
 from ledger.regimes.model import Pack, Regime, Rule, TxEvidence
-from ledger.types import Disclosure, Document, DocumentKind, Participant, Role, Severity, TraceNode
 
 APPLIES = date(2029, 7, 26)
 MAX_AGE = timedelta(days=548)  # a disclosure's period ended at most 18 months before the report's date

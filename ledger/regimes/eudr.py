@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from ledger.domain.types import DocumentKind, Hash32, Severity, TraceNode
 from ledger.regimes import formats
 from ledger.regimes.checks import Checked
 from ledger.regimes.context import Context
 from ledger.regimes.geojson import POINT_LIMIT_HA, Plot, PlotMap, ProblemKind
 from ledger.regimes.model import DocumentEvidence, Pack, ReferenceEvidence, Regime, Rule
 from ledger.regimes.reference import annex_i, benchmark, country_boxes
-from ledger.types import DocumentKind, Hash32, Severity, TraceNode
 
 APPLIES = date(2026, 12, 30)
 CUT_OFF = date(2020, 12, 31)  # deforestation-free: no deforestation after this date (Art. 2(13))

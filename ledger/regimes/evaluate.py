@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from ledger.domain.types import Trace
 from ledger.regimes import battery, csddd, eudr, flr, uflpa
 from ledger.regimes.checks import Checked
 from ledger.regimes.context import Context, Sources
 from ledger.regimes.model import Pack, Regime, RegimeSection, regime
-from ledger.types import Trace
 
 #: One module per regime: its pack and its check.
 PACKS: dict[Regime, tuple[Pack, Callable[[Context], Checked]]] = {

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from ledger.domain.types import DocumentKind, Severity
 from ledger.regimes import formats
 from ledger.regimes.checks import Checked
 from ledger.regimes.context import Context
 from ledger.regimes.model import Pack, ReferenceEvidence, Regime, Rule
 from ledger.regimes.reference import flr_risk
-from ledger.types import DocumentKind, Severity
 
 APPLIES = date(2027, 12, 14)
 R = Severity.REVIEW

@@ -31,9 +31,9 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
-from ledger.errors import ValidationError
-from ledger.jsonlimits import load_json
-from ledger.vault import document_hash
+from ledger.documents.vault import document_hash
+from ledger.domain.errors import ValidationError
+from ledger.domain.jsonlimits import load_json
 
 
 class WrongFormat(ValidationError):

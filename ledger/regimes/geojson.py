@@ -32,8 +32,8 @@ from typing import Any
 from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
-from ledger.errors import ValidationError
-from ledger.jsonlimits import load_json
+from ledger.domain.errors import ValidationError
+from ledger.domain.jsonlimits import load_json
 
 MIN_DECIMALS = 6
 POINT_LIMIT_HA = Decimal(4)  # plots over 4 ha need a polygon (Art. 2(28))

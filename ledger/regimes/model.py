@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from ledger.errors import ValidationError
-from ledger.types import Address, BatchId, DocumentKind, Hash32, Severity, TxRef
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Address, BatchId, DocumentKind, Hash32, Severity, TxRef
 
 
 class Regime(StrEnum):

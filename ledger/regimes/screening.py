@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 from ledger.sqlite_files import open_database
 
 #: Lists the packs know, by name: what they are.

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ledger.domain.types import DocumentKind, Severity, TraceNode
 from ledger.regimes.checks import Checked
 from ledger.regimes.context import Context
 from ledger.regimes.model import ListEntryEvidence, ListUse, Pack, ReferenceEvidence, Regime, Rule
 from ledger.regimes.reference import raw_materials, uflpa_sectors
 from ledger.regimes.screening import FUZZY_THRESHOLD
-from ledger.types import DocumentKind, Severity, TraceNode
 
 IN_FORCE = date(2022, 6, 21)
 XUAR = "CN-XJ"

@@ -1,6 +1,6 @@
 """One write module per aggregate (batches, disclosures, admin, event commitments): each validates its input and
 encodes the ledger calldata, and every path that writes uses it: `Ledger`, the API's relay, `ledger sign`,
-`ledger.requests`.
+`ledger.apiclient.signer`.
 
 `check_calldata` applies the same rules to calldata signed anywhere (a wallet, another client): it decodes the call
 back into domain values and runs the function that would have built it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ledger.calls import DecodedCall, decode_call
+from ledger.chain.calls import DecodedCall, decode_call
 from ledger.writes import admin, batches, disclosures, events
 
 CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {**batches.CHECKS, **disclosures.CHECKS,

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ledger import rules
-from ledger import validation as v
-from ledger.calls import encode_call
-from ledger.codec import ascii_text, from_hex, hex32, text_to_bytes
-from ledger.errors import ValidationError
-from ledger.roles import ROLE_IDS
-from ledger.types import Gln, ParticipantProfile, Role, Site
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import ascii_text, from_hex, hex32, text_to_bytes
+from ledger.domain import rules
+from ledger.domain import validation as v
+from ledger.domain.errors import ValidationError
+from ledger.domain.roles import ROLE_IDS
+from ledger.domain.types import Gln, ParticipantProfile, Role, Site
 
 #: The roles an admin grants and revokes (the admin role itself is not granted through these writes).
 ROLE_HASHES: dict[Role, bytes] = {r: h for r, h in ROLE_IDS.items() if r is not Role.ADMIN}

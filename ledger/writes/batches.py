@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ledger import rules
-from ledger import validation as v
-from ledger.calls import encode_call
-from ledger.codec import batch_record, from_hex, new_batch_of
-from ledger.errors import ValidationError
-from ledger.types import FlagKind, NewBatch
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import batch_record, from_hex, new_batch_of
+from ledger.domain import rules
+from ledger.domain import validation as v
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import FlagKind, NewBatch
 
 FLAG_KINDS = list(FlagKind)
 #: Records per `recordBatches` call: about 41k gas each, so a bulk stays well inside one transaction's gas cap

@@ -7,12 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ledger import rules
-from ledger import validation as v
-from ledger.calls import encode_call
-from ledger.codec import ascii_text, from_hex, from_scaled, text_to_bytes
-from ledger.errors import ValidationError
-from ledger.types import AssuranceLevel, MetricValue, Opinion
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import ascii_text, from_hex, from_scaled, text_to_bytes
+from ledger.domain import rules
+from ledger.domain import validation as v
+from ledger.domain.catalogue import validate_metrics as against_catalogue
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import AssuranceLevel, MetricValue, Opinion
 
 LEVELS = list(AssuranceLevel)
 OPINIONS = list(Opinion)
@@ -20,9 +21,7 @@ MAX_DECIMALS = 18
 
 
 def validate_metrics(metrics: Sequence[MetricValue]) -> tuple[MetricValue, ...]:
-    """The figures of one version, checked against the ESG catalogue (`ledger.esg.catalogue.validate_metrics`)."""
-    from ledger.esg.catalogue import validate_metrics as against_catalogue
-
+    """The figures of one version, checked against the ESG catalogue (`ledger.domain.catalogue.validate_metrics`)."""
     if not isinstance(metrics, MetricValue) and len(metrics) > rules.MAX_METRICS:
         raise ValidationError(f"at most {rules.MAX_METRICS} metrics per disclosure, got {len(metrics)}",
                               field="metrics")

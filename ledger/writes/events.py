@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ledger import rules
-from ledger import validation as v
-from ledger.calls import encode_call
+from ledger.chain.calls import encode_call
+from ledger.domain import rules
+from ledger.domain import validation as v
 
 
 def commit_events(root: str, count: int, uri: str) -> str:

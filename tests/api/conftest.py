@@ -17,9 +17,9 @@ with warnings.catch_warnings():  # starlette warns that its TestClient will move
 
 from api.app import create_app
 from api.settings import ApiSettings
+from ledger.apiclient.signer import signed_body
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
-from ledger.requests import signed_body
+from ledger.demo.apparel import DemoWorld
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def settings() -> ApiSettings:
 
 def login(client: TestClient, account: LocalAccount) -> dict[str, str]:
     """Sign in as `account` (Sign-In with Ethereum, as any client does); the headers that carry its token."""
-    from ledger.requests import ApiSigner
+    from ledger.apiclient.signer import ApiSigner
 
     signer = ApiSigner("http://testserver", account, client=client)
     signer.login()
@@ -71,7 +71,7 @@ class Signer:
     def __init__(self, client: TestClient) -> None:
         self.client = client
         domain = client.get("/eip712/domain").json()
-        from ledger.requests import domain_from_json
+        from ledger.apiclient.signer import domain_from_json
 
         self.domain, self.ledger_address = domain_from_json(domain)
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from ledger.compile import PROJECT_ROOT
-from ledger.node import free_port
+from ledger.chain.compile import PROJECT_ROOT
+from ledger.chain.node import free_port
 
 STARTUP_SECONDS = 120
 ANVIL_SECOND_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's account 1
@@ -56,7 +56,7 @@ class ServeProcess:
 
     def login(self, account: Any) -> dict[str, str]:
         """Sign in to the running server as `account` (Sign-In with Ethereum); the headers carrying the token."""
-        from ledger.requests import ApiSigner
+        from ledger.apiclient.signer import ApiSigner
 
         with httpx.Client(base_url=self.url, timeout=30) as http:
             signer = ApiSigner(self.url, account, client=http)
@@ -68,7 +68,7 @@ class ServeProcess:
         unless LEDGER_OPERATOR_KEY says otherwise)."""
         from eth_account import Account
 
-        from ledger.chain import ANVIL_OPERATOR_KEY
+        from ledger.chain.connection import ANVIL_OPERATOR_KEY
 
         return self.login(Account.from_key(self.extra_env.get("LEDGER_OPERATOR_KEY", ANVIL_OPERATOR_KEY)))
 

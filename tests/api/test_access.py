@@ -17,12 +17,12 @@ import httpx
 import pytest
 from eth_account import Account
 
-from ledger.chain import ANVIL_OPERATOR_KEY
-from ledger.codec import batch_id_of
-from ledger.demo import GTIN_SHIRT, GTIN_YARN, demo_account
-from ledger.node import free_port
-from ledger.requests import ApiSigner, calldata
-from ledger.types import ParticipantProfile, Role
+from ledger.apiclient.signer import ApiSigner, calldata
+from ledger.chain.codec import batch_id_of
+from ledger.chain.connection import ANVIL_OPERATOR_KEY
+from ledger.chain.node import free_port
+from ledger.demo.apparel import GTIN_SHIRT, GTIN_YARN, demo_account
+from ledger.domain.types import ParticipantProfile, Role
 from tests.api.serve_process import ServeProcess
 from tests.conftest import account
 

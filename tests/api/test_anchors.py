@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from ledger.anchoring import anchor_batches, build_bundle
 from ledger.client import Ledger
-from ledger.demo import DEMO_PARTICIPANTS, GTIN_SHIRT, DemoWorld
-from ledger.types import Gln, NewBatch
+from ledger.demo.apparel import DEMO_PARTICIPANTS, GTIN_SHIRT, DemoWorld
+from ledger.domain.types import Gln, NewBatch
 
 
 def garments(lot: str) -> NewBatch:

@@ -6,12 +6,12 @@ import pytest
 from web3 import HTTPProvider
 
 from api.app import create_app
+from ledger.apiclient.signer import calldata
 from ledger.client import Ledger
-from ledger.demo import GTIN_LINT, DemoWorld, demo_account
-from ledger.outbox import Outbox
-from ledger.relayer import RelayPolicy
-from ledger.requests import calldata
-from ledger.types import FlagKind
+from ledger.demo.apparel import GTIN_LINT, DemoWorld, demo_account
+from ledger.domain.types import FlagKind
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import RelayPolicy
 from tests.api.conftest import Signer, TestClient, assert_problem, login
 from tests.api.test_writes import lint
 
@@ -96,8 +96,8 @@ def test_malformed_signed_bodies_are_422(client: TestClient, signer: Signer, wor
 
 
 def test_a_batch_with_an_unknown_unit_is_422(client: TestClient, signer: Signer, world: DemoWorld) -> None:
-    from ledger.calls import encode_call
-    from ledger.codec import batch_record
+    from ledger.chain.calls import encode_call
+    from ledger.chain.codec import batch_record
 
     record = list(batch_record(lint("UNIT-1")))
     record[4] = b"XYZ"  # not a UN/ECE Rec 20 unit, encoded by hand past the client-side check
@@ -196,8 +196,8 @@ def test_a_signature_for_the_wrong_ledger_is_403(client: TestClient, signer: Sig
 
 def test_a_disclosure_metric_outside_the_catalogue_is_422(client: TestClient, signer: Signer,
                                                           world: DemoWorld) -> None:
-    from ledger.calls import encode_call
-    from ledger.codec import text_to_bytes
+    from ledger.chain.calls import encode_call
+    from ledger.chain.codec import text_to_bytes
 
     metric = (text_to_bytes("MOOD_OF_STAFF", 32), 7, 0, text_to_bytes("smiles", 16))
     data = encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8), [metric],

@@ -20,16 +20,16 @@ from fastapi.testclient import TestClient
 from api.schemas.anchors import AnchoredBatchIn
 from api.schemas.batches import TRACE_NODE_FIELDS, BatchOut, TraceNodeOut
 from ledger.anchoring import AnchorBundle, build_bundle
+from ledger.chain.codec import BATCH_FIELDS, EventDecoder, hex32, record_members, recorded_values
+from ledger.chain.compile import load_artifact
 from ledger.client import Ledger
-from ledger.codec import BATCH_FIELDS, EventDecoder, hex32, record_members, recorded_values
-from ledger.compile import load_artifact
-from ledger.demo import DemoWorld
+from ledger.demo.apparel import DemoWorld
+from ledger.domain.types import Batch, BatchId, Document, DocumentKind, Gln, Gtin, Hash32, InputUse, NewBatch
 from ledger.epcis.export import BATCH_IN_EPCIS
 from ledger.epcis.keys import digital_link, location_uri
 from ledger.epcis.query import MAX_PER_PAGE
 from ledger.epcis.reading import COUNT_UNIT
 from ledger.epcis.vocabulary import PREFIX
-from ledger.types import Batch, BatchId, Document, DocumentKind, Gln, Gtin, Hash32, InputUse, NewBatch
 
 BATCH = [f.name for f in fields(Batch)]
 RECORDED = {f.attribute for f in BATCH_FIELDS}

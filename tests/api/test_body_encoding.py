@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.node import free_port
+from ledger.chain.node import free_port
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
 

@@ -11,10 +11,10 @@ from eth_account import Account
 from eth_utils import keccak
 
 from api.app import create_app
+from ledger.apiclient.signer import calldata
 from ledger.client import Ledger
-from ledger.demo import GTIN_LINT
-from ledger.requests import calldata
-from ledger.types import Gln, NewBatch, ParticipantProfile, Role, Site
+from ledger.demo.apparel import GTIN_LINT
+from ledger.domain.types import Gln, NewBatch, ParticipantProfile, Role, Site
 from tests.api.conftest import Signer, TestClient, login
 
 SITES = ("8901234000014", "6901234000016", "8931234000011", "6921234000014")
@@ -51,7 +51,7 @@ def test_concurrent_signed_writes_all_land_with_distinct_transactions(ledger: Le
 
 
 def test_concurrent_retries_with_one_idempotency_key_send_once(client: TestClient, signer: Signer) -> None:
-    from ledger.demo import demo_account
+    from ledger.demo.apparel import demo_account
 
     gin = demo_account("gin-gujarat")
     batch = NewBatch(GTIN_LINT, "IDEM-RACE", "520100", Decimal(5), "KGM", Gln("8901234000014"),

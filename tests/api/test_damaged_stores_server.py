@@ -13,10 +13,10 @@ import httpx
 import pytest
 from eth_account import Account
 
-from ledger.chain import ANVIL_OPERATOR_KEY
-from ledger.node import free_port
-from ledger.requests import ApiSigner, calldata
-from ledger.types import ParticipantProfile, Role
+from ledger.apiclient.signer import ApiSigner, calldata
+from ledger.chain.connection import ANVIL_OPERATOR_KEY
+from ledger.chain.node import free_port
+from ledger.domain.types import ParticipantProfile, Role
 from tests.api.serve_process import ServeProcess
 from tests.conftest import account
 from tests.damage import garble

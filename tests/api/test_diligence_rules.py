@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
+from ledger.demo.apparel import DemoWorld
 from ledger.diligence import Policy, Rule, Verdict, evaluate, roll_up
 from ledger.diligence.report import disclosure_as_of
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 
 API_ROOT = Path(__file__).resolve().parents[2] / "api"
 

@@ -18,12 +18,12 @@ with warnings.catch_warnings():
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.demo import GTIN_LINT
-from ledger.demo_evidence import FILES, file_hash
-from ledger.demo_rubber import GTIN_FIELD_LATEX
+from ledger.demo.apparel import GTIN_LINT
+from ledger.demo.documents import FILES, file_hash
+from ledger.demo.rubber import GTIN_FIELD_LATEX
+from ledger.documents.vault import Vault
+from ledger.domain.types import Document, DocumentKind, Gln, NewBatch
 from ledger.regimes import Outcome
-from ledger.types import Document, DocumentKind, Gln, NewBatch
-from ledger.vault import Vault
 from tests.api.conftest import assert_problem, login
 from tests.evidence import COOP_SITE, Harness, deforestation, geojson_bytes, good_plots
 

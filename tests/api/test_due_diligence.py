@@ -6,8 +6,8 @@ import json
 from decimal import Decimal
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
-from ledger.types import FlagKind
+from ledger.demo.apparel import DemoWorld
+from ledger.domain.types import FlagKind
 from tests.api.conftest import TestClient, assert_problem
 
 

@@ -1,7 +1,7 @@
 """A contract's refusal reaches the API caller with the status of its kind and the decoded error in the problem.
 
 Each write here passes every Python check and is refused by the contract in the relay's dry run; the problem body
-carries the Solidity error's name and arguments, and the status is the one `ledger.revert.ERROR_KINDS` gives it.
+carries the Solidity error's name and arguments, and the status is the one `ledger.chain.revert.ERROR_KINDS` gives it.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from api.problems import KIND_STATUS
-from ledger import validation
+from ledger.apiclient.signer import calldata
+from ledger.chain.codec import batch_id_of
+from ledger.chain.revert import ERROR_KINDS
 from ledger.client import Ledger
-from ledger.codec import batch_id_of
-from ledger.demo import GTIN_LINT, DemoWorld, doc
-from ledger.requests import calldata
-from ledger.revert import ERROR_KINDS
-from ledger.types import AssuranceLevel, Gln, NewBatch, Opinion
+from ledger.demo.apparel import GTIN_LINT, DemoWorld, doc
+from ledger.domain import validation
+from ledger.domain.types import AssuranceLevel, Gln, NewBatch, Opinion
 from tests.api.conftest import Signer, TestClient, assert_problem
 from tests.api.test_writes import lint
 
@@ -96,7 +96,7 @@ def test_every_ledger_error_class_answers_the_status_of_its_most_specific_listed
     """One table (`api.problems.STATUS`) answers for every error class: a subclass inherits its parent's status
     unless it is listed itself; only a failure of the service (toolchain, the bare base class) is left to 500."""
     from api.problems import STATUS, listed_class
-    from ledger import errors
+    from ledger.domain import errors
 
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.LedgerError)]
     unlisted = {c.__name__ for c in classes if listed_class(c) is None}

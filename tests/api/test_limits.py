@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from ledger.anchoring import build_bundle
-from ledger.demo import DEMO_PARTICIPANTS
-from ledger.node import free_port
+from ledger.chain.node import free_port
+from ledger.demo.apparel import DEMO_PARTICIPANTS
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
 from tests.api.test_anchors import garments

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from ledger.demo import GTIN_LINT, demo_account
-from ledger.node import free_port
-from ledger.requests import ApiSigner, calldata
-from ledger.types import Gln, NewBatch
+from ledger.apiclient.signer import ApiSigner, calldata
+from ledger.chain.node import free_port
+from ledger.demo.apparel import GTIN_LINT, demo_account
+from ledger.domain.types import Gln, NewBatch
 from tests.api.serve_process import ServeProcess
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.node import AnvilNode, start_anvil
+from ledger.chain.node import AnvilNode, start_anvil
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
 

@@ -14,13 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from ledger.calls import encode_call
+from ledger.apiclient.signer import calldata
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import batch_record
 from ledger.client import Ledger
-from ledger.codec import batch_record
-from ledger.demo import DemoWorld
-from ledger.errors import ValidationError
-from ledger.requests import calldata
-from ledger.types import FlagKind, InputUse, NewBatch
+from ledger.demo.apparel import DemoWorld
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import FlagKind, InputUse, NewBatch
 from tests.api.conftest import Signer, TestClient, assert_problem
 from tests.api.test_writes import lint
 

@@ -7,7 +7,7 @@ import io
 import json
 
 from ledger.client import Ledger
-from ledger.demo import GTIN_LINT, DemoWorld
+from ledger.demo.apparel import GTIN_LINT, DemoWorld
 from tests.api.conftest import TestClient
 
 

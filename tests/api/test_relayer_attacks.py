@@ -18,13 +18,13 @@ import httpx
 import pytest
 from web3 import HTTPProvider, Web3
 
-from ledger.chain import ANVIL_OPERATOR_KEY
+from ledger.apiclient.signer import ApiSigner, body_of, calldata
+from ledger.chain.connection import ANVIL_OPERATOR_KEY
+from ledger.chain.node import free_port
+from ledger.chain.signing import SECP256K1_N, build_request, sign_request
 from ledger.client import Ledger
-from ledger.demo import GTIN_FABRIC, GTIN_LINT, GTIN_YARN, demo_account
-from ledger.node import free_port
-from ledger.requests import ApiSigner, body_of, calldata
-from ledger.signing import SECP256K1_N, build_request, sign_request
-from ledger.types import FlagKind, Gln, NewBatch, ParticipantProfile, Role, Site
+from ledger.demo.apparel import GTIN_FABRIC, GTIN_LINT, GTIN_YARN, demo_account
+from ledger.domain.types import FlagKind, Gln, NewBatch, ParticipantProfile, Role, Site
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
 from tests.conftest import account
@@ -113,7 +113,7 @@ def test_ten_concurrent_bodies_with_one_nonce_send_one_transaction(server: Serve
 
 
 def _flagged(body: dict[str, Any]) -> str:
-    from ledger.calls import decode_call
+    from ledger.chain.calls import decode_call
 
     return str(decode_call(body["request"]["data"]).args["batchId"])
 
@@ -224,7 +224,7 @@ def test_the_relayer_paid_for_no_reverted_transaction(server: Server) -> None:
 
 @pytest.mark.parametrize("block_time", [None, 3], ids=["instant blocks", "3 s blocks"])
 def test_a_retry_after_kill_9_mid_write_returns_the_first_answer(tmp_path: Path, block_time: int | None) -> None:
-    from ledger.node import start_anvil
+    from ledger.chain.node import start_anvil
 
     node = start_anvil(free_port(), block_time=block_time)
     home = tmp_path / ".ledger"

@@ -15,8 +15,8 @@ from api.limits import json_too_deep
 from api.settings import ApiSettings
 from ledger.anchoring import build_bundle
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
-from ledger.types import DocumentKind
+from ledger.demo.apparel import DemoWorld
+from ledger.domain.types import DocumentKind
 from tests.api.conftest import TestClient, assert_problem, login
 from tests.api.test_anchors import garments
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ledger.codec import batch_id_of
-from ledger.demo import GTIN_FABRIC, demo_account
-from ledger.node import AnvilNode
-from ledger.requests import ApiSigner, calldata
-from ledger.types import FlagKind
+from ledger.apiclient.signer import ApiSigner, calldata
+from ledger.chain.codec import batch_id_of
+from ledger.chain.node import AnvilNode
+from ledger.demo.apparel import GTIN_FABRIC, demo_account
+from ledger.domain.types import FlagKind
 from tests.api.serve_process import ServeProcess, two_instances
 
 FLAGGED = {"gtin": "06931234000105", "lot": "HG-DG-25-B-1202"}
@@ -74,7 +74,7 @@ def test_a_token_works_on_every_instance_and_a_suspension_through_one_binds_the_
     with httpx.Client(base_url=first.url, timeout=30, headers=first.admin()) as admin_http:
         from eth_account import Account
 
-        from ledger.chain import ANVIL_OPERATOR_KEY
+        from ledger.chain.connection import ANVIL_OPERATOR_KEY
 
         admin = ApiSigner(first.url, Account.from_key(ANVIL_OPERATOR_KEY), client=admin_http)
         suspended = admin_http.post(f"/admin/participants/{brand.address}/status", json=admin.body(

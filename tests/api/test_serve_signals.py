@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from ledger.node import free_port, rpc_alive, start_anvil
+from ledger.chain.node import free_port, rpc_alive, start_anvil
 from tests.api.serve_process import ServeProcess
 
 

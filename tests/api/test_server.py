@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.codec import batch_id_of
-from ledger.compile import PROJECT_ROOT
-from ledger.demo import GTIN_FABRIC, demo_account
-from ledger.node import free_port
+from ledger.chain.codec import batch_id_of
+from ledger.chain.compile import PROJECT_ROOT
+from ledger.chain.node import free_port
+from ledger.demo.apparel import GTIN_FABRIC, demo_account
 from tests.api.serve_process import ServeProcess
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.demo import demo_account
-from ledger.demo_evidence import FILES, file_hash
-from ledger.demo_rubber import GTIN_FIELD_LATEX
-from ledger.node import AnvilNode
-from ledger.requests import ApiSigner, calldata
-from ledger.types import Document, DocumentKind, Gln, Hash32, NewBatch
+from ledger.apiclient.signer import ApiSigner, calldata
+from ledger.chain.node import AnvilNode
+from ledger.demo.apparel import demo_account
+from ledger.demo.documents import FILES, file_hash
+from ledger.demo.rubber import GTIN_FIELD_LATEX
+from ledger.domain.types import Document, DocumentKind, Gln, Hash32, NewBatch
 from tests.api.serve_process import ServeProcess, two_instances
 
 

@@ -13,9 +13,9 @@ from eth_account.signers.local import LocalAccount
 
 from api.app import create_app
 from api.settings import ApiSettings
+from ledger.apiclient.signer import sign_in, siwe_message
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
-from ledger.requests import sign_in, siwe_message
+from ledger.demo.apparel import DemoWorld
 from tests.api.conftest import TEST_SECRET, TestClient, assert_problem
 from tests.conftest import account
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from eth_account import Account
 
-from ledger.chain import ANVIL_OPERATOR_KEY
-from ledger.node import AnvilNode
-from ledger.requests import sign_in, siwe_message
+from ledger.apiclient.signer import sign_in, siwe_message
+from ledger.chain.connection import ANVIL_OPERATOR_KEY
+from ledger.chain.node import AnvilNode
 from tests.api.serve_process import ServeProcess
 
 

@@ -14,9 +14,9 @@ from api.schemas.batches import TraceOut
 from api.settings import ApiSettings
 from api.trace_json import TraceJson
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
+from ledger.demo.apparel import DemoWorld
+from ledger.domain.types import FlagKind, ParticipantProfile, Role, Site
 from ledger.trace import MIN_NODES
-from ledger.types import FlagKind, ParticipantProfile, Role, Site
 from tests.api.conftest import TestClient, assert_problem, login
 from tests.conftest import account
 from tests.ledger.builders import batch, gln

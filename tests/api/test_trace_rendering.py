@@ -13,7 +13,7 @@ import orjson
 from api.render import trace_dot, trace_mermaid
 from api.schemas.batches import TraceOut
 from api.trace_json import TraceJson
-from ledger.types import (
+from ledger.domain.types import (
     Address,
     Batch,
     BatchId,

@@ -1,5 +1,5 @@
 """Pages name units ("piece", "kilogram"), never a bare UN/ECE code: the passport and the report read quantities and
-footprints through one rendering of `ledger.validation.UNITS`."""
+footprints through one rendering of `ledger.domain.validation.UNITS`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.render import quantity_text, unit_name
-from ledger.demo import DemoWorld
+from ledger.demo.apparel import DemoWorld
 
 
 def test_the_passport_page_names_the_unit(anonymous: TestClient, world: DemoWorld) -> None:

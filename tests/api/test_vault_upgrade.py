@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from ledger.demo import demo_account
-from ledger.demo_evidence import file_hash
-from ledger.node import free_port
+from ledger.chain.node import free_port
+from ledger.demo.apparel import demo_account
+from ledger.demo.documents import file_hash
 from tests.api.serve_process import ServeProcess
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from api.app import create_app
 from api.settings import ApiSettings
+from ledger.apiclient.signer import calldata
 from ledger.client import Ledger
-from ledger.demo import GTIN_LINT, DemoWorld, doc
-from ledger.outbox import Outbox
-from ledger.relayer import RelayPolicy
-from ledger.requests import calldata
-from ledger.types import AssuranceLevel, FlagKind, Gln, InputUse, MetricValue, NewBatch, Opinion
+from ledger.demo.apparel import GTIN_LINT, DemoWorld, doc
+from ledger.domain.types import AssuranceLevel, FlagKind, Gln, InputUse, MetricValue, NewBatch, Opinion
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import RelayPolicy
 from tests.api.conftest import Signer, TestClient, assert_problem
 
 
@@ -142,7 +142,7 @@ def test_signed_inputs_consumed_beyond_what_is_left_are_a_conflict(client: TestC
 
 
 def test_the_api_helper_signs_with_domain_and_nonce_from_the_api(client: TestClient, world: DemoWorld) -> None:
-    from ledger.requests import ApiSigner
+    from ledger.apiclient.signer import ApiSigner
 
     helper = ApiSigner("http://testserver", world.account("gin-gujarat"), client=client)
     body = helper.body(calldata.record_batch(lint("HELPER-1")))

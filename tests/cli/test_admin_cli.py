@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from ledger.chain import ANVIL_OPERATOR_KEY
-from ledger.demo import demo_account
-from ledger.node import free_port
+from ledger.chain.connection import ANVIL_OPERATOR_KEY
+from ledger.chain.node import free_port
+from ledger.demo.apparel import demo_account
 from tests.api.serve_process import ServeProcess
 
 ENV = {"COLUMNS": "250", "NO_COLOR": "1"}

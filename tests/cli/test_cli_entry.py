@@ -9,10 +9,10 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from ledger.chain.node import free_port
 from ledger.cli.base import error_exit
 from ledger.cli.main import build_app
-from ledger.errors import NotFoundError
-from ledger.node import free_port
+from ledger.domain.errors import NotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LEDGER = str(Path(sys.executable).parent / "ledger")

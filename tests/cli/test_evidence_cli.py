@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from ledger.cli import app
 from ledger.cli import export as export_cli
 from ledger.client import Ledger
-from ledger.demo_evidence import FILES, file_hash
+from ledger.demo.documents import FILES, file_hash
+from ledger.documents.vault import Vault
 from ledger.index import IndexStore
-from ledger.vault import Vault
 from ledger.workspace import open_lists
 from tests.evidence import Harness
 

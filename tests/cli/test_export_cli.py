@@ -14,12 +14,12 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from ledger.chain.node import AnvilNode, start_anvil
 from ledger.cli import app
 from ledger.cli import export as export_cli
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, seed_demo
+from ledger.demo.apparel import DemoWorld, seed_demo
 from ledger.index import IndexStore
-from ledger.node import AnvilNode, start_anvil
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ledger.cli import app
-from ledger.demo_evidence import load_sample_lists
+from ledger.demo.documents import load_sample_lists
 from ledger.workspace import open_lists
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from ledger.cli import app
 from ledger.cli import export as export_cli
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
+from ledger.demo.apparel import DemoWorld
 from ledger.esg.verify import CHAIN, ROWS_HASHED
 from ledger.index import IndexStore
 

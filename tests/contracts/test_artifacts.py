@@ -2,7 +2,7 @@
 
 import pytest
 
-from ledger.compile import ARTIFACTS_DIR, DEPLOYABLE, Artifact, compile_contracts
+from ledger.chain.compile import ARTIFACTS_DIR, DEPLOYABLE, PROJECT_ROOT, Artifact, compile_contracts
 
 
 @pytest.fixture(scope="module")
@@ -20,5 +20,5 @@ def test_committed_artifacts_reproduce_byte_for_byte_from_sources(fresh: dict[st
 def test_compiler_is_the_pinned_npm_solc(fresh: dict[str, Artifact]) -> None:
     import json
 
-    pinned = json.loads((ARTIFACTS_DIR.parents[1] / "package.json").read_text())["dependencies"]["solc"]
+    pinned = json.loads((PROJECT_ROOT / "package.json").read_text())["dependencies"]["solc"]
     assert all(a.compiler.startswith(f"{pinned}+commit.") for a in fresh.values())

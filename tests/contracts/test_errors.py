@@ -2,9 +2,9 @@
 
 import pytest
 
-from ledger.compile import load_artifact
-from ledger.errors import ContractRevertError
-from ledger.revert import decode_revert, error_classes
+from ledger.chain.compile import load_artifact
+from ledger.chain.revert import decode_revert, error_classes
+from ledger.domain.errors import ContractRevertError
 
 KINDS = {"not_found", "forbidden", "invalid", "conflict"}
 

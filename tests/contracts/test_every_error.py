@@ -27,14 +27,14 @@ from eth_utils import keccak
 from web3.contract import Contract
 
 from ledger.anchoring import MerkleTree, leaf_hash
-from ledger.calls import encode_call
-from ledger.chain import Chain
-from ledger.codec import batch_id_of, disclosure_id_of, from_hex, text_to_bytes
-from ledger.compile import load_artifact
-from ledger.errors import ContractRevertError
-from ledger.revert import ERROR_KINDS, error_class
-from ledger.signing import build_request, sign_request
-from ledger.types import Eip712Domain, ForwardRequest, SignedRequest
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import batch_id_of, disclosure_id_of, from_hex, text_to_bytes
+from ledger.chain.compile import load_artifact
+from ledger.chain.connection import Chain
+from ledger.chain.revert import ERROR_KINDS, error_class
+from ledger.chain.signing import build_request, sign_request
+from ledger.domain.errors import ContractRevertError
+from ledger.domain.types import Eip712Domain, ForwardRequest, SignedRequest
 from tests.conftest import CHAINS, ChainUnderTest, account
 
 ARTIFACTS = ("ProvenanceLedger", "ProvenanceForwarder")

@@ -1,10 +1,10 @@
-"""The bounds Python checks before sending are the contract's own: each constant of `ledger.rules` is read back from
-the deployed contract's public constant."""
+"""The bounds Python checks before sending are the contract's own: each constant of `ledger.domain.rules` is read back
+from the deployed contract's public constant."""
 
 import pytest
 
 from ledger.client import Ledger
-from ledger.rules import CONTRACT_CONSTANTS
+from ledger.domain.rules import CONTRACT_CONSTANTS
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACT_CONSTANTS))

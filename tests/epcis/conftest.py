@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain import Chain
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import deploy
 from ledger.client import Ledger
-from ledger.deploy import deploy
+from ledger.domain.types import Gln, Gtin, NewBatch, ParticipantProfile, Role, Site
+from ledger.domain.validation import gs1_check_digit
 from ledger.epcis import capture
 from ledger.epcis.keys import location_uri, party_uri
 from ledger.epcis.model import CaptureJob, CapturePlan
 from ledger.epcis.service import EpcisService
-from ledger.types import Gln, Gtin, NewBatch, ParticipantProfile, Role, Site
-from ledger.validation import gs1_check_digit
 from tests.conftest import ChainUnderTest, account
 
 EXAMPLES = Path("/work/shared/epcis/examples")

@@ -10,17 +10,17 @@ from dataclasses import replace
 
 import pytest
 
+from ledger.apiclient.epcis import with_proofs
+from ledger.apiclient.signer import sign as sign_request
 from ledger.client import Ledger
+from ledger.domain.errors import SignatureInvalidError
 from ledger.epcis import capture, verify
-from ledger.epcis.client import with_proofs
 from ledger.epcis.document import load
 from ledger.epcis.job import run_job
 from ledger.epcis.model import JobState
 from ledger.epcis.service import EpcisService
-from ledger.errors import SignatureInvalidError
-from ledger.outbox import Outbox
-from ledger.relayer import RelayPolicy
-from ledger.requests import sign as sign_request
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import RelayPolicy
 from ledger.writes.batches import transfer_custody
 from tests.epcis.conftest import COTTON, YARN, World, document, q, register_world, statuses
 

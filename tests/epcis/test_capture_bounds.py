@@ -15,14 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.demo import GTIN_LINT, GTIN_YARN, demo_account
+from ledger.apiclient.epcis import CaptureClient
+from ledger.apiclient.signer import ApiSigner, calldata
+from ledger.chain.node import free_port
+from ledger.demo.apparel import GTIN_LINT, GTIN_YARN, demo_account
+from ledger.domain.types import Gln, NewBatch
 from ledger.epcis import capture
-from ledger.epcis.client import CaptureClient
 from ledger.epcis.keys import location_uri, party_uri
 from ledger.epcis.model import CaptureJob
-from ledger.node import free_port
-from ledger.requests import ApiSigner, calldata
-from ledger.types import Gln, NewBatch
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
 from tests.epcis.conftest import CONTEXT, when

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger.demo import GTIN_LINT
+from ledger.chain.node import free_port
+from ledger.demo.apparel import GTIN_LINT
 from ledger.epcis.keys import location_uri, party_uri
-from ledger.node import free_port
 from tests.api.serve_process import ServeProcess
 from tests.epcis.conftest import CONTEXT, when
 
@@ -89,8 +89,8 @@ def test_a_document_that_fails_the_schema_sends_nothing(server: tuple[ServeProce
 
 def test_sign_takes_a_digital_link_or_a_scanned_element_string_for_gtin_and_lot(
         server: tuple[ServeProcess, str]) -> None:
-    from ledger.calls import decode_call
-    from ledger.codec import new_batch_of
+    from ledger.chain.calls import decode_call
+    from ledger.chain.codec import new_batch_of
 
     serve, _node = server
     common = ["--hs-code", "520100", "--quantity", "10", "--unit", "KGM", "--facility", "8901234000014",
@@ -122,9 +122,9 @@ def test_the_real_server_exports_a_lineage_in_pages_with_the_flag_upstream(serve
     hold; pages follow `Link: rel="next"` and the last has none."""
     import httpx
 
+    from ledger.apiclient.signer import ApiSigner
     from ledger.cli.sign import _account
-    from ledger.demo import GTIN_SHIRT
-    from ledger.requests import ApiSigner
+    from ledger.demo.apparel import GTIN_SHIRT
 
     serve, _node = server
     with httpx.Client(base_url=serve.url, timeout=60) as http:

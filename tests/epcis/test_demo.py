@@ -6,15 +6,15 @@ import json
 from typing import Any
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld
+from ledger.demo.apparel import DemoWorld
+from ledger.demo.epcis import DOCUMENTS, capture_as, document_text, seed_demo_epcis
 from ledger.diligence import due_diligence
+from ledger.domain.types import Batch, Trace
 from ledger.epcis import schema
-from ledger.epcis.demo import DOCUMENTS, capture_as, document_text, seed_demo_epcis
 from ledger.epcis.document import load
 from ledger.epcis.hashing import event_hashes
 from ledger.epcis.query import EventQuery
 from ledger.epcis.service import EpcisService
-from ledger.types import Batch, Trace
 
 
 def batch_view(b: Batch) -> tuple[Any, ...]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.domain.errors import NotFoundError
 from ledger.epcis.digital_link import GS1
 from ledger.epcis.keys import DigitalLinkSyntaxError
-from ledger.errors import NotFoundError
 from tests.epcis.conftest import COTTON, YARN, World, document, q
 
 BASE = "https://ledger.example"

@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.chain import Chain
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import deploy
 from ledger.client import Ledger
-from ledger.deploy import deploy
+from ledger.domain.types import Gln, Gtin, NewBatch, ParticipantProfile, Role, Site
 from ledger.epcis.keys import party_gln
 from ledger.epcis.service import EpcisService
-from ledger.types import Gln, Gtin, NewBatch, ParticipantProfile, Role, Site
 from tests.conftest import ChainUnderTest, account
 from tests.epcis.conftest import EXAMPLES, Party, World
 

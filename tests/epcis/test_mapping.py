@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ledger.domain.types import DocumentKind, FlagKind
 from ledger.epcis.hashing import sha256_hex
-from ledger.types import DocumentKind, FlagKind
 from tests.epcis.conftest import CLOTH, COTTON, YARN, World, document, q, statuses, when
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.types import BatchId, Gtin, InputUse, NewBatch
 from ledger.epcis import schema
 from ledger.epcis.document import load
 from ledger.epcis.hashing import event_hashes
 from ledger.epcis.keys import location_uri
 from ledger.epcis.query import EventQuery
-from ledger.errors import NotFoundError, ValidationError
-from ledger.types import BatchId, Gtin, InputUse, NewBatch
 from tests.epcis.conftest import COTTON, YARN, World, document, lgtin, q, statuses
 
 

@@ -44,9 +44,9 @@ import pytest
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.demo import GTIN_YARN, demo_account
+from ledger.chain.node import free_port
+from ledger.demo.apparel import GTIN_YARN, demo_account
 from ledger.epcis.digital_link import GS1, LINKSET_CONTEXT
-from ledger.node import free_port
 from tests.api.conftest import login
 from tests.api.serve_process import ServeProcess
 from tests.epcis.conftest import COTTON, YARN, World

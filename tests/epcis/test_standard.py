@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import BatchId, FlagKind, Gtin, InputUse, NewBatch
 from ledger.epcis import schema
 from ledger.epcis.document import load
 from ledger.epcis.hashing import event_hashes
 from ledger.epcis.query import EventQuery
-from ledger.errors import ValidationError
 from ledger.trace import MIN_NODES
-from ledger.types import BatchId, FlagKind, Gtin, InputUse, NewBatch
 from tests.epcis.conftest import CLOTH, COTTON, YARN, World, document, q, statuses, when
 
 

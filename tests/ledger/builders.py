@@ -10,10 +10,10 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from ledger.calls import encode_call
+from ledger.chain.calls import encode_call
 from ledger.client import Ledger
-from ledger.errors import ContractRevertError
-from ledger.types import (
+from ledger.domain.errors import ContractRevertError
+from ledger.domain.types import (
     BatchId,
     Document,
     DocumentKind,
@@ -27,7 +27,7 @@ from ledger.types import (
     Site,
     TxResult,
 )
-from ledger.validation import gs1_check_digit
+from ledger.domain.validation import gs1_check_digit
 from tests.conftest import account
 
 GTIN = Gtin("09506000134352")

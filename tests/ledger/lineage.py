@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.client import Ledger
-from ledger.types import BatchId, Trace
+from ledger.domain.types import BatchId, Trace
 from tests.ledger.builders import batch, register
 
 

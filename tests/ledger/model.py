@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.anchoring import AnchorBundle
-from ledger.codec import batch_id_of, batch_record, from_milli, to_milli
-from ledger.types import BatchId, Gln, InputUse, NewBatch, Role
+from ledger.chain.codec import batch_id_of, batch_record, from_milli, to_milli
+from ledger.domain.types import BatchId, Gln, InputUse, NewBatch, Role
 from tests.ledger.builders import GTIN, PRODUCED
 
 ZERO = "0x" + "00" * 20

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from ledger.client import Ledger
-from ledger.errors import ContractRevertError, LedgerError, ValidationError
-from ledger.types import AssuranceLevel, MetricValue, Opinion, Role
+from ledger.domain.errors import ContractRevertError, LedgerError, ValidationError
+from ledger.domain.types import AssuranceLevel, MetricValue, Opinion, Role
 from tests.ledger.builders import batch, doc_hash, register
 
 

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from ledger.client import Ledger
-from ledger.types import DocumentKind, FlagKind, Role
+from ledger.domain.types import DocumentKind, FlagKind, Role
 from tests.ledger.builders import GTIN, batch, register
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from ledger.epcis.store import EventStore
 from ledger.index import IndexStore
-from ledger.outbox import Outbox
 from ledger.regimes import ScreeningLists
+from ledger.relay.outbox import Outbox
 
 STORES: dict[str, Callable[[Path], Any]] = {"index": IndexStore, "outbox": Outbox, "events": EventStore,
                                             "lists": ScreeningLists}

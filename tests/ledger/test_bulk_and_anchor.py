@@ -26,12 +26,12 @@ from ledger.anchoring import (
     verify_anchored_batch,
     verify_offchain,
 )
+from ledger.chain.codec import batch_record
+from ledger.chain.revert import error_class
 from ledger.client import Ledger
-from ledger.codec import batch_record
-from ledger.errors import ContractRevertError, NotFoundError, ValidationError
+from ledger.domain.errors import ContractRevertError, NotFoundError, ValidationError
+from ledger.domain.types import BatchId, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
 from ledger.index import IndexStore
-from ledger.revert import error_class
-from ledger.types import BatchId, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
 from tests.conftest import account
 from tests.ledger.builders import gln
 

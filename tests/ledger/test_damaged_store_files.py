@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.errors import StoreDamagedError
 from ledger.epcis.store import EventStore
-from ledger.errors import StoreDamagedError
 from ledger.index import IndexStore
-from ledger.outbox import Outbox
 from ledger.regimes import ScreeningLists
+from ledger.relay.outbox import Outbox
 from tests.damage import garble
 
 #: Per store: how to open it, a b-tree its open-time check never read before (the damage it let through) and a read.

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.demo_evidence import FILES, file_hash, files
-from ledger.jsonlimits import load_json
+from ledger.demo.documents import FILES, file_hash, files
+from ledger.documents.vault import sha256_of
+from ledger.domain.jsonlimits import load_json
 from ledger.regimes import formats
-from ledger.vault import sha256_of
 from tests.evidence import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def test_every_document_hash_the_demo_records_is_the_sha256_of_a_shipped_file(ev
 
 
 def test_the_battery_footprint_names_the_pack_plant() -> None:
-    from ledger.demo_battery import PACK_PLANT
+    from ledger.demo.battery import PACK_PLANT
 
     body = json.loads((FILES / "carbon-footprint-bes-nmc-15.json").read_text())
     assert body["plant_gln"] == PACK_PLANT
@@ -74,7 +74,7 @@ def test_every_document_the_demo_records_is_uploaded_by_the_owner_of_each_record
         evidence: Harness) -> None:
     """The demo's participants upload their own files as members do, so their records open them (and nobody
     else's do)."""
-    from ledger.evidence import citations
+    from ledger.documents.evidence import citations
 
     for path in files():
         found = citations(evidence.ledger, file_hash(path.name))

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from ledger.client import Ledger
-from ledger.errors import ContractRevertError
-from ledger.types import AssuranceLevel, MetricValue, Opinion, Role
+from ledger.domain.errors import ContractRevertError
+from ledger.domain.types import AssuranceLevel, MetricValue, Opinion, Role
 from tests.ledger.builders import doc_hash, register
 
 METRICS = [MetricValue("GHG_SCOPE1", Decimal("1234.5"), "tCO2e"), MetricValue("EMPLOYEES", Decimal(820), "headcount")]

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, doc
-from ledger.errors import ValidationError
+from ledger.demo.apparel import DemoWorld, doc
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import MetricValue
 from ledger.esg import CATALOGUE, metrics_for, validate_metrics
-from ledger.types import MetricValue
 
 REQUIRED = {
     "GHG_SCOPE1": ("tCO2e", {"GRI 305-1", "ESRS E1-6", "IFRS S2"}),
@@ -174,7 +174,7 @@ def test_a_valid_disclosure_with_every_catalogued_metric_is_published(demo: tupl
 
 def test_metrics_of_a_signed_call_are_checked_like_the_clients() -> None:
     """The API relays calls signed elsewhere: their ABI-encoded metrics go through the same catalogue."""
-    from ledger.calls import decode_call, encode_call
+    from ledger.chain.calls import decode_call, encode_call
     from ledger.writes.disclosures import decode_metrics, encode_metrics, validate_metrics
 
     def decoded(metrics: tuple[MetricValue, ...]) -> list[dict[str, object]]:

@@ -16,12 +16,12 @@ from eth_abi import encode
 from eth_utils import keccak
 from openpyxl import load_workbook
 
+from ledger.chain.codec import from_hex
 from ledger.client import Ledger
-from ledger.codec import from_hex
-from ledger.demo import DemoWorld, doc
-from ledger.errors import ValidationError
+from ledger.demo.apparel import DemoWorld, doc
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import MetricValue
 from ledger.esg import FIELDS, MEDIA_TYPES, Export, build_export, data_sha256, read_export, render_export
-from ledger.types import MetricValue
 from ledger.writes.disclosures import encode_metrics
 
 DEMO_ROWS = 36  # five disclosures of six metrics, plus the weaving mill's amended version

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, doc
+from ledger.demo.apparel import DemoWorld, doc
 from ledger.esg import (
     MEDIA_TYPES,
     ChainReader,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from ledger.demo_evidence import file_hash
-from ledger.demo_rubber import GTIN_FIELD_LATEX
+from ledger.demo.documents import file_hash
+from ledger.demo.rubber import GTIN_FIELD_LATEX
 from ledger.diligence import due_diligence
-from ledger.errors import NotFoundError, ValidationError
-from ledger.evidence import adopt, any_citation, citations, open_document
+from ledger.documents.evidence import adopt, any_citation, citations, open_document
+from ledger.documents.vault import Vault, sha256_of
+from ledger.domain.errors import NotFoundError, ValidationError
+from ledger.domain.types import CitationKind, Document, DocumentKind, Gln, NewBatch
 from ledger.regimes import regime
-from ledger.types import CitationKind, Document, DocumentKind, Gln, NewBatch
-from ledger.vault import Vault, sha256_of
 from tests.evidence import COOP_SITE, Harness
 
 

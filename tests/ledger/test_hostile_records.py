@@ -24,11 +24,17 @@ with warnings.catch_warnings():
 
 from api.app import create_app
 from api.settings import ApiSettings
-from ledger.calls import encode_call
+from ledger.chain.calls import encode_call
 from ledger.client import Ledger
-from ledger.errors import ContractRevertError
-from ledger.rules import MAX_DOCUMENTS, MAX_EMISSIONS_GRAMS, MAX_FUTURE_SECONDS, MAX_QUANTITY_MILLI, MAX_TEXT_BYTES
-from ledger.types import Role
+from ledger.domain.errors import ContractRevertError
+from ledger.domain.rules import (
+    MAX_DOCUMENTS,
+    MAX_EMISSIONS_GRAMS,
+    MAX_FUTURE_SECONDS,
+    MAX_QUANTITY_MILLI,
+    MAX_TEXT_BYTES,
+)
+from ledger.domain.types import Role
 from tests.api.conftest import login
 from tests.conftest import ChainUnderTest
 from tests.ledger.builders import gln, register
@@ -40,7 +46,7 @@ GTIN = 10**14 - 1
 
 def raw_call(name: str, types: list[str], values: list[Any]) -> str:
     """Calldata for `name` encoded with `types`: `bytes` where the ABI says `string`, so a text can be any bytes."""
-    from ledger.calls import _functions
+    from ledger.chain.calls import _functions
 
     return "0x" + (_functions()[name].selector + encode(types, values)).hex()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.codec import from_milli
 from ledger.client import Ledger
-from ledger.codec import from_milli
-from ledger.demo import DemoWorld, seed_demo
+from ledger.demo.apparel import DemoWorld, seed_demo
 from ledger.index import IndexStore
 from tests.conftest import ChainUnderTest
 

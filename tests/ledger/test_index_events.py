@@ -1,6 +1,6 @@
 """Every event the ledger contract emits lands in the index (or is deliberately not needed)."""
 
-from ledger.compile import load_artifact
+from ledger.chain.compile import load_artifact
 from ledger.index.events import HANDLERS
 
 NOT_INDEXED = {"RoleAdminChanged"}  # role admins never change after deployment; nothing reads them

@@ -6,12 +6,12 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
-from ledger.codec import record_members
+from ledger.chain.codec import record_members
+from ledger.domain.types import Batch
 from ledger.index import IndexStore, IndexWriter
 from ledger.index.base import SCHEMA
 from ledger.index.batches import BATCH_FIELDS
 from ledger.index.events import AGGREGATES, BATCH_RECORD_COLUMNS, BATCH_RECORD_ELSEWHERE, COLUMNS, HANDLERS
-from ledger.types import Batch
 
 ROOT = Path(__file__).resolve().parents[2]
 INDEX = ROOT / "ledger" / "index"

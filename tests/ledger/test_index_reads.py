@@ -9,7 +9,7 @@ from decimal import Decimal
 from eth_account.signers.local import LocalAccount
 
 from ledger.client import Ledger
-from ledger.types import FlagKind, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
+from ledger.domain.types import FlagKind, Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
 from tests.conftest import ChainUnderTest, account
 
 GLN = Gln("4000001000005")

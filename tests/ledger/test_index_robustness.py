@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from api.schemas.batches import BatchOut
+from ledger.chain.codec import from_milli
 from ledger.client import Ledger
-from ledger.codec import from_milli
+from ledger.domain.types import FlagKind
 from ledger.index import IndexStore
 from ledger.index import events as index_events
 from ledger.index.events import UNREADABLE
-from ledger.types import FlagKind
 from tests.ledger.builders import batch, register
 
 U64 = 2**64 - 1

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from ledger.chain.deploy import save_manifest
 from ledger.client import Ledger
-from ledger.deploy import save_manifest
+from ledger.domain.types import Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
 from ledger.index import Indexer, IndexStore
-from ledger.types import Gln, Gtin, InputUse, NewBatch, ParticipantProfile, Role, Site
 from tests.conftest import ChainUnderTest, account
 
 pytestmark = pytest.mark.anvil
@@ -67,7 +67,7 @@ def record_history(ledger: Ledger, rounds: int = 6) -> None:
         ids, _ = ledger.record_batches(factory, [new_batch(f"R{r}-{i}", inputs if i == 0 else ()) for i in range(4)])
         ledger.transfer_custody(factory, ids[3], buyer.address)
         previous = ids
-    from ledger.types import FlagKind
+    from ledger.domain.types import FlagKind
 
     ledger.flag_batch(factory, previous[0], FlagKind.QUALITY_HOLD, "moisture")
 
@@ -85,8 +85,8 @@ def dump(path_or_store: IndexStore) -> dict[str, list[tuple[object, ...]]]:
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from ledger.chain import Chain
-    from ledger.deploy import load_manifest
+    from ledger.chain.connection import Chain
+    from ledger.chain.deploy import load_manifest
     from ledger.index import Indexer, IndexStore
     from ledger.index.events import HANDLERS
 

@@ -52,15 +52,13 @@ from ledger.anchoring import (
     verify_anchored_batch,
     why_not_proven,
 )
-from ledger.calls import encode_call
-from ledger.chain import Chain
+from ledger.chain.calls import encode_call
+from ledger.chain.codec import batch_id_of, batch_record, disclosure_id_of, from_hex, from_milli, text_to_bytes
+from ledger.chain.connection import Chain
+from ledger.chain.signing import build_request, gas_for, sign_request
 from ledger.client import Ledger
-from ledger.codec import batch_id_of, batch_record, disclosure_id_of, from_hex, from_milli, text_to_bytes
-from ledger.errors import ContractRevertError, NotFoundError, SignatureError, ValidationError
-from ledger.index import IndexStore
-from ledger.relayer import Relayer
-from ledger.signing import build_request, gas_for, sign_request
-from ledger.types import (
+from ledger.domain.errors import ContractRevertError, NotFoundError, SignatureError, ValidationError
+from ledger.domain.types import (
     Address,
     AssuranceLevel,
     Deployment,
@@ -71,6 +69,8 @@ from ledger.types import (
     Role,
     Site,
 )
+from ledger.index import IndexStore
+from ledger.relay.relayer import Relayer
 from ledger.writes.admin import ROLE_HASHES
 from ledger.writes.disclosures import encode_metrics
 from tests.conftest import ChainUnderTest, account

@@ -10,10 +10,10 @@ import json
 import pytest
 
 from ledger.anchoring import BUNDLE_FORMAT, AnchorBundle
+from ledger.domain.errors import ValidationError
+from ledger.domain.jsonlimits import NotUtf8Error, json_text, load_json
 from ledger.epcis.verify import proofs_in
-from ledger.errors import ValidationError
 from ledger.esg.formats import read_export
-from ledger.jsonlimits import NotUtf8Error, json_text, load_json
 
 NESTED = "[" * 1_000 + "]" * 1_000
 TEXT = '{"name": "Zürich \u2200", "n": [1, 2]}'

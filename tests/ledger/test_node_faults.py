@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.node import AnvilNode, start_anvil
 from ledger.client import Ledger
-from ledger.errors import ChainMismatchError, LedgerUnavailableError, NotFoundError
-from ledger.node import AnvilNode, start_anvil
-from ledger.types import ParticipantProfile, Role
+from ledger.domain.errors import ChainMismatchError, LedgerUnavailableError, NotFoundError
+from ledger.domain.types import ParticipantProfile, Role
 from tests.conftest import account
 from tests.ledger.builders import batch, register
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import requests
 
+from ledger.chain.node import ANVIL_CHAIN_ID, anvil_binary, free_port, rpc_alive, start_anvil
 from ledger.client import Ledger
-from ledger.errors import ChainMismatchError
-from ledger.node import ANVIL_CHAIN_ID, anvil_binary, free_port, rpc_alive, start_anvil
+from ledger.domain.errors import ChainMismatchError
 from tests.ledger.builders import GTIN, batch, register
 
 

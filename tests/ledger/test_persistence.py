@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.node import free_port, start_anvil
 from ledger.cli.node import node_state_file
 from ledger.client import Ledger
-from ledger.node import free_port, start_anvil
 from tests.ledger.builders import GTIN, batch, register
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.client import Ledger
-from ledger.errors import NotFoundError
+from ledger.domain.errors import NotFoundError
 from ledger.index import IndexStore
 from tests.conftest import ChainUnderTest
 from tests.ledger.builders import GTIN, batch, register

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import NONCE_ATTEMPTS, Chain, NonceUnavailableError, SignedTx
+from ledger.chain.connection import NONCE_ATTEMPTS, Chain, NonceUnavailableError, SignedTx
+from ledger.chain.node import AnvilNode
 from ledger.client import Ledger
-from ledger.node import AnvilNode
-from ledger.outbox import MINED, PENDING, PREPARED, Outbox
-from ledger.relayer import RelayPolicy
-from ledger.types import RelayedWrite, TxResult
+from ledger.domain.types import RelayedWrite, TxResult
+from ledger.relay.outbox import MINED, PENDING, PREPARED, Outbox
+from ledger.relay.relayer import RelayPolicy
 from ledger.writes import batches
 from tests.ledger.builders import batch, register
 

@@ -11,10 +11,10 @@ from dataclasses import replace
 import pytest
 
 from ledger.client import Ledger
-from ledger.errors import ContractRevertError, RelayBudgetError, SignatureInvalidError
-from ledger.outbox import Outbox
-from ledger.relayer import RelayPolicy
-from ledger.types import FlagKind
+from ledger.domain.errors import ContractRevertError, RelayBudgetError, SignatureInvalidError
+from ledger.domain.types import FlagKind
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import RelayPolicy
 from ledger.writes import batches
 from tests.conftest import ChainUnderTest, account
 from tests.ledger.builders import batch, register

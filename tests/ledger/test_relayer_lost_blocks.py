@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.node import AnvilNode, free_port, start_anvil
 from ledger.client import Ledger
-from ledger.node import AnvilNode, free_port, start_anvil
-from ledger.outbox import MINED, Outbox
-from ledger.relayer import RelayPolicy
+from ledger.relay.outbox import MINED, Outbox
+from ledger.relay.relayer import RelayPolicy
 from ledger.writes import batches
 from tests.ledger.builders import batch, register
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.diligence import Policy, due_diligence, evaluate
+from ledger.domain.types import Verdict
 from ledger.regimes import RegimeVerdict
-from ledger.types import Verdict
 from tests.evidence import Harness
 
 

@@ -7,9 +7,9 @@ import pytest
 from eth_utils import keccak
 
 from ledger.client import Ledger
-from ledger.errors import ContractRevertError
-from ledger.roles import ROLE_IDS, role_label
-from ledger.types import Role
+from ledger.domain.errors import ContractRevertError
+from ledger.domain.roles import ROLE_IDS, role_label
+from ledger.domain.types import Role
 from tests.ledger.builders import batch, direct, register
 
 

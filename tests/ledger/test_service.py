@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.node import AnvilNode, free_port, rpc_alive
 from ledger.config import LedgerSettings
-from ledger.errors import ChainMismatchError
-from ledger.node import AnvilNode, free_port, rpc_alive
+from ledger.domain.errors import ChainMismatchError
 from ledger.service import Service
 
 
@@ -65,11 +65,12 @@ def test_an_embedded_service_closes_its_ledger_and_epcis_service() -> None:
 
 
 def test_the_relayer_knows_the_forwarder_checks_not_the_ledger_client() -> None:
-    """No loop between the client and the relayer: the relayer imports `ledger.forwarding`, never `ledger.client`."""
+    """No loop between the client and the relayer: the relayer imports `ledger.chain.forwarding`, never
+    `ledger.client`."""
     import ast
 
-    import ledger.relayer
+    import ledger.relay.relayer
 
-    tree = ast.parse(Path(ledger.relayer.__file__).read_text())
+    tree = ast.parse(Path(ledger.relay.relayer.__file__).read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert "ledger.forwarding" in imported and "ledger.client" not in imported
+    assert "ledger.chain.forwarding" in imported and "ledger.client" not in imported

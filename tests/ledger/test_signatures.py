@@ -4,18 +4,18 @@ from dataclasses import replace
 
 import pytest
 
+from ledger.chain.signing import sign_request
 from ledger.client import Ledger
-from ledger.errors import SignatureExpiredError, SignatureInvalidError, SignatureReplayError
-from ledger.outbox import Outbox
-from ledger.relayer import RelayPolicy
-from ledger.signing import sign_request
+from ledger.domain.errors import SignatureExpiredError, SignatureInvalidError, SignatureReplayError
+from ledger.relay.outbox import Outbox
+from ledger.relay.relayer import RelayPolicy
 from tests.conftest import account
 from tests.ledger.builders import batch, register
 from tests.ledger.test_bad_input import unchanged
 
 
 def record_call(ledger: Ledger, lot: str, site: int):
-    from ledger.codec import batch_record
+    from ledger.chain.codec import batch_record
 
     return ledger.contract.functions.recordBatch(batch_record(batch(lot, site)))
 

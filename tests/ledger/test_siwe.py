@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import siwe
-from ledger.compile import PROJECT_ROOT
-from ledger.errors import ValidationError
-from ledger.signing import SECP256K1_N
+from ledger.chain.compile import PROJECT_ROOT
+from ledger.chain.signing import SECP256K1_N
+from ledger.domain.errors import ValidationError
 
 # ERC-4361's examples (implicit scheme; implicit scheme and explicit port; explicit scheme), verbatim.
 EXAMPLE = """example.com wants you to sign in with your Ethereum account:
@@ -144,7 +144,7 @@ def test_a_malleated_or_malformed_signature_is_refused() -> None:
 
 
 def test_nothing_the_cli_or_the_service_imports_pulls_in_the_siwe_package() -> None:
-    code = ("import sys, api.app, api.cli, api.auth, ledger.requests, ledger.cli.login; "
+    code = ("import sys, api.app, api.cli, api.auth, ledger.apiclient.signer, ledger.cli.login; "
             "print(sorted(m for m in ('siwe', 'abnf', 'signinwithethereum') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

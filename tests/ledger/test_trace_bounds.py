@@ -8,9 +8,9 @@ import pytest
 from ledger.client import Ledger
 from ledger.diligence import due_diligence
 from ledger.diligence.report import Rule
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import TraceLimit
 from ledger.trace import MAX_INPUTS, MIN_NODES
-from ledger.types import TraceLimit
 from tests.ledger.lineage import assert_well_formed, record_fan
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger import media
-from ledger.demo_evidence import FILES
-from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
-from ledger.vault import Vault, document_hash, sha256_of
+from ledger.demo.documents import FILES
+from ledger.documents import media
+from ledger.documents.vault import Vault, document_hash, sha256_of
+from ledger.domain.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
 
 PDF = (FILES / "invoice-anc-0977.pdf").read_bytes()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.client import Ledger
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 from ledger.workspace import demo_batches, seed_demo_once
 
 

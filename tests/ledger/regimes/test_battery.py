@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from ledger.demo_battery import GTIN_LITHIUM_HYDROXIDE, GTIN_PACK, PACK_PLANT
-from ledger.demo_evidence import document
+from ledger.demo.battery import GTIN_LITHIUM_HYDROXIDE, GTIN_PACK, PACK_PLANT
+from ledger.demo.documents import document
 from ledger.diligence import regime_sources
+from ledger.domain.types import BatchId, Document, DocumentKind, InputUse, NewBatch
 from ledger.regimes import Outcome, Regime, RegimeVerdict, RuleStatus, evaluate_regimes
 from ledger.regimes.battery import PACK
-from ledger.types import BatchId, Document, DocumentKind, InputUse, NewBatch
 from tests.evidence import Harness
 
 FOOTPRINT: dict[str, Any] = {

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from ledger.demo import GTIN_SHIRT
+from ledger.demo.apparel import GTIN_SHIRT
 from ledger.diligence import regime_sources
+from ledger.domain.types import BatchId, DocumentKind, Gln, NewBatch, Trace
 from ledger.regimes import Outcome, Regime, RegimeVerdict, Sources, evaluate_regimes
 from ledger.regimes.csddd import period_end
-from ledger.types import BatchId, DocumentKind, Gln, NewBatch, Trace
 from tests.evidence import Harness
 
 GARMENT_SITE = Gln("6931234000013")

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.demo_rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
+from ledger.demo.rubber import GTIN_CONCENTRATE, GTIN_FIELD_LATEX, GTIN_GLOVES
 from ledger.diligence import due_diligence
+from ledger.domain.types import DocumentKind, Gln, InputUse, NewBatch, ParticipantProfile, Role, Severity, Site
 from ledger.regimes import Outcome, Regime, RegimeVerdict, RuleStatus, Sources, evaluate_regimes
 from ledger.regimes.eudr import PACK
-from ledger.types import DocumentKind, Gln, InputUse, NewBatch, ParticipantProfile, Role, Severity, Site
 from tests.conftest import account
 from tests.evidence import (
     COOP_SITE,

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.demo import GTIN_SHIRT
+from ledger.demo.apparel import GTIN_SHIRT
 from ledger.diligence import regime_sources
+from ledger.domain.types import DocumentKind, Gln, NewBatch, ParticipantProfile, Role, Site
 from ledger.regimes import Outcome, Regime, RegimeVerdict, evaluate_regimes
 from ledger.regimes.flr import PACK
-from ledger.types import DocumentKind, Gln, NewBatch, ParticipantProfile, Role, Site
 from tests.conftest import account
 from tests.evidence import Harness
 from tests.ledger.builders import gln

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledger.demo_evidence import FILES
+from ledger.demo.documents import FILES
 from ledger.regimes.geojson import PlotMap, ProblemKind, read_plot_map, ring_area
 from tests.evidence import geojson_bytes, plot_feature, position, square
 

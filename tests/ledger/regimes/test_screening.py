@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.demo_evidence import SAMPLE_UFLPA_LIST, SAMPLE_UFLPA_LIST_DATE
-from ledger.errors import ValidationError
+from ledger.demo.documents import SAMPLE_UFLPA_LIST, SAMPLE_UFLPA_LIST_DATE
+from ledger.domain.errors import ValidationError
 from ledger.regimes.screening import ScreeningLists, normalise, parse_csv
 
 LIST = "name,aliases,country\nXinjiang Example Cotton Co Ltd,新疆示例棉业有限公司;XJ Example Cotton,CN\n" \

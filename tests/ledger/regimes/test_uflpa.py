@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.demo import GTIN_LINT, GTIN_YARN
+from ledger.demo.apparel import GTIN_LINT, GTIN_YARN
+from ledger.domain.types import BatchId, Document, DocumentKind, Gln, Gtin, InputUse, NewBatch, Severity
 from ledger.regimes import (
     ListEntryEvidence,
     Outcome,
@@ -18,7 +19,6 @@ from ledger.regimes import (
     Sources,
     evaluate_regimes,
 )
-from ledger.types import BatchId, Document, DocumentKind, Gln, Gtin, InputUse, NewBatch, Severity
 from tests.evidence import Harness
 
 GIN_SITE = Gln("8901234000014")

@@ -1,13 +1,14 @@
 """The relayer: submits participants' signed requests through the forwarder and pays their gas, without ever paying
 for a transaction that is doomed, sending one twice, or losing one.
 
-- Before any gas: the calldata by the rules of `ledger.writes`, the request exactly as OpenZeppelin's forwarder will
+- Before any gas: the calldata by the rules of `ledger.writes`, the request exactly as OpenZeppelin's forwarder
+will
   check it (canonical signature, signer, target, value, nonce, deadline with a margin), the participant's gas budget
   and request rate, and a dry run of the inner call (the contract's own error, decoded). The relayer sets the
   transaction's gas itself, within `RelayPolicy.max_gas_per_request`.
 - One request in flight per signer: a signer's requests take turns; a second request for a nonce that is pending or
   used gets the first answer (the same signed body) or 409 (another body), never a second transaction.
-- The outbox (`ledger.outbox`) holds every request with its raw transaction before the broadcast. A retry with the
+- The outbox (`ledger.relay.outbox`) holds every request with its raw transaction before the broadcast. A retry with the
   same idempotency key (scoped to the signer) after a crash, mined or still pending, gets the first answer; at start
   and on every `reconcile` the outbox is matched with the chain: receipts found, lost transactions re-sent, stuck
   ones replaced with a higher fee, expired ones given up.
@@ -29,9 +30,11 @@ from typing import Any, Protocol
 
 from hexbytes import HexBytes
 
-from ledger.chain import NonceTooLowError, NonceUnavailableError, SignedTx
-from ledger.codec import checksum, from_hex
-from ledger.errors import (
+from ledger.chain.codec import checksum, from_hex
+from ledger.chain.connection import NonceTooLowError, NonceUnavailableError, SignedTx
+from ledger.chain.forwarding import Forwarding
+from ledger.chain.signing import check_signature
+from ledger.domain.errors import (
     ContractRevertError,
     IdempotencyKeyReusedError,
     LedgerError,
@@ -41,11 +44,9 @@ from ledger.errors import (
     TransactionTimeoutError,
     ValidationError,
 )
-from ledger.forwarding import Forwarding
-from ledger.keyed_locks import KeyedLocks
-from ledger.outbox import DROPPED, FAILED, MINED, PENDING, PREPARED, Entry, Outbox
-from ledger.signing import check_signature
-from ledger.types import Address, RelayedWrite, SignedRequest, TxHash, TxResult
+from ledger.domain.types import Address, RelayedWrite, SignedRequest, TxHash, TxResult
+from ledger.relay.keyed_locks import KeyedLocks
+from ledger.relay.outbox import DROPPED, FAILED, MINED, PENDING, PREPARED, Entry, Outbox
 
 log = logging.getLogger("ledger.relayer")
 #: Gas the forwarder spends around the inner call (signature recovery, nonce, event), on top of the request's gas.
@@ -128,7 +129,7 @@ class Relayer:
         """Relay `signed` once. `key` is the caller's idempotency key (scoped to the signer); `route` is mixed into
         the request's fingerprint, so one key cannot serve two routes. `checked` skips re-checking calldata that
         `ledger.writes` just built."""
-        from ledger.calls import created_ids, function_name
+        from ledger.chain.calls import created_ids, function_name
         from ledger.writes import check_calldata
 
         request = signed.request

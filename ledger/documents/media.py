@@ -1,8 +1,8 @@
 """A document's media type, from its content (never from what an uploader claims), and the file name it is served as.
 
-The type is sniffed from the bytes once, when the vault stores them (`ledger.vault` keeps it beside the file): a
-download never parses a document. Magic numbers first (PDF, images, ZIP-based office files, XML), then JSON (GeoJSON
-when its top-level `type` is a GeoJSON type), then text; anything else is `application/octet-stream`.
+The type is sniffed from the bytes once, when the vault stores them (`ledger.documents.vault` keeps it beside the
+file): a download never parses a document. Magic numbers first (PDF, images, ZIP-based office files, XML), then JSON
+(GeoJSON when its top-level `type` is a GeoJSON type), then text; anything else is `application/octet-stream`.
 
 A file name comes from an uploader, so it is hostile like any other input: `file_name` keeps its last path part,
 drops control and bidi-override characters, replaces the characters file systems or headers refuse, bounds its
@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ledger.errors import ValidationError
-from ledger.jsonlimits import load_json
+from ledger.domain.errors import ValidationError
+from ledger.domain.jsonlimits import load_json
 
 PDF = "application/pdf"
 GEOJSON = "application/geo+json"

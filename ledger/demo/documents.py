@@ -1,4 +1,4 @@
-"""The demo's evidence: the real files it ships (`ledger/demo_files/`, written by `scripts/demo_documents.py`), whose
+"""The demo's evidence: the real files it ships (`ledger/demo/files/`, written by `scripts/demo_documents.py`), whose
 SHA-256 are the document hashes it records on chain, and the sample UFLPA Entity List.
 
 The sample list is illustrative, NOT the official UFLPA Entity List: a few entries named after entities reported on
@@ -13,15 +13,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.documents.vault import Vault
+from ledger.domain.types import Document, DocumentKind, Hash32
 from ledger.regimes.screening import ListVersion, ScreeningLists
-from ledger.types import Document, DocumentKind, Hash32
-from ledger.vault import Vault
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
 
-FILES = Path(__file__).parent / "demo_files"
-SAMPLE_UFLPA_LIST = Path(__file__).parent / "regimes" / "data" / "sample-uflpa-entity-list.csv"
+FILES = Path(__file__).parent / "files"
+SAMPLE_UFLPA_LIST = Path(__file__).parents[1] / "regimes" / "data" / "sample-uflpa-entity-list.csv"
 SAMPLE_UFLPA_LIST_DATE = date(2026, 10, 1)
 
 
@@ -48,9 +48,10 @@ NAMED_IN_DOCUMENTS = {"corrective-action-closure-hg-2025.pdf": "garment",
 def upload_documents(ledger: Ledger, vault: Vault) -> int:
     """Each demo participant uploads the demo files its own records cite (batch documents, disclosure reports,
     assurance reports, its profile), and those its documents name, as a member would: a citation opens a document
-    only for its uploader's records (`ledger.evidence`). Only the demo's own participants upload (whoever else cites a
-    demo file on this chain gets nothing), and uploading again changes nothing. Returns how many uploads were new."""
-    from ledger.demo import demo_account
+    only for its uploader's records (`ledger.documents.evidence`). Only the demo's own participants upload (whoever
+    else cites a demo file on this chain gets nothing), and uploading again changes nothing. Returns how many uploads
+    were new."""
+    from ledger.demo.apparel import demo_account
 
     ledger.sync()
     demo = {demo_account(key).address.lower(): key for key in participant_keys()}

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, Progress, Seeder, _participant
-from ledger.demo_evidence import document
-from ledger.types import DocumentKind, Gln, Gtin, InputUse, NewBatch, Role
+from ledger.demo.apparel import DemoWorld, Progress, Seeder, _participant
+from ledger.demo.documents import document
+from ledger.domain.types import DocumentKind, Gln, Gtin, InputUse, NewBatch, Role
 
 PARTICIPANTS = (
     _participant("rubber-coop", "Kedah Smallholder Rubber Cooperative Bhd", "MY", (("9551234000010", "MY-02"),),

@@ -21,9 +21,9 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ledger.errors import NotFoundError
-from ledger.types import Citation
-from ledger.vault import Vault, VaultDocument, document_hash
+from ledger.documents.vault import Vault, VaultDocument, document_hash
+from ledger.domain.errors import NotFoundError
+from ledger.domain.types import Citation
 
 if TYPE_CHECKING:
     from ledger.client import Ledger

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
-from ledger.types import Role
+from ledger.domain.types import Role
 
 #: `keccak256("FACTORY")` etc., as `ParticipantRegistry` declares them; the admin is OpenZeppelin's
 #: `DEFAULT_ADMIN_ROLE` (zero).

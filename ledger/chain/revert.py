@@ -12,14 +12,14 @@ from typing import Any, Literal
 
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from ledger.codec import CHAIN_CODEC, abi_type, from_milli
-from ledger.compile import load_artifact
-from ledger.errors import (
+from ledger.chain.codec import CHAIN_CODEC, abi_type, from_milli
+from ledger.chain.compile import load_artifact
+from ledger.domain.errors import (
     ContractRevertError,
     SignatureExpiredError,
     SignatureInvalidError,
 )
-from ledger.roles import role_label
+from ledger.domain.roles import role_label
 
 ErrorKind = Literal["not_found", "forbidden", "invalid", "conflict"]
 
@@ -92,8 +92,8 @@ def _kind(name: str) -> ErrorKind:
     try:
         return ERROR_KINDS[name]
     except KeyError:
-        raise LookupError(f"contract error {name} has no entry in ledger.revert.ERROR_KINDS: say whether a caller "
-                          "meets it as not_found, forbidden, invalid or conflict") from None
+        raise LookupError(f"contract error {name} has no entry in ledger.chain.revert.ERROR_KINDS: say whether "
+                          "a caller meets it as not_found, forbidden, invalid or conflict") from None
 
 
 def _normalise(abi_type: str, value: Any) -> Any:

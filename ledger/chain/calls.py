@@ -1,8 +1,8 @@
 """Ledger calldata without a chain: encode a call to a `ProvenanceLedger` function, or tell which function a
 calldata calls and with what arguments. Built from the compiled ABI (never from hand-written selectors).
 
-Used by `ledger.writes` to build what a participant signs and to decode what was signed elsewhere, and by the API to
-check that a signed request calls the function its route is for.
+Used by `ledger.writes` to build what a participant signs and to decode what was signed elsewhere, and by the
+API to check that a signed request calls the function its route is for.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from ledger.codec import abi_type, batch_id_of, bytes_to_text, disclosure_id_of, from_hex
-from ledger.compile import load_artifact
-from ledger.errors import ValidationError
-from ledger.types import Address
+from ledger.chain.codec import abi_type, batch_id_of, bytes_to_text, disclosure_id_of, from_hex
+from ledger.chain.compile import load_artifact
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import Address
 
 
 @dataclass(frozen=True)

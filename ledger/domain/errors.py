@@ -187,7 +187,7 @@ class CaptureBacklogError(RelayBudgetError):
 
 
 class ContractRevertError(LedgerError):
-    """The contract refused a call. Subclasses are generated from the ABI's custom errors (see `ledger.revert`).
+    """The contract refused a call. Subclasses are generated from the ABI's custom errors (see `ledger.chain.revert`).
 
     `error_name` is the Solidity error's name and `args` its decoded arguments by name. In a bulk submission
     (`Ledger.record_batches`) `index` is the position of the batch the contract refused in the submitted list.

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from web3.exceptions import BlockNotFound
 
-from ledger.chain import Chain
-from ledger.codec import checksum
-from ledger.compile import load_artifact
-from ledger.errors import LedgerError
-from ledger.types import Deployment
+from ledger.chain.codec import checksum
+from ledger.chain.compile import load_artifact
+from ledger.chain.connection import Chain
+from ledger.domain.errors import LedgerError
+from ledger.domain.types import Deployment
 
 
 def deploy(chain: Chain) -> Deployment:
@@ -55,7 +55,7 @@ def deployment_problem(chain: Chain, deployment: Deployment) -> str | None:
 def genesis_hash(chain: Chain) -> str:
     """The chain's genesis block, as its block 1 names it (its parent), else block 0's own hash while there is no
     block 1. On a sound node the two are one hash; a node that reloads its state with another block 0 (anvil keeps
-    whichever genesis block of its state file it reads last, see `ledger.node`) still names the one its chain was
+    whichever genesis block of its state file it reads last, see `ledger.chain.node`) still names the one its chain was
     built on, while a reset or replaced chain names another."""
     try:
         first = chain._guard(lambda: chain.w3.eth.get_block(1))

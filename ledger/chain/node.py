@@ -2,7 +2,7 @@
 
 The node's chain state is kept in a file of the workspace (`--state`, dumped every second and on exit), so a
 restarted node comes back with what was recorded. What anvil does with that file, and what we do about it, is in
-`ledger.node_state`.
+`ledger.chain.node_state`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 import requests
 
-from ledger.compile import NODE_TOOLS_HINT, node_modules
-from ledger.errors import LedgerUnavailableError, ToolchainError
-from ledger.node_state import genesis_timestamp, keep_good_copy, loaded, restore_if_torn
+from ledger.chain.compile import NODE_TOOLS_HINT, node_modules
+from ledger.chain.node_state import genesis_timestamp, keep_good_copy, loaded, restore_if_torn
+from ledger.domain.errors import LedgerUnavailableError, ToolchainError
 
 ANVIL_CHAIN_ID = 31337
 
@@ -29,7 +29,7 @@ ANVIL_CHAIN_ID = 31337
 def anvil_binary() -> Path:
     """The anvil executable in the npm tools (the platform package, else npm's launcher), else on PATH.
 
-    The npm tools are `ledger.compile.node_modules()`: `$LEDGER_NODE_TOOLS`, else the checkout's `node_modules`.
+    The npm tools are `ledger.chain.compile.node_modules()`: `$LEDGER_NODE_TOOLS`, else the checkout's `node_modules`.
     """
     modules = node_modules()
     for candidate in (

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ledger.client import Ledger
-from ledger.demo import DemoWorld, Progress, Seeder, _participant
-from ledger.demo_evidence import document
-from ledger.types import DocumentKind, Gln, Gtin, InputUse, NewBatch, Role
+from ledger.demo.apparel import DemoWorld, Progress, Seeder, _participant
+from ledger.demo.documents import document
+from ledger.domain.types import DocumentKind, Gln, Gtin, InputUse, NewBatch, Role
 
 PARTICIPANTS = (
     _participant("lithium-mine", "Goldfields Spodumene Mining Pty Ltd", "AU", (("9312345000012", "AU-WA"),),

@@ -7,13 +7,13 @@ Two finished-goods lines are recorded:
 ESG disclosures are published under GRI and ESRS; one is amended after it was attested, one is attested with
 reasonable assurance, one attestation is revoked.
 
-Every document hash the demo records is the SHA-256 of a real file it ships (`ledger.demo_evidence`): certificates,
+Every document hash the demo records is the SHA-256 of a real file it ships (`ledger.demo.documents`): certificates,
 invoices and reports as PDF, plot maps as GeoJSON, participant profiles and social audits as JSON. Given a vault
 (`seed_demo(..., vault=...)`), each participant uploads the files its records cite; given screening lists, it loads
 the sample UFLPA list.
 
 Two more chains come with `chains=ALL_CHAINS` (what `ledger serve --demo` records): a natural-rubber chain for the
-EUDR (`ledger.demo_rubber`) and a battery chain for the EU Battery Regulation (`ledger.demo_battery`).
+EUDR (`ledger.demo.rubber`) and a battery chain for the EU Battery Regulation (`ledger.demo.battery`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from ledger.client import Ledger
-from ledger.demo_evidence import document, file_hash, load_sample_lists, upload_documents
-from ledger.regimes.screening import ScreeningLists
-from ledger.types import (
+from ledger.demo.documents import document, file_hash, load_sample_lists, upload_documents
+from ledger.documents.vault import Vault
+from ledger.domain.types import (
     AssuranceLevel,
     BatchId,
     DisclosureId,
@@ -47,7 +47,7 @@ from ledger.types import (
     Role,
     Site,
 )
-from ledger.vault import Vault
+from ledger.regimes.screening import ScreeningLists
 
 Progress = Callable[[str], None]
 
@@ -59,7 +59,7 @@ def demo_account(name: str) -> LocalAccount:
 
 def doc(label: str) -> Hash32:
     """A stand-in document hash made from a label, for tests and examples (the demo's own documents are real files,
-    `ledger.demo_evidence`)."""
+    `ledger.demo.documents`)."""
     return Hash32("0x" + keccak(text=label).hex())
 
 
@@ -206,11 +206,11 @@ def seed_demo(ledger: Ledger, progress: Progress | None = None, *, chains: Colle
     if APPAREL in chains:
         _seed_apparel(ledger, world, say)
     if RUBBER in chains:
-        from ledger.demo_rubber import seed_rubber
+        from ledger.demo.rubber import seed_rubber
 
         seed_rubber(ledger, world, say)
     if BATTERY in chains:
-        from ledger.demo_battery import seed_battery
+        from ledger.demo.battery import seed_battery
 
         seed_battery(ledger, world, say)
     if vault is not None:

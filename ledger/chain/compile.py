@@ -1,4 +1,4 @@
-"""Compile `contracts/` with the pinned npm solc (through `scripts/solc-shim.js`) into `ledger/artifacts/`.
+"""Compile `contracts/` with the pinned npm solc (through `scripts/solc-shim.js`) into `ledger/chain/artifacts/`.
 
 py-solc-x drives the compiler; it never downloads one. Artifacts are committed so that using the ledger needs no
 node; `tests/contracts/test_artifacts.py` proves they reproduce byte for byte. An installed package (a wheel) ships
@@ -19,9 +19,9 @@ from typing import Any
 
 import solcx
 
-from ledger.errors import ToolchainError
+from ledger.domain.errors import ToolchainError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 SHIM = PROJECT_ROOT / "scripts" / "solc-shim.js"
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"

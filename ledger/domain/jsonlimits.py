@@ -20,7 +20,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
-from ledger.errors import ValidationError
+from ledger.domain.errors import ValidationError
 
 __all__ = ["DOCUMENT_JSON_DEPTH", "NotUtf8Error", "json_text", "json_too_deep", "load_json"]
 

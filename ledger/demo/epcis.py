@@ -1,7 +1,7 @@
-"""The demo apparel chain (`ledger.demo`) recorded from EPCIS 2.0 documents instead of native writes.
+"""The demo apparel chain (`ledger.demo.apparel`) recorded from EPCIS 2.0 documents instead of native writes.
 
-`ledger/demo_epcis/` holds one document per participant, in the order they are captured: each gin commissions its
-lint and ships it to the spinning mill; the mill receives it, spins two yarns (TransformationEvents; yarn B blends
+`ledger/demo/epcis_documents/` holds one document per participant, in the order they are captured: each gin commissions
+its lint and ships it to the spinning mill; the mill receives it, spins two yarns (TransformationEvents; yarn B blends
 both gins' lint) and ships them; the weaving mill weaves and ships the fabrics and, after an inspection, puts fabric
 B on quality hold (disposition non_conformant); the garment factory makes the shirts (counted: no uom) and ships
 them to the brand. Each document is captured as its participant would: facts from the service, mapped and signed
@@ -15,7 +15,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 from ledger.client import Ledger
-from ledger.demo import (
+from ledger.demo.apparel import (
     GTIN_FABRIC,
     GTIN_LINT,
     GTIN_SHIRT,
@@ -25,10 +25,10 @@ from ledger.demo import (
     register_participants,
     seed_disclosures,
 )
+from ledger.domain.errors import LedgerError
 from ledger.epcis import capture
 from ledger.epcis.model import CaptureJob
 from ledger.epcis.service import EpcisService
-from ledger.errors import LedgerError
 
 #: Document file -> the demo participant that captures it.
 DOCUMENTS = (
@@ -51,7 +51,7 @@ BATCHES = {
 
 
 def document_text(name: str) -> str:
-    return files("ledger").joinpath("demo_epcis", name).read_text(encoding="utf-8")
+    return files("ledger.demo").joinpath("epcis_documents", name).read_text(encoding="utf-8")
 
 
 def capture_as(service: EpcisService, world: DemoWorld, key: str, text: str) -> CaptureJob:

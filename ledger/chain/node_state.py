@@ -6,7 +6,7 @@ Two things anvil does with the file would otherwise end a workspace's chain:
   reload keeps whichever block 0 of the file it reads last: the file gains a genesis block per start and from the third
   start on block 0 may be another block. So the genesis time is pinned (`--timestamp`, anvil's option for a
   reproducible genesis hash) to the one the chain was born with, kept in `genesis.json` beside the state file: every
-  start builds the very same block 0 (`ledger.node` then sets the clock to now).
+  start builds the very same block 0 (`ledger.chain.node` then sets the clock to now).
 - It rewrites the file in place every second (opened with truncation, not written aside and renamed): a `kill -9`
   while it writes leaves a torn file that anvil refuses to load. So a copy of the last file anvil loaded or wrote on a
   clean stop is kept (`state.json.good`) and put back in place of a torn one, which is kept for inspection.

@@ -25,8 +25,8 @@ from web3.exceptions import BlockNotFound, ContractLogicError, TimeExhausted, Tr
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
-from ledger.errors import ContractRevertError, LedgerError, LedgerUnavailableError, TransactionTimeoutError
-from ledger.revert import decode_revert
+from ledger.chain.revert import decode_revert
+from ledger.domain.errors import ContractRevertError, LedgerError, LedgerUnavailableError, TransactionTimeoutError
 
 EMBEDDED_OPERATOR_KEY = "0x" + "00" * 31 + "01"  # eth-tester's first funded account
 ANVIL_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil's account 0

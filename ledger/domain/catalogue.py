@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from ledger.errors import ValidationError
-from ledger.types import MetricValue
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import MetricValue
 
 CODE_BYTES = 32
 UNIT_BYTES = 16

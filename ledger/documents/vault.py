@@ -16,8 +16,8 @@ Beside each file the vault keeps what it decided when it stored it and who uploa
   parses the document again; a file stored before this existed is typed at its first read, once);
 - `<64 hex>.uploads/<0x address>.json`: one record per uploader (the members who sent these bytes, each with the
   file name it gave, sanitised by `media.file_name`). Several members may upload the same bytes (a shared
-  certificate): each is an uploader. Who may read a document follows from these records (`ledger.evidence`), so a
-  participant that only knows a hash can never become its owner: uploading takes the bytes.
+  certificate): each is an uploader. Who may read a document follows from these records (`ledger.documents.evidence`),
+  so a participant that only knows a hash can never become its owner: uploading takes the bytes.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ledger import media
-from ledger.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
+from ledger.documents import media
+from ledger.domain.errors import DocumentMismatchError, DocumentTooLargeError, ValidationError, VaultUnavailableError
+from ledger.domain.types import Hash32
 from ledger.lru import WeightedLru
-from ledger.types import Hash32
 
 #: Default size limit per document (LEDGER_DOCUMENT_MAX_BYTES).
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -52,7 +52,7 @@ CACHE_BYTES = 32 * 1024 * 1024
 log = logging.getLogger("ledger.vault")
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 #: A file in the vault's root saying every document in it has its uploads recorded (a vault made before uploads
-#: were recorded lacks it until `ledger.evidence.adopt` has run over it once).
+#: were recorded lacks it until `ledger.documents.evidence.adopt` has run over it once).
 RECORDED_MARKER = ".uploads-recorded"
 
 
@@ -95,8 +95,8 @@ class StoredDocument:
 @dataclass(frozen=True)
 class Upload:
     """One member's upload of a document: who (a lower-case 0x address), the file name it gave (sanitised; None if
-    it gave none), when it first sent the bytes, and whether the record was made by `ledger.evidence.adopt` for a
-    file stored before uploads were recorded."""
+    it gave none), when it first sent the bytes, and whether the record was made by `ledger.documents.evidence.adopt`
+    for a file stored before uploads were recorded."""
 
     uploader: str
     name: str | None
@@ -276,8 +276,8 @@ class Vault:
                       bool(record.get("adopted", False)) if isinstance(record, dict) else False)
 
     def adopt(self, sha256: str, uploader: str) -> bool:
-        """Record `uploader` for a file stored before uploads were recorded (see `ledger.evidence.adopt`); False if
-        the document has uploaders already or the vault lacks it."""
+        """Record `uploader` for a file stored before uploads were recorded (see `ledger.documents.evidence.adopt`);
+        False if the document has uploaders already or the vault lacks it."""
         digest = document_hash(sha256)
         if not self.has(digest) or self.uploaders(digest):
             return False

@@ -1,7 +1,7 @@
 """`Forwarding`: what OpenZeppelin's forwarder will check of a signed request, asked of the chain before any gas is
 spent: the signer's nonce, the chain's time, the request itself (target, value, signature, nonce, deadline) and a dry
-run of the inner call. The `Ledger` client and the relayer (`ledger.relayer`) both use it, so the relayer depends on
-these checks, the chain and its outbox, never on the `Ledger`."""
+run of the inner call. The `Ledger` client and the relayer (`ledger.relay.relayer`) both use it, so the relayer depends
+on these checks, the chain and its outbox, never on the `Ledger`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from eth_typing import ChecksumAddress
 from web3.exceptions import BadFunctionCallOutput
 from web3.types import Wei
 
-from ledger import validation as v
-from ledger.chain import Chain
-from ledger.codec import checksum, from_hex
-from ledger.compile import load_artifact
-from ledger.deploy import deployment_problem
-from ledger.errors import (
+from ledger.chain.codec import checksum, from_hex
+from ledger.chain.compile import load_artifact
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import deployment_problem
+from ledger.chain.signing import check_signature
+from ledger.domain import validation as v
+from ledger.domain.errors import (
     ChainMismatchError,
     ContractRevertError,
     LedgerUnavailableError,
@@ -27,8 +28,7 @@ from ledger.errors import (
     SignatureReplayError,
     ValidationError,
 )
-from ledger.signing import check_signature
-from ledger.types import Deployment, Eip712Domain, SignedRequest
+from ledger.domain.types import Deployment, Eip712Domain, SignedRequest
 
 
 class Forwarding:

@@ -13,8 +13,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from ledger.codec import checksum
-from ledger.types import Address, Eip712Domain, ForwardRequest, SignedRequest
+from ledger.chain.codec import checksum
+from ledger.domain.types import Address, Eip712Domain, ForwardRequest, SignedRequest
 
 FORWARD_REQUEST_TYPES = {
     "ForwardRequest": [
@@ -82,7 +82,7 @@ def check_canonical(signature: str) -> None:
     """Refuse a signature OpenZeppelin's `ECDSA.tryRecover` refuses: not 65 bytes, `s` in the upper half of the curve
     order (a malleated copy of a valid signature), or `v` other than 27 or 28. eth-account would accept them, and the
     forwarder would then revert a transaction the relayer pays for."""
-    from ledger.errors import SignatureInvalidError
+    from ledger.domain.errors import SignatureInvalidError
 
     raw = bytes.fromhex(signature.removeprefix("0x")) if len(signature) % 2 == 0 else b""
     if len(raw) != 65:
@@ -103,7 +103,7 @@ def recover_signer(domain: Eip712Domain, signed: SignedRequest) -> Address:
 def check_signature(domain: Eip712Domain, signed: SignedRequest) -> Address:
     """The signer of `signed`, once its signature is in canonical form and recovers to its `from`; else
     `SignatureInvalidError`. Needs no chain: nothing is done in a signer's name before this holds."""
-    from ledger.errors import SignatureInvalidError
+    from ledger.domain.errors import SignatureInvalidError
 
     check_canonical(signed.signature)
     try:

@@ -17,9 +17,9 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from ledger.codec import checksum
-from ledger.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
-from ledger.types import Eip712Domain, MetricValue, SignedRequest
+from ledger.chain.codec import checksum
+from ledger.chain.signing import DEFAULT_TTL_SECONDS, build_request, gas_for, sign_request
+from ledger.domain.types import Eip712Domain, MetricValue, SignedRequest
 from ledger.writes import admin, batches, disclosures, events
 
 

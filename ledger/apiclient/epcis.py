@@ -16,15 +16,15 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from ledger.apiclient.signer import ApiSigner
+from ledger.chain.signing import DEFAULT_TTL_SECONDS
+from ledger.domain.errors import LedgerError, ValidationError
+from ledger.domain.jsonlimits import load_json
 from ledger.epcis import capture
 from ledger.epcis.document import MAX_DEPTH, load
 from ledger.epcis.facts import CaptureFacts
 from ledger.epcis.model import CaptureJob, CapturePlan
 from ledger.epcis.vocabulary import NAMESPACE
-from ledger.errors import LedgerError, ValidationError
-from ledger.jsonlimits import load_json
-from ledger.requests import ApiSigner
-from ledger.signing import DEFAULT_TTL_SECONDS
 
 
 class ApiError(LedgerError):

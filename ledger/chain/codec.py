@@ -14,8 +14,8 @@ from eth_abi.decoding import StringDecoder
 from eth_abi.registry import BaseEquals, registry
 from eth_utils import event_abi_to_log_topic, keccak, to_checksum_address
 
-from ledger.errors import ValidationError
-from ledger.types import (
+from ledger.domain.errors import ValidationError
+from ledger.domain.types import (
     Address,
     BatchId,
     DisclosureId,
@@ -118,10 +118,10 @@ class RecordField:
     """One attribute of a batch record and the member(s) of the contract's `IBatchLedger.BatchRecord` that hold it.
 
     `encode` turns the attribute's value (as `NewBatch` holds it) into the members' values, in member order;
-    `decode(record, strict)` reads it back from a record as eth_abi or `ledger.calls.decode_call` gives it (integers,
-    bytes or 0x-hex). Strict decoding is for checking what is about to be written (it refuses what no `NewBatch` can
-    be); lenient decoding is for reading what the chain holds, which anyone may have written (text keeps any byte as
-    `\\xNN`, a time past the calendar is None)."""
+    `decode(record, strict)` reads it back from a record as eth_abi or `ledger.chain.calls.decode_call` gives it
+    (integers, bytes or 0x-hex). Strict decoding is for checking what is about to be written (it refuses what no
+    `NewBatch` can be); lenient decoding is for reading what the chain holds, which anyone may have written (text keeps
+    any byte as `\\xNN`, a time past the calendar is None)."""
 
     attribute: str
     members: tuple[str, ...]
@@ -211,8 +211,8 @@ def batch_record(batch: NewBatch) -> tuple[Any, ...]:
 
 
 def new_batch_of(record: Mapping[str, Any]) -> NewBatch:
-    """The `NewBatch` a `BatchRecord` encodes (as `ledger.calls.decode_call` gives it: integers, bytes or 0x-hex), so
-    that calldata signed anywhere is checked by the same rules as a `NewBatch` built in Python. Raises
+    """The `NewBatch` a `BatchRecord` encodes (as `ledger.chain.calls.decode_call` gives it: integers, bytes or
+    0x-hex), so that calldata signed anywhere is checked by the same rules as a `NewBatch` built in Python. Raises
     `ValidationError` for what no `NewBatch` can be (a lot that is not ASCII, a time outside the calendar)."""
     return NewBatch(**{f.attribute: f.decode(record, True) for f in BATCH_FIELDS})
 

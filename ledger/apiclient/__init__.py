@@ -1,0 +1,1 @@
+"""HTTP clients of the service: `signer` (ApiSigner: calldata, signing, sign-in) and `epcis` (capture over HTTP)."""
