@@ -35,3 +35,55 @@ def test_the_public_ledger_api_resolves_every_name_it_lists() -> None:
 
     for name in ledger.__all__:
         assert getattr(ledger, name) is not None
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_level_imports(path: Path, known: set[str]) -> set[str]:
+    """The ledger modules `path` imports when it is imported: statements at module level (inside a module-level `if`
+    or `try` too), not those in functions or under `if TYPE_CHECKING:`."""
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module
+                             for alias in node.names)
+            elif isinstance(node, ast.If):
+                if not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                for block in (node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody):
+                    visit(block)
+
+    visit(ast.parse(path.read_text()).body)
+    return found & known
+
+
+def test_no_import_circle_among_the_ledger_modules() -> None:
+    paths = {module_name(path): path for path in (ROOT / "ledger").rglob("*.py")}
+    known = set(paths)
+    graph = {name: module_level_imports(path, known) - {name} for name, path in paths.items()}
+    circles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def walk(name: str, trail: list[str]) -> None:
+        state[name] = 1
+        for imported in sorted(graph[name]):
+            if state.get(imported) == 1:
+                circles.append([*trail[trail.index(imported):], imported])
+            elif imported not in state:
+                walk(imported, [*trail, imported])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            walk(name, [name])
+    assert circles == []
+    assert graph["ledger.client"], "the walk sees the client's imports"
