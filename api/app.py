@@ -34,11 +34,7 @@ from api.routes import (
 from api.routes import auth as auth_routes
 from api.settings import ApiSettings, get_settings
 from api.sign_in_guards import SignInRate, UsedNonces
-from ledger.client import Ledger
-from ledger.documents.vault import Vault
-from ledger.domain.errors import LedgerError
-from ledger.regimes import ScreeningLists
-from ledger.service import Service
+from ledger import Ledger, LedgerError, ScreeningLists, Service, Vault
 
 log = logging.getLogger("api")
 DESCRIPTION = """

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Authenticator, require_admin, require_member
 from api.deps import get_admin, get_member, get_viewer
-from ledger.access import Viewer
+from ledger import Viewer
 
 __all__ = ["Audience", "admit", "audience_of", "request_audience"]
 

@@ -24,11 +24,18 @@ from datetime import UTC, datetime
 import jwt
 
 from api.sign_in_guards import UsedNonces
-from ledger import siwe
-from ledger.access import ANONYMOUS, Viewer, not_a_member
-from ledger.client import Ledger
-from ledger.domain.errors import LedgerError, ValidationError
-from ledger.domain.types import Address, Role
+from ledger import (
+    ANONYMOUS,
+    Address,
+    Ledger,
+    LedgerError,
+    Role,
+    ValidationError,
+    Viewer,
+    not_a_member,
+    parse_siwe,
+    recover_siwe,
+)
 
 NONCE_TTL_SECONDS = 300
 CLOCK_SKEW_SECONDS = 60
@@ -100,7 +107,7 @@ class Authenticator:
         member (or the admin). `service_uri` is this service's own address (API_PUBLIC_URL, else the request's
         scheme with API_AUTH_DOMAIN): the message's URI must be it or a page under it."""
         try:
-            parsed = siwe.parse(message)
+            parsed = parse_siwe(message)
         except ValidationError as exc:
             raise AuthError(str(exc), error="invalid_request") from None
         if parsed.domain != self.domain:
@@ -124,7 +131,7 @@ class Authenticator:
             raise AuthError("sign-in refused: the message is not valid yet (not before)")
         expiry = self._check_nonce(parsed.nonce)
         try:  # the one costly step, once every cheap check has passed
-            signer = siwe.recover(message, signature)
+            signer = recover_siwe(message, signature)
         except ValidationError as exc:
             raise AuthError(f"sign-in refused: {exc}") from None
         if signer != parsed.address:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ledger.cli.base import InvocationConsole
-from ledger.cli.main import build_app as build_ledger_app
+from ledger import InvocationConsole
+from ledger import build_cli_app as build_ledger_app
 
 if TYPE_CHECKING:
     from api.settings import ApiSettings
-    from ledger.service import Service
+    from ledger import Service
 
     app: typer.Typer
 
@@ -98,9 +98,7 @@ def serve(
 
     from api.app import create_app
     from api.settings import get_settings
-    from ledger.config import LedgerSettings
-    from ledger.domain.errors import LedgerError
-    from ledger.service import Service
+    from ledger import LedgerError, LedgerSettings, Service
 
     chosen = [c.strip() for c in demo_chains.split(",") if c.strip()]
     service: Service | None = None
@@ -139,7 +137,7 @@ def _demo_seeder(chains: list[str]) -> Callable[[Service], None]:
     """Record the demo `chains` the deployment lacks (before the relayer takes its budget), and name their batches."""
 
     def seed(service: Service) -> None:
-        from ledger.workspace import demo_batches, seed_demo_once
+        from ledger import demo_batches, seed_demo_once
 
         with console.status("seeding the demo supply chain") as status:
             seeded = seed_demo_once(service.ledger, progress=lambda message: status.update(message),

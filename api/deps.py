@@ -10,9 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Authenticator, require_admin, require_member
 from api.settings import ApiSettings
-from ledger.access import Access, Viewer
-from ledger.client import Ledger
-from ledger.service import Service
+from ledger import Access, Ledger, Service, Viewer
 
 # Dependencies that do no I/O are `async`: FastAPI calls them on the event loop instead of handing each to a worker
 # thread (seven thread hops a request were a fifth of a report's time). `get_viewer` stays a plain function: it may

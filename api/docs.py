@@ -15,8 +15,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse
 
 from api.problems import problem
-from ledger.chain.compile import NODE_TOOLS_HINT
-from ledger.chain.compile import node_modules as npm_tools
+from ledger import NODE_TOOLS_HINT, npm_tools
 
 log = logging.getLogger("api.docs")
 ASSETS_PATH = "/docs/assets"

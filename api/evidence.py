@@ -13,9 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ledger.documents.vault import Vault
-from ledger.domain.errors import LedgerError, UploadBudgetError
-from ledger.regimes import ScreeningLists
+from ledger import LedgerError, ScreeningLists, UploadBudgetError, Vault
 
 
 class DocumentsUnavailableError(LedgerError):

@@ -22,8 +22,7 @@ from api.audience import Audience, admit, request_audience
 from api.auth import AuthError
 from api.problems import auth_problem, problem, route_path
 from api.settings import ApiSettings
-from ledger.domain.errors import LedgerError, ValidationError
-from ledger.domain.jsonlimits import NotUtf8Error, json_text, json_too_deep
+from ledger import LedgerError, NotUtf8Error, ValidationError, json_text, json_too_deep
 
 #: Routes with their own body limit (API_MAX_BUNDLE_BODY_BYTES, API_MAX_CAPTURE_BODY_BYTES): (method, path).
 BUNDLE_ROUTES = frozenset({("POST", "/anchors/bundles")})

@@ -23,7 +23,7 @@ from api.deps import BEARER
 from api.limits import body_limit
 from api.problems import TYPE_BASE, responses
 from api.settings import ApiSettings
-from ledger.domain.jsonlimits import NotUtf8Error
+from ledger import NotUtf8Error
 
 #: Integers from here on are not exact as doubles (JavaScript numbers, FastAPI's OpenAPI model).
 EXACT_INTEGERS = 2**53

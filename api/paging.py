@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from api.schemas.common import Page, encode_cursor
 from api.settings import ApiSettings
-from ledger.domain.errors import ValidationError
+from ledger import ValidationError
 
 #: Pages' worth of rows one request may read past to fill a filtered page before answering with a cursor.
 SCAN_PAGES = 10

@@ -36,7 +36,7 @@ from starlette.types import Scope
 
 from api.auth import AuthError
 from api.evidence import DocumentsUnavailableError
-from ledger.domain.errors import (
+from ledger import (
     ContractRevertError,
     DocumentTooLargeError,
     IdempotencyKeyReusedError,

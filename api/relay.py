@@ -8,9 +8,7 @@ from collections.abc import Callable, Collection
 from fastapi import Response
 
 from api.schemas.writes import SignedRequestIn, WriteResult
-from ledger.chain.calls import DecodedCall, decode_call
-from ledger.client import Ledger
-from ledger.domain.errors import ValidationError
+from ledger import DecodedCall, Ledger, ValidationError, decode_call
 
 IDEMPOTENCY_DESCRIPTION = ("Send the same key again with the same body to get the first answer without sending "
                            "anything again, even after a restart of the service or while the first transaction is "

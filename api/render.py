@@ -12,8 +12,7 @@ from api.schemas.regimes import (
     RegimeSectionOut,
     TxEvidenceOut,
 )
-from ledger.domain.types import Trace
-from ledger.domain.validation import quantity_text, unit_name
+from ledger import Trace, quantity_text, unit_name
 
 
 def _node_label(trace: Trace, index: int) -> tuple[str, str]:

@@ -7,7 +7,8 @@ from functools import cache
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.trace import MAX_NODES, MIN_NODES
+from ledger import TRACE_MAX_NODES as MAX_NODES
+from ledger import TRACE_MIN_NODES as MIN_NODES
 
 
 class ApiSettings(BaseSettings):

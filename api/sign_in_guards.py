@@ -9,8 +9,9 @@ import threading
 import time
 from collections import OrderedDict
 
-from ledger.domain.errors import RelayBudgetError
-from ledger.sqlite_files import immediate, open_database
+from ledger import RelayBudgetError
+from ledger import open_sqlite_database as open_database
+from ledger import sqlite_immediate as immediate
 
 USED_NONCES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS used_nonces (nonce TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID;

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from api.schemas.batches import TRACE_NODE_FIELDS
-from ledger.domain.types import Trace, TraceEdge, TraceNode, TxRef
+from ledger import Trace, TraceEdge, TraceNode, TxRef
 
 OPTIONS = orjson.OPT_UTC_Z  # pydantic writes UTC as "Z"
 NODE_PIECES = 50_000  # cached nodes (about 1 kB each); cleared when full, as the index's own caches are

@@ -3,42 +3,429 @@
     from ledger import Ledger, NewBatch
     ledger = Ledger.embedded()
 
-Names are imported on first use, so `import ledger` stays cheap and free of import cycles.
+Names are imported on first use, so `import ledger` stays cheap and free of import cycles. This is the API
+layer's only door into the package (tests/test_layers.py): the module is long only because it lists every name twice,
+once for mypy (`TYPE_CHECKING`) and once for the lazy lookup (`_EXPORTS`).
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:  # what mypy reads; at run time each name is imported on first use
+    from ledger.access import ANONYMOUS, Access, Viewer, not_a_member
+    from ledger.anchoring import BUNDLE_FORMAT as ANCHOR_BUNDLE_FORMAT
+    from ledger.anchoring import AnchorBundle, batch_recording, import_bundle
+    from ledger.chain.calls import DecodedCall, decode_call
+    from ledger.chain.compile import NODE_TOOLS_HINT
+    from ledger.chain.compile import node_modules as npm_tools
+    from ledger.chain.signing import FORWARD_REQUEST_TYPES
+    from ledger.cli.base import InvocationConsole
+    from ledger.cli.main import build_app as build_cli_app
+    from ledger.client import Ledger
+    from ledger.config import LedgerSettings, get_settings
+    from ledger.demo.apparel import DemoWorld, seed_demo
+    from ledger.diligence import Assurance, Policy, Report, due_diligence
+    from ledger.diligence import Rule as DiligenceRule
+    from ledger.diligence.policy import MAX_TIER as DILIGENCE_MAX_TIER
+    from ledger.documents.evidence import MaySeeCitation, open_document, visible_citations
+    from ledger.documents.media import EXTENSIONS as MEDIA_EXTENSIONS
+    from ledger.documents.vault import CHUNK as VAULT_CHUNK
+    from ledger.documents.vault import StoredDocument, Vault, document_hash
+    from ledger.domain.errors import (
+        ContractRevertError,
+        DocumentTooLargeError,
+        IdempotencyKeyReusedError,
+        LedgerError,
+        LedgerUnavailableError,
+        NotFoundError,
+        RecordUnreadableError,
+        RelayBudgetError,
+        RequestConflictError,
+        SignatureError,
+        TransactionTimeoutError,
+        UploadBudgetError,
+        ValidationError,
+    )
+    from ledger.domain.jsonlimits import NotUtf8Error, json_text, json_too_deep
+    from ledger.domain.types import (
+        Address,
+        AssuranceLevel,
+        Attestation,
+        Batch,
+        BatchId,
+        BatchRecording,
+        Citation,
+        CitationKind,
+        CustodyTransfer,
+        Deployment,
+        Disclosure,
+        DisclosureId,
+        DisclosureVersion,
+        Document,
+        DocumentKind,
+        Eip712Domain,
+        Flag,
+        FlagKind,
+        ForwardRequest,
+        Gln,
+        Gtin,
+        Hash32,
+        InputUse,
+        MetricValue,
+        NewBatch,
+        Opinion,
+        Participant,
+        ParticipantProfile,
+        Role,
+        Severity,
+        SignedRequest,
+        Site,
+        Trace,
+        TraceEdge,
+        TraceLimit,
+        TraceNode,
+        TxHash,
+        TxRef,
+        TxResult,
+        Verdict,
+    )
+    from ledger.domain.validation import GS1_LOT, quantity_text, unit_name
+    from ledger.domain.validation import address as checked_address
+    from ledger.epcis.capture import MAX_REQUESTS as EPCIS_MAX_REQUESTS
+    from ledger.epcis.capture import CaptureBounds
+    from ledger.epcis.digital_link import LINKSET_CONTEXT
+    from ledger.epcis.digital_link import description as digital_link_description
+    from ledger.epcis.document import MAX_DOCUMENT_BYTES as EPCIS_MAX_DOCUMENT_BYTES
+    from ledger.epcis.export import DEFAULT_PER_PAGE as EPCIS_LINEAGE_PER_PAGE
+    from ledger.epcis.keys import MAX_LABEL_CHARS as DIGITAL_LINK_MAX_LABEL_CHARS
+    from ledger.epcis.keys import DigitalLinkSyntaxError, gtin_and_lot, product_key
+    from ledger.epcis.query import MAX_PER_PAGE as EPCIS_MAX_PER_PAGE
+    from ledger.epcis.query import EventQuery
+    from ledger.epcis.service import EpcisService
+    from ledger.esg.export import MEDIA_TYPES as ESG_MEDIA_TYPES
+    from ledger.esg.export import build_export as build_esg_export
+    from ledger.esg.export import render_export as render_esg_export
+    from ledger.index.reader import IndexReader
+    from ledger.regimes import (
+        DocumentEvidence,
+        ListEntryEvidence,
+        ListUse,
+        Pack,
+        ReferenceData,
+        Regime,
+        RegimeFinding,
+        RegimeSection,
+        RegimeVerdict,
+        RuleResult,
+        RuleStatus,
+        ScreeningLists,
+        TxEvidence,
+        regimes_of,
+    )
+    from ledger.regimes import Evidence as RegimeEvidence
+    from ledger.regimes import Outcome as RegimeOutcome
+    from ledger.regimes import Rule as RegimeRule
+    from ledger.regimes import packs as regime_packs
+    from ledger.service import Service
+    from ledger.siwe import MAX_MESSAGE_CHARS as SIWE_MAX_MESSAGE_CHARS
+    from ledger.siwe import parse as parse_siwe
+    from ledger.siwe import recover as recover_siwe
+    from ledger.sqlite_files import immediate as sqlite_immediate
+    from ledger.sqlite_files import open_database as open_sqlite_database
+    from ledger.trace import MAX_NODES as TRACE_MAX_NODES
+    from ledger.trace import MIN_NODES as TRACE_MIN_NODES
+    from ledger.workspace import demo_batches, seed_demo_once
+
+#: Each public name -> the module it comes from (`module:attribute` where the facade renames it).
 _EXPORTS = {
+    "ANONYMOUS": "ledger.access",
+    "Access": "ledger.access",
+    "Viewer": "ledger.access",
+    "not_a_member": "ledger.access",
+    "ANCHOR_BUNDLE_FORMAT": "ledger.anchoring:BUNDLE_FORMAT",
+    "AnchorBundle": "ledger.anchoring",
+    "batch_recording": "ledger.anchoring",
+    "import_bundle": "ledger.anchoring",
+    "DecodedCall": "ledger.chain.calls",
+    "decode_call": "ledger.chain.calls",
+    "NODE_TOOLS_HINT": "ledger.chain.compile",
+    "npm_tools": "ledger.chain.compile:node_modules",
+    "FORWARD_REQUEST_TYPES": "ledger.chain.signing",
+    "InvocationConsole": "ledger.cli.base",
+    "build_cli_app": "ledger.cli.main:build_app",
     "Ledger": "ledger.client",
-    "IndexReader": "ledger.index.reader",
     "LedgerSettings": "ledger.config",
     "get_settings": "ledger.config",
-    "seed_demo": "ledger.demo.apparel",
     "DemoWorld": "ledger.demo.apparel",
-    "LedgerError": "ledger.domain.errors",
-    "ValidationError": "ledger.domain.errors",
-    "NotFoundError": "ledger.domain.errors",
+    "seed_demo": "ledger.demo.apparel",
+    "Assurance": "ledger.diligence",
+    "DiligenceRule": "ledger.diligence:Rule",
+    "Policy": "ledger.diligence",
+    "Report": "ledger.diligence",
+    "due_diligence": "ledger.diligence",
+    "DILIGENCE_MAX_TIER": "ledger.diligence.policy:MAX_TIER",
+    "MaySeeCitation": "ledger.documents.evidence",
+    "open_document": "ledger.documents.evidence",
+    "visible_citations": "ledger.documents.evidence",
+    "MEDIA_EXTENSIONS": "ledger.documents.media:EXTENSIONS",
+    "StoredDocument": "ledger.documents.vault",
+    "VAULT_CHUNK": "ledger.documents.vault:CHUNK",
+    "Vault": "ledger.documents.vault",
+    "document_hash": "ledger.documents.vault",
     "ContractRevertError": "ledger.domain.errors",
-    "SignatureError": "ledger.domain.errors",
+    "DocumentTooLargeError": "ledger.domain.errors",
+    "IdempotencyKeyReusedError": "ledger.domain.errors",
+    "LedgerError": "ledger.domain.errors",
     "LedgerUnavailableError": "ledger.domain.errors",
+    "NotFoundError": "ledger.domain.errors",
+    "RecordUnreadableError": "ledger.domain.errors",
+    "RelayBudgetError": "ledger.domain.errors",
+    "RequestConflictError": "ledger.domain.errors",
+    "SignatureError": "ledger.domain.errors",
     "TransactionTimeoutError": "ledger.domain.errors",
-    **{name: "ledger.domain.types" for name in (
-        "Address", "BatchId", "Citation", "CitationKind", "DisclosureId", "Gtin", "Gln", "TxHash", "Hash32", "Role",
-        "Severity", "Verdict", "DocumentKind", "FlagKind",
-        "AssuranceLevel", "Opinion", "TxRef", "TxResult", "Site", "ParticipantProfile", "Participant", "Document",
-        "InputUse", "NewBatch", "CustodyTransfer", "Flag", "Batch", "TraceNode", "TraceEdge", "Trace", "MetricValue",
-        "DisclosureVersion", "Attestation", "Disclosure", "Deployment", "Eip712Domain", "ForwardRequest",
-        "SignedRequest", "BatchRecording",
-    )},
+    "UploadBudgetError": "ledger.domain.errors",
+    "ValidationError": "ledger.domain.errors",
+    "NotUtf8Error": "ledger.domain.jsonlimits",
+    "json_text": "ledger.domain.jsonlimits",
+    "json_too_deep": "ledger.domain.jsonlimits",
+    "Address": "ledger.domain.types",
+    "AssuranceLevel": "ledger.domain.types",
+    "Attestation": "ledger.domain.types",
+    "Batch": "ledger.domain.types",
+    "BatchId": "ledger.domain.types",
+    "BatchRecording": "ledger.domain.types",
+    "Citation": "ledger.domain.types",
+    "CitationKind": "ledger.domain.types",
+    "CustodyTransfer": "ledger.domain.types",
+    "Deployment": "ledger.domain.types",
+    "Disclosure": "ledger.domain.types",
+    "DisclosureId": "ledger.domain.types",
+    "DisclosureVersion": "ledger.domain.types",
+    "Document": "ledger.domain.types",
+    "DocumentKind": "ledger.domain.types",
+    "Eip712Domain": "ledger.domain.types",
+    "Flag": "ledger.domain.types",
+    "FlagKind": "ledger.domain.types",
+    "ForwardRequest": "ledger.domain.types",
+    "Gln": "ledger.domain.types",
+    "Gtin": "ledger.domain.types",
+    "Hash32": "ledger.domain.types",
+    "InputUse": "ledger.domain.types",
+    "MetricValue": "ledger.domain.types",
+    "NewBatch": "ledger.domain.types",
+    "Opinion": "ledger.domain.types",
+    "Participant": "ledger.domain.types",
+    "ParticipantProfile": "ledger.domain.types",
+    "Role": "ledger.domain.types",
+    "Severity": "ledger.domain.types",
+    "SignedRequest": "ledger.domain.types",
+    "Site": "ledger.domain.types",
+    "Trace": "ledger.domain.types",
+    "TraceEdge": "ledger.domain.types",
+    "TraceLimit": "ledger.domain.types",
+    "TraceNode": "ledger.domain.types",
+    "TxHash": "ledger.domain.types",
+    "TxRef": "ledger.domain.types",
+    "TxResult": "ledger.domain.types",
+    "Verdict": "ledger.domain.types",
+    "GS1_LOT": "ledger.domain.validation",
+    "checked_address": "ledger.domain.validation:address",
+    "quantity_text": "ledger.domain.validation",
+    "unit_name": "ledger.domain.validation",
+    "CaptureBounds": "ledger.epcis.capture",
+    "EPCIS_MAX_REQUESTS": "ledger.epcis.capture:MAX_REQUESTS",
+    "LINKSET_CONTEXT": "ledger.epcis.digital_link",
+    "digital_link_description": "ledger.epcis.digital_link:description",
+    "EPCIS_MAX_DOCUMENT_BYTES": "ledger.epcis.document:MAX_DOCUMENT_BYTES",
+    "EPCIS_LINEAGE_PER_PAGE": "ledger.epcis.export:DEFAULT_PER_PAGE",
+    "DIGITAL_LINK_MAX_LABEL_CHARS": "ledger.epcis.keys:MAX_LABEL_CHARS",
+    "DigitalLinkSyntaxError": "ledger.epcis.keys",
+    "gtin_and_lot": "ledger.epcis.keys",
+    "product_key": "ledger.epcis.keys",
+    "EPCIS_MAX_PER_PAGE": "ledger.epcis.query:MAX_PER_PAGE",
+    "EventQuery": "ledger.epcis.query",
+    "EpcisService": "ledger.epcis.service",
+    "ESG_MEDIA_TYPES": "ledger.esg.export:MEDIA_TYPES",
+    "build_esg_export": "ledger.esg.export:build_export",
+    "render_esg_export": "ledger.esg.export:render_export",
+    "IndexReader": "ledger.index.reader",
+    "DocumentEvidence": "ledger.regimes",
+    "ListEntryEvidence": "ledger.regimes",
+    "ListUse": "ledger.regimes",
+    "Pack": "ledger.regimes",
+    "ReferenceData": "ledger.regimes",
+    "Regime": "ledger.regimes",
+    "RegimeEvidence": "ledger.regimes:Evidence",
+    "RegimeFinding": "ledger.regimes",
+    "RegimeOutcome": "ledger.regimes:Outcome",
+    "RegimeRule": "ledger.regimes:Rule",
+    "RegimeSection": "ledger.regimes",
+    "RegimeVerdict": "ledger.regimes",
+    "RuleResult": "ledger.regimes",
+    "RuleStatus": "ledger.regimes",
+    "ScreeningLists": "ledger.regimes",
+    "TxEvidence": "ledger.regimes",
+    "regime_packs": "ledger.regimes:packs",
+    "regimes_of": "ledger.regimes",
+    "Service": "ledger.service",
+    "SIWE_MAX_MESSAGE_CHARS": "ledger.siwe:MAX_MESSAGE_CHARS",
+    "parse_siwe": "ledger.siwe:parse",
+    "recover_siwe": "ledger.siwe:recover",
+    "open_sqlite_database": "ledger.sqlite_files:open_database",
+    "sqlite_immediate": "ledger.sqlite_files:immediate",
+    "TRACE_MAX_NODES": "ledger.trace:MAX_NODES",
+    "TRACE_MIN_NODES": "ledger.trace:MIN_NODES",
+    "demo_batches": "ledger.workspace",
+    "seed_demo_once": "ledger.workspace",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [  # the public names, _EXPORTS's keys (tests/test_layers.py checks)
+    "ANCHOR_BUNDLE_FORMAT",
+    "ANONYMOUS",
+    "DIGITAL_LINK_MAX_LABEL_CHARS",
+    "DILIGENCE_MAX_TIER",
+    "EPCIS_LINEAGE_PER_PAGE",
+    "EPCIS_MAX_DOCUMENT_BYTES",
+    "EPCIS_MAX_PER_PAGE",
+    "EPCIS_MAX_REQUESTS",
+    "ESG_MEDIA_TYPES",
+    "FORWARD_REQUEST_TYPES",
+    "GS1_LOT",
+    "LINKSET_CONTEXT",
+    "MEDIA_EXTENSIONS",
+    "NODE_TOOLS_HINT",
+    "SIWE_MAX_MESSAGE_CHARS",
+    "TRACE_MAX_NODES",
+    "TRACE_MIN_NODES",
+    "VAULT_CHUNK",
+    "Access",
+    "Address",
+    "AnchorBundle",
+    "Assurance",
+    "AssuranceLevel",
+    "Attestation",
+    "Batch",
+    "BatchId",
+    "BatchRecording",
+    "CaptureBounds",
+    "Citation",
+    "CitationKind",
+    "ContractRevertError",
+    "CustodyTransfer",
+    "DecodedCall",
+    "DemoWorld",
+    "Deployment",
+    "DigitalLinkSyntaxError",
+    "DiligenceRule",
+    "Disclosure",
+    "DisclosureId",
+    "DisclosureVersion",
+    "Document",
+    "DocumentEvidence",
+    "DocumentKind",
+    "DocumentTooLargeError",
+    "Eip712Domain",
+    "EpcisService",
+    "EventQuery",
+    "Flag",
+    "FlagKind",
+    "ForwardRequest",
+    "Gln",
+    "Gtin",
+    "Hash32",
+    "IdempotencyKeyReusedError",
+    "IndexReader",
+    "InputUse",
+    "InvocationConsole",
+    "Ledger",
+    "LedgerError",
+    "LedgerSettings",
+    "LedgerUnavailableError",
+    "ListEntryEvidence",
+    "ListUse",
+    "MaySeeCitation",
+    "MetricValue",
+    "NewBatch",
+    "NotFoundError",
+    "NotUtf8Error",
+    "Opinion",
+    "Pack",
+    "Participant",
+    "ParticipantProfile",
+    "Policy",
+    "RecordUnreadableError",
+    "ReferenceData",
+    "Regime",
+    "RegimeEvidence",
+    "RegimeFinding",
+    "RegimeOutcome",
+    "RegimeRule",
+    "RegimeSection",
+    "RegimeVerdict",
+    "RelayBudgetError",
+    "Report",
+    "RequestConflictError",
+    "Role",
+    "RuleResult",
+    "RuleStatus",
+    "ScreeningLists",
+    "Service",
+    "Severity",
+    "SignatureError",
+    "SignedRequest",
+    "Site",
+    "StoredDocument",
+    "Trace",
+    "TraceEdge",
+    "TraceLimit",
+    "TraceNode",
+    "TransactionTimeoutError",
+    "TxEvidence",
+    "TxHash",
+    "TxRef",
+    "TxResult",
+    "UploadBudgetError",
+    "ValidationError",
+    "Vault",
+    "Verdict",
+    "Viewer",
+    "batch_recording",
+    "build_cli_app",
+    "build_esg_export",
+    "checked_address",
+    "decode_call",
+    "demo_batches",
+    "digital_link_description",
+    "document_hash",
+    "due_diligence",
+    "get_settings",
+    "gtin_and_lot",
+    "import_bundle",
+    "json_text",
+    "json_too_deep",
+    "not_a_member",
+    "npm_tools",
+    "open_document",
+    "open_sqlite_database",
+    "parse_siwe",
+    "product_key",
+    "quantity_text",
+    "recover_siwe",
+    "regime_packs",
+    "regimes_of",
+    "render_esg_export",
+    "seed_demo",
+    "seed_demo_once",
+    "sqlite_immediate",
+    "unit_name",
+    "visible_citations",
+]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'ledger' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    module, _, attribute = target.partition(":")
+    return getattr(import_module(module), attribute or name)

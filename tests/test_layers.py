@@ -87,3 +87,17 @@ def test_no_import_circle_among_the_ledger_modules() -> None:
             walk(name, [name])
     assert circles == []
     assert graph["ledger.client"], "the walk sees the client's imports"
+
+
+def test_the_api_imports_the_ledger_facade_only() -> None:
+    """`api` names what it uses from `ledger` itself (`from ledger import Ledger`), never from a module inside it."""
+    offending = [(path, module) for path, module in imported_modules("api")
+                 if module.split(".")[0] == "ledger" and module != "ledger"]
+    assert offending == []
+
+
+def test_the_public_ledger_api_lists_each_lazy_name_once() -> None:
+    import ledger
+
+    assert sorted(ledger.__all__) == sorted(ledger._EXPORTS)
+    assert len(set(ledger.__all__)) == len(ledger.__all__)

@@ -11,7 +11,7 @@ from api.deps import AccessDep, LedgerDep, MemberDep
 from api.problems import responses
 from api.schemas.anchors import AnchorBundleIn, BundleImported, RecordingOut
 from api.schemas.common import EXAMPLE_BATCH_ID
-from ledger.anchoring import AnchorBundle, batch_recording, import_bundle
+from ledger import AnchorBundle, batch_recording, import_bundle
 
 router = APIRouter(tags=["anchors"])
 

@@ -12,8 +12,8 @@ from api.problems import responses
 from api.schemas.common import In, Out
 from api.settings import ApiSettings
 from api.sign_in_guards import SignInRate
-from ledger.domain.types import Role
-from ledger.siwe import MAX_MESSAGE_CHARS
+from ledger import SIWE_MAX_MESSAGE_CHARS as MAX_MESSAGE_CHARS
+from ledger import Role
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 STATEMENT = "Sign in to the provenance ledger."

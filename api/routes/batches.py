@@ -16,9 +16,9 @@ from api.schemas.batches import BatchDetail, BatchOut, TraceOut
 from api.schemas.common import EXAMPLE_BATCH_ID, LOT_PATTERN, Page, decode_cursor
 from api.schemas.writes import SignedRequestIn, WriteResult
 from api.trace_json import TRACE_JSON
-from ledger.domain.errors import ValidationError
-from ledger.epcis.keys import MAX_LABEL_CHARS, product_key
-from ledger.trace import MIN_NODES
+from ledger import DIGITAL_LINK_MAX_LABEL_CHARS as MAX_LABEL_CHARS
+from ledger import TRACE_MIN_NODES as MIN_NODES
+from ledger import ValidationError, product_key
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits",

@@ -13,7 +13,7 @@ from api.relay import IDEMPOTENCY_DESCRIPTION, relay, same_id
 from api.schemas.common import Page, decode_cursor
 from api.schemas.disclosures import DisclosureOut, DisclosureSummary
 from api.schemas.writes import SignedRequestIn, WriteResult
-from ledger.domain.types import Disclosure
+from ledger import Disclosure
 
 router = APIRouter(prefix="/disclosures", tags=["disclosures"])
 DisclosureIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits")]
@@ -74,7 +74,15 @@ def export_disclosures(
     """Every metric value of every matching disclosure version the caller may see (members: all; anonymous: the
     public ones) with its chain facts and attestation status, as of one block (named in the file's manifest)."""
     try:
-        from ledger.esg.export import MEDIA_TYPES, build_export, render_export
+        from ledger import (
+            ESG_MEDIA_TYPES as MEDIA_TYPES,
+        )
+        from ledger import (
+            build_esg_export as build_export,
+        )
+        from ledger import (
+            render_esg_export as render_export,
+        )
     except ImportError:  # pragma: no cover - the ESG export ships with the ledger
         from api.problems import problem
 

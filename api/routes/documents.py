@@ -22,10 +22,9 @@ from api.deps import AccessDep, LedgerDep, MemberDep, ViewerDep
 from api.evidence import UploadBudgetDep, VaultDep
 from api.problems import responses
 from api.schemas.documents import EXAMPLE_SHA256, CitationOut, StoredOut
-from ledger.documents.evidence import MaySeeCitation, open_document, visible_citations
-from ledger.documents.media import EXTENSIONS
-from ledger.documents.vault import CHUNK, document_hash
-from ledger.domain.errors import ValidationError
+from ledger import MEDIA_EXTENSIONS as EXTENSIONS
+from ledger import VAULT_CHUNK as CHUNK
+from ledger import MaySeeCitation, ValidationError, document_hash, open_document, visible_citations
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 Sha256 = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$", examples=[EXAMPLE_SHA256],

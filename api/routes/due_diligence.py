@@ -18,13 +18,17 @@ from api.render import report_html
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.diligence import DueDiligenceRequest, PolicyIn, ReportOut
 from api.settings import ApiSettings
-from ledger.access import Access, Viewer
-from ledger.client import Ledger
-from ledger.diligence import due_diligence
-from ledger.documents.vault import Vault
-from ledger.domain.errors import ValidationError
-from ledger.epcis.keys import gtin_and_lot
-from ledger.regimes import ScreeningLists, regimes_of
+from ledger import (
+    Access,
+    Ledger,
+    ScreeningLists,
+    ValidationError,
+    Vault,
+    Viewer,
+    due_diligence,
+    gtin_and_lot,
+    regimes_of,
+)
 
 router = APIRouter(prefix="/due-diligence", tags=["due diligence"])
 HTML_CONTENT = {"text/html": {"schema": {"type": "string"}, "example": "<!doctype html>…"}}

@@ -22,13 +22,10 @@ from api.problems import responses
 from api.schemas.common import EXAMPLE_BATCH_ID
 from api.schemas.epcis import CaptureFactsIn, CaptureIn, CaptureJobOut
 from api.settings import ApiSettings
-from ledger.access import Access, Viewer
-from ledger.domain.errors import NotFoundError, ValidationError
-from ledger.epcis.capture import CaptureBounds
-from ledger.epcis.export import DEFAULT_PER_PAGE as LINEAGE_PER_PAGE
-from ledger.epcis.query import MAX_PER_PAGE, EventQuery
-from ledger.epcis.service import EpcisService
-from ledger.trace import MIN_NODES
+from ledger import EPCIS_LINEAGE_PER_PAGE as LINEAGE_PER_PAGE
+from ledger import EPCIS_MAX_PER_PAGE as MAX_PER_PAGE
+from ledger import TRACE_MIN_NODES as MIN_NODES
+from ledger import Access, CaptureBounds, EpcisService, EventQuery, NotFoundError, ValidationError, Viewer
 
 
 class CaptureIdConvertor(Convertor[str]):

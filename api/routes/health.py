@@ -8,7 +8,7 @@ from pydantic import Field
 from api.deps import AdminDep, LedgerDep
 from api.problems import responses
 from api.schemas.common import Out
-from ledger.client import Ledger
+from ledger import Ledger
 
 router = APIRouter(tags=["health"])
 

@@ -60,7 +60,7 @@ def get_participant(ledger: LedgerDep, viewer: MemberDep, access: AccessDep, add
             responses=responses(422, 503))
 def get_nonce(ledger: LedgerDep, address: AddressPath) -> NonceOut:
     """The forwarder nonce the address's next signed request must carry (any address, registered or not)."""
-    from ledger.domain.validation import address as checked
+    from ledger import checked_address as checked
 
     account = checked(address)
     return NonceOut(address=account, nonce=ledger.nonce(account))

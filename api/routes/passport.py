@@ -17,7 +17,7 @@ from api.problems import responses
 from api.render import quantity_text
 from api.render import unit_name as spoken_unit
 from api.schemas.common import EXAMPLE_BATCH_ID, Out
-from ledger.diligence import Verdict, due_diligence
+from ledger import Verdict, due_diligence
 
 router = APIRouter(tags=["passport"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.schemas.regimes import PackOut
-from ledger.regimes import packs
+from ledger import regime_packs as packs
 
 router = APIRouter(prefix="/regimes", tags=["due diligence"])
 

@@ -22,8 +22,8 @@ from api.deps import AccessDep, SettingsDep, ViewerDep
 from api.problems import problem, responses, route_path
 from api.routes.epcis import EpcisDep
 from api.settings import ApiSettings
-from ledger.epcis.digital_link import LINKSET_CONTEXT, description
-from ledger.epcis.keys import DigitalLinkSyntaxError
+from ledger import LINKSET_CONTEXT, DigitalLinkSyntaxError
+from ledger import digital_link_description as description
 
 router = APIRouter(tags=["epcis"])
 LINKSET_JSON = "application/linkset+json"

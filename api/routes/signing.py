@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.deps import LedgerDep
 from api.problems import responses
 from api.schemas.writes import Eip712DomainOut
-from ledger.chain.signing import FORWARD_REQUEST_TYPES
+from ledger import FORWARD_REQUEST_TYPES
 
 router = APIRouter(tags=["signing"])
 

@@ -15,7 +15,8 @@ from api.schemas.common import (
     Out,
     TxRefOut,
 )
-from ledger.anchoring import BUNDLE_FORMAT, BatchRecording
+from ledger import ANCHOR_BUNDLE_FORMAT as BUNDLE_FORMAT
+from ledger import BatchRecording
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_BATCH_ID, Out, ParticipantRef, TxRefOut
-from ledger.domain.types import Batch, DocumentKind, FlagKind, Participant, Trace, TraceEdge, TraceLimit
+from ledger import Batch, DocumentKind, FlagKind, Participant, Trace, TraceEdge, TraceLimit
 
 
 class DocumentOut(Out):

@@ -8,9 +8,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ledger.domain.errors import ValidationError
-from ledger.domain.types import Participant, TxRef
-from ledger.domain.validation import GS1_LOT
+from ledger import GS1_LOT, Participant, TxRef, ValidationError
 
 BatchIdStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
 Hash32Str = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]

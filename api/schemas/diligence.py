@@ -20,11 +20,10 @@ from api.schemas.common import (
     TxRefOut,
 )
 from api.schemas.regimes import RegimeSectionOut
-from ledger.diligence import Assurance, Policy, Report, Rule, Severity, Verdict
-from ledger.diligence.policy import MAX_TIER
-from ledger.domain.types import DocumentKind
-from ledger.epcis.keys import MAX_LABEL_CHARS
-from ledger.regimes import Regime
+from ledger import DIGITAL_LINK_MAX_LABEL_CHARS as MAX_LABEL_CHARS
+from ledger import DILIGENCE_MAX_TIER as MAX_TIER
+from ledger import Assurance, DocumentKind, Policy, Regime, Report, Severity, Verdict
+from ledger import DiligenceRule as Rule
 
 _DEFAULT = Policy()
 RegionStr = Annotated[str, StringConstraints(max_length=6)]  # "CN", "CN-XJ", "GB-ENG"

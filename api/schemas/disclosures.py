@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, Out, TxRefOut
-from ledger.domain.types import AssuranceLevel, Attestation, Disclosure, Opinion
+from ledger import AssuranceLevel, Attestation, Disclosure, Opinion
 
 
 class MetricOut(Out):

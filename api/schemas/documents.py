@@ -5,8 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from api.schemas.common import Out, TxRefOut
-from ledger.documents.vault import StoredDocument
-from ledger.domain.types import Citation, CitationKind, DocumentKind
+from ledger import Citation, CitationKind, DocumentKind, StoredDocument
 
 EXAMPLE_SHA256 = "0x3f0b6fb0e4e0a3e8e1b1a7f5d0e9b5f3d7f4c9c1a9d3e2b7c6a5f4e3d2c1b0a9"
 

@@ -8,8 +8,8 @@ from pydantic import Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, AddressStr, In, Out
 from api.schemas.writes import SignedRequestIn
-from ledger.epcis.capture import MAX_REQUESTS
-from ledger.epcis.document import MAX_DOCUMENT_BYTES
+from ledger import EPCIS_MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES
+from ledger import EPCIS_MAX_REQUESTS as MAX_REQUESTS
 
 
 class CaptureFactsIn(In):

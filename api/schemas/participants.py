@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, Out, TxRefOut
 from api.schemas.disclosures import DisclosureSummary
-from ledger.domain.types import Disclosure, Participant, Role
+from ledger import Disclosure, Participant, Role
 
 
 class SiteOut(Out):

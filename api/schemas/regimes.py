@@ -8,23 +8,30 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from api.schemas.common import Out
-from ledger.domain.types import DocumentKind, Severity
-from ledger.regimes import (
+from ledger import (
     DocumentEvidence,
-    Evidence,
+    DocumentKind,
     ListEntryEvidence,
     ListUse,
-    Outcome,
     Pack,
     ReferenceData,
     Regime,
     RegimeFinding,
     RegimeSection,
     RegimeVerdict,
-    Rule,
     RuleResult,
     RuleStatus,
+    Severity,
     TxEvidence,
+)
+from ledger import (
+    RegimeEvidence as Evidence,
+)
+from ledger import (
+    RegimeOutcome as Outcome,
+)
+from ledger import (
+    RegimeRule as Rule,
 )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StringConstraints
 
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_TX, AddressStr, HexStr, In, Out
-from ledger.domain.types import Address, ForwardRequest, SignedRequest
+from ledger import Address, ForwardRequest, SignedRequest
 
 #: The largest nonce taken: the forwarder's nonces count up from 0 one per request, so they never come near it, and it
 #: is the largest integer a JSON client (JavaScript) and the OpenAPI document carry exactly (2**256 - 1, the uint256
