@@ -1,5 +1,5 @@
 """GS1 Digital Link resolution for the ledger's batches (GS1-Conformant Resolver Standard 1.2; the requirements and
-their sections are listed in `tests/epcis/test_resolver_conformance.py`).
+their sections are listed in `tests/ledger/epcis/test_resolver_conformance.py`).
 
 A request names a GTIN (primary key 01) and maybe qualifiers: `/01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]`,
 data attributes in the query string. The ledger records batches, i.e. GTIN + lot, so:

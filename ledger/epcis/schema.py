@@ -3,8 +3,8 @@ repository (github.com/gs1/EPCIS at 2b888bef), with `jsonschema` and its format 
 
 The schema's `$ref`s are inlined once when it is loaded (it has no recursive references): the same schema, checked
 without resolving a reference at every step, which makes validating a 1,000-event document about twice as fast.
-`tests/epcis/test_schema.py` checks that the inlined schema gives the official schema's verdict on every example and
-every bad input of the tests.
+`tests/ledger/epcis/test_schema.py` checks that the inlined schema gives the official schema's verdict on every example
+and every bad input of the tests.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from ledger.epcis import schema
 from ledger.epcis.document import MAX_DOCUMENT_BYTES, EpcisDocumentError, load
 from ledger.epcis.keys import GS1KeyError, class_key, gtin_and_lot, location_gln, party_gln
 from ledger.epcis.schema import EpcisSchemaError
-from tests.epcis.conftest import COTTON, EXAMPLES, document, lgtin, q, when
+from tests.ledger.epcis.conftest import COTTON, EXAMPLES, document, lgtin, q, when
 
 
 def event(**fields: object) -> dict[str, object]:

@@ -115,8 +115,8 @@ def test_a_killed_indexer_resumes_with_no_missing_or_duplicate_rows(anvil_ledger
     db = tmp_path / "index.sqlite"
     url = anvil_ledger.chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     killed = subprocess.run([sys.executable, "-c", KILLER, url, str(manifest), str(db), "10"],
-                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2],
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}, check=False)
+                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[3],
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])}, check=False)
     assert killed.returncode == -9, killed.stdout + killed.stderr
 
     with sqlite3.connect(db) as raw:

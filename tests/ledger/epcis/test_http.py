@@ -17,7 +17,7 @@ from ledger.epcis import capture, schema
 from ledger.epcis.digital_link import GS1
 from ledger.epcis.facts import ANOTHER_CAPTURER
 from tests.api.conftest import login
-from tests.epcis.conftest import COTTON, YARN, World, document, q, statuses
+from tests.ledger.epcis.conftest import COTTON, YARN, World, document, q, statuses
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

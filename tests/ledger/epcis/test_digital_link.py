@@ -8,7 +8,7 @@ import pytest
 from ledger.domain.errors import NotFoundError
 from ledger.epcis.digital_link import GS1
 from ledger.epcis.keys import DigitalLinkSyntaxError
-from tests.epcis.conftest import COTTON, YARN, World, document, q
+from tests.ledger.epcis.conftest import COTTON, YARN, World, document, q
 
 BASE = "https://ledger.example"
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ledger.domain.types import DocumentKind, FlagKind
 from ledger.epcis.hashing import sha256_hex
-from tests.epcis.conftest import CLOTH, COTTON, YARN, World, document, q, statuses, when
+from tests.ledger.epcis.conftest import CLOTH, COTTON, YARN, World, document, q, statuses, when
 
 
 def test_commissioning_records_a_batch_per_lot_at_the_capturers_site(world: World) -> None:
@@ -71,7 +71,7 @@ def test_a_party_that_is_not_the_capturers_is_refused(world: World) -> None:
 
 
 def test_an_unknown_party_is_refused(world: World) -> None:
-    from tests.epcis.conftest import Party, gln
+    from tests.ledger.epcis.conftest import Party, gln
 
     stranger = Party(world.buyer.account, None, gln("999999900001"))
     world.capture(document(world.commission(q(COTTON, "A", 100))))

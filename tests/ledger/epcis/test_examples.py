@@ -17,7 +17,7 @@ from ledger.domain.types import Gln, Gtin, NewBatch, ParticipantProfile, Role, S
 from ledger.epcis.keys import party_gln
 from ledger.epcis.service import EpcisService
 from tests.conftest import ChainUnderTest, account
-from tests.epcis.conftest import EXAMPLES, Party, World
+from tests.ledger.epcis.conftest import EXAMPLES, Party, World
 
 #: example (without its illustrative `ni:` eventIDs) -> for each event: the status and a phrase of the reason
 EXPECTED = {

@@ -17,7 +17,7 @@ from ledger.domain.jsonlimits import load_json
 from ledger.regimes import formats
 from tests.evidence import Harness
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_shipped_files_are_what_the_generator_writes() -> None:

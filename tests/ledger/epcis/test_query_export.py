@@ -18,7 +18,7 @@ from ledger.epcis.document import load
 from ledger.epcis.hashing import event_hashes
 from ledger.epcis.keys import location_uri
 from ledger.epcis.query import EventQuery
-from tests.epcis.conftest import COTTON, YARN, World, document, lgtin, q, statuses
+from tests.ledger.epcis.conftest import COTTON, YARN, World, document, lgtin, q, statuses
 
 
 def captured(world: World) -> tuple[str, list[str]]:

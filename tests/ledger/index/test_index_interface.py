@@ -13,7 +13,7 @@ from ledger.index.base import SCHEMA
 from ledger.index.batches import BATCH_FIELDS
 from ledger.index.events import AGGREGATES, BATCH_RECORD_COLUMNS, BATCH_RECORD_ELSEWHERE, COLUMNS, HANDLERS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 INDEX = ROOT / "ledger" / "index"
 
 

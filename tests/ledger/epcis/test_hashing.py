@@ -8,7 +8,7 @@ from epcis_event_hash_generator import hash_generator, json_to_py
 
 from ledger.epcis.document import load
 from ledger.epcis.hashing import digest_of, event_hashes, hash_events
-from tests.epcis.conftest import COTTON, EXAMPLES, document, q, when
+from tests.ledger.epcis.conftest import COTTON, EXAMPLES, document, q, when
 
 #: The reference implementation reads only EPCISDocuments, and fails on the rail example's nested term definitions.
 REFERENCE_READS = [p for p in sorted(EXAMPLES.glob("*.jsonld"))

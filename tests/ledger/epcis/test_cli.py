@@ -15,7 +15,7 @@ from ledger.chain.node import free_port
 from ledger.demo.apparel import GTIN_LINT
 from ledger.epcis.keys import location_uri, party_uri
 from tests.api.serve_process import ServeProcess
-from tests.epcis.conftest import CONTEXT, when
+from tests.ledger.epcis.conftest import CONTEXT, when
 
 
 @dataclass

@@ -25,7 +25,7 @@ from ledger.epcis.keys import location_uri, party_uri
 from ledger.epcis.model import CaptureJob
 from tests.api.conftest import assert_problem
 from tests.api.serve_process import ServeProcess
-from tests.epcis.conftest import CONTEXT, when
+from tests.ledger.epcis.conftest import CONTEXT, when
 
 pytestmark = pytest.mark.anvil
 MAX_EVENTS = 3

@@ -19,7 +19,7 @@ from ledger.epcis.document import load
 from ledger.epcis.hashing import event_hashes
 from ledger.epcis.query import EventQuery
 from ledger.trace import MIN_NODES
-from tests.epcis.conftest import CLOTH, COTTON, YARN, World, document, q, statuses, when
+from tests.ledger.epcis.conftest import CLOTH, COTTON, YARN, World, document, q, statuses, when
 
 
 def hash_of(event: dict[str, Any]) -> str:

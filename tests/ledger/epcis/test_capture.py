@@ -22,7 +22,7 @@ from ledger.epcis.service import EpcisService
 from ledger.relay.outbox import Outbox
 from ledger.relay.relayer import RelayPolicy
 from ledger.writes.batches import transfer_custody
-from tests.epcis.conftest import COTTON, YARN, World, document, q, register_world, statuses
+from tests.ledger.epcis.conftest import COTTON, YARN, World, document, q, register_world, statuses
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -49,7 +49,7 @@ from ledger.demo.apparel import GTIN_YARN, demo_account
 from ledger.epcis.digital_link import GS1, LINKSET_CONTEXT
 from tests.api.conftest import login
 from tests.api.serve_process import ServeProcess
-from tests.epcis.conftest import COTTON, YARN, World
+from tests.ledger.epcis.conftest import COTTON, YARN, World
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
