@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -27,8 +27,12 @@ from ledger.domain.types import (
     InputUse,
     NewBatch,
 )
+from ledger.domain.units import MILLI as MILLI  # the codec's scales, re-exported (ledger.domain.units is their home)
+from ledger.domain.units import from_milli as from_milli
+from ledger.domain.units import from_scaled as from_scaled
+from ledger.domain.units import plain as plain
+from ledger.domain.units import to_milli as to_milli
 
-MILLI = Decimal(1000)
 DOCUMENT_KINDS = list(DocumentKind)
 
 
@@ -56,32 +60,6 @@ def ascii_text(raw: bytes | str, field: str) -> str:
         return data.rstrip(b"\0").decode("ascii")
     except UnicodeDecodeError:
         raise ValidationError(f"{field} is not ASCII text", field=field) from None
-
-
-def to_milli(value: Decimal) -> int:
-    return int(value * MILLI)
-
-
-def from_milli(value: int) -> Decimal:
-    """Thousandths to a Decimal without trailing zeros or exponent (1500 -> 1.5, 1000000 -> 1000); exact for any
-    uint64."""
-    return from_scaled(int(value), 3)
-
-
-def from_scaled(value: int, decimals: int) -> Decimal:
-    """`value / 10**decimals` exactly, whatever the size of either (an int256 with 255 decimals included)."""
-    sign = 1 if value < 0 else 0
-    return plain(Decimal((sign, tuple(int(d) for d in str(abs(value))), -decimals)))
-
-
-def plain(value: Decimal) -> Decimal:
-    """`value` without trailing fractional zeros and never in exponent form. Exact for any finite value: the
-    context is widened to the value's own digits (the default 28 would round an int256)."""
-    if not value.is_finite():
-        return value
-    with localcontext() as context:
-        context.prec = max(28, len(value.as_tuple().digits) + abs(int(value.as_tuple().exponent)) + 2)
-        return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def hex32(value: bytes) -> str:

@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from eth_utils import is_address, to_checksum_address
 
-from ledger.chain.codec import from_milli
 from ledger.domain import rules
 from ledger.domain.errors import ValidationError
 from ledger.domain.types import Address, BatchId, Gln, Gtin, Hash32
+from ledger.domain.units import from_milli
 
 # UN/ECE Recommendation 20 codes used for goods in apparel, textile, electronics and raw-material trade.
 UNITS: dict[str, str] = {
