@@ -15,6 +15,9 @@ of the producer's sites (`verifyAnchoredBatch`). A record with inputs, or one th
 proven by nothing until its producer brings it on chain (`claim_anchored`, contract `claimAnchoredBatch`): then the
 contract checks its proof once and records it under every rule of a batch (inputs held, mass balance), and it is an
 ordinary recorded batch. Anchored-only records never take part in any lineage: no batch can consume them.
+
+Over 400 lines on purpose: the tree, the bundle format and the claim rules are one protocol whose checks must agree
+(what a proof proves is decided by what the bundle carries); kept together so a reader sees all of it.
 """
 
 from __future__ import annotations

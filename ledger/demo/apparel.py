@@ -14,6 +14,9 @@ the sample UFLPA list.
 
 Two more chains come with `chains=ALL_CHAINS` (what `ledger serve --demo` records): a natural-rubber chain for the
 EUDR (`ledger.demo.rubber`) and a battery chain for the EU Battery Regulation (`ledger.demo.battery`).
+
+Over 400 lines on purpose: the demo is a script of data (participants, sites, batches, hand-overs, disclosures) read
+top to bottom as the story it tells; split, the story would be read across files.
 """
 
 from __future__ import annotations

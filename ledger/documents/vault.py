@@ -18,6 +18,9 @@ Beside each file the vault keeps what it decided when it stored it and who uploa
   file name it gave, sanitised by `media.file_name`). Several members may upload the same bytes (a shared
   certificate): each is an uploader. Who may read a document follows from these records (`ledger.documents.evidence`),
   so a participant that only knows a hash can never become its owner: uploading takes the bytes.
+
+Over 400 lines on purpose: one class whose write-once, multi-process invariants (link, never replace; hash on every
+read; uploads and types beside the bytes) are easiest to check when every file operation is in one place.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Hex identifiers are lower-case 0x-prefixed strings; addresses are EIP-55 checksummed strings. Quantities are
 `Decimal` in the batch's unit with at most three decimals (stored on chain in thousandths).
+
+Over 400 lines on purpose: every value type the layers exchange has one home here (STYLE.md: value types in types,
+not in feature modules, so the read model never imports a feature); most of it is field declarations.
 """
 
 from __future__ import annotations

@@ -1,20 +1,22 @@
 """The relayer: submits participants' signed requests through the forwarder and pays their gas, without ever paying
 for a transaction that is doomed, sending one twice, or losing one.
 
-- Before any gas: the calldata by the rules of `ledger.writes`, the request exactly as OpenZeppelin's forwarder
-will
+- Before any gas: the calldata by the rules of `ledger.writes`, the request exactly as OpenZeppelin's forwarder will
   check it (canonical signature, signer, target, value, nonce, deadline with a margin), the participant's gas budget
   and request rate, and a dry run of the inner call (the contract's own error, decoded). The relayer sets the
   transaction's gas itself, within `RelayPolicy.max_gas_per_request`.
 - One request in flight per signer: a signer's requests take turns; a second request for a nonce that is pending or
   used gets the first answer (the same signed body) or 409 (another body), never a second transaction.
-- The outbox (`ledger.relay.outbox`) holds every request with its raw transaction before the broadcast. A retry with the
-  same idempotency key (scoped to the signer) after a crash, mined or still pending, gets the first answer; at start
+- The outbox (`ledger.relay.outbox`) holds every request with its raw transaction before the broadcast. A retry with
+  the same idempotency key (scoped to the signer) after a crash, mined or still pending, gets the first answer; at start
   and on every `reconcile` the outbox is matched with the chain: receipts found, lost transactions re-sent, stuck
   ones replaced with a higher fee, expired ones given up.
 - A node may lose blocks it already announced (anvil killed before it saved its state file, restored from an older
   copy, a reorganisation): `reconcile` looks again at the writes mined in the blocks it lost and sends them again
   (`RECHECK_BLOCKS`), so a write once answered 201 is on chain again, not only when its caller retries.
+
+Over 400 lines on purpose: one state machine (prepared, pending, mined, failed, dropped) and the checks before it;
+its transitions are read together, so they stay in one class.
 """
 
 from __future__ import annotations
