@@ -4,7 +4,7 @@
     ledger = Ledger.embedded()
 
 Names are imported on first use, so `import ledger` stays cheap and free of import cycles. This is the API
-layer's only door into the package (tests/test_layers.py): the module is long only because it lists every name twice,
+layer's only door into the package (tests/test_layers.py). Over 400 lines on purpose: it lists every name twice,
 once for mypy (`TYPE_CHECKING`) and once for the lazy lookup (`_EXPORTS`).
 """
 
