@@ -56,17 +56,26 @@ TAGS = [
     {"name": "participants", "description": "Who is who: profiles, roles, disclosures, signing nonces."},
     {"name": "due diligence", "description": "Policy verdicts on a batch's lineage."},
     {"name": "disclosures", "description": "ESG disclosures, their history, attestations and exports."},
-    {"name": "epcis", "description": "GS1 EPCIS 2.0: capture documents with signed writes, query events, a batch's "
-                                     "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}[/10/{lot}], "
-                                     "/.well-known/gs1resolver)."},
+    {
+        "name": "epcis",
+        "description": "GS1 EPCIS 2.0: capture documents with signed writes, query events, a batch's "
+        "lineage as EPCIS, and the GS1 Digital Link resolver (/01/{gtin}[/10/{lot}], "
+        "/.well-known/gs1resolver).",
+    },
     {"name": "documents", "description": "The files behind the document hashes records cite: upload, download."},
     {"name": "signing", "description": "What clients need to sign writes."},
     {"name": "health", "description": "Service and chain status."},
 ]
 
 
-def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None, *, vault: Vault | None = None,
-               lists: ScreeningLists | None = None, service: Service | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None,
+    ledger: Ledger | None = None,
+    *,
+    vault: Vault | None = None,
+    lists: ScreeningLists | None = None,
+    service: Service | None = None,
+) -> FastAPI:
     """The API over `service` (built by `Service.open`, closed by its opener), or over `ledger` with its document
     `vault` and screening `lists` (`Service.around`); without either, an embedded service is opened at startup and
     closed at shutdown (for trying things out only). The vault and the lists feed due diligence and the document
@@ -96,8 +105,15 @@ def create_app(settings: ApiSettings | None = None, ledger: Ledger | None = None
         if owned is not None:
             owned.close()
 
-    app = FastAPI(title=settings.title, version="1.0.0", description=DESCRIPTION, openapi_tags=TAGS,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=settings.title,
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.service = service
     app.state.ledger = service.ledger if service is not None else None
@@ -137,8 +153,9 @@ def authenticator(settings: ApiSettings, ledger: Ledger, used_nonces: UsedNonces
     else:
         log.warning("no API_AUTH_SECRET: sign-in tokens work on this process only, until it stops")
         secret = secrets.token_hex(32)
-    return Authenticator(secret, domain=settings.auth_domain, ledger=ledger, token_ttl=settings.auth_token_ttl,
-                         used_nonces=used_nonces)
+    return Authenticator(
+        secret, domain=settings.auth_domain, ledger=ledger, token_ttl=settings.auth_token_ttl, used_nonces=used_nonces
+    )
 
 
 class RelayerWatch:

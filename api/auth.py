@@ -66,8 +66,9 @@ class Token:
 
 
 class Authenticator:
-    def __init__(self, secret: str, *, domain: str, ledger: Ledger, token_ttl: int,
-                 used_nonces: UsedNonces | None = None) -> None:
+    def __init__(
+        self, secret: str, *, domain: str, ledger: Ledger, token_ttl: int, used_nonces: UsedNonces | None = None
+    ) -> None:
         self._secret = secret.encode()
         self.domain = domain
         self.ledger = ledger
@@ -111,15 +112,21 @@ class Authenticator:
         except ValidationError as exc:
             raise AuthError(str(exc), error="invalid_request") from None
         if parsed.domain != self.domain:
-            raise AuthError(f"the message is for {parsed.domain!r}, not this service ({self.domain})",
-                            error="invalid_request")
-        if not _under(parsed.uri, service_uri) or (parsed.scheme is not None
-                                                   and parsed.scheme != service_uri.partition(":")[0]):
-            raise AuthError("the message's URI (or scheme) is not this service's address: ask GET /auth/nonce for it",
-                            error="invalid_request")
+            raise AuthError(
+                f"the message is for {parsed.domain!r}, not this service ({self.domain})", error="invalid_request"
+            )
+        if not _under(parsed.uri, service_uri) or (
+            parsed.scheme is not None and parsed.scheme != service_uri.partition(":")[0]
+        ):
+            raise AuthError(
+                "the message's URI (or scheme) is not this service's address: ask GET /auth/nonce for it",
+                error="invalid_request",
+            )
         if parsed.chain_id != self.ledger.deployment.chain_id:
-            raise AuthError(f"the message names chain {parsed.chain_id}, not {self.ledger.deployment.chain_id}",
-                            error="invalid_request")
+            raise AuthError(
+                f"the message names chain {parsed.chain_id}, not {self.ledger.deployment.chain_id}",
+                error="invalid_request",
+            )
         now = time.time()
         if parsed.issued_at.timestamp() > now + CLOCK_SKEW_SECONDS:
             raise AuthError("the message's issued-at time is missing or in the future", error="invalid_request")
@@ -140,10 +147,19 @@ class Authenticator:
             raise AuthError("this sign-in message was already used", error="invalid_request")
         viewer = self.viewer_of(signer)
         expires = int(time.time()) + self.token_ttl
-        claims = {"sub": viewer.address, "iss": ISSUER, "aud": self._audience(), "iat": int(time.time()),
-                  "exp": expires, "jti": secrets.token_hex(8)}
-        return Token(jwt.encode(claims, self._secret, algorithm="HS256"), Address(str(viewer.address)),
-                     datetime.fromtimestamp(expires, UTC))
+        claims = {
+            "sub": viewer.address,
+            "iss": ISSUER,
+            "aud": self._audience(),
+            "iat": int(time.time()),
+            "exp": expires,
+            "jti": secrets.token_hex(8),
+        }
+        return Token(
+            jwt.encode(claims, self._secret, algorithm="HS256"),
+            Address(str(viewer.address)),
+            datetime.fromtimestamp(expires, UTC),
+        )
 
     def _audience(self) -> str:
         d = self.ledger.deployment
@@ -164,8 +180,14 @@ class Authenticator:
         if known is not None and known[1] > time.time():  # checked before: its signature and claims cannot change
             return self.viewer_of(known[0])
         try:
-            claims = jwt.decode(token, self._secret, algorithms=["HS256"], audience=self._audience(),
-                                issuer=ISSUER, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self._audience(),
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
         except jwt.ExpiredSignatureError:
             raise AuthError("the token expired: sign in again") from None
         except jwt.InvalidTokenError:

@@ -81,17 +81,29 @@ def serve_settings(settings: ApiSettings, home: Path, host: str, port: int) -> A
 
 
 def serve(
-    rpc_url: str | None = typer.Option(None, "--rpc-url", envvar="LEDGER_RPC_URL",
-                                       help="JSON-RPC node; default: the workspace's node (started if not running)"),
+    rpc_url: str | None = typer.Option(
+        None,
+        "--rpc-url",
+        envvar="LEDGER_RPC_URL",
+        help="JSON-RPC node; default: the workspace's node (started if not running)",
+    ),
     demo: bool = typer.Option(False, "--demo", help="seed the demo supply chains (once per deployment)"),
-    demo_chains: str = typer.Option("apparel,rubber,battery", "--demo-chains", envvar="LEDGER_DEMO_CHAINS",
-                                    help="which demo chains --demo records (comma-separated)"),
+    demo_chains: str = typer.Option(
+        "apparel,rubber,battery",
+        "--demo-chains",
+        envvar="LEDGER_DEMO_CHAINS",
+        help="which demo chains --demo records (comma-separated)",
+    ),
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, help="HTTP port"),
     home: Path = typer.Option(Path(".ledger"), envvar="LEDGER_HOME", help="workspace: node state, manifests, index"),
     node_port: int = typer.Option(8545, envvar="LEDGER_NODE_PORT", help="port of the workspace's node"),
-    redeploy: bool = typer.Option(False, "--redeploy", help="deploy a new contract set when the chain no longer holds "
-                                  "the one in the workspace's manifest (nothing recorded before is on it)"),
+    redeploy: bool = typer.Option(
+        False,
+        "--redeploy",
+        help="deploy a new contract set when the chain no longer holds "
+        "the one in the workspace's manifest (nothing recorded before is on it)",
+    ),
 ) -> None:
     """Run the due-diligence API. Deploys the contracts once per chain (manifest in the workspace)."""
     import uvicorn
@@ -107,11 +119,19 @@ def serve(
     previous = signal.signal(signal.SIGTERM, _terminated)
     terminated = False
     try:
-        service = Service.open(LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port), redeploy=redeploy,
-                               say=_say, before_relaying=_demo_seeder(chosen) if demo else None)
+        service = Service.open(
+            LedgerSettings(home=home, rpc_url=rpc_url, node_port=node_port),
+            redeploy=redeploy,
+            say=_say,
+            before_relaying=_demo_seeder(chosen) if demo else None,
+        )
         _print_welcome(host, port, demo)
-        uvicorn.run(create_app(serve_settings(get_settings(), home, host, port), service=service), host=host,
-                    port=port, log_level="info")
+        uvicorn.run(
+            create_app(serve_settings(get_settings(), home, host, port), service=service),
+            host=host,
+            port=port,
+            log_level="info",
+        )
     except LedgerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -140,8 +160,13 @@ def _demo_seeder(chains: list[str]) -> Callable[[Service], None]:
         from ledger import demo_batches, seed_demo_once
 
         with console.status("seeding the demo supply chain") as status:
-            seeded = seed_demo_once(service.ledger, progress=lambda message: status.update(message),
-                                    vault=service.vault, lists=service.lists, chains=chains)
+            seeded = seed_demo_once(
+                service.ledger,
+                progress=lambda message: status.update(message),
+                vault=service.vault,
+                lists=service.lists,
+                chains=chains,
+            )
         console.print("demo supply chain " + ("recorded" if seeded else "already recorded"))
         for label, batch_id in demo_batches(service.ledger, chains).items():
             console.print(f"  {label}: {batch_id}")
@@ -153,9 +178,11 @@ def _print_welcome(host: str, port: int, demo: bool) -> None:
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     console.print(f"[bold]interactive docs: {base}/docs[/]")
     if demo:
-        console.print("members sign in (Sign-In with Ethereum) for a token, e.g. the demo's brand:\n"
-                      f"  TOKEN=$(.venv/bin/ledger login --demo-participant brand --api {base})\n"
-                      f"  curl -H \"Authorization: Bearer $TOKEN\" {base}/participants/me/batches\n"
-                      "  participants: gin-gujarat, gin-xinjiang, spinning, weaving, garment, brand, auditor "
-                      "(apparel); rubber-coop, latex, gloves, rubber-buyer (rubber); lithium-mine, cobalt-mine, "
-                      f"refiner, cell-maker, pack-maker (battery); anyone may read {base}/batches/<id>/passport")
+        console.print(
+            "members sign in (Sign-In with Ethereum) for a token, e.g. the demo's brand:\n"
+            f"  TOKEN=$(.venv/bin/ledger login --demo-participant brand --api {base})\n"
+            f'  curl -H "Authorization: Bearer $TOKEN" {base}/participants/me/batches\n'
+            "  participants: gin-gujarat, gin-xinjiang, spinning, weaving, garment, brand, auditor "
+            "(apparel); rubber-coop, latex, gloves, rubber-buyer (rubber); lithium-mine, cobalt-mine, "
+            f"refiner, cell-maker, pack-maker (battery); anyone may read {base}/batches/<id>/passport"
+        )

@@ -43,8 +43,7 @@ async def get_access(request: Request) -> Access:
 BEARER = HTTPBearer(auto_error=False, description="a token from POST /auth/login (Sign-In with Ethereum)")
 
 
-def get_viewer(request: Request,
-               _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Viewer:
+def get_viewer(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Viewer:
     """Who is asking: anonymous without an `Authorization` header, else the member (or admin) its token names; a
     bad, expired or revoked token is 401."""
     authenticator: Authenticator = request.app.state.authenticator

@@ -42,8 +42,9 @@ def install(app: FastAPI, node_modules: Path | None = None) -> None:
         if not absent:
             return None
         log.warning("docs assets missing from %s: %s", folder, ", ".join(absent))
-        return problem(503, "docs_assets_missing", f"the docs' assets are not installed ({', '.join(absent)}): "
-                       + NODE_TOOLS_HINT)
+        return problem(
+            503, "docs_assets_missing", f"the docs' assets are not installed ({', '.join(absent)}): " + NODE_TOOLS_HINT
+        )
 
     def url(request: Request, path: str) -> str:
         return request.scope.get("root_path", "").rstrip("/") + path
@@ -51,21 +52,27 @@ def install(app: FastAPI, node_modules: Path | None = None) -> None:
     @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
     def swagger_ui(request: Request) -> Response:
         return missing(SWAGGER_ASSETS) or get_swagger_ui_html(
-            openapi_url=url(request, app.openapi_url or "/openapi.json"), title=f"{app.title}: Swagger UI",
+            openapi_url=url(request, app.openapi_url or "/openapi.json"),
+            title=f"{app.title}: Swagger UI",
             swagger_js_url=url(request, f"{ASSETS_PATH}/swagger-ui-bundle.js"),
             swagger_css_url=url(request, f"{ASSETS_PATH}/swagger-ui.css"),
-            swagger_favicon_url=url(request, f"{ASSETS_PATH}/favicon-32x32.png"))
+            swagger_favicon_url=url(request, f"{ASSETS_PATH}/favicon-32x32.png"),
+        )
 
     @app.api_route("/redoc", methods=["GET", "HEAD"], include_in_schema=False)
     def redoc(request: Request) -> Response:
         return missing(REDOC_ASSETS) or get_redoc_html(
-            openapi_url=url(request, app.openapi_url or "/openapi.json"), title=f"{app.title}: ReDoc",
+            openapi_url=url(request, app.openapi_url or "/openapi.json"),
+            title=f"{app.title}: ReDoc",
             redoc_js_url=url(request, f"{ASSETS_PATH}/redoc.standalone.js"),
-            redoc_favicon_url=url(request, f"{ASSETS_PATH}/favicon-32x32.png"), with_google_fonts=False)
+            redoc_favicon_url=url(request, f"{ASSETS_PATH}/favicon-32x32.png"),
+            with_google_fonts=False,
+        )
 
     @app.api_route(ASSETS_PATH + "/{name}", methods=["GET", "HEAD"], include_in_schema=False)
     def asset(name: str) -> Response:
         if name not in ASSETS:
             return problem(404, "route_not_found", f"no docs asset {name!r}")
-        return missing((name,)) or FileResponse(folder / ASSETS[name],
-                                                headers={"Cache-Control": "public, max-age=86400"})
+        return missing((name,)) or FileResponse(
+            folder / ASSETS[name], headers={"Cache-Control": "public, max-age=86400"}
+        )

@@ -60,7 +60,9 @@ class UploadBudget:
             if spent + size > self.bytes_per_day:
                 raise UploadBudgetError(
                     f"this participant may upload {self.bytes_per_day:,} bytes of documents a day; {spent:,} are "
-                    f"used and this upload is {size:,}", retry_after=max(1, int((day + 1) * 86_400 - moment)))
+                    f"used and this upload is {size:,}",
+                    retry_after=max(1, int((day + 1) * 86_400 - moment)),
+                )
             self._used[address] = (day, spent + size)
 
 

@@ -33,8 +33,16 @@ DOCUMENT_ROUTES = re.compile(r"^/documents(?:/[^/]*)?$")
 #: A JSON body's first bytes when it starts with a UTF-8 byte-order mark (allowed, and dropped before parsing).
 UTF8_BOM = b"\xef\xbb\xbf"
 
-__all__ = ["DOCUMENT_ROUTES", "JsonTooDeepError", "NotUtf8Error", "RequestLimits", "body_limit", "json_too_deep",
-           "parsed_as_json", "too_deep_detail"]
+__all__ = [
+    "DOCUMENT_ROUTES",
+    "JsonTooDeepError",
+    "NotUtf8Error",
+    "RequestLimits",
+    "body_limit",
+    "json_too_deep",
+    "parsed_as_json",
+    "too_deep_detail",
+]
 
 
 class JsonTooDeepError(ValidationError):

@@ -46,8 +46,11 @@ def install(app: FastAPI, settings: ApiSettings) -> None:
 
 
 def bounded(schema: dict[str, Any], settings: ApiSettings) -> dict[str, Any]:
-    caps = {"limit": settings.max_page_size, "max_depth": settings.max_trace_depth,
-            "max_nodes": settings.max_trace_nodes}
+    caps = {
+        "limit": settings.max_page_size,
+        "max_depth": settings.max_trace_depth,
+        "max_nodes": settings.max_trace_nodes,
+    }
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in HTTP_METHODS:
@@ -59,10 +62,12 @@ def bounded(schema: dict[str, Any], settings: ApiSettings) -> dict[str, Any]:
                 limit, setting = body_limit(settings, method.upper(), path)
                 operation["responses"]["413"] = {
                     "description": f"Request body larger than {limit:,} bytes ({setting})",
-                    "content": responses(413)[413]["content"]}
+                    "content": responses(413)[413]["content"],
+                }
                 operation["requestBody"]["description"] = (
                     f"JSON, at most {limit:,} bytes ({setting}) and {settings.max_json_depth} levels of nesting "
-                    "(API_MAX_JSON_DEPTH)")
+                    "(API_MAX_JSON_DEPTH)"
+                )
     _capture_bounds(schema, settings)
     report = schema.get("components", {}).get("schemas", {}).get("DueDiligenceRequest")
     if report is not None:
@@ -89,8 +94,10 @@ def _capture_bounds(schema: dict[str, Any], settings: ApiSettings) -> None:
             answers["413"]["description"] += f"; or more than {bounds}"
         busy = "the member's previous document is still being read"
         if path == "/capture":
-            busy += (f", or it has {settings.max_capture_jobs} captures queued or running (API_MAX_CAPTURE_JOBS)"
-                     "; or the relayer's budget or rate for the member is spent")
+            busy += (
+                f", or it has {settings.max_capture_jobs} captures queued or running (API_MAX_CAPTURE_JOBS)"
+                "; or the relayer's budget or rate for the member is spent"
+            )
         answers["429"] = {**answers.get("429", {}), "description": f"{busy[0].upper()}{busy[1:]} (see Retry-After)"}
     body = schema.get("components", {}).get("schemas", {}).get("CaptureIn", {}).get("properties", {}).get("requests")
     if body is not None:
@@ -100,11 +107,11 @@ def _capture_bounds(schema: dict[str, Any], settings: ApiSettings) -> None:
 #: What each audience's 401 (and the admin's 403) means.
 UNAUTHORIZED = {
     Audience.ANYONE: "A token was sent, but it is malformed, bad, expired or revoked, or its participant is no "
-                     "longer a member (anonymous callers send none; see WWW-Authenticate)",
+    "longer a member (anonymous callers send none; see WWW-Authenticate)",
     Audience.MEMBER: "Not signed in, or the token is malformed, bad, expired or revoked (see WWW-Authenticate); "
-                     "refused before the request body is read",
+    "refused before the request body is read",
     Audience.ADMIN: "Not signed in, or the token is malformed, bad, expired or revoked (see WWW-Authenticate); "
-                    "refused before the request body is read",
+    "refused before the request body is read",
 }
 NOT_ADMIN = "Signed in, but not as the consortium's admin"
 
@@ -146,14 +153,19 @@ def _utf8_body(operation: dict[str, Any]) -> None:
     invalid = answers.setdefault("422", {**responses(422)[422]})
     invalid.pop("model", None)
     invalid["description"] = invalid.get("description", "Invalid input") + " (JSON that does not parse included)"
-    body["description"] = (body.get("description", "JSON") + "; UTF-8 (RFC 8259), a leading byte-order mark is "
-                           "ignored").removeprefix("; ")
+    body["description"] = (
+        body.get("description", "JSON") + "; UTF-8 (RFC 8259), a leading byte-order mark is ignored"
+    ).removeprefix("; ")
     answer = responses(415)[415]
     answer.pop("model", None)
     answer["description"] = "The JSON body is not UTF-8 (UTF-16, UTF-32 or broken bytes): `json_not_utf8`"
     answer["content"]["application/problem+json"]["example"] = {
-        "type": TYPE_BASE + NotUtf8Error.code, "title": "Unsupported media type", "status": 415,
-        "detail": "JSON must be UTF-8 (RFC 8259 section 8.1): byte 14 is not", "code": NotUtf8Error.code}
+        "type": TYPE_BASE + NotUtf8Error.code,
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": "JSON must be UTF-8 (RFC 8259 section 8.1): byte 14 is not",
+        "code": NotUtf8Error.code,
+    }
     operation["responses"]["415"] = answer
 
 

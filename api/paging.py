@@ -26,8 +26,12 @@ def page_size(limit: int | None, settings: ApiSettings) -> int:
     return size
 
 
-def filtered_page(fetch: Callable[[Position | None, int], Sequence[tuple[Row, Position]]],
-                  keep: Callable[[Row], Item | None], size: int, after: Position | None) -> Page[Item]:
+def filtered_page(
+    fetch: Callable[[Position | None, int], Sequence[tuple[Row, Position]]],
+    keep: Callable[[Row], Item | None],
+    size: int,
+    after: Position | None,
+) -> Page[Item]:
     """Up to `size` items: the rows `fetch(after, limit)` reads past `after` (a decoded cursor), as `keep` answers
     them (None: not for this caller)."""
     items: list[Item] = []

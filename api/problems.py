@@ -54,12 +54,22 @@ from ledger import (
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://provenance-ledger.example/problems/"
 KIND_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422, "conflict": 409}
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict",
-          413: "Content too large", 415: "Unsupported media type",
-          422: "Invalid input", 429: "Too many requests", 500: "Internal error",
-          501: "Not implemented",
-          503: "Service unavailable", 504: "Transaction timeout"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+    501: "Not implemented",
+    503: "Service unavailable",
+    504: "Transaction timeout",
+}
 log = logging.getLogger("api")
 
 
@@ -77,9 +87,19 @@ class InvalidParam(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "type": TYPE_BASE + "batch_not_found", "title": "Not found", "status": 404,
-        "detail": "no batch 0x12…", "code": "not_found"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": TYPE_BASE + "batch_not_found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "no batch 0x12…",
+                    "code": "not_found",
+                }
+            ]
+        }
+    )
 
     type: str = Field(description="URI naming the problem type")
     title: str
@@ -92,41 +112,70 @@ class Problem(BaseModel):
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": TYPE_BASE + code, "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
-            "code": code, **{k: v for k, v in extra.items() if v is not None}}
+    body = {
+        "type": TYPE_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problem answers of a route."""
-    described = {400: "Malformed request body (not JSON)",
-                 401: "Not signed in, or the token is bad, expired or revoked (see WWW-Authenticate)",
-                 403: "Bad, expired or replayed signature, or a signer without the role",
-                 404: "Unknown batch, participant or disclosure, or one the caller may not see",
-                 429: "The participant's relayed gas budget or request rate is spent (see Retry-After)",
-                 409: "A contract rule refused the write",
-                 413: "Request body too large", 422: "Invalid input", 501: "Not available in this deployment",
-                 503: "Chain unreachable", 504: "Sent, but not mined in time"}
-    return {s: {"model": Problem, "description": described.get(s, TITLES.get(s, "Error")),
-                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"},
-                                           "example": EXAMPLES.get(s, _example(s, f"http_{s}", "error"))}}}
-            for s in statuses}
+    described = {
+        400: "Malformed request body (not JSON)",
+        401: "Not signed in, or the token is bad, expired or revoked (see WWW-Authenticate)",
+        403: "Bad, expired or replayed signature, or a signer without the role",
+        404: "Unknown batch, participant or disclosure, or one the caller may not see",
+        429: "The participant's relayed gas budget or request rate is spent (see Retry-After)",
+        409: "A contract rule refused the write",
+        413: "Request body too large",
+        422: "Invalid input",
+        501: "Not available in this deployment",
+        503: "Chain unreachable",
+        504: "Sent, but not mined in time",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": described.get(s, TITLES.get(s, "Error")),
+            "content": {
+                PROBLEM_JSON: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": EXAMPLES.get(s, _example(s, f"http_{s}", "error")),
+                }
+            },
+        }
+        for s in statuses
+    }
 
 
 def _example(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"type": TYPE_BASE + code, "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
-            "code": code, **extra}
+    return {
+        "type": TYPE_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
 
 
 EXAMPLES = {
     403: _example(403, "signature_replayed", "nonce 3 was already used (next is 4): a replay"),
     404: _example(404, "not_found", "no batch 0x18898817876631a09687937b68ba1364acd3a08524fc26ccfef089151b05d371"),
-    409: _example(409, "batch_insufficient_quantity",
-                  "BatchInsufficientQuantity(batch_id=0x10b5…, input_id=0x0695…, requested=6001000, "
-                  "available=6000000)",
-                  error={"name": "BatchInsufficientQuantity",
-                         "args": {"batch_id": "0x10b5…", "input_id": "0x0695…", "requested": 6001000,
-                                  "available": 6000000}}),
+    409: _example(
+        409,
+        "batch_insufficient_quantity",
+        "BatchInsufficientQuantity(batch_id=0x10b5…, input_id=0x0695…, requested=6001000, available=6000000)",
+        error={
+            "name": "BatchInsufficientQuantity",
+            "args": {"batch_id": "0x10b5…", "input_id": "0x0695…", "requested": 6001000, "available": 6000000},
+        },
+    ),
     422: _example(422, "invalid_input", "GTIN must be 8, 12, 13 or 14 digits, got '123'", field="gtin"),
     501: _example(501, "export_unavailable", "the ESG export is not installed in this deployment"),
     503: _example(503, "chain_unavailable", "chain unreachable: connection refused"),
@@ -203,8 +252,14 @@ def auth_problem(exc: AuthError) -> JSONResponse:
 
 def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": str(e.get("msg")),
-               "type": str(e.get("type"))} for e in exc.errors()]
+    errors = [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())],
+            "msg": str(e.get("msg")),
+            "type": str(e.get("type")),
+        }
+        for e in exc.errors()
+    ]
     first = errors[0] if errors else None
     detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]) or "invalid request"
     field = ".".join(str(p) for p in first["loc"][1:]) if first else None
@@ -213,10 +268,20 @@ def _request_validation(_: Request, exc: Exception) -> JSONResponse:
 
 def _pydantic(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PydanticValidationError)
-    errors = [{"loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")),
-               "type": str(e.get("type"))} for e in exc.errors()]
-    return problem(422, "invalid_input", "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                                                   for e in errors[:5]) or "invalid input", errors=errors)
+    errors = [
+        {
+            "loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg")),
+            "type": str(e.get("type")),
+        }
+        for e in exc.errors()
+    ]
+    return problem(
+        422,
+        "invalid_input",
+        "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]) or "invalid input",
+        errors=errors,
+    )
 
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -241,8 +306,13 @@ def _unparsable_json(cause: ValueError) -> JSONResponse:
     by then (`api.limits`), so this is the one cause left."""
     digits = "an integer longer than the parser reads (4,300 digits)" if "digits" in str(cause) else "not JSON"
     message = f"JSON decode error: {digits}"
-    return problem(422, "invalid_input", f"body: {message}", field=None,
-                   errors=[{"loc": ["body"], "msg": message, "type": "json_invalid"}])
+    return problem(
+        422,
+        "invalid_input",
+        f"body: {message}",
+        field=None,
+        errors=[{"loc": ["body"], "msg": message, "type": "json_invalid"}],
+    )
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -282,8 +352,8 @@ def route_path(scope: Scope) -> str:
     """The path the routes match: the request's, without the `root_path` the app is mounted under."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
-        return path[len(root):] or "/"
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
     return path
 
 

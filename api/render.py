@@ -20,16 +20,19 @@ def _node_label(trace: Trace, index: int) -> tuple[str, str]:
     b = node.batch
     where = node.facility_subdivision or node.producer.profile.country
     flags = " ⚑" if b.active_flags else ""
-    return f"n{index}", (f"{b.lot}{flags}\n{node.producer.profile.legal_name}\n{where} · "
-                         f"{quantity_text(b.quantity, b.unit)}")
+    return f"n{index}", (
+        f"{b.lot}{flags}\n{node.producer.profile.legal_name}\n{where} · {quantity_text(b.quantity, b.unit)}"
+    )
 
 
 def _cut_note(trace: Trace) -> str:
     """One line on where the trace was cut, for a comment of either format."""
     if trace.truncated_by is None:
         return ""
-    return (f"truncated by {trace.truncated_by.value}: the inputs of {len(trace.continue_from)} batch(es) were not "
-            f"followed; trace each to continue: {' '.join(trace.continue_from)}")
+    return (
+        f"truncated by {trace.truncated_by.value}: the inputs of {len(trace.continue_from)} batch(es) were not "
+        f"followed; trace each to continue: {' '.join(trace.continue_from)}"
+    )
 
 
 def trace_mermaid(trace: Trace) -> str:
@@ -88,15 +91,20 @@ code{font-size:.85em;word-break:break-all} .muted{color:#666}
 
 def report_html(report: ReportOut) -> str:
     b, s, f = report.batch, report.summary, report.footprint
-    rows = "".join(
-        f"<tr><td class='{x.severity.value}'>{escape(x.severity.value)}</td><td>{escape(x.rule.value)}</td>"
-        f"<td>{escape(x.message)}</td><td><code>{escape(x.evidence.tx_hash)}</code><br>"
-        f"<span class='muted'>block {x.evidence.block_number}</span></td></tr>"
-        for x in report.findings
-    ) or "<tr><td colspan='4'>No findings.</td></tr>"
+    rows = (
+        "".join(
+            f"<tr><td class='{x.severity.value}'>{escape(x.severity.value)}</td><td>{escape(x.rule.value)}</td>"
+            f"<td>{escape(x.message)}</td><td><code>{escape(x.evidence.tx_hash)}</code><br>"
+            f"<span class='muted'>block {x.evidence.block_number}</span></td></tr>"
+            for x in report.findings
+        )
+        or "<tr><td colspan='4'>No findings.</td></tr>"
+    )
     policy = report.policy
-    documents = "; ".join(f"{tier}: {', '.join(k.value for k in kinds)}"
-                          for tier, kinds in policy.required_documents.items()) or "none"
+    documents = (
+        "; ".join(f"{tier}: {', '.join(k.value for k in kinds)}" for tier, kinds in policy.required_documents.items())
+        or "none"
+    )
     max_age = f"{policy.max_disclosure_age_days} days" if policy.max_disclosure_age_days else "no limit"
     cut = " The lineage was cut short (see lineage_truncated)." if s.truncated else ""
     return f"""<!doctype html>
@@ -143,8 +151,10 @@ def _evidence_html(e: TxEvidenceOut | DocumentEvidenceOut | ListEntryEvidenceOut
         kind = f" ({escape(e.document_kind.value.replace('_', ' '))})" if e.document_kind else ""
         return f"{escape(e.what)}{kind}: <code>{escape(e.sha256)}</code>{held}"
     if isinstance(e, ListEntryEvidenceOut):
-        return (f"{escape(e.list)} list v{e.list_version} of {e.list_date}, line {e.row}: "
-                f"'{escape(e.matched)}' (entry '{escape(e.entry)}') for '{escape(e.screened)}', score {e.score:.0f}")
+        return (
+            f"{escape(e.list)} list v{e.list_version} of {e.list_date}, line {e.row}: "
+            f"'{escape(e.matched)}' (entry '{escape(e.entry)}') for '{escape(e.screened)}', score {e.score:.0f}"
+        )
     return f"{escape(e.name)} ({escape(e.version)}): {escape(e.entry)}"
 
 
@@ -154,20 +164,32 @@ def _regime_html(section: RegimeSectionOut) -> str:
         f"<td>{r.applies_from}{' <span class=upcoming>(upcoming)</span>' if r.status.value == 'upcoming' else ''}</td>"
         f"<td class='{r.outcome.value}'>{escape(r.outcome.value.replace('_', ' '))}"
         f"{'<br><span class=muted>' + escape(r.note) + '</span>' if r.note else ''}</td></tr>"
-        for r in section.rules)
-    findings = "".join(
-        f"<tr><td class='{x.severity.value}'>{escape(x.severity.value)}"
-        f"{'<br><span class=upcoming>upcoming</span>' if x.status.value == 'upcoming' else ''}</td>"
-        f"<td>{escape(x.rule)}<br><span class='muted'>{escape(x.article)}</span></td><td>{escape(x.message)}</td>"
-        f"<td><ul class='evidence'>{''.join(f'<li>{_evidence_html(e)}</li>' for e in x.evidence)}</ul></td></tr>"
-        for x in section.findings) or "<tr><td colspan='4'>No findings.</td></tr>"
+        for r in section.rules
+    )
+    findings = (
+        "".join(
+            f"<tr><td class='{x.severity.value}'>{escape(x.severity.value)}"
+            f"{'<br><span class=upcoming>upcoming</span>' if x.status.value == 'upcoming' else ''}</td>"
+            f"<td>{escape(x.rule)}<br><span class='muted'>{escape(x.article)}</span></td><td>{escape(x.message)}</td>"
+            f"<td><ul class='evidence'>{''.join(f'<li>{_evidence_html(e)}</li>' for e in x.evidence)}</ul></td></tr>"
+            for x in section.findings
+        )
+        or "<tr><td colspan='4'>No findings.</td></tr>"
+    )
     data = "; ".join(f"{escape(d.name)} ({escape(d.version)}, {d.date})" for d in section.reference_data)
-    lists = "; ".join(f"{escape(u.name)} list version {u.version} of {u.list_date} ({u.entries} entries)"
-                      for u in section.lists) or "none"
-    outlook = (f" Once every rule applies: <span class='verdict {section.outlook.value}'>{section.outlook.value}"
-               "</span>." if section.outlook != section.verdict else "")
+    lists = (
+        "; ".join(
+            f"{escape(u.name)} list version {u.version} of {u.list_date} ({u.entries} entries)" for u in section.lists
+        )
+        or "none"
+    )
+    outlook = (
+        f" Once every rule applies: <span class='verdict {section.outlook.value}'>{section.outlook.value}</span>."
+        if section.outlook != section.verdict
+        else ""
+    )
     return f"""<section class="regime"><h3>{escape(section.regime.value)}: {escape(section.title)}
-<span class="verdict {section.verdict.value}">{section.verdict.value.replace('_', ' ')}</span></h3>
+<span class="verdict {section.verdict.value}">{section.verdict.value.replace("_", " ")}</span></h3>
 <p>{escape(section.law)}; rules version {escape(section.rules_version)}, applied as of {section.as_of}.{outlook}<br>
 <span class="muted">{escape(section.scope)}</span></p>
 <table><tr><th>Rule</th><th>Requires</th><th>Article</th><th>Applies from</th><th>Outcome</th></tr>{rules}</table>

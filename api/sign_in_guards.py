@@ -33,8 +33,11 @@ class UsedNonces:
 
     def __init__(self, path: str = ":memory:") -> None:
         self._db, self.moved_aside = open_database(
-            path, USED_NONCES_SCHEMA, what="used sign-in nonces",
-            consequence="a sign-in message used in the last few minutes could be used once more")
+            path,
+            USED_NONCES_SCHEMA,
+            what="used sign-in nonces",
+            consequence="a sign-in message used in the last few minutes could be used once more",
+        )
         self._lock = threading.Lock()
 
     def used(self, nonce: str) -> bool:
@@ -79,8 +82,11 @@ class SignInRate:
             tokens = min(float(self.per_minute), tokens + (moment - at) * rate)
             if tokens < 1:
                 self._buckets[client] = (tokens, moment)
-                raise SignInRateError(f"at most {self.per_minute} sign-in attempts a minute from one client address "
-                                      "(API_SIGN_IN_PER_MINUTE)", retry_after=max(1, int((1 - tokens) / rate) + 1))
+                raise SignInRateError(
+                    f"at most {self.per_minute} sign-in attempts a minute from one client address "
+                    "(API_SIGN_IN_PER_MINUTE)",
+                    retry_after=max(1, int((1 - tokens) / rate) + 1),
+                )
             self._buckets[client] = (tokens - 1, moment)
             while len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)

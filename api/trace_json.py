@@ -41,8 +41,9 @@ DocumentEntry = tuple[tuple[TraceNode, ...], tuple[TraceEdge, ...], bytes, int] 
 class TraceJson:
     """Renders traces as JSON bytes equal to `TraceOut.of(trace).model_dump_json()`."""
 
-    def __init__(self, node_pieces: int = NODE_PIECES, edge_pieces: int = EDGE_PIECES,
-                 document_bytes: int = DOCUMENT_BYTES) -> None:
+    def __init__(
+        self, node_pieces: int = NODE_PIECES, edge_pieces: int = EDGE_PIECES, document_bytes: int = DOCUMENT_BYTES
+    ) -> None:
         self.node_pieces = node_pieces
         self.edge_pieces = edge_pieces
         self.document_bytes = document_bytes
@@ -53,8 +54,15 @@ class TraceJson:
         self._lock = threading.Lock()  # guards _documents and _document_total
 
     def render(self, trace: Trace) -> bytes:
-        head = _dumps({"root": trace.root, "as_of_block": trace.as_of_block, "truncated": trace.truncated,
-                       "truncated_by": trace.truncated_by, "continue_from": list(trace.continue_from)})[:-1]
+        head = _dumps(
+            {
+                "root": trace.root,
+                "as_of_block": trace.as_of_block,
+                "truncated": trace.truncated,
+                "truncated_by": trace.truncated_by,
+                "continue_from": list(trace.continue_from),
+            }
+        )[:-1]
         key = (trace.root, len(trace.nodes), len(trace.edges))
         with self._lock:
             hit = self._documents.get(key)
@@ -142,8 +150,11 @@ class TraceJson:
             self._edges.clear()
         quantity = str(edge.quantity)
         entry = self._edges[id(edge)] = (
-            edge, _dumps({"output_id": edge.output_id, "quantity": quantity}), _total(Decimal(0) + edge.quantity),
-            _dumps({"input_id": edge.input_id, "output_id": edge.output_id, "quantity": quantity}))
+            edge,
+            _dumps({"output_id": edge.output_id, "quantity": quantity}),
+            _total(Decimal(0) + edge.quantity),
+            _dumps({"input_id": edge.input_id, "output_id": edge.output_id, "quantity": quantity}),
+        )
         return entry
 
 
@@ -185,12 +196,20 @@ def _node_pieces(node: TraceNode) -> tuple[bytes, bytes]:
     field order."""
     b, p = node.batch, node.producer
     active = {id(f) for f in b.active_flags}
-    head = {"batch_id": b.id, "tier": node.depth,
-            **{name: _plain(getattr(b, name)) for name in TRACE_NODE_FIELDS},
-            "producer": {"address": p.address, "legal_name": p.profile.legal_name, "country": p.profile.country},
-            "country": p.profile.country, "subdivision": node.facility_subdivision}
-    tail = {"documents": [{"hash": d.hash, "kind": d.kind.value} for d in b.documents],
-            "flags": [{"kind": f.kind.value, "reason": f.reason, "active": id(f) in active, "tx": _tx(f.tx)}
-                      for f in b.flags],
-            "process_emissions_kg": _text(b.process_emissions_kg), "recorded": _tx(b.recorded)}
+    head = {
+        "batch_id": b.id,
+        "tier": node.depth,
+        **{name: _plain(getattr(b, name)) for name in TRACE_NODE_FIELDS},
+        "producer": {"address": p.address, "legal_name": p.profile.legal_name, "country": p.profile.country},
+        "country": p.profile.country,
+        "subdivision": node.facility_subdivision,
+    }
+    tail = {
+        "documents": [{"hash": d.hash, "kind": d.kind.value} for d in b.documents],
+        "flags": [
+            {"kind": f.kind.value, "reason": f.reason, "active": id(f) in active, "tx": _tx(f.tx)} for f in b.flags
+        ],
+        "process_emissions_kg": _text(b.process_emissions_kg),
+        "recorded": _tx(b.recorded),
+    }
     return _dumps(head)[:-1] + b',"consumed":[', _dumps(tail)[1:]

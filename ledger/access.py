@@ -85,14 +85,16 @@ class Access:
         """The id of the batch a label names (GTIN + lot) among those the viewer may see; other producers' batches
         with the same label stay invisible (no error says they exist)."""
         self.ledger.sync()
-        ids = self.store.find_batch_ids(gtin=v.gtin(gtin), lot=v.lot(lot),
-                                        producer=v.address(producer, "producer") if producer else None, limit=50)
+        ids = self.store.find_batch_ids(
+            gtin=v.gtin(gtin), lot=v.lot(lot), producer=v.address(producer, "producer") if producer else None, limit=50
+        )
         seen = [i for i, *_ in ids if self.may_see_batch(viewer, i)]
         if not seen:
             raise NotFoundError(f"no batch with GTIN {gtin} and lot {lot}")
         if len(seen) > 1:
-            raise ValidationError(f"GTIN {gtin} lot {lot} names batches of several producers: name the producer",
-                                  field="producer")
+            raise ValidationError(
+                f"GTIN {gtin} lot {lot} names batches of several producers: name the producer", field="producer"
+            )
         return seen[0]
 
     def require_recording(self, viewer: Viewer, recording: BatchRecording) -> BatchRecording:

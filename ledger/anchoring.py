@@ -41,14 +41,7 @@ from ledger.chain.codec import batch_id_of as _batch_id_of
 from ledger.chain.compile import load_artifact
 from ledger.domain.errors import NotFoundError, ValidationError
 from ledger.domain.jsonlimits import load_json
-from ledger.domain.types import (
-    Address,
-    BatchId,
-    BatchRecording,
-    Hash32,
-    NewBatch,
-    TxResult,
-)
+from ledger.domain.types import Address, BatchId, BatchRecording, Hash32, NewBatch, TxResult
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -159,8 +152,10 @@ class AnchorBundle:
             "root": self.root,
             "producer": self.producer,
             "uri": self.uri,
-            "records": [{"batch_id": r.batch_id, "record": _batch_to_json(r.batch), "proof": list(r.proof)}
-                        for r in self.records],
+            "records": [
+                {"batch_id": r.batch_id, "record": _batch_to_json(r.batch), "proof": list(r.proof)}
+                for r in self.records
+            ],
         }
         return json.dumps(body, indent=2) + "\n"
 
@@ -171,12 +166,19 @@ class AnchorBundle:
             if body.get("format") != BUNDLE_FORMAT:
                 raise ValidationError(f"not an anchor bundle (format {body.get('format')!r})", field="format")
             records = tuple(
-                AnchoredRecord(BatchId(r["batch_id"]), _batch_from_json(r["record"]),
-                               tuple(Hash32(p) for p in r["proof"]))
+                AnchoredRecord(
+                    BatchId(r["batch_id"]), _batch_from_json(r["record"]), tuple(Hash32(p) for p in r["proof"])
+                )
                 for r in body["records"]
             )
-            return cls(Hash32(body["root"]), checksum(body["producer"]), records, body.get("uri", ""),
-                       body.get("chain_id"), checksum(body["ledger"]) if body.get("ledger") else None)
+            return cls(
+                Hash32(body["root"]),
+                checksum(body["producer"]),
+                records,
+                body.get("uri", ""),
+                body.get("chain_id"),
+                checksum(body["ledger"]) if body.get("ledger") else None,
+            )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):
                 raise
@@ -229,8 +231,13 @@ def _hints(kind: Any) -> dict[str, Any]:
 def _record_from_json(kind: Any, body: dict[str, Any]) -> Any:
     """A dataclass from its JSON object: every field without a default is required, the others may be left out."""
     hints = _hints(kind)
-    return kind(**{f.name: _from_json(hints[f.name], body[f.name]) for f in fields(kind)
-                   if f.name in body or (f.default is MISSING and f.default_factory is MISSING)})
+    return kind(
+        **{
+            f.name: _from_json(hints[f.name], body[f.name])
+            for f in fields(kind)
+            if f.name in body or (f.default is MISSING and f.default_factory is MISSING)
+        }
+    )
 
 
 def _batch_to_json(batch: NewBatch) -> dict[str, Any]:
@@ -249,8 +256,9 @@ def batch_id_of(producer: str, batch: NewBatch) -> BatchId:
     return _batch_id_of(producer, batch.gtin, batch.lot)
 
 
-def build_bundle(producer: str, batches: Sequence[NewBatch], *, uri: str = "", chain_id: int | None = None,
-                 ledger: str | None = None) -> AnchorBundle:
+def build_bundle(
+    producer: str, batches: Sequence[NewBatch], *, uri: str = "", chain_id: int | None = None, ledger: str | None = None
+) -> AnchorBundle:
     """Validate `batches`, build the tree and every proof. Lots must be unique within the bundle."""
     from ledger.writes.batches import validate_batch
 
@@ -261,16 +269,22 @@ def build_bundle(producer: str, batches: Sequence[NewBatch], *, uri: str = "", c
     seen: dict[str, int] = {}
     for index, batch_id in enumerate(ids):
         if batch_id in seen:
-            error = ValidationError(f"batch #{index} repeats batch #{seen[batch_id]} (GTIN {validated[index].gtin} "
-                                    f"lot {validated[index].lot})", field="lot")
+            error = ValidationError(
+                f"batch #{index} repeats batch #{seen[batch_id]} (GTIN {validated[index].gtin} "
+                f"lot {validated[index].lot})",
+                field="lot",
+            )
             error.index = index  # type: ignore[attr-defined]
             raise error
         seen[batch_id] = index
     tree = MerkleTree([leaf_hash(producer, batch_record(b)) for b in validated])
-    records = tuple(AnchoredRecord(ids[i], validated[i], tuple(Hash32(hex32(p)) for p in tree.proof(i)))
-                    for i in range(len(validated)))
-    return AnchorBundle(Hash32(hex32(tree.root)), checksum(producer), records, uri, chain_id,
-                        checksum(ledger) if ledger else None)
+    records = tuple(
+        AnchoredRecord(ids[i], validated[i], tuple(Hash32(hex32(p)) for p in tree.proof(i)))
+        for i in range(len(validated))
+    )
+    return AnchorBundle(
+        Hash32(hex32(tree.root)), checksum(producer), records, uri, chain_id, checksum(ledger) if ledger else None
+    )
 
 
 def verify_offchain(root: str, producer: str, batch: NewBatch, proof: Sequence[str]) -> bool:
@@ -293,8 +307,9 @@ class AnchorReceipt:
 
 def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBatch], uri: str) -> AnchorReceipt:
     """Commit a Merkle root over `batches` in one signed, relayed transaction; keep the bundle in the index."""
-    bundle = build_bundle(signer.address, batches, uri=uri, chain_id=ledger.chain.chain_id,
-                          ledger=ledger.deployment.ledger)
+    bundle = build_bundle(
+        signer.address, batches, uri=uri, chain_id=ledger.chain.chain_id, ledger=ledger.deployment.ledger
+    )
     from ledger.writes.batches import anchor_batches as anchor_call
 
     signed = ledger.sign(signer, anchor_call(bundle.root, len(bundle.records), uri))
@@ -303,45 +318,65 @@ def anchor_batches(ledger: Ledger, signer: LocalAccount, batches: Sequence[NewBa
     _sort_records(ledger, bundle, ledger.chain_time())  # then what no anchor could prove, before anchoring it
     result = ledger.relay(signed)
     import_bundle(ledger, bundle)  # what the anchor proves, by the contract's rules for anchored records
-    return AnchorReceipt(bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records},
-                         bundle)
+    return AnchorReceipt(
+        bundle.root, len(bundle.records), result, {r.batch_id: r.proof for r in bundle.records}, bundle
+    )
 
 
-def verify_on_chain(chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch,
-                    proof: Sequence[str]) -> bool:
+def verify_on_chain(
+    chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch, proof: Sequence[str]
+) -> bool:
     """`IBatchLedger.verifyAnchoredBatch` at `ledger_address` (raises `BatchAnchorNotFound` for an unknown root)."""
-    contract = chain.w3.eth.contract(address=checksum(ledger_address),  # type: ignore[call-overload]
-                                     abi=load_artifact("ProvenanceLedger").abi)
-    call = contract.functions.verifyAnchoredBatch(from_hex(root), checksum(producer), batch_record(batch),
-                                                  [from_hex(p) for p in proof])
+    contract = chain.w3.eth.contract(
+        address=checksum(ledger_address),  # type: ignore[call-overload]
+        abi=load_artifact("ProvenanceLedger").abi,
+    )
+    call = contract.functions.verifyAnchoredBatch(
+        from_hex(root), checksum(producer), batch_record(batch), [from_hex(p) for p in proof]
+    )
     raw = chain.call({"to": checksum(ledger_address), "data": call._encode_transaction_data()})
     return bool(int.from_bytes(raw[-32:], "big")) if raw else False
 
 
-def why_not_proven(chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch,
-                   proof: Sequence[str]) -> str | None:
+def why_not_proven(
+    chain: Chain, ledger_address: str, root: str, producer: str, batch: NewBatch, proof: Sequence[str]
+) -> str | None:
     """None if the chain proves the anchored record, else the reason in words (from the contract's own views)."""
     from ledger.domain.errors import ContractRevertError
 
     if not verify_offchain(root, producer, batch, proof):
         return "its proof does not lead to the root"
     if batch.inputs:
-        return ("it consumes inputs: an anchored record with inputs counts only once its producer claims it "
-                "(claimAnchoredBatch), when the contract checks custody and mass balance")
+        return (
+            "it consumes inputs: an anchored record with inputs counts only once its producer claims it "
+            "(claimAnchoredBatch), when the contract checks custody and mass balance"
+        )
     if verify_on_chain(chain, ledger_address, root, producer, batch, proof):
         return None
     address = checksum(ledger_address)
     contract = chain.w3.eth.contract(address=address, abi=load_artifact("ProvenanceLedger").abi)  # type: ignore[call-overload]
     try:
-        chain.call({"to": address, "data": contract.functions.batch(
-            from_hex(_batch_id_of(producer, batch.gtin, batch.lot)))._encode_transaction_data()})
+        chain.call(
+            {
+                "to": address,
+                "data": contract.functions.batch(
+                    from_hex(_batch_id_of(producer, batch.gtin, batch.lot))
+                )._encode_transaction_data(),
+            }
+        )
         return "its batch id is recorded on chain: read it as a recorded batch"
     except ContractRevertError:
         pass
     anchored_at = int(chain._guard(lambda: contract.functions.anchor(from_hex(root)).call())[2])
     try:
-        chain.call({"to": address, "data": contract.functions.checkRecord(
-            checksum(producer), batch_record(batch), anchored_at)._encode_transaction_data()})
+        chain.call(
+            {
+                "to": address,
+                "data": contract.functions.checkRecord(
+                    checksum(producer), batch_record(batch), anchored_at
+                )._encode_transaction_data(),
+            }
+        )
     except ContractRevertError as exc:
         return f"it breaks a rule of a batch as of the time it was anchored: {exc}"
     return "the root is another producer's"
@@ -352,8 +387,9 @@ def verify_anchored_batch(ledger: Ledger, root: str, producer: str, batch: NewBa
     return verify_on_chain(ledger.chain, ledger.deployment.ledger, root, producer, batch, proof)
 
 
-def claim_anchored(ledger: Ledger, signer: LocalAccount, bundle: AnchorBundle, batch_id: str) -> tuple[BatchId,
-                                                                                                         TxResult]:
+def claim_anchored(
+    ledger: Ledger, signer: LocalAccount, bundle: AnchorBundle, batch_id: str
+) -> tuple[BatchId, TxResult]:
     """Bring one anchored record of `bundle` on chain as its producer: checked once by the contract, then an ordinary
     batch (consumable, transferable, in lineages)."""
     from ledger.writes.batches import claim_anchored_batch
@@ -387,8 +423,9 @@ def import_bundle(ledger: Ledger, bundle: AnchorBundle) -> BundleImport:
     return result
 
 
-def _sort_records(ledger: Ledger, bundle: AnchorBundle,
-                  anchored_at: float | None) -> tuple[BundleImport, list[tuple[str, str, str, list[str]]]]:
+def _sort_records(
+    ledger: Ledger, bundle: AnchorBundle, anchored_at: float | None
+) -> tuple[BundleImport, list[tuple[str, str, str, list[str]]]]:
     """The records an anchor at `anchored_at` proves (as index rows), and those it cannot (recorded already, or
     consuming inputs); `ValidationError` for a record no anchor could prove (a bound, another producer's site)."""
     from ledger.writes.batches import validate_batch
@@ -412,8 +449,10 @@ def _sort_records(ledger: Ledger, bundle: AnchorBundle,
         except ValidationError as exc:
             raise ValidationError(f"record {item.batch_id}: {exc}", field=exc.field) from None
         if ledger.store.site_owner(item.batch.facility) != bundle.producer:
-            raise ValidationError(f"record {item.batch_id} names site {item.batch.facility}, not one of "
-                                  f"{bundle.producer}'s", field="facility")
+            raise ValidationError(
+                f"record {item.batch_id} names site {item.batch.facility}, not one of {bundle.producer}'s",
+                field="facility",
+            )
         rows.append((str(item.batch_id), str(item.batch.gtin), item.batch.lot, [str(p) for p in item.proof]))
     return BundleImport(len(rows), tuple(needs_claim), tuple(recorded)), rows
 

@@ -54,19 +54,29 @@ from ledger.writes import admin, batches, disclosures
 class Ledger:
     """One deployment on one chain, with its index."""
 
-    def __init__(self, chain: Chain, deployment: Deployment, store: IndexWriter, *, confirmations: int = 0,
-                 log_window: int = 2_000, read_staleness: float = 0.0) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        deployment: Deployment,
+        store: IndexWriter,
+        *,
+        confirmations: int = 0,
+        log_window: int = 2_000,
+        read_staleness: float = 0.0,
+    ) -> None:
         self.chain = chain
         self.deployment = deployment
         #: The index as the rest of the code reads it (`ledger.index.IndexReader`); its writes (`IndexWriter`) are the
         #: Ledger's and its indexer's only. `IndexStore` is the SQLite adapter the Ledger opens.
         self.store: IndexReader = store
         self._index = store
-        self.indexer = Indexer(chain, deployment, store, confirmations=confirmations, window=log_window,
-                               max_staleness=read_staleness)
+        self.indexer = Indexer(
+            chain, deployment, store, confirmations=confirmations, window=log_window, max_staleness=read_staleness
+        )
         w3 = chain.w3
-        self.contract = w3.eth.contract(address=cast(ChecksumAddress, deployment.ledger),
-                                        abi=load_artifact("ProvenanceLedger").abi)
+        self.contract = w3.eth.contract(
+            address=cast(ChecksumAddress, deployment.ledger), abi=load_artifact("ProvenanceLedger").abi
+        )
         #: The forwarder's checks of a signed request (`ledger.chain.forwarding`), shared with the relayer.
         self.forwarding = Forwarding(chain, deployment)
         self.forwarder = self.forwarding.contract
@@ -90,9 +100,19 @@ class Ledger:
         return cls(chain, deploy(chain), IndexStore(":memory:"))
 
     @classmethod
-    def connect(cls, rpc_url: str, home: Path, *, operator_key: str | None = None, confirmations: int = 0,
-                log_window: int = 2_000, read_staleness: float = 0.0, deploy_if_missing: bool = True,
-                redeploy: bool = False, node_timeout: float = DEFAULT_NODE_TIMEOUT) -> Ledger:
+    def connect(
+        cls,
+        rpc_url: str,
+        home: Path,
+        *,
+        operator_key: str | None = None,
+        confirmations: int = 0,
+        log_window: int = 2_000,
+        read_staleness: float = 0.0,
+        deploy_if_missing: bool = True,
+        redeploy: bool = False,
+        node_timeout: float = DEFAULT_NODE_TIMEOUT,
+    ) -> Ledger:
         """A JSON-RPC chain. The deployment manifest and index live in `home`; deploys once if no manifest is there.
 
         A manifest whose contracts the chain does not hold (reset or replaced chain, wrong node) is refused with
@@ -108,7 +128,8 @@ class Ledger:
                     raise ChainMismatchError(
                         f"{problem}. The deployment manifest {manifest.name} names contracts this chain does not hold: "
                         "point at the node of that chain, or pass --redeploy to deploy a new contract set here "
-                        "(nothing recorded before is on it)")
+                        "(nothing recorded before is on it)"
+                    )
                 deployment = None
             elif deployment.genesis_hash is None:  # a manifest from before genesis hashes were kept
                 deployment = replace(deployment, genesis_hash=genesis_hash(chain))
@@ -122,8 +143,14 @@ class Ledger:
         index = home / "index" / f"{chain.chain_id}-{deployment.ledger.lower()}-{deployment.block_number}.sqlite"
         if fresh and index.exists():  # left by an earlier deployment at the same address and block: not this one's
             move_aside(index, "a new deployment")
-        return cls(chain, deployment, IndexStore(index, genesis=deployment.genesis_hash), confirmations=confirmations,
-                   log_window=log_window, read_staleness=read_staleness)
+        return cls(
+            chain,
+            deployment,
+            IndexStore(index, genesis=deployment.genesis_hash),
+            confirmations=confirmations,
+            log_window=log_window,
+            read_staleness=read_staleness,
+        )
 
     def close(self) -> None:
         self._index.close()
@@ -194,19 +221,42 @@ class Ledger:
     def flag_batch(self, signer: LocalAccount, batch_id: str, kind: FlagKind, reason: str) -> TxResult:
         return self._relay_built(self.sign(signer, batches.flag_batch(batch_id, kind, reason)))
 
-    def publish_disclosure(self, signer: LocalAccount, period: str, framework: str, metrics: Sequence[MetricValue],
-                           document_hash: str, uri: str, public: bool = False) -> tuple[DisclosureId, TxResult]:
+    def publish_disclosure(
+        self,
+        signer: LocalAccount,
+        period: str,
+        framework: str,
+        metrics: Sequence[MetricValue],
+        document_hash: str,
+        uri: str,
+        public: bool = False,
+    ) -> tuple[DisclosureId, TxResult]:
         data = disclosures.publish_disclosure(period, framework, metrics, document_hash, uri, public)
         result = self._relay_built(self.sign(signer, data))
         return disclosure_id_of(signer.address, framework, period), result
 
-    def amend_disclosure(self, signer: LocalAccount, disclosure_id: str, metrics: Sequence[MetricValue],
-                         document_hash: str, uri: str, reason: str, public: bool = False) -> TxResult:
+    def amend_disclosure(
+        self,
+        signer: LocalAccount,
+        disclosure_id: str,
+        metrics: Sequence[MetricValue],
+        document_hash: str,
+        uri: str,
+        reason: str,
+        public: bool = False,
+    ) -> TxResult:
         data = disclosures.amend_disclosure(disclosure_id, metrics, document_hash, uri, reason, public)
         return self._relay_built(self.sign(signer, data))
 
-    def attest(self, signer: LocalAccount, disclosure_id: str, version: int, level: AssuranceLevel, opinion: Opinion,
-               report_hash: str) -> TxResult:
+    def attest(
+        self,
+        signer: LocalAccount,
+        disclosure_id: str,
+        version: int,
+        level: AssuranceLevel,
+        opinion: Opinion,
+        report_hash: str,
+    ) -> TxResult:
         data = disclosures.attest(disclosure_id, version, level, opinion, report_hash)
         return self._relay_built(self.sign(signer, data))
 
@@ -221,8 +271,15 @@ class Ledger:
     def sign(self, signer: LocalAccount, call: Any, *, ttl: int = 3_600) -> SignedRequest:
         """Sign `call` (0x-hex ledger calldata, or a web3 contract function) as `signer` with its next nonce."""
         data = call if isinstance(call, str) else call._encode_transaction_data()
-        request = build_request(checksum(signer.address), self.deployment.ledger, data,
-                                nonce=self.nonce(signer.address), gas=gas_for(data), ttl=ttl, now=self.chain_time())
+        request = build_request(
+            checksum(signer.address),
+            self.deployment.ledger,
+            data,
+            nonce=self.nonce(signer.address),
+            gas=gas_for(data),
+            ttl=ttl,
+            now=self.chain_time(),
+        )
         return sign_request(signer, self.domain, request)
 
     def chain_time(self) -> float:
@@ -281,13 +338,15 @@ class Ledger:
     def find_batch(self, gtin: str, lot: str, producer: str | None = None) -> Batch:
         """The batch a label names (GTIN + lot); `producer` disambiguates if two producers used the same lot."""
         self.sync()
-        ids = self.store.find_batch_ids(gtin=v.gtin(gtin), lot=v.lot(lot),
-                                        producer=v.address(producer) if producer else None, limit=2)
+        ids = self.store.find_batch_ids(
+            gtin=v.gtin(gtin), lot=v.lot(lot), producer=v.address(producer) if producer else None, limit=2
+        )
         if not ids:
             raise NotFoundError(f"no batch with GTIN {gtin} and lot {lot}")
         if len(ids) > 1:
-            raise ValidationError(f"GTIN {gtin} lot {lot} is recorded by several producers: name the producer",
-                                  field="producer")
+            raise ValidationError(
+                f"GTIN {gtin} lot {lot} is recorded by several producers: name the producer", field="producer"
+            )
         return self.batch(ids[0][0])
 
     def participant(self, address: str) -> Participant:
@@ -308,11 +367,16 @@ class Ledger:
             raise NotFoundError(f"no disclosure {disclosure_id}")
         return found
 
-    def disclosures(self, *, participant: str | None = None, period: str | None = None,
-                    framework: str | None = None) -> list[Disclosure]:
+    def disclosures(
+        self, *, participant: str | None = None, period: str | None = None, framework: str | None = None
+    ) -> list[Disclosure]:
         self.sync()
-        ids = self.store.disclosure_ids(participant=v.address(participant) if participant else None,
-                                        period=period, framework=framework, limit=100_000)
+        ids = self.store.disclosure_ids(
+            participant=v.address(participant) if participant else None,
+            period=period,
+            framework=framework,
+            limit=100_000,
+        )
         return [d for i, *_ in ids if (d := self.store.disclosure(i)) is not None]
 
     def trace(self, batch_id: str, max_depth: int = 64, max_nodes: int | None = None) -> Any:
@@ -325,19 +389,32 @@ class Ledger:
 
     # -- paged reads for services (keyset cursors are (block_number, log_index)) ------------------------------
 
-    def search_batches(self, *, gtin: str | None = None, lot: str | None = None, producer: str | None = None,
-                       country: str | None = None, after: tuple[int, int] | None = None,
-                       limit: int = 50) -> list[tuple[Batch, tuple[int, int]]]:
+    def search_batches(
+        self,
+        *,
+        gtin: str | None = None,
+        lot: str | None = None,
+        producer: str | None = None,
+        country: str | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Batch, tuple[int, int]]]:
         """Batches matching the filters, newest first, each with its position (the cursor of the next page)."""
         self.sync()
-        ids = self.store.find_batch_ids(gtin=v.gtin(gtin) if gtin else None, lot=v.lot(lot) if lot else None,
-                                        producer=v.address(producer, "producer") if producer else None,
-                                        country=v.country(country) if country else None, after=after, limit=limit)
+        ids = self.store.find_batch_ids(
+            gtin=v.gtin(gtin) if gtin else None,
+            lot=v.lot(lot) if lot else None,
+            producer=v.address(producer, "producer") if producer else None,
+            country=v.country(country) if country else None,
+            after=after,
+            limit=limit,
+        )
         found = self.store.batches([i for i, *_ in ids])
         return [(found[i], (block, log)) for i, block, log in ids if i in found]
 
-    def held_batches(self, holder: str, *, after: tuple[int, int] | None = None,
-                     limit: int = 50) -> list[tuple[Batch, tuple[int, int]]]:
+    def held_batches(
+        self, holder: str, *, after: tuple[int, int] | None = None, limit: int = 50
+    ) -> list[tuple[Batch, tuple[int, int]]]:
         """Batches `holder` holds now, newest first, each with its position (the cursor of the next page)."""
         self.sync()
         ids = self.store.held_batch_ids(v.address(holder, "holder"), after=after, limit=limit)
@@ -348,15 +425,24 @@ class Ledger:
         self.sync()
         return self.store.batch_count(v.address(producer))
 
-    def disclosure_page(self, *, participant: str | None = None, period: str | None = None,
-                        framework: str | None = None, after: tuple[int, int] | None = None,
-                        limit: int = 50) -> list[tuple[Disclosure, tuple[int, int]]]:
+    def disclosure_page(
+        self,
+        *,
+        participant: str | None = None,
+        period: str | None = None,
+        framework: str | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Disclosure, tuple[int, int]]]:
         """Disclosures matching the filters, oldest first, each with its position (the cursor of the next page)."""
         self.sync()
-        ids = self.store.disclosure_ids(participant=v.address(participant, "participant") if participant else None,
-                                        period=v.period(period) if period else None,
-                                        framework=v.framework(framework) if framework else None, after=after,
-                                        limit=limit)
+        ids = self.store.disclosure_ids(
+            participant=v.address(participant, "participant") if participant else None,
+            period=v.period(period) if period else None,
+            framework=v.framework(framework) if framework else None,
+            after=after,
+            limit=limit,
+        )
         return [(d, (block, log)) for i, block, log in ids if (d := self.store.disclosure(i)) is not None]
 
     def block_time(self, number: int) -> datetime:
@@ -382,5 +468,8 @@ def _offending_index(exc: ContractRevertError, ids: Sequence[str], batches: Sequ
 
 
 def _result(receipt: Any) -> TxResult:
-    return TxResult("0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"]),  # type: ignore[arg-type]
-                    int(receipt["gasUsed"]))
+    return TxResult(
+        "0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
+        int(receipt["blockNumber"]),
+        int(receipt["gasUsed"]),
+    )

@@ -47,15 +47,23 @@ def node_url(settings: LedgerSettings) -> str:
     return settings.rpc_url or f"http://127.0.0.1:{settings.node_port}"
 
 
-def connect_ledger(settings: LedgerSettings, url: str | None = None, *, deploy_if_missing: bool = True,
-                   redeploy: bool = False) -> Ledger:
+def connect_ledger(
+    settings: LedgerSettings, url: str | None = None, *, deploy_if_missing: bool = True, redeploy: bool = False
+) -> Ledger:
     """The workspace's deployment on `url` (default `node_url(settings)`) with every option the settings give: the
     one place a `Ledger` is opened from settings."""
     key = settings.operator_key.get_secret_value() if settings.operator_key else None
-    return Ledger.connect(url or node_url(settings), settings.home, operator_key=key,
-                          confirmations=settings.confirmations, log_window=settings.log_window,
-                          read_staleness=settings.read_staleness, deploy_if_missing=deploy_if_missing,
-                          redeploy=redeploy, node_timeout=settings.node_timeout)
+    return Ledger.connect(
+        url or node_url(settings),
+        settings.home,
+        operator_key=key,
+        confirmations=settings.confirmations,
+        log_window=settings.log_window,
+        read_staleness=settings.read_staleness,
+        deploy_if_missing=deploy_if_missing,
+        redeploy=redeploy,
+        node_timeout=settings.node_timeout,
+    )
 
 
 def outbox_path(home: Path, ledger: Ledger) -> Path:
@@ -94,8 +102,14 @@ class Service:
     # -- building -----------------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: LedgerSettings, *, redeploy: bool = False, say: Say = _quiet,
-             before_relaying: Callable[[Service], None] | None = None) -> Service:
+    def open(
+        cls,
+        settings: LedgerSettings,
+        *,
+        redeploy: bool = False,
+        say: Say = _quiet,
+        before_relaying: Callable[[Service], None] | None = None,
+    ) -> Service:
         """The service of the workspace `settings.home`: its node (`LEDGER_RPC_URL`, else the workspace's node, started
         if none answers on `LEDGER_NODE_PORT`), its deployment (deployed once), vault, screening lists, and the
         relayer with the workspace's outbox under the settings' policy (after `before_relaying`, e.g. seeding the
@@ -115,13 +129,19 @@ class Service:
             say(f"ledger {ledger.deployment.ledger} on chain {ledger.deployment.chain_id}")
             service.vault, service.lists = open_vault(settings), open_lists(home)
             if service.lists.moved_aside is not None:
-                say(f"screening lists were unreadable: moved to {service.lists.moved_aside.name}; load them again "
-                    "(ledger regimes load-list)", warning=True)
+                say(
+                    f"screening lists were unreadable: moved to {service.lists.moved_aside.name}; load them again "
+                    "(ledger regimes load-list)",
+                    warning=True,
+                )
             say(f"documents: {service.vault.root} (at most {service.vault.max_bytes:,} bytes each)")
             adopted = adopt_documents(ledger, service.vault)  # once, for a vault from before uploads were recorded
             if adopted:
-                say(f"{adopted} document(s) stored before uploads were recorded: each given to the participant "
-                    "whose record cited it first", warning=True)
+                say(
+                    f"{adopted} document(s) stored before uploads were recorded: each given to the participant "
+                    "whose record cited it first",
+                    warning=True,
+                )
             if before_relaying is not None:
                 before_relaying(service)
             synced = ledger.sync()
@@ -131,8 +151,11 @@ class Service:
                 say(f"relayer outbox was unreadable: moved to {outbox.moved_aside.name}", warning=True)
             relayer = ledger.use_relayer(outbox, settings.relay_policy())
             open_writes = relayer.outbox.counts()
-            say(f"relayer {relayer.chain.operator.address} (outbox: "
-                + (", ".join(f"{n} {s}" for s, n in sorted(open_writes.items())) or "empty") + ")")
+            say(
+                f"relayer {relayer.chain.operator.address} (outbox: "
+                + (", ".join(f"{n} {s}" for s, n in sorted(open_writes.items())) or "empty")
+                + ")"
+            )
         except BaseException:
             if service is not None:
                 service.close()
@@ -188,6 +211,7 @@ class Service:
     def __enter__(self) -> Service:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()

@@ -41,8 +41,10 @@ _STATEMENT = re.compile(rf"[{_UNRESERVED}{_SUB_DELIMS}:/?#\[\]@ ]*")
 _URI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:(?:[{_UNRESERVED}{_SUB_DELIMS}:/?#\[\]@]|{_PCT})*")
 _CHAIN_ID = re.compile(r"[0-9]{1,78}")
 _NONCE = re.compile(r"[A-Za-z0-9]{8,}")
-_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
-                        r"([Zz]|[+\-][0-9]{2}:[0-9]{2})")
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+\-][0-9]{2}:[0-9]{2})"
+)
 _REQUEST_ID = re.compile(rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})*")
 _PRINTABLE = re.compile(r"[\x20-\x7e\n]*")
 
@@ -70,8 +72,14 @@ class SiweMessage:
         lines = [f"{self.scheme + '://' if self.scheme else ''}{self.domain}{HEADER}", self.address, ""]
         if self.statement is not None:
             lines.append(self.statement)
-        lines += ["", f"URI: {self.uri}", f"Version: {self.version}", f"Chain ID: {self.chain_id}",
-                  f"Nonce: {self.nonce}", f"Issued At: {_format_time(self.issued_at)}"]
+        lines += [
+            "",
+            f"URI: {self.uri}",
+            f"Version: {self.version}",
+            f"Chain ID: {self.chain_id}",
+            f"Nonce: {self.nonce}",
+            f"Issued At: {_format_time(self.issued_at)}",
+        ]
         if self.expiration_time is not None:
             lines.append(f"Expiration Time: {_format_time(self.expiration_time)}")
         if self.not_before is not None:
@@ -83,13 +91,30 @@ class SiweMessage:
         return "\n".join(lines)
 
 
-def build(*, domain: str, address: str, uri: str, chain_id: int, nonce: str, issued_at: datetime,
-          expiration_time: datetime | None = None, statement: str | None = None) -> str:
+def build(
+    *,
+    domain: str,
+    address: str,
+    uri: str,
+    chain_id: int,
+    nonce: str,
+    issued_at: datetime,
+    expiration_time: datetime | None = None,
+    statement: str | None = None,
+) -> str:
     """A message as `parse` accepts it (checked by parsing it back, so a bad field fails here, at the signer)."""
     from ledger.chain.codec import checksum
 
-    text = SiweMessage(domain=domain, address=checksum(address), uri=uri, chain_id=chain_id, nonce=nonce,
-                       issued_at=issued_at, statement=statement, expiration_time=expiration_time).text
+    text = SiweMessage(
+        domain=domain,
+        address=checksum(address),
+        uri=uri,
+        chain_id=chain_id,
+        nonce=nonce,
+        issued_at=issued_at,
+        statement=statement,
+        expiration_time=expiration_time,
+    ).text
     parse(text)
     return text
 
@@ -132,13 +157,18 @@ def parse(text: str) -> SiweMessage:
     elif lines[3] != "":
         raise _bad("an empty line must come before the fields (after the statement, if any)")
     fields = lines[at:]
-    required = [("URI", _URI), ("Version", re.compile("1")), ("Chain ID", _CHAIN_ID), ("Nonce", _NONCE),
-                ("Issued At", _DATE_TIME)]
+    required = [
+        ("URI", _URI),
+        ("Version", re.compile("1")),
+        ("Chain ID", _CHAIN_ID),
+        ("Nonce", _NONCE),
+        ("Issued At", _DATE_TIME),
+    ]
     if len(fields) < len(required):
         raise _bad("the message lacks a required field (URI, Version, Chain ID, Nonce, Issued At)")
     values = [_field(line, name, pattern) for line, (name, pattern) in zip(fields, required, strict=False)]
     optional: dict[str, str] = {}
-    rest = fields[len(required):]
+    rest = fields[len(required) :]
     for name, pattern in (("Expiration Time", _DATE_TIME), ("Not Before", _DATE_TIME), ("Request ID", _REQUEST_ID)):
         if rest and rest[0].startswith(f"{name}: "):
             optional[name] = _field(rest[0], name, pattern)
@@ -152,11 +182,20 @@ def parse(text: str) -> SiweMessage:
                 raise _bad("each resource is a line '- <uri>'")
             resources.append(line[2:])
     return SiweMessage(
-        domain=domain, address=Address(address), statement=statement, scheme=scheme, uri=values[0],
-        version=values[1], chain_id=int(values[2]), nonce=values[3], issued_at=_time(values[4]),
+        domain=domain,
+        address=Address(address),
+        statement=statement,
+        scheme=scheme,
+        uri=values[0],
+        version=values[1],
+        chain_id=int(values[2]),
+        nonce=values[3],
+        issued_at=_time(values[4]),
         expiration_time=_time(optional["Expiration Time"]) if "Expiration Time" in optional else None,
         not_before=_time(optional["Not Before"]) if "Not Before" in optional else None,
-        request_id=optional.get("Request ID"), resources=tuple(resources))
+        request_id=optional.get("Request ID"),
+        resources=tuple(resources),
+    )
 
 
 def recover(text: str, signature: str) -> Address:
@@ -197,7 +236,7 @@ def _field(line: str, name: str, pattern: re.Pattern[str]) -> str:
     prefix = f"{name}: "
     if not line.startswith(prefix):
         raise _bad(f"expected the line {prefix.strip()!r}, found {line[:40]!r}")
-    value = line[len(prefix):]
+    value = line[len(prefix) :]
     if not pattern.fullmatch(value):
         raise _bad(f"the {name} is malformed")
     return value

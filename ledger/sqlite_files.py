@@ -31,8 +31,10 @@ SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
 
 def is_damage(exc: BaseException) -> bool:
     """`exc` says the database file is malformed or not a database at all."""
-    return isinstance(exc, sqlite3.DatabaseError) and \
-        (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    return isinstance(exc, sqlite3.DatabaseError) and (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in (
+        SQLITE_CORRUPT,
+        SQLITE_NOTADB,
+    )
 
 
 class StoreConnection(sqlite3.Connection):
@@ -65,13 +67,20 @@ class StoreConnection(sqlite3.Connection):
         name = Path(self.path).name
         if first and self.reopen is not None:
             self.reopen(move_aside(Path(self.path), self.what, str(exc), self.consequence))  # a fresh file
-            return StoreDamagedError(f"the {self.what} {name} was found damaged ({exc}): it was moved aside and "
-                                     "replaced, try again")
+            return StoreDamagedError(
+                f"the {self.what} {name} was found damaged ({exc}): it was moved aside and replaced, try again"
+            )
         if first:
-            log.error("%s %s is damaged (%s): left in place; requests that need it answer 503 until the service is "
-                      "restarted (which moves it aside) or the file is restored", self.what, name, exc)
-        return StoreDamagedError(f"the {self.what} {name} is damaged ({exc}): the operator is to restart the service "
-                                 "or restore the file")
+            log.error(
+                "%s %s is damaged (%s): left in place; requests that need it answer 503 until the service is "
+                "restarted (which moves it aside) or the file is restored",
+                self.what,
+                name,
+                exc,
+            )
+        return StoreDamagedError(
+            f"the {self.what} {name} is damaged ({exc}): the operator is to restart the service or restore the file"
+        )
 
 
 _damage_lock = threading.Lock()
@@ -137,10 +146,16 @@ class _Cursor(sqlite3.Cursor):
             raise
 
 
-def open_database(path: str, schema: str, *, what: str, consequence: str,
-                  check: Callable[[sqlite3.Connection], None] | None = None,
-                  unusable: tuple[type[Exception], ...] = (),
-                  reopen: Callable[[Path], None] | None = None) -> tuple[sqlite3.Connection, Path | None]:
+def open_database(
+    path: str,
+    schema: str,
+    *,
+    what: str,
+    consequence: str,
+    check: Callable[[sqlite3.Connection], None] | None = None,
+    unusable: tuple[type[Exception], ...] = (),
+    reopen: Callable[[Path], None] | None = None,
+) -> tuple[sqlite3.Connection, Path | None]:
     """Open (or create, with its folder) the database at `path` (":memory:" for none on disk) with `schema` applied
     and `check` passed. A file that is not a database, fails SQLite's `quick_check` (a page damaged anywhere), or
     fails `check` with one of `unusable`, is moved aside (see `move_aside`, which logs `what` and the `consequence`)

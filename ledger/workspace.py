@@ -52,8 +52,14 @@ def demo_seeded(ledger: Ledger) -> bool:
     return all(_seeded(ledger, key) for key in CHAIN_MARKERS.values())
 
 
-def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None, *, vault: Vault | None = None,
-                   lists: ScreeningLists | None = None, chains: Sequence[str] = tuple(CHAIN_MARKERS)) -> bool:
+def seed_demo_once(
+    ledger: Ledger,
+    progress: Callable[[str], None] | None = None,
+    *,
+    vault: Vault | None = None,
+    lists: ScreeningLists | None = None,
+    chains: Sequence[str] = tuple(CHAIN_MARKERS),
+) -> bool:
     """Record each of the demo `chains` this deployment lacks (apparel, rubber, battery), and put the demo's
     documents in the vault and the sample UFLPA list among the screening lists (both write-once). True if a chain
     was seeded now."""
@@ -61,8 +67,9 @@ def seed_demo_once(ledger: Ledger, progress: Callable[[str], None] | None = None
 
     unknown = sorted(set(chains) - set(CHAIN_MARKERS))
     if unknown:
-        raise ValidationError(f"unknown demo chain {unknown[0]!r}; known: {', '.join(CHAIN_MARKERS)}",
-                              field="demo_chains")
+        raise ValidationError(
+            f"unknown demo chain {unknown[0]!r}; known: {', '.join(CHAIN_MARKERS)}", field="demo_chains"
+        )
     missing = [chain for chain, key in CHAIN_MARKERS.items() if chain in chains and not _seeded(ledger, key)]
     seed_demo(ledger, progress=progress, chains=missing, vault=vault, lists=lists)
     return bool(missing)
@@ -75,10 +82,18 @@ def demo_batches(ledger: Ledger, chains: Sequence[str] = tuple(CHAIN_MARKERS)) -
     from ledger.demo.rubber import GTIN_GLOVES
 
     garment, gloves, packs = (demo_account(k).address for k in ("garment", "gloves", "pack-maker"))
-    found = {"apparel": {"passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
-                         "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202")},
-             "rubber": {"EUDR compliant (gloves-a)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-A-1501"),
-                        "EUDR failing (gloves-b)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-B-1502")},
-             "battery": {"footprint declared (packs-a)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-A-0901"),
-                         "footprint missing (packs-b)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-B-0902")}}
+    found = {
+        "apparel": {
+            "passing (garments-a)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-A-1201"),
+            "flagged (garments-b)": ledger.batch_id_of(garment, GTIN_SHIRT, "HG-DG-25-B-1202"),
+        },
+        "rubber": {
+            "EUDR compliant (gloves-a)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-A-1501"),
+            "EUDR failing (gloves-b)": ledger.batch_id_of(gloves, GTIN_GLOVES, "SMG-26-B-1502"),
+        },
+        "battery": {
+            "footprint declared (packs-a)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-A-0901"),
+            "footprint missing (packs-b)": ledger.batch_id_of(packs, GTIN_PACK, "BES-26-B-0902"),
+        },
+    }
     return {label: batch_id for chain in chains for label, batch_id in found[chain].items()}

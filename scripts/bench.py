@@ -82,10 +82,25 @@ class Sizes:
     epcis_events: int = 1_000
 
 
-FULL = Sizes(throughput_embedded=2_000, throughput_anvil=10_000, lineage_width=512, lineage_depth=27,
-             indexed_batches=100_000, trace_runs=50, report_seconds=10.0)
-QUICK = Sizes(throughput_embedded=400, throughput_anvil=2_000, lineage_width=64, lineage_depth=20,
-              indexed_batches=10_000, trace_runs=10, report_seconds=3.0, epcis_events=200)
+FULL = Sizes(
+    throughput_embedded=2_000,
+    throughput_anvil=10_000,
+    lineage_width=512,
+    lineage_depth=27,
+    indexed_batches=100_000,
+    trace_runs=50,
+    report_seconds=10.0,
+)
+QUICK = Sizes(
+    throughput_embedded=400,
+    throughput_anvil=2_000,
+    lineage_width=64,
+    lineage_depth=20,
+    indexed_batches=10_000,
+    trace_runs=10,
+    report_seconds=3.0,
+    epcis_events=200,
+)
 
 
 @dataclass
@@ -131,16 +146,18 @@ def make_site(seed: str) -> Gln:
 
 def make_factory(ledger: Ledger, label: str, site: Gln) -> LocalAccount:
     factory = Account.from_key(keccak(text=f"bench factory {label}"))
-    ledger.register_participant(factory.address, ParticipantProfile(f"Bench {label} Ltd", "CN",
-                                                                     (Site(site, "CN-GD"),)), [Role.FACTORY])
+    ledger.register_participant(
+        factory.address, ParticipantProfile(f"Bench {label} Ltd", "CN", (Site(site, "CN-GD"),)), [Role.FACTORY]
+    )
     if not ledger.chain.embedded:
         ledger.chain.send({"to": factory.address, "value": 10**21}, gas=21_000)
     return factory
 
 
 def new_batch(lot: str, site: Gln, inputs: tuple[InputUse, ...] = (), quantity: int = 1_000) -> NewBatch:
-    return NewBatch(GTIN, lot, "520100", Decimal(quantity), "KGM", site, NOW, inputs=inputs,
-                    process_emissions_kg=Decimal("12.5"))
+    return NewBatch(
+        GTIN, lot, "520100", Decimal(quantity), "KGM", site, NOW, inputs=inputs, process_emissions_kg=Decimal("12.5")
+    )
 
 
 class BulkSender:
@@ -162,8 +179,16 @@ class BulkSender:
         records = [batch_record(validate_batch(b)) for b in batches]
         data = self.selector + abi_encode(self.types, [records])
         gas = min(29_000_000, 150_000 + 60_000 * len(records) + 16 * len(data))
-        tx = {"from": self.factory.address, "to": self.ledger.deployment.ledger, "value": 0, "data": data,
-              "chainId": self.ledger.chain.chain_id, "nonce": self.nonce, "gas": gas, **self.fees}
+        tx = {
+            "from": self.factory.address,
+            "to": self.ledger.deployment.ledger,
+            "value": 0,
+            "data": data,
+            "chainId": self.ledger.chain.chain_id,
+            "nonce": self.nonce,
+            "gas": gas,
+            **self.fees,
+        }
         signed = self.factory.sign_transaction(tx)
         self.pending.append(self.ledger.chain.w3.eth.send_raw_transaction(signed.raw_transaction))
         self.nonce += 1
@@ -199,33 +224,45 @@ def record_throughput(ledger: Ledger, factory: LocalAccount, site: Gln, total: i
     return recorded / (time.perf_counter() - started)
 
 
-def gas_figures(ledger: Ledger, factory: LocalAccount, site: Gln, chain: str, results: Results,
-                anchor_records: int) -> None:
+def gas_figures(
+    ledger: Ledger, factory: LocalAccount, site: Gln, chain: str, results: Results, anchor_records: int
+) -> None:
     a, _ = ledger.record_batch(factory, new_batch(f"{chain}-G-IN-1", site))
     b, _ = ledger.record_batch(factory, new_batch(f"{chain}-G-IN-2", site))
     two = new_batch(f"{chain}-G-OUT", site, (InputUse(a, Decimal(10)), InputUse(b, Decimal(10))))
     own = ledger.send_direct(factory, ledger.contract.functions.recordBatch(batch_record(two)))
-    results.add(Figure("gas, one batch with 2 inputs, own transaction", chain, 75_000, "<=", "gas",
-                       own.gas_used))
-    _, relayed = ledger.record_batch(factory, new_batch(f"{chain}-G-OUT-R", site, (InputUse(a, Decimal(10)),
-                                                                                   InputUse(b, Decimal(10)))))
+    results.add(Figure("gas, one batch with 2 inputs, own transaction", chain, 75_000, "<=", "gas", own.gas_used))
+    _, relayed = ledger.record_batch(
+        factory, new_batch(f"{chain}-G-OUT-R", site, (InputUse(a, Decimal(10)), InputUse(b, Decimal(10))))
+    )
     results.add(Figure("  (same, relayed as an EIP-712 request)", chain, None, "<=", "gas", relayed.gas_used))
 
     raws, _ = ledger.record_batches(factory, [new_batch(f"{chain}-G-B{i}", site) for i in range(BULK)])
-    made = [batch_record(validate_batch(new_batch(f"{chain}-G-M{i}", site, (InputUse(r, Decimal(1)),))))
-            for i, r in enumerate(raws)]
+    made = [
+        batch_record(validate_batch(new_batch(f"{chain}-G-M{i}", site, (InputUse(r, Decimal(1)),))))
+        for i, r in enumerate(raws)
+    ]
     bulk = ledger.send_direct(factory, ledger.contract.functions.recordBatches(made))
-    results.add(Figure("gas per batch, bulk of 100 (1 input each)", chain, 35_000, "<=", "gas",
-                       bulk.gas_used / BULK))
+    results.add(Figure("gas per batch, bulk of 100 (1 input each)", chain, 35_000, "<=", "gas", bulk.gas_used / BULK))
 
     started = time.perf_counter()
     bundle = build_bundle(factory.address, [new_batch(f"{chain}-A{i}", site) for i in range(anchor_records)])
     tree_seconds = time.perf_counter() - started
-    anchor = ledger.send_direct(factory, ledger.contract.functions.anchorBatches(
-        from_hex(bundle.root), len(bundle.records), f"ipfs://bench-{chain}"))
-    results.add(Figure(f"gas per batch, Merkle anchor of {anchor_records:,}", chain, 100, "<=", "gas",
-                       anchor.gas_used / anchor_records,
-                       f"tx {anchor.gas_used:,} gas; tree + proofs built in {tree_seconds * 1000:.0f} ms"))
+    anchor = ledger.send_direct(
+        factory,
+        ledger.contract.functions.anchorBatches(from_hex(bundle.root), len(bundle.records), f"ipfs://bench-{chain}"),
+    )
+    results.add(
+        Figure(
+            f"gas per batch, Merkle anchor of {anchor_records:,}",
+            chain,
+            100,
+            "<=",
+            "gas",
+            anchor.gas_used / anchor_records,
+            f"tx {anchor.gas_used:,} gas; tree + proofs built in {tree_seconds * 1000:.0f} ms",
+        )
+    )
 
 
 # -- the embedded chain ---------------------------------------------------------------------------------------------
@@ -240,8 +277,17 @@ def bench_embedded(sizes: Sizes, results: Results) -> None:
     gas_figures(ledger, factory, site, "embedded", results, sizes.anchor_records)
     say(f"embedded chain: recording {sizes.throughput_embedded:,} batches in bulks of {BULK}")
     rate = record_throughput(ledger, factory, site, sizes.throughput_embedded, "E")
-    results.add(Figure("batches recorded per second, embedded chain, bulk", "embedded", 500, ">=", "/s", rate,
-                       f"{sizes.throughput_embedded:,} batches"))
+    results.add(
+        Figure(
+            "batches recorded per second, embedded chain, bulk",
+            "embedded",
+            500,
+            ">=",
+            "/s",
+            rate,
+            f"{sizes.throughput_embedded:,} batches",
+        )
+    )
     ledger.close()
 
 
@@ -331,8 +377,17 @@ def bench_anvil(sizes: Sizes, results: Results, work: Path) -> None:
 
         say(f"anvil: recording {sizes.throughput_anvil:,} batches in bulks of {BULK}")
         rate = record_throughput(ledger, factory, site, sizes.throughput_anvil, "A")
-        results.add(Figure("batches recorded per second, anvil, bulk", "anvil", 2_000, ">=", "/s", rate,
-                           f"{sizes.throughput_anvil:,} batches"))
+        results.add(
+            Figure(
+                "batches recorded per second, anvil, bulk",
+                "anvil",
+                2_000,
+                ">=",
+                "/s",
+                rate,
+                f"{sizes.throughput_anvil:,} batches",
+            )
+        )
 
         say(f"anvil: recording a lineage {sizes.lineage_depth} tiers deep, {sizes.lineage_width} wide")
         started = time.perf_counter()
@@ -344,8 +399,17 @@ def bench_anvil(sizes: Sizes, results: Results, work: Path) -> None:
         say(f"anvil: recording {remaining:,} more batches so that {sizes.indexed_batches:,} are on chain")
         sustained = fill(ledger, factory, site, remaining)
         if remaining:
-            results.add(Figure(f"  (same, sustained while the chain grows to {sizes.indexed_batches:,} batches)",
-                               "anvil", None, ">=", "/s", sustained, f"{remaining:,} batches without inputs"))
+            results.add(
+                Figure(
+                    f"  (same, sustained while the chain grows to {sizes.indexed_batches:,} batches)",
+                    "anvil",
+                    None,
+                    ">=",
+                    "/s",
+                    sustained,
+                    f"{remaining:,} batches without inputs",
+                )
+            )
         ledger.close()
 
         say("anvil: indexing everything into a fresh file index, in a subprocess")
@@ -353,14 +417,36 @@ def bench_anvil(sizes: Sizes, results: Results, work: Path) -> None:
         manifest = home / "deployments" / f"{deployment.chain_id}.json"
         save_manifest(deployment, manifest)
         db = home / "index" / f"{deployment.chain_id}-{deployment.ledger.lower()}-{deployment.block_number}.sqlite"
-        done = subprocess.run([sys.executable, "-c", INDEX_IN_SUBPROCESS, node.url, str(manifest), str(db),
-                               str(ROOT)], capture_output=True, text=True, check=True, timeout=1_800)
+        done = subprocess.run(
+            [sys.executable, "-c", INDEX_IN_SUBPROCESS, node.url, str(manifest), str(db), str(ROOT)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=1_800,
+        )
         figures = json.loads(done.stdout.strip().splitlines()[-1])
-        results.add(Figure("index sync from anvil, events per second", "anvil", 5_000, ">=", "/s",
-                           figures["events"] / figures["seconds"],
-                           f"{figures['events']:,} events in {figures['seconds']:.1f} s"))
-        results.add(Figure(f"peak memory, indexing {figures['batches']:,} batches", "anvil", 300, "<=", "MB",
-                           figures["maxrss_kb"] / 1024, "ru_maxrss of the indexing process"))
+        results.add(
+            Figure(
+                "index sync from anvil, events per second",
+                "anvil",
+                5_000,
+                ">=",
+                "/s",
+                figures["events"] / figures["seconds"],
+                f"{figures['events']:,} events in {figures['seconds']:.1f} s",
+            )
+        )
+        results.add(
+            Figure(
+                f"peak memory, indexing {figures['batches']:,} batches",
+                "anvil",
+                300,
+                "<=",
+                "MB",
+                figures["maxrss_kb"] / 1024,
+                "ru_maxrss of the indexing process",
+            )
+        )
 
         say(f"anvil: tracing the lineage root {sizes.trace_runs} times from the index")
         reader = Ledger(chain, deployment, IndexStore(db))
@@ -374,18 +460,34 @@ def bench_anvil(sizes: Sizes, results: Results, work: Path) -> None:
             reader.trace(root)
             times.append(time.perf_counter() - started)
         in_process = percentile(times, 95)
-        results.add(Figure(f"trace of a {len(trace.nodes):,}-batch lineage (depth {depth}) from the index, p95",
-                           "anvil", 100, "<=", "ms", in_process * 1000,
-                           f"median {statistics.median(times) * 1000:.0f} ms over {sizes.trace_runs} runs; first "
-                           f"(cold caches) {cold * 1000:.0f} ms"))
+        results.add(
+            Figure(
+                f"trace of a {len(trace.nodes):,}-batch lineage (depth {depth}) from the index, p95",
+                "anvil",
+                100,
+                "<=",
+                "ms",
+                in_process * 1000,
+                f"median {statistics.median(times) * 1000:.0f} ms over {sizes.trace_runs} runs; first "
+                f"(cold caches) {cold * 1000:.0f} ms",
+            )
+        )
         reader.close()
-        figure = results.add(Figure("  (same, JSON over HTTP from uvicorn, p95; target 3x in-process)", "anvil",
-                                    3 * in_process * 1000, "<=", "ms"))
+        figure = results.add(
+            Figure(
+                "  (same, JSON over HTTP from uvicorn, p95; target 3x in-process)",
+                "anvil",
+                3 * in_process * 1000,
+                "<=",
+                "ms",
+            )
+        )
         try:
             say(f"anvil: the same trace as JSON over HTTP from `ledger serve`, {sizes.trace_runs} times")
             with ledger_serve(work, ["--rpc-url", node.url, "--home", str(home)], "serve-trace.log") as url:
-                figure.measured, figure.note = http_trace(url, root, len(trace.nodes), sizes.trace_runs, in_process,
-                                                          sign_in(url, ledger.chain.operator))
+                figure.measured, figure.note = http_trace(
+                    url, root, len(trace.nodes), sizes.trace_runs, in_process, sign_in(url, ledger.chain.operator)
+                )
         except Exception as exc:  # a figure we could not measure is reported, not hidden
             figure.note = f"not measured: {type(exc).__name__}: {exc}"[:160]
     finally:
@@ -414,7 +516,10 @@ def ledger_serve(work: Path, args: Sequence[str], log_name: str) -> Iterator[str
         log = stack.enter_context(open(work / log_name, "ab"))  # noqa: SIM115
         server = subprocess.Popen(
             [sys.executable, "-c", "from api.cli import app; app()", "serve", *args, "--port", str(port)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=log,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 180
@@ -448,8 +553,9 @@ def api_server(work: Path) -> Iterator[tuple[str, str]]:
 
     node = start_anvil(log_file=work / "anvil-api.log")
     try:
-        with ledger_serve(work, ["--rpc-url", node.url, "--demo", "--home", str(work / "api-home")],
-                          "serve.log") as url:
+        with ledger_serve(
+            work, ["--rpc-url", node.url, "--demo", "--home", str(work / "api-home")], "serve.log"
+        ) as url:
             yield url, batch_id_of(demo_account("garment").address, GTIN_SHIRT, "HG-DG-25-A-1201")
     finally:
         node.stop()
@@ -465,8 +571,9 @@ def sign_in(url: str, account: Any) -> dict[str, str]:
     return signer.headers
 
 
-def http_trace(url: str, root: str, nodes: int, runs: int, in_process: float,
-               headers: dict[str, str]) -> tuple[float, str]:
+def http_trace(
+    url: str, root: str, nodes: int, runs: int, in_process: float, headers: dict[str, str]
+) -> tuple[float, str]:
     """p95 ms of `GET /batches/{root}/trace` (JSON, body read to the end) on one keep-alive connection of the
     standard library's client, after a first (cold) request; checks the answer is the whole trace."""
     from http.client import HTTPConnection
@@ -494,29 +601,36 @@ def http_trace(url: str, root: str, nodes: int, runs: int, in_process: float,
     finally:
         connection.close()
     p95 = percentile(times, 95)
-    return p95 * 1000, (f"median {statistics.median(times) * 1000:.0f} ms over {runs} runs; first (cold) "
-                        f"{cold * 1000:.0f} ms; {len(body) / 1e6:.1f} MB; {p95 / in_process:.1f}x in-process")
+    return p95 * 1000, (
+        f"median {statistics.median(times) * 1000:.0f} ms over {runs} runs; first (cold) "
+        f"{cold * 1000:.0f} ms; {len(body) / 1e6:.1f} MB; {p95 / in_process:.1f}x in-process"
+    )
 
 
 def bench_reports(sizes: Sizes, results: Results, work: Path) -> None:
     from ledger.chain.connection import ANVIL_OPERATOR_KEY
     from ledger.demo.apparel import demo_account
 
-    signed = results.add(Figure("due-diligence reports per second, uvicorn, 16 signed-in clients, demo batch", "anvil",
-                                300, ">=", "/s"))
-    anonymous = results.add(Figure("the same report without a token (product passport), 16 clients", "anvil", 300,
-                                   ">=", "/s"))
-    packs = results.add(Figure("the signed-in report with all 5 rule packs, the demo's largest lineage", "anvil", None,
-                               ">=", "/s"))
+    signed = results.add(
+        Figure("due-diligence reports per second, uvicorn, 16 signed-in clients, demo batch", "anvil", 300, ">=", "/s")
+    )
+    anonymous = results.add(
+        Figure("the same report without a token (product passport), 16 clients", "anvil", 300, ">=", "/s")
+    )
+    packs = results.add(
+        Figure("the signed-in report with all 5 rule packs, the demo's largest lineage", "anvil", None, ">=", "/s")
+    )
     try:
         with api_server(work) as (url, batch_id):
             say(f"API: {sizes.report_seconds:.0f} s of due-diligence reports from 16 signed-in clients (the brand)")
             headers = sign_in(url, demo_account("brand"))
-            signed.measured, signed.note = load(url, "POST", "/due-diligence", {"batch_id": batch_id}, headers,
-                                                sizes.report_seconds, 16)
+            signed.measured, signed.note = load(
+                url, "POST", "/due-diligence", {"batch_id": batch_id}, headers, sizes.report_seconds, 16
+            )
             say(f"API: {sizes.report_seconds:.0f} s of product passports (the same report, no token)")
-            anonymous.measured, anonymous.note = load(url, "GET", f"/batches/{batch_id}/passport", None, {},
-                                                      sizes.report_seconds, 16)
+            anonymous.measured, anonymous.note = load(
+                url, "GET", f"/batches/{batch_id}/passport", None, {}, sizes.report_seconds, 16
+            )
             if anonymous.measured:
                 signed.note += f"; {signed.measured / anonymous.measured:.0%} of the anonymous passport rate"
             admin = sign_in(url, Account.from_key(ANVIL_OPERATOR_KEY))  # sees every demo chain
@@ -539,18 +653,26 @@ def largest_demo_lineage(url: str, headers: dict[str, str]) -> tuple[str, int]:
     from ledger.demo.battery import GTIN_PACK
     from ledger.demo.rubber import GTIN_GLOVES
 
-    roots = [batch_id_of(demo_account(producer).address, gtin, lot) for producer, gtin, lot in (
-        ("garment", GTIN_SHIRT, "HG-DG-25-A-1201"), ("garment", GTIN_SHIRT, "HG-DG-25-B-1202"),
-        ("gloves", GTIN_GLOVES, "SMG-26-A-1501"), ("gloves", GTIN_GLOVES, "SMG-26-B-1502"),
-        ("pack-maker", GTIN_PACK, "BES-26-A-0901"), ("pack-maker", GTIN_PACK, "BES-26-B-0902"))]
+    roots = [
+        batch_id_of(demo_account(producer).address, gtin, lot)
+        for producer, gtin, lot in (
+            ("garment", GTIN_SHIRT, "HG-DG-25-A-1201"),
+            ("garment", GTIN_SHIRT, "HG-DG-25-B-1202"),
+            ("gloves", GTIN_GLOVES, "SMG-26-A-1501"),
+            ("gloves", GTIN_GLOVES, "SMG-26-B-1502"),
+            ("pack-maker", GTIN_PACK, "BES-26-A-0901"),
+            ("pack-maker", GTIN_PACK, "BES-26-B-0902"),
+        )
+    ]
     with httpx.Client(timeout=30, headers=headers) as http:
         sizes = {root: len(http.get(f"{url}/batches/{root}/trace").json()["nodes"]) for root in roots}
     largest = max(roots, key=lambda root: sizes[root])
     return largest, sizes[largest]
 
 
-def load(url: str, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str], seconds: float,
-         clients: int) -> tuple[float, str]:
+def load(
+    url: str, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str], seconds: float, clients: int
+) -> tuple[float, str]:
     import httpx
 
     with httpx.Client(timeout=30, headers=headers) as probe:
@@ -578,8 +700,10 @@ def load(url: str, method: str, path: str, body: dict[str, Any] | None, headers:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    return sum(counts) / elapsed, (f"{sum(counts):,} in {elapsed:.1f} s, {sum(errors)} errors; "
-                                    f"LEDGER_READ_STALENESS={LedgerSettings().read_staleness} s")
+    return sum(counts) / elapsed, (
+        f"{sum(counts):,} in {elapsed:.1f} s, {sum(errors)} errors; "
+        f"LEDGER_READ_STALENESS={LedgerSettings().read_staleness} s"
+    )
 
 
 # -- EPCIS capture -----------------------------------------------------------------------------------------------
@@ -590,13 +714,30 @@ def bench_epcis(sizes: Sizes, results: Results, work: Path) -> None:
 
     raw, made, shipped = shape(sizes.epcis_events)
     figures = measure(sizes.epcis_events, work, say)
-    results.add(Figure(f"EPCIS capture, {sizes.epcis_events:,}-event document, events per second", "anvil", None,
-                       ">=", "/s", figures.events / figures.epcis_seconds,
-                       f"{raw} commissioning, {made} transformations, {shipped} shipments: {figures.writes} signed "
-                       f"writes; client {figures.client_seconds:.1f} s, service {figures.service_seconds:.1f} s "
-                       f"(relaying {figures.relay_seconds:.1f} s)"))
-    results.add(Figure("  (same batches recorded natively: EPCIS time / native time)", "anvil", 2, "<=", "x",
-                       figures.ratio, f"native {figures.native_seconds:.1f} s, EPCIS {figures.epcis_seconds:.1f} s"))
+    results.add(
+        Figure(
+            f"EPCIS capture, {sizes.epcis_events:,}-event document, events per second",
+            "anvil",
+            None,
+            ">=",
+            "/s",
+            figures.events / figures.epcis_seconds,
+            f"{raw} commissioning, {made} transformations, {shipped} shipments: {figures.writes} signed "
+            f"writes; client {figures.client_seconds:.1f} s, service {figures.service_seconds:.1f} s "
+            f"(relaying {figures.relay_seconds:.1f} s)",
+        )
+    )
+    results.add(
+        Figure(
+            "  (same batches recorded natively: EPCIS time / native time)",
+            "anvil",
+            2,
+            "<=",
+            "x",
+            figures.ratio,
+            f"native {figures.native_seconds:.1f} s, EPCIS {figures.epcis_seconds:.1f} s",
+        )
+    )
 
 
 # -- output ---------------------------------------------------------------------------------------------------------
@@ -623,8 +764,14 @@ def render(results: Results, title: str) -> None:
             print(f"{f.name:<70} {f.chain:<9} {value(f):>16} {target(f):>16} {f.met:>4}  {f.note}")
         return
     table = Table(title=title)
-    for column, justify in (("figure", "left"), ("chain", "left"), ("measured", "right"), ("target", "right"),
-                            ("met?", "center"), ("note", "left")):
+    for column, justify in (
+        ("figure", "left"),
+        ("chain", "left"),
+        ("measured", "right"),
+        ("target", "right"),
+        ("met?", "center"),
+        ("note", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for f in results.figures:
         met = {"yes": "[green]yes[/green]", "NO": "[red]NO[/red]"}.get(f.met, f.met)
@@ -635,8 +782,13 @@ def render(results: Results, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--skip", action="append", default=[], choices=["embedded", "anvil", "api", "epcis"],
-                        help="leave a part out (repeatable)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["embedded", "anvil", "api", "epcis"],
+        help="leave a part out (repeatable)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     results = Results()
@@ -652,8 +804,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if name not in args.skip:
                 step(Path(tmp))
     elapsed = time.perf_counter() - started
-    render(results, f"provenance ledger benchmark ({'quick' if args.quick else 'full'} sizes, "
-                    f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {elapsed:.0f} s)")
+    render(
+        results,
+        f"provenance ledger benchmark ({'quick' if args.quick else 'full'} sizes, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {elapsed:.0f} s)",
+    )
     return 0
 
 

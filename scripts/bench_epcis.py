@@ -83,26 +83,56 @@ def document(events: int, site: Gln, buyer: Gln, start: datetime) -> str:
         return {"epcClass": digital_link(gtin, lot), "quantity": quantity, "uom": "KGM"}
 
     def at(n: int) -> dict[str, str]:
-        return {"eventTime": (start + timedelta(seconds=n)).isoformat(timespec="milliseconds"),
-                "eventTimeZoneOffset": "+00:00"}
+        return {
+            "eventTime": (start + timedelta(seconds=n)).isoformat(timespec="milliseconds"),
+            "eventTimeZoneOffset": "+00:00",
+        }
 
     found: list[dict[str, object]] = []
     for i, lot in enumerate(lots):
-        found.append({"type": "ObjectEvent", **at(i), "action": "ADD", "bizStep": "commissioning",
-                      "bizLocation": {"id": location_uri(site)}, "quantityList": [element(RAW, lot, 1_000)],
-                      "ilmd": {"ledger:hsCode": "520100", "ledger:processEmissionsKg": 12.5}})
+        found.append(
+            {
+                "type": "ObjectEvent",
+                **at(i),
+                "action": "ADD",
+                "bizStep": "commissioning",
+                "bizLocation": {"id": location_uri(site)},
+                "quantityList": [element(RAW, lot, 1_000)],
+                "ilmd": {"ledger:hsCode": "520100", "ledger:processEmissionsKg": 12.5},
+            }
+        )
     for j in range(made):
-        found.append({"type": "TransformationEvent", **at(raw + j), "bizStep": "commissioning",
-                      "bizLocation": {"id": location_uri(site)},
-                      "inputQuantityList": [element(RAW, lots[2 * j % raw], 400), element(RAW, lots[(2 * j + 1) % raw],
-                                                                                          400)],
-                      "outputQuantityList": [element(MADE, f"M{j:05d}", 700)], "ilmd": {"ledger:hsCode": "520512"}})
+        found.append(
+            {
+                "type": "TransformationEvent",
+                **at(raw + j),
+                "bizStep": "commissioning",
+                "bizLocation": {"id": location_uri(site)},
+                "inputQuantityList": [element(RAW, lots[2 * j % raw], 400), element(RAW, lots[(2 * j + 1) % raw], 400)],
+                "outputQuantityList": [element(MADE, f"M{j:05d}", 700)],
+                "ilmd": {"ledger:hsCode": "520512"},
+            }
+        )
     for k in range(shipped):
-        found.append({"type": "ObjectEvent", **at(raw + made + k), "action": "OBSERVE", "bizStep": "shipping",
-                      "quantityList": [element(MADE, f"M{k:05d}", 700)],
-                      "destinationList": [{"type": "owning_party", "destination": party_uri(buyer)}]})
-    return json.dumps({"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-                       "creationDate": start.isoformat(), "epcisBody": {"eventList": found}})
+        found.append(
+            {
+                "type": "ObjectEvent",
+                **at(raw + made + k),
+                "action": "OBSERVE",
+                "bizStep": "shipping",
+                "quantityList": [element(MADE, f"M{k:05d}", 700)],
+                "destinationList": [{"type": "owning_party", "destination": party_uri(buyer)}],
+            }
+        )
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": start.isoformat(),
+            "epcisBody": {"eventList": found},
+        }
+    )
 
 
 def native(ledger: Ledger, factory: LocalAccount, site: Gln, buyer: str, events: int, start: datetime) -> None:
@@ -110,17 +140,32 @@ def native(ledger: Ledger, factory: LocalAccount, site: Gln, buyer: str, events:
     raw, made, shipped = shape(events)
     lots = [f"R{i:05d}" for i in range(raw)]
     ids = {}
-    batches = [NewBatch(RAW, lot, "520100", Decimal(1_000), "KGM", site, start, process_emissions_kg=Decimal("12.5"))
-               for lot in lots]
+    batches = [
+        NewBatch(RAW, lot, "520100", Decimal(1_000), "KGM", site, start, process_emissions_kg=Decimal("12.5"))
+        for lot in lots
+    ]
     for chunk in range(0, raw, BULK):
-        recorded, _ = ledger.record_batches(factory, batches[chunk:chunk + BULK])
-        ids.update(zip(lots[chunk:chunk + BULK], recorded, strict=True))
-    products = [NewBatch(MADE, f"M{j:05d}", "520512", Decimal(700), "KGM", site, start,
-                         inputs=(InputUse(ids[lots[2 * j % raw]], Decimal(400)),
-                                 InputUse(ids[lots[(2 * j + 1) % raw]], Decimal(400)))) for j in range(made)]
+        recorded, _ = ledger.record_batches(factory, batches[chunk : chunk + BULK])
+        ids.update(zip(lots[chunk : chunk + BULK], recorded, strict=True))
+    products = [
+        NewBatch(
+            MADE,
+            f"M{j:05d}",
+            "520512",
+            Decimal(700),
+            "KGM",
+            site,
+            start,
+            inputs=(
+                InputUse(ids[lots[2 * j % raw]], Decimal(400)),
+                InputUse(ids[lots[(2 * j + 1) % raw]], Decimal(400)),
+            ),
+        )
+        for j in range(made)
+    ]
     made_ids = []
     for chunk in range(0, made, BULK):
-        made_ids += ledger.record_batches(factory, products[chunk:chunk + BULK])[0]
+        made_ids += ledger.record_batches(factory, products[chunk : chunk + BULK])[0]
     for k in range(shipped):
         ledger.transfer_custody(factory, made_ids[k], buyer)
 
@@ -135,9 +180,11 @@ def measure(events: int, work: Path, say: Callable[[str], None]) -> EpcisFigures
         for n, label in enumerate(("native", "epcis", "buyer")):
             signer = Account.from_key(keccak(text=f"bench epcis {label}"))
             sites = (Site(_gln(f"9506000{n}0001"), "CN-GD"),) if label != "buyer" else ()
-            ledger.register_participant(signer.address, ParticipantProfile(
-                f"Bench EPCIS {label}", "CN", sites, party_gln=_gln(f"9506000{n}0002")),
-                [Role.BUYER if label == "buyer" else Role.FACTORY])
+            ledger.register_participant(
+                signer.address,
+                ParticipantProfile(f"Bench EPCIS {label}", "CN", sites, party_gln=_gln(f"9506000{n}0002")),
+                [Role.BUYER if label == "buyer" else Role.FACTORY],
+            )
             chain.send({"to": signer.address, "value": 10**21}, gas=21_000)  # type: ignore[typeddict-item]
             accounts[label] = (signer, sites[0].gln if sites else None, _gln(f"9506000{n}0002"))
         buyer = accounts["buyer"][0].address
@@ -169,8 +216,16 @@ def measure(events: int, work: Path, say: Callable[[str], None]) -> EpcisFigures
         if recorded != events or done.root is None:
             raise RuntimeError(f"the capture recorded {recorded} of {events} events: {done.counts()} {done.error}")
         service.close()
-        return EpcisFigures(events, native_seconds, finished - started, client_done - started, finished - client_done,
-                            relay.seconds, len(planned.writes), recorded)
+        return EpcisFigures(
+            events,
+            native_seconds,
+            finished - started,
+            client_done - started,
+            finished - client_done,
+            relay.seconds,
+            len(planned.writes),
+            recorded,
+        )
     finally:
         node.stop()
 

@@ -23,13 +23,23 @@ def main() -> None:
     factory = Account.from_key(keccak(text="gas factory"))
     site = "061414100001"
     site = Gln(site + str(gs1_check_digit(site)))
-    ledger.register_participant(factory.address, ParticipantProfile("Gas Factory Ltd", "CN", (Site(site, "CN-GD"),)),
-                                [Role.FACTORY])
+    ledger.register_participant(
+        factory.address, ParticipantProfile("Gas Factory Ltd", "CN", (Site(site, "CN-GD"),)), [Role.FACTORY]
+    )
     now = datetime.now(UTC)
 
     def make(lot: str, inputs: tuple[InputUse, ...] = ()) -> NewBatch:
-        return NewBatch(Gtin("09506000134352"), lot, "520100", Decimal(1000), "KGM", site, now, inputs=inputs,
-                        process_emissions_kg=Decimal("12.5"))
+        return NewBatch(
+            Gtin("09506000134352"),
+            lot,
+            "520100",
+            Decimal(1000),
+            "KGM",
+            site,
+            now,
+            inputs=inputs,
+            process_emissions_kg=Decimal("12.5"),
+        )
 
     first, _ = ledger.record_batch(factory, make("IN-1"))
     second, _ = ledger.record_batch(factory, make("IN-2"))

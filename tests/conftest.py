@@ -32,7 +32,6 @@ from tests.evidence import Harness
 CHAINS = ["embedded", "anvil"]
 
 
-
 @dataclass
 class ChainUnderTest:
     chain: Chain

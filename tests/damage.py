@@ -19,8 +19,11 @@ def garble(path: Path, *names: str) -> None:
             assert time.monotonic() < deadline, "the write-ahead log could not be checkpointed"
             time.sleep(0.1)
         page_size = db.execute("PRAGMA page_size").fetchone()[0]
-        roots = [root for name, root in db.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 1")
-                 if not names or name in names]
+        roots = [
+            root
+            for name, root in db.execute("SELECT name, rootpage FROM sqlite_master WHERE rootpage > 1")
+            if not names or name in names
+        ]
     finally:
         db.close()
     assert roots and (not names or len(roots) == len(names))

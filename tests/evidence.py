@@ -34,10 +34,21 @@ def square(lon: float, lat: float, size: float = 0.0016) -> list[list[list[float
     return [[[round(x, 6), round(y, 6)] for x, y in ring]]
 
 
-def plot_feature(plot_id: str, geometry: dict[str, Any], *, area: float | None = None, country: str = "MY",
-                 start: str | None = "2026-05-01", end: str | None = "2026-07-31") -> dict[str, Any]:
-    properties: dict[str, Any] = {"PlotId": plot_id, "ProducerName": "Kedah Smallholder Rubber Cooperative Bhd",
-                                  "ProducerCountry": country, "ProductionPlace": "Baling, Kedah"}
+def plot_feature(
+    plot_id: str,
+    geometry: dict[str, Any],
+    *,
+    area: float | None = None,
+    country: str = "MY",
+    start: str | None = "2026-05-01",
+    end: str | None = "2026-07-31",
+) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "PlotId": plot_id,
+        "ProducerName": "Kedah Smallholder Rubber Cooperative Bhd",
+        "ProducerCountry": country,
+        "ProductionPlace": "Baling, Kedah",
+    }
     if area is not None:
         properties["Area"] = area
     if start is not None:
@@ -50,13 +61,14 @@ def plot_feature(plot_id: str, geometry: dict[str, Any], *, area: float | None =
 def geojson_bytes(features: list[dict[str, Any]], *, decimals: int = 6) -> bytes:
     """GeoJSON with every number outside strings written with `decimals` decimals (trailing zeros kept)."""
     text = json.dumps({"type": "FeatureCollection", "features": features})
-    return re.sub(r'(?<![\w."-])(-?\d+\.\d+)(?![\w."])', lambda m: f"{float(m.group(1)):.{decimals}f}",
-                  text).encode()
+    return re.sub(r'(?<![\w."-])(-?\d+\.\d+)(?![\w."])', lambda m: f"{float(m.group(1)):.{decimals}f}", text).encode()
 
 
 def good_plots(prefix: str = "T") -> list[dict[str, Any]]:
-    return [plot_feature(f"{prefix}-1", {"type": "Polygon", "coordinates": square(100.91, 5.67)}, area=3.1),
-            plot_feature(f"{prefix}-2", {"type": "Point", "coordinates": position(100.93, 5.69)}, area=1.2)]
+    return [
+        plot_feature(f"{prefix}-1", {"type": "Polygon", "coordinates": square(100.91, 5.67)}, area=3.1),
+        plot_feature(f"{prefix}-2", {"type": "Point", "coordinates": position(100.93, 5.69)}, area=1.2),
+    ]
 
 
 @dataclass
@@ -81,8 +93,14 @@ class Harness:
     def put_json(self, body: dict[str, Any]) -> Hash32:
         return self.put(json.dumps(body, ensure_ascii=False).encode())
 
-    def doc(self, content: bytes | dict[str, Any], kind: DocumentKind, *, store: bool = True,
-            by: Sequence[str] | None = None) -> Document:
+    def doc(
+        self,
+        content: bytes | dict[str, Any],
+        kind: DocumentKind,
+        *,
+        store: bool = True,
+        by: Sequence[str] | None = None,
+    ) -> Document:
         data = json.dumps(content).encode() if isinstance(content, dict) else content
         if store:
             return Document(self.put(data, by=by), kind)
@@ -93,8 +111,7 @@ class Harness:
     # -- reports -----------------------------------------------------------------------------------------------
 
     def report(self, batch_id: str, *regimes: Regime | str, as_of: date = LATER) -> dict[str, RegimeSection]:
-        report = due_diligence(self.ledger, batch_id, regimes=regimes, as_of=as_of, vault=self.vault,
-                               lists=self.lists)
+        report = due_diligence(self.ledger, batch_id, regimes=regimes, as_of=as_of, vault=self.vault, lists=self.lists)
         return {s.regime.value: s for s in report.regimes}
 
     def section(self, batch_id: str, regime: Regime | str, as_of: date = LATER) -> RegimeSection:
@@ -106,9 +123,15 @@ class Harness:
         self.counter[0] += 1
         return f"T{self.counter[0]:03d}"
 
-    def rubber_lot(self, *, raw_documents: tuple[Document, ...] | None = None,
-                   gloves_documents: tuple[Document, ...] | None = None, latex_kg: str = "20000",
-                   concentrate_kg: str = "10000", plots: list[dict[str, Any]] | None = None) -> dict[str, BatchId]:
+    def rubber_lot(
+        self,
+        *,
+        raw_documents: tuple[Document, ...] | None = None,
+        gloves_documents: tuple[Document, ...] | None = None,
+        latex_kg: str = "20000",
+        concentrate_kg: str = "10000",
+        plots: list[dict[str, Any]] | None = None,
+    ) -> dict[str, BatchId]:
         """Field latex -> concentrate -> gloves, all made by the demo's cooperative (one bulk transaction). By
         default every document a compliant lot needs; pass documents to replace them."""
         a = self.world.account
@@ -119,27 +142,58 @@ class Harness:
             gloves_documents = (self.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT),)
         produced = self.world_time()
         coop = a("rubber-coop")
-        ids = [self.ledger.batch_id_of(coop.address, gtin, f"{prefix}-{lot}")
-               for gtin, prefix in ((GTIN_FIELD_LATEX, "FL"), (GTIN_CONCENTRATE, "LC"), (GTIN_GLOVES, "GL"))]
+        ids = [
+            self.ledger.batch_id_of(coop.address, gtin, f"{prefix}-{lot}")
+            for gtin, prefix in ((GTIN_FIELD_LATEX, "FL"), (GTIN_CONCENTRATE, "LC"), (GTIN_GLOVES, "GL"))
+        ]
         # One transaction: the cooperative taps, concentrates and dips its own latex (a real lineage, recorded in bulk).
-        self.ledger.record_batches(coop, [
-            NewBatch(GTIN_FIELD_LATEX, f"FL-{lot}", "400110", Decimal(latex_kg), "KGM", COOP_SITE, produced,
-                     documents=raw_documents),
-            NewBatch(GTIN_CONCENTRATE, f"LC-{lot}", "400110", Decimal(concentrate_kg), "KGM", COOP_SITE,
-                     produced + timedelta(hours=1), inputs=(InputUse(ids[0], Decimal(latex_kg)),)),
-            NewBatch(GTIN_GLOVES, f"GL-{lot}", "401519", Decimal("500000"), "PR", COOP_SITE,
-                     produced + timedelta(hours=2), inputs=(InputUse(ids[1], Decimal(concentrate_kg)),),
-                     documents=gloves_documents),
-        ])
+        self.ledger.record_batches(
+            coop,
+            [
+                NewBatch(
+                    GTIN_FIELD_LATEX,
+                    f"FL-{lot}",
+                    "400110",
+                    Decimal(latex_kg),
+                    "KGM",
+                    COOP_SITE,
+                    produced,
+                    documents=raw_documents,
+                ),
+                NewBatch(
+                    GTIN_CONCENTRATE,
+                    f"LC-{lot}",
+                    "400110",
+                    Decimal(concentrate_kg),
+                    "KGM",
+                    COOP_SITE,
+                    produced + timedelta(hours=1),
+                    inputs=(InputUse(ids[0], Decimal(latex_kg)),),
+                ),
+                NewBatch(
+                    GTIN_GLOVES,
+                    f"GL-{lot}",
+                    "401519",
+                    Decimal("500000"),
+                    "PR",
+                    COOP_SITE,
+                    produced + timedelta(hours=2),
+                    inputs=(InputUse(ids[1], Decimal(concentrate_kg)),),
+                    documents=gloves_documents,
+                ),
+            ],
+        )
         return {"raw": ids[0], "concentrate": ids[1], "gloves": ids[2]}
 
     def rubber_documents(self, lot: str, plots: list[dict[str, Any]] | None = None) -> tuple[Document, ...]:
         """What a compliant raw latex batch carries: plot map, deforestation-free evidence, land titles."""
         features = plots if plots is not None else good_plots(lot)
         ids = [f["properties"]["PlotId"] for f in features]
-        return (self.doc(geojson_bytes(features), DocumentKind.PLOT_GEOLOCATION),
-                self.doc(deforestation(ids), DocumentKind.DEFORESTATION_EVIDENCE),
-                self.doc(b"%PDF-1.4 land titles " + lot.encode(), DocumentKind.LEGALITY_PERMIT))
+        return (
+            self.doc(geojson_bytes(features), DocumentKind.PLOT_GEOLOCATION),
+            self.doc(deforestation(ids), DocumentKind.DEFORESTATION_EVIDENCE),
+            self.doc(b"%PDF-1.4 land titles " + lot.encode(), DocumentKind.LEGALITY_PERMIT),
+        )
 
     @staticmethod
     def world_time() -> datetime:
@@ -148,8 +202,13 @@ class Harness:
 
 
 def deforestation(plot_ids: list[str], *, baseline: str = "2020-12-31", free: bool = True) -> dict[str, Any]:
-    return {"format": "deforestation-evidence/1", "method": "satellite", "baseline_date": baseline,
-            "deforestation_free": free, "plots": plot_ids}
+    return {
+        "format": "deforestation-evidence/1",
+        "method": "satellite",
+        "baseline_date": baseline,
+        "deforestation_free": free,
+        "plots": plot_ids,
+    }
 
 
 def dds(*, risk: str | None = "negligible", reference: str | None = "26MYKDTEST0001") -> dict[str, Any]:

@@ -20,13 +20,15 @@ def imported_modules(package: str) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [
-    ("ledger", ("api", "fastapi", "starlette", "uvicorn")),
-    ("api", ("web3", "eth_abi", "eth_utils", "hexbytes", "eth_account", "eth_tester")),
-])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("ledger", ("api", "fastapi", "starlette", "uvicorn")),
+        ("api", ("web3", "eth_abi", "eth_utils", "hexbytes", "eth_account", "eth_tester")),
+    ],
+)
 def test_a_layer_never_imports_what_it_must_not(package: str, forbidden: tuple[str, ...]) -> None:
-    offending = [(path, module) for path, module in imported_modules(package)
-                 if module.split(".")[0] in forbidden]
+    offending = [(path, module) for path, module in imported_modules(package) if module.split(".")[0] in forbidden]
     assert offending == []
 
 
@@ -52,8 +54,10 @@ def module_level_imports(path: Path, known: set[str]) -> set[str]:
             if isinstance(node, ast.Import):
                 found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.update(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module
-                             for alias in node.names)
+                found.update(
+                    f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in known else node.module
+                    for alias in node.names
+                )
             elif isinstance(node, ast.If):
                 if not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
                     visit(node.body)
@@ -77,7 +81,7 @@ def test_no_import_circle_among_the_ledger_modules() -> None:
         state[name] = 1
         for imported in sorted(graph[name]):
             if state.get(imported) == 1:
-                circles.append([*trail[trail.index(imported):], imported])
+                circles.append([*trail[trail.index(imported) :], imported])
             elif imported not in state:
                 walk(imported, [*trail, imported])
         state[name] = 2
@@ -91,8 +95,11 @@ def test_no_import_circle_among_the_ledger_modules() -> None:
 
 def test_the_api_imports_the_ledger_facade_only() -> None:
     """`api` names what it uses from `ledger` itself (`from ledger import Ledger`), never from a module inside it."""
-    offending = [(path, module) for path, module in imported_modules("api")
-                 if module.split(".")[0] == "ledger" and module != "ledger"]
+    offending = [
+        (path, module)
+        for path, module in imported_modules("api")
+        if module.split(".")[0] == "ledger" and module != "ledger"
+    ]
     assert offending == []
 
 

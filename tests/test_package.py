@@ -42,18 +42,40 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import setuptools
 
     if int(setuptools.__version__.split(".")[0]) < 77:
-        pytest.fail(f"setuptools {setuptools.__version__} cannot build this project (pyproject's `license` needs 77): "
-                    "run scripts/setup, or `pip install -e '.[dev]'`")
+        pytest.fail(
+            f"setuptools {setuptools.__version__} cannot build this project (pyproject's `license` needs 77): "
+            "run scripts/setup, or `pip install -e '.[dev]'`"
+        )
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, source / package,
-                        ignore=shutil.ignore_patterns(*CACHES, *(f"*{suffix}" for suffix in CACHE_SUFFIXES)))
+        shutil.copytree(
+            ROOT / package,
+            source / package,
+            ignore=shutil.ignore_patterns(*CACHES, *(f"*{suffix}" for suffix in CACHE_SUFFIXES)),
+        )
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--disable-pip-version-check", "--quiet", "--wheel-dir", str(out), str(source)],
-                   check=True, capture_output=True, text=True, cwd=source)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=source,
+    )
     [built] = out.glob("provenance_ledger-*.whl")
     return built
 
@@ -64,9 +86,11 @@ def test_the_wheel_carries_every_file_of_the_packages(wheel: Path) -> None:
     expected = source_files()
     data = {name for name in expected if not name.endswith(".py")}
     assert data, "the packages have data files (artifacts, the index schema, demo files)"
-    assert not expected - carried, (f"missing from the wheel: {sorted(expected - carried)} (a data file's pattern "
-                                    "belongs in pyproject's [tool.setuptools.package-data]; a folder of modules "
-                                    "needs an __init__.py)")
+    assert not expected - carried, (
+        f"missing from the wheel: {sorted(expected - carried)} (a data file's pattern "
+        "belongs in pyproject's [tool.setuptools.package-data]; a folder of modules "
+        "needs an __init__.py)"
+    )
     assert not carried - expected, f"in the wheel but not in the sources: {sorted(carried - expected)}"
 
 
@@ -98,10 +122,13 @@ def console_script(site: Path, name: str) -> tuple[str, str]:
 def test_the_installed_ledger_command_runs_the_demo_from_outside_the_project(wheel: Path, tmp_path: Path) -> None:
     site, elsewhere, environment = unpacked(wheel, tmp_path)
     module, attribute = console_script(site, "ledger")
-    code = ("import importlib, sys, ledger; print(ledger.__file__, file=sys.stderr); "
-            f"sys.argv = ['ledger', 'demo']; sys.exit(getattr(importlib.import_module({module!r}), {attribute!r})())")
-    done = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=elsewhere,
-                          env=environment)
+    code = (
+        "import importlib, sys, ledger; print(ledger.__file__, file=sys.stderr); "
+        f"sys.argv = ['ledger', 'demo']; sys.exit(getattr(importlib.import_module({module!r}), {attribute!r})())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=elsewhere, env=environment
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert Path(done.stderr.splitlines()[0]).is_relative_to(site), "the package came from the wheel"
     assert "Recorded the demo on the embedded chain" in done.stdout
@@ -119,12 +146,19 @@ except ToolchainError as error:
 
 
 def test_the_installed_package_finds_anvil_through_ledger_node_tools_and_says_so_when_absent(
-        wheel: Path, tmp_path: Path) -> None:
+    wheel: Path, tmp_path: Path
+) -> None:
     _, elsewhere, environment = unpacked(wheel, tmp_path)
 
     def anvil(**env: str) -> str:
-        done = subprocess.run([sys.executable, "-P", "-c", ANVIL_LOOKUP], capture_output=True, text=True,
-                              cwd=elsewhere, env={**environment, **env}, check=True)
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", ANVIL_LOOKUP],
+            capture_output=True,
+            text=True,
+            cwd=elsewhere,
+            env={**environment, **env},
+            check=True,
+        )
         return done.stdout.strip()
 
     node_modules = ROOT / "node_modules"

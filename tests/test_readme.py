@@ -23,8 +23,9 @@ ALL_TEXT = "\n\n".join(TEXTS.values())
 
 
 def blocks(language: str) -> list[str]:
-    return [block for text in TEXTS.values()
-            for block in re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)]
+    return [
+        block for text in TEXTS.values() for block in re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)
+    ]
 
 
 def shell_lines() -> list[str]:
@@ -43,8 +44,10 @@ def shell_lines() -> list[str]:
 
 
 #: Where a command writes a file: a redirection, an output option, curl's -o, a workspace (LEDGER_HOME).
-WRITES = re.compile(r"(?:(?<![<\d&])\d?>{1,2}(?!&)\s*|--out(?:put)?[= ]\s*|--receipt[= ]\s*|--output-dir\s+|"
-                    r"\bcurl\b[^|;]*?\s-o\s+|\bLEDGER_HOME=)(?P<target>[^\s;&|)]+)")
+WRITES = re.compile(
+    r"(?:(?<![<\d&])\d?>{1,2}(?!&)\s*|--out(?:put)?[= ]\s*|--receipt[= ]\s*|--output-dir\s+|"
+    r"\bcurl\b[^|;]*?\s-o\s+|\bLEDGER_HOME=)(?P<target>[^\s;&|)]+)"
+)
 
 
 def written(line: str) -> list[str]:
@@ -52,10 +55,11 @@ def written(line: str) -> list[str]:
 
 
 def test_the_pattern_sees_each_way_an_example_writes_a_file() -> None:
-    assert written("ledger sign x > body.json; ledger export --out esg.csv 2> a.log --receipt r.jsonld; "
-                   "curl -sf -o /dev/null -OJ --output-dir /tmp 2>&1; grep -o 'x' a.log >> b; "
-                   "LEDGER_HOME=.ledger-a ledger serve") == [
-        "body.json", "esg.csv", "a.log", "r.jsonld", "/dev/null", "/tmp", "b", ".ledger-a"]
+    assert written(
+        "ledger sign x > body.json; ledger export --out esg.csv 2> a.log --receipt r.jsonld; "
+        "curl -sf -o /dev/null -OJ --output-dir /tmp 2>&1; grep -o 'x' a.log >> b; "
+        "LEDGER_HOME=.ledger-a ledger serve"
+    ) == ["body.json", "esg.csv", "a.log", "r.jsonld", "/dev/null", "/tmp", "b", ".ledger-a"]
 
 
 @pytest.mark.parametrize("line", [line for line in shell_lines() if written(line)])
@@ -119,15 +123,19 @@ def anchors(text: str) -> set[str]:
 
 
 def relative_links(page: Path) -> list[str]:
-    return [m["target"] for m in LINK.finditer(prose(TEXTS[page]))
-            if not re.match(r"[a-z][a-z0-9+.-]*:", m["target"], flags=re.I)]
+    return [
+        m["target"]
+        for m in LINK.finditer(prose(TEXTS[page]))
+        if not re.match(r"[a-z][a-z0-9+.-]*:", m["target"], flags=re.I)
+    ]
 
 
 def test_the_link_pattern_and_the_anchors_are_githubs() -> None:
-    text = "See [a](docs/api.md), [b](#c-d) and ![e](f.png \"t\"), not `[g](h.md)` nor [i](https://x.org/j)."
+    text = 'See [a](docs/api.md), [b](#c-d) and ![e](f.png "t"), not `[g](h.md)` nor [i](https://x.org/j).'
     assert [m["target"] for m in LINK.finditer(prose(text))] == ["docs/api.md", "#c-d", "f.png", "https://x.org/j"]
-    assert anchors("# A buyer's due diligence\n## Mapping: EPCIS -> ledger\n### Capacity (by `bench.py`)\n## X\n## X") \
-        == {"a-buyers-due-diligence", "mapping-epcis---ledger", "capacity-by-benchpy", "x", "x-1"}
+    assert anchors(
+        "# A buyer's due diligence\n## Mapping: EPCIS -> ledger\n### Capacity (by `bench.py`)\n## X\n## X"
+    ) == {"a-buyers-due-diligence", "mapping-epcis---ledger", "capacity-by-benchpy", "x", "x-1"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))

@@ -16,8 +16,12 @@ from ledger import AnchorBundle, batch_recording, import_bundle
 router = APIRouter(tags=["anchors"])
 
 
-@router.post("/anchors/bundles", response_model=BundleImported, summary="Register an anchor bundle's proofs",
-             responses=responses(400, 401, 404, 422, 503))
+@router.post(
+    "/anchors/bundles",
+    response_model=BundleImported,
+    summary="Register an anchor bundle's proofs",
+    responses=responses(400, 401, 404, 422, 503),
+)
 def post_bundle(ledger: LedgerDep, viewer: MemberDep, body: AnchorBundleIn) -> BundleImported:
     """Check that the root is anchored on chain by the bundle's producer and that every record's proof leads to it,
     then remember the records the anchor proves, so buyers can look them up. An anchor proves raw-material records
@@ -26,12 +30,17 @@ def post_bundle(ledger: LedgerDep, viewer: MemberDep, body: AnchorBundleIn) -> B
     `POST /batches`); records whose id is recorded already are read as recorded batches. Nothing is written to the
     chain."""
     result = import_bundle(ledger, AnchorBundle.from_json(body.model_dump_json()))
-    return BundleImported(root=body.root, records=result.proven, needs_claim=list(result.needs_claim),
-                          recorded=list(result.recorded))
+    return BundleImported(
+        root=body.root, records=result.proven, needs_claim=list(result.needs_claim), recorded=list(result.recorded)
+    )
 
 
-@router.get("/batches/{batch_id}/recording", response_model=RecordingOut, summary="Recorded or anchored?",
-            responses=responses(401, 404, 422, 503))
+@router.get(
+    "/batches/{batch_id}/recording",
+    response_model=RecordingOut,
+    summary="Recorded or anchored?",
+    responses=responses(401, 404, 422, 503),
+)
 def get_recording(
     ledger: LedgerDep,
     viewer: MemberDep,

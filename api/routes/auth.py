@@ -23,17 +23,22 @@ class NonceOut(Out):
     nonce: str = Field(description="put it in the message; valid for 5 minutes, once")
     expires_at: datetime
     domain: str = Field(description="the message's domain (EIP-4361): this service", examples=["127.0.0.1:8000"])
-    uri: str = Field(description="the message's URI: this service's address (API_PUBLIC_URL, else this request's "
-                     "scheme and the domain above); the message may also name a page under it",
-                     examples=["http://127.0.0.1:8000"])
+    uri: str = Field(
+        description="the message's URI: this service's address (API_PUBLIC_URL, else this request's "
+        "scheme and the domain above); the message may also name a page under it",
+        examples=["http://127.0.0.1:8000"],
+    )
     chain_id: int
     version: str = "1"
     statement: str = STATEMENT
 
 
 class LoginIn(In):
-    message: str = Field(max_length=MAX_MESSAGE_CHARS, description="the EIP-4361 message, as signed (at most "
-                         f"{MAX_MESSAGE_CHARS:,} characters; a sign-in message is a few hundred)")
+    message: str = Field(
+        max_length=MAX_MESSAGE_CHARS,
+        description="the EIP-4361 message, as signed (at most "
+        f"{MAX_MESSAGE_CHARS:,} characters; a sign-in message is a few hundred)",
+    )
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="personal_sign (EIP-191) of the message")
 
 
@@ -56,8 +61,13 @@ def get_nonce(auth: AuthenticatorDep, ledger: LedgerDep, settings: SettingsDep, 
     """What a Sign-In with Ethereum message must carry: a fresh nonce, this service's domain and address (URI) and
     the chain id. `ledger login` and `ledger.apiclient.signer.ApiSigner.login` build, sign and send the message."""
     nonce, expires = auth.new_nonce()
-    return NonceOut(nonce=nonce, expires_at=expires, domain=auth.domain, uri=service_uri(settings, request),
-                    chain_id=ledger.deployment.chain_id)
+    return NonceOut(
+        nonce=nonce,
+        expires_at=expires,
+        domain=auth.domain,
+        uri=service_uri(settings, request),
+        chain_id=ledger.deployment.chain_id,
+    )
 
 
 def service_uri(settings: ApiSettings, request: Request) -> str:

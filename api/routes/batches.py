@@ -21,10 +21,12 @@ from ledger import TRACE_MIN_NODES as MIN_NODES
 from ledger import ValidationError, product_key
 
 router = APIRouter(prefix="/batches", tags=["batches"])
-BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits",
-                                  examples=[EXAMPLE_BATCH_ID])]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
-                                              description=IDEMPOTENCY_DESCRIPTION)]
+BatchIdPath = Annotated[
+    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="0x + 64 hex digits", examples=[EXAMPLE_BATCH_ID])
+]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=255, description=IDEMPOTENCY_DESCRIPTION)
+]
 WRITE_ERRORS = responses(400, 403, 404, 409, 422, 429, 503, 504)
 
 
@@ -34,11 +36,18 @@ def search_batches(
     settings: SettingsDep,
     viewer: MemberDep,
     access: AccessDep,
-    gtin: Annotated[str | None, Query(max_length=MAX_LABEL_CHARS, description="GTIN-8/12/13/14, or a GS1 Digital "
-                                      "Link URI or scanned element string (`(01)...(10)...`) that may carry the lot",
-                                      examples=["06931234000105"])] = None,
-    lot: Annotated[str | None, Query(max_length=20, description="GS1 AI(10) lot",
-                                     json_schema_extra={"pattern": LOT_PATTERN})] = None,
+    gtin: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_LABEL_CHARS,
+            description="GTIN-8/12/13/14, or a GS1 Digital "
+            "Link URI or scanned element string (`(01)...(10)...`) that may carry the lot",
+            examples=["06931234000105"],
+        ),
+    ] = None,
+    lot: Annotated[
+        str | None, Query(max_length=20, description="GS1 AI(10) lot", json_schema_extra={"pattern": LOT_PATTERN})
+    ] = None,
     producer: Annotated[str | None, Query(max_length=42, description="producer address")] = None,
     country: Annotated[str | None, Query(max_length=2, description="producer's ISO 3166-1 country")] = None,
     limit: Annotated[int | None, Query(ge=1, description="page size (capped, see API_MAX_PAGE_SIZE)")] = None,
@@ -50,9 +59,13 @@ def search_batches(
     if gtin is not None:
         gtin, lot = product_key(gtin, lot)
     return filtered_page(
-        lambda after, count: ledger.search_batches(gtin=gtin, lot=lot, producer=producer, country=country,
-                                                   after=after, limit=count),
-        lambda batch: BatchOut.of(batch) if access.may_see_batch(viewer, batch.id) else None, size, after)
+        lambda after, count: ledger.search_batches(
+            gtin=gtin, lot=lot, producer=producer, country=country, after=after, limit=count
+        ),
+        lambda batch: BatchOut.of(batch) if access.may_see_batch(viewer, batch.id) else None,
+        size,
+        after,
+    )
 
 
 @router.get("/{batch_id}", response_model=BatchDetail, summary="One batch", responses=responses(401, 404, 422, 503))
@@ -63,23 +76,33 @@ def get_batch(ledger: LedgerDep, viewer: MemberDep, access: AccessDep, batch_id:
     return BatchDetail.build(batch, ledger.participant(batch.producer))
 
 
-TRACE_CONTENT = {"text/vnd.mermaid": {"schema": {"type": "string"}, "example": "graph BT\n  b0[...]"},
-                 "text/vnd.graphviz": {"schema": {"type": "string"}, "example": "digraph trace { ... }"}}
+TRACE_CONTENT = {
+    "text/vnd.mermaid": {"schema": {"type": "string"}, "example": "graph BT\n  b0[...]"},
+    "text/vnd.graphviz": {"schema": {"type": "string"}, "example": "digraph trace { ... }"},
+}
 
 
-@router.get("/{batch_id}/trace", response_model=TraceOut, summary="Upstream lineage",
-            responses={**responses(401, 404, 422, 503), 200: {"content": TRACE_CONTENT,
-                                                         "description": "JSON, Mermaid or Graphviz DOT"}})
+@router.get(
+    "/{batch_id}/trace",
+    response_model=TraceOut,
+    summary="Upstream lineage",
+    responses={
+        **responses(401, 404, 422, 503),
+        200: {"content": TRACE_CONTENT, "description": "JSON, Mermaid or Graphviz DOT"},
+    },
+)
 def trace_batch(
     ledger: LedgerDep,
     settings: SettingsDep,
     viewer: MemberDep,
     access: AccessDep,
     batch_id: BatchIdPath,
-    max_depth: Annotated[int | None, Query(ge=1, description="tiers to follow (default and cap: API_MAX_TRACE_DEPTH)")]
-    = None,
-    max_nodes: Annotated[int | None, Query(ge=MIN_NODES, description="batches to follow (default and cap: "
-                                                                     "API_MAX_TRACE_NODES)")] = None,
+    max_depth: Annotated[
+        int | None, Query(ge=1, description="tiers to follow (default and cap: API_MAX_TRACE_DEPTH)")
+    ] = None,
+    max_nodes: Annotated[
+        int | None, Query(ge=MIN_NODES, description="batches to follow (default and cap: API_MAX_TRACE_NODES)")
+    ] = None,
     format: Annotated[Literal["json", "mermaid", "dot"], Query(description="json, mermaid or dot")] = "json",
 ) -> TraceOut | Response:
     """Every batch upstream of this one (for whoever may see it), as nodes (batch, producer, country, quantity
@@ -101,31 +124,75 @@ def trace_batch(
     return Response(TRACE_JSON.render(trace), media_type="application/json")  # what TraceOut.of(trace) gives
 
 
-@router.post("", response_model=WriteResult, status_code=status.HTTP_201_CREATED, summary="Record batches (signed)",
-             responses=WRITE_ERRORS)
-def record_batches(ledger: LedgerDep, body: SignedRequestIn, response: Response,
-                   idempotency_key: IdempotencyKey = None) -> WriteResult:
+@router.post(
+    "",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record batches (signed)",
+    responses=WRITE_ERRORS,
+)
+def record_batches(
+    ledger: LedgerDep, body: SignedRequestIn, response: Response, idempotency_key: IdempotencyKey = None
+) -> WriteResult:
     """A factory records one batch (`recordBatch`), several at once (`recordBatches`), or brings one of its anchored
     records on chain (`claimAnchoredBatch`), signed with its own key. `created` lists the new batch ids."""
-    return relay(ledger, body, route="POST /batches", functions={"recordBatch", "recordBatches", "claimAnchoredBatch"},
-                 key=idempotency_key, response=response)
+    return relay(
+        ledger,
+        body,
+        route="POST /batches",
+        functions={"recordBatch", "recordBatches", "claimAnchoredBatch"},
+        key=idempotency_key,
+        response=response,
+    )
 
 
-@router.post("/{batch_id}/custody", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
-             summary="Hand over custody (signed)", responses=WRITE_ERRORS)
-def transfer_custody(ledger: LedgerDep, batch_id: BatchIdPath, body: SignedRequestIn,
-                     response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
+@router.post(
+    "/{batch_id}/custody",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    summary="Hand over custody (signed)",
+    responses=WRITE_ERRORS,
+)
+def transfer_custody(
+    ledger: LedgerDep,
+    batch_id: BatchIdPath,
+    body: SignedRequestIn,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> WriteResult:
     """The holder passes custody of the batch to another participant (`transferCustody`)."""
-    return relay(ledger, body, route=f"POST /batches/{batch_id}/custody", functions={"transferCustody"},
-                 key=idempotency_key, response=response,
-                 check=same_id("batchId", batch_id, "batch"))
+    return relay(
+        ledger,
+        body,
+        route=f"POST /batches/{batch_id}/custody",
+        functions={"transferCustody"},
+        key=idempotency_key,
+        response=response,
+        check=same_id("batchId", batch_id, "batch"),
+    )
 
 
-@router.post("/{batch_id}/flags", response_model=WriteResult, status_code=status.HTTP_201_CREATED,
-             summary="Flag a batch (signed)", responses=WRITE_ERRORS)
-def flag_batch(ledger: LedgerDep, batch_id: BatchIdPath, body: SignedRequestIn,
-               response: Response, idempotency_key: IdempotencyKey = None) -> WriteResult:
+@router.post(
+    "/{batch_id}/flags",
+    response_model=WriteResult,
+    status_code=status.HTTP_201_CREATED,
+    summary="Flag a batch (signed)",
+    responses=WRITE_ERRORS,
+)
+def flag_batch(
+    ledger: LedgerDep,
+    batch_id: BatchIdPath,
+    body: SignedRequestIn,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> WriteResult:
     """The producer raises a recall or quality hold, or releases them (`flagBatch`)."""
-    return relay(ledger, body, route=f"POST /batches/{batch_id}/flags", functions={"flagBatch"},
-                 key=idempotency_key, response=response,
-                 check=same_id("batchId", batch_id, "batch"))
+    return relay(
+        ledger,
+        body,
+        route=f"POST /batches/{batch_id}/flags",
+        functions={"flagBatch"},
+        key=idempotency_key,
+        response=response,
+        check=same_id("batchId", batch_id, "batch"),
+    )

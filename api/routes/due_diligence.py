@@ -34,19 +34,42 @@ router = APIRouter(prefix="/due-diligence", tags=["due diligence"])
 HTML_CONTENT = {"text/html": {"schema": {"type": "string"}, "example": "<!doctype html>…"}}
 EXAMPLES = {
     "by id, default policy": {"value": {"batch_id": EXAMPLE_BATCH_ID}},
-    "by label, strict policy": {"value": {
-        "gtin": "06931234000105", "lot": "HG-DG-25-B-1202",
-        "policy": {"reject_regions": ["CN-XJ"], "review_regions": ["MM", "KP"], "required_frameworks": ["GRI", "ESRS"],
-                   "max_disclosure_age_days": 365, "required_assurance": "limited",
-                   "required_documents": {"raw": ["certificate", "plot_geolocation"], "0": ["packing_list"]},
-                   "reject_flagged": True, "max_footprint_per_unit_kg": "5"}}},
-    "with rule packs, as of a date": {"value": {
-        "gtin": "09553234000106", "lot": "SMG-26-B-1502", "regimes": ["EUDR", "EU_FLR"], "as_of": "2027-01-15"}},
+    "by label, strict policy": {
+        "value": {
+            "gtin": "06931234000105",
+            "lot": "HG-DG-25-B-1202",
+            "policy": {
+                "reject_regions": ["CN-XJ"],
+                "review_regions": ["MM", "KP"],
+                "required_frameworks": ["GRI", "ESRS"],
+                "max_disclosure_age_days": 365,
+                "required_assurance": "limited",
+                "required_documents": {"raw": ["certificate", "plot_geolocation"], "0": ["packing_list"]},
+                "reject_flagged": True,
+                "max_footprint_per_unit_kg": "5",
+            },
+        }
+    },
+    "with rule packs, as of a date": {
+        "value": {
+            "gtin": "09553234000106",
+            "lot": "SMG-26-B-1502",
+            "regimes": ["EUDR", "EU_FLR"],
+            "as_of": "2027-01-15",
+        }
+    },
 }
 
 
-def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Access, body: DueDiligenceRequest,
-            vault: Vault | None, lists: ScreeningLists | None) -> ReportOut:
+def _report(
+    ledger: Ledger,
+    settings: ApiSettings,
+    viewer: Viewer,
+    access: Access,
+    body: DueDiligenceRequest,
+    vault: Vault | None,
+    lists: ScreeningLists | None,
+) -> ReportOut:
     """The report on a batch the viewer may see (who sees a batch sees its whole upstream lineage)."""
     max_depth = body.max_depth or settings.max_trace_depth
     if max_depth > settings.max_trace_depth:
@@ -56,9 +79,18 @@ def _report(ledger: Ledger, settings: ApiSettings, viewer: Viewer, access: Acces
     else:
         assert body.gtin is not None
         batch_id = access.find_batch(viewer, *gtin_and_lot(body.gtin, body.lot), body.producer)
-    report = due_diligence(ledger, batch_id, body.policy.to_domain(), max_depth=max_depth,
-                           max_nodes=settings.max_trace_nodes, as_of_block=body.as_of_block, regimes=body.regimes,
-                           as_of=body.as_of, vault=vault, lists=lists)
+    report = due_diligence(
+        ledger,
+        batch_id,
+        body.policy.to_domain(),
+        max_depth=max_depth,
+        max_nodes=settings.max_trace_nodes,
+        as_of_block=body.as_of_block,
+        regimes=body.regimes,
+        as_of=body.as_of,
+        vault=vault,
+        lists=lists,
+    )
     return ReportOut.of(report)
 
 
@@ -69,14 +101,26 @@ def _wants_html(request: Request) -> bool:
     return html >= 0 and (json_ < 0 or html < json_)
 
 
-@router.post("", response_model=ReportOut, summary="Due-diligence report",
-             responses={**responses(400, 401, 404, 422, 503), 200: {"content": HTML_CONTENT,
-                                                         "description": "the report (JSON, or HTML on Accept: "
-                                                                        "text/html)"}},
-             openapi_extra={"requestBody": {"content": {"application/json": {"examples": EXAMPLES}}}})
-def post_due_diligence(ledger: LedgerDep, settings: SettingsDep, viewer: MemberDep, access: AccessDep,
-                       vault: OptionalVaultDep, lists: ListsDep, body: DueDiligenceRequest,
-                       request: Request) -> ReportOut | Response:
+@router.post(
+    "",
+    response_model=ReportOut,
+    summary="Due-diligence report",
+    responses={
+        **responses(400, 401, 404, 422, 503),
+        200: {"content": HTML_CONTENT, "description": "the report (JSON, or HTML on Accept: text/html)"},
+    },
+    openapi_extra={"requestBody": {"content": {"application/json": {"examples": EXAMPLES}}}},
+)
+def post_due_diligence(
+    ledger: LedgerDep,
+    settings: SettingsDep,
+    viewer: MemberDep,
+    access: AccessDep,
+    vault: OptionalVaultDep,
+    lists: ListsDep,
+    body: DueDiligenceRequest,
+    request: Request,
+) -> ReportOut | Response:
     """The verdict (PASS / REVIEW / FAIL), findings with their on-chain evidence, a supply-chain summary and the
     cradle-to-gate footprint, all as of one block (`as_of_block`): the same request at the same block gives the same
     report. With `regimes`, one section per regime's rule pack (its verdict, each rule's outcome, findings citing
@@ -87,9 +131,15 @@ def post_due_diligence(ledger: LedgerDep, settings: SettingsDep, viewer: MemberD
     return HTMLResponse(report_html(report)) if _wants_html(request) else report
 
 
-@router.get("/{batch_id}", response_model=ReportOut, summary="Due-diligence report (printable)",
-            responses={**responses(401, 404, 422, 503), 200: {"content": HTML_CONTENT,
-                                                              "description": "HTML unless format=json"}})
+@router.get(
+    "/{batch_id}",
+    response_model=ReportOut,
+    summary="Due-diligence report (printable)",
+    responses={
+        **responses(401, 404, 422, 503),
+        200: {"content": HTML_CONTENT, "description": "HTML unless format=json"},
+    },
+)
 def get_due_diligence(
     ledger: LedgerDep,
     settings: SettingsDep,
@@ -99,12 +149,15 @@ def get_due_diligence(
     lists: ListsDep,
     request: Request,
     batch_id: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_BATCH_ID])],
-    policy: Annotated[str | None, Query(max_length=20_000, description="the policy as JSON (see POST); default "
-                                                                       "policy if omitted")] = None,
+    policy: Annotated[
+        str | None, Query(max_length=20_000, description="the policy as JSON (see POST); default policy if omitted")
+    ] = None,
     max_depth: Annotated[int | None, Query(ge=1, le=256)] = None,
     as_of_block: Annotated[int | None, Query(ge=0)] = None,
-    regimes: Annotated[str | None, Query(max_length=200, description="rule packs, comma-separated (GET /regimes)",
-                                         examples=["EUDR,UFLPA"])] = None,
+    regimes: Annotated[
+        str | None,
+        Query(max_length=200, description="rule packs, comma-separated (GET /regimes)", examples=["EUDR,UFLPA"]),
+    ] = None,
     as_of: Annotated[date | None, Query(description="the date the regimes' rules are applied at")] = None,
     format: Annotated[Literal["html", "json"] | None, Query(description="default: html for browsers")] = None,
 ) -> ReportOut | Response:
@@ -116,11 +169,13 @@ def get_due_diligence(
     except PydanticValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ValidationError(f"policy: {where + ': ' if where else ''}{first.get('msg')}",
-                              field=f"policy.{where}" if where else "policy") from None
+        raise ValidationError(
+            f"policy: {where + ': ' if where else ''}{first.get('msg')}", field=f"policy.{where}" if where else "policy"
+        ) from None
     chosen = list(regimes_of([r for r in (regimes or "").split(",") if r.strip()]))
-    body = DueDiligenceRequest(batch_id=batch_id, policy=parsed, max_depth=max_depth, as_of_block=as_of_block,
-                               regimes=chosen, as_of=as_of)
+    body = DueDiligenceRequest(
+        batch_id=batch_id, policy=parsed, max_depth=max_depth, as_of_block=as_of_block, regimes=chosen, as_of=as_of
+    )
     report = _report(ledger, settings, viewer, access, body, vault, lists)
     html = format == "html" or (format is None and _wants_html(request))
     return HTMLResponse(report_html(report)) if html else report

@@ -53,17 +53,22 @@ def get_epcis(request: Request, ledger: LedgerDep) -> EpcisService:
     with _LOCK:
         service = getattr(request.app.state, "epcis", None)
         if service is None or service.ledger is not ledger:
-            service = request.app.state.epcis = EpcisService(ledger,
-                                                             bounds=capture_bounds(request.app.state.settings))
+            service = request.app.state.epcis = EpcisService(ledger, bounds=capture_bounds(request.app.state.settings))
         return service  # type: ignore[no-any-return]
 
 
 def capture_bounds(settings: ApiSettings) -> CaptureBounds:
     """What one capture request and one member may ask of the service, from the settings (named in the refusals)."""
-    return CaptureBounds(max_events=settings.max_capture_events, max_requests=settings.max_capture_requests,
-                         max_unfinished=settings.max_capture_jobs,
-                         names={"max_events": "API_MAX_CAPTURE_EVENTS", "max_requests": "API_MAX_CAPTURE_REQUESTS",
-                                "max_unfinished": "API_MAX_CAPTURE_JOBS"})
+    return CaptureBounds(
+        max_events=settings.max_capture_events,
+        max_requests=settings.max_capture_requests,
+        max_unfinished=settings.max_capture_jobs,
+        names={
+            "max_events": "API_MAX_CAPTURE_EVENTS",
+            "max_requests": "API_MAX_CAPTURE_REQUESTS",
+            "max_unfinished": "API_MAX_CAPTURE_JOBS",
+        },
+    )
 
 
 EpcisDep = Annotated[EpcisService, Depends(get_epcis)]
@@ -80,8 +85,11 @@ def _may_see(access: Access, viewer: Viewer) -> Any:
     return lambda batch_id: access.may_see_batch(viewer, batch_id)
 
 
-@router.post("/capture/facts", summary="What mapping a document needs of the chain",
-             responses=responses(401, 404, 413, 422, 429, 503))
+@router.post(
+    "/capture/facts",
+    summary="What mapping a document needs of the chain",
+    responses=responses(401, 404, 413, 422, 429, 503),
+)
 def capture_facts(epcis: EpcisDep, viewer: MemberDep, body: CaptureFactsIn) -> dict[str, Any]:
     """The answers the mapping of this document needs (the capturer's sites and party GLN, the parties and batches
     it names, the events captured before, the capturer's nonce), as the capturer may see them. Map the document with
@@ -91,9 +99,13 @@ def capture_facts(epcis: EpcisDep, viewer: MemberDep, body: CaptureFactsIn) -> d
     return epcis.facts(body.document, body.capturer).to_json()
 
 
-@router.post("/capture", response_model=CaptureJobOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Capture an EPCIS document (signed writes)",
-             responses=responses(401, 403, 404, 413, 422, 429, 503))
+@router.post(
+    "/capture",
+    response_model=CaptureJobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Capture an EPCIS document (signed writes)",
+    responses=responses(401, 403, 404, 413, 422, 429, 503),
+)
 def post_capture(epcis: EpcisDep, viewer: MemberDep, body: CaptureIn, response: Response) -> dict[str, Any]:
     """Validate the document against the EPCIS 2.0 JSON Schema and every signature, then queue the capture: the job
     maps the document again and relays the signed writes only if each is exactly the write the mapping gives. The
@@ -107,11 +119,17 @@ def post_capture(epcis: EpcisDep, viewer: MemberDep, body: CaptureIn, response: 
     return job.to_json()
 
 
-@router.get("/capture/{capture_id:capture_id}", response_model=CaptureJobOut, summary="A capture job, per event",
-            responses=responses(401, 404, 422, 503))
-def get_capture(epcis: EpcisDep, viewer: MemberDep,
-                capture_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the job id")]
-                ) -> dict[str, Any]:
+@router.get(
+    "/capture/{capture_id:capture_id}",
+    response_model=CaptureJobOut,
+    summary="A capture job, per event",
+    responses=responses(401, 404, 422, 503),
+)
+def get_capture(
+    epcis: EpcisDep,
+    viewer: MemberDep,
+    capture_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the job id")],
+) -> dict[str, Any]:
     """The job's state and, per event, its result: recorded with its transactions, acknowledged, a duplicate (with
     the first capture's result), or refused with the reason; the root the events' hashes are committed under and
     each event's proof. For its capturer (and admins); to anyone else an unknown job."""
@@ -123,18 +141,34 @@ def get_capture(epcis: EpcisDep, viewer: MemberDep,
     return job.to_json()
 
 
-@router.get("/events", summary="EPCIS query: the events of batches you may see",
-            responses={**responses(401, 422, 503),
-                       200: {"content": {EPCIS_JSON: {"schema": {"type": "object"}}},
-                             "description": "an EPCISQueryDocument; a `Link: <...>; rel=\"next\"` header when more "
-                                            "may follow"}})
-def query_events(request: Request, epcis: EpcisDep, viewer: MemberDep, access: AccessDep,
-                 eventType: Annotated[str | None, Query(max_length=200, description="ObjectEvent, "
-                                                        "AggregationEvent, TransactionEvent, TransformationEvent, "
-                                                        "AssociationEvent (several: separated by |)")] = None,
-                 perPage: Annotated[int | None, Query(ge=1, le=500)] = None,
-                 nextPageToken: Annotated[str | None, Query(max_length=200)] = None,
-                 ) -> Response:
+@router.get(
+    "/events",
+    summary="EPCIS query: the events of batches you may see",
+    responses={
+        **responses(401, 422, 503),
+        200: {
+            "content": {EPCIS_JSON: {"schema": {"type": "object"}}},
+            "description": 'an EPCISQueryDocument; a `Link: <...>; rel="next"` header when more may follow',
+        },
+    },
+)
+def query_events(
+    request: Request,
+    epcis: EpcisDep,
+    viewer: MemberDep,
+    access: AccessDep,
+    eventType: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="ObjectEvent, "
+            "AggregationEvent, TransactionEvent, TransformationEvent, "
+            "AssociationEvent (several: separated by |)",
+        ),
+    ] = None,
+    perPage: Annotated[int | None, Query(ge=1, le=500)] = None,
+    nextPageToken: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
     """EPCIS 2.0 query parameters that fit the ledger: `eventType`, `GE_eventTime`, `LT_eventTime`, `EQ_bizStep`,
     `EQ_bizLocation`, `MATCH_epcClass`, `MATCH_anyEPC`, `EQ_eventID`, `perPage`, `nextPageToken` (several values of
     one parameter separated by `|`). Any other parameter is refused. Events come in capture order; an event is shown
@@ -153,21 +187,33 @@ def _next(request: Request, token: str | None) -> dict[str, str]:
     return {"Link": f'<{following.path}?{following.query}>; rel="next"'}
 
 
-@router.get("/batches/{batch_id}/epcis", summary="A batch's lineage as an EPCIS 2.0 document",
-            responses={**responses(401, 404, 422, 503),
-                       200: {"content": {EPCIS_JSON: {"schema": {"type": "object"}}},
-                             "description": "an EPCISDocument"}})
+@router.get(
+    "/batches/{batch_id}/epcis",
+    summary="A batch's lineage as an EPCIS 2.0 document",
+    responses={
+        **responses(401, 404, 422, 503),
+        200: {"content": {EPCIS_JSON: {"schema": {"type": "object"}}}, "description": "an EPCISDocument"},
+    },
+)
 def batch_lineage(
-    request: Request, batch_id: BatchIdPath, epcis: EpcisDep, viewer: MemberDep, access: AccessDep,
+    request: Request,
+    batch_id: BatchIdPath,
+    epcis: EpcisDep,
+    viewer: MemberDep,
+    access: AccessDep,
     settings: SettingsDep,
-    max_depth: Annotated[int | None, Query(ge=1, description="tiers to follow (default and cap: "
-                                           "API_MAX_TRACE_DEPTH)")] = None,
-    max_nodes: Annotated[int | None, Query(ge=MIN_NODES, description="batches to follow (default and cap: "
-                                           "API_MAX_TRACE_NODES)")] = None,
-    perPage: Annotated[int | None, Query(ge=1, le=MAX_PER_PAGE, description="events per page (default "
-                                         f"{LINEAGE_PER_PAGE})")] = None,
-    nextPageToken: Annotated[str | None, Query(max_length=400, description="from the previous page's "
-                                               "`Link: <...>; rel=\"next\"` header")] = None,
+    max_depth: Annotated[
+        int | None, Query(ge=1, description="tiers to follow (default and cap: API_MAX_TRACE_DEPTH)")
+    ] = None,
+    max_nodes: Annotated[
+        int | None, Query(ge=MIN_NODES, description="batches to follow (default and cap: API_MAX_TRACE_NODES)")
+    ] = None,
+    perPage: Annotated[
+        int | None, Query(ge=1, le=MAX_PER_PAGE, description=f"events per page (default {LINEAGE_PER_PAGE})")
+    ] = None,
+    nextPageToken: Annotated[
+        str | None, Query(max_length=400, description='from the previous page\'s `Link: <...>; rel="next"` header')
+    ] = None,
 ) -> Response:
     """The events that made, moved, flagged and observed the batch and every batch upstream of it, as captured
     (their hashes unchanged) or synthesised from the chain for batches recorded without EPCIS, by time, a page at a
@@ -179,7 +225,12 @@ def batch_lineage(
     if max_nodes is not None and max_nodes > settings.max_trace_nodes:
         raise ValidationError(f"max_nodes must be at most {settings.max_trace_nodes}", field="max_nodes")
     checked = access.require_batch(viewer, batch_id)
-    page = epcis.lineage(checked, _may_see(access, viewer), max_depth=max_depth or settings.max_trace_depth,
-                         max_nodes=max_nodes or settings.max_trace_nodes, per_page=perPage,
-                         page_token=nextPageToken)
+    page = epcis.lineage(
+        checked,
+        _may_see(access, viewer),
+        max_depth=max_depth or settings.max_trace_depth,
+        max_nodes=max_nodes or settings.max_trace_nodes,
+        per_page=perPage,
+        page_token=nextPageToken,
+    )
     return JSONResponse(page.document, media_type=EPCIS_JSON, headers=_next(request, page.next_page_token))

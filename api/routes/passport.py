@@ -35,18 +35,27 @@ class PassportOut(Out):
     producer_country: str = Field(description="ISO 3166-1 country of the producer (no name, site or address)")
     tiers: int = Field(description="production tiers traced, this batch included")
     batches_traced: int
-    fully_traced: bool = Field(description="every upstream tier is recorded on chain, down to raw materials (no "
-                                           "lineage cut short)")
+    fully_traced: bool = Field(
+        description="every upstream tier is recorded on chain, down to raw materials (no lineage cut short)"
+    )
     verdict: Verdict = Field(description="against the default due-diligence policy (see the API's documentation)")
     footprint_per_unit_kg: Decimal = Field(description="cradle-to-gate kg CO2e per unit of the batch")
     footprint_coverage: Decimal = Field(description="share of the lineage backed by reported emissions (0 to 1)")
     as_of_block: int
 
 
-@router.get("/batches/{batch_id}/passport", response_model=PassportOut, summary="Product passport (public)",
-            responses={**responses(404, 422, 503),
-                       200: {"content": {"text/html": {"schema": {"type": "string"}}},
-                             "description": "JSON, or a page on Accept: text/html"}})
+@router.get(
+    "/batches/{batch_id}/passport",
+    response_model=PassportOut,
+    summary="Product passport (public)",
+    responses={
+        **responses(404, 422, 503),
+        200: {
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "description": "JSON, or a page on Accept: text/html",
+        },
+    },
+)
 def passport(
     ledger: LedgerDep,
     settings: SettingsDep,
@@ -57,12 +66,23 @@ def passport(
     default policy and its cradle-to-gate footprint. Suppliers' names, sites and addresses are for members only."""
     report = due_diligence(ledger, batch_id, max_depth=settings.max_trace_depth, max_nodes=settings.max_trace_nodes)
     b, s, f = report.batch, report.summary, report.footprint
-    out = PassportOut(batch_id=b.id, gtin=b.gtin, lot=b.lot, quantity=b.quantity, unit=b.unit,
-                      unit_name=spoken_unit(b.unit), produced_at=b.produced_at,
-                      producer_country=report.producer.profile.country, tiers=s.tiers,
-                      batches_traced=s.batches, fully_traced=not s.truncated, verdict=report.verdict,
-                      footprint_per_unit_kg=f.per_unit_kg, footprint_coverage=f.data_coverage,
-                      as_of_block=report.as_of_block)
+    out = PassportOut(
+        batch_id=b.id,
+        gtin=b.gtin,
+        lot=b.lot,
+        quantity=b.quantity,
+        unit=b.unit,
+        unit_name=spoken_unit(b.unit),
+        produced_at=b.produced_at,
+        producer_country=report.producer.profile.country,
+        tiers=s.tiers,
+        batches_traced=s.batches,
+        fully_traced=not s.truncated,
+        verdict=report.verdict,
+        footprint_per_unit_kg=f.per_unit_kg,
+        footprint_coverage=f.data_coverage,
+        as_of_block=report.as_of_block,
+    )
     if "text/html" in request.headers.get("accept", "") and "application/json" not in request.headers.get("accept", ""):
         return HTMLResponse(_page(out))
     return out

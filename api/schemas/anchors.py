@@ -54,8 +54,11 @@ class AnchoredRecordIn(In):
 class AnchorBundleIn(In):
     """An anchor bundle as `ledger.anchoring.AnchorBundle.to_json` writes it (what a factory keeps after anchoring)."""
 
-    format: str = Field(max_length=64, description="the bundle format: the one `ledger anchor` writes",
-                        json_schema_extra={"enum": [BUNDLE_FORMAT]})
+    format: str = Field(
+        max_length=64,
+        description="the bundle format: the one `ledger anchor` writes",
+        json_schema_extra={"enum": [BUNDLE_FORMAT]},
+    )
     chain_id: int | None = Field(default=None, ge=0, le=2**53 - 1)
     ledger: AddressStr | None = None
     root: str = Field(pattern=HEX32)
@@ -67,8 +70,11 @@ class AnchorBundleIn(In):
 class BundleImported(Out):
     root: str
     records: int = Field(description="records the anchor proves (raw materials within every bound of a batch)")
-    needs_claim: list[str] = Field(default=[], description="records with inputs: they prove nothing until their "
-                                                            "producer brings them on chain (claimAnchoredBatch)")
+    needs_claim: list[str] = Field(
+        default=[],
+        description="records with inputs: they prove nothing until their "
+        "producer brings them on chain (claimAnchoredBatch)",
+    )
     recorded: list[str] = Field(default=[], description="records whose id is recorded on chain: read as batches")
 
 
@@ -79,11 +85,18 @@ class RecordingOut(Out):
     kind: str = Field(examples=["recorded", "anchored"])
     producer: str | None
     tx: TxRefOut = Field(description="the recording transaction, or the one that anchored the root")
-    root: str | None = Field(default=None, description="the anchored root (for a recorded batch: the root it was "
-                                                        "claimed from, if any)")
+    root: str | None = Field(
+        default=None, description="the anchored root (for a recorded batch: the root it was claimed from, if any)"
+    )
     proof: list[str] = Field(default_factory=list, description="sibling hashes from the leaf to the root")
 
     @classmethod
     def of(cls, r: BatchRecording) -> RecordingOut:
-        return cls(batch_id=r.batch_id, kind=r.kind, producer=r.producer, tx=TxRefOut.of(r.tx), root=r.root,
-                   proof=list(r.proof))
+        return cls(
+            batch_id=r.batch_id,
+            kind=r.kind,
+            producer=r.producer,
+            tx=TxRefOut.of(r.tx),
+            root=r.root,
+            proof=list(r.proof),
+        )

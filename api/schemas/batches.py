@@ -47,8 +47,9 @@ class BatchOut(Out):
     quantity: Decimal = Field(examples=["40000"])
     unit: str = Field(examples=["H87"])
     facility: str = Field(description="GLN of the producing site", examples=["6931234000013"])
-    produced_at: datetime | None = Field(description="production time; null if the recorded time lies outside the "
-                                                     "calendar (see produced_at_unix)")
+    produced_at: datetime | None = Field(
+        description="production time; null if the recorded time lies outside the calendar (see produced_at_unix)"
+    )
     produced_at_unix: int = Field(description="production time as recorded, unix seconds")
     process_emissions_kg: Decimal | None = Field(description="kg CO2e of this production step, if reported")
     holder: str = Field(description="who has custody now")
@@ -58,8 +59,11 @@ class BatchOut(Out):
     custody: list[CustodyOut]
     flags: list[FlagOut]
     recorded: TxRefOut = Field(description="the transaction that recorded the batch")
-    index_problems: list[str] = Field(default=[], description="events about this batch the service could not read "
-                                                               "(normally none; each names its block and transaction)")
+    index_problems: list[str] = Field(
+        default=[],
+        description="events about this batch the service could not read "
+        "(normally none; each names its block and transaction)",
+    )
 
     @classmethod
     def of(cls, b: Batch) -> BatchOut:
@@ -68,19 +72,28 @@ class BatchOut(Out):
             **{name: getattr(b, name) for name in SCALAR_FIELDS},
             inputs=[InputOut(batch_id=i.batch_id, quantity=i.quantity) for i in b.inputs],
             documents=[DocumentOut(hash=d.hash, kind=d.kind) for d in b.documents],
-            custody=[CustodyOut(from_address=c.from_address, to_address=c.to_address, remaining=c.remaining,
-                                tx=TxRefOut.of(c.tx)) for c in b.custody],
-            flags=[FlagOut(kind=f.kind, reason=f.reason, active=id(f) in active, tx=TxRefOut.of(f.tx))
-                   for f in b.flags],
-            recorded=TxRefOut.of(b.recorded), index_problems=list(b.index_problems),
+            custody=[
+                CustodyOut(
+                    from_address=c.from_address, to_address=c.to_address, remaining=c.remaining, tx=TxRefOut.of(c.tx)
+                )
+                for c in b.custody
+            ],
+            flags=[
+                FlagOut(kind=f.kind, reason=f.reason, active=id(f) in active, tx=TxRefOut.of(f.tx)) for f in b.flags
+            ],
+            recorded=TxRefOut.of(b.recorded),
+            index_problems=list(b.index_problems),
         )
 
 
 #: The fields of `Batch` that `BatchOut` carries as they are (text, numbers, times); the others are built above.
 #: `BatchOut` declares every field of `Batch` by hand, for its descriptions and examples, and
 #: `tests/api/test_batch_fields.py` checks it against `dataclasses.fields(Batch)`.
-SCALAR_FIELDS = tuple(f.name for f in fields(Batch)
-                      if f.name not in {"inputs", "documents", "custody", "flags", "recorded", "index_problems"})
+SCALAR_FIELDS = tuple(
+    f.name
+    for f in fields(Batch)
+    if f.name not in {"inputs", "documents", "custody", "flags", "recorded", "index_problems"}
+)
 
 
 class BatchDetail(BatchOut):
@@ -90,8 +103,11 @@ class BatchDetail(BatchOut):
     @classmethod
     def build(cls, b: Batch, producer: Participant) -> BatchDetail:
         subdivision = next((s.subdivision for s in producer.profile.sites if s.gln == b.facility), None)
-        return cls(**BatchOut.of(b).model_dump(), producer_profile=ParticipantRef.of(producer),
-                   facility_subdivision=subdivision)
+        return cls(
+            **BatchOut.of(b).model_dump(),
+            producer_profile=ParticipantRef.of(producer),
+            facility_subdivision=subdivision,
+        )
 
 
 class ConsumptionOut(Out):
@@ -137,10 +153,12 @@ class TraceOut(Out):
     truncated: bool = Field(description="the lineage continues beyond this trace (see `truncated_by`)")
     truncated_by: TraceLimit | None = Field(
         description="the bound that cut the lineage: `max_depth` (tiers) or `max_nodes` (batches per trace, "
-                    "API_MAX_TRACE_NODES); null when the trace reaches every raw material")
+        "API_MAX_TRACE_NODES); null when the trace reaches every raw material"
+    )
     continue_from: list[str] = Field(
         description="traced batches whose inputs were not followed: trace each of them to continue the lineage "
-                    "(edges run only between traced batches, and only into batches whose inputs were followed)")
+        "(edges run only between traced batches, and only into batches whose inputs were followed)"
+    )
     nodes: list[TraceNodeOut]
     edges: list[TraceEdgeOut]
 
@@ -152,16 +170,31 @@ class TraceOut(Out):
             b = n.batch
             consumed = [ConsumptionOut(output_id=e.output_id, quantity=e.quantity) for e in consumers.get(b.id, ())]
             full = BatchOut.of(b)
-            nodes.append(TraceNodeOut(
-                batch_id=b.id, tier=n.depth, **{name: getattr(b, name) for name in TRACE_NODE_FIELDS},
-                producer=ParticipantRef.of(n.producer),
-                country=n.producer.profile.country, subdivision=n.facility_subdivision, consumed=consumed,
-                quantity_consumed=sum((c.quantity for c in consumed), Decimal(0)), documents=full.documents,
-                flags=full.flags, process_emissions_kg=b.process_emissions_kg, recorded=full.recorded))
-        return cls(root=trace.root, as_of_block=trace.as_of_block, truncated=trace.truncated,
-                   truncated_by=trace.truncated_by, continue_from=list(trace.continue_from), nodes=nodes,
-                   edges=[TraceEdgeOut(input_id=e.input_id, output_id=e.output_id, quantity=e.quantity)
-                          for e in trace.edges])
+            nodes.append(
+                TraceNodeOut(
+                    batch_id=b.id,
+                    tier=n.depth,
+                    **{name: getattr(b, name) for name in TRACE_NODE_FIELDS},
+                    producer=ParticipantRef.of(n.producer),
+                    country=n.producer.profile.country,
+                    subdivision=n.facility_subdivision,
+                    consumed=consumed,
+                    quantity_consumed=sum((c.quantity for c in consumed), Decimal(0)),
+                    documents=full.documents,
+                    flags=full.flags,
+                    process_emissions_kg=b.process_emissions_kg,
+                    recorded=full.recorded,
+                )
+            )
+        return cls(
+            root=trace.root,
+            as_of_block=trace.as_of_block,
+            truncated=trace.truncated,
+            truncated_by=trace.truncated_by,
+            continue_from=list(trace.continue_from),
+            nodes=nodes,
+            edges=[TraceEdgeOut(input_id=e.input_id, output_id=e.output_id, quantity=e.quantity) for e in trace.edges],
+        )
 
 
 def consumed_by(trace: Trace) -> dict[str, list[TraceEdge]]:

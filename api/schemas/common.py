@@ -59,9 +59,11 @@ class ParticipantRef(Out):
 
 class Page(Out, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page. A "
-                                             "filtered page may hold fewer than `limit` items: go on while this "
-                                             "is not null")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null on the last page. A "
+        "filtered page may hold fewer than `limit` items: go on while this "
+        "is not null"
+    )
 
 
 def encode_cursor(position: tuple[int, int]) -> str:

@@ -15,18 +15,24 @@ class StoredOut(Out):
     size: int = Field(description="bytes")
     media_type: str = Field(examples=["application/pdf"], description="sniffed from the content")
     created: bool = Field(description="false when you had uploaded these bytes before (write-once)")
-    name: str | None = Field(default=None, examples=["gots-scope-certificate.pdf"],
-                             description="the file name kept for your upload (sanitised), given to who downloads it")
+    name: str | None = Field(
+        default=None,
+        examples=["gots-scope-certificate.pdf"],
+        description="the file name kept for your upload (sanitised), given to who downloads it",
+    )
 
     @classmethod
     def of(cls, stored: StoredDocument) -> StoredOut:
-        return cls(sha256=stored.hash, size=stored.size, media_type=stored.media_type, created=stored.created,
-                   name=stored.name)
+        return cls(
+            sha256=stored.hash, size=stored.size, media_type=stored.media_type, created=stored.created, name=stored.name
+        )
 
 
 class CitationOut(Out):
-    kind: CitationKind = Field(description="batch, disclosure (a version's report), attestation (an assurance "
-                                           "report) or participant (a profile document)")
+    kind: CitationKind = Field(
+        description="batch, disclosure (a version's report), attestation (an assurance "
+        "report) or participant (a profile document)"
+    )
     record_id: str = Field(description="the batch id, disclosure id, or participant address")
     participant: str = Field(description="who recorded it")
     document_kind: DocumentKind | None = Field(description="the kind a batch gave the document")
@@ -35,5 +41,11 @@ class CitationOut(Out):
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
-        return cls(kind=c.kind, record_id=c.record_id, participant=c.participant, document_kind=c.document_kind,
-                   version=c.version, recorded=TxRefOut.of(c.tx))
+        return cls(
+            kind=c.kind,
+            record_id=c.record_id,
+            participant=c.participant,
+            document_kind=c.document_kind,
+            version=c.version,
+            recorded=TxRefOut.of(c.tx),
+        )

@@ -13,20 +13,26 @@ from ledger import EPCIS_MAX_REQUESTS as MAX_REQUESTS
 
 
 class CaptureFactsIn(In):
-    document: str = Field(max_length=MAX_DOCUMENT_BYTES, description="the EPCIS 2.0 document (JSON / JSON-LD), as "
-                          "text")
+    document: str = Field(max_length=MAX_DOCUMENT_BYTES, description="the EPCIS 2.0 document (JSON / JSON-LD), as text")
     capturer: AddressStr = Field(description="the participant that will sign the capture", examples=[EXAMPLE_ADDRESS])
 
 
 class CaptureIn(In):
     """An EPCIS document and the writes it maps to, each signed by the capturer (see `ledger.epcis.capture`)."""
 
-    document: str = Field(max_length=MAX_DOCUMENT_BYTES, description="the EPCIS 2.0 document, as text (the signed "
-                          "calldata is checked against the service's own mapping of exactly these bytes)")
+    document: str = Field(
+        max_length=MAX_DOCUMENT_BYTES,
+        description="the EPCIS 2.0 document, as text (the signed "
+        "calldata is checked against the service's own mapping of exactly these bytes)",
+    )
     capturer: AddressStr = Field(examples=[EXAMPLE_ADDRESS])
-    requests: list[SignedRequestIn] = Field(default=[], max_length=MAX_REQUESTS, description="the planned writes, "
-                                            "in order, signed with consecutive nonces; the last commits the events' "
-                                            "hashes (commitEvents)")
+    requests: list[SignedRequestIn] = Field(
+        default=[],
+        max_length=MAX_REQUESTS,
+        description="the planned writes, "
+        "in order, signed with consecutive nonces; the last commits the events' "
+        "hashes (commitEvents)",
+    )
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)

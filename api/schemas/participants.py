@@ -29,8 +29,14 @@ class DirectoryEntry(Out):
 
     @classmethod
     def of(cls, p: Participant) -> DirectoryEntry:
-        return cls(address=p.address, legal_name=p.profile.legal_name, country=p.profile.country,
-                   roles=sorted(p.roles), party_gln=p.profile.party_gln, suspended=p.suspended)
+        return cls(
+            address=p.address,
+            legal_name=p.profile.legal_name,
+            country=p.profile.country,
+            roles=sorted(p.roles),
+            party_gln=p.profile.party_gln,
+            suspended=p.suspended,
+        )
 
 
 class ParticipantDetails(Out):
@@ -44,17 +50,29 @@ class ParticipantDetails(Out):
 
 class ParticipantOut(DirectoryEntry):
     registered: TxRefOut
-    details: ParticipantDetails | None = Field(description="sites, organisation and batch count; null when the caller "
-                                                           "sees none of the participant's batches")
+    details: ParticipantDetails | None = Field(
+        description="sites, organisation and batch count; null when the caller sees none of the participant's batches"
+    )
     disclosures: list[DisclosureSummary]
 
     @classmethod
     def build(cls, p: Participant, details: bool, batches: int, disclosures: list[Disclosure]) -> ParticipantOut:
-        shown = ParticipantDetails(sites=[SiteOut(gln=s.gln, subdivision=s.subdivision) for s in p.profile.sites],
-                                   organisation_id=p.profile.organisation_id, profile_hash=p.profile.profile_hash,
-                                   batches=batches) if details else None
-        return cls(**DirectoryEntry.of(p).model_dump(), registered=TxRefOut.of(p.registered), details=shown,
-                   disclosures=[DisclosureSummary.of(d) for d in disclosures])
+        shown = (
+            ParticipantDetails(
+                sites=[SiteOut(gln=s.gln, subdivision=s.subdivision) for s in p.profile.sites],
+                organisation_id=p.profile.organisation_id,
+                profile_hash=p.profile.profile_hash,
+                batches=batches,
+            )
+            if details
+            else None
+        )
+        return cls(
+            **DirectoryEntry.of(p).model_dump(),
+            registered=TxRefOut.of(p.registered),
+            details=shown,
+            disclosures=[DisclosureSummary.of(d) for d in disclosures],
+        )
 
 
 class HeldBatchOut(Out):

@@ -24,15 +24,9 @@ from ledger import (
     Severity,
     TxEvidence,
 )
-from ledger import (
-    RegimeEvidence as Evidence,
-)
-from ledger import (
-    RegimeOutcome as Outcome,
-)
-from ledger import (
-    RegimeRule as Rule,
-)
+from ledger import RegimeEvidence as Evidence
+from ledger import RegimeOutcome as Outcome
+from ledger import RegimeRule as Rule
 
 
 class RuleOut(Out):
@@ -45,8 +39,14 @@ class RuleOut(Out):
 
     @classmethod
     def of(cls, r: Rule) -> RuleOut:
-        return cls(id=r.id, title=r.title, severity=r.severity, article=r.article, applies_from=r.applies_from,
-                   message=r.message)
+        return cls(
+            id=r.id,
+            title=r.title,
+            severity=r.severity,
+            article=r.article,
+            applies_from=r.applies_from,
+            message=r.message,
+        )
 
 
 class PackOut(Out):
@@ -59,8 +59,14 @@ class PackOut(Out):
 
     @classmethod
     def of(cls, p: Pack) -> PackOut:
-        return cls(regime=p.regime, title=p.title, law=p.law, rules_version=p.rules_version,
-                   applies_from=p.applies_from, rules=[RuleOut.of(r) for r in p.rules])
+        return cls(
+            regime=p.regime,
+            title=p.title,
+            law=p.law,
+            rules_version=p.rules_version,
+            applies_from=p.applies_from,
+            rules=[RuleOut.of(r) for r in p.rules],
+        )
 
 
 class TxEvidenceOut(Out):
@@ -98,41 +104,63 @@ class ReferenceEvidenceOut(Out):
     entry: str
 
 
-EvidenceOut = Annotated[TxEvidenceOut | DocumentEvidenceOut | ListEntryEvidenceOut | ReferenceEvidenceOut,
-                        Field(discriminator="kind")]
+EvidenceOut = Annotated[
+    TxEvidenceOut | DocumentEvidenceOut | ListEntryEvidenceOut | ReferenceEvidenceOut, Field(discriminator="kind")
+]
 
 
 def evidence_out(e: Evidence) -> TxEvidenceOut | DocumentEvidenceOut | ListEntryEvidenceOut | ReferenceEvidenceOut:
     if isinstance(e, TxEvidence):
-        return TxEvidenceOut(what=e.what, tx_hash=e.tx.tx_hash, block_number=e.tx.block_number,
-                             block_time=e.tx.block_time)
+        return TxEvidenceOut(
+            what=e.what, tx_hash=e.tx.tx_hash, block_number=e.tx.block_number, block_time=e.tx.block_time
+        )
     if isinstance(e, DocumentEvidence):
         return DocumentEvidenceOut(what=e.what, sha256=e.hash, document_kind=e.kind, in_vault=e.in_vault)
     if isinstance(e, ListEntryEvidence):
-        return ListEntryEvidenceOut(list=e.list_name, list_version=e.list_version, list_date=e.list_date,
-                                    entry=e.entry, matched=e.matched, screened=e.screened, score=e.score, row=e.row)
+        return ListEntryEvidenceOut(
+            list=e.list_name,
+            list_version=e.list_version,
+            list_date=e.list_date,
+            entry=e.entry,
+            matched=e.matched,
+            screened=e.screened,
+            score=e.score,
+            row=e.row,
+        )
     return ReferenceEvidenceOut(name=e.name, version=e.version, entry=e.entry)
 
 
 class RegimeFindingOut(Out):
     rule: str = Field(examples=["EUDR-E3"])
     severity: Severity
-    status: RuleStatus = Field(description="in_force, or upcoming (the rule applies after the report's date: the "
-                                           "finding does not count towards the verdict)")
+    status: RuleStatus = Field(
+        description="in_force, or upcoming (the rule applies after the report's date: the "
+        "finding does not count towards the verdict)"
+    )
     article: str
     applies_from: date
     message: str
     batch_id: str | None
     participant: str | None
     tier: int | None
-    evidence: list[EvidenceOut] = Field(description="what the finding rests on: transactions, documents, screening "
-                                                    "list entries, reference data")
+    evidence: list[EvidenceOut] = Field(
+        description="what the finding rests on: transactions, documents, screening list entries, reference data"
+    )
 
     @classmethod
     def of(cls, f: RegimeFinding) -> RegimeFindingOut:
-        return cls(rule=f.rule.id, severity=f.severity, status=f.status, article=f.rule.article,
-                   applies_from=f.rule.applies_from, message=f.message, batch_id=f.batch_id,
-                   participant=f.participant, tier=f.tier, evidence=[evidence_out(e) for e in f.evidence])
+        return cls(
+            rule=f.rule.id,
+            severity=f.severity,
+            status=f.status,
+            article=f.rule.article,
+            applies_from=f.rule.applies_from,
+            message=f.message,
+            batch_id=f.batch_id,
+            participant=f.participant,
+            tier=f.tier,
+            evidence=[evidence_out(e) for e in f.evidence],
+        )
 
 
 class RuleResultOut(Out):
@@ -147,8 +175,16 @@ class RuleResultOut(Out):
 
     @classmethod
     def of(cls, r: RuleResult) -> RuleResultOut:
-        return cls(rule=r.rule.id, title=r.rule.title, severity=r.rule.severity, article=r.rule.article,
-                   applies_from=r.rule.applies_from, status=r.status, outcome=r.outcome, note=r.note)
+        return cls(
+            rule=r.rule.id,
+            title=r.rule.title,
+            severity=r.rule.severity,
+            article=r.rule.article,
+            applies_from=r.rule.applies_from,
+            status=r.status,
+            outcome=r.outcome,
+            note=r.note,
+        )
 
 
 class ReferenceDataOut(Out):
@@ -180,9 +216,11 @@ class RegimeSectionOut(Out):
     law: str
     rules_version: str
     as_of: date = Field(description="the date the law was applied at")
-    verdict: RegimeVerdict = Field(description="from the rules in force at as_of: FAIL, REVIEW or PASS; "
-                                               "NOT_APPLICABLE if the regime does not cover the product; UPCOMING if "
-                                               "none of its rules applies yet")
+    verdict: RegimeVerdict = Field(
+        description="from the rules in force at as_of: FAIL, REVIEW or PASS; "
+        "NOT_APPLICABLE if the regime does not cover the product; UPCOMING if "
+        "none of its rules applies yet"
+    )
     outlook: RegimeVerdict = Field(description="the verdict once every rule of the pack applies")
     scope: str
     rules: list[RuleResultOut]
@@ -192,8 +230,17 @@ class RegimeSectionOut(Out):
 
     @classmethod
     def of(cls, s: RegimeSection) -> RegimeSectionOut:
-        return cls(regime=s.regime, title=s.title, law=s.law, rules_version=s.rules_version, as_of=s.as_of,
-                   verdict=s.verdict, outlook=s.outlook, scope=s.scope, rules=[RuleResultOut.of(r) for r in s.rules],
-                   findings=[RegimeFindingOut.of(f) for f in s.findings],
-                   reference_data=[ReferenceDataOut.of(d) for d in s.reference_data],
-                   lists=[ListUseOut.of(u) for u in s.lists])
+        return cls(
+            regime=s.regime,
+            title=s.title,
+            law=s.law,
+            rules_version=s.rules_version,
+            as_of=s.as_of,
+            verdict=s.verdict,
+            outlook=s.outlook,
+            scope=s.scope,
+            rules=[RuleResultOut.of(r) for r in s.rules],
+            findings=[RegimeFindingOut.of(f) for f in s.findings],
+            reference_data=[ReferenceDataOut.of(d) for d in s.reference_data],
+            lists=[ListUseOut.of(u) for u in s.lists],
+        )

@@ -16,8 +16,12 @@ MAX_NONCE = 2**53 - 1
 SignatureStr = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
 EXAMPLE_REQUEST: dict[str, Any] = {
     "request": {
-        "from": EXAMPLE_ADDRESS, "to": "0x2946259E0334f33A064106302415aD3391BeD384", "value": 0, "gas": 312000,
-        "nonce": 0, "deadline": 1767225600,
+        "from": EXAMPLE_ADDRESS,
+        "to": "0x2946259E0334f33A064106302415aD3391BeD384",
+        "value": 0,
+        "gas": 312000,
+        "nonce": 0,
+        "deadline": 1767225600,
         "data": "0x8f8c2d9a18898817876631a09687937b68ba1364acd3a08524fc26ccfef089151b05d371…",
     },
     "signature": "0x" + "ab" * 65,
@@ -30,8 +34,12 @@ class ForwardRequestIn(In):
     from_: AddressStr = Field(alias="from", description="the participant who signs (and is the ledger's sender)")
     to: AddressStr = Field(description="the ProvenanceLedger address (see GET /eip712/domain)")
     value: int = Field(default=0, ge=0, le=0, description="always 0")
-    gas: int = Field(ge=21_000, le=16_777_216, description="gas the inner call may use; the relayer takes at most "
-                     "LEDGER_RELAY_MAX_GAS (12,000,000 by default, see GET /relayer) and pays only what is used")
+    gas: int = Field(
+        ge=21_000,
+        le=16_777_216,
+        description="gas the inner call may use; the relayer takes at most "
+        "LEDGER_RELAY_MAX_GAS (12,000,000 by default, see GET /relayer) and pays only what is used",
+    )
     nonce: int = Field(ge=0, le=MAX_NONCE, description="see GET /participants/{address}/nonce")
     deadline: int = Field(ge=0, lt=2**48, description="unix time after which the request is void")
     data: HexStr = Field(min_length=10, description="ABI calldata of the ProvenanceLedger function")
@@ -47,8 +55,10 @@ class SignedRequestIn(In):
 
     def to_domain(self) -> SignedRequest:
         r = self.request
-        return SignedRequest(ForwardRequest(Address(r.from_), Address(r.to), r.value, r.gas, r.nonce, r.deadline,
-                                            r.data.lower()), self.signature)
+        return SignedRequest(
+            ForwardRequest(Address(r.from_), Address(r.to), r.value, r.gas, r.nonce, r.deadline, r.data.lower()),
+            self.signature,
+        )
 
 
 class WriteResult(Out):

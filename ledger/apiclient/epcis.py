@@ -107,8 +107,10 @@ class CaptureClient:
             if job.finished:
                 return job
             if time.monotonic() > deadline:
-                raise ValidationError(f"capture {job_id} is still {job.state.value} after {timeout:g} s: ask "
-                                      f"GET /capture/{job_id} later", field="timeout")
+                raise ValidationError(
+                    f"capture {job_id} is still {job.state.value} after {timeout:g} s: ask GET /capture/{job_id} later",
+                    field="timeout",
+                )
             time.sleep(poll)
 
     def receipt(self, document_text: str, job: CaptureJob) -> dict[str, Any]:
@@ -121,7 +123,6 @@ def with_proofs(document_text: str, job: CaptureJob, ledger_address: str, chain_
     """`document_text` with a document-level `urn:provenance-ledger:epcis:proofs` (full IRI: the document's own
     context is left as it is, and no event's hash changes)."""
     body: dict[str, Any] = load_json(document_text, limit=MAX_DEPTH)  # UTF-8, depth bounded, on the parsed text
-    events = {r.event_hash: {"root": r.root, "proof": list(r.proof)} for r in job.results
-              if r.event_hash and r.root}
+    events = {r.event_hash: {"root": r.root, "proof": list(r.proof)} for r in job.results if r.event_hash and r.root}
     body[NAMESPACE + "proofs"] = {"ledger": ledger_address, "chainId": chain_id, "events": events}
     return body

@@ -45,10 +45,19 @@ class calldata:
     set_suspended = staticmethod(admin.set_suspended)
 
 
-def sign(account: LocalAccount, domain: Eip712Domain, ledger_address: str, data: str, *, nonce: int,
-         ttl: int = DEFAULT_TTL_SECONDS, now: float | None = None) -> SignedRequest:
-    request = build_request(checksum(account.address), checksum(ledger_address), data, nonce=nonce, gas=gas_for(data),
-                            ttl=ttl, now=now)
+def sign(
+    account: LocalAccount,
+    domain: Eip712Domain,
+    ledger_address: str,
+    data: str,
+    *,
+    nonce: int,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    now: float | None = None,
+) -> SignedRequest:
+    request = build_request(
+        checksum(account.address), checksum(ledger_address), data, nonce=nonce, gas=gas_for(data), ttl=ttl, now=now
+    )
     return sign_request(account, domain, request)
 
 
@@ -56,21 +65,35 @@ def body_of(signed: SignedRequest) -> dict[str, Any]:
     """A signed request as the JSON body the API's write routes take."""
     r = signed.request
     return {
-        "request": {"from": r.from_address, "to": r.to, "value": r.value, "gas": r.gas,
-                    "nonce": r.nonce, "deadline": r.deadline, "data": r.data},
+        "request": {
+            "from": r.from_address,
+            "to": r.to,
+            "value": r.value,
+            "gas": r.gas,
+            "nonce": r.nonce,
+            "deadline": r.deadline,
+            "data": r.data,
+        },
         "signature": signed.signature,
     }
 
 
-def signed_body(account: LocalAccount, domain: Eip712Domain, ledger_address: str, data: str, *, nonce: int,
-                ttl: int = DEFAULT_TTL_SECONDS, now: float | None = None) -> dict[str, Any]:
+def signed_body(
+    account: LocalAccount,
+    domain: Eip712Domain,
+    ledger_address: str,
+    data: str,
+    *,
+    nonce: int,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    now: float | None = None,
+) -> dict[str, Any]:
     return body_of(sign(account, domain, ledger_address, data, nonce=nonce, ttl=ttl, now=now))
 
 
 def domain_from_json(body: dict[str, Any]) -> tuple[Eip712Domain, str]:
     """The EIP-712 domain and the ledger address from the body of `GET /eip712/domain`."""
-    domain = Eip712Domain(body["name"], body["version"], int(body["chain_id"]),
-                          checksum(body["verifying_contract"]))
+    domain = Eip712Domain(body["name"], body["version"], int(body["chain_id"]), checksum(body["verifying_contract"]))
     return domain, checksum(body["ledger"])
 
 
@@ -80,9 +103,16 @@ def siwe_message(address: str, nonce: dict[str, Any], *, ttl: int = 300, now: da
     from ledger import siwe
 
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    return siwe.build(domain=str(nonce["domain"]), address=address, statement=nonce.get("statement"),
-                      uri=str(nonce["uri"]), chain_id=int(nonce["chain_id"]), nonce=str(nonce["nonce"]),
-                      issued_at=issued, expiration_time=issued + timedelta(seconds=ttl))
+    return siwe.build(
+        domain=str(nonce["domain"]),
+        address=address,
+        statement=nonce.get("statement"),
+        uri=str(nonce["uri"]),
+        chain_id=int(nonce["chain_id"]),
+        nonce=str(nonce["nonce"]),
+        issued_at=issued,
+        expiration_time=issued + timedelta(seconds=ttl),
+    )
 
 
 def sign_in(account: LocalAccount, message: str) -> dict[str, str]:
@@ -114,8 +144,9 @@ class ApiSigner:
         """Sign in with the account's key; the token is kept and sent from now on. Returns it."""
         reply = self.client.get("/auth/nonce")
         reply.raise_for_status()
-        answer = self.client.post("/auth/login", json=sign_in(self.account, siwe_message(self.account.address,
-                                                                                       reply.json())))
+        answer = self.client.post(
+            "/auth/login", json=sign_in(self.account, siwe_message(self.account.address, reply.json()))
+        )
         answer.raise_for_status()
         self.token = str(answer.json()["token"])
         return self.token
@@ -134,8 +165,9 @@ class ApiSigner:
 
     def body(self, data: str, *, ttl: int = DEFAULT_TTL_SECONDS, nonce: int | None = None) -> dict[str, Any]:
         domain, ledger_address = self.domain()
-        return signed_body(self.account, domain, ledger_address, data,
-                           nonce=self.nonce() if nonce is None else nonce, ttl=ttl)
+        return signed_body(
+            self.account, domain, ledger_address, data, nonce=self.nonce() if nonce is None else nonce, ttl=ttl
+        )
 
 
 def metric(code: str, value: str | Decimal, unit: str) -> MetricValue:

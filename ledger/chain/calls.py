@@ -115,8 +115,11 @@ def created_ids(sender: Address | str, data: str | bytes) -> tuple[str, ...]:
     elif call.name == "recordBatches":
         records = call.args["records"]
     elif call.name == "publishDisclosure":
-        return (disclosure_id_of(sender, bytes_to_text(from_hex(call.args["framework"])),
-                                 bytes_to_text(from_hex(call.args["period"]))),)
+        return (
+            disclosure_id_of(
+                sender, bytes_to_text(from_hex(call.args["framework"])), bytes_to_text(from_hex(call.args["period"]))
+            ),
+        )
     else:
         return ()
     return tuple(batch_id_of(sender, r["gtin"], bytes_to_text(from_hex(r["lot"]))) for r in records)

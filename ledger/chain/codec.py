@@ -118,13 +118,18 @@ def _text(member: str, size: int, attribute: str) -> RecordField:
 
 
 def _digits(member: str, width: int, attribute: str, kind: Callable[[str], Any] = str) -> RecordField:
-    return RecordField(attribute, (member,), lambda value: (int(value),),
-                       lambda record, strict: kind(str(int(record[member])).zfill(width)))
+    return RecordField(
+        attribute,
+        (member,),
+        lambda value: (int(value),),
+        lambda record, strict: kind(str(int(record[member])).zfill(width)),
+    )
 
 
 def _milli(member: str, attribute: str) -> RecordField:
-    return RecordField(attribute, (member,), lambda value: (to_milli(value),),
-                       lambda record, strict: from_milli(int(record[member])))
+    return RecordField(
+        attribute, (member,), lambda value: (to_milli(value),), lambda record, strict: from_milli(int(record[member]))
+    )
 
 
 def _produced_at(record: Mapping[str, Any], strict: bool) -> datetime | None:
@@ -149,8 +154,9 @@ def _documents(record: Mapping[str, Any], strict: bool) -> tuple[Document, ...]:
     for item in record["documents"]:
         kind = int(item["kind"])
         if not 0 <= kind < len(DOCUMENT_KINDS):
-            raise ValidationError(f"document kind {kind} is not one of the contract's {len(DOCUMENT_KINDS)}",
-                                  field="documents.kind")
+            raise ValidationError(
+                f"document kind {kind} is not one of the contract's {len(DOCUMENT_KINDS)}", field="documents.kind"
+            )
         documents.append(Document(Hash32(_hex_of(item["hash"])), DOCUMENT_KINDS[kind]))
     return tuple(documents)
 
@@ -168,13 +174,24 @@ BATCH_FIELDS: tuple[RecordField, ...] = (
     _text("unit", 3, "unit"),
     _digits("facility", 13, "facility", Gln),
     RecordField("produced_at", ("producedAt",), lambda value: (to_timestamp(value),), _produced_at),
-    RecordField("process_emissions_kg", ("emissionsReported", "processEmissions"),
-                lambda value: (value is not None, to_milli(value) if value is not None else 0), _emissions),
-    RecordField("inputs", ("inputs",),
-                lambda value: ([(from_hex(use.batch_id), to_milli(use.quantity)) for use in value],), _inputs),
-    RecordField("documents", ("documents",),
-                lambda value: ([(from_hex(doc.hash), DOCUMENT_KINDS.index(doc.kind)) for doc in value],),
-                _documents),
+    RecordField(
+        "process_emissions_kg",
+        ("emissionsReported", "processEmissions"),
+        lambda value: (value is not None, to_milli(value) if value is not None else 0),
+        _emissions,
+    ),
+    RecordField(
+        "inputs",
+        ("inputs",),
+        lambda value: ([(from_hex(use.batch_id), to_milli(use.quantity)) for use in value],),
+        _inputs,
+    ),
+    RecordField(
+        "documents",
+        ("documents",),
+        lambda value: ([(from_hex(doc.hash), DOCUMENT_KINDS.index(doc.kind)) for doc in value],),
+        _documents,
+    ),
 )
 
 
@@ -296,14 +313,17 @@ def checksum(value: str) -> Address:
 
 def batch_id_of(producer: str, gtin: int | str, lot: str) -> BatchId:
     """The id the contract gives a batch (`batchIdOf`): keccak256(abi.encode(producer, gtin, lot))."""
-    raw = abi_encode(["address", "uint64", "bytes32"], [to_checksum_address(producer), int(gtin),
-                                                        text_to_bytes(lot, 32)])
+    raw = abi_encode(
+        ["address", "uint64", "bytes32"], [to_checksum_address(producer), int(gtin), text_to_bytes(lot, 32)]
+    )
     return BatchId(hex32(keccak(raw)))
 
 
 def disclosure_id_of(participant: str, framework: str, period: str) -> DisclosureId:
     """The id the contract gives a disclosure (`disclosureIdOf`): keccak256(abi.encode(participant, framework,
     period))."""
-    raw = abi_encode(["address", "bytes8", "bytes16"], [to_checksum_address(participant), text_to_bytes(framework, 8),
-                                                        text_to_bytes(period, 16)])
+    raw = abi_encode(
+        ["address", "bytes8", "bytes16"],
+        [to_checksum_address(participant), text_to_bytes(framework, 8), text_to_bytes(period, 16)],
+    )
     return DisclosureId(hex32(keccak(raw)))

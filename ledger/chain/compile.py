@@ -30,8 +30,10 @@ EVM_VERSION = "cancun"
 OPTIMIZER_RUNS = 20_000
 #: Where an installed package (whose folder has no `node_modules` beside it) finds the npm tools.
 NODE_TOOLS_ENV = "LEDGER_NODE_TOOLS"
-NODE_TOOLS_HINT = (f"run `npm ci` in the project folder (scripts/setup does it), or set {NODE_TOOLS_ENV} to the "
-                   "`node_modules` folder it made")
+NODE_TOOLS_HINT = (
+    f"run `npm ci` in the project folder (scripts/setup does it), or set {NODE_TOOLS_ENV} to the "
+    "`node_modules` folder it made"
+)
 
 
 def node_modules() -> Path:
@@ -84,9 +86,11 @@ def standard_input() -> dict[str, Any]:
 def compile_contracts() -> dict[str, Artifact]:
     """Compile every contract and return the deployable ones' artifacts."""
     if not CONTRACTS_DIR.is_dir() or not SHIM.is_file():
-        raise ToolchainError(f"compiling needs the project's source checkout ({CONTRACTS_DIR.name}/ and "
-                             f"scripts/{SHIM.name} beside the package, not found under {PROJECT_ROOT}): an installed "
-                             "package ships the compiled artifacts instead")
+        raise ToolchainError(
+            f"compiling needs the project's source checkout ({CONTRACTS_DIR.name}/ and "
+            f"scripts/{SHIM.name} beside the package, not found under {PROJECT_ROOT}): an installed "
+            "package ships the compiled artifacts instead"
+        )
     if not (PROJECT_ROOT / "node_modules" / "solc").is_dir():
         raise ToolchainError("node_modules/solc is missing: run `npm ci` (scripts/setup does it)")
     output = solcx.compile_standard(standard_input(), solc_binary=str(SHIM), allow_empty=False)

@@ -137,8 +137,16 @@ def as_revert(exc: Exception) -> ContractRevertError | None:
 class Chain:
     """A chain connection with an operator account that signs locally and allocates its own nonces."""
 
-    def __init__(self, w3: Web3, operator: LocalAccount, *, embedded: bool, receipt_timeout: float = 120.0,
-                 node_timeout: float = DEFAULT_NODE_TIMEOUT, node: str = "the embedded chain") -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        operator: LocalAccount,
+        *,
+        embedded: bool,
+        receipt_timeout: float = 120.0,
+        node_timeout: float = DEFAULT_NODE_TIMEOUT,
+        node: str = "the embedded chain",
+    ) -> None:
         self.w3 = w3
         self.operator = operator
         self.embedded = embedded
@@ -156,15 +164,19 @@ class Chain:
         return cls(Web3(_SerialTesterProvider()), Account.from_key(EMBEDDED_OPERATOR_KEY), embedded=True)
 
     @classmethod
-    def connect(cls, rpc_url: str, operator_key: str | None = None, *,
-                timeout: float = DEFAULT_NODE_TIMEOUT) -> Chain:
+    def connect(cls, rpc_url: str, operator_key: str | None = None, *, timeout: float = DEFAULT_NODE_TIMEOUT) -> Chain:
         """A JSON-RPC node. Without `operator_key`, anvil's well-known first development account is used.
 
         Every call to the node gives up after `timeout` seconds, once (no retries): a hung node costs a request that
         long, then `LedgerUnavailableError`, never minutes."""
         w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
-        return cls(w3, Account.from_key(operator_key or ANVIL_OPERATOR_KEY), embedded=False, node_timeout=timeout,
-                   node=redact(rpc_url))
+        return cls(
+            w3,
+            Account.from_key(operator_key or ANVIL_OPERATOR_KEY),
+            embedded=False,
+            node_timeout=timeout,
+            node=redact(rpc_url),
+        )
 
     # -- reads -------------------------------------------------------------------------------------------------
 
@@ -241,8 +253,13 @@ class Chain:
                 tx_hash = "0x" + bytes(signed.hash).hex()
                 self.broadcast("0x" + bytes(signed.raw_transaction).hex())
         try:
-            receipt = self._guard(lambda: self.w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self.receipt_timeout, poll_latency=0.05))  # type: ignore[arg-type]
+            receipt = self._guard(
+                lambda: self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash,  # type: ignore[arg-type]
+                    timeout=self.receipt_timeout,
+                    poll_latency=0.05,
+                )
+            )
         except TimeExhausted as exc:
             raise TransactionTimeoutError(f"no receipt for {tx_hash} after {self.receipt_timeout}s") from exc
         if receipt["status"] != 1:
@@ -251,24 +268,46 @@ class Chain:
             raise ContractRevertError({"tx_hash": tx_hash}, message="transaction reverted")
         return receipt
 
-    def sign_operator(self, tx: dict[str, Any] | TxParams, *, gas: int, nonce: int | None = None,
-                      max_fee: int | None = None, tip: int | None = None) -> SignedTx:
+    def sign_operator(
+        self,
+        tx: dict[str, Any] | TxParams,
+        *,
+        gas: int,
+        nonce: int | None = None,
+        max_fee: int | None = None,
+        tip: int | None = None,
+    ) -> SignedTx:
         """A transaction signed by the operator with the next nonce of this process's allocator (or `nonce`, to
         replace a pending one) and the current fees (or those given)."""
         with self._send_lock:
             fees = self._fees()
             if max_fee is not None:
-                fees = {"maxFeePerGas": max(max_fee, fees["maxFeePerGas"]),
-                        "maxPriorityFeePerGas": max(tip or 0, fees["maxPriorityFeePerGas"])}
+                fees = {
+                    "maxFeePerGas": max(max_fee, fees["maxFeePerGas"]),
+                    "maxPriorityFeePerGas": max(tip or 0, fees["maxPriorityFeePerGas"]),
+                }
             used = self._allocate_nonce() if nonce is None else nonce
-            body: dict[str, Any] = {"from": self.operator.address, "chainId": self.chain_id, "value": 0, **tx,
-                                    "gas": gas, "nonce": used, **fees}
+            body: dict[str, Any] = {
+                "from": self.operator.address,
+                "chainId": self.chain_id,
+                "value": 0,
+                **tx,
+                "gas": gas,
+                "nonce": used,
+                **fees,
+            }
             signed = self.operator.sign_transaction(body)
-        return SignedTx("0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex(), used,
-                        int(fees["maxFeePerGas"]), int(fees["maxPriorityFeePerGas"]))
+        return SignedTx(
+            "0x" + bytes(signed.raw_transaction).hex(),
+            "0x" + bytes(signed.hash).hex(),
+            used,
+            int(fees["maxFeePerGas"]),
+            int(fees["maxPriorityFeePerGas"]),
+        )
 
-    def send_operator(self, tx: dict[str, Any] | TxParams, *, gas: int,
-                      before_broadcast: Callable[[SignedTx], None] | None = None) -> SignedTx:
+    def send_operator(
+        self, tx: dict[str, Any] | TxParams, *, gas: int, before_broadcast: Callable[[SignedTx], None] | None = None
+    ) -> SignedTx:
         """Sign `tx` as the operator with the next nonce and broadcast it. When another process using the same key
         (an admin script beside the service) took that nonce, re-read the nonce, wait a random moment (two processes
         retrying in step would collide again) and sign again, up to `NONCE_ATTEMPTS` times; then
@@ -284,8 +323,10 @@ class Chain:
             except NonceTooLowError:
                 self.reset_nonce()
                 time.sleep(random.uniform(0, min(0.5, 0.02 * 2**attempt)))
-        raise NonceUnavailableError("no transaction nonce could be had: another process using the operator's key "
-                                    "keeps taking them; try again shortly")
+        raise NonceUnavailableError(
+            "no transaction nonce could be had: another process using the operator's key "
+            "keeps taking them; try again shortly"
+        )
 
     def broadcast(self, raw: str) -> None:
         """Hand a signed transaction to the node. `NonceTooLowError` when its nonce is used or taken by a pending

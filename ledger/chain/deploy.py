@@ -44,8 +44,10 @@ def deployment_problem(chain: Chain, deployment: Deployment) -> str | None:
     if deployment.chain_id != chain.chain_id:
         return f"the node serves chain {chain.chain_id}, not chain {deployment.chain_id} of this deployment"
     if deployment.genesis_hash is not None and genesis_hash(chain) != deployment.genesis_hash:
-        return "the node's chain has another genesis block than the one the contracts were deployed on (the chain " \
-               "was reset or replaced)"
+        return (
+            "the node's chain has another genesis block than the one the contracts were deployed on (the chain "
+            "was reset or replaced)"
+        )
     for name, address in (("ledger", deployment.ledger), ("forwarder", deployment.forwarder)):
         if not chain._guard(lambda a=address: chain.w3.eth.get_code(a)):
             return f"the node's chain holds no contract code at the {name} address {address}"
@@ -78,5 +80,7 @@ def load_manifest(path: Path) -> Deployment | None:
         body = json.loads(path.read_text())
         return Deployment(**(body | {"deployed_at": datetime.fromisoformat(body["deployed_at"])}))
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        raise LedgerError(f"the deployment manifest {path} cannot be read ({type(exc).__name__}): restore it from "
-                          "another instance of this deployment, or remove it to deploy afresh") from None
+        raise LedgerError(
+            f"the deployment manifest {path} cannot be read ({type(exc).__name__}): restore it from "
+            "another instance of this deployment, or remove it to deploy afresh"
+        ) from None

@@ -37,8 +37,9 @@ class Forwarding:
     def __init__(self, chain: Chain, deployment: Deployment) -> None:
         self.chain = chain
         self.deployment = deployment
-        self.contract = chain.w3.eth.contract(address=cast(ChecksumAddress, deployment.forwarder),
-                                              abi=load_artifact("ProvenanceForwarder").abi)
+        self.contract = chain.w3.eth.contract(
+            address=cast(ChecksumAddress, deployment.forwarder), abi=load_artifact("ProvenanceForwarder").abi
+        )
         self.domain = Eip712Domain("ProvenanceForwarder", "1", chain.chain_id, deployment.forwarder)
 
     def nonce(self, account: str) -> int:
@@ -77,7 +78,8 @@ class Forwarding:
         if request.deadline < now + min_deadline:
             raise SignatureExpiredError(
                 f"request expires at {datetime.fromtimestamp(request.deadline, UTC).isoformat()}"
-                + (f", within the {min_deadline} s it may take to be mined" if request.deadline >= now else ""))
+                + (f", within the {min_deadline} s it may take to be mined" if request.deadline >= now else "")
+            )
 
     def dry_run(self, signed: SignedRequest) -> None:
         """The inner call as the ledger will see it (it reads the sender as ERC-2771 does, so a call from the signer
@@ -87,8 +89,12 @@ class Forwarding:
         self.fund_for_dry_run(request.from_address)
         data = from_hex(request.data)
         intrinsic = 21_000 + sum(16 if byte else 4 for byte in data)  # paid by the transaction, not the inner call
-        inner = {"from": request.from_address, "to": self.deployment.ledger, "gas": request.gas + intrinsic,
-                 "data": request.data}
+        inner = {
+            "from": request.from_address,
+            "to": self.deployment.ledger,
+            "gas": request.gas + intrinsic,
+            "data": request.data,
+        }
         try:
             self.chain.call(inner)  # type: ignore[arg-type]
         except (ContractRevertError, LedgerUnavailableError):
@@ -96,8 +102,11 @@ class Forwarding:
         except Exception as exc:  # the node refused the call itself: out of gas, not a revert of the contract
             if "gas" not in str(exc).lower():
                 raise
-            raise ValidationError(f"request.gas {request.gas} is too little for this call; sign the request with "
-                                  "more (the relayer pays only what is used)", field="request.gas") from None
+            raise ValidationError(
+                f"request.gas {request.gas} is too little for this call; sign the request with "
+                "more (the relayer pays only what is used)",
+                field="request.gas",
+            ) from None
 
     def fund_for_dry_run(self, account: str) -> None:
         """eth-tester refuses even an eth_call from an account that cannot pay its gas; real nodes do not.

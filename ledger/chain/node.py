@@ -32,17 +32,16 @@ def anvil_binary() -> Path:
     The npm tools are `ledger.chain.compile.node_modules()`: `$LEDGER_NODE_TOOLS`, else the checkout's `node_modules`.
     """
     modules = node_modules()
-    for candidate in (
-        *sorted(modules.glob("@foundry-rs/anvil-*/bin/anvil")),
-        modules / ".bin" / "anvil",
-    ):
+    for candidate in (*sorted(modules.glob("@foundry-rs/anvil-*/bin/anvil")), modules / ".bin" / "anvil"):
         if candidate.exists():
             return candidate
     found = shutil.which("anvil")
     if found:
         return Path(found)
-    raise ToolchainError(f"anvil not found in {modules} nor on PATH: {NODE_TOOLS_HINT} (npm's @foundry-rs/anvil), "
-                         "or give a node with --rpc-url")
+    raise ToolchainError(
+        f"anvil not found in {modules} nor on PATH: {NODE_TOOLS_HINT} (npm's @foundry-rs/anvil), "
+        "or give a node with --rpc-url"
+    )
 
 
 def free_port() -> int:
@@ -53,8 +52,9 @@ def free_port() -> int:
 
 def rpc_alive(url: str, timeout: float = 1.0) -> bool:
     try:
-        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                              timeout=timeout)
+        reply = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout
+        )
         return reply.ok and "result" in reply.json()
     except (requests.RequestException, ValueError):
         return False
@@ -89,13 +89,19 @@ class AnvilNode:
                 keep_good_copy(self.state_file)  # anvil wrote its whole state on the way out
 
 
-def start_anvil(port: int | None = None, state_file: Path | None = None, *, host: str = "127.0.0.1",
-                block_time: float | None = None, log_file: Path | None = None, timeout: float = 30.0) -> AnvilNode:
+def start_anvil(
+    port: int | None = None,
+    state_file: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    block_time: float | None = None,
+    log_file: Path | None = None,
+    timeout: float = 30.0,
+) -> AnvilNode:
     """Start anvil and wait until it answers JSON-RPC. With a `state_file`, the chain in it is reloaded with the genesis
     block it was born with (see `genesis_timestamp`)."""
     port = port or free_port()
-    command = [str(anvil_binary()), "--host", host, "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID),
-               "--silent"]
+    command = [str(anvil_binary()), "--host", host, "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID), "--silent"]
     born = None
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -109,8 +115,9 @@ def start_anvil(port: int | None = None, state_file: Path | None = None, *, host
         command += ["--block-time", str(block_time)]
     log = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115
     output = log if log is not None else subprocess.DEVNULL
-    process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True,
-                               env={**os.environ, "NO_COLOR": "1"})
+    process = subprocess.Popen(
+        command, stdout=output, stderr=output, start_new_session=True, env={**os.environ, "NO_COLOR": "1"}
+    )
     if log is not None:
         log.close()  # the child holds its own descriptor
     url = f"http://{host}:{port}"

@@ -28,8 +28,13 @@ def _genesis_blocks(state: dict[str, object]) -> list[dict[str, object]]:
     blocks = state.get("blocks")
     if not isinstance(blocks, list):
         return []
-    return [block for block in blocks if isinstance(block, dict) and isinstance(block.get("header"), dict)
-            and int(str(block["header"].get("number", "-1")), 0) == 0]
+    return [
+        block
+        for block in blocks
+        if isinstance(block, dict)
+        and isinstance(block.get("header"), dict)
+        and int(str(block["header"].get("number", "-1")), 0) == 0
+    ]
 
 
 def _timestamp(block: dict[str, object]) -> int:
@@ -100,9 +105,13 @@ def restore_if_torn(state_file: Path) -> None:
         aside = state_file.with_name(f"{state_file.name}.torn-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
         state_file.replace(aside)
         shutil.copyfile(good, state_file)
-        log.warning("the node's state file %s was cut short (the node was killed while writing it): moved to %s and "
-                    "replaced by the copy kept when the node last started or stopped; what was recorded since is "
-                    "not on the chain", state_file.name, aside.name)
+        log.warning(
+            "the node's state file %s was cut short (the node was killed while writing it): moved to %s and "
+            "replaced by the copy kept when the node last started or stopped; what was recorded since is "
+            "not on the chain",
+            state_file.name,
+            aside.name,
+        )
     shutil.copyfile(state_file, _loading(state_file))
 
 

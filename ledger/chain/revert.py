@@ -14,11 +14,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from ledger.chain.codec import CHAIN_CODEC, abi_type, from_milli
 from ledger.chain.compile import load_artifact
-from ledger.domain.errors import (
-    ContractRevertError,
-    SignatureExpiredError,
-    SignatureInvalidError,
-)
+from ledger.domain.errors import ContractRevertError, SignatureExpiredError, SignatureInvalidError
 from ledger.domain.roles import role_label
 
 ErrorKind = Literal["not_found", "forbidden", "invalid", "conflict"]
@@ -92,8 +88,10 @@ def _kind(name: str) -> ErrorKind:
     try:
         return ERROR_KINDS[name]
     except KeyError:
-        raise LookupError(f"contract error {name} has no entry in ledger.chain.revert.ERROR_KINDS: say whether "
-                          "a caller meets it as not_found, forbidden, invalid or conflict") from None
+        raise LookupError(
+            f"contract error {name} has no entry in ledger.chain.revert.ERROR_KINDS: say whether "
+            "a caller meets it as not_found, forbidden, invalid or conflict"
+        ) from None
 
 
 def _normalise(abi_type: str, value: Any) -> Any:
@@ -131,11 +129,18 @@ class _ErrorSpec:
         names = THOUSANDTHS.get(self.name)
         if not names or not all(isinstance(args.get(n), int) for n in names):
             return None
-        unit = "kg CO2e" if args.get("field") == "processEmissions" else \
-            "the input's unit" if self.name == "BatchInsufficientQuantity" else "the batch's unit"
+        unit = (
+            "kg CO2e"
+            if args.get("field") == "processEmissions"
+            else "the input's unit"
+            if self.name == "BatchInsufficientQuantity"
+            else "the batch's unit"
+        )
         figures = ", ".join(f"{n} {from_milli(args[n]):f}" for n in names)
-        return f"{self.name}({', '.join(f'{k}={v}' for k, v in args.items())}): in {unit}, {figures} (the " \
-               "contract counts thousandths)"
+        return (
+            f"{self.name}({', '.join(f'{k}={v}' for k, v in args.items())}): in {unit}, {figures} (the "
+            "contract counts thousandths)"
+        )
 
     def _role_refusal(self, args: dict[str, Any]) -> str | None:
         """`AccessControlUnauthorizedAccount(account, neededRole)` names the role by its name, not its hash."""

@@ -62,7 +62,13 @@ def typed_data(domain: Eip712Domain, request: ForwardRequest) -> dict[str, Any]:
 
 
 def build_request(
-    signer: Address, ledger: Address, data: str, *, nonce: int, gas: int, ttl: int = DEFAULT_TTL_SECONDS,
+    signer: Address,
+    ledger: Address,
+    data: str,
+    *,
+    nonce: int,
+    gas: int,
+    ttl: int = DEFAULT_TTL_SECONDS,
     now: float | None = None,
 ) -> ForwardRequest:
     deadline = int((now if now is not None else time.time()) + ttl)
@@ -89,8 +95,10 @@ def check_canonical(signature: str) -> None:
         raise SignatureInvalidError("a signature is 65 bytes (r, s, v)")
     r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
     if not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
-        raise SignatureInvalidError("signature is not in canonical form (s must be in the lower half of the curve "
-                                    "order, as OpenZeppelin's ECDSA requires)")
+        raise SignatureInvalidError(
+            "signature is not in canonical form (s must be in the lower half of the curve "
+            "order, as OpenZeppelin's ECDSA requires)"
+        )
     if v not in (27, 28):
         raise SignatureInvalidError(f"signature v is {v}; the forwarder takes 27 or 28")
 

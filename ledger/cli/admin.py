@@ -21,9 +21,13 @@ from ledger.domain.types import Gln, Hash32, ParticipantProfile, Role, Site
 
 ACCOUNT = typer.Option(..., "--account", help="the participant's address")
 ROLE = typer.Option(..., "--role", help="FACTORY, AUDITOR or BUYER")
-KEY = typer.Option(None, "--key", envvar="LEDGER_ADMIN_KEY",
-                   help="the consortium admin's private key (0x-hex): the key the contracts were deployed with "
-                        "(LEDGER_OPERATOR_KEY; for `ledger serve` without it, anvil's account 0: see the README)")
+KEY = typer.Option(
+    None,
+    "--key",
+    envvar="LEDGER_ADMIN_KEY",
+    help="the consortium admin's private key (0x-hex): the key the contracts were deployed with "
+    "(LEDGER_OPERATOR_KEY; for `ledger serve` without it, anvil's account 0: see the README)",
+)
 
 
 def _site(text: str) -> Site:
@@ -57,22 +61,34 @@ def register(
     party_gln: str | None = typer.Option(None, "--party-gln", help="the GLN naming the participant as a party"),
     organisation: str | None = typer.Option(None, "--organisation", help="organisation id (0x + 64 hex)"),
     role: list[Role] = typer.Option([], "--role", help="FACTORY, AUDITOR or BUYER (repeat)"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
 ) -> None:
     """Register a participant with its profile and roles (POST /admin/participants)."""
     from ledger.apiclient.signer import calldata
 
     def build(_: Any) -> str:
-        profile = ParticipantProfile(name, country, tuple(_site(s) for s in site),
-                                     Hash32(organisation) if organisation else None, None,
-                                     Gln(party_gln) if party_gln else None)
+        profile = ParticipantProfile(
+            name,
+            country,
+            tuple(_site(s) for s in site),
+            Hash32(organisation) if organisation else None,
+            None,
+            Gln(party_gln) if party_gln else None,
+        )
         return calldata.register_participant(account, profile, role)
 
     _post(key, demo_participant, api, "/admin/participants", build)
 
 
-def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", help="GLN:SUBDIVISION"),
-             key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
+def add_site(
+    account: str = ACCOUNT,
+    site: str = typer.Option(..., "--site", help="GLN:SUBDIVISION"),
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+) -> None:
     """Add a site to a participant (POST /admin/participants/{address}/sites)."""
     from ledger.apiclient.signer import calldata
 
@@ -84,49 +100,81 @@ def add_site(account: str = ACCOUNT, site: str = typer.Option(..., "--site", hel
     _post(key, demo_participant, api, f"/admin/participants/{account}/sites", build)
 
 
-def grant(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
-          api: str = API) -> None:
+def grant(
+    account: str = ACCOUNT,
+    role: Role = ROLE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+) -> None:
     """Grant a role (POST /admin/participants/{address}/roles)."""
     from ledger.apiclient.signer import calldata
 
-    _post(key, demo_participant, api, f"/admin/participants/{account}/roles",
-          lambda _: calldata.grant_role(account, role))
+    _post(
+        key, demo_participant, api, f"/admin/participants/{account}/roles", lambda _: calldata.grant_role(account, role)
+    )
 
 
-def revoke(account: str = ACCOUNT, role: Role = ROLE, key: str | None = KEY, demo_participant: str | None = DEMO,
-           api: str = API) -> None:
+def revoke(
+    account: str = ACCOUNT,
+    role: Role = ROLE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+) -> None:
     """Revoke a role (POST /admin/participants/{address}/roles)."""
     from ledger.apiclient.signer import calldata
 
-    _post(key, demo_participant, api, f"/admin/participants/{account}/roles",
-          lambda _: calldata.revoke_role(account, role))
+    _post(
+        key,
+        demo_participant,
+        api,
+        f"/admin/participants/{account}/roles",
+        lambda _: calldata.revoke_role(account, role),
+    )
 
 
-def suspend(account: str = ACCOUNT, reason: str = typer.Option(..., "--reason", help="why (kept on chain)"),
-            key: str | None = KEY,
-            demo_participant: str | None = DEMO, api: str = API) -> None:
+def suspend(
+    account: str = ACCOUNT,
+    reason: str = typer.Option(..., "--reason", help="why (kept on chain)"),
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+) -> None:
     """Suspend a participant: it writes nothing and its tokens stop working (POST .../status)."""
     from ledger.apiclient.signer import calldata
 
-    _post(key, demo_participant, api, f"/admin/participants/{account}/status",
-          lambda _: calldata.set_suspended(account, True, reason))
+    _post(
+        key,
+        demo_participant,
+        api,
+        f"/admin/participants/{account}/status",
+        lambda _: calldata.set_suspended(account, True, reason),
+    )
 
 
-def reinstate(account: str = ACCOUNT,
-              reason: str = typer.Option("", "--reason", help="why (optional: a suspension needs one, lifting it "
-                                                                 "does not)"),
-              key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API) -> None:
+def reinstate(
+    account: str = ACCOUNT,
+    reason: str = typer.Option("", "--reason", help="why (optional: a suspension needs one, lifting it does not)"),
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+) -> None:
     """Reinstate a suspended participant (POST .../status)."""
     from ledger.apiclient.signer import calldata
 
-    _post(key, demo_participant, api, f"/admin/participants/{account}/status",
-          lambda _: calldata.set_suspended(account, False, reason))
+    _post(
+        key,
+        demo_participant,
+        api,
+        f"/admin/participants/{account}/status",
+        lambda _: calldata.set_suspended(account, False, reason),
+    )
 
 
 def register_commands(app: typer.Typer) -> None:
     """`ledger admin ...`."""
-    admin_app = command_group(help="The consortium admin's operations (signed with the admin key, relayed by the "
-                                   "API).")
+    admin_app = command_group(help="The consortium admin's operations (signed with the admin key, relayed by the API).")
     admin_app.command("register")(register)
     admin_app.command("add-site")(add_site)
     admin_app.command("grant")(grant)

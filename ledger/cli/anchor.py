@@ -34,8 +34,10 @@ def verify_batch(
     ok = verify_offchain(bundle.root, bundle.producer, item.batch, item.proof)
     console.print(f"off chain: {'[green]the proof leads to the root[/green]' if ok else '[red]NOT proven[/red]'}")
     if ok and item.batch.inputs:
-        console.print("[red]NOT proven[/red]: the record consumes inputs; an anchored record with inputs counts only "
-                      "once its producer claims it (claimAnchoredBatch)")
+        console.print(
+            "[red]NOT proven[/red]: the record consumes inputs; an anchored record with inputs counts only "
+            "once its producer claims it (claimAnchoredBatch)"
+        )
         ok = False
     if rpc_url is not None:
         from ledger.chain.connection import Chain
@@ -44,12 +46,15 @@ def verify_batch(
             console.print("[red]error:[/red] the bundle names no ledger contract to verify against")
             raise typer.Exit(2)
         try:
-            reason = why_not_proven(Chain.connect(rpc_url), bundle.ledger, bundle.root, bundle.producer, item.batch,
-                                    item.proof)
+            reason = why_not_proven(
+                Chain.connect(rpc_url), bundle.ledger, bundle.root, bundle.producer, item.batch, item.proof
+            )
         except LedgerError as exc:
             console.print(f"on chain: [red]refused[/red]: {exc}")
             raise typer.Exit(1) from None
-        console.print(f"on chain ({bundle.ledger}): "
-                      + ("[green]proven[/green]" if reason is None else f"[red]NOT proven[/red]: {reason}"))
+        console.print(
+            f"on chain ({bundle.ledger}): "
+            + ("[green]proven[/green]" if reason is None else f"[red]NOT proven[/red]: {reason}")
+        )
         ok = ok and reason is None
     raise typer.Exit(0 if ok else 1)

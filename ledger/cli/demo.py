@@ -47,22 +47,33 @@ def demo(
 
     scratch = tempfile.TemporaryDirectory(prefix="ledger-demo-")  # in memory: documents in a scratch vault
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console.current,
-                      transient=True) as bar:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=console.current, transient=True
+        ) as bar:
             task = bar.add_task("deploying the contracts", total=None)
             ledger = Ledger.connect(rpc_url, home) if rpc_url else Ledger.embedded()
             if rpc_url:
                 vault, lists = open_vault(LedgerSettings(home=home)), open_lists(home)
             else:
                 vault, lists = Vault(Path(scratch.name)), ScreeningLists()
-            world = seed_demo(ledger, progress=lambda message: bar.update(task, description=message),
-                              chains=ALL_CHAINS, vault=vault, lists=lists)
+            world = seed_demo(
+                ledger,
+                progress=lambda message: bar.update(task, description=message),
+                chains=ALL_CHAINS,
+                vault=vault,
+                lists=lists,
+            )
         where = rpc_url or "the embedded chain"
-        console.print(f"[green]Recorded the demo on {where}[/] (chain {ledger.deployment.chain_id}, "
-                      f"ledger {ledger.deployment.ledger}, block {ledger.chain.head})")
-        for label, batch_id in (("flagged line", world.flagged_batch), ("certified line", world.passing_batch),
-                                ("rubber gloves, lot B", world.batches["gloves-b"]),
-                                ("battery packs, line A", world.batches["packs-a"])):
+        console.print(
+            f"[green]Recorded the demo on {where}[/] (chain {ledger.deployment.chain_id}, "
+            f"ledger {ledger.deployment.ledger}, block {ledger.chain.head})"
+        )
+        for label, batch_id in (
+            ("flagged line", world.flagged_batch),
+            ("certified line", world.passing_batch),
+            ("rubber gloves, lot B", world.batches["gloves-b"]),
+            ("battery packs, line A", world.batches["packs-a"]),
+        ):
             trace = ledger.trace(batch_id)
             console.print(render_trace(trace, label))
         console.print(esg_summary(ledger, world))
@@ -79,8 +90,10 @@ def _label(node: TraceNode) -> str:
     flags = "".join(f" [red]⚑ {f.kind.value}: {f.reason}[/]" for f in batch.active_flags)
     docs = ", ".join(sorted({d.kind.value for d in batch.documents})) or "no documents"
     emissions = f", {batch.process_emissions_kg} kg CO2e" if batch.process_emissions_kg is not None else ""
-    return (f"[bold]{batch.lot}[/] GTIN {batch.gtin} · {quantity_text(batch.quantity, batch.unit)} · "
-            f"{node.producer.profile.legal_name} ({where}) · {docs}{emissions}{flags}")
+    return (
+        f"[bold]{batch.lot}[/] GTIN {batch.gtin} · {quantity_text(batch.quantity, batch.unit)} · "
+        f"{node.producer.profile.legal_name} ({where}) · {docs}{emissions}{flags}"
+    )
 
 
 def render_trace(trace: Trace, label: str) -> Tree:
@@ -91,16 +104,19 @@ def render_trace(trace: Trace, label: str) -> Tree:
     for edge in trace.edges:
         inputs.setdefault(edge.output_id, []).append((edge.input_id, edge.quantity))
     root = nodes[trace.root]
-    tree = Tree(f"[cyan]Trace of {label}[/] (tier 0 = finished goods, {trace.depth + 1} tiers, "
-                f"as of block {trace.as_of_block})\n{_label(root)}")
+    tree = Tree(
+        f"[cyan]Trace of {label}[/] (tier 0 = finished goods, {trace.depth + 1} tiers, "
+        f"as of block {trace.as_of_block})\n{_label(root)}"
+    )
 
     def grow(branch: Tree, batch_id: BatchId, seen: frozenset[BatchId]) -> None:
         for input_id, quantity in inputs.get(batch_id, []):
             node = nodes.get(input_id)
             if node is None or input_id in seen:
                 continue
-            child = branch.add(f"tier {node.depth}: consumed {quantity_text(quantity, node.batch.unit)} of "
-                               + _label(node))
+            child = branch.add(
+                f"tier {node.depth}: consumed {quantity_text(quantity, node.batch.unit)} of " + _label(node)
+            )
             grow(child, input_id, seen | {input_id})
 
     grow(tree, trace.root, frozenset({trace.root}))
@@ -123,15 +139,27 @@ def esg_summary(ledger: Ledger, world: DemoWorld) -> Table:
                 status = f"[red]revoked[/]: {newest.revoke_reason}"
             elif disclosure.amended_since_attestation:
                 status += " [yellow]amended since attestation[/]"
-        table.add_row(participant.profile.legal_name, participant.profile.country, disclosure.framework,
-                      str(disclosure.latest.version), str(figures.get("GHG_SCOPE1", "-")),
-                      str(figures.get("GHG_SCOPE2_LB", "-")), status)
+        table.add_row(
+            participant.profile.legal_name,
+            participant.profile.country,
+            disclosure.framework,
+            str(disclosure.latest.version),
+            str(figures.get("GHG_SCOPE1", "-")),
+            str(figures.get("GHG_SCOPE2_LB", "-")),
+            status,
+        )
     return table
 
 
 #: The demo's finished goods and the regimes each is designed for.
-DESIGNED = (("garments-a", ("UFLPA", "CSDDD", "EU_FLR")), ("garments-b", ("UFLPA", "CSDDD", "EU_FLR")),
-            ("gloves-a", ("EUDR",)), ("gloves-b", ("EUDR",)), ("packs-a", ("BATTERY",)), ("packs-b", ("BATTERY",)))
+DESIGNED = (
+    ("garments-a", ("UFLPA", "CSDDD", "EU_FLR")),
+    ("garments-b", ("UFLPA", "CSDDD", "EU_FLR")),
+    ("gloves-a", ("EUDR",)),
+    ("gloves-b", ("EUDR",)),
+    ("packs-a", ("BATTERY",)),
+    ("packs-b", ("BATTERY",)),
+)
 
 
 def regimes_summary(ledger: Ledger, world: DemoWorld, vault: Vault, lists: ScreeningLists) -> Table:
@@ -146,8 +174,12 @@ def regimes_summary(ledger: Ledger, world: DemoWorld, vault: Vault, lists: Scree
         report = due_diligence(ledger, world.batches[key], regimes=regimes, vault=vault, lists=lists)
         for section in report.regimes:
             worst = next((f for f in section.findings if f.severity.value != "info"), None)
-            table.add_row(key, report.batch.lot, section.regime.value,
-                          f"[{colours.get(section.verdict.value, 'blue')}]{section.verdict.value}[/]",
-                          f"[{colours.get(section.outlook.value, 'blue')}]{section.outlook.value}[/]",
-                          f"{worst.rule.id}: {worst.message[:90]}" if worst else "")
+            table.add_row(
+                key,
+                report.batch.lot,
+                section.regime.value,
+                f"[{colours.get(section.verdict.value, 'blue')}]{section.verdict.value}[/]",
+                f"[{colours.get(section.outlook.value, 'blue')}]{section.outlook.value}[/]",
+                f"{worst.rule.id}: {worst.message[:90]}" if worst else "",
+            )
     return table

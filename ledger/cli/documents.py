@@ -24,12 +24,17 @@ def register_commands(app: typer.Typer) -> None:
 
 def put(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="documents to store")],
-    home: Annotated[Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (vault: <home>/documents, or "
-                                                                        "LEDGER_DOCUMENTS_DIR)")] = None,
-    expect: Annotated[str | None, typer.Option(help="refuse the file unless its SHA-256 is this (one file only)")
-                      ] = None,
-    uploader: Annotated[str | None, typer.Option(help="the member (0x address) the files are stored for: its "
-                                                      "records citing them open them")] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(envvar="LEDGER_HOME", help="workspace (vault: <home>/documents, or LEDGER_DOCUMENTS_DIR)"),
+    ] = None,
+    expect: Annotated[
+        str | None, typer.Option(help="refuse the file unless its SHA-256 is this (one file only)")
+    ] = None,
+    uploader: Annotated[
+        str | None,
+        typer.Option(help="the member (0x address) the files are stored for: its records citing them open them"),
+    ] = None,
 ) -> None:
     """Store documents, content-addressed and write-once, under the SHA-256 of their bytes (what records cite), as
     uploads of `--uploader` (a citation opens a document only for its uploaders' records; without `--uploader` the
@@ -73,9 +78,13 @@ def verify_document(
         raise typer.Exit(1)
     console.print(f"{len(found)} record(s) on chain cite it:")
     for c in found:
-        what = {CitationKind.BATCH: c.document_kind.value if c.document_kind else "document",
-                CitationKind.DISCLOSURE: f"report of version {c.version}",
-                CitationKind.ATTESTATION: f"assurance report on version {c.version}",
-                CitationKind.PARTICIPANT: "profile document"}[c.kind]
-        console.print(f"  {c.kind.value} {c.record_id} as {what}, by {names.get(c.participant, c.participant)}, "
-                      f"block {c.tx.block_number}, tx {c.tx.tx_hash}")
+        what = {
+            CitationKind.BATCH: c.document_kind.value if c.document_kind else "document",
+            CitationKind.DISCLOSURE: f"report of version {c.version}",
+            CitationKind.ATTESTATION: f"assurance report on version {c.version}",
+            CitationKind.PARTICIPANT: "profile document",
+        }[c.kind]
+        console.print(
+            f"  {c.kind.value} {c.record_id} as {what}, by {names.get(c.participant, c.participant)}, "
+            f"block {c.tx.block_number}, tx {c.tx.tx_hash}"
+        )

@@ -154,7 +154,10 @@ def render_report(report: VerificationReport, file: Path) -> None:
     table.add_column("export says", overflow="fold")
     for mismatch in report.mismatches:
         table.add_row(
-            str(mismatch.row) if mismatch.row else "manifest", mismatch.field, mismatch.expected, mismatch.basis,
+            str(mismatch.row) if mismatch.row else "manifest",
+            mismatch.field,
+            mismatch.expected,
+            mismatch.basis,
             mismatch.found,
         )
     console.print(table)

@@ -1,7 +1,7 @@
 """`ledger login`: sign in to the API with a participant's key (Sign-In with Ethereum) and print the bearer token.
 
-    TOKEN=$(ledger login --demo-participant brand --api http://127.0.0.1:8000)
-    curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/batches
+TOKEN=$(ledger login --demo-participant brand --api http://127.0.0.1:8000)
+curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/batches
 """
 
 from __future__ import annotations

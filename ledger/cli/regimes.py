@@ -25,8 +25,10 @@ def register_commands(app: typer.Typer) -> None:
     regimes_app.command("lists")(show_lists)
     app.add_typer(regimes_app, name="regimes")
 
-HomeOption = Annotated[Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (lists: "
-                                                                              "<home>/screening/lists.sqlite)")]
+
+HomeOption = Annotated[
+    Path | None, typer.Option(envvar="LEDGER_HOME", help="workspace (lists: <home>/screening/lists.sqlite)")
+]
 
 
 def list_packs() -> None:
@@ -36,18 +38,23 @@ def list_packs() -> None:
     for pack in packs():
         console.print(f"[bold]{pack.regime.value}[/]: {pack.title}, rules {pack.rules_version} ({pack.law})")
         for rule in pack.rules:
-            console.print(f"  {rule.id:<11} {rule.severity.value:<6} from {rule.applies_from}  {rule.article}: "
-                          f"{rule.message}")
+            console.print(
+                f"  {rule.id:<11} {rule.severity.value:<6} from {rule.applies_from}  {rule.article}: {rule.message}"
+            )
 
 
 def load_list(
     name: Annotated[str, typer.Argument(help="the list: uflpa")],
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a 'name' column (and "
-                                                                           "optionally aliases, country, address, "
-                                                                           "listed_on, reference)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="CSV with a 'name' column (and optionally aliases, country, address, listed_on, reference)",
+        ),
+    ],
     list_date: Annotated[str, typer.Option("--date", help="the date the list was published (YYYY-MM-DD)")],
-    encoding: Annotated[str | None, typer.Option(help="the file's encoding if not UTF-8 or UTF-16 with a BOM")
-                        ] = None,
+    encoding: Annotated[str | None, typer.Option(help="the file's encoding if not UTF-8 or UTF-16 with a BOM")] = None,
     home: HomeOption = None,
 ) -> None:
     """Keep a screening list file as the list's next version (the same file and date again: no new version)."""
@@ -66,13 +73,16 @@ def load_list(
         later = [v for v in kept if v.list_date > published and lists.current(name, v.list_date) == v]
     finally:
         lists.close()
-    console.print(f"{version.name} list version {version.version} of {version.list_date}: "
-                  f"{_entries(version.entries)} (SHA-256 {version.sha256[:16]}…)")
+    console.print(
+        f"{version.name} list version {version.version} of {version.list_date}: "
+        f"{_entries(version.entries)} (SHA-256 {version.sha256[:16]}…)"
+    )
     console.print(_what_changed(version, kept, replaced, later))
 
 
-def _what_changed(version: ListVersion, kept: list[ListVersion], replaced: ListVersion | None,
-                  later: list[ListVersion]) -> str:
+def _what_changed(
+    version: ListVersion, kept: list[ListVersion], replaced: ListVersion | None, later: list[ListVersion]
+) -> str:
     """What loading `version` did to the versions `kept` before: a report uses the newest version published on or
     before its date (`ScreeningLists.current`), so a new file replaces the one in use from its date on, but not a
     version published later (such as the demo's sample list, dated 2026-10-01)."""
@@ -81,13 +91,19 @@ def _what_changed(version: ListVersion, kept: list[ListVersion], replaced: ListV
     if not kept:
         return f"the first {version.name} list kept here: reports dated {version.list_date} or later use it"
     first = min(later, key=lambda v: v.list_date) if later else None
-    span = f"dated {version.list_date} or later" if first is None else \
-        f"dated {version.list_date} to {first.list_date - timedelta(days=1)}"
-    words = [f"It replaces {_named(replaced)} in reports {span}." if replaced is not None else
-             f"Reports {span} use it."]
+    span = (
+        f"dated {version.list_date} or later"
+        if first is None
+        else f"dated {version.list_date} to {first.list_date - timedelta(days=1)}"
+    )
+    words = [
+        f"It replaces {_named(replaced)} in reports {span}." if replaced is not None else f"Reports {span} use it."
+    ]
     if first is not None:
-        words.append(f"{_named(first).capitalize()} is still the one used in reports dated {first.list_date} or "
-                     "later (a report takes the newest list published on or before its date).")
+        words.append(
+            f"{_named(first).capitalize()} is still the one used in reports dated {first.list_date} or "
+            "later (a report takes the newest list published on or before its date)."
+        )
     return " ".join(words)
 
 
@@ -95,10 +111,7 @@ def _named(v: ListVersion) -> str:
     return f"version {v.version} (published {v.list_date}: {v.source or 'no source named'})"
 
 
-def show_lists(
-    name: Annotated[str, typer.Argument(help="the list: uflpa")] = "uflpa",
-    home: HomeOption = None,
-) -> None:
+def show_lists(name: Annotated[str, typer.Argument(help="the list: uflpa")] = "uflpa", home: HomeOption = None) -> None:
     """The versions of a screening list kept in the workspace."""
     from ledger.config import get_settings
     from ledger.workspace import open_lists
@@ -110,8 +123,10 @@ def show_lists(
         lists.close()
     console.print(f"{name}: {len(versions)} version(s)")
     for v in versions:
-        console.print(f"  version {v.version} published {v.list_date}: {_entries(v.entries)}, loaded "
-                      f"{v.loaded_at.isoformat()} from {v.source or '-'}, SHA-256 {v.sha256}")
+        console.print(
+            f"  version {v.version} published {v.list_date}: {_entries(v.entries)}, loaded "
+            f"{v.loaded_at.isoformat()} from {v.source or '-'}, SHA-256 {v.sha256}"
+        )
 
 
 def _entries(count: int) -> str:

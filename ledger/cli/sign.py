@@ -93,8 +93,11 @@ def _decimal(text: str, what: str) -> Decimal:
 
 
 def record_batch(
-    gtin: str = typer.Option(..., help="GTIN-8/12/13/14, or GTIN and lot together as a GS1 Digital Link URI or a "
-                             "scanned element string ((01)...(10)...)"),
+    gtin: str = typer.Option(
+        ...,
+        help="GTIN-8/12/13/14, or GTIN and lot together as a GS1 Digital Link URI or a "
+        "scanned element string ((01)...(10)...)",
+    ),
     lot: str | None = typer.Option(None, help="GS1 AI(10) lot (unless --gtin carries it)"),
     hs_code: str = typer.Option(..., help="6-digit HS code"),
     quantity: str = typer.Option(..., help="quantity, at most 3 decimals"),
@@ -104,60 +107,94 @@ def record_batch(
     input_: list[str] = typer.Option([], "--input", help="BATCH_ID=QUANTITY consumed (repeat)"),
     document: list[str] = typer.Option([], "--document", help="KIND=HASH, e.g. certificate=0x… (repeat)"),
     emissions: str | None = typer.Option(None, help="process emissions of this step, kg CO2e"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Record one batch (POST /batches)."""
     from ledger.apiclient.signer import calldata
 
     def build() -> str:
-        inputs = tuple(InputUse(BatchId(i.split("=", 1)[0]), _decimal(i.split("=", 1)[-1], "--input"))
-                       for i in input_)
+        inputs = tuple(InputUse(BatchId(i.split("=", 1)[0]), _decimal(i.split("=", 1)[-1], "--input")) for i in input_)
         documents = []
         for d in document:
             kind, _, digest = d.partition("=")
             try:
                 documents.append(Document(Hash32(digest), DocumentKind(kind)))
             except ValueError:
-                raise ValidationError(f"document kind {kind!r} is not one of "
-                                      f"{', '.join(k.value for k in DocumentKind)}", field="document") from None
+                raise ValidationError(
+                    f"document kind {kind!r} is not one of {', '.join(k.value for k in DocumentKind)}", field="document"
+                ) from None
         code, lot_code = Gtin(gtin), lot or ""
         if lot is None or not gtin.isdigit():  # a Digital Link or element string: read GTIN and lot from it
             from ledger.epcis.keys import gtin_and_lot
 
             code, lot_code = gtin_and_lot(gtin, lot)
-        return calldata.record_batch(NewBatch(
-            code, lot_code, hs_code, _decimal(quantity, "--quantity"), unit, Gln(facility), produced_at,
-            inputs=inputs, documents=tuple(documents),
-            process_emissions_kg=_decimal(emissions, "--emissions") if emissions is not None else None))
+        return calldata.record_batch(
+            NewBatch(
+                code,
+                lot_code,
+                hs_code,
+                _decimal(quantity, "--quantity"),
+                unit,
+                Gln(facility),
+                produced_at,
+                inputs=inputs,
+                documents=tuple(documents),
+                process_emissions_kg=_decimal(emissions, "--emissions") if emissions is not None else None,
+            )
+        )
 
     _emit(key, demo_participant, api, nonce, ttl, build, "/batches")
 
 
 def custody(
-    batch: str = typer.Option(..., help="batch id"), to: str = typer.Option(..., help="the new holder's address"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    batch: str = typer.Option(..., help="batch id"),
+    to: str = typer.Option(..., help="the new holder's address"),
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Hand custody of a batch to another participant (POST /batches/{id}/custody)."""
     from ledger.apiclient.signer import calldata
 
-    _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.transfer_custody(batch, to),
-          f"/batches/{batch}/custody")
+    _emit(
+        key,
+        demo_participant,
+        api,
+        nonce,
+        ttl,
+        lambda: calldata.transfer_custody(batch, to),
+        f"/batches/{batch}/custody",
+    )
 
 
 def flag(
     batch: str = typer.Option(..., help="batch id"),
     kind: FlagKind = typer.Option(..., help="recall, quality_hold or release"),
     reason: str = typer.Option(..., help="why"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Flag a batch (POST /batches/{id}/flags)."""
     from ledger.apiclient.signer import calldata
 
-    _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.flag_batch(batch, kind, reason),
-          f"/batches/{batch}/flags")
+    _emit(
+        key,
+        demo_participant,
+        api,
+        nonce,
+        ttl,
+        lambda: calldata.flag_batch(batch, kind, reason),
+        f"/batches/{batch}/flags",
+    )
 
 
 def _metrics(values: list[str]) -> list[MetricValue]:
@@ -166,8 +203,9 @@ def _metrics(values: list[str]) -> list[MetricValue]:
         code, _, rest = item.partition("=")
         value, _, unit = rest.partition(":")
         if not code or not value or not unit:
-            raise ValidationError(f"metric {item!r} must read CODE=VALUE:UNIT, e.g. GHG_SCOPE1=410:tCO2e",
-                                  field="metric")
+            raise ValidationError(
+                f"metric {item!r} must read CODE=VALUE:UNIT, e.g. GHG_SCOPE1=410:tCO2e", field="metric"
+            )
         metrics.append(MetricValue(code, _decimal(value, "--metric"), unit))
     return metrics
 
@@ -178,54 +216,97 @@ def publish(
     metric: list[str] = typer.Option(..., "--metric", help="CODE=VALUE:UNIT (repeat)"),
     document_hash: str = typer.Option(..., help="hash of the report document"),
     uri: str = typer.Option(..., help="where the report is published"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Publish a disclosure (POST /disclosures)."""
     from ledger.apiclient.signer import calldata
 
-    _emit(key, demo_participant, api, nonce, ttl,
-          lambda: calldata.publish_disclosure(period, framework, _metrics(metric), document_hash, uri), "/disclosures")
+    _emit(
+        key,
+        demo_participant,
+        api,
+        nonce,
+        ttl,
+        lambda: calldata.publish_disclosure(period, framework, _metrics(metric), document_hash, uri),
+        "/disclosures",
+    )
 
 
 def amend(
     disclosure: str = typer.Option(..., help="disclosure id"),
     metric: list[str] = typer.Option(..., "--metric", help="CODE=VALUE:UNIT (repeat)"),
-    document_hash: str = typer.Option(...), uri: str = typer.Option(...),
+    document_hash: str = typer.Option(...),
+    uri: str = typer.Option(...),
     reason: str = typer.Option(..., help="why the disclosure is amended"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Amend one's disclosure (POST /disclosures)."""
     from ledger.apiclient.signer import calldata
 
-    _emit(key, demo_participant, api, nonce, ttl,
-          lambda: calldata.amend_disclosure(disclosure, _metrics(metric), document_hash, uri, reason), "/disclosures")
+    _emit(
+        key,
+        demo_participant,
+        api,
+        nonce,
+        ttl,
+        lambda: calldata.amend_disclosure(disclosure, _metrics(metric), document_hash, uri, reason),
+        "/disclosures",
+    )
 
 
 def attest(
-    disclosure: str = typer.Option(..., help="disclosure id"), version: int = typer.Option(..., min=1),
-    level: AssuranceLevel = typer.Option(...), opinion: Opinion = typer.Option(...),
+    disclosure: str = typer.Option(..., help="disclosure id"),
+    version: int = typer.Option(..., min=1),
+    level: AssuranceLevel = typer.Option(...),
+    opinion: Opinion = typer.Option(...),
     report_hash: str = typer.Option(..., help="hash of the assurance report"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Attest a disclosure version, as an auditor (POST /disclosures/{id}/attestations)."""
     from ledger.apiclient.signer import calldata
 
-    _emit(key, demo_participant, api, nonce, ttl,
-          lambda: calldata.attest(disclosure, version, level, opinion, report_hash),
-          f"/disclosures/{disclosure}/attestations")
+    _emit(
+        key,
+        demo_participant,
+        api,
+        nonce,
+        ttl,
+        lambda: calldata.attest(disclosure, version, level, opinion, report_hash),
+        f"/disclosures/{disclosure}/attestations",
+    )
 
 
 def revoke(
-    disclosure: str = typer.Option(..., help="disclosure id"), version: int = typer.Option(..., min=1),
+    disclosure: str = typer.Option(..., help="disclosure id"),
+    version: int = typer.Option(..., min=1),
     reason: str = typer.Option(..., help="why the attestation is withdrawn"),
-    key: str | None = KEY, demo_participant: str | None = DEMO, api: str = API, nonce: int | None = NONCE,
+    key: str | None = KEY,
+    demo_participant: str | None = DEMO,
+    api: str = API,
+    nonce: int | None = NONCE,
     ttl: int = TTL,
 ) -> None:
     """Revoke one's attestation (POST /disclosures/{id}/revocations)."""
     from ledger.apiclient.signer import calldata
 
-    _emit(key, demo_participant, api, nonce, ttl, lambda: calldata.revoke_attestation(disclosure, version, reason),
-          f"/disclosures/{disclosure}/revocations")
+    _emit(
+        key,
+        demo_participant,
+        api,
+        nonce,
+        ttl,
+        lambda: calldata.revoke_attestation(disclosure, version, reason),
+        f"/disclosures/{disclosure}/revocations",
+    )

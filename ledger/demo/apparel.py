@@ -95,7 +95,12 @@ class DemoWorld:
 
 
 def _participant(
-    key: str, name: str, country: str, sites: tuple[tuple[str, str], ...], roles: tuple[Role, ...], organisation: str,
+    key: str,
+    name: str,
+    country: str,
+    sites: tuple[tuple[str, str], ...],
+    roles: tuple[Role, ...],
+    organisation: str,
     party_gln: str | None = None,
 ) -> DemoParticipant:
     """A demo participant; a factory's party GLN is its (only) site's GLN unless another is given."""
@@ -155,10 +160,22 @@ DEMO_PARTICIPANTS = (
         (Role.FACTORY,),
         "LEI 254900HARBOURGROUP1",
     ),
-    _participant("brand", "Nordic Outdoor Brands AB", "SE", (), (Role.BUYER,), "LEI 549300NORDICOUTDOOR",
-                 party_gln="7312345000014"),
     _participant(
-        "auditor", "Asia Pacific Assurance Partners Ltd", "HK", (), (Role.AUDITOR,), "LEI 254900APASSURANCE01",
+        "brand",
+        "Nordic Outdoor Brands AB",
+        "SE",
+        (),
+        (Role.BUYER,),
+        "LEI 549300NORDICOUTDOOR",
+        party_gln="7312345000014",
+    ),
+    _participant(
+        "auditor",
+        "Asia Pacific Assurance Partners Ltd",
+        "HK",
+        (),
+        (Role.AUDITOR,),
+        "LEI 254900APASSURANCE01",
         party_gln="4891234000012",
     ),
 )
@@ -193,8 +210,14 @@ BATTERY = "battery"
 ALL_CHAINS = (APPAREL, RUBBER, BATTERY)
 
 
-def seed_demo(ledger: Ledger, progress: Progress | None = None, *, chains: Collection[str] = (APPAREL,),
-              vault: Vault | None = None, lists: ScreeningLists | None = None) -> DemoWorld:
+def seed_demo(
+    ledger: Ledger,
+    progress: Progress | None = None,
+    *,
+    chains: Collection[str] = (APPAREL,),
+    vault: Vault | None = None,
+    lists: ScreeningLists | None = None,
+) -> DemoWorld:
     """Register the participants and record the demo chains (by default the apparel chain alone, about 40
     transactions; `ALL_CHAINS` adds the rubber and battery chains, about 50 more). With a vault, each participant
     uploads the files its records cite (`demo_evidence.upload_documents`); with screening lists, the sample UFLPA list
@@ -235,16 +258,18 @@ class Seeder:
             self.world.participants[p.key] = p
 
     def record(self, key: str, producer: str, batch: NewBatch) -> BatchId:
-        self.say(f"recording {key} ({batch.quantity} {batch.unit}) at "
-                 f"{self.world.participants[producer].profile.legal_name}")
+        self.say(
+            f"recording {key} ({batch.quantity} {batch.unit}) at {self.world.participants[producer].profile.legal_name}"
+        )
         batch_id, _ = self.ledger.record_batch(self.world.account(producer), batch)
         self.world.batches[key] = batch_id
         return batch_id
 
     def hand_over(self, key: str, giver: str, taker: str) -> None:
         self.say(f"custody of {key}: {giver} -> {taker}")
-        self.ledger.transfer_custody(self.world.account(giver), self.world.batches[key],
-                                     self.world.account(taker).address)
+        self.ledger.transfer_custody(
+            self.world.account(giver), self.world.batches[key], self.world.account(taker).address
+        )
 
 
 def register_participants(ledger: Ledger, say: Progress) -> DemoWorld:

@@ -41,8 +41,10 @@ def files() -> list[Path]:
 
 #: Demo files no record cites, and the participant whose documents name them (a social audit's remediation evidence,
 #: a profile's due-diligence policy).
-NAMED_IN_DOCUMENTS = {"corrective-action-closure-hg-2025.pdf": "garment",
-                      "due-diligence-policy-bes-2026.pdf": "pack-maker"}
+NAMED_IN_DOCUMENTS = {
+    "corrective-action-closure-hg-2025.pdf": "garment",
+    "due-diligence-policy-bes-2026.pdf": "pack-maker",
+}
 
 
 def upload_documents(ledger: Ledger, vault: Vault) -> int:
@@ -72,5 +74,9 @@ def participant_keys() -> list[str]:
 
 def load_sample_lists(lists: ScreeningLists) -> ListVersion:
     """The sample UFLPA Entity List, as a version of the `uflpa` list (once: loading it again changes nothing)."""
-    return lists.load("uflpa", SAMPLE_UFLPA_LIST.read_bytes(), SAMPLE_UFLPA_LIST_DATE,
-                      source="sample list shipped with the demo (illustrative, not the official list)")
+    return lists.load(
+        "uflpa",
+        SAMPLE_UFLPA_LIST.read_bytes(),
+        SAMPLE_UFLPA_LIST_DATE,
+        source="sample list shipped with the demo (illustrative, not the official list)",
+    )

@@ -64,8 +64,9 @@ def capture_as(service: EpcisService, world: DemoWorld, key: str, text: str) -> 
     return service.capture_now(submission)
 
 
-def seed_demo_epcis(ledger: Ledger, service: EpcisService | None = None,
-                    progress: Progress | None = None) -> tuple[DemoWorld, list[CaptureJob]]:
+def seed_demo_epcis(
+    ledger: Ledger, service: EpcisService | None = None, progress: Progress | None = None
+) -> tuple[DemoWorld, list[CaptureJob]]:
     """Register the demo's participants, capture its EPCIS documents, publish its disclosures."""
     say = progress or (lambda _message: None)
     epcis = service or EpcisService(ledger, worker=False)
@@ -76,8 +77,10 @@ def seed_demo_epcis(ledger: Ledger, service: EpcisService | None = None,
         job = capture_as(epcis, world, key, document_text(name))
         refused = [r for r in job.results if r.status.value == "refused"]
         if refused or job.state.value != "done":
-            raise LedgerError(f"{name}: event #{refused[0].position if refused else '?'} not captured: "
-                              f"{refused[0].reason if refused else job.error}")
+            raise LedgerError(
+                f"{name}: event #{refused[0].position if refused else '?'} not captured: "
+                f"{refused[0].reason if refused else job.error}"
+            )
         jobs.append(job)
     for label, (key, gtin, lot) in BATCHES.items():
         world.batches[label] = ledger.batch_id_of(world.account(key).address, gtin, lot)

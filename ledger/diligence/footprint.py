@@ -89,8 +89,10 @@ def roll_up(trace: Trace) -> Footprint:
         if batch_id in path:
             return Decimal(0)
         quantity = nodes[batch_id].batch.quantity
-        value = sum((attributed(out, path | {batch_id}) * consumed / quantity for out, consumed in outputs[batch_id]),
-                    Decimal(0))
+        value = sum(
+            (attributed(out, path | {batch_id}) * consumed / quantity for out, consumed in outputs[batch_id]),
+            Decimal(0),
+        )
         attribution[batch_id] = value
         return value
 
@@ -98,9 +100,17 @@ def roll_up(trace: Trace) -> Footprint:
     for node in trace.nodes:
         b = node.batch
         share = attributed(b.id)
-        steps.append(StepFootprint(b.id, b.process_emissions_kg, _q(total(b.id)), _q(total(b.id) / b.quantity), b.unit,
-                                   share.quantize(Decimal("0.000001")),
-                                   _q((b.process_emissions_kg or Decimal(0)) * share)))
+        steps.append(
+            StepFootprint(
+                b.id,
+                b.process_emissions_kg,
+                _q(total(b.id)),
+                _q(total(b.id) / b.quantity),
+                b.unit,
+                share.quantize(Decimal("0.000001")),
+                _q((b.process_emissions_kg or Decimal(0)) * share),
+            )
+        )
     weight = sum((attributed(n.batch.id) for n in trace.nodes), Decimal(0))
     backed = sum((attributed(n.batch.id) for n in trace.nodes if n.batch.process_emissions_kg is not None), Decimal(0))
     root = nodes[trace.root].batch

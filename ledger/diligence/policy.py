@@ -59,14 +59,17 @@ class Policy:
             raise ValidationError("max_disclosure_age_days must not be negative", field="max_disclosure_age_days")
         for tier, kinds in self.required_documents:
             if tier not in (TIER_RAW, TIER_ALL) and not (tier.isdigit() and int(tier) <= MAX_TIER):
-                raise ValidationError(f"document tier {tier!r} must be 'raw', 'all' or a tier number 0-{MAX_TIER}",
-                                      field="required_documents")
+                raise ValidationError(
+                    f"document tier {tier!r} must be 'raw', 'all' or a tier number 0-{MAX_TIER}",
+                    field="required_documents",
+                )
             for kind in kinds:
                 DocumentKind(kind)
         footprint = self.max_footprint_per_unit_kg
         if footprint is not None and (not Decimal(footprint).is_finite() or footprint < 0):
-            raise ValidationError("max_footprint_per_unit_kg must be a finite, non-negative number",
-                                  field="max_footprint_per_unit_kg")
+            raise ValidationError(
+                "max_footprint_per_unit_kg must be a finite, non-negative number", field="max_footprint_per_unit_kg"
+            )
         object.__setattr__(self, "required_assurance", Assurance(self.required_assurance))
 
     def documents_for(self, depth: int, raw_material: bool) -> tuple[DocumentKind, ...]:

@@ -41,15 +41,7 @@ from ledger.domain.types import (
     Verdict,
 )
 from ledger.domain.validation import unit_name
-from ledger.regimes import (
-    NoDocuments,
-    Regime,
-    RegimeSection,
-    ScreeningLists,
-    Sources,
-    evaluate_regimes,
-    regimes_of,
-)
+from ledger.regimes import NoDocuments, Regime, RegimeSection, ScreeningLists, Sources, evaluate_regimes, regimes_of
 
 if TYPE_CHECKING:
     from ledger.client import Ledger
@@ -139,7 +131,8 @@ def disclosure_as_of(disclosure: Disclosure, block: int) -> Disclosure | None:
         return None
     attestations = tuple(
         a if _at(a.revoked, block) else dataclasses.replace(a, revoked=None, revoke_reason=None)
-        for a in disclosure.attestations if _at(a.tx, block)
+        for a in disclosure.attestations
+        if _at(a.tx, block)
     )
     return dataclasses.replace(disclosure, versions=versions, attestations=attestations)
 
@@ -152,10 +145,16 @@ def trace_as_of(trace: Trace, block: int) -> Trace:
     if not _at(root.batch.recorded, block):
         raise NotFoundError(f"batch {trace.root} was not recorded yet at block {block}")
     nodes = tuple(
-        dataclasses.replace(n, batch=dataclasses.replace(
-            n.batch, flags=tuple(f for f in n.batch.flags if _at(f.tx, block)),
-            custody=tuple(c for c in n.batch.custody if _at(c.tx, block))))
-        for n in trace.nodes if _at(n.batch.recorded, block)
+        dataclasses.replace(
+            n,
+            batch=dataclasses.replace(
+                n.batch,
+                flags=tuple(f for f in n.batch.flags if _at(f.tx, block)),
+                custody=tuple(c for c in n.batch.custody if _at(c.tx, block)),
+            ),
+        )
+        for n in trace.nodes
+        if _at(n.batch.recorded, block)
     )
     return dataclasses.replace(trace, nodes=nodes, as_of_block=block)
 
@@ -198,81 +197,171 @@ def _batch_findings(node: TraceNode, policy: Policy) -> list[Finding]:
     where: dict[str, Any] = {"participant": b.producer, "batch_id": b.id, "tier": node.depth}
     hit = _region_hit(node, policy.reject_regions)
     if hit:
-        found.append(Finding(Severity.FAIL, Rule.HIGH_RISK_REGION,
-                             f"{_label(node)} was produced at facility {b.facility} in {_place(hit)}, a region the "
-                             "policy rejects.", b.recorded, **where))
+        found.append(
+            Finding(
+                Severity.FAIL,
+                Rule.HIGH_RISK_REGION,
+                f"{_label(node)} was produced at facility {b.facility} in {_place(hit)}, a region the policy rejects.",
+                b.recorded,
+                **where,
+            )
+        )
     elif hit := _region_hit(node, policy.review_regions):
-        found.append(Finding(Severity.REVIEW, Rule.REVIEW_REGION,
-                             f"{_label(node)} was produced at facility {b.facility} in {_place(hit)}, a region the "
-                             "policy marks for review.", b.recorded, **where))
+        found.append(
+            Finding(
+                Severity.REVIEW,
+                Rule.REVIEW_REGION,
+                f"{_label(node)} was produced at facility {b.facility} in {_place(hit)}, a region the "
+                "policy marks for review.",
+                b.recorded,
+                **where,
+            )
+        )
     have = {d.kind for d in b.documents}
     missing = [k for k in policy.documents_for(node.depth, b.is_raw_material) if k not in have]
     if missing:
         tier = "raw-material tier" if b.is_raw_material else f"tier {node.depth}"
-        found.append(Finding(Severity.REVIEW, Rule.MISSING_DOCUMENT,
-                             f"{_label(node)} carries no {', '.join(k.value.replace('_', ' ') for k in missing)}, "
-                             f"which the policy requires at the {tier}.", b.recorded, **where))
+        found.append(
+            Finding(
+                Severity.REVIEW,
+                Rule.MISSING_DOCUMENT,
+                f"{_label(node)} carries no {', '.join(k.value.replace('_', ' ') for k in missing)}, "
+                f"which the policy requires at the {tier}.",
+                b.recorded,
+                **where,
+            )
+        )
     for flag in _active_flags(b):
         severity = Severity.FAIL if policy.reject_flagged else Severity.REVIEW
-        found.append(Finding(severity, Rule.ACTIVE_FLAG,
-                             f"{_label(node)} is under an active {flag.kind.value.replace('_', ' ')}: {flag.reason}.",
-                             flag.tx, **where))
+        found.append(
+            Finding(
+                severity,
+                Rule.ACTIVE_FLAG,
+                f"{_label(node)} is under an active {flag.kind.value.replace('_', ' ')}: {flag.reason}.",
+                flag.tx,
+                **where,
+            )
+        )
     return found
 
 
-def _supplier_findings(participant: Participant, disclosures: Sequence[Disclosure], latest: Disclosure | None,
-                       policy: Policy, as_of_time: datetime) -> list[Finding]:
+def _supplier_findings(
+    participant: Participant,
+    disclosures: Sequence[Disclosure],
+    latest: Disclosure | None,
+    policy: Policy,
+    as_of_time: datetime,
+) -> list[Finding]:
     found: list[Finding] = []
     name = participant.profile.legal_name
     where: dict[str, Any] = {"participant": participant.address}
     if participant.suspended:
-        found.append(Finding(Severity.REVIEW, Rule.PARTICIPANT_SUSPENDED,
-                             f"{name} is suspended from the ledger.", participant.registered, **where))
+        found.append(
+            Finding(
+                Severity.REVIEW,
+                Rule.PARTICIPANT_SUSPENDED,
+                f"{name} is suspended from the ledger.",
+                participant.registered,
+                **where,
+            )
+        )
     required = policy.required_assurance is not Assurance.NONE
     if latest is None:
         if policy.required_frameworks:
-            found.append(Finding(Severity.REVIEW, Rule.FRAMEWORK_MISSING,
-                                 f"{name} has published no disclosure under {' or '.join(policy.required_frameworks)}.",
-                                 participant.registered, **where))
+            found.append(
+                Finding(
+                    Severity.REVIEW,
+                    Rule.FRAMEWORK_MISSING,
+                    f"{name} has published no disclosure under {' or '.join(policy.required_frameworks)}.",
+                    participant.registered,
+                    **where,
+                )
+            )
         else:
-            found.append(Finding(Severity.REVIEW if required else Severity.INFO, Rule.NO_DISCLOSURE,
-                                 f"{name} has published no ESG disclosure.", participant.registered, **where))
+            found.append(
+                Finding(
+                    Severity.REVIEW if required else Severity.INFO,
+                    Rule.NO_DISCLOSURE,
+                    f"{name} has published no ESG disclosure.",
+                    participant.registered,
+                    **where,
+                )
+            )
         return found
     head = latest.latest
     what = f"{name}'s {latest.framework} {latest.period} disclosure"
     if policy.max_disclosure_age_days is not None:
         age = (as_of_time - head.tx.block_time).days
         if age > policy.max_disclosure_age_days:
-            found.append(Finding(Severity.REVIEW, Rule.DISCLOSURE_OUTDATED,
-                                 f"{what} is {age} days old; the policy accepts at most "
-                                 f"{policy.max_disclosure_age_days}.", head.tx, **where))
+            found.append(
+                Finding(
+                    Severity.REVIEW,
+                    Rule.DISCLOSURE_OUTDATED,
+                    f"{what} is {age} days old; the policy accepts at most {policy.max_disclosure_age_days}.",
+                    head.tx,
+                    **where,
+                )
+            )
     for disclosure in disclosures:
         for a in disclosure.attestations:
             if a.revoked is not None:
-                found.append(Finding(Severity.REVIEW, Rule.ATTESTATION_REVOKED,
-                                     f"The attestation of {name}'s {disclosure.framework} {disclosure.period} "
-                                     f"disclosure (version {a.version}) was revoked: {a.revoke_reason}.",
-                                     a.revoked, **where))
+                found.append(
+                    Finding(
+                        Severity.REVIEW,
+                        Rule.ATTESTATION_REVOKED,
+                        f"The attestation of {name}'s {disclosure.framework} {disclosure.period} "
+                        f"disclosure (version {a.version}) was revoked: {a.revoke_reason}.",
+                        a.revoked,
+                        **where,
+                    )
+                )
     assurance = latest.assurance
     level = assurance.level.value if assurance is not None else None
     if latest.amended_since_attestation:
-        found.append(Finding(Severity.REVIEW if required else Severity.INFO, Rule.AMENDED_SINCE_ATTESTATION,
-                             f"{what} was amended to version {head.version} ({head.reason}) after version "
-                             f"{latest.attested_version} was attested; the amendment is not assured.",
-                             head.tx, **where))
+        found.append(
+            Finding(
+                Severity.REVIEW if required else Severity.INFO,
+                Rule.AMENDED_SINCE_ATTESTATION,
+                f"{what} was amended to version {head.version} ({head.reason}) after version "
+                f"{latest.attested_version} was attested; the amendment is not assured.",
+                head.tx,
+                **where,
+            )
+        )
     elif required and (assurance is None or assurance.level.rank < policy.required_assurance.rank):
-        found.append(Finding(Severity.REVIEW, Rule.ASSURANCE_BELOW_REQUIRED,
-                             f"{what} has {level or 'no'} assurance; the policy requires "
-                             f"{policy.required_assurance.value} assurance.", head.tx, **where))
+        found.append(
+            Finding(
+                Severity.REVIEW,
+                Rule.ASSURANCE_BELOW_REQUIRED,
+                f"{what} has {level or 'no'} assurance; the policy requires "
+                f"{policy.required_assurance.value} assurance.",
+                head.tx,
+                **where,
+            )
+        )
     for a in latest.active_attestations:
         if a.version != head.version:
             continue
         if a.opinion is Opinion.ADVERSE:
-            found.append(Finding(Severity.REVIEW, Rule.ADVERSE_OPINION,
-                                 f"The auditor gave an adverse opinion on {what}.", a.tx, **where))
+            found.append(
+                Finding(
+                    Severity.REVIEW,
+                    Rule.ADVERSE_OPINION,
+                    f"The auditor gave an adverse opinion on {what}.",
+                    a.tx,
+                    **where,
+                )
+            )
         elif a.opinion is Opinion.QUALIFIED:
-            found.append(Finding(Severity.INFO, Rule.QUALIFIED_OPINION,
-                                 f"The auditor gave a qualified opinion on {what}.", a.tx, **where))
+            found.append(
+                Finding(
+                    Severity.INFO,
+                    Rule.QUALIFIED_OPINION,
+                    f"The auditor gave a qualified opinion on {what}.",
+                    a.tx,
+                    **where,
+                )
+            )
     return found
 
 
@@ -283,8 +372,9 @@ def _latest(disclosures: Sequence[Disclosure], policy: Policy) -> Disclosure | N
     return max(relevant, key=lambda d: (d.latest.tx.block_number, d.latest.tx.log_index))
 
 
-def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], policy: Policy,
-             as_of_time: datetime) -> Report:
+def evaluate(
+    trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], policy: Policy, as_of_time: datetime
+) -> Report:
     """Check every batch and supplier of `trace` against `policy`, as of `trace.as_of_block` (at `as_of_time`)."""
     block = trace.as_of_block
     findings: list[Finding] = []
@@ -305,18 +395,44 @@ def evaluate(trace: Trace, disclosures: Mapping[str, Sequence[Disclosure]], poli
     root = trace.node(trace.root)
     limit = policy.max_footprint_per_unit_kg
     if limit is not None and footprint.per_unit_kg > limit:
-        findings.append(Finding(Severity.FAIL, Rule.FOOTPRINT_OVER_LIMIT,
-                                f"The cradle-to-gate footprint is {footprint.per_unit_kg} kg CO2e per "
-                                f"{unit_name(root.batch.unit)}, above the policy's {limit}.", root.batch.recorded,
-                                root.batch.producer, root.batch.id, 0))
+        findings.append(
+            Finding(
+                Severity.FAIL,
+                Rule.FOOTPRINT_OVER_LIMIT,
+                f"The cradle-to-gate footprint is {footprint.per_unit_kg} kg CO2e per "
+                f"{unit_name(root.batch.unit)}, above the policy's {limit}.",
+                root.batch.recorded,
+                root.batch.producer,
+                root.batch.id,
+                0,
+            )
+        )
     if footprint.steps_without_data:
-        findings.append(Finding(Severity.INFO, Rule.FOOTPRINT_INCOMPLETE,
-                                f"{len(footprint.steps_without_data)} production step(s) reported no emissions; the "
-                                f"footprint is a lower bound ({footprint.data_coverage:.0%} of the lineage is backed "
-                                "by data).", root.batch.recorded, root.batch.producer, root.batch.id, 0))
+        findings.append(
+            Finding(
+                Severity.INFO,
+                Rule.FOOTPRINT_INCOMPLETE,
+                f"{len(footprint.steps_without_data)} production step(s) reported no emissions; the "
+                f"footprint is a lower bound ({footprint.data_coverage:.0%} of the lineage is backed "
+                "by data).",
+                root.batch.recorded,
+                root.batch.producer,
+                root.batch.id,
+                0,
+            )
+        )
     if trace.truncated:
-        findings.append(Finding(Severity.REVIEW, Rule.LINEAGE_TRUNCATED, _truncation_message(trace),
-                                root.batch.recorded, root.batch.producer, root.batch.id, 0))
+        findings.append(
+            Finding(
+                Severity.REVIEW,
+                Rule.LINEAGE_TRUNCATED,
+                _truncation_message(trace),
+                root.batch.recorded,
+                root.batch.producer,
+                root.batch.id,
+                0,
+            )
+        )
     findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])
 
     upstream = [n for n in trace.nodes if n.depth > 0] or list(trace.nodes)
@@ -340,17 +456,30 @@ def _truncation_message(trace: Trace) -> str:
     cut = len(trace.continue_from)
     batches = f"{cut:,} batch{'es' if cut != 1 else ''}"
     if trace.truncated_by is TraceLimit.MAX_NODES:
-        return (f"The lineage is larger than the {len(trace.nodes):,} batches checked (the cap on batches per "
-                f"trace): the inputs of {batches} at the cut were not checked. Request a report on each of them "
-                "(the trace's continue_from) to check the rest.")
-    return (f"The lineage continues past tier {trace.depth}, the deepest traced: the inputs of {batches} there were "
-            "not checked. Raise max_depth, or request a report on each of them (the trace's continue_from).")
+        return (
+            f"The lineage is larger than the {len(trace.nodes):,} batches checked (the cap on batches per "
+            f"trace): the inputs of {batches} at the cut were not checked. Request a report on each of them "
+            "(the trace's continue_from) to check the rest."
+        )
+    return (
+        f"The lineage continues past tier {trace.depth}, the deepest traced: the inputs of {batches} there were "
+        "not checked. Raise max_depth, or request a report on each of them (the trace's continue_from)."
+    )
 
 
-def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *, max_depth: int = 64,
-                  max_nodes: int | None = None, as_of_block: int | None = None,
-                  regimes: Sequence[str | Regime] = (), as_of: date | None = None, vault: Vault | None = None,
-                  lists: ScreeningLists | None = None) -> Report:
+def due_diligence(
+    ledger: Ledger,
+    batch_id: str,
+    policy: Policy | None = None,
+    *,
+    max_depth: int = 64,
+    max_nodes: int | None = None,
+    as_of_block: int | None = None,
+    regimes: Sequence[str | Regime] = (),
+    as_of: date | None = None,
+    vault: Vault | None = None,
+    lists: ScreeningLists | None = None,
+) -> Report:
     """Read the trace and the producers' disclosures from `ledger` and evaluate them against `policy` and, for each
     of `regimes`, its rule pack (with the documents `vault` holds for the hashes the records cite, and the screening
     `lists`).
@@ -369,8 +498,11 @@ def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *
         if as_of is not None:
             first = ledger.block_time(ledger.deployment.block_number)
             if as_of < first.date():
-                raise ValidationError(f"as_of {as_of} is before the ledger's first block ({first.date()}, block "
-                                      f"{ledger.deployment.block_number})", field="as_of")
+                raise ValidationError(
+                    f"as_of {as_of} is before the ledger's first block ({first.date()}, block "
+                    f"{ledger.deployment.block_number})",
+                    field="as_of",
+                )
             if block is None:
                 end = int(datetime.combine(as_of, time.max, UTC).timestamp())
                 at = ledger.store.block_at_or_before(end)
@@ -380,7 +512,8 @@ def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *
         trace = trace_as_of(trace, trace.as_of_block if block is None else block)
         producers = {n.producer.address for n in trace.nodes}
         disclosures: dict[str, list[Disclosure]] = {
-            address: ledger.disclosures(participant=address) for address in sorted(producers)}
+            address: ledger.disclosures(participant=address) for address in sorted(producers)
+        }
         as_of_time = ledger.block_time(trace.as_of_block)
         sources = regime_sources(ledger, trace, vault=vault, lists=lists, disclosures=disclosures) if chosen else None
     report = evaluate(trace, disclosures, policy or Policy(), as_of_time)
@@ -390,15 +523,22 @@ def due_diligence(ledger: Ledger, batch_id: str, policy: Policy | None = None, *
     return dataclasses.replace(report, regimes=sections)
 
 
-def regime_sources(ledger: Ledger, trace: Trace, *, vault: Vault | None = None, lists: ScreeningLists | None = None,
-                   disclosures: Mapping[str, Sequence[Disclosure]] | None = None) -> Sources:
+def regime_sources(
+    ledger: Ledger,
+    trace: Trace,
+    *,
+    vault: Vault | None = None,
+    lists: ScreeningLists | None = None,
+    disclosures: Mapping[str, Sequence[Disclosure]] | None = None,
+) -> Sources:
     """What the rule packs read beside the trace, as of its block: the vault's documents, the producers' disclosures,
     the participants besides the producers (the traced batch's holder, the auditors of the disclosures) and the
     screening lists. `disclosures` (by producer) when the caller has read them already."""
     if disclosures is None:
         disclosures = {a: ledger.disclosures(participant=a) for a in sorted({n.producer.address for n in trace.nodes})}
-    current = {a: [d for x in ds if (d := disclosure_as_of(x, trace.as_of_block)) is not None]
-               for a, ds in disclosures.items()}
+    current = {
+        a: [d for x in ds if (d := disclosure_as_of(x, trace.as_of_block)) is not None] for a, ds in disclosures.items()
+    }
     root = trace.node(trace.root).batch
     wanted = {root.custody[-1].to_address if root.custody else root.producer}
     wanted |= {a.auditor for ds in current.values() for d in ds for a in d.attestations}
@@ -408,5 +548,9 @@ def regime_sources(ledger: Ledger, trace: Trace, *, vault: Vault | None = None, 
             participants[address] = ledger.participant(address)
         except NotFoundError:
             continue
-    return Sources(documents=vault if vault is not None else NoDocuments(), disclosures=current,
-                   participants=participants, lists=lists)
+    return Sources(
+        documents=vault if vault is not None else NoDocuments(),
+        disclosures=current,
+        participants=participants,
+        lists=lists,
+    )

@@ -76,8 +76,9 @@ class OpenedDocument:
         return self.document.media_type
 
 
-def opened_by(ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation,
-              reader: str | None = None) -> str | None:
+def opened_by(
+    ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation, reader: str | None = None
+) -> str | None:
     """Whose upload the reader opens: itself if it uploaded the document, else the owner of the first record (in
     chain order) that opens the document and that the reader may see; None if neither."""
     digest = document_hash(sha256)
@@ -89,8 +90,9 @@ def opened_by(ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation
     return next((c.participant.lower() for c in opening(citations(ledger, digest), uploaders) if may_see(c)), None)
 
 
-def open_document(ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation,
-                  reader: str | None = None) -> OpenedDocument:
+def open_document(
+    ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation, reader: str | None = None
+) -> OpenedDocument:
     """The document with its bytes checked against the hash, if the vault holds it and the reader uploaded it or may
     see a record that opens it; NotFoundError otherwise (the same answer whichever is the reason)."""
     digest = document_hash(sha256)
@@ -102,8 +104,9 @@ def open_document(ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCita
     return OpenedDocument(found, upload.name if upload is not None else None)
 
 
-def visible_citations(ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation,
-                      reader: str | None = None) -> list[Citation]:
+def visible_citations(
+    ledger: Ledger, vault: Vault, sha256: str, may_see: MaySeeCitation, reader: str | None = None
+) -> list[Citation]:
     """The records citing the document that the reader may see, when it may open the document (NotFoundError
     otherwise, as for the document itself). Records of participants that did not upload it are listed too (an owner
     sees who else cites its file), but they never open it."""

@@ -25,8 +25,19 @@ XML = "application/xml"
 CSV_OR_TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
 
-GEOJSON_TYPES = frozenset({"FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString",
-                           "Polygon", "MultiPolygon", "GeometryCollection"})
+GEOJSON_TYPES = frozenset(
+    {
+        "FeatureCollection",
+        "Feature",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
 MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", PDF),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -40,15 +51,33 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
 #: JSON larger than this is typed by its first byte only (a full parse to tell GeoJSON apart is not worth it).
 SNIFF_PARSE_LIMIT = 8 * 1024 * 1024
 #: The file name extension of each media type this module gives (for a download's file name).
-EXTENSIONS = {PDF: "pdf", GEOJSON: "geojson", JSON: "json", XML: "xml", CSV_OR_TEXT: "txt", BINARY: "bin",
-              "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/tiff": "tif",
-              "application/zip": "zip"}
+EXTENSIONS = {
+    PDF: "pdf",
+    GEOJSON: "geojson",
+    JSON: "json",
+    XML: "xml",
+    CSV_OR_TEXT: "txt",
+    BINARY: "bin",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/tiff": "tif",
+    "application/zip": "zip",
+}
 #: Extensions a file name may keep for each media type (ZIP covers the office formats built on it).
-ACCEPTED_EXTENSIONS = {PDF: {"pdf"}, GEOJSON: {"geojson", "json"}, JSON: {"json", "jsonld"},
-                       XML: {"xml", "gml", "kml"}, CSV_OR_TEXT: {"txt", "csv", "tsv", "md"}, BINARY: {"bin"},
-                       "image/png": {"png"}, "image/jpeg": {"jpg", "jpeg"}, "image/gif": {"gif"},
-                       "image/tiff": {"tif", "tiff"},
-                       "application/zip": {"zip", "docx", "xlsx", "pptx", "odt", "ods", "odp"}}
+ACCEPTED_EXTENSIONS = {
+    PDF: {"pdf"},
+    GEOJSON: {"geojson", "json"},
+    JSON: {"json", "jsonld"},
+    XML: {"xml", "gml", "kml"},
+    CSV_OR_TEXT: {"txt", "csv", "tsv", "md"},
+    BINARY: {"bin"},
+    "image/png": {"png"},
+    "image/jpeg": {"jpg", "jpeg"},
+    "image/gif": {"gif"},
+    "image/tiff": {"tif", "tiff"},
+    "application/zip": {"zip", "docx", "xlsx", "pptx", "odt", "ods", "odp"},
+}
 #: A stored file name is at most this many bytes of UTF-8 (file systems allow 255).
 NAME_MAX_BYTES = 200
 _REFUSED = re.compile(r'["*:<>?|\\/]')
@@ -89,8 +118,14 @@ def file_name(raw: str | None, media_type: str) -> str | None:
     if not raw:
         return None
     last = re.split(r"[\\/]", unicodedata.normalize("NFC", raw[-1024:]))[-1]  # a browser may send C:\fakepath\name
-    kept = "".join(" " if unicodedata.category(c).startswith("Z") or c in "\t\n\r"
-                   else "" if unicodedata.category(c).startswith("C") else c for c in last)
+    kept = "".join(
+        " "
+        if unicodedata.category(c).startswith("Z") or c in "\t\n\r"
+        else ""
+        if unicodedata.category(c).startswith("C")
+        else c
+        for c in last
+    )
     name = " ".join(_REFUSED.sub("_", kept).split()).strip(" .")
     if not name:
         return None

@@ -65,8 +65,9 @@ def document_hash(value: str, field: str = "sha256") -> Hash32:
     if not text.startswith("0x"):
         text = "0x" + text
     if len(text) != 66 or any(c not in "0123456789abcdef" for c in text[2:]):
-        raise ValidationError(f"{field} must be 64 hex digits (the SHA-256 of the document), optionally after 0x",
-                              field=field)
+        raise ValidationError(
+            f"{field} must be 64 hex digits (the SHA-256 of the document), optionally after 0x", field=field
+        )
     return Hash32(text)
 
 
@@ -151,19 +152,25 @@ class Vault:
 
     # -- writing -------------------------------------------------------------------------------------------------
 
-    def put(self, content: bytes, expected: str | None = None, *, uploader: str | None = None,
-            name: str | None = None) -> StoredDocument:
+    def put(
+        self, content: bytes, expected: str | None = None, *, uploader: str | None = None, name: str | None = None
+    ) -> StoredDocument:
         """Store `content`; if `expected` is given, only if it is the content's SHA-256. See `put_stream`."""
         return self.put_stream((content,), expected, uploader=uploader, name=name)
 
     def put_file(self, path: Path, expected: str | None = None, *, uploader: str | None = None) -> StoredDocument:
         """Store a file under the SHA-256 of its bytes, named as it is named on disk."""
         with open(path, "rb") as source:
-            return self.put_stream(iter(lambda: source.read(CHUNK), b""), expected, uploader=uploader,
-                                   name=path.name)
+            return self.put_stream(iter(lambda: source.read(CHUNK), b""), expected, uploader=uploader, name=path.name)
 
-    def put_stream(self, chunks: Iterable[bytes], expected: str | None = None, *, uploader: str | None = None,
-                   name: str | None = None) -> StoredDocument:
+    def put_stream(
+        self,
+        chunks: Iterable[bytes],
+        expected: str | None = None,
+        *,
+        uploader: str | None = None,
+        name: str | None = None,
+    ) -> StoredDocument:
         """Store the bytes `chunks` yield, refusing them as soon as they pass the size limit, and refusing a
         content whose SHA-256 is not `expected` (when given). Returns what is stored; storing a document the vault
         holds already leaves its bytes as they are (write-once). With an `uploader`, records its upload with the
@@ -176,11 +183,13 @@ class Vault:
                 return stored
             created = self._record_upload(stored.hash, who, media.file_name(name, stored.media_type))
             upload = self.upload(stored.hash, who)  # the name kept, given now or before
-            return StoredDocument(stored.hash, stored.size, stored.media_type, created,
-                                  upload.name if upload is not None else None)
+            return StoredDocument(
+                stored.hash, stored.size, stored.media_type, created, upload.name if upload is not None else None
+            )
         except OSError as exc:  # the directory is gone, read-only or full: no path in the message (it may leak)
-            raise VaultUnavailableError(f"the document vault cannot be written: {exc.strerror or 'I/O error'}") \
-                from None
+            raise VaultUnavailableError(
+                f"the document vault cannot be written: {exc.strerror or 'I/O error'}"
+            ) from None
 
     def _put(self, chunks: Iterable[bytes], want: Hash32 | None) -> StoredDocument:
         digest = hashlib.sha256()
@@ -195,7 +204,8 @@ class Vault:
                     if size > self.max_bytes:
                         raise DocumentTooLargeError(
                             f"the document is larger than {self.max_bytes:,} bytes (LEDGER_DOCUMENT_MAX_BYTES)",
-                            limit=self.max_bytes)
+                            limit=self.max_bytes,
+                        )
                     digest.update(chunk)
                     out.write(chunk)
                     if len(head) <= media.SNIFF_PARSE_LIMIT:
@@ -206,8 +216,7 @@ class Vault:
                 raise ValidationError("the document is empty: a file of no bytes is no evidence", field="file")
             actual = Hash32("0x" + digest.hexdigest())
             if want is not None and actual != want:
-                raise DocumentMismatchError(f"the document's SHA-256 is {actual}, not {want}: refused",
-                                            field="sha256")
+                raise DocumentMismatchError(f"the document's SHA-256 is {actual}, not {want}: refused", field="sha256")
             created = self._commit(Path(temp), actual)
             known = None if created else self._recorded_type(actual)
             if known is None:  # decided once, here: a download reads it and never parses the document
@@ -260,8 +269,7 @@ class Vault:
         except (FileNotFoundError, NotADirectoryError):
             return frozenset()
         except OSError as exc:
-            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") \
-                from None
+            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") from None
         return frozenset(n[:-5] for n in names if n.endswith(".json") and _ADDRESS.match(n[:-5]))
 
     def upload(self, sha256: str, uploader: str) -> Upload | None:
@@ -274,9 +282,12 @@ class Vault:
         except (OSError, ValueError):  # unreadable or damaged: the upload stands, its name is lost
             return Upload(who, None, "")
         name = record.get("name") if isinstance(record, dict) else None
-        return Upload(who, name if isinstance(name, str) and name else None,
-                      str(record.get("at", "")) if isinstance(record, dict) else "",
-                      bool(record.get("adopted", False)) if isinstance(record, dict) else False)
+        return Upload(
+            who,
+            name if isinstance(name, str) and name else None,
+            str(record.get("at", "")) if isinstance(record, dict) else "",
+            bool(record.get("adopted", False)) if isinstance(record, dict) else False,
+        )
 
     def adopt(self, sha256: str, uploader: str) -> bool:
         """Record `uploader` for a file stored before uploads were recorded (see `ledger.documents.evidence.adopt`);
@@ -290,8 +301,11 @@ class Vault:
         """Every document the vault holds (its files' names; not checked)."""
         found = []
         for folder in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
-            found += [Hash32("0x" + p.name) for p in sorted(folder.iterdir())
-                      if len(p.name) == 64 and p.name.startswith(folder.name) and p.is_file()]
+            found += [
+                Hash32("0x" + p.name)
+                for p in sorted(folder.iterdir())
+                if len(p.name) == 64 and p.name.startswith(folder.name) and p.is_file()
+            ]
         return found
 
     def read(self, sha256: str) -> bytes | None:
@@ -314,8 +328,7 @@ class Vault:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         except OSError as exc:
-            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") \
-                from None
+            raise VaultUnavailableError(f"the document vault cannot be read: {exc.strerror or 'I/O error'}") from None
         if sha256_of(content) != digest:
             self._quarantine(path, "its bytes do not match its hash")
             return None
@@ -352,9 +365,11 @@ class Vault:
         existing = self.upload(digest, uploader)
         if existing is not None and (name is None or name == existing.name):
             return False
-        record = {"name": name if name is not None else (existing.name if existing else None),
-                  "at": existing.at if existing else datetime.now(UTC).isoformat(timespec="seconds"),
-                  "adopted": adopted}
+        record = {
+            "name": name if name is not None else (existing.name if existing else None),
+            "at": existing.at if existing else datetime.now(UTC).isoformat(timespec="seconds"),
+            "adopted": adopted,
+        }
         data = json.dumps(record, ensure_ascii=False).encode()
         if existing is None:  # the first upload: exactly one of two at once (two instances, one vault) is it
             if self._write_small(folder / f"{uploader}.json", data, exclusive=True):

@@ -1,27 +1,27 @@
 """Exception tree of the ledger.
 
-    LedgerError
-    ├── ValidationError           bad input caught before anything is sent
-    │   ├── DocumentMismatchError uploaded bytes whose SHA-256 is not the hash they were sent for
-    │   └── DocumentTooLargeError a document over the vault's size limit
-    │       └── CaptureTooLargeError an EPCIS capture with more events or signed requests than one request may carry
-    ├── NotFoundError             a batch, participant or disclosure that does not exist (read side)
-    ├── ContractRevertError       the contract refused; one subclass per Solidity custom error, built from the ABI
-    ├── SignatureError            a signed submission the forwarder would refuse
-    │   ├── SignatureExpiredError
-    │   ├── SignatureReplayError
-    │   └── SignatureInvalidError
-    ├── IdempotencyKeyReusedError an idempotency key given again with another request
-    ├── RequestConflictError      a signer's nonce taken by another request (pending or mined)
-    ├── RelayBudgetError          a participant's gas budget or request rate is spent (retry after)
-    │   └── CaptureBacklogError   a capturer's capture work in hand is at its bound (retry after)
-    ├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
-    │   ├── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
-    │   ├── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
-    │   └── StoreDamagedError     a SQLite file of the workspace found damaged while running (moved aside or kept)
-    ├── RecordUnreadableError     the chain holds a record this index could not read
-    ├── TransactionTimeoutError   sent, but no receipt in time
-    └── ToolchainError            compiler or node tooling missing or failing
+LedgerError
+├── ValidationError           bad input caught before anything is sent
+│   ├── DocumentMismatchError uploaded bytes whose SHA-256 is not the hash they were sent for
+│   └── DocumentTooLargeError a document over the vault's size limit
+│       └── CaptureTooLargeError an EPCIS capture with more events or signed requests than one request may carry
+├── NotFoundError             a batch, participant or disclosure that does not exist (read side)
+├── ContractRevertError       the contract refused; one subclass per Solidity custom error, built from the ABI
+├── SignatureError            a signed submission the forwarder would refuse
+│   ├── SignatureExpiredError
+│   ├── SignatureReplayError
+│   └── SignatureInvalidError
+├── IdempotencyKeyReusedError an idempotency key given again with another request
+├── RequestConflictError      a signer's nonce taken by another request (pending or mined)
+├── RelayBudgetError          a participant's gas budget or request rate is spent (retry after)
+│   └── CaptureBacklogError   a capturer's capture work in hand is at its bound (retry after)
+├── LedgerUnavailableError    the chain cannot be reached (or answers too slowly)
+│   ├── ChainMismatchError    the node's chain no longer holds this deployment (reset, replaced, behind the index)
+│   ├── VaultUnavailableError the document vault's directory cannot be read or written (a volume gone, full)
+│   └── StoreDamagedError     a SQLite file of the workspace found damaged while running (moved aside or kept)
+├── RecordUnreadableError     the chain holds a record this index could not read
+├── TransactionTimeoutError   sent, but no receipt in time
+└── ToolchainError            compiler or node tooling missing or failing
 """
 
 from __future__ import annotations

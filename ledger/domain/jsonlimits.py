@@ -45,16 +45,19 @@ def json_text(data: bytes) -> str:
     else, UTF-16 and UTF-32 included (with or without a BOM): a NUL is never part of JSON text, and Python's parser
     would read bytes holding one as UTF-16 or UTF-32."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 or UTF-32 byte-order mark
-        raise NotUtf8Error("JSON must be UTF-8 (RFC 8259 section 8.1): this is UTF-16 or UTF-32 (it starts with a "
-                           "byte-order mark)")
+        raise NotUtf8Error(
+            "JSON must be UTF-8 (RFC 8259 section 8.1): this is UTF-16 or UTF-32 (it starts with a byte-order mark)"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotUtf8Error(f"JSON must be UTF-8 (RFC 8259 section 8.1): byte {exc.start} is not") from None
     nul = text.find("\0")
     if nul >= 0:
-        raise NotUtf8Error(f"JSON must be UTF-8 (RFC 8259 section 8.1): byte {len(text[:nul].encode())} is NUL, "
-                           "as in UTF-16 or UTF-32 (and never in JSON text)")
+        raise NotUtf8Error(
+            f"JSON must be UTF-8 (RFC 8259 section 8.1): byte {len(text[:nul].encode())} is NUL, "
+            "as in UTF-16 or UTF-32 (and never in JSON text)"
+        )
     return text.removeprefix("\ufeff")
 
 

@@ -10,8 +10,12 @@ from ledger.domain.types import Role
 
 #: `keccak256("FACTORY")` etc., as `ParticipantRegistry` declares them; the admin is OpenZeppelin's
 #: `DEFAULT_ADMIN_ROLE` (zero).
-ROLE_IDS: dict[Role, bytes] = {Role.FACTORY: keccak(text="FACTORY"), Role.AUDITOR: keccak(text="AUDITOR"),
-                               Role.BUYER: keccak(text="BUYER"), Role.ADMIN: b"\0" * 32}
+ROLE_IDS: dict[Role, bytes] = {
+    Role.FACTORY: keccak(text="FACTORY"),
+    Role.AUDITOR: keccak(text="AUDITOR"),
+    Role.BUYER: keccak(text="BUYER"),
+    Role.ADMIN: b"\0" * 32,
+}
 _BY_ID: dict[bytes, Role] = {v: k for k, v in ROLE_IDS.items()}
 
 

@@ -431,8 +431,11 @@ class Disclosure:
         of equal levels the newest."""
         best: Attestation | None = None
         for a in self.attestations:
-            if a.version == self.latest.version and a.gives_assurance and (
-                    best is None or a.level.rank >= best.level.rank):
+            if (
+                a.version == self.latest.version
+                and a.gives_assurance
+                and (best is None or a.level.rank >= best.level.rank)
+            ):
                 best = a
         return best
 

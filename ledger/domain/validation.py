@@ -63,7 +63,7 @@ def unit_name(code: str, *, plural: bool = False) -> str:
 
 
 def quantity_text(quantity: Decimal, code: str) -> str:
-    """"40,000 pieces", "1 piece", "14,400 kilograms": digits grouped, trailing zeros dropped, the unit by name."""
+    """ "40,000 pieces", "1 piece", "14,400 kilograms": digits grouped, trailing zeros dropped, the unit by name."""
     number = f"{quantity.normalize():,f}" if quantity.is_finite() else str(quantity)
     return f"{number} {unit_name(code, plural=quantity != 1)}"
 
@@ -185,8 +185,13 @@ def batch_id(value: str) -> BatchId:
     return BatchId(hash32(value, field="batch_id"))
 
 
-def quantity(value: Decimal | int | str, field: str = "quantity", *, allow_zero: bool = False,
-             maximum_milli: int = rules.MAX_QUANTITY_MILLI) -> Decimal:
+def quantity(
+    value: Decimal | int | str,
+    field: str = "quantity",
+    *,
+    allow_zero: bool = False,
+    maximum_milli: int = rules.MAX_QUANTITY_MILLI,
+) -> Decimal:
     """A finite, positive quantity with at most three decimals (stored as thousandths), at most `maximum_milli`
     thousandths (the contract's bound)."""
     try:
@@ -198,8 +203,9 @@ def quantity(value: Decimal | int | str, field: str = "quantity", *, allow_zero:
     if number < 0 or (number == 0 and not allow_zero):
         raise ValidationError(f"{field} must be positive, got {shown(value)}", field=field)
     if number.scaleb(3) > maximum_milli:  # before quantize, which fails on numbers wider than the context
-        raise ValidationError(f"{field} is too large: {shown(value)} (at most {from_milli(maximum_milli):f})",
-                              field=field)
+        raise ValidationError(
+            f"{field} is too large: {shown(value)} (at most {from_milli(maximum_milli):f})", field=field
+        )
     if number != number.quantize(Decimal("0.001")):
         raise ValidationError(f"{field} has more than 3 decimals: {shown(value)}", field=field)
     return number
@@ -230,8 +236,11 @@ def timestamp(value: datetime, field: str = "produced_at", *, now: float | None 
         raise ValidationError(f"{field} is before 1970: {value.isoformat()}", field=field)
     limit = (time.time() if now is None else now) + rules.MAX_FUTURE_SECONDS
     if seconds > limit:
-        raise ValidationError(f"{field} is in the future: {value.isoformat()} (latest accepted "
-                              f"{datetime.fromtimestamp(int(limit), UTC).isoformat()})", field=field)
+        raise ValidationError(
+            f"{field} is in the future: {value.isoformat()} (latest accepted "
+            f"{datetime.fromtimestamp(int(limit), UTC).isoformat()})",
+            field=field,
+        )
     return value
 
 

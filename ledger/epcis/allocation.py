@@ -37,8 +37,9 @@ def shares(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     if len(weights) == 1:
         return [total]
     if milli < len(weights):
-        raise AllocationError(f"{from_milli(milli)} cannot be shared among {len(weights)} outputs: each needs at "
-                              "least 0.001")
+        raise AllocationError(
+            f"{from_milli(milli)} cannot be shared among {len(weights)} outputs: each needs at least 0.001"
+        )
     scaled = [int(w * MILLI) for w in weights]
     whole = sum(scaled)
     if whole <= 0:

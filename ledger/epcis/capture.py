@@ -73,8 +73,7 @@ class CaptureSubmission:
     requests: tuple[SignedRequest, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"document": self.document, "capturer": self.capturer,
-                "requests": [body_of(r) for r in self.requests]}
+        return {"document": self.document, "capturer": self.capturer, "requests": [body_of(r) for r in self.requests]}
 
     @property
     def digest(self) -> str:
@@ -84,25 +83,40 @@ class CaptureSubmission:
     @classmethod
     def from_json(cls, data: Any) -> CaptureSubmission:
         if not isinstance(data, dict) or not isinstance(data.get("document"), str):
-            raise ValidationError("a capture is {document: <the EPCIS document as text>, capturer, requests}",
-                                  field="document")
+            raise ValidationError(
+                "a capture is {document: <the EPCIS document as text>, capturer, requests}", field="document"
+            )
         requests = data.get("requests", [])
         if not isinstance(requests, list) or len(requests) > MAX_REQUESTS:
-            raise ValidationError(f"requests must be a list of at most {MAX_REQUESTS} signed requests",
-                                  field="requests")
-        return cls(data["document"], v.address(str(data.get("capturer")), "capturer"),
-                   tuple(signed_request_of(r, i) for i, r in enumerate(requests)))
+            raise ValidationError(
+                f"requests must be a list of at most {MAX_REQUESTS} signed requests", field="requests"
+            )
+        return cls(
+            data["document"],
+            v.address(str(data.get("capturer")), "capturer"),
+            tuple(signed_request_of(r, i) for i, r in enumerate(requests)),
+        )
 
 
 def signed_request_of(body: Any, index: int) -> SignedRequest:
     try:
         r = body["request"]
-        request = ForwardRequest(v.address(r["from"], "from"), v.address(r["to"], "to"), int(r["value"]),
-                                 int(r["gas"]), int(r["nonce"]), int(r["deadline"]), str(r["data"]))
+        request = ForwardRequest(
+            v.address(r["from"], "from"),
+            v.address(r["to"], "to"),
+            int(r["value"]),
+            int(r["gas"]),
+            int(r["nonce"]),
+            int(r["deadline"]),
+            str(r["data"]),
+        )
         return SignedRequest(request, str(body["signature"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"requests[{index}] is not a signed request ({{request: {{from, to, value, gas, nonce, "
-                              f"deadline, data}}, signature}}): {exc!s:.100}", field=f"requests[{index}]") from None
+        raise ValidationError(
+            f"requests[{index}] is not a signed request ({{request: {{from, to, value, gas, nonce, "
+            f"deadline, data}}, signature}}): {exc!s:.100}",
+            field=f"requests[{index}]",
+        ) from None
 
 
 class DocumentCache:
@@ -152,23 +166,35 @@ def prepare(document: EpcisDocument | str, capturer: str, facts: CaptureFacts) -
     return loaded, plan(loaded, v.address(capturer, "capturer"), Replay(facts))
 
 
-def sign(planned: CapturePlan, document_text: str, account: LocalAccount, facts: CaptureFacts, domain: Eip712Domain,
-         ledger_address: str, *, ttl: int = DEFAULT_TTL_SECONDS, now: float | None = None) -> CaptureSubmission:
+def sign(
+    planned: CapturePlan,
+    document_text: str,
+    account: LocalAccount,
+    facts: CaptureFacts,
+    domain: Eip712Domain,
+    ledger_address: str,
+    *,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    now: float | None = None,
+) -> CaptureSubmission:
     """Sign every write of the plan with the capturer's key, nonces consecutive from the facts' nonce."""
     if checksum(account.address) != planned.capturer:
         raise ValidationError(f"the plan is {planned.capturer}'s, the key is {account.address}'s", field="key")
     if facts.nonce is None:
         raise ValidationError("the capture facts carry no nonce", field="facts")
-    requests = tuple(sign_request(account, domain, ledger_address, write.calldata, nonce=facts.nonce + k, ttl=ttl,
-                                  now=now) for k, write in enumerate(planned.writes))
+    requests = tuple(
+        sign_request(account, domain, ledger_address, write.calldata, nonce=facts.nonce + k, ttl=ttl, now=now)
+        for k, write in enumerate(planned.writes)
+    )
     return CaptureSubmission(document_text, planned.capturer, requests)
 
 
 # -- service ----------------------------------------------------------------------------------------------------------
 
 
-def facts_for(ledger: Ledger, store: EventStore, document_text: str, capturer: str, *,
-              documents: DocumentCache | None = None) -> CaptureFacts:
+def facts_for(
+    ledger: Ledger, store: EventStore, document_text: str, capturer: str, *, documents: DocumentCache | None = None
+) -> CaptureFacts:
     """What mapping `document_text` as `capturer` asks of the chain, answered now (with the capturer's nonce)."""
     document, hashes = read_document(document_text, documents)
     address = v.address(capturer, "capturer")
@@ -177,8 +203,14 @@ def facts_for(ledger: Ledger, store: EventStore, document_text: str, capturer: s
     return recorder.facts
 
 
-def submit(ledger: Ledger, store: EventStore, submission: CaptureSubmission, *,
-           documents: DocumentCache | None = None, bounds: CaptureBounds | None = None) -> tuple[CaptureJob, bool]:
+def submit(
+    ledger: Ledger,
+    store: EventStore,
+    submission: CaptureSubmission,
+    *,
+    documents: DocumentCache | None = None,
+    bounds: CaptureBounds | None = None,
+) -> tuple[CaptureJob, bool]:
     """Check a submission (the document against the schema; every request signed by the capturer for this ledger,
     with consecutive nonces and time to spare) and queue its job. The same submission sent again is the same job
     (and False): it is recognised by its digest before anything else is read or checked (its signatures may no
@@ -191,30 +223,44 @@ def submit(ledger: Ledger, store: EventStore, submission: CaptureSubmission, *,
     unfinished = store.unfinished_count(submission.capturer)
     if unfinished >= bounds.max_unfinished:
         bound = bounds.named("max_unfinished")
-        raise CaptureBacklogError(f"{submission.capturer} has {unfinished} captures queued or running; at most "
-                                  f"{bounds.max_unfinished} at a time{f' ({bound})' if bound else ''}: send this one "
-                                  "when one of them is done", retry_after=BACKLOG_RETRY_SECONDS)
+        raise CaptureBacklogError(
+            f"{submission.capturer} has {unfinished} captures queued or running; at most "
+            f"{bounds.max_unfinished} at a time{f' ({bound})' if bound else ''}: send this one "
+            "when one of them is done",
+            retry_after=BACKLOG_RETRY_SECONDS,
+        )
     document, _hashes = read_document(submission.document, documents)
     now = ledger.chain_time()
     for index, signed in enumerate(submission.requests):
         _check_request(ledger, submission, index, signed, now)
-    results = [EventResult(i, None, event_id_of(e), event_type_of(e), Status.PENDING) for i, e in
-               enumerate(document.events)]
-    return store.add_job(submission.digest, submission.capturer, document.uri, submission.document,
-                         [body_of(r) for r in submission.requests], results)
+    results = [
+        EventResult(i, None, event_id_of(e), event_type_of(e), Status.PENDING) for i, e in enumerate(document.events)
+    ]
+    return store.add_job(
+        submission.digest,
+        submission.capturer,
+        document.uri,
+        submission.document,
+        [body_of(r) for r in submission.requests],
+        results,
+    )
 
 
 def check_request_count(count: int, bounds: CaptureBounds) -> None:
     """Refuse (413) more signed requests than one submission may carry, before any is parsed or checked."""
     if count > bounds.max_requests:
         bound = bounds.named("max_requests")
-        raise CaptureTooLargeError(f"the capture carries {count:,} signed requests; at most {bounds.max_requests:,} "
-                                   f"are taken at once{f' ({bound})' if bound else ''}: send the document in parts",
-                                   limit=bounds.max_requests, field="requests")
+        raise CaptureTooLargeError(
+            f"the capture carries {count:,} signed requests; at most {bounds.max_requests:,} "
+            f"are taken at once{f' ({bound})' if bound else ''}: send the document in parts",
+            limit=bounds.max_requests,
+            field="requests",
+        )
 
 
-def _check_request(ledger: Ledger, submission: CaptureSubmission, index: int, signed: SignedRequest,
-                   now: float) -> None:
+def _check_request(
+    ledger: Ledger, submission: CaptureSubmission, index: int, signed: SignedRequest, now: float
+) -> None:
     request = signed.request
     where = f"requests[{index}]"
     if checksum(request.from_address) != submission.capturer:
@@ -223,8 +269,11 @@ def _check_request(ledger: Ledger, submission: CaptureSubmission, index: int, si
         raise SignatureInvalidError(f"{where} must call the ledger {ledger.deployment.ledger} with no value")
     first = submission.requests[0].request.nonce
     if request.nonce != first + index:
-        raise ValidationError(f"{where} has nonce {request.nonce}; the requests' nonces must follow each other "
-                              f"({first + index} expected)", field=where)
+        raise ValidationError(
+            f"{where} has nonce {request.nonce}; the requests' nonces must follow each other "
+            f"({first + index} expected)",
+            field=where,
+        )
     if request.deadline < now + MIN_VALIDITY_SECONDS:
         raise SignatureInvalidError(f"{where} expires in less than {MIN_VALIDITY_SECONDS} s")
     check_canonical(signed.signature)

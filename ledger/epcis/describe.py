@@ -78,8 +78,16 @@ def describe(planned: PlannedEvent, event: dict[str, Any]) -> NewEvent:
     assert planned.event_hash is not None
     event_id = event.get("eventID")
     return NewEvent(
-        event_hash=planned.event_hash, declaration=planned.declaration, position=planned.position,
-        event_type=str(event.get("type")), event_time=event_seconds(event),
-        biz_step=cbv(event.get("bizStep"), "bizstep"), biz_location=location_of(event),
-        event_id=str(event_id) if event_id is not None else None, event=event, batches=batches_of(planned),
-        classes=classes_of(event), epcs=epcs_of(event))
+        event_hash=planned.event_hash,
+        declaration=planned.declaration,
+        position=planned.position,
+        event_type=str(event.get("type")),
+        event_time=event_seconds(event),
+        biz_step=cbv(event.get("bizStep"), "bizstep"),
+        biz_location=location_of(event),
+        event_id=str(event_id) if event_id is not None else None,
+        event=event,
+        batches=batches_of(planned),
+        classes=classes_of(event),
+        epcs=epcs_of(event),
+    )

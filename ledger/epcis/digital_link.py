@@ -79,9 +79,18 @@ class Resolution:
     linkset: dict[str, Any] | None
 
 
-def resolve(ledger: Ledger, path: str, may_see: Callable[[str], bool], base_url: str, *, query: str = "",
-            link_type: str | None = None, want_linkset: bool = False, anonymous: bool = False,
-            links: Mapping[str, Link] = DEFAULT_LINKS) -> Resolution:
+def resolve(
+    ledger: Ledger,
+    path: str,
+    may_see: Callable[[str], bool],
+    base_url: str,
+    *,
+    query: str = "",
+    link_type: str | None = None,
+    want_linkset: bool = False,
+    anonymous: bool = False,
+    links: Mapping[str, Link] = DEFAULT_LINKS,
+) -> Resolution:
     """Resolve a Digital Link request (see the module's docstring): `path` and `query` as the request carried them
     (percent-encoded), `base_url` the trusted base of the links written into the linkset."""
     asked = product_request(path, query)
@@ -91,7 +100,8 @@ def resolve(ledger: Ledger, path: str, may_see: Callable[[str], bool], base_url:
     level = digital_link(asked.gtin, level_lot, base="")
     anchor = base + level
     allowed: dict[str, frozenset[str]] = {
-        b.id: frozenset(links) if not anonymous and may_see(b.id) else PUBLIC_LINKS for b in batches}
+        b.id: frozenset(links) if not anonymous and may_see(b.id) else PUBLIC_LINKS for b in batches
+    }
     linkset = _linkset(anchor, base, batches, allowed, links, by_lot=level_lot is None)
     if wanted in LINKSET_TYPES or (wanted is None and want_linkset):
         return Resolution(200, anchor, level, None, linkset)
@@ -100,8 +110,10 @@ def resolve(ledger: Ledger, path: str, may_see: Callable[[str], bool], base_url:
         relation = DEFAULT_LINK
     offering = [b for b in batches if relation in allowed[b.id]]
     if not offering:
-        raise NotFoundError(f"no gs1:{relation} link you may follow for {level}: its linkset "
-                            f"({level}?linkType=linkset) lists those there are")
+        raise NotFoundError(
+            f"no gs1:{relation} link you may follow for {level}: its linkset "
+            f"({level}?linkType=linkset) lists those there are"
+        )
     if walked_up or len(offering) > 1:
         return Resolution(300, anchor, level, None, linkset)
     return Resolution(307, anchor, level, links[relation].path.format(batch_id=offering[0].id), None)
@@ -112,11 +124,12 @@ def relation_of(link_type: str | None) -> str | None:
     if link_type is None or link_type == "":
         return None
     if len(link_type) > MAX_LINK_TYPE or not link_type.isprintable():
-        raise DigitalLinkSyntaxError(f"linkType is a GS1 link type such as gs1:pip, at most {MAX_LINK_TYPE} "
-                                     "characters", field="linkType")
+        raise DigitalLinkSyntaxError(
+            f"linkType is a GS1 link type such as gs1:pip, at most {MAX_LINK_TYPE} characters", field="linkType"
+        )
     for namespace in GS1_NAMESPACES:
         if link_type.startswith(namespace):
-            return link_type[len(namespace):]
+            return link_type[len(namespace) :]
     return link_type
 
 
@@ -135,22 +148,39 @@ def _candidates(ledger: Ledger, asked: ProductRequest) -> tuple[list[Batch], str
     return newest, None, asked.qualified
 
 
-def _linkset(anchor: str, base: str, batches: list[Batch], allowed: Mapping[str, frozenset[str]],
-             links: Mapping[str, Link], *, by_lot: bool) -> dict[str, Any]:
+def _linkset(
+    anchor: str,
+    base: str,
+    batches: list[Batch],
+    allowed: Mapping[str, frozenset[str]],
+    links: Mapping[str, Link],
+    *,
+    by_lot: bool,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"anchor": anchor}
     several = len(batches) > 1
     for relation, link in links.items():
-        targets = [{"href": base + link.path.format(batch_id=b.id),
-                    "title": link.title + (_which(b, i, allowed[b.id], by_lot) if several or by_lot else ""),
-                    "type": link.type, "hreflang": HREFLANG}
-                   for i, b in enumerate(batches, 1) if relation in allowed[b.id]]
+        targets = [
+            {
+                "href": base + link.path.format(batch_id=b.id),
+                "title": link.title + (_which(b, i, allowed[b.id], by_lot) if several or by_lot else ""),
+                "type": link.type,
+                "hreflang": HREFLANG,
+            }
+            for i, b in enumerate(batches, 1)
+            if relation in allowed[b.id]
+        ]
         if targets:
             entry[GS1 + relation] = targets
     default = links[DEFAULT_LINK]
     # the default link carries a title and nothing else (GS1 2.5.8)
-    entry[GS1 + "defaultLink"] = [{"href": base + default.path.format(batch_id=batches[0].id),
-                                   "title": default.title + (_which(batches[0], 1, allowed[batches[0].id], by_lot)
-                                                             if several or by_lot else "")}]
+    entry[GS1 + "defaultLink"] = [
+        {
+            "href": base + default.path.format(batch_id=batches[0].id),
+            "title": default.title
+            + (_which(batches[0], 1, allowed[batches[0].id], by_lot) if several or by_lot else ""),
+        }
+    ]
     return {"linkset": [entry]}
 
 
@@ -161,9 +191,13 @@ def _which(batch: Batch, number: int, allowed: frozenset[str], by_lot: bool) -> 
     return f" (lot {batch.lot}, {who})" if by_lot else f" ({who})"
 
 
-
 def description(base_url: str, name: str) -> dict[str, Any]:
     """The resolver description file (`/.well-known/gs1resolver`, GS1-Conformant Resolver 1.2 section 3)."""
-    return {"name": name, "resolverRoot": base_url.rstrip("/"), "supportedPrimaryKeys": ["01"],
-            "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:"}], "linkTypeDefaultCanBeLinkset": False,
-            "jsonLdContextLocation": LINKSET_CONTEXT}
+    return {
+        "name": name,
+        "resolverRoot": base_url.rstrip("/"),
+        "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:"}],
+        "linkTypeDefaultCanBeLinkset": False,
+        "jsonLdContextLocation": LINKSET_CONTEXT,
+    }

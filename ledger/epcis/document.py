@@ -54,8 +54,11 @@ class EpcisDocument:
 def _bounded_text(data: bytes | str) -> tuple[bytes, str]:
     raw = data.encode("utf-8", errors="surrogatepass") if isinstance(data, str) else bytes(data)
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise EpcisDocumentError(f"the document is {len(raw):,} bytes; at most {MAX_DOCUMENT_BYTES:,} are captured "
-                                 "at once (send it in several documents)", field="document")
+        raise EpcisDocumentError(
+            f"the document is {len(raw):,} bytes; at most {MAX_DOCUMENT_BYTES:,} are captured "
+            "at once (send it in several documents)",
+            field="document",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -78,8 +81,10 @@ def _not_json(constant: str) -> Any:
 
 def _integer(digits: str) -> int:
     if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise EpcisDocumentError(f"the document holds an integer of {len(digits.lstrip('-')):,} digits; at most "
-                                 f"{MAX_INTEGER_DIGITS}", field="document")
+        raise EpcisDocumentError(
+            f"the document holds an integer of {len(digits.lstrip('-')):,} digits; at most {MAX_INTEGER_DIGITS}",
+            field="document",
+        )
     return int(digits)
 
 
@@ -98,7 +103,7 @@ def event_list(body: Any) -> list[Any]:
         return []
     inner = body["epcisBody"]
     if body.get("type") == "EPCISQueryDocument":
-        inner = ((inner.get("queryResults") or {}).get("resultsBody") or {})
+        inner = (inner.get("queryResults") or {}).get("resultsBody") or {}
     events = inner.get("eventList") if isinstance(inner, dict) else None
     return events if isinstance(events, list) else []
 
@@ -113,20 +118,25 @@ def load(data: bytes | str, *, max_events: int = MAX_EVENTS, bound: str = "") ->
     check_event_count(len(events), min(max_events, MAX_EVENTS), bound if max_events < MAX_EVENTS else "")
     if not isinstance(body, dict) or body.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
         kind = body.get("type") if isinstance(body, dict) else type(body).__name__
-        raise EpcisDocumentError(f"expected an EPCISDocument or EPCISQueryDocument, got {str(kind)[:80]!r}",
-                                 field="type")
+        raise EpcisDocumentError(
+            f"expected an EPCISDocument or EPCISQueryDocument, got {str(kind)[:80]!r}", field="type"
+        )
     schema.validate(body)
     exact = event_list(_parse(text, parse_float=Decimal))
-    return EpcisDocument(body["type"], hashlib.sha256(raw).hexdigest(), body.get("@context"), tuple(events),
-                         tuple(exact))
+    return EpcisDocument(
+        body["type"], hashlib.sha256(raw).hexdigest(), body.get("@context"), tuple(events), tuple(exact)
+    )
 
 
 def check_event_count(count: int, max_events: int, bound: str = "") -> None:
     """Refuse (413) a document of more events than are captured at once."""
     if count > max_events:
-        raise CaptureTooLargeError(f"the document holds {count:,} events; at most {max_events:,} are captured at "
-                                   f"once{f' ({bound})' if bound else ''}: send it in several documents",
-                                   limit=max_events, field="epcisBody.eventList")
+        raise CaptureTooLargeError(
+            f"the document holds {count:,} events; at most {max_events:,} are captured at "
+            f"once{f' ({bound})' if bound else ''}: send it in several documents",
+            limit=max_events,
+            field="epcisBody.eventList",
+        )
 
 
 def load_event_or_document(data: bytes | str) -> EpcisDocument:
@@ -134,23 +144,42 @@ def load_event_or_document(data: bytes | str) -> EpcisDocument:
     with its own `@context` (or the EPCIS context)."""
     raw, text = _bounded_text(data)
     body = _parse(text)
-    if isinstance(body, dict) and body.get("type") not in ("EPCISDocument", "EPCISQueryDocument") \
-            and "epcisBody" not in body:
+    if (
+        isinstance(body, dict)
+        and body.get("type") not in ("EPCISDocument", "EPCISQueryDocument")
+        and "epcisBody" not in body
+    ):
         context = body.get("@context", EPCIS_CONTEXT)
         event = {k: v for k, v in body.items() if k != "@context"}
-        wrapped = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0",
-                   "creationDate": "2000-01-01T00:00:00Z", "epcisBody": {"eventList": [event]}}
+        wrapped = {
+            "@context": context,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2000-01-01T00:00:00Z",
+            "epcisBody": {"eventList": [event]},
+        }
         return load(json.dumps(wrapped))
     return load(raw)
 
 
-def document_json(events: list[dict[str, Any]], context: Any, *, kind: str = "EPCISDocument",
-                  created: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def document_json(
+    events: list[dict[str, Any]],
+    context: Any,
+    *,
+    kind: str = "EPCISDocument",
+    created: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """An EPCIS 2.0 document (or query document, `kind`) holding `events`."""
     if kind == "EPCISQueryDocument":
-        body: dict[str, Any] = {"queryResults": {"queryName": "SimpleEventQuery",
-                                                 "resultsBody": {"eventList": events}}}
+        body: dict[str, Any] = {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": events}}}
     else:
         body = {"eventList": events}
-    return {"@context": context, "type": kind, "schemaVersion": "2.0", "creationDate": created, "epcisBody": body,
-            **(extra or {})}
+    return {
+        "@context": context,
+        "type": kind,
+        "schemaVersion": "2.0",
+        "creationDate": created,
+        "epcisBody": body,
+        **(extra or {}),
+    }

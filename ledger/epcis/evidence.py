@@ -53,21 +53,26 @@ def documents(event: dict[str, Any], bound: frozenset[str]) -> tuple[Document, .
                 kind = DocumentKind(item["kind"])
                 found.append(Document(v.hash32(item["hash"], "ledger:documents.hash"), kind))
             except (KeyError, TypeError, ValueError):
-                raise ValidationError(f"ledger:documents entry {v.shown(item)} needs a kind (one of "
-                                      f"{', '.join(k.value for k in DocumentKind)}) and a 0x hash",
-                                      field="ledger:documents") from None
+                raise ValidationError(
+                    f"ledger:documents entry {v.shown(item)} needs a kind (one of "
+                    f"{', '.join(k.value for k in DocumentKind)}) and a 0x hash",
+                    field="ledger:documents",
+                ) from None
     if len(found) > rules.MAX_DOCUMENTS:
-        raise ValidationError(f"the event names {len(found)} documents; a batch records at most "
-                              f"{rules.MAX_DOCUMENTS}", field="documents")
+        raise ValidationError(
+            f"the event names {len(found)} documents; a batch records at most {rules.MAX_DOCUMENTS}", field="documents"
+        )
     return tuple(found)
 
 
 def hs_code(event: dict[str, Any], bound: frozenset[str]) -> str:
     value = extension(event.get("ilmd"), "hsCode", bound)
     if value is None:
-        raise ValidationError("the event gives no HS code for the batches it creates: put the 6-digit code in ilmd "
-                              "as ledger:hsCode (with \"ledger\": \"urn:provenance-ledger:epcis:\" in @context)",
-                              field="ilmd")
+        raise ValidationError(
+            "the event gives no HS code for the batches it creates: put the 6-digit code in ilmd "
+            'as ledger:hsCode (with "ledger": "urn:provenance-ledger:epcis:" in @context)',
+            field="ilmd",
+        )
     return v.hs_code(str(value))
 
 
@@ -78,8 +83,9 @@ def process_emissions(event: dict[str, Any], bound: frozenset[str]) -> Decimal |
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationError(f"ledger:processEmissionsKg must be a number, got {v.shown(value)}",
-                              field="ledger:processEmissionsKg") from None
+        raise ValidationError(
+            f"ledger:processEmissionsKg must be a number, got {v.shown(value)}", field="ledger:processEmissionsKg"
+        ) from None
     return v.quantity(number, "ledger:processEmissionsKg", allow_zero=True, maximum_milli=rules.MAX_EMISSIONS_GRAMS)
 
 

@@ -100,20 +100,35 @@ def made_event(batch: Batch, inputs: dict[str, Batch]) -> dict[str, Any]:
     ilmd: dict[str, Any] = {_ext("hsCode"): batch.hs_code}
     if batch.process_emissions_kg is not None:
         ilmd[_ext("processEmissionsKg")] = _number(batch.process_emissions_kg)
-    event: dict[str, Any] = {"type": "ObjectEvent" if batch.is_raw_material else "TransformationEvent",
-                             "eventTime": _time(batch.produced_at),
-                             "eventTimeZoneOffset": "+00:00"}
+    event: dict[str, Any] = {
+        "type": "ObjectEvent" if batch.is_raw_material else "TransformationEvent",
+        "eventTime": _time(batch.produced_at),
+        "eventTimeZoneOffset": "+00:00",
+    }
     if batch.is_raw_material:
-        event.update({"action": "ADD", "bizStep": "commissioning", "disposition": "active",
-                      "bizLocation": {"id": location_uri(batch.facility)},
-                      "quantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)]})
+        event.update(
+            {
+                "action": "ADD",
+                "bizStep": "commissioning",
+                "disposition": "active",
+                "bizLocation": {"id": location_uri(batch.facility)},
+                "quantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)],
+            }
+        )
     else:
         event["inputQuantityList"] = [
             quantity_element(source.gtin, source.lot, use.quantity, source.unit)
-            for use in batch.inputs if (source := inputs.get(use.batch_id)) is not None]
-        event.update({"outputQuantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)],
-                      "bizStep": "commissioning", "disposition": "active",
-                      "bizLocation": {"id": location_uri(batch.facility)}})
+            for use in batch.inputs
+            if (source := inputs.get(use.batch_id)) is not None
+        ]
+        event.update(
+            {
+                "outputQuantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)],
+                "bizStep": "commissioning",
+                "disposition": "active",
+                "bizLocation": {"id": location_uri(batch.facility)},
+            }
+        )
     event["ilmd"] = ilmd
     event[_ext("batch")] = batch.id
     event[_ext("producer")] = batch.producer
@@ -126,19 +141,32 @@ def made_event(batch: Batch, inputs: dict[str, Batch]) -> dict[str, Any]:
 def flag_event(batch: Batch, flag: Flag) -> dict[str, Any]:
     """A flag raised on chain (quality hold, recall, release) as the inspection that would capture it: an ObjectEvent
     OBSERVE with the disposition a capture maps to that flag and the reason in `ledger:reason`."""
-    return {"type": "ObjectEvent", "eventTime": _time(flag.tx.block_time), "eventTimeZoneOffset": "+00:00",
-            "action": "OBSERVE", "bizStep": "inspecting", "disposition": DISPOSITIONS[flag.kind],
-            "quantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)],
-            _ext("batch"): batch.id, _ext("flag"): flag.kind.value, _ext("reason"): flag.reason,
-            _ext("transaction"): flag.tx.tx_hash}
+    return {
+        "type": "ObjectEvent",
+        "eventTime": _time(flag.tx.block_time),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "disposition": DISPOSITIONS[flag.kind],
+        "quantityList": [quantity_element(batch.gtin, batch.lot, batch.quantity, batch.unit)],
+        _ext("batch"): batch.id,
+        _ext("flag"): flag.kind.value,
+        _ext("reason"): flag.reason,
+        _ext("transaction"): flag.tx.tx_hash,
+    }
 
 
 def moved_event(batch: Batch, transfer: CustodyTransfer, parties: Mapping[str, str | None]) -> dict[str, Any]:
     """The shipment of one custody transfer (the quantity left when custody passed)."""
     event: dict[str, Any] = {
-        "type": "ObjectEvent", "eventTime": _time(transfer.tx.block_time), "eventTimeZoneOffset": "+00:00",
-        "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
-        "quantityList": [quantity_element(batch.gtin, batch.lot, transfer.remaining, batch.unit)]}
+        "type": "ObjectEvent",
+        "eventTime": _time(transfer.tx.block_time),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "quantityList": [quantity_element(batch.gtin, batch.lot, transfer.remaining, batch.unit)],
+    }
     source, destination = parties.get(transfer.from_address), parties.get(transfer.to_address)
     if source:
         event["sourceList"] = [{"type": "possessing_party", "source": party_uri(source)}]
@@ -179,9 +207,17 @@ class _Item:
         return (self.time, self.rank, self.key)
 
 
-def lineage_page(ledger: Ledger, store: EventStore, batch_id: str, may_see: Callable[[str], bool], *,
-                 max_depth: int = 64, max_nodes: int = MAX_NODES, per_page: int = DEFAULT_PER_PAGE,
-                 page_token: str | None = None) -> LineagePage:
+def lineage_page(
+    ledger: Ledger,
+    store: EventStore,
+    batch_id: str,
+    may_see: Callable[[str], bool],
+    *,
+    max_depth: int = 64,
+    max_nodes: int = MAX_NODES,
+    per_page: int = DEFAULT_PER_PAGE,
+    page_token: str | None = None,
+) -> LineagePage:
     """One page of the batch's lineage as an EPCISDocument (see the module's docstring); NotFoundError for a batch
     the caller may not see. The trace is bounded like `GET /batches/{id}/trace` (`max_depth`, `max_nodes`: a cut
     lineage says so in `ledger:truncated`, with the batches to continue from); the events are ordered by time and
@@ -200,19 +236,26 @@ def lineage_page(ledger: Ledger, store: EventStore, batch_id: str, may_see: Call
     roles = store.batches_of([h.seq for h in heads])
     captured = {(b, role, tx) for h in heads for b, role in roles.get(h.seq, []) for tx in h.transactions}
     made = {b for h in heads for b, role in roles.get(h.seq, []) if role in ROLES_MADE}
-    items = [_Item(h.event_time if h.event_time is not None else 0.0, 0, f"{h.seq:020d}", seq=h.seq)
-             for h in heads]
+    items = [_Item(h.event_time if h.event_time is not None else 0.0, 0, f"{h.seq:020d}", seq=h.seq) for h in heads]
     for batch in batches.values():
         if batch.id not in made:
             items.append(_Item(_seconds(batch.produced_at), 1, batch.id, batch=batch))
         for transfer in batch.custody:
             if (batch.id, "shipped", transfer.tx.tx_hash) not in captured:
-                items.append(_Item(_seconds(transfer.tx.block_time), 2, f"{batch.id}:{transfer.tx.tx_hash}",
-                                   batch=batch, transfer=transfer))
+                items.append(
+                    _Item(
+                        _seconds(transfer.tx.block_time),
+                        2,
+                        f"{batch.id}:{transfer.tx.tx_hash}",
+                        batch=batch,
+                        transfer=transfer,
+                    )
+                )
         for n, flag in enumerate(batch.flags):
             if (batch.id, "flagged", flag.tx.tx_hash) not in captured:
-                items.append(_Item(_seconds(flag.tx.block_time), 3, f"{batch.id}:{flag.tx.tx_hash}:{n}", batch=batch,
-                                   flag=flag))
+                items.append(
+                    _Item(_seconds(flag.tx.block_time), 3, f"{batch.id}:{flag.tx.tx_hash}:{n}", batch=batch, flag=flag)
+                )
     items.sort(key=lambda item: item.position)
     following = [item for item in items if after is None or item.position > after]
     page, more = following[:per_page], len(following) > per_page
@@ -223,8 +266,14 @@ def lineage_page(ledger: Ledger, store: EventStore, batch_id: str, may_see: Call
 
 
 def _document(ledger: Ledger, page: list[_Item], trace: Trace) -> dict[str, Any]:
-    inputs = ledger.store.batches([u.batch_id for item in page if item.batch is not None and item.transfer is None
-                                   and item.flag is None for u in item.batch.inputs])
+    inputs = ledger.store.batches(
+        [
+            u.batch_id
+            for item in page
+            if item.batch is not None and item.transfer is None and item.flag is None
+            for u in item.batch.inputs
+        ]
+    )
     parties: dict[str, str | None] = {}
     if any(item.transfer is not None for item in page):
         parties = {p.address: p.profile.party_gln for p in ledger.participants()}
@@ -238,8 +287,7 @@ def _document(ledger: Ledger, page: list[_Item], trace: Trace) -> dict[str, Any]
             synthesised.append(flag_event(item.batch, item.flag))
         else:
             synthesised.append(made_event(item.batch, inputs))
-    for event, hashed in zip(synthesised, hash_events(synthesised, [EPCIS_CONTEXT, {PREFIX: NAMESPACE}]),
-                             strict=True):
+    for event, hashed in zip(synthesised, hash_events(synthesised, [EPCIS_CONTEXT, {PREFIX: NAMESPACE}]), strict=True):
         if hashed.value is not None:
             event["eventID"] = hashed.value
     stored = [item.stored for item in page if item.stored is not None]
@@ -248,8 +296,10 @@ def _document(ledger: Ledger, page: list[_Item], trace: Trace) -> dict[str, Any]
     events = [next(replay) if item.stored is not None else next(made) for item in page]
     extra: dict[str, Any] = {_ext("root"): trace.root, **proofs(stored, ledger)}
     if trace.truncated:
-        extra[_ext("truncated")] = {"by": trace.truncated_by.value if trace.truncated_by else None,
-                                    "continueFrom": list(trace.continue_from)}
+        extra[_ext("truncated")] = {
+            "by": trace.truncated_by.value if trace.truncated_by else None,
+            "continueFrom": list(trace.continue_from),
+        }
     return document_json(events, context, created=now_text(), extra=extra)
 
 

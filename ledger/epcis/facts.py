@@ -77,8 +77,14 @@ class IndexView:
         found = self.index.participant(address)
         if found is None:
             return CapturerFact(address, False, False, False, None, ())
-        return CapturerFact(address, True, not found.suspended, Role.FACTORY in found.roles,
-                            found.profile.party_gln, tuple(s.gln for s in found.profile.sites))
+        return CapturerFact(
+            address,
+            True,
+            not found.suspended,
+            Role.FACTORY in found.roles,
+            found.profile.party_gln,
+            tuple(s.gln for s in found.profile.sites),
+        )
 
     def party(self, gln: Gln) -> PartyFact | None:
         owner = self.index.party_owner(gln)
@@ -90,8 +96,9 @@ class IndexView:
     def held(self, gtin: str, lot: str, holder: Address) -> tuple[BatchFact, ...]:
         ids = [i for i, *_ in self.index.find_batch_ids(gtin=gtin, lot=lot, limit=1_000)]
         found = self.index.batches(ids)
-        return tuple(_fact(b) for i in sorted(ids)
-                     if (b := found.get(i)) is not None and b.holder == holder and self._visible(i))
+        return tuple(
+            _fact(b) for i in sorted(ids) if (b := found.get(i)) is not None and b.holder == holder and self._visible(i)
+        )
 
     def batch(self, batch_id: BatchId) -> BatchFact | None:
         found = self.index.batch(batch_id)
@@ -105,8 +112,9 @@ class IndexView:
 
 
 def _fact(batch: Any) -> BatchFact:
-    return BatchFact(batch.id, batch.gtin, batch.lot, batch.producer, batch.holder, batch.unit, batch.quantity,
-                     batch.remaining)
+    return BatchFact(
+        batch.id, batch.gtin, batch.lot, batch.producer, batch.holder, batch.unit, batch.quantity, batch.remaining
+    )
 
 
 class CaptureFacts:
@@ -123,10 +131,14 @@ class CaptureFacts:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": FACTS_FORMAT, "now": self.now, "nonce": self.nonce,
+            "format": FACTS_FORMAT,
+            "now": self.now,
+            "nonce": self.nonce,
             "capturers": {k: _capturer_json(v) for k, v in self.capturers.items()},
-            "parties": {k: (None if v is None else {"gln": v.gln, "address": v.address, "active": v.active})
-                        for k, v in self.parties.items()},
+            "parties": {
+                k: (None if v is None else {"gln": v.gln, "address": v.address, "active": v.active})
+                for k, v in self.parties.items()
+            },
             "held": {k: [_batch_json(b) for b in v] for k, v in self.held.items()},
             "batches": {k: (None if v is None else _batch_json(v)) for k, v in self.batches.items()},
             "captured": {k: (None if v is None else _captured_json(v)) for k, v in self.captured.items()},
@@ -138,13 +150,21 @@ class CaptureFacts:
             if data.get("format") != FACTS_FORMAT:
                 raise ValidationError(f"capture facts must be of format {FACTS_FORMAT}", field="facts")
             facts = cls(float(data["now"]), None if data.get("nonce") is None else int(data["nonce"]))
-            facts.capturers = {k: CapturerFact(Address(v["address"]), bool(v["registered"]), bool(v["active"]),
-                                               bool(v["factory"]), Gln(v["party_gln"]) if v["party_gln"] else None,
-                                               tuple(Gln(s) for s in v["sites"]))
-                               for k, v in data["capturers"].items()}
-            facts.parties = {k: (None if v is None else PartyFact(Gln(v["gln"]), Address(v["address"]),
-                                                                   bool(v["active"])))
-                             for k, v in data["parties"].items()}
+            facts.capturers = {
+                k: CapturerFact(
+                    Address(v["address"]),
+                    bool(v["registered"]),
+                    bool(v["active"]),
+                    bool(v["factory"]),
+                    Gln(v["party_gln"]) if v["party_gln"] else None,
+                    tuple(Gln(s) for s in v["sites"]),
+                )
+                for k, v in data["capturers"].items()
+            }
+            facts.parties = {
+                k: (None if v is None else PartyFact(Gln(v["gln"]), Address(v["address"]), bool(v["active"])))
+                for k, v in data["parties"].items()
+            }
             facts.held = {k: tuple(_batch_of(b) for b in v) for k, v in data["held"].items()}
             facts.batches = {k: (None if v is None else _batch_of(v)) for k, v in data["batches"].items()}
             facts.captured = {k: (None if v is None else _captured_of(v)) for k, v in data["captured"].items()}
@@ -156,28 +176,64 @@ class CaptureFacts:
 
 
 def _capturer_json(v: CapturerFact) -> dict[str, Any]:
-    return {"address": v.address, "registered": v.registered, "active": v.active, "factory": v.factory,
-            "party_gln": v.party_gln, "sites": list(v.sites)}
+    return {
+        "address": v.address,
+        "registered": v.registered,
+        "active": v.active,
+        "factory": v.factory,
+        "party_gln": v.party_gln,
+        "sites": list(v.sites),
+    }
 
 
 def _batch_json(b: BatchFact) -> dict[str, Any]:
-    return {"id": b.id, "gtin": b.gtin, "lot": b.lot, "producer": b.producer, "holder": b.holder, "unit": b.unit,
-            "quantity": str(b.quantity), "remaining": str(b.remaining)}
+    return {
+        "id": b.id,
+        "gtin": b.gtin,
+        "lot": b.lot,
+        "producer": b.producer,
+        "holder": b.holder,
+        "unit": b.unit,
+        "quantity": str(b.quantity),
+        "remaining": str(b.remaining),
+    }
 
 
 def _batch_of(v: dict[str, Any]) -> BatchFact:
-    return BatchFact(BatchId(v["id"]), v["gtin"], v["lot"], Address(v["producer"]), Address(v["holder"]), v["unit"],
-                     Decimal(v["quantity"]), Decimal(v["remaining"]))
+    return BatchFact(
+        BatchId(v["id"]),
+        v["gtin"],
+        v["lot"],
+        Address(v["producer"]),
+        Address(v["holder"]),
+        v["unit"],
+        Decimal(v["quantity"]),
+        Decimal(v["remaining"]),
+    )
 
 
 def _captured_json(v: CapturedFact) -> dict[str, Any]:
-    return {"event_hash": v.event_hash, "declaration": v.declaration, "capture_id": v.capture_id,
-            "capturer": v.capturer, "status": v.status.value, "produced": list(v.produced), "committed": v.committed}
+    return {
+        "event_hash": v.event_hash,
+        "declaration": v.declaration,
+        "capture_id": v.capture_id,
+        "capturer": v.capturer,
+        "status": v.status.value,
+        "produced": list(v.produced),
+        "committed": v.committed,
+    }
 
 
 def _captured_of(v: dict[str, Any]) -> CapturedFact:
-    return CapturedFact(v["event_hash"], bool(v["declaration"]), v["capture_id"], Address(v["capturer"]),
-                        Status(v["status"]), tuple(BatchId(b) for b in v["produced"]), bool(v["committed"]))
+    return CapturedFact(
+        v["event_hash"],
+        bool(v["declaration"]),
+        v["capture_id"],
+        Address(v["capturer"]),
+        Status(v["status"]),
+        tuple(BatchId(b) for b in v["produced"]),
+        bool(v["committed"]),
+    )
 
 
 def _held_key(gtin: str, lot: str, holder: str) -> str:
@@ -235,8 +291,9 @@ class Replay:
         self.facts = facts
 
     def _missing(self, what: str) -> ValidationError:
-        return ValidationError(f"the capture facts do not answer {what}: gather them for this document and "
-                               "capturer again", field="facts")
+        return ValidationError(
+            f"the capture facts do not answer {what}: gather them for this document and capturer again", field="facts"
+        )
 
     def now(self) -> float:
         return self.facts.now

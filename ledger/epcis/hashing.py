@@ -36,11 +36,13 @@ from ledger.domain.errors import ValidationError
 from ledger.epcis.document import EPCIS_CONTEXT, EpcisDocument
 
 #: URLs under which GS1 publishes the EPCIS 2.0 context: all served from the copy in data/.
-CONTEXT_URLS = frozenset({
-    EPCIS_CONTEXT,
-    "https://gs1.github.io/EPCIS/epcis-context.jsonld",
-    "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
-})
+CONTEXT_URLS = frozenset(
+    {
+        EPCIS_CONTEXT,
+        "https://gs1.github.io/EPCIS/epcis-context.jsonld",
+        "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+    }
+)
 HASH = re.compile(r"^ni:///sha-256;([0-9a-f]{64})\?ver=CBV2\.0$")
 _EPCIS = "https://ref.gs1.org/epcis/"
 _LOCK = threading.Lock()
@@ -57,8 +59,9 @@ def digest_of(event_hash: str) -> str:
     """The SHA-256 inside a CBV 2.0 hash, as 0x-hex: the `bytes32 eventHash` the contract commits."""
     match = HASH.match(event_hash)
     if match is None:
-        raise ValidationError(f"{event_hash[:100]!r} is not a CBV 2.0 event hash (ni:///sha-256;...?ver=CBV2.0)",
-                              field="eventHash")
+        raise ValidationError(
+            f"{event_hash[:100]!r} is not a CBV 2.0 event hash (ni:///sha-256;...?ver=CBV2.0)", field="eventHash"
+        )
     return "0x" + match.group(1)
 
 
@@ -76,8 +79,10 @@ def declared_id_problem(event: Any, hashed: Hashed) -> str | None:
     match = re.match(HASH.pattern, declared, re.IGNORECASE)
     if hashed.value is not None and match is not None and f"0x{match.group(1).lower()}" == digest_of(hashed.value):
         return None
-    return (f"its eventID {declared[:120]!r} is not its CBV 2.0 hash ({hashed.value or 'which cannot be computed'}): "
-            "declare the hash the CBV 2.0 algorithm gives, another kind of id (urn:uuid:...), or none")
+    return (
+        f"its eventID {declared[:120]!r} is not its CBV 2.0 hash ({hashed.value or 'which cannot be computed'}): "
+        "declare the hash the CBV 2.0 algorithm gives, another kind of id (urn:uuid:...), or none"
+    )
 
 
 @cache
@@ -88,11 +93,18 @@ def _epcis_context() -> dict[str, Any]:
 
 def _offline_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     if url in CONTEXT_URLS:
-        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-                "document": _epcis_context()}
-    raise jsonld.JsonLdError(f"the JSON-LD context {url[:200]} is not available offline (only the EPCIS 2.0 "
-                             "context and inline contexts are)", "jsonld.LoadDocumentError",
-                             code="loading document failed")
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": _epcis_context(),
+        }
+    raise jsonld.JsonLdError(
+        f"the JSON-LD context {url[:200]} is not available offline (only the EPCIS 2.0 "
+        "context and inline contexts are)",
+        "jsonld.LoadDocumentError",
+        code="loading document failed",
+    )
 
 
 class _MemoResolver(ContextResolver):  # type: ignore[misc]
@@ -155,16 +167,18 @@ def _expanded_events(context: Any, events: list[dict[str, Any]]) -> list[Any]:
         found = expanded[0][_EPCIS + "epcisBody"][0][_EPCIS + "eventList"]
         if len(found) == 1 and isinstance(found[0], dict) and "@list" in found[0]:
             found = found[0]["@list"]
-        if len(found) == len(events) and all(
-                _EPCIS + "eventTime" in node or "@type" in node for node in found):
+        if len(found) == len(events) and all(_EPCIS + "eventTime" in node or "@type" in node for node in found):
             return list(found)
     except (jsonld.JsonLdError, KeyError, IndexError, TypeError):
         pass
     one_by_one: list[Any] = []
     for event in events:
         try:
-            one_by_one.append(jsonld.expand({"@context": context, "type": "EPCISDocument",
-                                             "epcisBody": {"eventList": [event]}}, dict(options)))
+            one_by_one.append(
+                jsonld.expand(
+                    {"@context": context, "type": "EPCISDocument", "epcisBody": {"eventList": [event]}}, dict(options)
+                )
+            )
         except jsonld.JsonLdError as exc:
             one_by_one.append(exc)
     return one_by_one

@@ -43,8 +43,16 @@ log = logging.getLogger("ledger.epcis")
 class CaptureRun:
     """One run of a capture job (a resumed job runs again: every write it relays has an idempotency key)."""
 
-    def __init__(self, ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 300.0,
-                 documents: DocumentCache | None = None, stopping: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: EventStore,
+        job_id: str,
+        *,
+        max_wait: float = 300.0,
+        documents: DocumentCache | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
         self.ledger = ledger
         self.stopping = stopping or threading.Event()
         self.store = store
@@ -86,16 +94,27 @@ class CaptureRun:
             self.store.update_job(self.job_id, error=problem)
             for position, result in self.results.items():
                 if result.status == Status.PENDING:
-                    self.results[position] = replace(result, status=Status.REFUSED,
-                                                     reason=f"not captured: the capture was refused as a whole "
-                                                            f"({problem})")
+                    self.results[position] = replace(
+                        result,
+                        status=Status.REFUSED,
+                        reason=f"not captured: the capture was refused as a whole ({problem})",
+                    )
             return None
-        kept = [describe(e, document.events[e.position]) for e in planned.events
-                if e.status in (Status.RECORDED, Status.ACKNOWLEDGED)]
+        kept = [
+            describe(e, document.events[e.position])
+            for e in planned.events
+            if e.status in (Status.RECORDED, Status.ACKNOWLEDGED)
+        ]
         self.store.add_pending(self.job_id, capturer, document.context, kept)
         produced = {e.position: list(e.effect.produced) for e in planned.events if e.effect is not None}
-        writes = [{"function": w.function, "events": list(w.events),
-                   "produced": {str(p): produced.get(p, []) for p in w.events}} for w in planned.writes]
+        writes = [
+            {
+                "function": w.function,
+                "events": list(w.events),
+                "produced": {str(p): produced.get(p, []) for p in w.events},
+            }
+            for w in planned.writes
+        ]
         if planned.root is not None:
             writes[-1]["leaves"] = list(planned.leaves)
             writes[-1]["root"] = planned.root
@@ -105,33 +124,46 @@ class CaptureRun:
 
     def _initial(self, event: PlannedEvent, document: EpcisDocument) -> EventResult:
         raw = document.events[event.position]
-        base = EventResult(event.position, event.event_hash, event_id_of(raw), event_type_of(raw), event.status,
-                           event.reason)
+        base = EventResult(
+            event.position, event.event_hash, event_id_of(raw), event_type_of(raw), event.status, event.reason
+        )
         if event.status in (Status.RECORDED, Status.ACKNOWLEDGED):
             return replace(base, status=Status.PENDING)
         if event.status == Status.DUPLICATE and event.first is not None and event.event_hash is not None:
             first = self.store.event(event.event_hash, event.declaration)
             if first is not None:
-                return replace(base, produced=first.produced, transactions=first.transactions, root=first.root,
-                               proof=first.proof, first_capture=first.capture_id)
+                return replace(
+                    base,
+                    produced=first.produced,
+                    transactions=first.transactions,
+                    root=first.root,
+                    proof=first.proof,
+                    first_capture=first.capture_id,
+                )
         return base
 
     def _mismatch(self, planned: CapturePlan) -> str | None:
         """Why the signed requests are not the plan's writes, or None."""
         writes, requests = planned.writes, self.requests
         if len(writes) != len(requests):
-            return (f"the document maps to {len(writes)} writes now, the capture carries {len(requests)} signed "
-                    "requests: gather the facts again, map and sign again")
+            return (
+                f"the document maps to {len(writes)} writes now, the capture carries {len(requests)} signed "
+                "requests: gather the facts again, map and sign again"
+            )
         for k, (write, signed) in enumerate(zip(writes, requests, strict=True)):
             if write.calldata.lower() != signed.request.data.lower():
-                return (f"signed request {k} is not the write the document maps to now ({write.function} for event "
-                        f"#{write.events[0]}): the document was changed after it was signed, or the chain changed "
-                        "since the facts were gathered; gather them again, map and sign again")
+                return (
+                    f"signed request {k} is not the write the document maps to now ({write.function} for event "
+                    f"#{write.events[0]}): the document was changed after it was signed, or the chain changed "
+                    "since the facts were gathered; gather them again, map and sign again"
+                )
         if requests:
             current = self.ledger.nonce(planned.capturer)
             if requests[0].request.nonce != current:
-                return (f"the signed requests start at nonce {requests[0].request.nonce}; the capturer's next nonce "
-                        f"is {current}: sign again from the current nonce")
+                return (
+                    f"the signed requests start at nonce {requests[0].request.nonce}; the capturer's next nonce "
+                    f"is {current}: sign again from the current nonce"
+                )
         return None
 
     # -- relaying -----------------------------------------------------------------------------------------------------
@@ -142,8 +174,12 @@ class CaptureRun:
         failed: str | None = None
         for k, write in enumerate(writes):
             if failed is not None:
-                self._refuse(write, f"not recorded: {failed}; the signed requests after it cannot be relayed "
-                                    "(their nonces follow it): capture the event again", transactions)
+                self._refuse(
+                    write,
+                    f"not recorded: {failed}; the signed requests after it cannot be relayed "
+                    "(their nonces follow it): capture the event again",
+                    transactions,
+                )
                 continue
             if write["function"] == "commitEvents":
                 self._commit(k, write)
@@ -161,11 +197,20 @@ class CaptureRun:
                 transactions.setdefault(position, []).append(written.tx.tx_hash)
                 if last_write.get(position) == k:
                     result = self.results[position]
-                    self.results[position] = replace(result, status=Status.RECORDED,
-                                                     produced=tuple(write["produced"].get(str(position), ())),
-                                                     transactions=tuple(transactions[position]))
-                    settled.append((position, Status.RECORDED, self.results[position].produced,
-                                    self.results[position].transactions))
+                    self.results[position] = replace(
+                        result,
+                        status=Status.RECORDED,
+                        produced=tuple(write["produced"].get(str(position), ())),
+                        transactions=tuple(transactions[position]),
+                    )
+                    settled.append(
+                        (
+                            position,
+                            Status.RECORDED,
+                            self.results[position].produced,
+                            self.results[position].transactions,
+                        )
+                    )
             self.store.settle(self.job_id, settled)
             self._save()
         acknowledged = [p for p, r in self.results.items() if r.status == Status.PENDING]
@@ -175,8 +220,9 @@ class CaptureRun:
                 self.results[position] = replace(result, status=Status.ACKNOWLEDGED)
                 self.store.settle(self.job_id, [(position, Status.ACKNOWLEDGED, (), ())])
             else:
-                self.results[position] = replace(result, status=Status.REFUSED,
-                                                 reason=failed or "its hash could not be committed")
+                self.results[position] = replace(
+                    result, status=Status.REFUSED, reason=failed or "its hash could not be committed"
+                )
                 self.store.settle(self.job_id, [(position, Status.REFUSED, (), ())])
 
     def _refuse(self, write: dict[str, Any], reason: str, transactions: dict[int, list[str]]) -> None:
@@ -188,9 +234,12 @@ class CaptureRun:
             landed = tuple(transactions.get(position, ()))
             if write["function"] == "commitEvents":
                 if result.status == Status.RECORDED:
-                    self.results[position] = replace(result, reason=f"recorded, but its hash is not committed: "
-                                                                    f"{reason}; capture the document again to "
-                                                                    "commit it")
+                    self.results[position] = replace(
+                        result,
+                        reason=f"recorded, but its hash is not committed: "
+                        f"{reason}; capture the document again to "
+                        "commit it",
+                    )
                 continue
             text = reason if not landed else f"partly recorded (transactions {', '.join(landed)}), then {reason}"
             self.results[position] = replace(result, status=Status.REFUSED, reason=text, transactions=landed)
@@ -213,8 +262,9 @@ class CaptureRun:
                     raise
                 log.info("capture %s: rate limited, waiting %.0f s", self.job_id, pause)
                 if self.stopping.wait(pause):  # the service stops: the job is resumed when it starts again
-                    raise LedgerUnavailableError("the service stopped while the capture waited for its rate "
-                                                 "limit") from None
+                    raise LedgerUnavailableError(
+                        "the service stopped while the capture waited for its rate limit"
+                    ) from None
                 waited += pause
 
     def _commit(self, k: int, write: dict[str, Any]) -> None:
@@ -250,8 +300,15 @@ class CaptureRun:
         return job
 
 
-def run_job(ledger: Ledger, store: EventStore, job_id: str, *, max_wait: float = 300.0,
-            documents: DocumentCache | None = None, stopping: threading.Event | None = None) -> CaptureJob:
+def run_job(
+    ledger: Ledger,
+    store: EventStore,
+    job_id: str,
+    *,
+    max_wait: float = 300.0,
+    documents: DocumentCache | None = None,
+    stopping: threading.Event | None = None,
+) -> CaptureJob:
     """Run (or resume) a capture job to its end. A node that fails mid-way leaves the job running (it is resumed
     later: every write it sent has an idempotency key)."""
     try:

@@ -106,10 +106,13 @@ def gtin_and_lot(value: str, lot: str | None = None) -> tuple[Gtin, str]:
     scanned or printed element string (`(01)...(10)...`), or a GTIN (any length) with the lot given apart."""
     gtin, chosen = product_key(value, lot)
     if chosen is None:
-        raise GS1KeyError(f"{shown(value)} has no lot (batch) number, and the ledger keeps each lot of a product as a "
-                          "batch of its own: give the lot too, beside the GTIN (`lot` in the API, `--lot` on the "
-                          f"command line) or in the label's Digital Link URI (its path /01/{gtin}/10/LOT) or element "
-                          f"string ((01){gtin}(10)LOT)", field="lot")
+        raise GS1KeyError(
+            f"{shown(value)} has no lot (batch) number, and the ledger keeps each lot of a product as a "
+            "batch of its own: give the lot too, beside the GTIN (`lot` in the API, `--lot` on the "
+            f"command line) or in the label's Digital Link URI (its path /01/{gtin}/10/LOT) or element "
+            f"string ((01){gtin}(10)LOT)",
+            field="lot",
+        )
     return gtin, chosen
 
 
@@ -159,8 +162,11 @@ def product_request(path: str, query: str = "") -> ProductRequest:
     [/21/..]` (one trailing slash tolerated, as GS1 asks) and the raw query string. Anything that is no GS1 Digital
     Link URI (path order, AI formats, check digits, a qualifier in the query string) is a `DigitalLinkSyntaxError`."""
     if len(path) > MAX_REQUEST_PATH or len(query) > MAX_REQUEST_QUERY:
-        raise DigitalLinkSyntaxError(f"a Digital Link of at most {MAX_REQUEST_PATH} characters of path and "
-                                     f"{MAX_REQUEST_QUERY} of query string is read", field="uri")
+        raise DigitalLinkSyntaxError(
+            f"a Digital Link of at most {MAX_REQUEST_PATH} characters of path and "
+            f"{MAX_REQUEST_QUERY} of query string is read",
+            field="uri",
+        )
     if not all(" " < c < "\x7f" for c in path + query):
         raise DigitalLinkSyntaxError("a Digital Link URI is ASCII, reserved characters percent-encoded", field="uri")
     trimmed = path[:-1] if path.endswith("/") and path != "/" else path
@@ -171,8 +177,11 @@ def product_request(path: str, query: str = "") -> ProductRequest:
             named = {key for key, _ in parse_qsl(query, keep_blank_values=True)}  # each key, also one the path has
             misplaced = sorted(named & (GTIN_QUALIFIERS | {"01"}))
             if misplaced:
-                raise GS1KeyError(f"AI ({misplaced[0]}) is the GTIN or qualifies it: it belongs in the path, once, "
-                                  "not in the query string", field="uri")
+                raise GS1KeyError(
+                    f"AI ({misplaced[0]}) is the GTIN or qualifies it: it belongs in the path, once, "
+                    "not in the query string",
+                    field="uri",
+                )
         if "01" not in in_path:
             raise GS1KeyError(f"{shown(path)} names no GTIN (AI 01)", field="gtin")
         gtin = _gtin_of(in_path["01"], path)
@@ -198,8 +207,11 @@ def _request_elements(path: str, query: str) -> dict[str, GS1ElementString]:
 def digital_link(gtin: str, lot: str | None = None, *, base: str = DIGITAL_LINK_BASE) -> str:
     """The GS1 Digital Link URI of a GTIN (and lot), e.g. `https://id.gs1.org/01/09506000134352/10/ABC`."""
     message = GS1Message.parse("01" + gtin.zfill(14) + ("10" + lot if lot is not None else ""))
-    return GS1DigitalLinkURI.from_element_strings(message.element_strings).as_uri(domain=None).replace(
-        DIGITAL_LINK_BASE, base.rstrip("/"), 1)
+    return (
+        GS1DigitalLinkURI.from_element_strings(message.element_strings)
+        .as_uri(domain=None)
+        .replace(DIGITAL_LINK_BASE, base.rstrip("/"), 1)
+    )
 
 
 def location_uri(gln: str) -> str:
@@ -216,7 +228,7 @@ def party_uri(gln: str) -> str:
 
 
 def _urn_parts(uri: str, prefix: str, count: int) -> list[str]:
-    parts = uri[len(prefix):].split(".")
+    parts = uri[len(prefix) :].split(".")
     if len(parts) != count:
         raise GS1KeyError(f"{shown(uri)} is not a well-formed {prefix[:-1]} URN", field="epc")
     return parts
@@ -224,17 +236,18 @@ def _urn_parts(uri: str, prefix: str, count: int) -> list[str]:
 
 def _gtin_from_urn(company: str, item: str, uri: str) -> str:
     if not (company.isdigit() and item.isdigit() and 6 <= len(company) <= 12 and len(company) + len(item) == 13):
-        raise GS1KeyError(f"{shown(uri)}: company prefix and item reference must be 13 digits together",
-                          field="epc")
+        raise GS1KeyError(f"{shown(uri)}: company prefix and item reference must be 13 digits together", field="epc")
     body = item[0] + company + item[1:]
     return body + str(gs1_check_digit(body))
 
 
 def _gln_from_urn(company: str, reference: str, uri: str) -> str:
-    if not (company.isdigit() and reference.isdigit() and 6 <= len(company) <= 12
-            and len(company) + len(reference) == 12):
-        raise GS1KeyError(f"{shown(uri)}: company prefix and location reference must be 12 digits together",
-                          field="gln")
+    if not (
+        company.isdigit() and reference.isdigit() and 6 <= len(company) <= 12 and len(company) + len(reference) == 12
+    ):
+        raise GS1KeyError(
+            f"{shown(uri)}: company prefix and location reference must be 12 digits together", field="gln"
+        )
     body = company + reference
     return body + str(gs1_check_digit(body))
 
@@ -260,8 +273,11 @@ def _class_key(uri: str) -> ClassKey:
             raise GS1KeyError(f"{shown(uri)} names no product class (a GTIN, with a lot or none)", field="epcClass")
         gtin = _gtin_of(elements["01"], uri)
         return ClassKey(gtin, _lot(elements["10"].value, uri) if "10" in elements else None)
-    raise GS1KeyError(f"{shown(uri)} is no product class this ledger reads (an LGTIN URN, an SGTIN pattern or a "
-                      "GS1 Digital Link URI)", field="epcClass")
+    raise GS1KeyError(
+        f"{shown(uri)} is no product class this ledger reads (an LGTIN URN, an SGTIN pattern or a "
+        "GS1 Digital Link URI)",
+        field="epcClass",
+    )
 
 
 #: A document names each lot several times (made, consumed, shipped); identifiers of a sane length are remembered.
@@ -290,8 +306,9 @@ def location_gln(uri: str) -> Gln:
         elements = _elements(uri)
         if "414" in elements:
             return _gln_of(elements["414"], uri)
-    raise GS1KeyError(f"{shown(uri)} names no location (an SGLN URN or a Digital Link URI with AI 414)",
-                      field="location")
+    raise GS1KeyError(
+        f"{shown(uri)} names no location (an SGLN URN or a Digital Link URI with AI 414)", field="location"
+    )
 
 
 def party_gln(uri: str) -> Gln:

@@ -37,8 +37,9 @@ class Lanes:
                     lane.append(job_id)
                 return
             self._queued[capturer] = deque([job_id])
-            thread = threading.Thread(target=self._drain, args=(capturer,), name=f"epcis-capture-{capturer[:10]}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self._drain, args=(capturer,), name=f"epcis-capture-{capturer[:10]}", daemon=True
+            )
             self._threads[capturer] = thread
             thread.start()
 

@@ -62,8 +62,10 @@ def _site(event: dict[str, Any], ctx: Overlay) -> Gln:
     except ValidationError as exc:
         raise Refusal(f"bizLocation: {exc}") from None
     if gln not in ctx.capturer.sites:
-        raise Refusal(f"bizLocation {gln} is not one of the capturing participant's sites "
-                      f"({', '.join(ctx.capturer.sites) or 'it has none'})")
+        raise Refusal(
+            f"bizLocation {gln} is not one of the capturing participant's sites "
+            f"({', '.join(ctx.capturer.sites) or 'it has none'})"
+        )
     return gln
 
 
@@ -75,14 +77,23 @@ def _require_factory(ctx: Overlay) -> None:
 # -- the mappings ---------------------------------------------------------------------------------------------------
 
 
-def _new_batch(ctx: Overlay, key: ClassKey, quantity: Decimal, unit: str, site: Gln, produced_at: datetime,
-               hs_code: str, inputs: tuple[InputUse, ...], documents: Any, emissions: Decimal | None,
-               where: str) -> NewBatch:
+def _new_batch(
+    ctx: Overlay,
+    key: ClassKey,
+    quantity: Decimal,
+    unit: str,
+    site: Gln,
+    produced_at: datetime,
+    hs_code: str,
+    inputs: tuple[InputUse, ...],
+    documents: Any,
+    emissions: Decimal | None,
+    where: str,
+) -> NewBatch:
     assert key.lot is not None
     batch_id = batch_id_of(ctx.address, key.gtin, key.lot)
     if (key.gtin, key.lot) in ctx.created or ctx.batch(batch_id) is not None:
-        raise Refusal(f"{where}: batch GTIN {key.gtin} lot {key.lot} is already recorded by the capturing "
-                      "participant")
+        raise Refusal(f"{where}: batch GTIN {key.gtin} lot {key.lot} is already recorded by the capturing participant")
     batch = NewBatch(key.gtin, key.lot, hs_code, quantity, unit, site, produced_at, inputs, documents, emissions)
     try:
         return validate_batch(batch, now=ctx.now)
@@ -101,15 +112,20 @@ def _emission_shares(emissions: Decimal | None, amounts: list[Amount]) -> list[D
         raise Refusal(f"ledger:processEmissionsKg: {exc}") from None
 
 
-def _what_is_made(event: dict[str, Any], ctx: Overlay,
-                  batches: int) -> tuple[Gln, str, tuple[Document, ...], Decimal | None]:
+def _what_is_made(
+    event: dict[str, Any], ctx: Overlay, batches: int
+) -> tuple[Gln, str, tuple[Document, ...], Decimal | None]:
     """What a batch-making event says of its batches: the site, HS code, documents and process emissions."""
     if batches > MAX_BATCHES_PER_EVENT:
         raise Refusal(f"the event creates {batches} batches; at most {MAX_BATCHES_PER_EVENT} per event")
     site = _site(event, ctx)
     try:
-        return (site, evidence.hs_code(event, ctx.bound), evidence.documents(event, ctx.bound),
-                evidence.process_emissions(event, ctx.bound))
+        return (
+            site,
+            evidence.hs_code(event, ctx.bound),
+            evidence.documents(event, ctx.bound),
+            evidence.process_emissions(event, ctx.bound),
+        )
     except ValidationError as exc:
         raise Refusal(str(exc)) from None
 
@@ -119,10 +135,14 @@ def commission(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> Ev
     amounts = quantities(event, "quantityList", "epcList", "batches commissioned")
     site, hs_code, documents, emissions = _what_is_made(event, ctx, len(amounts))
     records = []
-    for index, ((key, quantity, unit), share) in enumerate(zip(amounts, _emission_shares(emissions, amounts),
-                                                               strict=True)):
-        records.append(_new_batch(ctx, key, quantity, unit, site, produced_at, hs_code, (), documents, share,
-                                  f"quantityList[{index}]"))
+    for index, ((key, quantity, unit), share) in enumerate(
+        zip(amounts, _emission_shares(emissions, amounts), strict=True)
+    ):
+        records.append(
+            _new_batch(
+                ctx, key, quantity, unit, site, produced_at, hs_code, (), documents, share, f"quantityList[{index}]"
+            )
+        )
     return _created(ctx, tuple(records))
 
 
@@ -133,16 +153,20 @@ def transform(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> Eve
     site, hs_code, documents, emissions = _what_is_made(event, ctx, len(outputs))
     units = sorted({unit for *_, unit in outputs})
     if len(units) > 1:
-        raise Refusal(f"the outputs are in different units ({', '.join(units)}): the inputs cannot be shared among "
-                      "them by quantity; capture one transformation per unit")
+        raise Refusal(
+            f"the outputs are in different units ({', '.join(units)}): the inputs cannot be shared among "
+            "them by quantity; capture one transformation per unit"
+        )
     consumed: dict[BatchId, Decimal] = {}
     order: list[BatchFact] = []
     for index, (key, quantity, unit) in enumerate(inputs):
         where = f"inputQuantityList[{index}]"
         batch = ctx.held(key, ctx.address, where)
         if unit != batch.unit:
-            raise Refusal(f"{where}: the event consumes {quantity} {unit} of batch {batch.id} (GTIN {key.gtin} lot "
-                          f"{key.lot}), which is recorded in {batch.unit}: units are never converted")
+            raise Refusal(
+                f"{where}: the event consumes {quantity} {unit} of batch {batch.id} (GTIN {key.gtin} lot "
+                f"{key.lot}), which is recorded in {batch.unit}: units are never converted"
+            )
         if batch.id not in consumed:
             order.append(batch)
         consumed[batch.id] = consumed.get(batch.id, Decimal(0)) + quantity
@@ -152,26 +176,44 @@ def transform(event: dict[str, Any], ctx: Overlay, produced_at: datetime) -> Eve
     split: dict[BatchId, list[Decimal]] = {}
     for batch in order:
         if consumed[batch.id] > batch.remaining:
-            raise Refusal(f"the event consumes {consumed[batch.id]} {batch.unit} of batch {batch.id} (GTIN "
-                          f"{batch.gtin} lot {batch.lot}), which has {batch.remaining} {batch.unit} left")
+            raise Refusal(
+                f"the event consumes {consumed[batch.id]} {batch.unit} of batch {batch.id} (GTIN "
+                f"{batch.gtin} lot {batch.lot}), which has {batch.remaining} {batch.unit} left"
+            )
         try:
             split[batch.id] = shares(consumed[batch.id], weights)
         except AllocationError as exc:
             raise Refusal(f"input batch {batch.id}: {exc}") from None
     records = []
-    for index, ((key, quantity, unit), share) in enumerate(zip(outputs, _emission_shares(emissions, outputs),
-                                                               strict=True)):
+    for index, ((key, quantity, unit), share) in enumerate(
+        zip(outputs, _emission_shares(emissions, outputs), strict=True)
+    ):
         uses = tuple(InputUse(b.id, split[b.id][index]) for b in order)
-        records.append(_new_batch(ctx, key, quantity, unit, site, produced_at, hs_code, uses, documents, share,
-                                  f"outputQuantityList[{index}]"))
+        records.append(
+            _new_batch(
+                ctx,
+                key,
+                quantity,
+                unit,
+                site,
+                produced_at,
+                hs_code,
+                uses,
+                documents,
+                share,
+                f"outputQuantityList[{index}]",
+            )
+        )
     return _created(ctx, tuple(records))
 
 
 def _created(ctx: Overlay, records: tuple[NewBatch, ...]) -> EventEffect:
     size = sum(record_bytes(r) for r in records)
     if size > MAX_WRITE_BYTES:
-        raise Refusal(f"the batches the event creates take {size:,} bytes of calldata; one transaction carries at "
-                      f"most {MAX_WRITE_BYTES:,} (split the event)")
+        raise Refusal(
+            f"the batches the event creates take {size:,} bytes of calldata; one transaction carries at "
+            f"most {MAX_WRITE_BYTES:,} (split the event)"
+        )
     ids = tuple(batch_id_of(ctx.address, b.gtin, b.lot) for b in records)
     consumed = tuple(dict.fromkeys(u.batch_id for b in records for u in b.inputs))
     return EventEffect(records=records, produced=ids, touched=ids + consumed)
@@ -183,11 +225,15 @@ def _shipped(event: dict[str, Any], ctx: Overlay, holder: Address, verb: str) ->
         where = f"quantityList[{index}]"
         batch = ctx.held(key, holder, where)
         if unit != batch.unit:
-            raise Refusal(f"{where}: the event {verb} {quantity} {unit} of batch {batch.id}, which is recorded in "
-                          f"{batch.unit}: units are never converted")
+            raise Refusal(
+                f"{where}: the event {verb} {quantity} {unit} of batch {batch.id}, which is recorded in "
+                f"{batch.unit}: units are never converted"
+            )
         if quantity != batch.remaining:
-            raise Refusal(f"{where}: the event {verb} {quantity} {unit} of batch {batch.id}, which has "
-                          f"{batch.remaining} {batch.unit} left: custody passes for a whole batch")
+            raise Refusal(
+                f"{where}: the event {verb} {quantity} {unit} of batch {batch.id}, which has "
+                f"{batch.remaining} {batch.unit} left: custody passes for a whole batch"
+            )
         found.append(batch)
     return found
 
@@ -195,12 +241,15 @@ def _shipped(event: dict[str, Any], ctx: Overlay, holder: Address, verb: str) ->
 def ship(event: dict[str, Any], ctx: Overlay) -> EventEffect:
     source = party_of(event.get("sourceList"), "source")
     if source is not None and source != ctx.capturer.party_gln:
-        raise Refusal(f"source party {source} is not the capturing participant's party GLN "
-                      f"({ctx.capturer.party_gln or 'it has none'}): only the holder hands over custody")
+        raise Refusal(
+            f"source party {source} is not the capturing participant's party GLN "
+            f"({ctx.capturer.party_gln or 'it has none'}): only the holder hands over custody"
+        )
     destination = party_of(event.get("destinationList"), "destination")
     if destination is None:
-        raise Refusal("the shipment names no owning_party or possessing_party in destinationList: custody goes to "
-                      "a party")
+        raise Refusal(
+            "the shipment names no owning_party or possessing_party in destinationList: custody goes to a party"
+        )
     if destination == ctx.capturer.party_gln:
         raise Refusal(f"the destination party {destination} is the capturing participant itself")
     party = ctx.view.party(destination)
@@ -209,15 +258,18 @@ def ship(event: dict[str, Any], ctx: Overlay) -> EventEffect:
     if not party.active:
         raise Refusal(f"destination party {destination} ({party.address}) is suspended")
     batches = _shipped(event, ctx, ctx.address, "ships")
-    return EventEffect(transfers=tuple(Transfer(b.id, party.address) for b in batches),
-                       touched=tuple(b.id for b in batches))
+    return EventEffect(
+        transfers=tuple(Transfer(b.id, party.address) for b in batches), touched=tuple(b.id for b in batches)
+    )
 
 
 def receive(event: dict[str, Any], ctx: Overlay) -> EventEffect:
     destination = party_of(event.get("destinationList"), "destination")
     if destination is not None and destination != ctx.capturer.party_gln:
-        raise Refusal(f"destination party {destination} is not the capturing participant's party GLN "
-                      f"({ctx.capturer.party_gln or 'it has none'})")
+        raise Refusal(
+            f"destination party {destination} is not the capturing participant's party GLN "
+            f"({ctx.capturer.party_gln or 'it has none'})"
+        )
     try:
         batches = _shipped(event, ctx, ctx.address, "receives")
     except Refusal as refusal:
@@ -225,23 +277,27 @@ def receive(event: dict[str, Any], ctx: Overlay) -> EventEffect:
         if "no batch" in str(refusal) and party_of(event.get("sourceList"), "source") is not None:
             raise Refusal(f"{refusal}: custody passes when the holder captures its shipping event") from None
         raise
-    return EventEffect(touched=tuple(b.id for b in batches),
-                       note="custody was already with the capturing participant: the receipt is recorded as an "
-                            "event only")
+    return EventEffect(
+        touched=tuple(b.id for b in batches),
+        note="custody was already with the capturing participant: the receipt is recorded as an event only",
+    )
 
 
 def disposition_flag(event: dict[str, Any], ctx: Overlay, disposition: str) -> EventEffect:
     kind = FlagKind.RECALL if disposition == "recalled" else FlagKind.QUALITY_HOLD
     flags = []
-    for index, (key, _quantity, _unit) in enumerate(quantities(event, "quantityList", "epcList",
-                                                                 "batches flagged")):
+    for index, (key, _quantity, _unit) in enumerate(quantities(event, "quantityList", "epcList", "batches flagged")):
         assert key.lot is not None
         batch = ctx.batch(batch_id_of(ctx.address, key.gtin, key.lot))
         if batch is None:
-            raise Refusal(f"quantityList[{index}]: the capturing participant produced no batch of GTIN {key.gtin} "
-                          f"lot {key.lot}: only a batch's producer flags it")
-        default = f"EPCIS: disposition {disposition} ({cbv(event.get('bizStep'), 'bizstep') or 'no bizStep'}) at " \
-                  f"{event.get('eventTime')}"
+            raise Refusal(
+                f"quantityList[{index}]: the capturing participant produced no batch of GTIN {key.gtin} "
+                f"lot {key.lot}: only a batch's producer flags it"
+            )
+        default = (
+            f"EPCIS: disposition {disposition} ({cbv(event.get('bizStep'), 'bizstep') or 'no bizStep'}) at "
+            f"{event.get('eventTime')}"
+        )
         try:
             flags.append(FlagRaise(batch.id, kind, evidence.reason(event, ctx.bound, default)))
         except ValidationError as exc:
@@ -271,16 +327,21 @@ def observe(event: dict[str, Any], ctx: Overlay) -> EventEffect:
                 except Refusal as refusal:
                     if "no batch" not in str(refusal):
                         raise
-                    raise Refusal(f"{where}: the capturing participant neither produced nor holds a batch of GTIN "
-                                  f"{key.gtin} lot {key.lot}: an event that changes nothing on chain is stored "
-                                  "about one's own batches") from None
+                    raise Refusal(
+                        f"{where}: the capturing participant neither produced nor holds a batch of GTIN "
+                        f"{key.gtin} lot {key.lot}: an event that changes nothing on chain is stored "
+                        "about one's own batches"
+                    ) from None
             found[batch.id] = None
     if not found:
-        raise Refusal(f"the {event.get('type')} changes nothing the ledger records and names no batch (a class with "
-                      "a lot the capturing participant produced or holds): it could be shown to no one")
+        raise Refusal(
+            f"the {event.get('type')} changes nothing the ledger records and names no batch (a class with "
+            "a lot the capturing participant produced or holds): it could be shown to no one"
+        )
     ids = tuple(found)
-    return EventEffect(touched=ids, observed=ids, note="stored and its hash committed: it changes nothing the ledger "
-                                                       "records on chain")
+    return EventEffect(
+        touched=ids, observed=ids, note="stored and its hash committed: it changes nothing the ledger records on chain"
+    )
 
 
 def declaration(event: dict[str, Any], ctx: Overlay, event_hash: str) -> EventEffect:
@@ -340,37 +401,64 @@ def duplicate(ctx: Overlay, position: int, event_hash: str, declared: bool) -> P
     """The answer for an event captured before (earlier in this document, or by an earlier capture)."""
     earlier = ctx.seen.get((event_hash, declared))
     if earlier is not None:
-        return PlannedEvent(position, event_hash, declared, Status.DUPLICATE,
-                            f"the same event (CBV 2.0 hash) as event #{earlier} of this document",
-                            duplicate_of=earlier)
+        return PlannedEvent(
+            position,
+            event_hash,
+            declared,
+            Status.DUPLICATE,
+            f"the same event (CBV 2.0 hash) as event #{earlier} of this document",
+            duplicate_of=earlier,
+        )
     first: CapturedFact | None = ctx.view.captured(event_hash, declared)
     if first is None:
         return None
     if first.capturer != ctx.address:
-        return PlannedEvent(position, event_hash, declared, Status.REFUSED,
-                            "another participant captured this event (the same CBV 2.0 hash)")
+        return PlannedEvent(
+            position,
+            event_hash,
+            declared,
+            Status.REFUSED,
+            "another participant captured this event (the same CBV 2.0 hash)",
+        )
     if first.status == Status.PENDING:
-        return PlannedEvent(position, event_hash, declared, Status.REFUSED,
-                            f"this event is being captured by capture {first.capture_id}: see its results")
-    return PlannedEvent(position, event_hash, declared, Status.DUPLICATE,
-                        f"captured before by capture {first.capture_id}: answered with its first result",
-                        first=first)
+        return PlannedEvent(
+            position,
+            event_hash,
+            declared,
+            Status.REFUSED,
+            f"this event is being captured by capture {first.capture_id}: see its results",
+        )
+    return PlannedEvent(
+        position,
+        event_hash,
+        declared,
+        Status.DUPLICATE,
+        f"captured before by capture {first.capture_id}: answered with its first result",
+        first=first,
+    )
 
 
 def map_event(ctx: Overlay, position: int, event: dict[str, Any], hashed: Hashed) -> PlannedEvent:
     declared = isinstance(event, dict) and "errorDeclaration" in event
     if hashed.value is None:
-        return PlannedEvent(position, None, declared, Status.REFUSED,
-                            f"its CBV 2.0 event hash cannot be computed: {hashed.problem}")
+        return PlannedEvent(
+            position, None, declared, Status.REFUSED, f"its CBV 2.0 event hash cannot be computed: {hashed.problem}"
+        )
     wrong_id = declared_id_problem(event, hashed)
     if wrong_id is not None:
         return PlannedEvent(position, hashed.value, declared, Status.REFUSED, wrong_id)
     if not ctx.capturer.registered:
-        return PlannedEvent(position, hashed.value, declared, Status.REFUSED,
-                            f"the capturer {ctx.address} is not a registered participant")
+        return PlannedEvent(
+            position,
+            hashed.value,
+            declared,
+            Status.REFUSED,
+            f"the capturer {ctx.address} is not a registered participant",
+        )
     if not ctx.capturer.active:
-        return PlannedEvent(position, hashed.value, declared, Status.REFUSED,
-                            f"the capturer {ctx.address} is suspended")
+        return PlannedEvent(
+            position, hashed.value, declared, Status.REFUSED, f"the capturer {ctx.address} is suspended"
+        )
     answered = duplicate(ctx, position, hashed.value, declared)
     if answered is not None:
         return answered

@@ -163,17 +163,35 @@ class EventResult:
     first_capture: str | None = None  # a duplicate's earlier capture
 
     def to_json(self) -> dict[str, Any]:
-        return {"position": self.position, "event_hash": self.event_hash, "event_id": self.event_id,
-                "event_type": self.event_type, "status": self.status.value, "reason": self.reason,
-                "produced": list(self.produced), "transactions": list(self.transactions), "root": self.root,
-                "proof": list(self.proof), "first_capture": self.first_capture}
+        return {
+            "position": self.position,
+            "event_hash": self.event_hash,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "status": self.status.value,
+            "reason": self.reason,
+            "produced": list(self.produced),
+            "transactions": list(self.transactions),
+            "root": self.root,
+            "proof": list(self.proof),
+            "first_capture": self.first_capture,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EventResult:
-        return cls(int(data["position"]), data.get("event_hash"), data.get("event_id"), data.get("event_type"),
-                   Status(data["status"]), data.get("reason"), tuple(BatchId(b) for b in data.get("produced", ())),
-                   tuple(data.get("transactions", ())), data.get("root"), tuple(data.get("proof", ())),
-                   data.get("first_capture"))
+        return cls(
+            int(data["position"]),
+            data.get("event_hash"),
+            data.get("event_id"),
+            data.get("event_type"),
+            Status(data["status"]),
+            data.get("reason"),
+            tuple(BatchId(b) for b in data.get("produced", ())),
+            tuple(data.get("transactions", ())),
+            data.get("root"),
+            tuple(data.get("proof", ())),
+            data.get("first_capture"),
+        )
 
 
 @dataclass(frozen=True)
@@ -201,12 +219,29 @@ class CaptureJob:
         return found
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "capturer": self.capturer, "state": self.state.value, "created_at": self.created_at,
-                "document_uri": self.document_uri, "root": self.root, "commit_tx": self.commit_tx,
-                "error": self.error, "counts": self.counts(), "events": [r.to_json() for r in self.results]}
+        return {
+            "id": self.id,
+            "capturer": self.capturer,
+            "state": self.state.value,
+            "created_at": self.created_at,
+            "document_uri": self.document_uri,
+            "root": self.root,
+            "commit_tx": self.commit_tx,
+            "error": self.error,
+            "counts": self.counts(),
+            "events": [r.to_json() for r in self.results],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaptureJob:
-        return cls(data["id"], Address(data["capturer"]), JobState(data["state"]), float(data["created_at"]),
-                   data["document_uri"], tuple(EventResult.from_json(r) for r in data.get("events", ())),
-                   data.get("root"), data.get("commit_tx"), data.get("error"))
+        return cls(
+            data["id"],
+            Address(data["capturer"]),
+            JobState(data["state"]),
+            float(data["created_at"]),
+            data["document_uri"],
+            tuple(EventResult.from_json(r) for r in data.get("events", ())),
+            data.get("root"),
+            data.get("commit_tx"),
+            data.get("error"),
+        )

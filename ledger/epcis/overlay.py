@@ -46,11 +46,15 @@ class Overlay:
         ids += [i for i in self.by_class.get((key.gtin, key.lot), ()) if i not in ids]
         found = [b for i in ids if (b := self.batch(i)) is not None and b.holder == holder]
         if not found:
-            raise Refusal(f"{what}: no batch of GTIN {key.gtin} lot {key.lot} is held by "
-                          f"{'the capturing participant' if holder == self.address else holder}")
+            raise Refusal(
+                f"{what}: no batch of GTIN {key.gtin} lot {key.lot} is held by "
+                f"{'the capturing participant' if holder == self.address else holder}"
+            )
         if len(found) > 1:
-            raise Refusal(f"{what}: {len(found)} batches of GTIN {key.gtin} lot {key.lot} (by different producers) "
-                          "are held by the capturing participant; the event cannot say which")
+            raise Refusal(
+                f"{what}: {len(found)} batches of GTIN {key.gtin} lot {key.lot} (by different producers) "
+                "are held by the capturing participant; the event cannot say which"
+            )
         return found[0]
 
 
@@ -58,8 +62,18 @@ def apply(ctx: Overlay, position: int, effect: EventEffect) -> None:
     """Record what a mapped event changes, for the events after it."""
     for record, batch_id in zip(effect.records, effect.produced, strict=False):
         ctx.created[(record.gtin, record.lot)] = batch_id
-        ctx.change(BatchFact(batch_id, record.gtin, record.lot, ctx.address, ctx.address, record.unit,
-                             record.quantity, record.quantity))
+        ctx.change(
+            BatchFact(
+                batch_id,
+                record.gtin,
+                record.lot,
+                ctx.address,
+                ctx.address,
+                record.unit,
+                record.quantity,
+                record.quantity,
+            )
+        )
         for use in record.inputs:
             source = ctx.batch(use.batch_id)
             assert source is not None

@@ -32,21 +32,29 @@ from ledger.writes import batches, events
 MAX_RECORDS_PER_WRITE = 100
 
 
-def plan(document: EpcisDocument, capturer: Address, view: ChainView,
-         hashes: Sequence[Hashed] | None = None) -> CapturePlan:
+def plan(
+    document: EpcisDocument, capturer: Address, view: ChainView, hashes: Sequence[Hashed] | None = None
+) -> CapturePlan:
     """Map every event of `document` as `capturer` would capture it, asking `view` about the chain."""
     found = event_hashes(document) if hashes is None else hashes
     ctx = Overlay(view, view.capturer(capturer), prefixes(document.context), view.now())
-    planned = [map_event(ctx, i, event, hashed)
-               for i, (event, hashed) in enumerate(zip(document.exact_events, found, strict=True))]
+    planned = [
+        map_event(ctx, i, event, hashed)
+        for i, (event, hashed) in enumerate(zip(document.exact_events, found, strict=True))
+    ]
     writes = _writes(planned, ctx.now)
     leaves = _leaves(planned, capturer)
     root = None
     if leaves:
         root = hex32(MerkleTree([leaf_of(h) for h in leaves]).root)
         under = set(leaves)
-        writes.append(PlannedWrite("commitEvents", events.commit_events(root, len(leaves), document.uri),
-                                   tuple(e.position for e in planned if e.event_hash in under)))
+        writes.append(
+            PlannedWrite(
+                "commitEvents",
+                events.commit_events(root, len(leaves), document.uri),
+                tuple(e.position for e in planned if e.event_hash in under),
+            )
+        )
     return CapturePlan(capturer, tuple(planned), tuple(writes), tuple(leaves), root, document.uri)
 
 
@@ -61,8 +69,9 @@ def _writes(planned: list[PlannedEvent], now: float) -> list[PlannedWrite]:
         nonlocal size
         size = 0
         if records:
-            writes.append(PlannedWrite("recordBatches", batches.record_batches(records, now=now), tuple(carried),
-                                       tuple(created)))
+            writes.append(
+                PlannedWrite("recordBatches", batches.record_batches(records, now=now), tuple(carried), tuple(created))
+            )
             records.clear()
             created.clear()
             carried.clear()
@@ -82,11 +91,15 @@ def _writes(planned: list[PlannedEvent], now: float) -> list[PlannedWrite]:
             continue
         flush()
         for transfer in effect.transfers:
-            writes.append(PlannedWrite("transferCustody", batches.transfer_custody(transfer.batch_id, transfer.to),
-                                       (event.position,)))
+            writes.append(
+                PlannedWrite(
+                    "transferCustody", batches.transfer_custody(transfer.batch_id, transfer.to), (event.position,)
+                )
+            )
         for flag in effect.flags:
-            writes.append(PlannedWrite("flagBatch", batches.flag_batch(flag.batch_id, flag.kind, flag.reason),
-                                       (event.position,)))
+            writes.append(
+                PlannedWrite("flagBatch", batches.flag_batch(flag.batch_id, flag.kind, flag.reason), (event.position,))
+            )
     flush()
     return writes
 
@@ -98,7 +111,11 @@ def _leaves(planned: list[PlannedEvent], capturer: Address) -> list[str]:
             continue
         if event.status in (Status.RECORDED, Status.ACKNOWLEDGED):
             leaves[event.event_hash] = None
-        elif event.status == Status.DUPLICATE and event.first is not None and not event.first.committed \
-                and event.first.capturer == capturer:
+        elif (
+            event.status == Status.DUPLICATE
+            and event.first is not None
+            and not event.first.committed
+            and event.first.capturer == capturer
+        ):
             leaves[event.event_hash] = None  # an earlier capture of ours whose commitment never landed
     return list(leaves)

@@ -35,8 +35,18 @@ MAX_PER_PAGE = 500
 SCAN_FACTOR = 10
 MAX_VALUES = 50
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
-PARAMETERS = ("eventType", "GE_eventTime", "LT_eventTime", "EQ_bizStep", "EQ_bizLocation", "MATCH_epcClass",
-              "MATCH_anyEPC", "EQ_eventID", "perPage", "nextPageToken")
+PARAMETERS = (
+    "eventType",
+    "GE_eventTime",
+    "LT_eventTime",
+    "EQ_bizStep",
+    "EQ_bizLocation",
+    "MATCH_epcClass",
+    "MATCH_anyEPC",
+    "EQ_eventID",
+    "perPage",
+    "nextPageToken",
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,10 @@ class EventQuery:
         """From query parameters as a web framework gives them (a value or a list of values per name)."""
         unknown = sorted(set(params) - set(PARAMETERS))
         if unknown:
-            raise ValidationError(f"query parameter {unknown[0][:60]!r} is not supported; supported: "
-                                  f"{', '.join(PARAMETERS)}", field=unknown[0][:60])
+            raise ValidationError(
+                f"query parameter {unknown[0][:60]!r} is not supported; supported: {', '.join(PARAMETERS)}",
+                field=unknown[0][:60],
+            )
 
         def values(name: str) -> tuple[str, ...]:
             raw = params.get(name)
@@ -76,15 +88,25 @@ class EventQuery:
 
         unknown_types = sorted(set(values("eventType")) - set(EVENT_TYPES))
         if unknown_types:
-            raise ValidationError(f"eventType {unknown_types[0][:60]!r} is not an EPCIS 2.0 event type; one of "
-                                  f"{', '.join(EVENT_TYPES)}", field="eventType")
+            raise ValidationError(
+                f"eventType {unknown_types[0][:60]!r} is not an EPCIS 2.0 event type; one of {', '.join(EVENT_TYPES)}",
+                field="eventType",
+            )
         per_page = one("perPage")
         if per_page is not None and (not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE):
             raise ValidationError(f"perPage must be 1 to {MAX_PER_PAGE}", field="perPage")
-        return cls(values("eventType"), _time(one("GE_eventTime"), "GE_eventTime"),
-                   _time(one("LT_eventTime"), "LT_eventTime"), values("EQ_bizStep"), values("EQ_bizLocation"),
-                   values("MATCH_epcClass"), values("MATCH_anyEPC"), values("EQ_eventID"),
-                   int(per_page) if per_page else DEFAULT_PER_PAGE, one("nextPageToken"))
+        return cls(
+            values("eventType"),
+            _time(one("GE_eventTime"), "GE_eventTime"),
+            _time(one("LT_eventTime"), "LT_eventTime"),
+            values("EQ_bizStep"),
+            values("EQ_bizLocation"),
+            values("MATCH_epcClass"),
+            values("MATCH_anyEPC"),
+            values("EQ_eventID"),
+            int(per_page) if per_page else DEFAULT_PER_PAGE,
+            one("nextPageToken"),
+        )
 
 
 def _time(text: str | None, name: str) -> datetime | None:
@@ -208,8 +230,13 @@ def proofs(events: Sequence[StoredEvent], ledger: Ledger) -> dict[str, Any]:
     committed = {s.event_hash: {"root": s.root, "proof": list(s.proof)} for s in events if s.root and not s.declaration}
     if not committed:
         return {}
-    return {f"{PREFIX}:proofs": {"ledger": ledger.deployment.ledger, "chainId": ledger.deployment.chain_id,
-                                 "events": committed}}
+    return {
+        f"{PREFIX}:proofs": {
+            "ledger": ledger.deployment.ledger,
+            "chainId": ledger.deployment.chain_id,
+            "events": committed,
+        }
+    }
 
 
 def now_text() -> str:
@@ -269,8 +296,9 @@ def query_events(ledger: Ledger, store: EventStore, query: EventQuery, may_see: 
                 if len(found) > query.per_page:
                     break
             last = row.seq
-    found = found[:query.per_page]
+    found = found[: query.per_page]
     context, events = served(found)
-    document = document_json(events, context, kind="EPCISQueryDocument", created=now_text(),
-                             extra=proofs(found, ledger))
+    document = document_json(
+        events, context, kind="EPCISQueryDocument", created=now_text(), extra=proofs(found, ledger)
+    )
     return QueryPage(document, None if exhausted else _token(last))

@@ -40,8 +40,7 @@ def event_time(event: dict[str, Any], now: float) -> datetime:
     try:
         return v.timestamp(moment, "eventTime", now=now)
     except ValidationError as exc:
-        raise Refusal(f"{exc} (tolerance {rules.MAX_FUTURE_SECONDS} s)" if "future" in str(exc) else str(exc)) \
-            from None
+        raise Refusal(f"{exc} (tolerance {rules.MAX_FUTURE_SECONDS} s)" if "future" in str(exc) else str(exc)) from None
 
 
 def class_of(element: Any, where: str) -> ClassKey:
@@ -51,8 +50,10 @@ def class_of(element: Any, where: str) -> ClassKey:
     except ValidationError as exc:
         raise Refusal(f"{where}: {exc}") from None
     if key.lot is None:
-        raise Refusal(f"{where}: {str(uri)[:100]} names no lot; the ledger records batches (a GTIN and a lot): give "
-                      "an LGTIN (urn:epc:class:lgtin:...) or a Digital Link URI with /10/{lot}")
+        raise Refusal(
+            f"{where}: {str(uri)[:100]} names no lot; the ledger records batches (a GTIN and a lot): give "
+            "an LGTIN (urn:epc:class:lgtin:...) or a Digital Link URI with /10/{lot}"
+        )
     return key
 
 
@@ -74,8 +75,10 @@ def quantities(event: dict[str, Any], name: str, instance_field: str, what: str)
     elements = event.get(name) or []
     if not elements:
         if event.get(instance_field):
-            raise Refusal(f"the {what} are instance-level EPCs only ({instance_field}, no {name}): the ledger records "
-                          "batches from class-level quantities (an LGTIN with a quantity)")
+            raise Refusal(
+                f"the {what} are instance-level EPCs only ({instance_field}, no {name}): the ledger records "
+                "batches from class-level quantities (an LGTIN with a quantity)"
+            )
         raise Refusal(f"the event names no {what} ({name})")
     found = []
     for index, element in enumerate(elements):

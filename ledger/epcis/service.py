@@ -47,14 +47,20 @@ MaySee = Callable[[str], bool]
 
 
 class EpcisService:
-    def __init__(self, ledger: Ledger, store: EventStore | None = None, *, worker: bool = True,
-                 max_wait: float = 300.0, bounds: capture.CaptureBounds | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: EventStore | None = None,
+        *,
+        worker: bool = True,
+        max_wait: float = 300.0,
+        bounds: capture.CaptureBounds | None = None,
+    ) -> None:
         self.ledger = ledger
         self.store = store if store is not None else EventStore.for_ledger(ledger)
         self.max_wait = max_wait
         self.bounds = bounds or capture.CaptureBounds()
-        self.documents = capture.DocumentCache(max_events=self.bounds.max_events,
-                                               bound=self.bounds.named("max_events"))
+        self.documents = capture.DocumentCache(max_events=self.bounds.max_events, bound=self.bounds.named("max_events"))
         self._reading = KeyedLocks()  # a capturer whose document is being read (facts, submission) right now
         self._stopping = threading.Event()  # ends a job's wait for a rate limit when the service stops
         self._lanes: Lanes | None = None
@@ -85,8 +91,7 @@ class EpcisService:
         if known is not None:
             return known, False
         with self._one_read(submission.capturer):
-            job, new = capture.submit(self.ledger, self.store, submission, documents=self.documents,
-                                      bounds=self.bounds)
+            job, new = capture.submit(self.ledger, self.store, submission, documents=self.documents, bounds=self.bounds)
         if new:
             self._queue(job.id, job.capturer)
         return job, new
@@ -102,8 +107,10 @@ class EpcisService:
         document is the costly part of a capture request); a second one meanwhile is refused with 429."""
         with self._reading.try_hold(capturer.lower()) as held:
             if not held:
-                raise CaptureBacklogError(f"a capture document of {capturer} is being read right now; send the next "
-                                          "one when it is answered", retry_after=READ_RETRY_SECONDS)
+                raise CaptureBacklogError(
+                    f"a capture document of {capturer} is being read right now; send the next one when it is answered",
+                    retry_after=READ_RETRY_SECONDS,
+                )
             yield
 
     def job(self, job_id: str) -> CaptureJob:
@@ -124,8 +131,9 @@ class EpcisService:
             time.sleep(0.05)
 
     def _run(self, job_id: str) -> CaptureJob:
-        return run_job(self.ledger, self.store, job_id, max_wait=self.max_wait, documents=self.documents,
-                       stopping=self._stopping)
+        return run_job(
+            self.ledger, self.store, job_id, max_wait=self.max_wait, documents=self.documents, stopping=self._stopping
+        )
 
     def _queue(self, job_id: str, capturer: str | None = None) -> None:
         if self._lanes is None or self._stopping.is_set():
@@ -158,19 +166,50 @@ class EpcisService:
 
         return query_events(self.ledger, self.store, query, may_see)
 
-    def lineage(self, batch_id: str, may_see: MaySee, *, max_depth: int = 64, max_nodes: int | None = None,
-                per_page: int | None = None, page_token: str | None = None) -> LineagePage:
+    def lineage(
+        self,
+        batch_id: str,
+        may_see: MaySee,
+        *,
+        max_depth: int = 64,
+        max_nodes: int | None = None,
+        per_page: int | None = None,
+        page_token: str | None = None,
+    ) -> LineagePage:
         from ledger.epcis.export import DEFAULT_PER_PAGE, lineage_page
         from ledger.trace import MAX_NODES
 
-        return lineage_page(self.ledger, self.store, batch_id, may_see, max_depth=max_depth,
-                            max_nodes=MAX_NODES if max_nodes is None else max_nodes,
-                            per_page=DEFAULT_PER_PAGE if per_page is None else per_page, page_token=page_token)
+        return lineage_page(
+            self.ledger,
+            self.store,
+            batch_id,
+            may_see,
+            max_depth=max_depth,
+            max_nodes=MAX_NODES if max_nodes is None else max_nodes,
+            per_page=DEFAULT_PER_PAGE if per_page is None else per_page,
+            page_token=page_token,
+        )
 
-    def resolve(self, path: str, may_see: MaySee, base_url: str, *, query: str = "", link_type: str | None = None,
-                want_linkset: bool = False, anonymous: bool = False) -> Resolution:
+    def resolve(
+        self,
+        path: str,
+        may_see: MaySee,
+        base_url: str,
+        *,
+        query: str = "",
+        link_type: str | None = None,
+        want_linkset: bool = False,
+        anonymous: bool = False,
+    ) -> Resolution:
         from ledger.epcis.digital_link import resolve
 
-        return resolve(self.ledger, path, may_see, base_url, query=query, link_type=link_type,
-                       want_linkset=want_linkset, anonymous=anonymous)
-
+        return resolve(
+            self.ledger,
+            path,
+            may_see,
+            base_url,
+            query=query,
+            link_type=link_type,
+            want_linkset=want_linkset,
+            anonymous=anonymous,
+        )

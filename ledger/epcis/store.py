@@ -119,9 +119,13 @@ class EventStore:
     def _open(self) -> tuple[sqlite3.Connection, Path | None]:
         # damage found while running is handled as on opening: the file is moved aside and a fresh one used
         return open_database(
-            self.path, SCHEMA, what="EPCIS event store",
+            self.path,
+            SCHEMA,
+            what="EPCIS event store",
             consequence="events captured before are served as the chain's facts give them until the file is restored",
-            check=lambda db: db.execute("SELECT COUNT(*) FROM events").fetchone(), reopen=self._reopen)
+            check=lambda db: db.execute("SELECT COUNT(*) FROM events").fetchone(),
+            reopen=self._reopen,
+        )
 
     def _reopen(self, moved: Path) -> None:
         self._db, _ = self._open()
@@ -149,8 +153,15 @@ class EventStore:
 
     # -- jobs ---------------------------------------------------------------------------------------------------------
 
-    def add_job(self, submission: str, capturer: Address, document_uri: str, document: str,
-                requests: list[dict[str, Any]], results: Sequence[EventResult]) -> tuple[CaptureJob, bool]:
+    def add_job(
+        self,
+        submission: str,
+        capturer: Address,
+        document_uri: str,
+        document: str,
+        requests: list[dict[str, Any]],
+        results: Sequence[EventResult],
+    ) -> tuple[CaptureJob, bool]:
         """A new queued job, or the job of the same submission if it was sent before (and False)."""
         with self._tx() as db:
             row = db.execute("SELECT id FROM captures WHERE submission = ?", (submission,)).fetchone()
@@ -159,10 +170,21 @@ class EventStore:
                 assert found is not None
                 return found, False
             job_id = uuid.uuid4().hex
-            db.execute("INSERT INTO captures (id, submission, capturer, state, created_at, document_uri, document, "
-                       "requests, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (job_id, submission, capturer, JobState.QUEUED.value, time.time(), document_uri, document,
-                        json.dumps(requests), json.dumps([r.to_json() for r in results])))
+            db.execute(
+                "INSERT INTO captures (id, submission, capturer, state, created_at, document_uri, document, "
+                "requests, results) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job_id,
+                    submission,
+                    capturer,
+                    JobState.QUEUED.value,
+                    time.time(),
+                    document_uri,
+                    document,
+                    json.dumps(requests),
+                    json.dumps([r.to_json() for r in results]),
+                ),
+            )
         job = self.job(job_id)
         assert job is not None
         return job, True
@@ -174,8 +196,10 @@ class EventStore:
 
     def unfinished_count(self, capturer: Address) -> int:
         """How many of a capturer's jobs are queued or running."""
-        rows = self._rows("SELECT COUNT(*) AS n FROM captures WHERE capturer = ? AND state IN (?, ?)",
-                          (capturer, JobState.QUEUED.value, JobState.RUNNING.value))
+        rows = self._rows(
+            "SELECT COUNT(*) AS n FROM captures WHERE capturer = ? AND state IN (?, ?)",
+            (capturer, JobState.QUEUED.value, JobState.RUNNING.value),
+        )
         return int(rows[0]["n"])
 
     def job(self, job_id: str) -> CaptureJob | None:
@@ -183,9 +207,17 @@ class EventStore:
         if not rows:
             return None
         r = rows[0]
-        return CaptureJob(r["id"], Address(r["capturer"]), JobState(r["state"]), float(r["created_at"]),
-                          r["document_uri"], tuple(EventResult.from_json(x) for x in json.loads(r["results"])),
-                          r["root"], r["commit_tx"], r["error"])
+        return CaptureJob(
+            r["id"],
+            Address(r["capturer"]),
+            JobState(r["state"]),
+            float(r["created_at"]),
+            r["document_uri"],
+            tuple(EventResult.from_json(x) for x in json.loads(r["results"])),
+            r["root"],
+            r["commit_tx"],
+            r["error"],
+        )
 
     def job_input(self, job_id: str) -> tuple[str, list[dict[str, Any]]]:
         """The document text and signed requests a job was submitted with."""
@@ -203,17 +235,31 @@ class EventStore:
         return json.loads(rows[0]["plan"]) if rows and rows[0]["plan"] else None
 
     def unfinished_jobs(self) -> list[str]:
-        rows = self._rows("SELECT id FROM captures WHERE state IN (?, ?) ORDER BY created_at",
-                          (JobState.QUEUED.value, JobState.RUNNING.value))
+        rows = self._rows(
+            "SELECT id FROM captures WHERE state IN (?, ?) ORDER BY created_at",
+            (JobState.QUEUED.value, JobState.RUNNING.value),
+        )
         return [r["id"] for r in rows]
 
-    def update_job(self, job_id: str, *, state: JobState | None = None, results: Sequence[EventResult] | None = None,
-                   root: str | None = None, commit_tx: str | None = None, error: str | None = None) -> None:
+    def update_job(
+        self,
+        job_id: str,
+        *,
+        state: JobState | None = None,
+        results: Sequence[EventResult] | None = None,
+        root: str | None = None,
+        commit_tx: str | None = None,
+        error: str | None = None,
+    ) -> None:
         sets: list[str] = []
         params: list[Any] = []
-        for column, value in (("state", state.value if state else None),
-                              ("results", json.dumps([r.to_json() for r in results]) if results is not None else None),
-                              ("root", root), ("commit_tx", commit_tx), ("error", error)):
+        for column, value in (
+            ("state", state.value if state else None),
+            ("results", json.dumps([r.to_json() for r in results]) if results is not None else None),
+            ("root", root),
+            ("commit_tx", commit_tx),
+            ("error", error),
+        ):
             if value is not None:
                 sets.append(f"{column} = ?")
                 params.append(value)
@@ -233,9 +279,22 @@ class EventStore:
                     "INSERT OR IGNORE INTO events (event_hash, declaration, capture_id, position, capturer, status, "
                     "event_type, event_time, biz_step, biz_location, event_id, event, context, produced, "
                     "transactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]')",
-                    (e.event_hash, int(e.declaration), capture_id, e.position, capturer, Status.PENDING.value,
-                     e.event_type, e.event_time, e.biz_step, e.biz_location, e.event_id, json.dumps(e.event),
-                     context_json))
+                    (
+                        e.event_hash,
+                        int(e.declaration),
+                        capture_id,
+                        e.position,
+                        capturer,
+                        Status.PENDING.value,
+                        e.event_type,
+                        e.event_time,
+                        e.biz_step,
+                        e.biz_location,
+                        e.event_id,
+                        json.dumps(e.event),
+                        context_json,
+                    ),
+                )
                 if cursor.rowcount == 0:
                     continue
                 seq = cursor.lastrowid
@@ -248,36 +307,49 @@ class EventStore:
         failed (refused: the event is forgotten): (position, status, produced, transactions) each."""
         with self._tx() as db:
             for position, status, produced, transactions in outcomes:
-                row = db.execute("SELECT seq FROM events WHERE capture_id = ? AND position = ?",
-                                 (capture_id, position)).fetchone()
+                row = db.execute(
+                    "SELECT seq FROM events WHERE capture_id = ? AND position = ?", (capture_id, position)
+                ).fetchone()
                 if row is None:
                     continue
                 if status == Status.REFUSED:
                     for table in ("events", "event_batches", "event_classes", "event_epcs"):
                         db.execute(f"DELETE FROM {table} WHERE seq = ?", (row["seq"],))
                     continue
-                db.execute("UPDATE events SET status = ?, produced = ?, transactions = ? WHERE seq = ?",
-                           (status.value, json.dumps(list(produced)), json.dumps(list(transactions)), row["seq"]))
+                db.execute(
+                    "UPDATE events SET status = ?, produced = ?, transactions = ? WHERE seq = ?",
+                    (status.value, json.dumps(list(produced)), json.dumps(list(transactions)), row["seq"]),
+                )
 
     def commit(self, root: str, proofs: Mapping[str, Sequence[str]]) -> None:
         """Event hashes committed under `root`, each with its proof (their non-declaration rows)."""
         with self._tx() as db:
-            db.executemany("UPDATE events SET root = ?, proof = ? WHERE event_hash = ? AND declaration = 0",
-                           [(root, json.dumps(list(p)), h) for h, p in proofs.items()])
+            db.executemany(
+                "UPDATE events SET root = ?, proof = ? WHERE event_hash = ? AND declaration = 0",
+                [(root, json.dumps(list(p)), h) for h, p in proofs.items()],
+            )
 
     def captured(self, event_hash: str, declaration: bool) -> CapturedFact | None:
-        rows = self._rows("SELECT * FROM events WHERE event_hash = ? AND declaration = ?",
-                          (event_hash, int(declaration)))
+        rows = self._rows(
+            "SELECT * FROM events WHERE event_hash = ? AND declaration = ?", (event_hash, int(declaration))
+        )
         if not rows:
             return None
         r = rows[0]
-        return CapturedFact(r["event_hash"], bool(r["declaration"]), r["capture_id"], Address(r["capturer"]),
-                            Status(r["status"]), tuple(BatchId(b) for b in json.loads(r["produced"])),
-                            r["root"] is not None)
+        return CapturedFact(
+            r["event_hash"],
+            bool(r["declaration"]),
+            r["capture_id"],
+            Address(r["capturer"]),
+            Status(r["status"]),
+            tuple(BatchId(b) for b in json.loads(r["produced"])),
+            r["root"] is not None,
+        )
 
     def event(self, event_hash: str, declaration: bool = False) -> StoredEvent | None:
-        rows = self._rows("SELECT * FROM events WHERE event_hash = ? AND declaration = ?",
-                          (event_hash, int(declaration)))
+        rows = self._rows(
+            "SELECT * FROM events WHERE event_hash = ? AND declaration = ?", (event_hash, int(declaration))
+        )
         return _stored(rows[0]) if rows else None
 
     def heads_of_batches(self, batch_ids: Sequence[str], roles: Sequence[str]) -> list[EventHead]:
@@ -286,20 +358,23 @@ class EventStore:
         found: dict[int, EventHead] = {}
         ids = list(dict.fromkeys(batch_ids))
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            sql = (f"SELECT e.seq, e.event_time, e.transactions FROM events e JOIN event_batches b ON b.seq = e.seq "
-                   f"WHERE b.batch_id IN ({','.join('?' * len(chunk))}) AND e.status != ? "
-                   f"AND b.role IN ({','.join('?' * len(roles))})")
+            chunk = ids[start : start + 500]
+            sql = (
+                f"SELECT e.seq, e.event_time, e.transactions FROM events e JOIN event_batches b ON b.seq = e.seq "
+                f"WHERE b.batch_id IN ({','.join('?' * len(chunk))}) AND e.status != ? "
+                f"AND b.role IN ({','.join('?' * len(roles))})"
+            )
             for row in self._rows(sql, [*chunk, Status.PENDING.value, *roles]):
-                found[int(row["seq"])] = EventHead(int(row["seq"]), row["event_time"],
-                                                   tuple(json.loads(row["transactions"])))
+                found[int(row["seq"])] = EventHead(
+                    int(row["seq"]), row["event_time"], tuple(json.loads(row["transactions"]))
+                )
         return [found[k] for k in sorted(found)]
 
     def events_by_seq(self, seqs: Sequence[int]) -> list[StoredEvent]:
         """The events with these sequence numbers, in that order (those that exist)."""
         found: dict[int, StoredEvent] = {}
         for start in range(0, len(seqs), 500):
-            chunk = list(seqs[start:start + 500])
+            chunk = list(seqs[start : start + 500])
             for row in self._rows(f"SELECT * FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk):
                 found[int(row["seq"])] = _stored(row)
         return [found[s] for s in seqs if s in found]
@@ -308,9 +383,10 @@ class EventStore:
         """The (batch, role) pairs of each event."""
         found: dict[int, list[tuple[str, str]]] = {}
         for start in range(0, len(seqs), 500):
-            chunk = list(seqs[start:start + 500])
-            for row in self._rows(f"SELECT seq, batch_id, role FROM event_batches WHERE seq IN "
-                                  f"({','.join('?' * len(chunk))})", chunk):
+            chunk = list(seqs[start : start + 500])
+            for row in self._rows(
+                f"SELECT seq, batch_id, role FROM event_batches WHERE seq IN ({','.join('?' * len(chunk))})", chunk
+            ):
                 found.setdefault(int(row["seq"]), []).append((row["batch_id"], row["role"]))
         return found
 
@@ -324,8 +400,22 @@ class EventStore:
 
 
 def _stored(r: sqlite3.Row) -> StoredEvent:
-    return StoredEvent(int(r["seq"]), r["event_hash"], bool(r["declaration"]), r["capture_id"], int(r["position"]),
-                       Address(r["capturer"]), Status(r["status"]), r["event_type"], r["event_time"], r["biz_step"],
-                       r["biz_location"], json.loads(r["event"]), json.loads(r["context"]),
-                       tuple(BatchId(b) for b in json.loads(r["produced"])), tuple(json.loads(r["transactions"])),
-                       r["root"], tuple(json.loads(r["proof"])) if r["proof"] else ())
+    return StoredEvent(
+        int(r["seq"]),
+        r["event_hash"],
+        bool(r["declaration"]),
+        r["capture_id"],
+        int(r["position"]),
+        Address(r["capturer"]),
+        Status(r["status"]),
+        r["event_type"],
+        r["event_time"],
+        r["biz_step"],
+        r["biz_location"],
+        json.loads(r["event"]),
+        json.loads(r["context"]),
+        tuple(BatchId(b) for b in json.loads(r["produced"])),
+        tuple(json.loads(r["transactions"])),
+        r["root"],
+        tuple(json.loads(r["proof"])) if r["proof"] else (),
+    )

@@ -68,7 +68,7 @@ def proofs_in(text: str | bytes) -> Proofs:
     events: dict[str, tuple[str, tuple[str, ...]]] = {}
     for event_hash, entry in (found.get("events") or {}).items():
         if isinstance(entry, dict) and isinstance(entry.get("root"), str) and isinstance(entry.get("proof"), list):
-            events[str(event_hash)] = (entry["root"], tuple(str(p) for p in entry["proof"][:MAX_PROOF + 1]))
+            events[str(event_hash)] = (entry["root"], tuple(str(p) for p in entry["proof"][: MAX_PROOF + 1]))
     chain_id = found.get("chainId")
     return Proofs(found.get("ledger"), int(chain_id) if isinstance(chain_id, int) else None, events)
 
@@ -81,8 +81,9 @@ def merge(*sources: Proofs) -> Proofs:
     return Proofs(first.ledger, first.chain_id, events)
 
 
-def check(document: EpcisDocument, proofs: Proofs, chain: Any = None, ledger_address: str | None = None
-          ) -> list[EventCheck]:
+def check(
+    document: EpcisDocument, proofs: Proofs, chain: Any = None, ledger_address: str | None = None
+) -> list[EventCheck]:
     """Check every event of `document` (see the module's docstring); `chain` (a `ledger.chain.connection.Chain`) and the
     ledger's address for the on-chain part."""
     address = checksum(ledger_address) if ledger_address else None
@@ -98,13 +99,21 @@ def check(document: EpcisDocument, proofs: Proofs, chain: Any = None, ledger_add
             continue
         entry = proofs.events.get(hashed.value)
         if entry is None:
-            found.append(EventCheck(position, hashed.value, problem="no proof for this event's hash: it was never "
-                                    "committed, or it was changed after it was captured"))
+            found.append(
+                EventCheck(
+                    position,
+                    hashed.value,
+                    problem="no proof for this event's hash: it was never "
+                    "committed, or it was changed after it was captured",
+                )
+            )
             continue
         root, proof = entry
         try:
-            leads = hex32(process_proof(leaf_of(hashed.value), [from_hex(p) for p in proof])) == root.lower() \
+            leads = (
+                hex32(process_proof(leaf_of(hashed.value), [from_hex(p) for p in proof])) == root.lower()
                 and len(proof) <= MAX_PROOF
+            )
         except ValueError:
             leads = False
         if not leads:
@@ -135,9 +144,11 @@ class _OnChain:
                 self._roots[root] = (None, None, None, None, f"the root is not committed on this chain ({exc})")
                 return self._roots[root]
             topic = self.decoder.topics["EventsCommitted"]
-            logs = self.chain._guard(lambda: self.chain.w3.eth.get_logs(
-                {"address": self.address, "topics": ["0x" + topic.hex(), root], "fromBlock": 0,
-                 "toBlock": "latest"}))
+            logs = self.chain._guard(
+                lambda: self.chain.w3.eth.get_logs(
+                    {"address": self.address, "topics": ["0x" + topic.hex(), root], "fromBlock": 0, "toBlock": "latest"}
+                )
+            )
             block = int(logs[0]["blockNumber"]) if logs else None
             when = None
             if block is not None:
@@ -151,9 +162,23 @@ class _OnChain:
         if problem is not None:
             return EventCheck(position, event_hash, root, True, False, problem=problem)
         try:
-            (ok,) = abi_decode(["bool"], self._call("verifyEvent", from_hex(root), from_hex(digest_of(event_hash)),
-                                                    [from_hex(p) for p in proof]))
+            (ok,) = abi_decode(
+                ["bool"],
+                self._call(
+                    "verifyEvent", from_hex(root), from_hex(digest_of(event_hash)), [from_hex(p) for p in proof]
+                ),
+            )
         except (ContractRevertError, ValidationError) as exc:
             return EventCheck(position, event_hash, root, True, False, problem=str(exc))
-        return EventCheck(position, event_hash, root, True, bool(ok), committer, count, block, when,
-                          None if ok else "the contract does not prove the hash under the root")
+        return EventCheck(
+            position,
+            event_hash,
+            root,
+            True,
+            bool(ok),
+            committer,
+            count,
+            block,
+            when,
+            None if ok else "the contract does not prove the hash under the root",
+        )

@@ -34,7 +34,7 @@ def cbv(value: Any, kind: str) -> str | None:
         return None
     for prefix in _FORMS[kind]:
         if value.startswith(prefix):
-            return value[len(prefix):]
+            return value[len(prefix) :]
     return value
 
 

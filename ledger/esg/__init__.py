@@ -1,13 +1,6 @@
 """ESG disclosures for auditors: the metric catalogue, exports (CSV, JSON, XLSX) and their verification on chain."""
 
-from ledger.domain.catalogue import (
-    CATALOGUE,
-    MetricCategory,
-    MetricDefinition,
-    metric,
-    metrics_for,
-    validate_metrics,
-)
+from ledger.domain.catalogue import CATALOGUE, MetricCategory, MetricDefinition, metric, metrics_for, validate_metrics
 from ledger.esg.export import (
     FIELDS,
     MEDIA_TYPES,

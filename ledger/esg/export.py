@@ -50,7 +50,11 @@ __all__ = [
 
 
 def build_export(
-    ledger: Ledger, *, participant: str | None = None, period: str | None = None, framework: str | None = None,
+    ledger: Ledger,
+    *,
+    participant: str | None = None,
+    period: str | None = None,
+    framework: str | None = None,
     visible: Callable[[Disclosure], bool] | None = None,
 ) -> Export:
     """Every metric value of the disclosures matching the filters (and `visible`, the caller's access rule), as of

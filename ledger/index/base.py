@@ -44,8 +44,15 @@ class SqlIndex:
         self.caches = Caches()
 
     def _open(self) -> tuple[sqlite3.Connection, Path | None]:
-        return open_database(self.path, SCHEMA, what="index file", consequence="rebuilding it from the chain",
-                             check=self._check, unusable=(Incompatible,), reopen=self._reopen)
+        return open_database(
+            self.path,
+            SCHEMA,
+            what="index file",
+            consequence="rebuilding it from the chain",
+            check=self._check,
+            unusable=(Incompatible,),
+            reopen=self._reopen,
+        )
 
     def _reopen(self, moved: Path) -> None:
         """Damage found while running (the file is moved aside by then): a fresh index, rebuilt from the chain by the

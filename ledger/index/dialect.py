@@ -32,8 +32,9 @@ class Dialect(Protocol):
         """An insert of `columns` into `table` that replaces the row with the same `key`."""
         ...
 
-    def transaction(self, db: sqlite3.Connection,
-                    lock: threading.Lock | threading.RLock) -> AbstractContextManager[sqlite3.Connection]:
+    def transaction(
+        self, db: sqlite3.Connection, lock: threading.Lock | threading.RLock
+    ) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction under `lock`, taking the write lock up front; committed at the end of the block,
         rolled back on any exception."""
         ...
@@ -64,8 +65,9 @@ class SqliteDialect:
     def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         return _sqlite_upsert(table, tuple(columns))
 
-    def transaction(self, db: sqlite3.Connection,
-                    lock: threading.Lock | threading.RLock) -> AbstractContextManager[sqlite3.Connection]:
+    def transaction(
+        self, db: sqlite3.Connection, lock: threading.Lock | threading.RLock
+    ) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(db, lock)
 
     @contextmanager

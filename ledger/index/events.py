@@ -22,8 +22,9 @@ Meta = dict[str, Any]  # tx_hash, block_number, log_index, block_hash, timestamp
 
 #: The name under which the syncer hands over a log it could not decode (args: event, error, raw, batchId).
 UNREADABLE = ""
-PARTICIPANT_EVENTS = frozenset({"ParticipantRegistered", "SiteAdded", "RoleGranted", "RoleRevoked",
-                                "ParticipantStatusChanged"})
+PARTICIPANT_EVENTS = frozenset(
+    {"ParticipantRegistered", "SiteAdded", "RoleGranted", "RoleRevoked", "ParticipantStatusChanged"}
+)
 DISCLOSURE_EVENTS = frozenset({"DisclosurePublished", "DisclosureAttested", "AttestationRevoked"})
 
 
@@ -59,14 +60,24 @@ BATCH_RECORD_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 #: The record's members stored otherwise than in a column of their own (the codec's `BATCH_FIELDS` names every member;
 #: a test checks the two maps together cover it).
 BATCH_RECORD_ELSEWHERE: dict[str, str] = {
-    "processEmissions": "batches.emissions", "emissionsReported": "batches.emissions (NULL when not reported)",
-    "inputs": "inputs", "documents": "documents",
+    "processEmissions": "batches.emissions",
+    "emissionsReported": "batches.emissions (NULL when not reported)",
+    "inputs": "inputs",
+    "documents": "documents",
 }
 POSITION = ("tx_hash", "block_number", "log_index")  # where on chain a row's event is
 #: Each table's columns, named: every insert names them (a table that gains a column breaks no insert by position).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "participants": ("address", "idx", "legal_name", "country", "organisation_id", "profile_hash", "party_gln",
-                     *POSITION),
+    "participants": (
+        "address",
+        "idx",
+        "legal_name",
+        "country",
+        "organisation_id",
+        "profile_hash",
+        "party_gln",
+        *POSITION,
+    ),
     "sites": ("gln", "address", "subdivision", "block_number"),
     "roles": ("address", "role", "granted", "block_number", "log_index"),
     "statuses": ("address", "suspended", "reason", *POSITION),
@@ -78,8 +89,21 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "anchors": ("root", "producer", "count", "uri", *POSITION),
     "anchor_claims": ("batch_id", "root", "block_number", "log_index"),
     "event_roots": ("root", "committer", "count", "uri", *POSITION),
-    "disclosure_versions": ("disclosure_id", "version", "participant", "period", "framework", "metrics",
-                            "document_hash", "uri", "supersedes", "reason", "content_hash", "is_public", *POSITION),
+    "disclosure_versions": (
+        "disclosure_id",
+        "version",
+        "participant",
+        "period",
+        "framework",
+        "metrics",
+        "document_hash",
+        "uri",
+        "supersedes",
+        "reason",
+        "content_hash",
+        "is_public",
+        *POSITION,
+    ),
     "attestations": ("disclosure_id", "version", "auditor", "level", "opinion", "report_hash", *POSITION),
     "revocations": ("disclosure_id", "version", "auditor", "reason", *POSITION),
 }
@@ -110,17 +134,30 @@ def role_names() -> dict[str, Role]:
 def participant_registered(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
     p = a["profile"]
     organisation = hex32(p["organisationId"]) if any(p["organisationId"]) else None
-    db.execute(INSERT["participants"],
-               (a["account"], a["index"], p["legalName"], bytes_to_text(p["country"]), organisation,
-                hex32(p["profileHash"]), str(p["partyGln"]).zfill(13) if p["partyGln"] else None, *_at(m)))
+    db.execute(
+        INSERT["participants"],
+        (
+            a["account"],
+            a["index"],
+            p["legalName"],
+            bytes_to_text(p["country"]),
+            organisation,
+            hex32(p["profileHash"]),
+            str(p["partyGln"]).zfill(13) if p["partyGln"] else None,
+            *_at(m),
+        ),
+    )
     for site in p["sites"]:
-        db.execute(INSERT["sites"],
-                   (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]), m["block_number"]))
+        db.execute(
+            INSERT["sites"],
+            (str(site["gln"]).zfill(13), a["account"], bytes_to_text(site["subdivision"]), m["block_number"]),
+        )
 
 
 def site_added(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute(INSERT["sites"],
-               (str(a["gln"]).zfill(13), a["account"], bytes_to_text(a["subdivision"]), m["block_number"]))
+    db.execute(
+        INSERT["sites"], (str(a["gln"]).zfill(13), a["account"], bytes_to_text(a["subdivision"]), m["block_number"])
+    )
 
 
 def _role(db: sqlite3.Connection, a: Args, m: Meta, *, granted: bool) -> None:
@@ -146,8 +183,9 @@ def batch_recorded(db: sqlite3.Connection, a: Args, m: Meta, changes: Changes) -
     record = map(call, _record_conversions, _record_fields(r))
     emissions = str(r["processEmissions"]) if r["emissionsReported"] else None
     db.execute(INSERT["batches"], (batch_id, a["producer"], *record, emissions, *_at(m)))
-    inputs = [(batch_id, hex32(u["batchId"]), str(u["quantity"]), i, m["block_number"])
-              for i, u in enumerate(r["inputs"])]
+    inputs = [
+        (batch_id, hex32(u["batchId"]), str(u["quantity"]), i, m["block_number"]) for i, u in enumerate(r["inputs"])
+    ]
     db.executemany(INSERT["inputs"], inputs)
     changes.touched.add(batch_id)
     for _, input_id, quantity, _, _ in inputs:
@@ -180,15 +218,32 @@ def disclosure_published(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -
     disclosure_id = hex32(a["disclosureId"])
     period, framework = bytes_to_text(a["period"]), bytes_to_text(a["framework"])
     if a["version"] > 1:  # amendments carry no period/framework: they are those of version 1
-        first = db.execute("SELECT period, framework FROM disclosure_versions WHERE disclosure_id = ? "
-                           "AND version = 1", (disclosure_id,)).fetchone()
+        first = db.execute(
+            "SELECT period, framework FROM disclosure_versions WHERE disclosure_id = ? AND version = 1",
+            (disclosure_id,),
+        ).fetchone()
         period, framework = first["period"], first["framework"]
-    metrics = [[bytes_to_text(x["code"]), str(x["value"]), x["decimals"], bytes_to_text(x["unit"])]
-               for x in a["metrics"]]
-    db.execute(INSERT["disclosure_versions"],
-               (disclosure_id, a["version"], a["participant"], period, framework, json.dumps(metrics),
-                hex32(a["documentHash"]), a["uri"], a["supersedes"], a["reason"], hex32(a["contentHash"]),
-                int(a["isPublic"]), *_at(m)))
+    metrics = [
+        [bytes_to_text(x["code"]), str(x["value"]), x["decimals"], bytes_to_text(x["unit"])] for x in a["metrics"]
+    ]
+    db.execute(
+        INSERT["disclosure_versions"],
+        (
+            disclosure_id,
+            a["version"],
+            a["participant"],
+            period,
+            framework,
+            json.dumps(metrics),
+            hex32(a["documentHash"]),
+            a["uri"],
+            a["supersedes"],
+            a["reason"],
+            hex32(a["contentHash"]),
+            int(a["isPublic"]),
+            *_at(m),
+        ),
+    )
 
 
 def events_committed(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
@@ -196,13 +251,22 @@ def events_committed(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> No
 
 
 def disclosure_attested(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute(INSERT["attestations"], (hex32(a["disclosureId"]), a["version"], a["auditor"], a["level"],
-                                        a["opinion"], hex32(a["reportHash"]), *_at(m)))
+    db.execute(
+        INSERT["attestations"],
+        (
+            hex32(a["disclosureId"]),
+            a["version"],
+            a["auditor"],
+            a["level"],
+            a["opinion"],
+            hex32(a["reportHash"]),
+            *_at(m),
+        ),
+    )
 
 
 def attestation_revoked(db: sqlite3.Connection, a: Args, m: Meta, _: Changes) -> None:
-    db.execute(INSERT["revocations"],
-               (hex32(a["disclosureId"]), a["version"], a["auditor"], a["reason"], *_at(m)))
+    db.execute(INSERT["revocations"], (hex32(a["disclosureId"]), a["version"], a["auditor"], a["reason"], *_at(m)))
 
 
 HANDLERS: dict[str, Handler] = {

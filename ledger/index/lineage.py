@@ -38,9 +38,12 @@ class Lineage(SqlIndex):
                 below: list[str] = []
                 for output_id in frontier:
                     inputs = lineage.get(output_id, ())
-                    if max_nodes is not None and len(depths) + len(inputs) > max_nodes \
-                            and len(depths) + sum(e.input_id not in depths for e in inputs) > max_nodes:
-                        rest = frontier[frontier.index(output_id):]  # a batch is in a frontier once
+                    if (
+                        max_nodes is not None
+                        and len(depths) + len(inputs) > max_nodes
+                        and len(depths) + sum(e.input_id not in depths for e in inputs) > max_nodes
+                    ):
+                        rest = frontier[frontier.index(output_id) :]  # a batch is in a frontier once
                         return Upstream(depths, edges, [b for b in (*rest, *below) if lineage.get(b)], True)
                     for edge in inputs:
                         edges.append(edge)
@@ -58,8 +61,12 @@ class Lineage(SqlIndex):
         nodes = self.caches.nodes
         key = (batch.id, depth)
         node = nodes.get(key)
-        if node is None or node.batch is not batch or node.producer is not producer \
-                or node.facility_subdivision != subdivision:
+        if (
+            node is None
+            or node.batch is not batch
+            or node.producer is not producer
+            or node.facility_subdivision != subdivision
+        ):
             if len(nodes) >= BATCH_CACHE_SIZE:
                 nodes.clear()
             node = nodes[key] = TraceNode(batch, producer, depth, subdivision)
@@ -73,7 +80,8 @@ class Lineage(SqlIndex):
             cursor.row_factory = None
             order = self.dialect.insertion_order
             for output_id, input_id, quantity in cursor.execute(
-                    self.dialect.sql(f"SELECT batch_id, input_id, quantity FROM inputs ORDER BY {order}")):
+                self.dialect.sql(f"SELECT batch_id, input_id, quantity FROM inputs ORDER BY {order}")
+            ):
                 add_edge(lineage, output_id, input_id, int(quantity))
             caches.lineage = lineage
         return caches.lineage

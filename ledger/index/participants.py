@@ -25,20 +25,34 @@ class Participants(SqlIndex):
         row = self._one("SELECT * FROM participants WHERE address = ?", (address,))
         if row is None:
             return None
-        sites = tuple(Site(Gln(s["gln"]), s["subdivision"])
-                      for s in self._rows("SELECT gln, subdivision FROM sites WHERE address = ? "
-                                          f"ORDER BY {self.dialect.insertion_order}", (address,)))
+        sites = tuple(
+            Site(Gln(s["gln"]), s["subdivision"])
+            for s in self._rows(
+                f"SELECT gln, subdivision FROM sites WHERE address = ? ORDER BY {self.dialect.insertion_order}",
+                (address,),
+            )
+        )
         roles = set(self.roles_of(address))
-        status = self._one("SELECT suspended FROM statuses WHERE address = ? ORDER BY block_number DESC, "
-                           "log_index DESC LIMIT 1", (address,))
+        status = self._one(
+            "SELECT suspended FROM statuses WHERE address = ? ORDER BY block_number DESC, log_index DESC LIMIT 1",
+            (address,),
+        )
         profile = ParticipantProfile(
-            legal_name=row["legal_name"], country=row["country"], sites=sites,
+            legal_name=row["legal_name"],
+            country=row["country"],
+            sites=sites,
             organisation_id=Hash32(row["organisation_id"]) if row["organisation_id"] else None,
             profile_hash=Hash32(row["profile_hash"]) if row["profile_hash"] and int(row["profile_hash"], 16) else None,
             party_gln=Gln(row["party_gln"]) if row["party_gln"] else None,
         )
-        return Participant(Address(row["address"]), int(row["idx"]), profile, frozenset(roles),
-                           bool(status["suspended"]) if status else False, self._tx_ref(row))
+        return Participant(
+            Address(row["address"]),
+            int(row["idx"]),
+            profile,
+            frozenset(roles),
+            bool(status["suspended"]) if status else False,
+            self._tx_ref(row),
+        )
 
     def participants(self) -> list[Participant]:
         rows = self._rows("SELECT address FROM participants ORDER BY idx")
@@ -53,8 +67,9 @@ class Participants(SqlIndex):
             if cached is not None:
                 return cached
             roles: set[Role] = set()
-            for r in self._rows("SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index",
-                                (address,)):
+            for r in self._rows(
+                "SELECT role, granted FROM roles WHERE address = ? ORDER BY block_number, log_index", (address,)
+            ):
                 if r["role"] in Role.__members__:
                     (roles.add if r["granted"] else roles.discard)(Role(r["role"]))
             if len(cache) > ADDRESS_CACHE_SIZE:

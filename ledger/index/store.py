@@ -21,8 +21,20 @@ from ledger.index.reader import IndexWriter
 from ledger.index.sync_state import RECENT_BLOCKS, TABLES, SyncState
 from ledger.sqlite_files import move_aside as move_file_aside
 
-__all__ = ["BATCH_CACHE_SIZE", "DISCLOSURE_CACHE_WEIGHT", "RECENT_BLOCKS", "SCHEMA", "SCHEMA_VERSION", "TABLES",
-           "IndexStore", "SqlIndex", "Upstream", "_Incompatible", "milli", "move_aside"]
+__all__ = [
+    "BATCH_CACHE_SIZE",
+    "DISCLOSURE_CACHE_WEIGHT",
+    "RECENT_BLOCKS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "IndexStore",
+    "SqlIndex",
+    "Upstream",
+    "_Incompatible",
+    "milli",
+    "move_aside",
+]
 
 
 class IndexStore(SyncState, Batches, Lineage, Participants, Disclosures, Anchors):

@@ -94,9 +94,13 @@ class Indexer:
             return replace(scope[id(self)], events=0)
         arrival = time.monotonic()
         last = self._last
-        if (to_block is None and last is not None and last[0] >= self._written_at
-                and arrival - last[0] <= self.max_staleness
-                and last[1].indexed_block == self.store.checkpoint):  # not a fresh index (a damaged one replaced)
+        if (
+            to_block is None
+            and last is not None
+            and last[0] >= self._written_at
+            and arrival - last[0] <= self.max_staleness
+            and last[1].indexed_block == self.store.checkpoint
+        ):  # not a fresh index (a damaged one replaced)
             return replace(last[1], events=0)  # a sync this recent is fresh enough (see `max_staleness`)
         with self._lock:
             last = self._last
@@ -115,8 +119,9 @@ class Indexer:
         """A caller that waited while a sync found the node down answers at once, instead of waiting a timeout of
         its own (eight requests queued on a hung node would otherwise take eight timeouts)."""
         if self._failed_at >= arrival:
-            raise LedgerUnavailableError(f"the chain node did not answer within {self.chain.node_timeout:g} s; try "
-                                         "again shortly")
+            raise LedgerUnavailableError(
+                f"the chain node did not answer within {self.chain.node_timeout:g} s; try again shortly"
+            )
 
     def _sync_locked(self, to_block: int | None, scope: dict[int, SyncStatus] | None) -> SyncStatus:
         """One sync, under `self._lock` (held by the caller)."""
@@ -138,7 +143,6 @@ class Indexer:
             if scope is not None:
                 scope[id(self)] = status
         return status
-
 
     def invalidate(self) -> None:
         """Forget the last sync, so the next read syncs again (called after this process writes: read-your-writes
@@ -164,8 +168,7 @@ class Indexer:
         if self.chain.embedded:
             block = self.chain._guard(lambda: w3.eth.get_block("latest"))
             return int(block["number"]), _hex(block["hash"])
-        response = self.chain._guard(
-            lambda: w3.provider.make_request("eth_getBlockByNumber", ["latest", False]))  # type: ignore[arg-type]
+        response = self.chain._guard(lambda: w3.provider.make_request("eth_getBlockByNumber", ["latest", False]))  # type: ignore[arg-type]
         if "error" in response or not response.get("result"):
             raise LedgerUnavailableError(f"eth_getBlockByNumber(latest) failed: {response.get('error')}")
         return int(response["result"]["number"], 16), str(response["result"]["hash"])
@@ -211,12 +214,26 @@ class Indexer:
         w3 = self.chain.w3
         if self.chain.embedded:
             logs = self.chain._guard(
-                lambda: w3.eth.get_logs({"address": self.deployment.ledger,  # type: ignore[typeddict-item]
-                                         "fromBlock": start, "toBlock": end})
+                lambda: w3.eth.get_logs(
+                    {
+                        "address": self.deployment.ledger,  # type: ignore[typeddict-item]
+                        "fromBlock": start,
+                        "toBlock": end,
+                    }
+                )
             )
-            return [_Log([bytes(t) for t in log["topics"]], bytes(log["data"]), int(log["blockNumber"]),
-                         int(log["logIndex"]), _hex(log["transactionHash"]), _hex(log["blockHash"]), None)
-                    for log in logs]
+            return [
+                _Log(
+                    [bytes(t) for t in log["topics"]],
+                    bytes(log["data"]),
+                    int(log["blockNumber"]),
+                    int(log["logIndex"]),
+                    _hex(log["transactionHash"]),
+                    _hex(log["blockHash"]),
+                    None,
+                )
+                for log in logs
+            ]
         query = {"address": self.deployment.ledger, "fromBlock": hex(start), "toBlock": hex(end)}
         response = self.chain._guard(lambda: w3.provider.make_request("eth_getLogs", [query]))  # type: ignore[arg-type]
         if "error" in response:
@@ -228,9 +245,17 @@ class Indexer:
         out = []
         for log in response["result"]:
             stamp = log.get("blockTimestamp")
-            out.append(_Log([bytes.fromhex(t[2:]) for t in log["topics"]], bytes.fromhex(log["data"][2:]),
-                            int(log["blockNumber"], 16), int(log["logIndex"], 16), log["transactionHash"],
-                            log["blockHash"], int(stamp, 16) if isinstance(stamp, str) else stamp))
+            out.append(
+                _Log(
+                    [bytes.fromhex(t[2:]) for t in log["topics"]],
+                    bytes.fromhex(log["data"][2:]),
+                    int(log["blockNumber"], 16),
+                    int(log["logIndex"], 16),
+                    log["transactionHash"],
+                    log["blockHash"],
+                    int(stamp, 16) if isinstance(stamp, str) else stamp,
+                )
+            )
         return out
 
     def _timestamp(self, number: int) -> int:
@@ -266,7 +291,8 @@ class Indexer:
             self._verify_chain()
             raise ChainMismatchError(
                 f"none of the last blocks this index holds (up to block {self.store.checkpoint}) is on the node's "
-                "chain any more: a reorganisation deeper than the index tracks, or another chain")
+                "chain any more: a reorganisation deeper than the index tracks, or another chain"
+            )
 
     def _verify_chain(self) -> None:
         from ledger.chain.deploy import deployment_problem
@@ -278,9 +304,12 @@ class Indexer:
 
 def _unreadable(name: str | None, log: _Log, exc: Exception) -> dict[str, Any]:
     topics = ["0x" + bytes(t).hex() for t in log.topics]
-    return {"event": name or "unknown", "error": f"{type(exc).__name__}: {exc}",
-            "raw": {"topics": topics, "data": "0x" + log.data.hex()},
-            "batchId": bytes(log.topics[1]) if name in BATCH_EVENTS and len(log.topics) > 1 else None}
+    return {
+        "event": name or "unknown",
+        "error": f"{type(exc).__name__}: {exc}",
+        "raw": {"topics": topics, "data": "0x" + log.data.hex()},
+        "batchId": bytes(log.topics[1]) if name in BATCH_EVENTS and len(log.topics) > 1 else None,
+    }
 
 
 def _hex(value: Any) -> str:

@@ -13,9 +13,24 @@ from ledger.index.base import SqlIndex
 from ledger.index.events import AGGREGATES, HANDLERS, UNREADABLE, Changes, batch_id_in
 
 #: Tables whose rows come from events (each row carries its block): a rollback deletes what follows the fork.
-TABLES = ("participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody", "flags",
-          "anchors", "anchor_claims", "event_roots", "disclosure_versions", "attestations", "revocations",
-          "unreadable_events")
+TABLES = (
+    "participants",
+    "sites",
+    "roles",
+    "statuses",
+    "batches",
+    "inputs",
+    "documents",
+    "custody",
+    "flags",
+    "anchors",
+    "anchor_claims",
+    "event_roots",
+    "disclosure_versions",
+    "attestations",
+    "revocations",
+    "unreadable_events",
+)
 UNREADABLE_COLUMNS = ("block_number", "log_index", "tx_hash", "event", "batch_id", "error", "topics", "data")
 RECENT_BLOCKS = 128
 log = logging.getLogger("ledger.index")
@@ -65,8 +80,13 @@ class SyncState(SqlIndex):
 
     # -- the one write path --------------------------------------------------------------------------------------
 
-    def apply(self, events: Iterable[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
-              end_timestamp: int) -> None:
+    def apply(
+        self,
+        events: Iterable[tuple[str, dict[str, Any], dict[str, Any]]],
+        end_block: int,
+        end_hash: str,
+        end_timestamp: int,
+    ) -> None:
         """Apply one window of decoded events and move the checkpoint to `end_block`, atomically; then invalidate the
         caches of what the window changed (`Caches.applied`).
 
@@ -80,16 +100,27 @@ class SyncState(SqlIndex):
                 changes = self._apply(events_list, end_block, end_hash, end_timestamp, careful=False)
             except Exception as exc:
                 self.caches.forget()
-                log.warning("index window ending at block %s holds an event this index cannot store (%s): applying "
-                            "it event by event", end_block, exc)
+                log.warning(
+                    "index window ending at block %s holds an event this index cannot store (%s): applying "
+                    "it event by event",
+                    end_block,
+                    exc,
+                )
                 changes = self._apply(events_list, end_block, end_hash, end_timestamp, careful=True)
             except BaseException:
                 self.caches.forget()
                 raise
             self.caches.applied(changes)
 
-    def _apply(self, events: list[tuple[str, dict[str, Any], dict[str, Any]]], end_block: int, end_hash: str,
-               end_timestamp: int, *, careful: bool) -> Changes:
+    def _apply(
+        self,
+        events: list[tuple[str, dict[str, Any], dict[str, Any]]],
+        end_block: int,
+        end_hash: str,
+        end_timestamp: int,
+        *,
+        careful: bool,
+    ) -> Changes:
         changes = Changes()
         blocks_sql = self.dialect.upsert("blocks", ("number", "hash", "timestamp"), ("number",))
         with self._tx() as db:
@@ -121,22 +152,45 @@ class SyncState(SqlIndex):
                 db.execute(blocks_sql, (end_block, end_hash, end_timestamp))
                 db.execute(self.dialect.upsert("window_ends", ("number",), ("number",)), (end_block,))
             horizon = end_block - 4 * RECENT_BLOCKS
-            db.execute("DELETE FROM blocks WHERE number IN (SELECT number FROM window_ends WHERE number < ?)",
-                       (horizon,))
+            db.execute(
+                "DELETE FROM blocks WHERE number IN (SELECT number FROM window_ends WHERE number < ?)", (horizon,)
+            )
             db.execute("DELETE FROM window_ends WHERE number < ?", (horizon,))
             self._set_checkpoint(db, end_block)
         return changes
 
-    def _keep_unreadable(self, db: sqlite3.Connection, name: str, args: dict[str, Any], meta: dict[str, Any],
-                         error: str, changes: Changes) -> None:
+    def _keep_unreadable(
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        args: dict[str, Any],
+        meta: dict[str, Any],
+        error: str,
+        changes: Changes,
+    ) -> None:
         batch_id = batch_id_in(args)
-        log.error("unreadable %s event at block %s log %s (tx %s): %s", name, meta["block_number"],
-                  meta["log_index"], meta["tx_hash"], error)
+        log.error(
+            "unreadable %s event at block %s log %s (tx %s): %s",
+            name,
+            meta["block_number"],
+            meta["log_index"],
+            meta["tx_hash"],
+            error,
+        )
         raw = args.get("raw") or {k: v for k, v in args.items() if k not in ("error", "event")}
-        db.execute(self.dialect.upsert("unreadable_events", UNREADABLE_COLUMNS, ("block_number", "log_index")),
-                   (meta["block_number"], meta["log_index"], meta["tx_hash"], name, batch_id, error[:2_000],
-                    json.dumps(raw.get("topics", []) if isinstance(raw, dict) else [], default=str)[:100_000],
-                    json.dumps(raw, default=_json_default)[:100_000]))
+        db.execute(
+            self.dialect.upsert("unreadable_events", UNREADABLE_COLUMNS, ("block_number", "log_index")),
+            (
+                meta["block_number"],
+                meta["log_index"],
+                meta["tx_hash"],
+                name,
+                batch_id,
+                error[:2_000],
+                json.dumps(raw.get("topics", []) if isinstance(raw, dict) else [], default=str)[:100_000],
+                json.dumps(raw, default=_json_default)[:100_000],
+            ),
+        )
         if batch_id is not None:
             changes.touched.add(batch_id)
 

@@ -37,8 +37,15 @@ class Checked:
     lists: list[ListUse] = field(default_factory=list)
     _counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, rule_id: str, message: str, *evidence: Evidence, severity: Severity | None = None,
-            node: TraceNode | None = None, participant: str | None = None) -> None:
+    def add(
+        self,
+        rule_id: str,
+        message: str,
+        *evidence: Evidence,
+        severity: Severity | None = None,
+        node: TraceNode | None = None,
+        participant: str | None = None,
+    ) -> None:
         """A finding of `rule_id` (at the rule's severity unless a milder one is given), about `node`'s batch or a
         participant."""
         rule = self.pack.rule(rule_id)
@@ -76,9 +83,15 @@ class Checked:
         for rule_id, count in self._counts.items():
             if count > MAX_FINDINGS_PER_RULE:
                 rule = pack.rule(rule_id)
-                self.findings.append(RegimeFinding(
-                    rule, Severity.INFO, rule.status(as_of),
-                    f"{count - MAX_FINDINGS_PER_RULE} more finding(s) of {rule_id} not listed.", ()))
+                self.findings.append(
+                    RegimeFinding(
+                        rule,
+                        Severity.INFO,
+                        rule.status(as_of),
+                        f"{count - MAX_FINDINGS_PER_RULE} more finding(s) of {rule_id} not listed.",
+                        (),
+                    )
+                )
         results = []
         for rule in pack.rules:
             status = rule.status(as_of)
@@ -88,20 +101,37 @@ class Checked:
                 results.append(RuleResult(rule, status, Outcome.NOT_APPLICABLE, self.skipped[rule.id]))
             else:
                 found = {f.severity for f in self.findings if f.rule.id == rule.id}
-                outcome = Outcome.FAIL if Severity.FAIL in found else Outcome.REVIEW if Severity.REVIEW in found \
+                outcome = (
+                    Outcome.FAIL
+                    if Severity.FAIL in found
+                    else Outcome.REVIEW
+                    if Severity.REVIEW in found
                     else Outcome.PASS
+                )
                 results.append(RuleResult(rule, status, outcome))
-        findings = sorted(self.findings, key=lambda f: (f.status != RuleStatus.IN_FORCE, f.severity.rank,
-                                                        pack.rules.index(f.rule)))
+        findings = sorted(
+            self.findings, key=lambda f: (f.status != RuleStatus.IN_FORCE, f.severity.rank, pack.rules.index(f.rule))
+        )
         if not self.applicable:
             verdict = outlook = RegimeVerdict.NOT_APPLICABLE
         else:
             in_force = [r for r in results if r.status is RuleStatus.IN_FORCE]
             verdict = _verdict(in_force) if in_force else RegimeVerdict.UPCOMING
             outlook = _verdict(results)
-        return RegimeSection(pack.regime, pack.title, pack.law, pack.rules_version, as_of, verdict, outlook,
-                             self.scope, tuple(results), tuple(findings), tuple(self.reference_data),
-                             tuple(self.lists))
+        return RegimeSection(
+            pack.regime,
+            pack.title,
+            pack.law,
+            pack.rules_version,
+            as_of,
+            verdict,
+            outlook,
+            self.scope,
+            tuple(results),
+            tuple(findings),
+            tuple(self.reference_data),
+            tuple(self.lists),
+        )
 
 
 def _verdict(results: list[RuleResult]) -> RegimeVerdict:

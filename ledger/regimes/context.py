@@ -164,8 +164,11 @@ class Context:
         """The batch's documents of these kinds that may be evidence for it: those its producer uploaded (the rule
         of `ledger.documents.evidence.opens`), and those nobody uploaded (cited, not in the vault). A document only
         others uploaded is not evidence for this batch: a hash is public, anyone may cite it."""
-        return tuple(d for d in node.batch.documents if d.kind in kinds
-                     and (not self.uploaders(d.hash) or self.opens(node.batch.producer, d.hash)))
+        return tuple(
+            d
+            for d in node.batch.documents
+            if d.kind in kinds and (not self.uploaders(d.hash) or self.opens(node.batch.producer, d.hash))
+        )
 
     def uploaders(self, sha256: str) -> AbstractSet[str]:
         if sha256 not in self._uploaders:
@@ -209,9 +212,9 @@ class Context:
             self._parsed[(sha256, key)] = cached
         return cached
 
-
-    def first_of(self, node: TraceNode, kind: DocumentKind, parser: Callable[[bytes], T]
-                 ) -> tuple[Document | None, T | None, str | None]:
+    def first_of(
+        self, node: TraceNode, kind: DocumentKind, parser: Callable[[bytes], T]
+    ) -> tuple[Document | None, T | None, str | None]:
         """The first document of `kind` on the batch that `parser` reads; else the first of the kind with why it
         could not be read; else (None, None, None)."""
         problem: tuple[Document, str] | None = None
@@ -240,19 +243,27 @@ class Context:
         evidence = DocumentEvidence(digest, None, held, f"profile document of {participant.profile.legal_name}")
         return value, evidence, "" if value is not None else f"its profile document is {why}"
 
-    def identity_problem(self, participant: Participant, *, need_email: bool
-                         ) -> tuple[str, tuple[DocumentEvidence | TxEvidence, ...]] | None:
+    def identity_problem(
+        self, participant: Participant, *, need_email: bool
+    ) -> tuple[str, tuple[DocumentEvidence | TxEvidence, ...]] | None:
         """What is missing to identify `participant` as a supplier or customer beyond its name (None if nothing):
         a profile document in the vault with a postal address (and an email, when `need_email`). Shared by the
         EUDR's counterparty rule and the forced-labour regulation's supplier identification."""
         name = participant.profile.legal_name
         profile, evidence, why = self.profile(participant)
         cited: tuple[DocumentEvidence | TxEvidence, ...] = (
-            (evidence, self.registered(participant)) if evidence is not None else (self.registered(participant),))
+            (evidence, self.registered(participant)) if evidence is not None else (self.registered(participant),)
+        )
         if profile is None:
             return f"{name} cannot be identified beyond its name: {why}.", cited
-        missing = [label for label, value in (("postal address", profile.postal_address),
-                                              ("email", profile.email if need_email else "-")) if not value]
+        missing = [
+            label
+            for label, value in (
+                ("postal address", profile.postal_address),
+                ("email", profile.email if need_email else "-"),
+            )
+            if not value
+        ]
         if missing:
             return f"{name}'s profile document gives no {' and no '.join(missing)}.", cited
         return None
@@ -265,9 +276,13 @@ PARSED_CACHE_BYTES = 32 * 1024 * 1024
 PARSED: WeightedLru[tuple[str, str], tuple[object | None, str | None]] = WeightedLru(PARSED_CACHE_BYTES)
 
 
-def _parsed(sha256: str, key: str, parser: Callable[[bytes], object], content: bytes,
-            kept: WeightedLru[tuple[str, str], tuple[object | None, str | None]] = PARSED
-            ) -> tuple[object | None, str | None]:
+def _parsed(
+    sha256: str,
+    key: str,
+    parser: Callable[[bytes], object],
+    content: bytes,
+    kept: WeightedLru[tuple[str, str], tuple[object | None, str | None]] = PARSED,
+) -> tuple[object | None, str | None]:
     """A document read by a parser, kept across reports in `kept`: the bytes behind a hash never change, so neither
     does what a parser makes of them (the values are frozen dataclasses)."""
     cached = kept.get((sha256, key))

@@ -23,40 +23,118 @@ APPLIES = date(2026, 12, 30)
 CUT_OFF = date(2020, 12, 31)  # deforestation-free: no deforestation after this date (Art. 2(13))
 F, R = Severity.FAIL, Severity.REVIEW
 
-PACK = Pack(Regime.EUDR, "EU Deforestation Regulation", "Regulation (EU) 2023/1115, as amended by (EU) 2024/3234 "
-            "and (EU) 2025/2650", "2025.12", (
-    Rule("EUDR-E1", R, "Art. 1, Annex I", APPLIES, "Scope",
-         "The product's HS code is in Annex I; an 'ex' heading is in scope when the product is made of the commodity."),
-    Rule("EUDR-E2", F, "Art. 9(1)(d)", APPLIES, "Plots complete",
-         "Every raw-material batch of the commodity carries the geolocation of all its plots (a plot map in the "
-         "vault)."),
-    Rule("EUDR-E3", F, "Art. 2(28)", APPLIES, "Polygons for plots over 4 ha",
-         "A plot of more than 4 hectares is described by a polygon, not a point."),
-    Rule("EUDR-E4", F, "Art. 2(28), Art. 9(1)(d)", APPLIES, "Plot map valid",
-         "The plot map is GeoJSON in WGS84 with at least 6 decimals, closed rings without holes or "
-         "self-intersections; a declared area within 10 % of the polygon's (else review)."),
-    Rule("EUDR-E5", F, "Art. 9(1)(c)", APPLIES, "Country of production",
-         "Each plot names its country of production, the country where the raw material was recorded; a plot "
-         "outside that country's bounds needs review."),
-    Rule("EUDR-E6", F, "Art. 9(1)(d)", APPLIES, "Date of production",
-         "Each plot states when it produced the commodity; the period ends no later than the batch."),
-    Rule("EUDR-E7", F, "Art. 3(a), Art. 2(13), Art. 9(1)(g)", APPLIES, "Deforestation-free",
-         "Evidence that the plots were not deforested after 31 Dec 2020 covers every plot (absent: fail; "
-         "incomplete: review)."),
-    Rule("EUDR-E8", R, "Art. 3(b), Art. 9(1)(h)", APPLIES, "Legality",
-         "Each producer of the commodity shows it was produced legally (a permit, concession or land title)."),
-    Rule("EUDR-E9", F, "Art. 3, Art. 9(1)(d)", APPLIES, "No mixing with unknown origin",
-         "The whole lineage is traced and no step of the commodity yields more than its inputs: material of "
-         "unknown origin taints the whole product."),
-    Rule("EUDR-E10", F, "Art. 9(1)(e), (f)", APPLIES, "Suppliers and customers",
-         "Each supplier and customer in the lineage is named with a postal address and an email."),
-    Rule("EUDR-E11", R, "Art. 29, Art. 10, Art. 13", APPLIES, "Country risk",
-         "Plots in a high-risk country need enhanced scrutiny; in a standard-risk country a risk assessment "
-         "concluding negligible risk."),
-    Rule("EUDR-E12", F, "Art. 4(2), Art. 33", APPLIES, "Due diligence statement",
-         "The product placed on the market carries its due diligence statement's reference and verification "
-         "numbers."),
-))
+PACK = Pack(
+    Regime.EUDR,
+    "EU Deforestation Regulation",
+    "Regulation (EU) 2023/1115, as amended by (EU) 2024/3234 and (EU) 2025/2650",
+    "2025.12",
+    (
+        Rule(
+            "EUDR-E1",
+            R,
+            "Art. 1, Annex I",
+            APPLIES,
+            "Scope",
+            "The product's HS code is in Annex I; an 'ex' heading is in scope when the product is made of the "
+            "commodity.",
+        ),
+        Rule(
+            "EUDR-E2",
+            F,
+            "Art. 9(1)(d)",
+            APPLIES,
+            "Plots complete",
+            "Every raw-material batch of the commodity carries the geolocation of all its plots (a plot map in the "
+            "vault).",
+        ),
+        Rule(
+            "EUDR-E3",
+            F,
+            "Art. 2(28)",
+            APPLIES,
+            "Polygons for plots over 4 ha",
+            "A plot of more than 4 hectares is described by a polygon, not a point.",
+        ),
+        Rule(
+            "EUDR-E4",
+            F,
+            "Art. 2(28), Art. 9(1)(d)",
+            APPLIES,
+            "Plot map valid",
+            "The plot map is GeoJSON in WGS84 with at least 6 decimals, closed rings without holes or "
+            "self-intersections; a declared area within 10 % of the polygon's (else review).",
+        ),
+        Rule(
+            "EUDR-E5",
+            F,
+            "Art. 9(1)(c)",
+            APPLIES,
+            "Country of production",
+            "Each plot names its country of production, the country where the raw material was recorded; a plot "
+            "outside that country's bounds needs review.",
+        ),
+        Rule(
+            "EUDR-E6",
+            F,
+            "Art. 9(1)(d)",
+            APPLIES,
+            "Date of production",
+            "Each plot states when it produced the commodity; the period ends no later than the batch.",
+        ),
+        Rule(
+            "EUDR-E7",
+            F,
+            "Art. 3(a), Art. 2(13), Art. 9(1)(g)",
+            APPLIES,
+            "Deforestation-free",
+            "Evidence that the plots were not deforested after 31 Dec 2020 covers every plot (absent: fail; "
+            "incomplete: review).",
+        ),
+        Rule(
+            "EUDR-E8",
+            R,
+            "Art. 3(b), Art. 9(1)(h)",
+            APPLIES,
+            "Legality",
+            "Each producer of the commodity shows it was produced legally (a permit, concession or land title).",
+        ),
+        Rule(
+            "EUDR-E9",
+            F,
+            "Art. 3, Art. 9(1)(d)",
+            APPLIES,
+            "No mixing with unknown origin",
+            "The whole lineage is traced and no step of the commodity yields more than its inputs: material of "
+            "unknown origin taints the whole product.",
+        ),
+        Rule(
+            "EUDR-E10",
+            F,
+            "Art. 9(1)(e), (f)",
+            APPLIES,
+            "Suppliers and customers",
+            "Each supplier and customer in the lineage is named with a postal address and an email.",
+        ),
+        Rule(
+            "EUDR-E11",
+            R,
+            "Art. 29, Art. 10, Art. 13",
+            APPLIES,
+            "Country risk",
+            "Plots in a high-risk country need enhanced scrutiny; in a standard-risk country a risk assessment "
+            "concluding negligible risk.",
+        ),
+        Rule(
+            "EUDR-E12",
+            F,
+            "Art. 4(2), Art. 33",
+            APPLIES,
+            "Due diligence statement",
+            "The product placed on the market carries its due diligence statement's reference and verification "
+            "numbers.",
+        ),
+    ),
+)
 
 
 def check(ctx: Context) -> Checked:
@@ -66,19 +144,26 @@ def check(ctx: Context) -> Checked:
     root = ctx.root
     entry = annex.lookup(root.batch.hs_code)
     if entry is None:
-        out.not_applicable(f"HS {root.batch.hs_code} is not in Annex I: the EUDR does not cover this product, "
-                           "whatever it contains.")
+        out.not_applicable(
+            f"HS {root.batch.hs_code} is not in Annex I: the EUDR does not cover this product, whatever it contains."
+        )
         return out
     commodity = entry.commodity
-    of_commodity = [(n, e) for n in ctx.nodes if (e := annex.lookup(n.batch.hs_code)) is not None
-                    and e.commodity == commodity]
+    of_commodity = [
+        (n, e) for n in ctx.nodes if (e := annex.lookup(n.batch.hs_code)) is not None and e.commodity == commodity
+    ]
     raw = [n for n, e in of_commodity if n.batch.is_raw_material and not e.ex]  # the commodity itself, at the plots
     scope_ref = ReferenceEvidence(annex.meta.name, annex.meta.version, entry.label)
     if entry.ex and not any(not e.ex for _n, e in of_commodity):
         out.scope = f"HS {root.batch.hs_code} is under {entry.label}: in scope only if made of {commodity}."
-        out.add("EUDR-E1", f"{_label(root)} is under {entry.label}, which is in scope only when made of "
-                f"{commodity}; its lineage shows no batch of {commodity} itself. Establish what it is made of.",
-                scope_ref, ctx.recorded(root.batch), node=root)
+        out.add(
+            "EUDR-E1",
+            f"{_label(root)} is under {entry.label}, which is in scope only when made of "
+            f"{commodity}; its lineage shows no batch of {commodity} itself. Establish what it is made of.",
+            scope_ref,
+            ctx.recorded(root.batch),
+            node=root,
+        )
         for rule in PACK.rules[1:]:
             out.skip(rule.id, "the product may not be in scope: see EUDR-E1")
         return out
@@ -86,8 +171,13 @@ def check(ctx: Context) -> Checked:
     out.scope = f"HS {root.batch.hs_code} is under {entry.label}{made_of}: in scope."
     for node, e in of_commodity:  # an article of the commodity recorded without inputs: its plots are not traced
         if node.batch.is_raw_material and e.ex:
-            out.add("EUDR-E2", f"{_label(node)} is an article of {commodity} recorded without inputs: the plots its "
-                    f"{commodity} comes from are not traced.", ctx.recorded(node.batch), node=node)
+            out.add(
+                "EUDR-E2",
+                f"{_label(node)} is an article of {commodity} recorded without inputs: the plots its "
+                f"{commodity} comes from are not traced.",
+                ctx.recorded(node.batch),
+                node=node,
+            )
     plots = _plots(ctx, out, raw)
     if commodity == "cattle":
         out.skip("EUDR-E3", "cattle establishments may be described by a point whatever their size")
@@ -127,14 +217,19 @@ def _plots(ctx: Context, out: Checked, raw: list[TraceNode]) -> PlotsOf:
         for document in documents:
             plot_map = ctx.plot_map(document.hash)
             if plot_map is None:
-                out.add("EUDR-E2", f"{_label(node)} cites a plot map {document.hash} that is not in the vault: "
-                        "upload it.", ctx.cited(document, "plot map"), node=node)
+                out.add(
+                    "EUDR-E2",
+                    f"{_label(node)} cites a plot map {document.hash} that is not in the vault: upload it.",
+                    ctx.cited(document, "plot map"),
+                    node=node,
+                )
                 continue
             readable = True
             found.append((node, plot_map, document.hash, list(plot_map.plots)))
         if readable and not any(entry[0] is node and entry[3] for entry in found):
-            out.add("EUDR-E2", f"{_label(node)} has no readable plot in its plot map.", ctx.recorded(node.batch),
-                    node=node)
+            out.add(
+                "EUDR-E2", f"{_label(node)} has no readable plot in its plot map.", ctx.recorded(node.batch), node=node
+            )
     return found
 
 
@@ -147,8 +242,13 @@ def _plot_maps(ctx: Context, out: Checked, raw: list[TraceNode]) -> None:
                 continue
             for problem in plot_map.problems:
                 severity = Severity.REVIEW if problem.kind is ProblemKind.AREA_MISMATCH else None
-                out.add("EUDR-E4", f"{_label(node)}: {problem.message}.", ctx.cited(document, "plot map"),
-                        severity=severity, node=node)
+                out.add(
+                    "EUDR-E4",
+                    f"{_label(node)}: {problem.message}.",
+                    ctx.cited(document, "plot map"),
+                    severity=severity,
+                    node=node,
+                )
 
 
 def _large_points(out: Checked, plots: PlotsOf) -> None:
@@ -159,17 +259,26 @@ def _large_points(out: Checked, plots: PlotsOf) -> None:
                 continue
             evidence = _doc(node, digest)
             if plot.declared_area_ha is None:
-                out.add("EUDR-E3", f"{_label(node)}: plot {plot.id} is a point without a declared area, so it cannot "
-                        f"be told whether it is over {POINT_LIMIT_HA} ha.", evidence, severity=Severity.REVIEW,
-                        node=node)
+                out.add(
+                    "EUDR-E3",
+                    f"{_label(node)}: plot {plot.id} is a point without a declared area, so it cannot "
+                    f"be told whether it is over {POINT_LIMIT_HA} ha.",
+                    evidence,
+                    severity=Severity.REVIEW,
+                    node=node,
+                )
             elif plot.declared_area_ha > POINT_LIMIT_HA:
-                out.add("EUDR-E3", f"{_label(node)}: plot {plot.id} covers {plot.declared_area_ha} ha but is "
-                        f"described by a point; plots over {POINT_LIMIT_HA} ha need a polygon.", evidence, node=node)
+                out.add(
+                    "EUDR-E3",
+                    f"{_label(node)}: plot {plot.id} covers {plot.declared_area_ha} ha but is "
+                    f"described by a point; plots over {POINT_LIMIT_HA} ha need a polygon.",
+                    evidence,
+                    node=node,
+                )
 
 
 def _doc(node: TraceNode, digest: str) -> DocumentEvidence:
-    return DocumentEvidence(Hash32(digest), DocumentKind.PLOT_GEOLOCATION, True,
-                            f"plot map of batch {node.batch.lot}")
+    return DocumentEvidence(Hash32(digest), DocumentKind.PLOT_GEOLOCATION, True, f"plot map of batch {node.batch.lot}")
 
 
 def _countries(ctx: Context, out: Checked, plots: PlotsOf) -> None:
@@ -180,21 +289,35 @@ def _countries(ctx: Context, out: Checked, plots: PlotsOf) -> None:
         for plot in items:
             declared = (plot.producer_country or "").upper()
             if not declared:
-                out.add("EUDR-E5", f"{_label(node)}: plot {plot.id} names no country of production "
-                        "(ProducerCountry).", _doc(node, digest), node=node)
+                out.add(
+                    "EUDR-E5",
+                    f"{_label(node)}: plot {plot.id} names no country of production (ProducerCountry).",
+                    _doc(node, digest),
+                    node=node,
+                )
             elif declared != where:
-                out.add("EUDR-E5", f"{_label(node)}: plot {plot.id} declares {declared} as its country of "
-                        f"production, but the batch was recorded in {where}.", _doc(node, digest),
-                        ctx.recorded(node.batch), node=node)
+                out.add(
+                    "EUDR-E5",
+                    f"{_label(node)}: plot {plot.id} declares {declared} as its country of "
+                    f"production, but the batch was recorded in {where}.",
+                    _doc(node, digest),
+                    ctx.recorded(node.batch),
+                    node=node,
+                )
             else:
                 outside = [p for p in plot.positions if boxes.contains(declared, p[0], p[1]) is False]
                 if outside:
                     out.uses(boxes.meta)
                     lon, lat = outside[0]
-                    out.add("EUDR-E5", f"{_label(node)}: plot {plot.id} lies (at least partly, e.g. [{lon}, {lat}]) "
-                            f"outside {declared}'s bounds.", _doc(node, digest),
-                            ReferenceEvidence(boxes.meta.name, boxes.meta.version, declared),
-                            severity=Severity.REVIEW, node=node)
+                    out.add(
+                        "EUDR-E5",
+                        f"{_label(node)}: plot {plot.id} lies (at least partly, e.g. [{lon}, {lat}]) "
+                        f"outside {declared}'s bounds.",
+                        _doc(node, digest),
+                        ReferenceEvidence(boxes.meta.name, boxes.meta.version, declared),
+                        severity=Severity.REVIEW,
+                        node=node,
+                    )
 
 
 def _dates(out: Checked, plots: PlotsOf) -> None:
@@ -205,17 +328,33 @@ def _dates(out: Checked, plots: PlotsOf) -> None:
             evidence = _doc(node, digest)
             start, end = plot.production_start, plot.production_end
             if plot.date_problems:
-                out.add("EUDR-E6", f"{_label(node)}: plot {plot.id}: {'; '.join(plot.date_problems)}.",
-                        evidence, node=node)
+                out.add(
+                    "EUDR-E6", f"{_label(node)}: plot {plot.id}: {'; '.join(plot.date_problems)}.", evidence, node=node
+                )
             elif start is None or end is None:
-                out.add("EUDR-E6", f"{_label(node)}: plot {plot.id} does not state its production period "
-                        "(ProductionStartDate and ProductionEndDate).", evidence, node=node)
+                out.add(
+                    "EUDR-E6",
+                    f"{_label(node)}: plot {plot.id} does not state its production period "
+                    "(ProductionStartDate and ProductionEndDate).",
+                    evidence,
+                    node=node,
+                )
             elif start > end:
-                out.add("EUDR-E6", f"{_label(node)}: plot {plot.id} states a production period from {start} to "
-                        f"{end}, which ends before it starts.", evidence, node=node)
+                out.add(
+                    "EUDR-E6",
+                    f"{_label(node)}: plot {plot.id} states a production period from {start} to "
+                    f"{end}, which ends before it starts.",
+                    evidence,
+                    node=node,
+                )
             elif made is not None and end > made:
-                out.add("EUDR-E6", f"{_label(node)}: plot {plot.id} produced until {end}, after the batch was made "
-                        f"({made}).", evidence, Context.recorded(node.batch), node=node)
+                out.add(
+                    "EUDR-E6",
+                    f"{_label(node)}: plot {plot.id} produced until {end}, after the batch was made ({made}).",
+                    evidence,
+                    Context.recorded(node.batch),
+                    node=node,
+                )
 
 
 def _deforestation(ctx: Context, out: Checked, raw: list[TraceNode], plots: PlotsOf) -> None:
@@ -224,8 +363,12 @@ def _deforestation(ctx: Context, out: Checked, raw: list[TraceNode], plots: Plot
         ids = {p.id for n, _m, _d, items in plots if n is node for p in items}
         documents = ctx.documents(node, DocumentKind.DEFORESTATION_EVIDENCE)
         if not documents:
-            out.add("EUDR-E7", f"{_label(node)} carries no evidence that its plots are deforestation-free.",
-                    ctx.recorded(node.batch), node=node)
+            out.add(
+                "EUDR-E7",
+                f"{_label(node)} carries no evidence that its plots are deforestation-free.",
+                ctx.recorded(node.batch),
+                node=node,
+            )
             continue
         covered: set[str] = set()
         readable = False
@@ -233,23 +376,38 @@ def _deforestation(ctx: Context, out: Checked, raw: list[TraceNode], plots: Plot
             evidence, why = ctx.read(document.hash, formats.deforestation_evidence)
             cited = ctx.cited(document, "deforestation-free evidence")
             if evidence is None:
-                out.add("EUDR-E7", f"{_label(node)}: its deforestation evidence {document.hash} is {why}.", cited,
-                        node=node)
+                out.add(
+                    "EUDR-E7", f"{_label(node)}: its deforestation evidence {document.hash} is {why}.", cited, node=node
+                )
                 continue
             readable = True
             if not evidence.deforestation_free:
-                out.add("EUDR-E7", f"{_label(node)}: its evidence finds deforestation on the plots after "
-                        f"{CUT_OFF}.", cited, node=node)
+                out.add(
+                    "EUDR-E7",
+                    f"{_label(node)}: its evidence finds deforestation on the plots after {CUT_OFF}.",
+                    cited,
+                    node=node,
+                )
             else:
                 covered |= set(evidence.plots)
                 if evidence.baseline_date > CUT_OFF:
-                    out.add("EUDR-E7", f"{_label(node)}: its evidence compares against {evidence.baseline_date}, after "
-                            f"the cut-off of {CUT_OFF}: it cannot show the plots were not deforested in between.",
-                            cited, severity=Severity.REVIEW, node=node)
+                    out.add(
+                        "EUDR-E7",
+                        f"{_label(node)}: its evidence compares against {evidence.baseline_date}, after "
+                        f"the cut-off of {CUT_OFF}: it cannot show the plots were not deforested in between.",
+                        cited,
+                        severity=Severity.REVIEW,
+                        node=node,
+                    )
         missing = sorted(ids - covered)
         if readable and missing:
-            out.add("EUDR-E7", f"{_label(node)}: no deforestation evidence covers plot(s) {', '.join(missing[:10])}.",
-                    ctx.recorded(node.batch), severity=Severity.REVIEW, node=node)
+            out.add(
+                "EUDR-E7",
+                f"{_label(node)}: no deforestation evidence covers plot(s) {', '.join(missing[:10])}.",
+                ctx.recorded(node.batch),
+                severity=Severity.REVIEW,
+                node=node,
+            )
 
 
 def _legality(ctx: Context, out: Checked, raw: list[TraceNode]) -> None:
@@ -262,29 +420,47 @@ def _legality(ctx: Context, out: Checked, raw: list[TraceNode]) -> None:
         held = [(n, d) for n, d in documents if ctx.content(d.hash) is not None]
         first = nodes[0]
         if not documents:
-            out.add("EUDR-E8", f"{first.producer.profile.legal_name} shows no permit, concession or land title for "
-                    f"the {len(nodes)} raw-material batch(es) it supplied.", ctx.recorded(first.batch), node=first)
+            out.add(
+                "EUDR-E8",
+                f"{first.producer.profile.legal_name} shows no permit, concession or land title for "
+                f"the {len(nodes)} raw-material batch(es) it supplied.",
+                ctx.recorded(first.batch),
+                node=first,
+            )
         elif not held:
             n, d = documents[0]
-            out.add("EUDR-E8", f"{first.producer.profile.legal_name}'s legality document {d.hash} is not in the "
-                    "vault.", ctx.cited(d, "legality document"), node=n)
+            out.add(
+                "EUDR-E8",
+                f"{first.producer.profile.legal_name}'s legality document {d.hash} is not in the vault.",
+                ctx.cited(d, "legality document"),
+                node=n,
+            )
 
 
 def _mixing(ctx: Context, out: Checked, commodity: str) -> None:
     """E9: the lineage is traced to its end, and no step of the commodity weighs more than its inputs."""
     root = ctx.root
     if ctx.trace.truncated:
-        out.add("EUDR-E9", f"The lineage was cut after {len(ctx.nodes)} batches ({ctx.trace.truncated_by}): "
-                f"{len(ctx.trace.continue_from)} batch(es) have inputs that were not traced, so material of unknown "
-                "origin cannot be ruled out.", ctx.recorded(root.batch), node=root)
+        out.add(
+            "EUDR-E9",
+            f"The lineage was cut after {len(ctx.nodes)} batches ({ctx.trace.truncated_by}): "
+            f"{len(ctx.trace.continue_from)} batch(es) have inputs that were not traced, so material of unknown "
+            "origin cannot be ruled out.",
+            ctx.recorded(root.batch),
+            node=root,
+        )
     annex = annex_i()
     for gain in ctx.mass_gains():
         entry = annex.lookup(gain.node.batch.hs_code)
         if entry is None or entry.commodity != commodity:
             continue
-        out.add("EUDR-E9", f"{_label(gain.node)} weighs {gain.output_kg} kg but consumed {gain.input_kg} kg of "
-                "traced inputs: material of unknown origin was mixed in.", ctx.recorded(gain.node.batch),
-                node=gain.node)
+        out.add(
+            "EUDR-E9",
+            f"{_label(gain.node)} weighs {gain.output_kg} kg but consumed {gain.input_kg} kg of "
+            "traced inputs: material of unknown origin was mixed in.",
+            ctx.recorded(gain.node.batch),
+            node=gain.node,
+        )
 
 
 def _counterparties(ctx: Context, out: Checked) -> None:
@@ -301,18 +477,27 @@ def _risk(ctx: Context, out: Checked, plots: PlotsOf) -> None:
     """E11: the country benchmark of each plot's country."""
     bench = benchmark()
     out.uses(bench.meta)
-    countries = sorted({(p.producer_country or ctx.country_of(node)).upper() for node, _m, _d, items in plots
-                        for p in items})
+    countries = sorted(
+        {(p.producer_country or ctx.country_of(node)).upper() for node, _m, _d, items in plots for p in items}
+    )
     statement = _dds(ctx)
     for country in countries:
         tier = bench.tier(country)
         ref = ReferenceEvidence(bench.meta.name, bench.meta.version, f"{country}: {tier} risk")
         if tier == "high":
-            out.add("EUDR-E11", f"Plots in {country}, a high-risk country: enhanced scrutiny (9 % of shipments "
-                    "checked); the risk must be shown to be negligible.", ref)
+            out.add(
+                "EUDR-E11",
+                f"Plots in {country}, a high-risk country: enhanced scrutiny (9 % of shipments "
+                "checked); the risk must be shown to be negligible.",
+                ref,
+            )
         elif tier == "standard" and (statement is None or statement.risk_assessment != "negligible"):
-            out.add("EUDR-E11", f"Plots in {country}, a standard-risk country: a risk assessment concluding "
-                    "negligible risk must be on file (the due diligence statement records none).", ref)
+            out.add(
+                "EUDR-E11",
+                f"Plots in {country}, a standard-risk country: a risk assessment concluding "
+                "negligible risk must be on file (the due diligence statement records none).",
+                ref,
+            )
 
 
 def _dds(ctx: Context) -> formats.DueDiligenceStatement | None:
@@ -325,8 +510,11 @@ def _statement(ctx: Context, out: Checked) -> None:
     root = ctx.root
     document, statement, why = ctx.first_of(root, DocumentKind.DUE_DILIGENCE_STATEMENT, formats.dds)
     if document is None:
-        out.add("EUDR-E12", f"{_label(root)} carries no due diligence statement.", ctx.recorded(root.batch),
-                node=root)
+        out.add("EUDR-E12", f"{_label(root)} carries no due diligence statement.", ctx.recorded(root.batch), node=root)
     elif statement is None:
-        out.add("EUDR-E12", f"{_label(root)}: its due diligence statement {document.hash} is {why}.",
-                ctx.cited(document, "due diligence statement"), node=root)
+        out.add(
+            "EUDR-E12",
+            f"{_label(root)}: its due diligence statement {document.hash} is {why}.",
+            ctx.cited(document, "due diligence statement"),
+            node=root,
+        )

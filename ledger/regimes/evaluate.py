@@ -35,8 +35,9 @@ def regimes_of(names: Sequence[str | Regime]) -> tuple[Regime, ...]:
     return tuple(chosen)
 
 
-def evaluate_regimes(trace: Trace, sources: Sources, regimes: Sequence[str | Regime], as_of: date
-                     ) -> tuple[RegimeSection, ...]:
+def evaluate_regimes(
+    trace: Trace, sources: Sources, regimes: Sequence[str | Regime], as_of: date
+) -> tuple[RegimeSection, ...]:
     """One section per regime: each rule of its pack checked on `trace` (facts as of the trace's block) with the
     documents, disclosures, participants and screening lists of `sources`, the law as of `as_of`."""
     chosen = regimes_of(regimes)

@@ -20,15 +20,39 @@ from ledger.regimes.reference import flr_risk
 APPLIES = date(2027, 12, 14)
 R = Severity.REVIEW
 
-PACK = Pack(Regime.EU_FLR, "EU Forced Labour Regulation", "Regulation (EU) 2024/3015", "2024.12", (
-    Rule("FLR-F1", R, "Art. 3, Art. 8", APPLIES, "Risk areas and products",
-         "No batch of the lineage comes from a forced-labour risk area or is a risk product of the database."),
-    Rule("FLR-F2", R, "Art. 3", APPLIES, "Suppliers identified",
-         "Every manufacturer and supplier of the lineage can be named with its postal address, as authorities may "
-         "ask."),
-    Rule("FLR-F3", R, "Art. 3", APPLIES, "No open forced-labour finding",
-         "No social audit of the lineage reports forced labour that is still open."),
-))
+PACK = Pack(
+    Regime.EU_FLR,
+    "EU Forced Labour Regulation",
+    "Regulation (EU) 2024/3015",
+    "2024.12",
+    (
+        Rule(
+            "FLR-F1",
+            R,
+            "Art. 3, Art. 8",
+            APPLIES,
+            "Risk areas and products",
+            "No batch of the lineage comes from a forced-labour risk area or is a risk product of the database.",
+        ),
+        Rule(
+            "FLR-F2",
+            R,
+            "Art. 3",
+            APPLIES,
+            "Suppliers identified",
+            "Every manufacturer and supplier of the lineage can be named with its postal address, as authorities may "
+            "ask.",
+        ),
+        Rule(
+            "FLR-F3",
+            R,
+            "Art. 3",
+            APPLIES,
+            "No open forced-labour finding",
+            "No social audit of the lineage reports forced labour that is still open.",
+        ),
+    ),
+)
 
 
 def check(ctx: Context) -> Checked:
@@ -39,13 +63,22 @@ def check(ctx: Context) -> Checked:
     for node in ctx.nodes:
         region = node.facility_subdivision
         if region in risk.regions:
-            out.add("FLR-F1", f"Batch {node.batch.lot} of {node.producer.profile.legal_name} was made in {region}, "
-                    "a forced-labour risk area.", ctx.recorded(node.batch),
-                    ReferenceEvidence(risk.meta.name, risk.meta.version, region or ""), node=node)
+            out.add(
+                "FLR-F1",
+                f"Batch {node.batch.lot} of {node.producer.profile.legal_name} was made in {region}, "
+                "a forced-labour risk area.",
+                ctx.recorded(node.batch),
+                ReferenceEvidence(risk.meta.name, risk.meta.version, region or ""),
+                node=node,
+            )
         elif (product := risk.products.group(node.batch.hs_code)) is not None:
-            out.add("FLR-F1", f"Batch {node.batch.lot} (HS {node.batch.hs_code}) is a forced-labour {product}.",
-                    ctx.recorded(node.batch), ReferenceEvidence(risk.meta.name, risk.meta.version,
-                                                                node.batch.hs_code), node=node)
+            out.add(
+                "FLR-F1",
+                f"Batch {node.batch.lot} (HS {node.batch.hs_code}) is a forced-labour {product}.",
+                ctx.recorded(node.batch),
+                ReferenceEvidence(risk.meta.name, risk.meta.version, node.batch.hs_code),
+                node=node,
+            )
     for participant in ctx.producers().values():
         problem = ctx.identity_problem(participant, need_email=False)
         if problem is not None:
@@ -58,7 +91,11 @@ def check(ctx: Context) -> Checked:
                 continue
             for finding in audit.findings:
                 if finding.open and finding.issue == "forced_labour":
-                    out.add("FLR-F3", f"{node.producer.profile.legal_name}'s {audit.standard} audit of "
-                            f"{audit.audited_on} reports forced labour (finding {finding.id}), still open.",
-                            ctx.cited(document, "social audit"), node=node)
+                    out.add(
+                        "FLR-F3",
+                        f"{node.producer.profile.legal_name}'s {audit.standard} audit of "
+                        f"{audit.audited_on} reports forced labour (finding {finding.id}), still open.",
+                        ctx.cited(document, "social audit"),
+                        node=node,
+                    )
     return out

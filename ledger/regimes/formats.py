@@ -121,10 +121,12 @@ def profile(content: bytes) -> ProfileDocument:
     policy = _object(data, "due_diligence_policy", required=False) or {}
     policy_doc = _text(policy, "document", required=False)
     return ProfileDocument(
-        legal_name=_text(data, "legal_name") or "", local_names=_texts(data, "local_names"),
-        aliases=_texts(data, "aliases"), postal_address=_text(data, "postal_address", required=False),
-        email=_text(data, "email", required=False), registration_number=_text(data, "registration_number",
-                                                                               required=False),
+        legal_name=_text(data, "legal_name") or "",
+        local_names=_texts(data, "local_names"),
+        aliases=_texts(data, "aliases"),
+        postal_address=_text(data, "postal_address", required=False),
+        email=_text(data, "email", required=False),
+        registration_number=_text(data, "registration_number", required=False),
         dd_policy_document=document_hash(policy_doc, "due_diligence_policy.document") if policy_doc else None,
         dd_policy_verification=_text(policy, "verification_id", required=False),
     )
@@ -143,8 +145,12 @@ def dds(content: bytes) -> DueDiligenceStatement:
     risk = _text(data, "risk_assessment", required=False)
     if risk is not None and risk not in ("negligible", "non-negligible"):
         raise ValidationError("risk_assessment must be 'negligible' or 'non-negligible'", field="risk_assessment")
-    return DueDiligenceStatement(_text(data, "reference_number") or "", _text(data, "verification_number") or "",
-                                 _text(data, "operator", required=False), risk)
+    return DueDiligenceStatement(
+        _text(data, "reference_number") or "",
+        _text(data, "verification_number") or "",
+        _text(data, "operator", required=False),
+        risk,
+    )
 
 
 @dataclass(frozen=True)
@@ -187,10 +193,15 @@ def carbon_footprint(content: bytes) -> CarbonFootprint:
         if stage not in stages_in:
             raise ValidationError(f"stages.{stage} is missing", field=f"stages.{stage}")
         stages[stage] = _number(stages_in, stage)
-    return CarbonFootprint(_text(data, "model") or "", _text(data, "plant_gln") or "", _text(data, "category") or "",
-                           _number(data, "capacity_kwh"), _number(data, "carbon_footprint_kg_co2e_per_kwh"),
-                           MappingProxyType(stages),
-                           _text(data, "declaration_of_conformity_id") or "")
+    return CarbonFootprint(
+        _text(data, "model") or "",
+        _text(data, "plant_gln") or "",
+        _text(data, "category") or "",
+        _number(data, "capacity_kwh"),
+        _number(data, "carbon_footprint_kg_co2e_per_kwh"),
+        MappingProxyType(stages),
+        _text(data, "declaration_of_conformity_id") or "",
+    )
 
 
 @dataclass(frozen=True)
@@ -205,13 +216,24 @@ def declaration_of_conformity(content: bytes) -> DeclarationOfConformity:
     data = read_format(content, "eu-declaration-of-conformity/1")
     body = _object(data, "notified_body") or {}
     number = _text(body, "number")
-    return DeclarationOfConformity(_text(data, "id") or "", _text(data, "model") or "",
-                                   f"{number} {_text(body, 'name', required=False) or ''}".strip(),
-                                   _text(data, "battery_passport_id", required=False))
+    return DeclarationOfConformity(
+        _text(data, "id") or "",
+        _text(data, "model") or "",
+        f"{number} {_text(body, 'name', required=False) or ''}".strip(),
+        _text(data, "battery_passport_id", required=False),
+    )
 
 
-ISSUES = ("forced_labour", "child_labour", "wages", "working_hours", "health_safety", "freedom_of_association",
-          "discrimination", "other")
+ISSUES = (
+    "forced_labour",
+    "child_labour",
+    "wages",
+    "working_hours",
+    "health_safety",
+    "freedom_of_association",
+    "discrimination",
+    "other",
+)
 SEVERE_ISSUES = ("forced_labour", "child_labour")
 
 
@@ -254,9 +276,16 @@ def social_audit(content: bytes) -> SocialAudit:
         if status not in ("open", "closed"):
             raise ValidationError("finding status must be open or closed", field="findings.status")
         evidence = _text(item, "remediation_evidence", required=False)
-        found.append(AuditFinding(_text(item, "id") or "", issue, severity, status == "open",
-                                  _date(item, "corrective_action_due", required=False),
-                                  document_hash(evidence, "remediation_evidence") if evidence else None))
+        found.append(
+            AuditFinding(
+                _text(item, "id") or "",
+                issue,
+                severity,
+                status == "open",
+                _date(item, "corrective_action_due", required=False),
+                document_hash(evidence, "remediation_evidence") if evidence else None,
+            )
+        )
     audited = _date(data, "audited_on")
     assert audited is not None
     return SocialAudit(_text(data, "standard") or "", audited, tuple(found))

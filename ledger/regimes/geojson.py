@@ -110,13 +110,21 @@ def read_plot_map(content: bytes) -> PlotMap:
         features = data.get("features")
     else:
         kind = data.get("type") if isinstance(data, dict) else type(data).__name__
-        return PlotMap((), (PlotProblem(ProblemKind.NOT_GEOJSON, f"the plot map is not a GeoJSON FeatureCollection "
-                                                                 f"or Feature (its type is {str(kind)[:40]!r})"),))
+        return PlotMap(
+            (),
+            (
+                PlotProblem(
+                    ProblemKind.NOT_GEOJSON,
+                    f"the plot map is not a GeoJSON FeatureCollection or Feature (its type is {str(kind)[:40]!r})",
+                ),
+            ),
+        )
     if not isinstance(features, list) or not features:
         return PlotMap((), (PlotProblem(ProblemKind.NO_FEATURES, "the plot map holds no features (plots)"),))
     if len(features) > MAX_FEATURES:
-        return PlotMap((), (PlotProblem(ProblemKind.TOO_LARGE, f"the plot map holds more than {MAX_FEATURES:,} "
-                                                               "plots"),))
+        return PlotMap(
+            (), (PlotProblem(ProblemKind.TOO_LARGE, f"the plot map holds more than {MAX_FEATURES:,} plots"),)
+        )
     plots: list[Plot] = []
     problems: list[PlotProblem] = []
     budget = [MAX_POSITIONS]
@@ -126,8 +134,9 @@ def read_plot_map(content: bytes) -> PlotMap:
         if plot is not None:
             plots.append(plot)
         if budget[0] < 0:
-            problems.append(PlotProblem(ProblemKind.TOO_LARGE, f"the plot map has more than {MAX_POSITIONS:,} "
-                                                               "positions"))
+            problems.append(
+                PlotProblem(ProblemKind.TOO_LARGE, f"the plot map has more than {MAX_POSITIONS:,} positions")
+            )
             break
     return PlotMap(tuple(plots), tuple(problems))
 
@@ -142,8 +151,14 @@ def _feature(feature: Any, index: int, budget: list[int]) -> tuple[Plot | None, 
     geometry = feature.get("geometry")
     gtype = geometry.get("type") if isinstance(geometry, dict) else None
     if gtype not in ALLOWED_GEOMETRIES:
-        return None, [PlotProblem(ProblemKind.GEOMETRY_TYPE, f"plot {plot_id} has a {str(gtype)[:30]} geometry; "
-                                  "only Point, MultiPoint, Polygon and MultiPolygon describe plots", plot_id)]
+        return None, [
+            PlotProblem(
+                ProblemKind.GEOMETRY_TYPE,
+                f"plot {plot_id} has a {str(gtype)[:30]} geometry; "
+                "only Point, MultiPoint, Polygon and MultiPolygon describe plots",
+                plot_id,
+            )
+        ]
     assert isinstance(geometry, dict)
     problems: list[PlotProblem] = []
     coords = geometry.get("coordinates")
@@ -167,8 +182,13 @@ def _feature(feature: Any, index: int, budget: list[int]) -> tuple[Plot | None, 
     declared: Decimal | None = None
     if area is not None:
         if isinstance(area, bool) or not isinstance(area, Decimal | int) or area < 0:
-            problems.append(PlotProblem(ProblemKind.AREA_INVALID, f"plot {plot_id}: Area must be a non-negative "
-                                        f"number of hectares, got {str(area)[:30]!r}", plot_id))
+            problems.append(
+                PlotProblem(
+                    ProblemKind.AREA_INVALID,
+                    f"plot {plot_id}: Area must be a non-negative number of hectares, got {str(area)[:30]!r}",
+                    plot_id,
+                )
+            )
         else:
             declared = Decimal(area)
     if computed is not None:
@@ -176,19 +196,30 @@ def _feature(feature: Any, index: int, budget: list[int]) -> tuple[Plot | None, 
         if declared is not None and computed > 0 and not _problems_of_geometry(problems):
             gap = abs(declared - Decimal(str(round(computed, 4)))) / Decimal(str(computed))
             if gap > AREA_TOLERANCE:
-                problems.append(PlotProblem(ProblemKind.AREA_MISMATCH, f"plot {plot_id} declares {declared} ha; its "
-                                            f"polygon measures {computed:.2f} ha ({gap:.0%} apart, more than "
-                                            f"{AREA_TOLERANCE:.0%})", plot_id))
+                problems.append(
+                    PlotProblem(
+                        ProblemKind.AREA_MISMATCH,
+                        f"plot {plot_id} declares {declared} ha; its "
+                        f"polygon measures {computed:.2f} ha ({gap:.0%} apart, more than "
+                        f"{AREA_TOLERANCE:.0%})",
+                        plot_id,
+                    )
+                )
     start, end, date_problems = _date(props, "ProductionStartDate"), _date(props, "ProductionEndDate"), []
     for key, value in (("ProductionStartDate", start), ("ProductionEndDate", end)):
         if value is _BAD_DATE:
             date_problems.append(f"{key} {str(props.get(key))[:30]!r} is not a date (YYYY-MM-DD)")
     return Plot(
-        id=plot_id, geometry_type=str(gtype), declared_area_ha=declared, computed_area_ha=computed,
-        producer_name=_text(props.get("ProducerName")), producer_country=_text(props.get("ProducerCountry")),
+        id=plot_id,
+        geometry_type=str(gtype),
+        declared_area_ha=declared,
+        computed_area_ha=computed,
+        producer_name=_text(props.get("ProducerName")),
+        producer_country=_text(props.get("ProducerCountry")),
         production_place=_text(props.get("ProductionPlace")),
         production_start=start if isinstance(start, date) else None,
-        production_end=end if isinstance(end, date) else None, date_problems=tuple(date_problems),
+        production_end=end if isinstance(end, date) else None,
+        date_problems=tuple(date_problems),
         positions=tuple(positions),
     ), problems
 
@@ -220,12 +251,20 @@ def _position(value: Any, plot_id: str, problems: list[PlotProblem]) -> tuple[fl
         raise _Malformed("a position must be [longitude, latitude] numbers")
     lon, lat = value[0], value[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        _once(problems, ProblemKind.OUT_OF_RANGE, plot_id,
-              f"plot {plot_id} has a position out of range: [{lon}, {lat}] (longitude -180..180, latitude -90..90, "
-              "WGS84 in that order)")
+        _once(
+            problems,
+            ProblemKind.OUT_OF_RANGE,
+            plot_id,
+            f"plot {plot_id} has a position out of range: [{lon}, {lat}] (longitude -180..180, latitude -90..90, "
+            "WGS84 in that order)",
+        )
     if min(_decimals(lon), _decimals(lat)) < MIN_DECIMALS:
-        _once(problems, ProblemKind.PRECISION, plot_id,
-              f"plot {plot_id} has coordinates with fewer than {MIN_DECIMALS} decimals (e.g. [{lon}, {lat}])")
+        _once(
+            problems,
+            ProblemKind.PRECISION,
+            plot_id,
+            f"plot {plot_id} has coordinates with fewer than {MIN_DECIMALS} decimals (e.g. [{lon}, {lat}])",
+        )
     return float(lon), float(lat)
 
 
@@ -235,8 +274,12 @@ def _polygon(rings: Any, plot_id: str, problems: list[PlotProblem], positions: l
     if not rings:
         raise _Malformed("a polygon needs a ring")
     if len(rings) > 1:
-        _once(problems, ProblemKind.HOLES, plot_id, f"plot {plot_id} has a polygon with holes (interior rings): "
-                                                    "describe a plot by its outer boundary only")
+        _once(
+            problems,
+            ProblemKind.HOLES,
+            plot_id,
+            f"plot {plot_id} has a polygon with holes (interior rings): describe a plot by its outer boundary only",
+        )
     valid = True
     outer: list[tuple[float, float]] = []
     for number, ring in enumerate(rings):
@@ -245,25 +288,42 @@ def _polygon(rings: Any, plot_id: str, problems: list[PlotProblem], positions: l
         if number == 0:
             outer = points
         if len(points) < 4:
-            _once(problems, ProblemKind.TOO_FEW_POSITIONS, plot_id,
-                  f"plot {plot_id} has a ring of {len(points)} positions; a closed ring needs at least 4")
+            _once(
+                problems,
+                ProblemKind.TOO_FEW_POSITIONS,
+                plot_id,
+                f"plot {plot_id} has a ring of {len(points)} positions; a closed ring needs at least 4",
+            )
             valid = False
             continue
         if ring[0][:2] != ring[-1][:2]:
-            _once(problems, ProblemKind.RING_NOT_CLOSED, plot_id,
-                  f"plot {plot_id} has a ring that is not closed (its last position must repeat its first)")
+            _once(
+                problems,
+                ProblemKind.RING_NOT_CLOSED,
+                plot_id,
+                f"plot {plot_id} has a ring that is not closed (its last position must repeat its first)",
+            )
             valid = False
         rounded = [(round(lon, MIN_DECIMALS), round(lat, MIN_DECIMALS)) for lon, lat in points[:-1]]
         if any(a == b for a, b in pairwise(rounded)):
-            _once(problems, ProblemKind.DUPLICATE_VERTEX, plot_id,
-                  f"plot {plot_id} repeats a vertex (two consecutive positions equal at {MIN_DECIMALS} decimals)")
+            _once(
+                problems,
+                ProblemKind.DUPLICATE_VERTEX,
+                plot_id,
+                f"plot {plot_id} repeats a vertex (two consecutive positions equal at {MIN_DECIMALS} decimals)",
+            )
             valid = False
     if not valid or _problems_of_geometry(problems):
         return 0.0
     shape = Polygon(outer)
     if not shape.is_valid:
-        problems.append(PlotProblem(ProblemKind.SELF_INTERSECTION,
-                                    f"plot {plot_id} is not a simple polygon: {explain_validity(shape)}", plot_id))
+        problems.append(
+            PlotProblem(
+                ProblemKind.SELF_INTERSECTION,
+                f"plot {plot_id} is not a simple polygon: {explain_validity(shape)}",
+                plot_id,
+            )
+        )
         return 0.0
     return ring_area(outer)
 
@@ -282,8 +342,9 @@ def ring_area(ring: list[tuple[float, float]]) -> float:
 
 
 def _problems_of_geometry(problems: list[PlotProblem]) -> bool:
-    return any(p.kind not in (ProblemKind.PRECISION, ProblemKind.AREA_INVALID, ProblemKind.AREA_MISMATCH)
-               for p in problems)
+    return any(
+        p.kind not in (ProblemKind.PRECISION, ProblemKind.AREA_INVALID, ProblemKind.AREA_MISMATCH) for p in problems
+    )
 
 
 def _once(problems: list[PlotProblem], kind: ProblemKind, plot_id: str, message: str) -> None:

@@ -33,8 +33,9 @@ def regime(name: str) -> Regime:
     try:
         return Regime(text)
     except ValueError:
-        raise ValidationError(f"unknown regime {name!r}; known: {', '.join(r.value for r in Regime)}",
-                              field="regimes") from None
+        raise ValidationError(
+            f"unknown regime {name!r}; known: {', '.join(r.value for r in Regime)}", field="regimes"
+        ) from None
 
 
 class RuleStatus(StrEnum):

@@ -59,8 +59,9 @@ class AnnexI:
 @cache
 def annex_i() -> AnnexI:
     meta, raw = _load("eudr_annex_i.json")
-    return AnnexI(meta, {e["code"]: AnnexEntry(e["code"], e["ex"], e["commodity"], e["description"])
-                         for e in raw["entries"]})
+    return AnnexI(
+        meta, {e["code"]: AnnexEntry(e["code"], e["ex"], e["commodity"], e["description"]) for e in raw["entries"]}
+    )
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,12 @@ class AnnexX:
 @cache
 def annex_x() -> AnnexX:
     meta, raw = _load("battery_annex_x.json")
-    return AnnexX(meta, Codes(meta, {c: "battery" for c in raw["batteries"]}),
-                  Codes(meta, {c: m["material"] for m in raw["materials"] for c in m["mine"]}),
-                  Codes(meta, {c: m["material"] for m in raw["materials"] for c in m["processed"]}))
+    return AnnexX(
+        meta,
+        Codes(meta, {c: "battery" for c in raw["batteries"]}),
+        Codes(meta, {c: m["material"] for m in raw["materials"] for c in m["mine"]}),
+        Codes(meta, {c: m["material"] for m in raw["materials"] for c in m["processed"]}),
+    )
 
 
 @dataclass(frozen=True)

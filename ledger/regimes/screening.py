@@ -46,11 +46,45 @@ FUZZY_THRESHOLD = 90.0
 #: A name's score against an entry is the better of the plain edit-distance ratio (spelling variants: "North-West" and
 #: "Northwest") and the ratio of the sorted words (word order: "Cotton Aksu Processing").
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
-LEGAL_FORMS = frozenset({
-    "co", "company", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "plc", "gmbh", "ag",
-    "sa", "sas", "sarl", "bv", "nv", "jsc", "pjsc", "ojsc", "pvt", "private", "pte", "sdn", "bhd", "tbk", "kk",
-    "srl", "spa", "oy", "ab", "as", "the", "group", "holdings",
-})
+LEGAL_FORMS = frozenset(
+    {
+        "co",
+        "company",
+        "corp",
+        "corporation",
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "bv",
+        "nv",
+        "jsc",
+        "pjsc",
+        "ojsc",
+        "pvt",
+        "private",
+        "pte",
+        "sdn",
+        "bhd",
+        "tbk",
+        "kk",
+        "srl",
+        "spa",
+        "oy",
+        "ab",
+        "as",
+        "the",
+        "group",
+        "holdings",
+    }
+)
 _PUNCTUATION = re.compile(r"[^\w\s]+", re.UNICODE)
 
 
@@ -114,10 +148,12 @@ def parse_csv(content: bytes, encoding: str | None = None) -> tuple[ListEntry, .
     columns = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise ValidationError(f"the list file lacks the column(s) {', '.join(missing)} (its header names: "
-                              f"{', '.join(c[:40] for c in columns[:20]) or 'nothing'}); required: "
-                              f"{', '.join(REQUIRED_COLUMNS)}, optional: {', '.join(OPTIONAL_COLUMNS)}",
-                              field="columns")
+        raise ValidationError(
+            f"the list file lacks the column(s) {', '.join(missing)} (its header names: "
+            f"{', '.join(c[:40] for c in columns[:20]) or 'nothing'}); required: "
+            f"{', '.join(REQUIRED_COLUMNS)}, optional: {', '.join(OPTIONAL_COLUMNS)}",
+            field="columns",
+        )
     where = {c: columns.index(c) for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in columns}
     entries: list[ListEntry] = []
     try:
@@ -131,16 +167,16 @@ def parse_csv(content: bytes, encoding: str | None = None) -> tuple[ListEntry, .
                 index = where.get(column)
                 value = row[index].strip() if index is not None and index < len(row) else ""
                 if len(value) > MAX_CELL:
-                    raise ValidationError(f"line {line}: {column} is longer than {MAX_CELL} characters",
-                                          field=column)
+                    raise ValidationError(f"line {line}: {column} is longer than {MAX_CELL} characters", field=column)
                 return value or None
 
             name = cell("name")
             if name is None:
                 raise ValidationError(f"line {line}: the name is empty", field="name")
             aliases = tuple(a.strip() for a in re.split(r"[;|]", cell("aliases") or "") if a.strip())
-            entries.append(ListEntry(line, name, aliases, cell("country"), cell("address"), cell("listed_on"),
-                                     cell("reference")))
+            entries.append(
+                ListEntry(line, name, aliases, cell("country"), cell("address"), cell("listed_on"), cell("reference"))
+            )
     except csv.Error as exc:
         raise ValidationError(f"the list file is not CSV: {exc}", field="file") from None
     if not entries:
@@ -157,8 +193,9 @@ def _decode(content: bytes, encoding: str | None) -> str:
         try:
             return content.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"the list file is not {encoding}: {exc.reason} at byte {exc.start}",
-                                  field="encoding") from None
+            raise ValidationError(
+                f"the list file is not {encoding}: {exc.reason} at byte {exc.start}", field="encoding"
+            ) from None
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return content.decode("utf-16")
@@ -170,7 +207,8 @@ def _decode(content: bytes, encoding: str | None) -> str:
         raise ValidationError(
             f"unknown encoding: the list file is not UTF-8 (byte {exc.start} is 0x{content[exc.start]:02x}) nor "
             "UTF-16 with a byte-order mark; save it as UTF-8 or name its encoding (--encoding)",
-            field="encoding") from None
+            field="encoding",
+        ) from None
 
 
 class ScreeningLists:
@@ -187,7 +225,9 @@ class ScreeningLists:
     def _open(self) -> tuple[sqlite3.Connection, Path | None]:
         # damage found while running is handled as on opening: moved aside, a fresh file (no list loaded, so screening
         # answers "no list loaded: review" until the operator loads the lists again, never a silent pass)
-        return open_database(self.path, """
+        return open_database(
+            self.path,
+            """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS versions (
                 name TEXT NOT NULL, version INTEGER NOT NULL, list_date TEXT NOT NULL, sha256 TEXT NOT NULL,
@@ -196,8 +236,12 @@ class ScreeningLists:
                 name TEXT NOT NULL, version INTEGER NOT NULL, row INTEGER NOT NULL, entity TEXT NOT NULL,
                 aliases TEXT NOT NULL, country TEXT, address TEXT, listed_on TEXT, reference TEXT,
                 PRIMARY KEY (name, version, row));
-        """, what="screening lists", consequence="load the lists again (ledger regimes load-list)",
-            check=lambda db: db.execute("SELECT COUNT(*) FROM versions").fetchone(), reopen=self._reopen)
+        """,
+            what="screening lists",
+            consequence="load the lists again (ledger regimes load-list)",
+            check=lambda db: db.execute("SELECT COUNT(*) FROM versions").fetchone(),
+            reopen=self._reopen,
+        )
 
     def _reopen(self, moved: Path) -> None:
         self._db, _ = self._open()
@@ -207,8 +251,9 @@ class ScreeningLists:
     def close(self) -> None:
         self._db.close()
 
-    def load(self, name: str, content: bytes, list_date: date, *, encoding: str | None = None,
-             source: str = "") -> ListVersion:
+    def load(
+        self, name: str, content: bytes, list_date: date, *, encoding: str | None = None, source: str = ""
+    ) -> ListVersion:
         """Validate and keep a list file as the next version of list `name`; the same content and date again give
         the version kept before."""
         name = list_name(name)
@@ -217,20 +262,37 @@ class ScreeningLists:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # one writer at a time, also across processes
             try:
-                known = self._db.execute("SELECT * FROM versions WHERE name = ? AND sha256 = ? AND list_date = ?",
-                                         (name, digest, list_date.isoformat())).fetchone()
+                known = self._db.execute(
+                    "SELECT * FROM versions WHERE name = ? AND sha256 = ? AND list_date = ?",
+                    (name, digest, list_date.isoformat()),
+                ).fetchone()
                 if known is not None:
                     self._db.execute("ROLLBACK")
                     return _version(known)
                 row = self._db.execute("SELECT MAX(version) AS v FROM versions WHERE name = ?", (name,)).fetchone()
                 version = (row["v"] or 0) + 1
                 loaded = datetime.now(UTC).replace(microsecond=0)
-                self._db.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                 (name, version, list_date.isoformat(), digest, loaded.isoformat(), source[:200],
-                                  len(entries)))
-                self._db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    (name, version, e.row, e.name, json.dumps(e.aliases), e.country, e.address, e.listed_on,
-                     e.reference) for e in entries])
+                self._db.execute(
+                    "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, version, list_date.isoformat(), digest, loaded.isoformat(), source[:200], len(entries)),
+                )
+                self._db.executemany(
+                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            name,
+                            version,
+                            e.row,
+                            e.name,
+                            json.dumps(e.aliases),
+                            e.country,
+                            e.address,
+                            e.listed_on,
+                            e.reference,
+                        )
+                        for e in entries
+                    ],
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -244,9 +306,10 @@ class ScreeningLists:
 
     def current(self, name: str, as_of: date) -> ListVersion | None:
         """The newest version published on or before `as_of` (the list in force then)."""
-        row = self._db.execute("SELECT * FROM versions WHERE name = ? AND list_date <= ? "
-                               "ORDER BY list_date DESC, version DESC LIMIT 1",
-                               (list_name(name), as_of.isoformat())).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM versions WHERE name = ? AND list_date <= ? ORDER BY list_date DESC, version DESC LIMIT 1",
+            (list_name(name), as_of.isoformat()),
+        ).fetchone()
         return _version(row) if row is not None else None
 
     def entries(self, name: str, version: int) -> tuple[ListEntry, ...]:
@@ -260,10 +323,21 @@ class ScreeningLists:
         with self._lock:
             found = self._cache.get((name, version))
             if found is None:
-                rows = self._db.execute("SELECT * FROM entries WHERE name = ? AND version = ? ORDER BY row",
-                                        (name, version)).fetchall()
-                entries = tuple(ListEntry(r["row"], r["entity"], tuple(json.loads(r["aliases"])), r["country"],
-                                          r["address"], r["listed_on"], r["reference"]) for r in rows)
+                rows = self._db.execute(
+                    "SELECT * FROM entries WHERE name = ? AND version = ? ORDER BY row", (name, version)
+                ).fetchall()
+                entries = tuple(
+                    ListEntry(
+                        r["row"],
+                        r["entity"],
+                        tuple(json.loads(r["aliases"])),
+                        r["country"],
+                        r["address"],
+                        r["listed_on"],
+                        r["reference"],
+                    )
+                    for r in rows
+                )
                 found = self._cache[(name, version)] = _Matcher(entries)
             return found
 
@@ -295,8 +369,9 @@ class _Matcher:
                 entry, listed = self.owners[i]
                 best[(entry.row, screened)] = Match(entry, listed, screened, 100.0, True)
             for scorer in SCORERS:
-                for _choice, score, i in process.extract(key, self.choices, scorer=scorer, score_cutoff=threshold,
-                                                         limit=10):
+                for _choice, score, i in process.extract(
+                    key, self.choices, scorer=scorer, score_cutoff=threshold, limit=10
+                ):
                     entry, listed = self.owners[i]
                     current = best.get((entry.row, screened))
                     if current is None or (not current.exact and score > current.score):
@@ -305,5 +380,12 @@ class _Matcher:
 
 
 def _version(row: sqlite3.Row) -> ListVersion:
-    return ListVersion(row["name"], int(row["version"]), date.fromisoformat(row["list_date"]), row["sha256"],
-                       datetime.fromisoformat(row["loaded_at"]), row["source"], int(row["entries"]))
+    return ListVersion(
+        row["name"],
+        int(row["version"]),
+        date.fromisoformat(row["list_date"]),
+        row["sha256"],
+        datetime.fromisoformat(row["loaded_at"]),
+        row["source"],
+        int(row["entries"]),
+    )

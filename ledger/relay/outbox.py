@@ -93,8 +93,12 @@ class Outbox:
         # running relayer refers to its rows by id, which a fresh file would hand to other requests; writes answer 503
         # and the file is moved aside at the next start.
         self._db, self.moved_aside = open_database(
-            self.path, SCHEMA, what="relayer outbox", consequence="earlier answers are not replayed",
-            check=lambda db: db.execute("SELECT COUNT(*) FROM entries").fetchone())
+            self.path,
+            SCHEMA,
+            what="relayer outbox",
+            consequence="earlier answers are not replayed",
+            check=lambda db: db.execute("SELECT COUNT(*) FROM entries").fetchone(),
+        )
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -129,10 +133,31 @@ class Outbox:
                 "relayer, relayer_nonce, raw_tx, tx_hash, earlier_hashes, gas_limit, max_fee, tip, status, "
                 "block_number, gas_used, error, created_at, sent_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.signer, str(entry.signer_nonce), entry.idempotency_key, entry.fingerprint, entry.function,
-                 json.dumps(list(entry.created)), entry.deadline, entry.relayer, entry.relayer_nonce, entry.raw_tx,
-                 entry.tx_hash, json.dumps(list(entry.earlier_hashes)), entry.gas_limit, entry.max_fee, entry.tip,
-                 entry.status, entry.block_number, entry.gas_used, entry.error, now, entry.sent_at, now))
+                (
+                    entry.signer,
+                    str(entry.signer_nonce),
+                    entry.idempotency_key,
+                    entry.fingerprint,
+                    entry.function,
+                    json.dumps(list(entry.created)),
+                    entry.deadline,
+                    entry.relayer,
+                    entry.relayer_nonce,
+                    entry.raw_tx,
+                    entry.tx_hash,
+                    json.dumps(list(entry.earlier_hashes)),
+                    entry.gas_limit,
+                    entry.max_fee,
+                    entry.tip,
+                    entry.status,
+                    entry.block_number,
+                    entry.gas_used,
+                    entry.error,
+                    now,
+                    entry.sent_at,
+                    now,
+                ),
+            )
         return replace(entry, id=int(cursor.lastrowid or 0), created_at=now)
 
     def update(self, entry: Entry) -> Entry:
@@ -141,9 +166,23 @@ class Outbox:
                 "UPDATE entries SET relayer_nonce = ?, raw_tx = ?, tx_hash = ?, earlier_hashes = ?, gas_limit = ?, "
                 "max_fee = ?, tip = ?, status = ?, block_number = ?, gas_used = ?, error = ?, sent_at = ?, "
                 "updated_at = ? WHERE id = ?",
-                (entry.relayer_nonce, entry.raw_tx, entry.tx_hash, json.dumps(list(entry.earlier_hashes)),
-                 entry.gas_limit, entry.max_fee, entry.tip, entry.status, entry.block_number, entry.gas_used,
-                 entry.error, entry.sent_at, time.time(), entry.id))
+                (
+                    entry.relayer_nonce,
+                    entry.raw_tx,
+                    entry.tx_hash,
+                    json.dumps(list(entry.earlier_hashes)),
+                    entry.gas_limit,
+                    entry.max_fee,
+                    entry.tip,
+                    entry.status,
+                    entry.block_number,
+                    entry.gas_used,
+                    entry.error,
+                    entry.sent_at,
+                    time.time(),
+                    entry.id,
+                ),
+            )
         return entry
 
     def remove(self, entry_id: int) -> None:
@@ -158,8 +197,10 @@ class Outbox:
     def mined_after(self, block_number: int) -> list[Entry]:
         """Entries mined in a block after `block_number`, in the order their relayer nonces were taken."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM entries WHERE status = ? AND block_number > ? "
-                                    "ORDER BY relayer_nonce, id", (MINED, block_number)).fetchall()
+            rows = self._db.execute(
+                "SELECT * FROM entries WHERE status = ? AND block_number > ? ORDER BY relayer_nonce, id",
+                (MINED, block_number),
+            ).fetchall()
         return [_entry(r) for r in rows]
 
     def gas_since(self, signer: str, since: float) -> int:
@@ -167,7 +208,9 @@ class Outbox:
         with self._lock:
             row = self._db.execute(
                 "SELECT COALESCE(SUM(CASE WHEN status IN (?, ?) THEN gas_limit ELSE COALESCE(gas_used, 0) END), 0) "
-                "FROM entries WHERE signer = ? AND created_at >= ?", (*OPEN, signer, since)).fetchone()
+                "FROM entries WHERE signer = ? AND created_at >= ?",
+                (*OPEN, signer, since),
+            ).fetchone()
         return int(row[0])
 
     def usage(self, since: float) -> dict[str, tuple[int, int]]:
@@ -176,7 +219,8 @@ class Outbox:
             rows = self._db.execute(
                 "SELECT signer, COUNT(*), COALESCE(SUM(CASE WHEN status IN (?, ?) THEN gas_limit "
                 "ELSE COALESCE(gas_used, 0) END), 0) FROM entries WHERE created_at >= ? GROUP BY signer",
-                (*OPEN, since)).fetchall()
+                (*OPEN, since),
+            ).fetchall()
         return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     def counts(self) -> dict[str, int]:
@@ -187,13 +231,26 @@ class Outbox:
 
 def _entry(row: sqlite3.Row) -> Entry:
     return Entry(
-        id=int(row["id"]), signer=row["signer"], signer_nonce=int(row["signer_nonce"]),
-        idempotency_key=row["idempotency_key"], fingerprint=row["fingerprint"], function=row["function"],
-        created=tuple(json.loads(row["created"])), deadline=int(row["deadline"]), relayer=row["relayer"],
-        relayer_nonce=row["relayer_nonce"], raw_tx=row["raw_tx"], tx_hash=row["tx_hash"],
-        earlier_hashes=tuple(json.loads(row["earlier_hashes"])), gas_limit=int(row["gas_limit"]),
-        max_fee=int(row["max_fee"]), tip=int(row["tip"]), status=row["status"], block_number=row["block_number"],
-        gas_used=row["gas_used"], error=row["error"], created_at=float(row["created_at"]), sent_at=row["sent_at"],
+        id=int(row["id"]),
+        signer=row["signer"],
+        signer_nonce=int(row["signer_nonce"]),
+        idempotency_key=row["idempotency_key"],
+        fingerprint=row["fingerprint"],
+        function=row["function"],
+        created=tuple(json.loads(row["created"])),
+        deadline=int(row["deadline"]),
+        relayer=row["relayer"],
+        relayer_nonce=row["relayer_nonce"],
+        raw_tx=row["raw_tx"],
+        tx_hash=row["tx_hash"],
+        earlier_hashes=tuple(json.loads(row["earlier_hashes"])),
+        gas_limit=int(row["gas_limit"]),
+        max_fee=int(row["max_fee"]),
+        tip=int(row["tip"]),
+        status=row["status"],
+        block_number=row["block_number"],
+        gas_used=row["gas_used"],
+        error=row["error"],
+        created_at=float(row["created_at"]),
+        sent_at=row["sent_at"],
     )
-
-

@@ -109,8 +109,9 @@ class Index(Protocol):
 class Relayer:
     """Relays through `forwarding` (its checks, its chain) with `outbox`, keeping `index` told of what it wrote."""
 
-    def __init__(self, forwarding: Forwarding, index: Index, outbox: Outbox | None = None,
-                 policy: RelayPolicy | None = None) -> None:
+    def __init__(
+        self, forwarding: Forwarding, index: Index, outbox: Outbox | None = None, policy: RelayPolicy | None = None
+    ) -> None:
         self.forwarding = forwarding
         self.index = index
         self.chain = forwarding.chain
@@ -126,8 +127,9 @@ class Relayer:
 
     # -- submitting -----------------------------------------------------------------------------------------------
 
-    def submit(self, signed: SignedRequest, *, key: str | None = None, route: str = "",
-               checked: bool = False) -> RelayedWrite:
+    def submit(
+        self, signed: SignedRequest, *, key: str | None = None, route: str = "", checked: bool = False
+    ) -> RelayedWrite:
         """Relay `signed` once. `key` is the caller's idempotency key (scoped to the signer); `route` is mixed into
         the request's fingerprint, so one key cannot serve two routes. `checked` skips re-checking calldata that
         `ledger.writes` just built."""
@@ -146,7 +148,8 @@ class Relayer:
                 if seen is not None:
                     if seen.fingerprint != fingerprint:
                         raise IdempotencyKeyReusedError(
-                            f"Idempotency-Key {key!r} was already used by {signer} with another request")
+                            f"Idempotency-Key {key!r} was already used by {signer} with another request"
+                        )
                     return self._answer(seen, replayed=True)
             taken = self.outbox.by_nonce(signer, request.nonce)
             if taken is not None and taken.status in (MINED, FAILED) and not self._still_on_chain(taken):
@@ -156,20 +159,40 @@ class Relayer:
                     return self._answer(taken, replayed=True)  # the same signed request, sent again
                 raise RequestConflictError(
                     f"nonce {request.nonce} of {signer} is already taken by another request"
-                    f" ({taken.status}, tx {taken.tx_hash})")
+                    f" ({taken.status}, tx {taken.tx_hash})"
+                )
             self.index.sync()  # refuses (ChainMismatchError) on a chain that no longer holds the deployment
-            self.forwarding.check_signed(signed, min_deadline=self.policy.min_deadline_seconds,
-                                     signature_checked=not checked)
+            self.forwarding.check_signed(
+                signed, min_deadline=self.policy.min_deadline_seconds, signature_checked=not checked
+            )
             self._check_budget(signer)  # a signer past its rate or budget costs no dry run
             gas = self._gas_limit(signed)
             self.forwarding.dry_run(signed)
             self._count(signer)
             entry = Entry(
-                id=0, signer=signer, signer_nonce=request.nonce, idempotency_key=key, fingerprint=fingerprint,
-                function=function_name(request.data), created=tuple(created_ids(signer, request.data)),
-                deadline=request.deadline, relayer=self.chain.operator.address, relayer_nonce=None, raw_tx=None,
-                tx_hash=None, earlier_hashes=(), gas_limit=gas, max_fee=0, tip=0, status=PREPARED,
-                block_number=None, gas_used=None, error=None, created_at=0.0, sent_at=None)
+                id=0,
+                signer=signer,
+                signer_nonce=request.nonce,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                function=function_name(request.data),
+                created=tuple(created_ids(signer, request.data)),
+                deadline=request.deadline,
+                relayer=self.chain.operator.address,
+                relayer_nonce=None,
+                raw_tx=None,
+                tx_hash=None,
+                earlier_hashes=(),
+                gas_limit=gas,
+                max_fee=0,
+                tip=0,
+                status=PREPARED,
+                block_number=None,
+                gas_used=None,
+                error=None,
+                created_at=0.0,
+                sent_at=None,
+            )
             if taken is not None:  # a dropped request of this nonce: the new attempt takes its place
                 self.outbox.remove(taken.id)
             entry = self._send(entry, self.forwarding.execute_data(signed), new=True)
@@ -180,8 +203,10 @@ class Relayer:
         more than the policy allows per request."""
         request = signed.request
         if request.gas > self.policy.max_gas_per_request:
-            raise ValidationError(f"request.gas {request.gas} is over the relayer's cap of "
-                                  f"{self.policy.max_gas_per_request} per request", field="request.gas")
+            raise ValidationError(
+                f"request.gas {request.gas} is over the relayer's cap of {self.policy.max_gas_per_request} per request",
+                field="request.gas",
+            )
         needed = request.gas * 64 // 63 + FORWARDER_OVERHEAD + 16 * (len(request.data) // 2 + 260)
         return min(needed, EIP_7825_CAP)
 
@@ -193,14 +218,23 @@ class Relayer:
 
         def record(tx: SignedTx) -> None:
             nonlocal recorded, new
-            recorded = replace(recorded, relayer_nonce=tx.nonce, raw_tx=tx.raw, tx_hash=tx.hash, max_fee=tx.max_fee,
-                               tip=tx.tip, status=PREPARED, sent_at=None)
+            recorded = replace(
+                recorded,
+                relayer_nonce=tx.nonce,
+                raw_tx=tx.raw,
+                tx_hash=tx.hash,
+                max_fee=tx.max_fee,
+                tip=tx.tip,
+                status=PREPARED,
+                sent_at=None,
+            )
             recorded = self.outbox.add(recorded) if new else self.outbox.update(recorded)
             new = False
 
         try:
-            self.chain.send_operator({"to": self.forwarding.deployment.forwarder, "data": data}, gas=entry.gas_limit,
-                                     before_broadcast=record)
+            self.chain.send_operator(
+                {"to": self.forwarding.deployment.forwarder, "data": data}, gas=entry.gas_limit, before_broadcast=record
+            )
         except NonceUnavailableError as exc:
             if first and not new:  # recorded, never accepted by the node: the signer may retry this nonce at once
                 self.outbox.update(replace(recorded, status=DROPPED, error=str(exc)))
@@ -223,13 +257,20 @@ class Relayer:
             entry = self._follow(entry)
             if entry.status in (PREPARED, PENDING):
                 if time.monotonic() > deadline:
-                    raise TransactionTimeoutError(f"transaction {entry.tx_hash} is still pending; retry with the "
-                                                  "same Idempotency-Key to get its answer")
+                    raise TransactionTimeoutError(
+                        f"transaction {entry.tx_hash} is still pending; retry with the "
+                        "same Idempotency-Key to get its answer"
+                    )
                 time.sleep(0.05)
         if entry.status == MINED:
             assert entry.tx_hash is not None and entry.block_number is not None
-            return RelayedWrite(entry.function, Address(entry.signer), entry.created,
-                                TxResult(TxHash(entry.tx_hash), entry.block_number, entry.gas_used or 0), replayed)
+            return RelayedWrite(
+                entry.function,
+                Address(entry.signer),
+                entry.created,
+                TxResult(TxHash(entry.tx_hash), entry.block_number, entry.gas_used or 0),
+                replayed,
+            )
         if entry.status == FAILED:
             raise ContractRevertError({"tx_hash": entry.tx_hash}, message=entry.error or "transaction reverted")
         raise SignatureExpiredError(f"the request was not relayed: {entry.error or 'dropped'}")
@@ -259,20 +300,31 @@ class Relayer:
         with self._head_lock:
             if self._head is not None and int(receipt["blockNumber"]) > self._head[0]:
                 self._head = (int(receipt["blockNumber"]), "0x" + bytes(receipt["blockHash"]).hex())
-        return self.outbox.update(replace(entry, tx_hash=tx_hash, status=status,
-                                          block_number=int(receipt["blockNumber"]),
-                                          gas_used=int(receipt["gasUsed"]), error=error))
+        return self.outbox.update(
+            replace(
+                entry,
+                tx_hash=tx_hash,
+                status=status,
+                block_number=int(receipt["blockNumber"]),
+                gas_used=int(receipt["gasUsed"]),
+                error=error,
+            )
+        )
 
     def _lost(self, entry: Entry) -> Entry:
         """The node knows none of the entry's transactions (never broadcast before a crash, or dropped)."""
         current = self.forwarding.nonce(entry.signer)
         if current > entry.signer_nonce:  # executed, by a transaction not ours (another relayer instance)
-            return self.outbox.update(replace(entry, status=DROPPED, error="the request was executed by another "
-                                                                            "relayer; its nonce is used"))
+            return self.outbox.update(
+                replace(entry, status=DROPPED, error="the request was executed by another relayer; its nonce is used")
+            )
         if entry.deadline < self.forwarding.chain_time() + 5:
             return self.outbox.update(replace(entry, status=DROPPED, error="the request expired before it was mined"))
-        if entry.raw_tx is not None and entry.relayer_nonce is not None \
-                and self.chain.confirmed_nonce() <= entry.relayer_nonce <= self.chain.pending_nonce():
+        if (
+            entry.raw_tx is not None
+            and entry.relayer_nonce is not None
+            and self.chain.confirmed_nonce() <= entry.relayer_nonce <= self.chain.pending_nonce()
+        ):
             # its nonce is free and next (or fills a gap): above the pending nonce it would wait in the node's queue
             # for a nonce nobody sends (a transaction of the relayer's key lost with it but not in this outbox)
             try:
@@ -305,13 +357,30 @@ class Relayer:
             log.warning("transaction %s stuck at the fee cap (%s wei per gas): waiting", entry.tx_hash, entry.max_fee)
             return self.outbox.update(replace(entry, sent_at=time.time()))
         forwarder = self.forwarding.deployment.forwarder
-        tx = self.chain.sign_operator({"to": forwarder, "data": self._execute_data_of(entry)},
-                                      gas=entry.gas_limit, nonce=entry.relayer_nonce, max_fee=max_fee,
-                                      tip=min(tip, max_fee))
-        log.warning("transaction %s pending for over %ss: replaced by %s with a higher fee", entry.tx_hash,
-                    self.policy.stuck_after_seconds, tx.hash)
-        updated = self.outbox.update(replace(entry, earlier_hashes=entry.hashes, raw_tx=tx.raw, tx_hash=tx.hash,
-                                             max_fee=tx.max_fee, tip=tx.tip, sent_at=time.time()))
+        tx = self.chain.sign_operator(
+            {"to": forwarder, "data": self._execute_data_of(entry)},
+            gas=entry.gas_limit,
+            nonce=entry.relayer_nonce,
+            max_fee=max_fee,
+            tip=min(tip, max_fee),
+        )
+        log.warning(
+            "transaction %s pending for over %ss: replaced by %s with a higher fee",
+            entry.tx_hash,
+            self.policy.stuck_after_seconds,
+            tx.hash,
+        )
+        updated = self.outbox.update(
+            replace(
+                entry,
+                earlier_hashes=entry.hashes,
+                raw_tx=tx.raw,
+                tx_hash=tx.hash,
+                max_fee=tx.max_fee,
+                tip=tx.tip,
+                sent_at=time.time(),
+            )
+        )
         with contextlib.suppress(NonceTooLowError):  # the original was mined meanwhile: the next look finds it
             self.chain.broadcast(tx.raw)
         return updated
@@ -347,8 +416,12 @@ class Relayer:
                             if int(receipt["blockNumber"]) != current.block_number:  # mined again elsewhere
                                 self._mined(current, current.tx_hash, receipt)
                             continue
-                        log.warning("relayed transaction %s (block %s) is no longer on chain (the node lost its "
-                                    "latest blocks): sending it again", current.tx_hash, current.block_number)
+                        log.warning(
+                            "relayed transaction %s (block %s) is no longer on chain (the node lost its "
+                            "latest blocks): sending it again",
+                            current.tx_hash,
+                            current.block_number,
+                        )
                         again = self._lost(self.outbox.update(replace(current, status=PENDING, error=None)))
                         if again.status == DROPPED:
                             log.error("a write answered before is lost: %s (%s)", current.tx_hash, again.error)
@@ -391,15 +464,21 @@ class Relayer:
             if not window:
                 self._rates.pop(signer, None)  # a signer quiet for a minute leaves nothing behind
             if len(window) >= policy.requests_per_minute:
-                raise RelayBudgetError(f"{signer} sent {len(window)} requests in the last minute; the relayer takes "
-                                       f"{policy.requests_per_minute}", retry_after=int(window[0] + 60 - now) + 1,
-                                       code="rate_limited")
+                raise RelayBudgetError(
+                    f"{signer} sent {len(window)} requests in the last minute; the relayer takes "
+                    f"{policy.requests_per_minute}",
+                    retry_after=int(window[0] + 60 - now) + 1,
+                    code="rate_limited",
+                )
         if policy.gas_budget_per_day is not None:
             start = day_start(now)
             spent = self.outbox.gas_since(signer, start)
             if spent >= policy.gas_budget_per_day:
-                raise RelayBudgetError(f"{signer} used {spent} gas of its {policy.gas_budget_per_day} budget today "
-                                       "(UTC)", retry_after=int(start + 86_400 - now) + 1, code="budget_exhausted")
+                raise RelayBudgetError(
+                    f"{signer} used {spent} gas of its {policy.gas_budget_per_day} budget today (UTC)",
+                    retry_after=int(start + 86_400 - now) + 1,
+                    code="budget_exhausted",
+                )
 
     def _count(self, signer: str) -> None:
         """Take a place in the signer's rate for a request about to be sent (one the checks or the dry run refuse
@@ -409,7 +488,15 @@ class Relayer:
 
     def status(self) -> RelayerStatus:
         now = time.time()
-        stuck = tuple(e.tx_hash for e in self.outbox.open_entries()
-                      if e.tx_hash and e.sent_at and now - e.sent_at > self.policy.stuck_after_seconds)
-        return RelayerStatus(checksum(self.chain.operator.address), self.chain.balance(self.chain.operator.address),
-                             self.outbox.counts(), stuck, self.outbox.usage(day_start(now)))
+        stuck = tuple(
+            e.tx_hash
+            for e in self.outbox.open_entries()
+            if e.tx_hash and e.sent_at and now - e.sent_at > self.policy.stuck_after_seconds
+        )
+        return RelayerStatus(
+            checksum(self.chain.operator.address),
+            self.chain.balance(self.chain.operator.address),
+            self.outbox.counts(),
+            stuck,
+            self.outbox.usage(day_start(now)),
+        )

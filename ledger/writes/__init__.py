@@ -14,8 +14,12 @@ from typing import Any
 from ledger.chain.calls import DecodedCall, decode_call
 from ledger.writes import admin, batches, disclosures, events
 
-CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {**batches.CHECKS, **disclosures.CHECKS,
-                                                                 **admin.CHECKS, **events.CHECKS}
+CHECKS: dict[str, Callable[[Mapping[str, Any], str], None]] = {
+    **batches.CHECKS,
+    **disclosures.CHECKS,
+    **admin.CHECKS,
+    **events.CHECKS,
+}
 
 
 def check_calldata(data: str | bytes, sender: str) -> DecodedCall:

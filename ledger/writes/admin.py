@@ -42,13 +42,17 @@ def register_participant(account: str, profile: ParticipantProfile, roles: Seque
     country = v.country(profile.country)
     v.text(profile.legal_name, "legal_name", max_bytes=rules.MAX_NAME_BYTES)
     sites = [_site(s, country) for s in profile.sites]
-    organisation = from_hex(v.hash32(profile.organisation_id, "organisation_id")) if profile.organisation_id \
-        else NO_HASH
+    organisation = (
+        from_hex(v.hash32(profile.organisation_id, "organisation_id")) if profile.organisation_id else NO_HASH
+    )
     profile_hash = from_hex(v.hash32(profile.profile_hash, "profile_hash")) if profile.profile_hash else NO_HASH
     party = int(v.gln(profile.party_gln)) if profile.party_gln else 0
-    return encode_call("registerParticipant", address,
-                       (profile.legal_name, country.encode(), organisation, profile_hash, party, sites),
-                       [_role(r) for r in roles])
+    return encode_call(
+        "registerParticipant",
+        address,
+        (profile.legal_name, country.encode(), organisation, profile_hash, party, sites),
+        [_role(r) for r in roles],
+    )
 
 
 def add_site(account: str, site: Site, country: str) -> str:
@@ -80,8 +84,9 @@ def _check_register(args: Mapping[str, Any], sender: str) -> None:
     organisation = p["organisationId"] if int(p["organisationId"], 16) else None
     profile_hash = p["profileHash"] if int(p["profileHash"], 16) else None
     party = Gln(str(p["partyGln"]).zfill(13)) if p["partyGln"] else None
-    register_participant(args["account"], ParticipantProfile(p["legalName"], country, sites, organisation,
-                                                             profile_hash, party), roles)
+    register_participant(
+        args["account"], ParticipantProfile(p["legalName"], country, sites, organisation, profile_hash, party), roles
+    )
 
 
 def _check_role(args: Mapping[str, Any], sender: str) -> None:

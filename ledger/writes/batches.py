@@ -34,19 +34,28 @@ def validate_batch(batch: NewBatch, *, now: float | None = None) -> NewBatch:
     if len(batch.inputs) > rules.MAX_INPUTS:
         raise ValidationError(f"at most {rules.MAX_INPUTS} inputs per batch, got {len(batch.inputs)}", field="inputs")
     if len(batch.documents) > rules.MAX_DOCUMENTS:
-        raise ValidationError(f"at most {rules.MAX_DOCUMENTS} documents per batch, got {len(batch.documents)}",
-                              field="documents")
+        raise ValidationError(
+            f"at most {rules.MAX_DOCUMENTS} documents per batch, got {len(batch.documents)}", field="documents"
+        )
     for use in batch.inputs:
         v.batch_id(use.batch_id)
         v.quantity(use.quantity, "inputs.quantity")
     for doc in batch.documents:
         v.hash32(doc.hash, "documents.hash")
     if batch.process_emissions_kg is not None:
-        v.quantity(batch.process_emissions_kg, "process_emissions_kg", allow_zero=True,
-                   maximum_milli=rules.MAX_EMISSIONS_GRAMS)
+        v.quantity(
+            batch.process_emissions_kg, "process_emissions_kg", allow_zero=True, maximum_milli=rules.MAX_EMISSIONS_GRAMS
+        )
     return NewBatch(
-        gtin=gtin, lot=batch.lot, hs_code=hs_code, quantity=batch.quantity, unit=batch.unit, facility=batch.facility,
-        produced_at=batch.produced_at, inputs=batch.inputs, documents=batch.documents,
+        gtin=gtin,
+        lot=batch.lot,
+        hs_code=hs_code,
+        quantity=batch.quantity,
+        unit=batch.unit,
+        facility=batch.facility,
+        produced_at=batch.produced_at,
+        inputs=batch.inputs,
+        documents=batch.documents,
         process_emissions_kg=batch.process_emissions_kg,
     )
 
@@ -64,12 +73,16 @@ def validate_bulk(batches: Sequence[NewBatch], *, now: float | None = None) -> l
         try:
             checked.append(validate_batch(batch, now=now))
         except ValidationError as exc:
-            raise ValidationError(f"batch #{index} (lot {v.shown(batch.lot)}): {exc}", field=exc.field,
-                                  index=index) from None
+            raise ValidationError(
+                f"batch #{index} (lot {v.shown(batch.lot)}): {exc}", field=exc.field, index=index
+            ) from None
         key = (checked[-1].gtin, batch.lot)
         if key in first:
-            raise ValidationError(f"batch #{index} repeats batch #{first[key]} (GTIN {batch.gtin} lot "
-                                  f"{batch.lot})", field="lot", index=index)
+            raise ValidationError(
+                f"batch #{index} repeats batch #{first[key]} (GTIN {batch.gtin} lot {batch.lot})",
+                field="lot",
+                index=index,
+            )
         first[key] = index
     return checked
 
@@ -94,8 +107,9 @@ def flag_batch(batch_id: str, kind: FlagKind | str, reason: str) -> str:
     try:
         flag = FlagKind(kind)
     except ValueError:
-        raise ValidationError(f"flag kind {v.shown(kind)} is not one of {', '.join(FLAG_KINDS)}",
-                              field="kind") from None
+        raise ValidationError(
+            f"flag kind {v.shown(kind)} is not one of {', '.join(FLAG_KINDS)}", field="kind"
+        ) from None
     v.text(reason, "reason", max_bytes=rules.MAX_TEXT_BYTES)
     return encode_call("flagBatch", from_hex(v.batch_id(batch_id)), FLAG_KINDS.index(flag), reason)
 
@@ -111,8 +125,12 @@ def claim_anchored_batch(root: str, batch: NewBatch, proof: Sequence[str]) -> st
     list of 32-byte siblings (at most 64: a tree of 2**64 leaves)."""
     if len(proof) > 64:
         raise ValidationError(f"a proof has at most 64 hashes, got {len(proof)}", field="proof")
-    return encode_call("claimAnchoredBatch", from_hex(v.hash32(root, "root")), batch_record(validate_batch(batch)),
-                       [from_hex(v.hash32(p, "proof")) for p in proof])
+    return encode_call(
+        "claimAnchoredBatch",
+        from_hex(v.hash32(root, "root")),
+        batch_record(validate_batch(batch)),
+        [from_hex(v.hash32(p, "proof")) for p in proof],
+    )
 
 
 # -- the same rules for calldata signed elsewhere ---------------------------------------------------------------

@@ -23,8 +23,9 @@ MAX_DECIMALS = 18
 def validate_metrics(metrics: Sequence[MetricValue]) -> tuple[MetricValue, ...]:
     """The figures of one version, checked against the ESG catalogue (`ledger.domain.catalogue.validate_metrics`)."""
     if not isinstance(metrics, MetricValue) and len(metrics) > rules.MAX_METRICS:
-        raise ValidationError(f"at most {rules.MAX_METRICS} metrics per disclosure, got {len(metrics)}",
-                              field="metrics")
+        raise ValidationError(
+            f"at most {rules.MAX_METRICS} metrics per disclosure, got {len(metrics)}", field="metrics"
+        )
     return against_catalogue(metrics)
 
 
@@ -39,8 +40,9 @@ def encode_metrics(metrics: Sequence[MetricValue]) -> list[tuple[bytes, int, int
         decimals = max(0, -int(exponent)) if isinstance(exponent, int) else 0
         if decimals > MAX_DECIMALS:
             raise ValidationError(f"metric {metric.code} has more than {MAX_DECIMALS} decimals", field="metrics.value")
-        encoded.append((text_to_bytes(metric.code, 32), int(value.scaleb(decimals)), decimals,
-                        text_to_bytes(metric.unit, 16)))
+        encoded.append(
+            (text_to_bytes(metric.code, 32), int(value.scaleb(decimals)), decimals, text_to_bytes(metric.unit, 16))
+        )
     return encoded
 
 
@@ -49,11 +51,16 @@ def decode_metrics(metrics: Sequence[Mapping[str, Any]]) -> list[MetricValue]:
     decoded = []
     for m in metrics:
         if int(m["decimals"]) > MAX_DECIMALS:
-            raise ValidationError(f"a metric has {m['decimals']} decimals; at most {MAX_DECIMALS}",
-                                  field="metrics.value")
-        decoded.append(MetricValue(ascii_text(m["code"], "metrics.code"),
-                                   from_scaled(int(m["value"]), int(m["decimals"])),
-                                   ascii_text(m["unit"], "metrics.unit")))
+            raise ValidationError(
+                f"a metric has {m['decimals']} decimals; at most {MAX_DECIMALS}", field="metrics.value"
+            )
+        decoded.append(
+            MetricValue(
+                ascii_text(m["code"], "metrics.code"),
+                from_scaled(int(m["value"]), int(m["decimals"])),
+                ascii_text(m["unit"], "metrics.unit"),
+            )
+        )
     return decoded
 
 
@@ -61,20 +68,34 @@ def _uri(uri: str) -> str:
     return v.text(uri, "uri", max_bytes=rules.MAX_DISCLOSURE_URI_BYTES, required=False)
 
 
-def publish_disclosure(period: str, framework: str, metrics: Sequence[MetricValue], document_hash: str,
-                       uri: str, public: bool = False) -> str:
+def publish_disclosure(
+    period: str, framework: str, metrics: Sequence[MetricValue], document_hash: str, uri: str, public: bool = False
+) -> str:
     """`public`: anyone may read it through the API (every member may in any case)."""
-    return encode_call("publishDisclosure", text_to_bytes(v.period(period), 16),
-                       text_to_bytes(v.framework(framework), 8), encode_metrics(validate_metrics(metrics)),
-                       from_hex(v.hash32(document_hash, "document_hash")), _uri(uri), bool(public))
+    return encode_call(
+        "publishDisclosure",
+        text_to_bytes(v.period(period), 16),
+        text_to_bytes(v.framework(framework), 8),
+        encode_metrics(validate_metrics(metrics)),
+        from_hex(v.hash32(document_hash, "document_hash")),
+        _uri(uri),
+        bool(public),
+    )
 
 
-def amend_disclosure(disclosure_id: str, metrics: Sequence[MetricValue], document_hash: str, uri: str,
-                     reason: str, public: bool = False) -> str:
+def amend_disclosure(
+    disclosure_id: str, metrics: Sequence[MetricValue], document_hash: str, uri: str, reason: str, public: bool = False
+) -> str:
     v.text(reason, "reason", max_bytes=rules.MAX_DISCLOSURE_TEXT_BYTES)
-    return encode_call("amendDisclosure", from_hex(v.hash32(disclosure_id, "disclosure_id")),
-                       encode_metrics(validate_metrics(metrics)), from_hex(v.hash32(document_hash, "document_hash")),
-                       _uri(uri), reason, bool(public))
+    return encode_call(
+        "amendDisclosure",
+        from_hex(v.hash32(disclosure_id, "disclosure_id")),
+        encode_metrics(validate_metrics(metrics)),
+        from_hex(v.hash32(document_hash, "document_hash")),
+        _uri(uri),
+        reason,
+        bool(public),
+    )
 
 
 def _member(kind: type[AssuranceLevel] | type[Opinion], value: str, field: str) -> Any:
@@ -90,31 +111,51 @@ def _version(version: int) -> int:
     return int(version)
 
 
-def attest(disclosure_id: str, version: int, level: AssuranceLevel | str, opinion: Opinion | str,
-           report_hash: str) -> str:
+def attest(
+    disclosure_id: str, version: int, level: AssuranceLevel | str, opinion: Opinion | str, report_hash: str
+) -> str:
     level_ = _member(AssuranceLevel, level, "level")
     opinion_ = _member(Opinion, opinion, "opinion")
-    return encode_call("attestDisclosure", from_hex(v.hash32(disclosure_id, "disclosure_id")), _version(version),
-                       LEVELS.index(level_), OPINIONS.index(opinion_), from_hex(v.hash32(report_hash, "report_hash")))
+    return encode_call(
+        "attestDisclosure",
+        from_hex(v.hash32(disclosure_id, "disclosure_id")),
+        _version(version),
+        LEVELS.index(level_),
+        OPINIONS.index(opinion_),
+        from_hex(v.hash32(report_hash, "report_hash")),
+    )
 
 
 def revoke_attestation(disclosure_id: str, version: int, reason: str) -> str:
     v.text(reason, "reason", max_bytes=rules.MAX_DISCLOSURE_TEXT_BYTES)
-    return encode_call("revokeAttestation", from_hex(v.hash32(disclosure_id, "disclosure_id")), _version(version),
-                       reason)
+    return encode_call(
+        "revokeAttestation", from_hex(v.hash32(disclosure_id, "disclosure_id")), _version(version), reason
+    )
 
 
 # -- the same rules for calldata signed elsewhere ---------------------------------------------------------------
 
 
 def _check_publish(args: Mapping[str, Any], sender: str) -> None:
-    publish_disclosure(ascii_text(args["period"], "period"), ascii_text(args["framework"], "framework"),
-                       decode_metrics(args["metrics"]), args["documentHash"], args["uri"], args["isPublic"])
+    publish_disclosure(
+        ascii_text(args["period"], "period"),
+        ascii_text(args["framework"], "framework"),
+        decode_metrics(args["metrics"]),
+        args["documentHash"],
+        args["uri"],
+        args["isPublic"],
+    )
 
 
 def _check_amend(args: Mapping[str, Any], sender: str) -> None:
-    amend_disclosure(args["disclosureId"], decode_metrics(args["metrics"]), args["documentHash"], args["uri"],
-                     args["reason"], args["isPublic"])
+    amend_disclosure(
+        args["disclosureId"],
+        decode_metrics(args["metrics"]),
+        args["documentHash"],
+        args["uri"],
+        args["reason"],
+        args["isPublic"],
+    )
 
 
 def _check_attest(args: Mapping[str, Any], sender: str) -> None:

@@ -78,10 +78,18 @@ class Signer:
     def nonce(self, account: LocalAccount) -> int:
         return int(self.client.get(f"/participants/{account.address}/nonce").json()["nonce"])
 
-    def body(self, account: LocalAccount, data: str, *, nonce: int | None = None, ttl: int = 3_600,
-             now: float | None = None) -> dict[str, Any]:
-        return signed_body(account, self.domain, self.ledger_address, data,
-                           nonce=self.nonce(account) if nonce is None else nonce, ttl=ttl, now=now)
+    def body(
+        self, account: LocalAccount, data: str, *, nonce: int | None = None, ttl: int = 3_600, now: float | None = None
+    ) -> dict[str, Any]:
+        return signed_body(
+            account,
+            self.domain,
+            self.ledger_address,
+            data,
+            nonce=self.nonce(account) if nonce is None else nonce,
+            ttl=ttl,
+            now=now,
+        )
 
 
 @pytest.fixture
@@ -90,11 +98,24 @@ def signer(client: TestClient) -> Signer:
 
 
 #: What a problem body must never carry: node URLs (hosted ones hold API keys), file paths, tracebacks, secrets.
-LEAKS = re.compile("|".join((
-    r"https?://", r"wss?://", r"ConnectionPool", r"host=", r"url: /",  # node URLs and what requests says of them
-    r"(?<![\w.])/(?:tmp|work|home|root|var|etc|usr)/", r"\.sqlite", r"\.ledger/",  # files of the workspace
-    r"Traceback", r'File "', r"SecretStr", r"private key",
-)))
+LEAKS = re.compile(
+    "|".join(
+        (
+            r"https?://",
+            r"wss?://",
+            r"ConnectionPool",
+            r"host=",
+            r"url: /",  # node URLs and what requests says of them
+            r"(?<![\w.])/(?:tmp|work|home|root|var|etc|usr)/",
+            r"\.sqlite",
+            r"\.ledger/",  # files of the workspace
+            r"Traceback",
+            r'File "',
+            r"SecretStr",
+            r"private key",
+        )
+    )
+)
 
 
 def assert_no_leak(body: dict[str, Any]) -> None:

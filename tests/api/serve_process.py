@@ -38,8 +38,15 @@ class ServeProcess:
         """Start the server; returns its log once the API answers."""
         self.home.mkdir(parents=True, exist_ok=True)
         # --demo records the apparel chain only unless a test asks for more (the other two add ~50 transactions)
-        env = {**os.environ, "LEDGER_HOME": str(self.home), "PYTHONPATH": str(PROJECT_ROOT), "NO_COLOR": "1",
-               "COLUMNS": "200", "LEDGER_DEMO_CHAINS": "apparel", **self.extra_env}
+        env = {
+            **os.environ,
+            "LEDGER_HOME": str(self.home),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+            "LEDGER_DEMO_CHAINS": "apparel",
+            **self.extra_env,
+        }
         command = [str(Path(sys.executable).parent / "ledger"), "serve", *self.args, "--port", str(self.port)]
         with open(self.log_file, "a") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
@@ -90,8 +97,9 @@ class ServeProcess:
 
 
 @contextlib.contextmanager
-def two_instances(node_url: str, home: Path, first_env: dict[str, str],
-                  second_env: dict[str, str]) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+def two_instances(
+    node_url: str, home: Path, first_env: dict[str, str], second_env: dict[str, str]
+) -> Iterator[tuple[ServeProcess, ServeProcess]]:
     """Two `ledger serve` processes on one node, as docs/scaling.md runs them: the first deploys and
     records the demo; the second shares its deployment (the manifest), not its index, and relays with its own key."""
     first = ServeProcess(home / "a", ["--rpc-url", node_url, "--demo"], first_env)

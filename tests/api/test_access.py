@@ -27,8 +27,19 @@ from tests.api.serve_process import ServeProcess
 from tests.conftest import account
 
 pytestmark = pytest.mark.anvil
-CALLERS = ("anonymous", "unrelated factory", "upstream supplier", "producer", "holder", "downstream factory",
-           "earlier holder downstream", "holder downstream", "auditor", "admin", "suspended member")
+CALLERS = (
+    "anonymous",
+    "unrelated factory",
+    "upstream supplier",
+    "producer",
+    "holder",
+    "downstream factory",
+    "earlier holder downstream",
+    "holder downstream",
+    "auditor",
+    "admin",
+    "suspended member",
+)
 SEES = {"producer", "holder", "downstream factory", "earlier holder downstream", "holder downstream", "admin"}
 
 
@@ -57,48 +68,87 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         signer = ApiSigner(server.url, admin, client=http)
         signer.login()
         for who, name in ((retailer, "Access Retail AB"), (outcast, "Outcast Trading Ltd")):
-            registered = http.post("/admin/participants", headers=signer.headers, json=signer.body(
-                calldata.register_participant(who.address, ParticipantProfile(name, "SE"), [Role.BUYER])))
+            registered = http.post(
+                "/admin/participants",
+                headers=signer.headers,
+                json=signer.body(
+                    calldata.register_participant(who.address, ParticipantProfile(name, "SE"), [Role.BUYER])
+                ),
+            )
             assert registered.status_code == 201, registered.text
         garments = batch_id_of(demo_account("garment").address, GTIN_SHIRT, "HG-DG-25-A-1201")
         brand = ApiSigner(server.url, demo_account("brand"), client=http)
-        handed = http.post(f"/batches/{garments}/custody", json=brand.body(calldata.transfer_custody(
-            garments, retailer.address)))
+        handed = http.post(
+            f"/batches/{garments}/custody", json=brand.body(calldata.transfer_custody(garments, retailer.address))
+        )
         assert handed.status_code == 201, handed.text
         headers = {"anonymous": {}, "admin": signer.headers}
-        for caller, key in (("unrelated factory", "gin-xinjiang"), ("upstream supplier", "gin-gujarat"),
-                            ("producer", "spinning"), ("holder", "weaving"), ("downstream factory", "garment"),
-                            ("earlier holder downstream", "brand"), ("auditor", "auditor")):
+        for caller, key in (
+            ("unrelated factory", "gin-xinjiang"),
+            ("upstream supplier", "gin-gujarat"),
+            ("producer", "spinning"),
+            ("holder", "weaving"),
+            ("downstream factory", "garment"),
+            ("earlier holder downstream", "brand"),
+            ("auditor", "auditor"),
+        ):
             headers[caller] = server.login(demo_account(key))
         headers["holder downstream"] = server.login(retailer)
         headers["suspended member"] = server.login(outcast)  # signed in while a member, then suspended
-        suspended = http.post(f"/admin/participants/{outcast.address}/status", headers=signer.headers,
-                              json=signer.body(calldata.set_suspended(outcast.address, True, "screening hit")))
+        suspended = http.post(
+            f"/admin/participants/{outcast.address}/status",
+            headers=signer.headers,
+            json=signer.body(calldata.set_suspended(outcast.address, True, "screening hit")),
+        )
         assert suspended.status_code == 201, suspended.text
-        disclosures = {d["participant"]: d["id"] for d in http.get("/disclosures", headers=signer.headers,
-                                                                    params={"limit": 50}).json()["items"]}
+        disclosures = {
+            d["participant"]: d["id"]
+            for d in http.get("/disclosures", headers=signer.headers, params={"limit": 50}).json()["items"]
+        }
     yarn = batch_id_of(demo_account("spinning").address, GTIN_YARN, "SPY-25-A-031")
     yield World(server, headers, yarn, disclosures)
     server.stop()
 
 
 #: The GET routes anyone may call; every other route is for signed-in members.
-PUBLIC_GETS = {"/auth/nonce", "/health", "/eip712/domain", "/participants/{address}/nonce",
-               "/batches/{batch_id}/passport", "/disclosures", "/disclosures/export", "/disclosures/{disclosure_id}",
-               "/01/{gtin}", "/01/{gtin}/{qualifiers}", "/.well-known/gs1resolver", "/regimes",
-               # for whoever may see a record citing the document; to anyone else unknown (404)
-               "/documents/{sha256}", "/documents/{sha256}/citations"}
+PUBLIC_GETS = {
+    "/auth/nonce",
+    "/health",
+    "/eip712/domain",
+    "/participants/{address}/nonce",
+    "/batches/{batch_id}/passport",
+    "/disclosures",
+    "/disclosures/export",
+    "/disclosures/{disclosure_id}",
+    "/01/{gtin}",
+    "/01/{gtin}/{qualifiers}",
+    "/.well-known/gs1resolver",
+    "/regimes",
+    # for whoever may see a record citing the document; to anyone else unknown (404)
+    "/documents/{sha256}",
+    "/documents/{sha256}/citations",
+}
 
 
 def test_every_read_route_but_the_public_ones_asks_anonymous_callers_to_sign_in(world: World) -> None:
     """A route added without its access rule fails here: each GET route of the OpenAPI document is called without a
     token (path parameters filled with well-formed values)."""
-    values = {"batch_id": world.yarn, "address": demo_account("spinning").address, "gtin": GTIN_YARN,
-              "lot": "SPY-25-A-031", "disclosure_id": next(iter(world.disclosures.values())), "capture_id": "0" * 32,
-              "sha256": "ab" * 32, "qualifiers": "10/SPY-25-A-031"}
+    values = {
+        "batch_id": world.yarn,
+        "address": demo_account("spinning").address,
+        "gtin": GTIN_YARN,
+        "lot": "SPY-25-A-031",
+        "disclosure_id": next(iter(world.disclosures.values())),
+        "capture_id": "0" * 32,
+        "sha256": "ab" * 32,
+        "qualifiers": "10/SPY-25-A-031",
+    }
     paths = world.get("admin", "/openapi.json").json()["paths"]
-    answered = {path: world.get("anonymous", path.format(**values), follow_redirects=False).status_code
-                for path, operations in paths.items() if "get" in operations}
+    answered = {
+        path: world.get("anonymous", path.format(**values), follow_redirects=False).status_code
+        for path, operations in paths.items()
+        if "get" in operations
+    }
     assert {path for path, status in answered.items() if status != 401} == PUBLIC_GETS, answered
 
 
@@ -125,15 +175,18 @@ def test_a_batch_its_lineage_and_its_report_are_seen_by_those_it_concerns_only(w
     assert {name: r.status_code for name, r in replies.items()} == dict.fromkeys(replies, expected(caller))
     nowhere = world.get(caller, "/batches/0x" + "ab" * 32)
     if expected(caller) == 404:  # indistinguishable from a batch that does not exist
-        assert replies["batch"].json()["detail"].replace(y, "?") == nowhere.json()["detail"].replace("0x" + "ab" * 32,
-                                                                                                     "?")
+        assert replies["batch"].json()["detail"].replace(y, "?") == nowhere.json()["detail"].replace(
+            "0x" + "ab" * 32, "?"
+        )
         hidden_recording = replies["recording"].json()["detail"].replace(y, "?")
         assert hidden_recording == world.get(caller, f"/batches/0x{'ab' * 32}/recording").json()["detail"].replace(
-            "0x" + "ab" * 32, "?")
+            "0x" + "ab" * 32, "?"
+        )
     if expected(caller) == 401:
         assert replies["batch"].headers["WWW-Authenticate"].startswith("Bearer")
-    label = world.get(caller, f"/01/{GTIN_YARN}/10/SPY-25-A-031", params={"linkType": "gs1:traceability"},
-                      follow_redirects=False)  # a scanned label: the trace for who may see it, else no such link
+    label = world.get(
+        caller, f"/01/{GTIN_YARN}/10/SPY-25-A-031", params={"linkType": "gs1:traceability"}, follow_redirects=False
+    )  # a scanned label: the trace for who may see it, else no such link
     # a revoked token is refused anywhere
     assert label.status_code == (401 if caller == "suspended member" else 307 if caller in SEES else 404)
     if label.status_code == 307:

@@ -24,13 +24,20 @@ def test_an_individually_recorded_batch_shows_its_transaction(client: TestClient
     assert body["proof"] == []
 
 
-def test_a_handed_in_bundle_makes_anchored_batches_provable(client: TestClient, demo_ledger: Ledger,
-                                                            world: DemoWorld) -> None:
+def test_a_handed_in_bundle_makes_anchored_batches_provable(
+    client: TestClient, demo_ledger: Ledger, world: DemoWorld
+) -> None:
     factory = world.account("garment")
     batches = [garments(f"HG-ANCH-{n}") for n in range(5)]
     # The root goes on chain (anchored directly, not through anchor_batches): this service has no proofs yet ...
-    demo_ledger.relay(demo_ledger.sign(factory, demo_ledger.contract.functions.anchorBatches(
-        bytes.fromhex(build_bundle(factory.address, batches).root[2:]), len(batches), "s3://bundles/1")))
+    demo_ledger.relay(
+        demo_ledger.sign(
+            factory,
+            demo_ledger.contract.functions.anchorBatches(
+                bytes.fromhex(build_bundle(factory.address, batches).root[2:]), len(batches), "s3://bundles/1"
+            ),
+        )
+    )
     bundle = build_bundle(factory.address, batches)
     assert client.get(f"/batches/{bundle.records[1].batch_id}/recording").status_code == 404
 

@@ -28,45 +28,51 @@ def test_unknown_batch_participant_and_disclosure_are_404(client: TestClient) ->
     assert_problem(client.post("/due-diligence", json={"gtin": GTIN_LINT, "lot": "NO-SUCH-LOT"}), 404)
 
 
-@pytest.mark.parametrize(("url", "field"), [
-    ("/batches/0x1234", "batch_id"),
-    ("/batches/not-an-id/trace", "batch_id"),
-    ("/participants/0xnothex", "address"),
-    ("/participants/0x1234/nonce", "address"),
-    ("/batches?gtin=06931234000106", "gtin"),  # wrong check digit
-    ("/batches?gtin=abc", "gtin"),
-    ("/batches?producer=0x12", "producer"),
-    ("/batches?country=XX", "country"),
-    ("/batches?lot=%20", "lot"),
-    ("/batches?cursor=bm9wZQ", "cursor"),
-    ("/batches?limit=0", "limit"),
-    ("/batches?limit=51", "limit"),
-    ("/batches?limit=-3", "limit"),
-    ("/disclosures?limit=1000", "limit"),
-    ("/disclosures?period=2025-Q9", "period"),
-    ("/disclosures?framework=SASB", "framework"),
-    ("/disclosures/export?format=pdf", "format"),
-    (f"/batches/{UNKNOWN_ID}/trace?max_depth=33", "max_depth"),
-    (f"/batches/{UNKNOWN_ID}/trace?max_depth=NaN", "max_depth"),
-    (f"/batches/{UNKNOWN_ID}/trace?format=svg", "format"),
-])
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/batches/0x1234", "batch_id"),
+        ("/batches/not-an-id/trace", "batch_id"),
+        ("/participants/0xnothex", "address"),
+        ("/participants/0x1234/nonce", "address"),
+        ("/batches?gtin=06931234000106", "gtin"),  # wrong check digit
+        ("/batches?gtin=abc", "gtin"),
+        ("/batches?producer=0x12", "producer"),
+        ("/batches?country=XX", "country"),
+        ("/batches?lot=%20", "lot"),
+        ("/batches?cursor=bm9wZQ", "cursor"),
+        ("/batches?limit=0", "limit"),
+        ("/batches?limit=51", "limit"),
+        ("/batches?limit=-3", "limit"),
+        ("/disclosures?limit=1000", "limit"),
+        ("/disclosures?period=2025-Q9", "period"),
+        ("/disclosures?framework=SASB", "framework"),
+        ("/disclosures/export?format=pdf", "format"),
+        (f"/batches/{UNKNOWN_ID}/trace?max_depth=33", "max_depth"),
+        (f"/batches/{UNKNOWN_ID}/trace?max_depth=NaN", "max_depth"),
+        (f"/batches/{UNKNOWN_ID}/trace?format=svg", "format"),
+    ],
+)
 def test_malformed_query_or_path_is_422(client: TestClient, url: str, field: str) -> None:
     body = assert_problem(client.get(url), 422)
     assert field in (body.get("field") or "") + body["detail"]
 
 
-@pytest.mark.parametrize("policy", [
-    {"max_footprint_per_unit_kg": -1},
-    {"max_footprint_per_unit_kg": "NaN"},
-    {"max_footprint_per_unit_kg": "Infinity"},
-    {"max_disclosure_age_days": -5},
-    {"max_disclosure_age_days": 1.5},
-    {"required_assurance": "absolute"},
-    {"required_frameworks": ["SASB"]},
-    {"required_documents": {"raw": ["selfie"]}},
-    {"reject_regions": ["Narnia"]},
-    {"surprise": True},
-])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"max_footprint_per_unit_kg": -1},
+        {"max_footprint_per_unit_kg": "NaN"},
+        {"max_footprint_per_unit_kg": "Infinity"},
+        {"max_disclosure_age_days": -5},
+        {"max_disclosure_age_days": 1.5},
+        {"required_assurance": "absolute"},
+        {"required_frameworks": ["SASB"]},
+        {"required_documents": {"raw": ["selfie"]}},
+        {"reject_regions": ["Narnia"]},
+        {"surprise": True},
+    ],
+)
 def test_bad_policy_values_are_422(client: TestClient, world: DemoWorld, policy: dict[str, object]) -> None:
     assert_problem(client.post("/due-diligence", json={"batch_id": world.passing_batch, "policy": policy}), 422)
 
@@ -87,11 +93,17 @@ def test_unknown_fields_and_depth_over_the_cap_are_422(client: TestClient, signe
 def test_malformed_signed_bodies_are_422(client: TestClient, signer: Signer, world: DemoWorld) -> None:
     body = signer.body(world.account("gin-gujarat"), calldata.record_batch(lint("X-2")))
     request = body["request"]
-    for broken in ({**body, "signature": "0x1234"}, {**body, "request": {**request, "from": "0x12"}},
-                   {**body, "request": {**request, "gas": -1}}, {**body, "request": {**request, "value": 5}},
-                   {**body, "request": {**request, "data": "0xdeadbeef"}},
-                   {**body, "request": {**request, "data": "0x" + request["data"][2:12]}},
-                   {"request": request}, [], "text"):
+    for broken in (
+        {**body, "signature": "0x1234"},
+        {**body, "request": {**request, "from": "0x12"}},
+        {**body, "request": {**request, "gas": -1}},
+        {**body, "request": {**request, "value": 5}},
+        {**body, "request": {**request, "data": "0xdeadbeef"}},
+        {**body, "request": {**request, "data": "0x" + request["data"][2:12]}},
+        {"request": request},
+        [],
+        "text",
+    ):
         assert_problem(client.post("/batches", json=broken), 422)
 
 
@@ -118,8 +130,9 @@ def test_bad_or_foreign_signature_is_403(client: TestClient, signer: Signer, wor
     assert_problem(client.post("/batches", json=ahead), 403)
 
 
-def test_a_used_nonce_is_never_sent_again(client: TestClient, signer: Signer, world: DemoWorld,
-                                          demo_ledger: Ledger) -> None:
+def test_a_used_nonce_is_never_sent_again(
+    client: TestClient, signer: Signer, world: DemoWorld, demo_ledger: Ledger
+) -> None:
     """The same signed request again gets its first answer; another request for the same nonce is 409; an instance
     that never saw the request (no outbox entry) refuses it as the replay it is."""
     gin = world.account("gin-gujarat")
@@ -136,27 +149,29 @@ def test_a_used_nonce_is_never_sent_again(client: TestClient, signer: Signer, wo
 
 def test_signer_without_the_role_is_403(client: TestClient, signer: Signer, world: DemoWorld) -> None:
     brand = world.account("brand")  # registered, but no FACTORY role
-    body = assert_problem(client.post("/batches", json=signer.body(brand, calldata.record_batch(lint("ROLE-1")))),
-                          403)
+    body = assert_problem(client.post("/batches", json=signer.body(brand, calldata.record_batch(lint("ROLE-1")))), 403)
     assert body["error"]["name"] == "AccessControlUnauthorizedAccount"
     stranger = demo_account("nobody")  # not registered at all
     assert_problem(client.post("/batches", json=signer.body(stranger, calldata.record_batch(lint("ROLE-2")))), 403)
     spinning = world.account("spinning")  # a factory, but not the producer of the batch it flags
     flag = calldata.flag_batch(world.batches["lint-gujarat"], FlagKind.RECALL, "not mine")
-    assert_problem(client.post(f"/batches/{world.batches['lint-gujarat']}/flags",
-                               json=signer.body(spinning, flag)), 403)
+    assert_problem(
+        client.post(f"/batches/{world.batches['lint-gujarat']}/flags", json=signer.body(spinning, flag)), 403
+    )
 
 
-def test_broken_contract_rules_are_409_with_the_decoded_error(client: TestClient, signer: Signer,
-                                                              world: DemoWorld) -> None:
+def test_broken_contract_rules_are_409_with_the_decoded_error(
+    client: TestClient, signer: Signer, world: DemoWorld
+) -> None:
     gin = world.account("gin-gujarat")
     twice = calldata.record_batch(lint("GJ25-LB-0412"))  # the demo recorded this lot already
     body = assert_problem(client.post("/batches", json=signer.body(gin, twice)), 409, "batch_already_recorded")
     assert body["error"] == {"name": "BatchAlreadyRecorded", "args": {"batch_id": world.batches["lint-gujarat"]}}
     fabric = world.batches["fabric-a"]  # held by the garment factory, not by the weaver who made it
     transfer = calldata.transfer_custody(fabric, world.account("brand").address)
-    body = assert_problem(client.post(f"/batches/{fabric}/custody", json=signer.body(world.account("weaving"),
-                                                                                     transfer)), 409)
+    body = assert_problem(
+        client.post(f"/batches/{fabric}/custody", json=signer.body(world.account("weaving"), transfer)), 409
+    )
     assert body["error"]["name"] == "BatchNotHolder"
 
 
@@ -172,16 +187,54 @@ def test_unreachable_chain_is_503() -> None:
     ledger.close()
 
 
-@pytest.mark.parametrize("payload", [
-    None, 0, "x", [], {}, {"request": None, "signature": None}, {"request": {"from": 1}},
-    {"request": {"from": "0x" + "00" * 20, "to": "0x" + "00" * 20, "value": 0, "gas": 10**80, "nonce": 2**300,
-                 "deadline": -1, "data": "0x"}, "signature": "0x" + "00" * 65},
-    {"request": {"from": "0x" + "00" * 20, "to": "0x" + "00" * 20, "value": 0, "gas": 100000, "nonce": 0,
-                 "deadline": 2**40, "data": "0x" + "ff" * 40}, "signature": "0x" + "00" * 65},
-])
-@pytest.mark.parametrize("route", ["/batches", f"/batches/{UNKNOWN_ID}/custody", f"/batches/{UNKNOWN_ID}/flags",
-                                   "/disclosures", f"/disclosures/{UNKNOWN_ID}/attestations",
-                                   f"/disclosures/{UNKNOWN_ID}/revocations", "/due-diligence"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        0,
+        "x",
+        [],
+        {},
+        {"request": None, "signature": None},
+        {"request": {"from": 1}},
+        {
+            "request": {
+                "from": "0x" + "00" * 20,
+                "to": "0x" + "00" * 20,
+                "value": 0,
+                "gas": 10**80,
+                "nonce": 2**300,
+                "deadline": -1,
+                "data": "0x",
+            },
+            "signature": "0x" + "00" * 65,
+        },
+        {
+            "request": {
+                "from": "0x" + "00" * 20,
+                "to": "0x" + "00" * 20,
+                "value": 0,
+                "gas": 100000,
+                "nonce": 0,
+                "deadline": 2**40,
+                "data": "0x" + "ff" * 40,
+            },
+            "signature": "0x" + "00" * 65,
+        },
+    ],
+)
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/batches",
+        f"/batches/{UNKNOWN_ID}/custody",
+        f"/batches/{UNKNOWN_ID}/flags",
+        "/disclosures",
+        f"/disclosures/{UNKNOWN_ID}/attestations",
+        f"/disclosures/{UNKNOWN_ID}/revocations",
+        "/due-diligence",
+    ],
+)
 def test_no_junk_input_produces_a_500(client: TestClient, route: str, payload: object) -> None:
     reply = client.post(route, json=payload)
     assert 400 <= reply.status_code < 500, reply.text
@@ -194,13 +247,19 @@ def test_a_signature_for_the_wrong_ledger_is_403(client: TestClient, signer: Sig
     assert_problem(client.post("/batches", json=body), 403)
 
 
-def test_a_disclosure_metric_outside_the_catalogue_is_422(client: TestClient, signer: Signer,
-                                                          world: DemoWorld) -> None:
+def test_a_disclosure_metric_outside_the_catalogue_is_422(client: TestClient, signer: Signer, world: DemoWorld) -> None:
     from ledger.chain.calls import encode_call
     from ledger.chain.codec import text_to_bytes
 
     metric = (text_to_bytes("MOOD_OF_STAFF", 32), 7, 0, text_to_bytes("smiles", 16))
-    data = encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8), [metric],
-                       bytes(32), "https://reports.example/x.pdf", False)
+    data = encode_call(
+        "publishDisclosure",
+        text_to_bytes("2025", 16),
+        text_to_bytes("GRI", 8),
+        [metric],
+        bytes(32),
+        "https://reports.example/x.pdf",
+        False,
+    )
     body = assert_problem(client.post("/disclosures", json=signer.body(world.account("spinning"), data)), 422)
     assert "MOOD_OF_STAFF" in body["detail"]

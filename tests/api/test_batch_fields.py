@@ -76,11 +76,15 @@ def plain(value: Any) -> Any:
 def same(json_value: Any, domain: Any) -> bool:
     """The API's JSON holds the domain value (objects may carry more keys, e.g. a flag's `active`)."""
     if isinstance(domain, dict):
-        return isinstance(json_value, dict) and all(same(json_value[k], v) for k, v in domain.items()
-                                                    if k in json_value)  # a nested TxRef's log_index is not served
+        return isinstance(json_value, dict) and all(
+            same(json_value[k], v) for k, v in domain.items() if k in json_value
+        )  # a nested TxRef's log_index is not served
     if isinstance(domain, list):
-        return isinstance(json_value, list) and len(json_value) == len(domain) and all(
-            same(j, d) for j, d in zip(json_value, domain, strict=True))
+        return (
+            isinstance(json_value, list)
+            and len(json_value) == len(domain)
+            and all(same(j, d) for j, d in zip(json_value, domain, strict=True))
+        )
     if isinstance(domain, datetime):
         return datetime.fromisoformat(str(json_value).replace("Z", "+00:00")) == domain
     return bool(json_value == domain)
@@ -109,8 +113,7 @@ def test_every_batch_field_survives_the_index(demo_ledger: Ledger, world: DemoWo
                 assert FROM_THE_INDEX[name](batch, event, batch.recorded.tx_hash), f"the index's {name} of {batch.lot}"
 
 
-def test_every_batch_field_is_in_the_apis_batch_json(client: TestClient, demo_ledger: Ledger,
-                                                     world: DemoWorld) -> None:
+def test_every_batch_field_is_in_the_apis_batch_json(client: TestClient, demo_ledger: Ledger, world: DemoWorld) -> None:
     for batch_id in world.batches.values():
         batch = demo_ledger.batch(batch_id)
         body = client.get(f"/batches/{batch_id}").json()
@@ -155,30 +158,41 @@ IN_EPCIS: dict[str, Callable[[Batch, list[dict[str, Any]], dict[str, Batch]], bo
     "quantity": lambda b, ev, _: _output(_made(ev, b))["quantity"] == _number(b.quantity),
     "unit": lambda b, ev, _: _output(_made(ev, b)).get("uom", COUNT_UNIT) == b.unit,
     "facility": lambda b, ev, _: _made(ev, b)["bizLocation"]["id"] == location_uri(b.facility),
-    "produced_at": lambda b, ev, _: b.produced_at is not None and datetime.fromisoformat(
-        _made(ev, b)["eventTime"].replace("Z", "+00:00")) == b.produced_at,
-    "produced_at_unix": lambda b, ev, _: datetime.fromisoformat(
-        _made(ev, b)["eventTime"].replace("Z", "+00:00")).timestamp() == b.produced_at_unix,
-    "inputs": lambda b, ev, src: [(q["epcClass"], q["quantity"]) for q in _made(ev, b).get("inputQuantityList", [])]
-    == [(digital_link(src[u.batch_id].gtin, src[u.batch_id].lot), _number(u.quantity)) for u in b.inputs],
-    "documents": lambda b, ev, _: _made(ev, b).get(_ext("documents"), [])
-    == [{"kind": d.kind.value, "hash": d.hash} for d in b.documents],
-    "process_emissions_kg": lambda b, ev, _: _made(ev, b)["ilmd"].get(_ext("processEmissionsKg")) == (
-        None if b.process_emissions_kg is None else _number(b.process_emissions_kg)),
+    "produced_at": lambda b, ev, _: (
+        b.produced_at is not None
+        and datetime.fromisoformat(_made(ev, b)["eventTime"].replace("Z", "+00:00")) == b.produced_at
+    ),
+    "produced_at_unix": lambda b, ev, _: (
+        datetime.fromisoformat(_made(ev, b)["eventTime"].replace("Z", "+00:00")).timestamp() == b.produced_at_unix
+    ),
+    "inputs": lambda b, ev, src: (
+        [(q["epcClass"], q["quantity"]) for q in _made(ev, b).get("inputQuantityList", [])]
+        == [(digital_link(src[u.batch_id].gtin, src[u.batch_id].lot), _number(u.quantity)) for u in b.inputs]
+    ),
+    "documents": lambda b, ev, _: (
+        _made(ev, b).get(_ext("documents"), []) == [{"kind": d.kind.value, "hash": d.hash} for d in b.documents]
+    ),
+    "process_emissions_kg": lambda b, ev, _: (
+        _made(ev, b)["ilmd"].get(_ext("processEmissionsKg"))
+        == (None if b.process_emissions_kg is None else _number(b.process_emissions_kg))
+    ),
     "recorded": lambda b, ev, _: _made(ev, b)[_ext("transaction")] == b.recorded.tx_hash,
-    "custody": lambda b, ev, _: [(e[_ext("from")], e[_ext("to")], e[_ext("transaction")])
-                                 for e in _of_batch(ev, b, "shipping")]
-    == [(c.from_address, c.to_address, c.tx.tx_hash) for c in b.custody],
-    "holder": lambda b, ev, _: ([e[_ext("to")] for e in _of_batch(ev, b, "shipping")] or [b.producer])[-1]
-    == b.holder,
-    "flags": lambda b, ev, _: [(e[_ext("flag")], e[_ext("reason")]) for e in _of_batch(ev, b, "inspecting")]
-    == [(f.kind.value, f.reason) for f in b.flags],
+    "custody": lambda b, ev, _: (
+        [(e[_ext("from")], e[_ext("to")], e[_ext("transaction")]) for e in _of_batch(ev, b, "shipping")]
+        == [(c.from_address, c.to_address, c.tx.tx_hash) for c in b.custody]
+    ),
+    "holder": lambda b, ev, _: ([e[_ext("to")] for e in _of_batch(ev, b, "shipping")] or [b.producer])[-1] == b.holder,
+    "flags": lambda b, ev, _: (
+        [(e[_ext("flag")], e[_ext("reason")]) for e in _of_batch(ev, b, "inspecting")]
+        == [(f.kind.value, f.reason) for f in b.flags]
+    ),
 }
 
 
 def test_every_batch_field_is_in_the_epcis_export(client: TestClient, demo_ledger: Ledger, world: DemoWorld) -> None:
     assert set(BATCH_IN_EPCIS) == set(BATCH), (
-        f"ledger.epcis.export.BATCH_IN_EPCIS misses {set(BATCH) - set(BATCH_IN_EPCIS)}")
+        f"ledger.epcis.export.BATCH_IN_EPCIS misses {set(BATCH) - set(BATCH_IN_EPCIS)}"
+    )
     exported = {name for name in BATCH_IN_EPCIS if not _not_exported(name)}
     assert exported == set(IN_EPCIS), f"fields the export claims but this test cannot find: {exported ^ set(IN_EPCIS)}"
     for batch_id in world.batches.values():
@@ -189,7 +203,8 @@ def test_every_batch_field_is_in_the_epcis_export(client: TestClient, demo_ledge
         for name in sorted(exported):
             assert IN_EPCIS[name](batch, events, sources), (
                 f"the EPCIS export of {batch.lot} does not carry {name} where BATCH_IN_EPCIS says: "
-                f"{BATCH_IN_EPCIS[name]}")
+                f"{BATCH_IN_EPCIS[name]}"
+            )
 
 
 def gaps(names: list[str]) -> dict[str, list[str]]:
@@ -220,10 +235,17 @@ def test_an_anchor_bundle_keeps_every_field_of_a_record() -> None:
     """The bundle's record JSON and the API's schema of it have one key per field of `NewBatch`, and read back the
     same record."""
     record = NewBatch(
-        gtin=Gtin("09506000134352"), lot="LOT-1", hs_code="520100", quantity=Decimal("12.5"), unit="KGM",
-        facility=Gln("6141410000014"), produced_at=datetime(2025, 6, 1, 8, tzinfo=UTC),
+        gtin=Gtin("09506000134352"),
+        lot="LOT-1",
+        hs_code="520100",
+        quantity=Decimal("12.5"),
+        unit="KGM",
+        facility=Gln("6141410000014"),
+        produced_at=datetime(2025, 6, 1, 8, tzinfo=UTC),
         inputs=(InputUse(BatchId("0x" + "ab" * 32), Decimal("3.25")),),
-        documents=(Document(Hash32("0x" + "cd" * 32), DocumentKind.INVOICE),), process_emissions_kg=Decimal("0.5"))
+        documents=(Document(Hash32("0x" + "cd" * 32), DocumentKind.INVOICE),),
+        process_emissions_kg=Decimal("0.5"),
+    )
     bundle = build_bundle("0x38552454f9404F66FeD6b59f93AD45d329c691D0", [record])
     body = json.loads(bundle.to_json())["records"][0]["record"]
     assert set(body) == {f.name for f in fields(NewBatch)} == set(AnchoredBatchIn.model_fields)

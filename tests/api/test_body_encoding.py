@@ -25,9 +25,16 @@ SOME_BATCH = "0x" + "ab" * 32
 SOME_SHA256 = "cd" * 32
 #: Every encoding JSON texts were once allowed (RFC 7159), and Python's parser still detects by itself, with and
 #: without a byte-order mark.
-FOREIGN = [(name, bom) for name, mark in (("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
-                                          ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE))
-           for bom in (b"", mark)]
+FOREIGN = [
+    (name, bom)
+    for name, mark in (
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("utf-32-le", codecs.BOM_UTF32_LE),
+        ("utf-32-be", codecs.BOM_UTF32_BE),
+    )
+    for bom in (b"", mark)
+]
 #: A real string holding U+2200, whose UTF-16 and UTF-32 code units hold the byte of `"`: a check counting brackets
 #: in the bytes sees a string that never closes and hides the 100,000 brackets after it.
 DEEP_TEXT = '["\u2200", ' + "[" * 100_000 + "]" * 100_000 + "]"
@@ -52,18 +59,25 @@ def assert_alive(server: ServeProcess) -> None:
     assert httpx.get(server.url + "/health", timeout=60).status_code == 200
 
 
-def post(server: ServeProcess, path: str, body: bytes, headers: dict[str, str] | None = None,
-         content_type: str = "application/json") -> httpx.Response:
-    return httpx.post(server.url + path, content=body, headers={"Content-Type": content_type, **(headers or {})},
-                      timeout=60)
+def post(
+    server: ServeProcess,
+    path: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> httpx.Response:
+    return httpx.post(
+        server.url + path, content=body, headers={"Content-Type": content_type, **(headers or {})}, timeout=60
+    )
 
 
 # -- A1: one text for the depth check and the parser --------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("encoding", "bom"), FOREIGN, ids=[f"{n}{'-bom' if b else ''}" for n, b in FOREIGN])
-def test_deep_json_in_utf16_or_utf32_is_refused_and_the_server_lives_on(server: ServeProcess,
-                                                                        admin: dict[str, str], encoding: str,
-                                                                        bom: bytes) -> None:
+def test_deep_json_in_utf16_or_utf32_is_refused_and_the_server_lives_on(
+    server: ServeProcess, admin: dict[str, str], encoding: str, bom: bytes
+) -> None:
     body = bom + DEEP_TEXT.encode(encoding)
     assert len(body) < 1_048_576  # under API_MAX_BODY_BYTES: the encoding is what must stop it
     assert_problem(post(server, "/due-diligence", body, admin), 415, "json_not_utf8")
@@ -71,8 +85,9 @@ def test_deep_json_in_utf16_or_utf32_is_refused_and_the_server_lives_on(server: 
     assert_alive(server)
 
 
-def test_deep_json_in_utf16_sent_as_text_plain_does_not_crash_the_server(server: ServeProcess,
-                                                                         admin: dict[str, str]) -> None:
+def test_deep_json_in_utf16_sent_as_text_plain_does_not_crash_the_server(
+    server: ServeProcess, admin: dict[str, str]
+) -> None:
     """A body not declared as JSON is not parsed as JSON (FastAPI's rule): refused, and the server lives on."""
     reply = post(server, "/due-diligence", DEEP_TEXT.encode("utf-16"), admin, content_type="text/plain")
     assert 400 <= reply.status_code < 500, reply.text
@@ -87,21 +102,24 @@ def test_utf8_json_with_or_without_a_bom_is_parsed(server: ServeProcess, admin: 
 
 # -- A4: one documented problem for a body that is not UTF-8 ------------------------------------------------------
 
+
 @pytest.mark.parametrize(("encoding", "bom"), FOREIGN, ids=[f"{n}{'-bom' if b else ''}" for n, b in FOREIGN])
-@pytest.mark.parametrize(("path", "signed_in"), [("/due-diligence", True), ("/capture/facts", True),
-                                                 ("/batches", False), ("/auth/login", False)])
-def test_a_json_body_in_another_encoding_is_415_on_every_json_route(server: ServeProcess, admin: dict[str, str],
-                                                                    encoding: str, bom: bytes, path: str,
-                                                                    signed_in: bool) -> None:
+@pytest.mark.parametrize(
+    ("path", "signed_in"),
+    [("/due-diligence", True), ("/capture/facts", True), ("/batches", False), ("/auth/login", False)],
+)
+def test_a_json_body_in_another_encoding_is_415_on_every_json_route(
+    server: ServeProcess, admin: dict[str, str], encoding: str, bom: bytes, path: str, signed_in: bool
+) -> None:
     body = bom + json.dumps({"batch_id": SOME_BATCH, "note": "Zürich"}).encode(encoding)
     problem = assert_problem(post(server, path, body, admin if signed_in else None), 415, "json_not_utf8")
     assert "UTF-8" in problem["detail"]
 
 
-@pytest.mark.parametrize("body", [b'{"batch_id": "\xff"}', b'{"batch_id": "caf\xe9"}', b'\xc0\xaf{}'],
-                         ids=["0xff", "latin-1", "overlong"])
-def test_broken_utf8_is_415_not_an_undocumented_400(server: ServeProcess, admin: dict[str, str],
-                                                    body: bytes) -> None:
+@pytest.mark.parametrize(
+    "body", [b'{"batch_id": "\xff"}', b'{"batch_id": "caf\xe9"}', b"\xc0\xaf{}"], ids=["0xff", "latin-1", "overlong"]
+)
+def test_broken_utf8_is_415_not_an_undocumented_400(server: ServeProcess, admin: dict[str, str], body: bytes) -> None:
     for path, headers in (("/due-diligence", admin), ("/batches", None), ("/auth/login", None)):
         problem = assert_problem(post(server, path, body, headers), 415, "json_not_utf8")
         assert "byte" in problem["detail"]
@@ -109,12 +127,19 @@ def test_broken_utf8_is_415_not_an_undocumented_400(server: ServeProcess, admin:
 
 # -- A3: members' routes refuse the caller before reading the body ------------------------------------------------
 
-def early_answer(server: ServeProcess, method: str, path: str, declared: int,
-                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+
+def early_answer(
+    server: ServeProcess, method: str, path: str, declared: int, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """Send the headers of a `declared`-byte body and its first 64 KiB only, then read the answer: it can only come
     if the server answers without waiting for the rest (the socket times out otherwise)."""
-    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Content-Type: application/json",
-             f"Content-Length: {declared}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        "Content-Type: application/json",
+        f"Content-Length: {declared}",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + b" " * 65_536)
         reply = b""
@@ -133,15 +158,20 @@ def early_answer(server: ServeProcess, method: str, path: str, declared: int,
     return int(status_line.split()[1]), answer, rest
 
 
-@pytest.mark.parametrize(("method", "path", "declared"), [
-    ("POST", "/capture", 33_554_000), ("POST", "/anchors/bundles", 33_554_000),
-    ("PUT", f"/documents/{SOME_SHA256}", 16_000_000), ("POST", "/due-diligence", 1_000_000),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "declared"),
+    [
+        ("POST", "/capture", 33_554_000),
+        ("POST", "/anchors/bundles", 33_554_000),
+        ("PUT", f"/documents/{SOME_SHA256}", 16_000_000),
+        ("POST", "/due-diligence", 1_000_000),
+    ],
+)
 @pytest.mark.parametrize("token", [None, "Bearer not-a-token-this-service-issued"], ids=["anonymous", "bad-token"])
-def test_a_members_route_answers_401_before_reading_the_body(server: ServeProcess, method: str, path: str,
-                                                             declared: int, token: str | None) -> None:
-    status, headers, body = early_answer(server, method, path, declared,
-                                         {"Authorization": token} if token else None)
+def test_a_members_route_answers_401_before_reading_the_body(
+    server: ServeProcess, method: str, path: str, declared: int, token: str | None
+) -> None:
+    status, headers, body = early_answer(server, method, path, declared, {"Authorization": token} if token else None)
     assert status == 401, body
     assert headers["content-type"].startswith("application/problem+json")
     assert json.loads(body)["code"] == "unauthorized"
@@ -168,8 +198,10 @@ def test_anonymous_32_mib_bodies_do_not_grow_the_server(server: ServeProcess) ->
     size = 33_554_000
     before = rss_bytes(server)
     for _ in range(3):
-        head = (f"POST /capture HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {size}\r\nConnection: close\r\n\r\n").encode()
+        head = (
+            f"POST /capture HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {size}\r\nConnection: close\r\n\r\n"
+        ).encode()
         with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
             sock.sendall(head)
             chunk = b" " * 1_048_576
@@ -186,8 +218,9 @@ def test_anonymous_32_mib_bodies_do_not_grow_the_server(server: ServeProcess) ->
 
 
 @pytest.mark.parametrize(("path", "signed_in"), [("/batches", False), ("/due-diligence", True), ("/auth/login", False)])
-def test_a_json_number_too_long_to_parse_is_422_like_any_invalid_json(server: ServeProcess, admin: dict[str, str],
-                                                                      path: str, signed_in: bool) -> None:
+def test_a_json_number_too_long_to_parse_is_422_like_any_invalid_json(
+    server: ServeProcess, admin: dict[str, str], path: str, signed_in: bool
+) -> None:
     """Python's parser refuses an integer of more than 4,300 digits with a ValueError FastAPI turned into a bare 400."""
     body = b'{"batch_id": ' + b"9" * 5_000 + b"}"
     problem = assert_problem(post(server, path, body, admin if signed_in else None), 422, "invalid_input")
@@ -200,8 +233,10 @@ def test_the_unread_body_of_a_refused_request_is_never_taken_for_a_request(serve
     (skipped), not a second request smuggled in it."""
     smuggled = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
     body = smuggled + b" " * (4_096 - len(smuggled))
-    head = (f"POST /capture HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /capture HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     then = f"GET /eip712/domain HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         sock.sendall(head + body + then)

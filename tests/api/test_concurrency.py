@@ -32,8 +32,15 @@ def test_concurrent_signed_writes_all_land_with_distinct_transactions(ledger: Le
         bodies = []
         for n, account in enumerate(factories):
             for k in range(2):  # two requests per signer: nonces n and n+1, sent one after the other
-                batch = NewBatch(GTIN_LINT, f"C{n}-{k}", "520100", Decimal(10 + k), "KGM", Gln(SITES[n]),
-                                 datetime.now(UTC).replace(microsecond=0))
+                batch = NewBatch(
+                    GTIN_LINT,
+                    f"C{n}-{k}",
+                    "520100",
+                    Decimal(10 + k),
+                    "KGM",
+                    Gln(SITES[n]),
+                    datetime.now(UTC).replace(microsecond=0),
+                )
                 bodies.append((n, signer.body(account, calldata.record_batch(batch), nonce=k)))
         locks = [threading.Lock() for _ in factories]
 
@@ -54,13 +61,21 @@ def test_concurrent_retries_with_one_idempotency_key_send_once(client: TestClien
     from ledger.demo.apparel import demo_account
 
     gin = demo_account("gin-gujarat")
-    batch = NewBatch(GTIN_LINT, "IDEM-RACE", "520100", Decimal(5), "KGM", Gln("8901234000014"),
-                     datetime.now(UTC).replace(microsecond=0))
+    batch = NewBatch(
+        GTIN_LINT,
+        "IDEM-RACE",
+        "520100",
+        Decimal(5),
+        "KGM",
+        Gln("8901234000014"),
+        datetime.now(UTC).replace(microsecond=0),
+    )
     body = signer.body(gin, calldata.record_batch(batch))
     before = signer.nonce(gin)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        replies = list(pool.map(lambda _: client.post("/batches", json=body, headers={"Idempotency-Key": "race"}),
-                                range(4)))
+        replies = list(
+            pool.map(lambda _: client.post("/batches", json=body, headers={"Idempotency-Key": "race"}), range(4))
+        )
     assert {r.status_code for r in replies} == {201}
     assert len({r.json()["tx_hash"] for r in replies}) == 1
     assert sorted(r.headers["Idempotent-Replayed"] for r in replies) == ["false", "true", "true", "true"]

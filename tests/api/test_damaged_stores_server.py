@@ -27,8 +27,12 @@ UNKNOWN_CAPTURE = "/capture/" + "ab" * 16
 
 
 def store_files(home: Path) -> dict[str, Path]:
-    found = {"index": [*home.glob("index/*.sqlite")], "outbox": [*home.glob("relayer/outbox-*.sqlite")],
-             "events": [*home.glob("epcis/events-*.sqlite")], "lists": [home / "screening" / "lists.sqlite"]}
+    found = {
+        "index": [*home.glob("index/*.sqlite")],
+        "outbox": [*home.glob("relayer/outbox-*.sqlite")],
+        "events": [*home.glob("epcis/events-*.sqlite")],
+        "lists": [home / "screening" / "lists.sqlite"],
+    }
     assert all(len(paths) == 1 and paths[0].exists() for paths in found.values()), found
     return {store: paths[0] for store, paths in found.items()}
 
@@ -38,8 +42,11 @@ def moved_aside(path: Path) -> list[Path]:
 
 
 def is_damage_problem(reply: httpx.Response) -> bool:
-    return reply.status_code == 503 and reply.headers["content-type"] == "application/problem+json" \
+    return (
+        reply.status_code == 503
+        and reply.headers["content-type"] == "application/problem+json"
         and reply.json()["code"] == "store_damaged"
+    )
 
 
 def entity_list_finding(reply: httpx.Response) -> str:
@@ -105,9 +112,15 @@ def test_damage_found_while_serving_is_a_503_then_the_store_goes_on_except_the_o
         admin.login()
         for n in range(2):  # every write, not only the first
             member = account(f"outbox damage {n}")
-            written = http.post("/admin/participants", headers=admin.headers, json=admin.body(
-                calldata.register_participant(member.address, ParticipantProfile(f"Damage {n} Ltd", "SE"),
-                                              [Role.BUYER])))
+            written = http.post(
+                "/admin/participants",
+                headers=admin.headers,
+                json=admin.body(
+                    calldata.register_participant(
+                        member.address, ParticipantProfile(f"Damage {n} Ltd", "SE"), [Role.BUYER]
+                    )
+                ),
+            )
             assert is_damage_problem(written), written.text
         assert not moved_aside(files["outbox"])  # kept in place while the relayer runs
         assert http.post("/due-diligence", json=FLAGGED).status_code == 200  # reads go on
@@ -115,4 +128,3 @@ def test_damage_found_while_serving_is_a_503_then_the_store_goes_on_except_the_o
     server.stop()
     server.start()
     assert moved_aside(files["outbox"])  # the next start moves it aside
-

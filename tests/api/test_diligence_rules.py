@@ -65,18 +65,26 @@ def test_footprint_attribution_follows_the_material(demo: tuple[Ledger, DemoWorl
 def test_a_flag_released_later_no_longer_counts(demo: tuple[Ledger, DemoWorld]) -> None:
     ledger, world = demo
     trace, disclosures, now = _inputs(ledger, world.flagged_batch)
-    released = dataclasses.replace(trace, nodes=tuple(
-        dataclasses.replace(n, batch=dataclasses.replace(n.batch, flags=())) for n in trace.nodes))
+    released = dataclasses.replace(
+        trace, nodes=tuple(dataclasses.replace(n, batch=dataclasses.replace(n.batch, flags=())) for n in trace.nodes)
+    )
     report = evaluate(released, disclosures, Policy(reject_regions=()), now)
     assert Rule.ACTIVE_FLAG not in {f.rule for f in report.findings}
     assert report.verdict is Verdict.REVIEW
 
 
-@pytest.mark.parametrize("bad", [
-    {"reject_regions": ("ZZ",)}, {"review_regions": ("CN-ZZ",)}, {"required_frameworks": ("SASB",)},
-    {"max_disclosure_age_days": -1}, {"required_documents": (("tier-1", ()),)},
-    {"max_footprint_per_unit_kg": Decimal("NaN")}, {"max_footprint_per_unit_kg": Decimal(-1)},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"reject_regions": ("ZZ",)},
+        {"review_regions": ("CN-ZZ",)},
+        {"required_frameworks": ("SASB",)},
+        {"max_disclosure_age_days": -1},
+        {"required_documents": (("tier-1", ()),)},
+        {"max_footprint_per_unit_kg": Decimal("NaN")},
+        {"max_footprint_per_unit_kg": Decimal(-1)},
+    ],
+)
 def test_policy_refuses_values_that_mean_nothing(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Policy(**bad)  # type: ignore[arg-type]

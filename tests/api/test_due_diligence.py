@@ -17,8 +17,9 @@ def _report(client: TestClient, **body: object) -> dict:  # type: ignore[type-ar
     return reply.json()  # type: ignore[no-any-return]
 
 
-def test_flagged_batch_fails_on_xinjiang_cotton_quality_hold_and_revoked_attestation(client: TestClient,
-                                                                                     world: DemoWorld) -> None:
+def test_flagged_batch_fails_on_xinjiang_cotton_quality_hold_and_revoked_attestation(
+    client: TestClient, world: DemoWorld
+) -> None:
     report = _report(client, batch_id=world.flagged_batch)
     assert report["verdict"] == "FAIL"
     rules = {(f["rule"], f["severity"]) for f in report["findings"]}
@@ -43,8 +44,9 @@ def test_passing_batch_passes_with_only_informational_findings(client: TestClien
     assert Decimal(summary["audited_input_share"]) == Decimal("0.6667")  # the weaver's amendment is not assured
 
 
-def test_footprint_rolls_up_process_emissions_in_proportion_to_quantity_consumed(client: TestClient,
-                                                                                 world: DemoWorld) -> None:
+def test_footprint_rolls_up_process_emissions_in_proportion_to_quantity_consumed(
+    client: TestClient, world: DemoWorld
+) -> None:
     footprint = _report(client, batch_id=world.passing_batch)["footprint"]
     # lint 7200 kg / 24000 kg; yarn 21600 + 12000 kg lint; fabric 36400 + 10400 kg yarn; garments 15000 + 51000 m
     lint = Decimal(7200) / 24000
@@ -65,8 +67,9 @@ def test_same_request_at_same_block_gives_the_same_report(client: TestClient, wo
     assert first == again and first["as_of_block"] > 0
 
 
-def test_report_as_of_an_earlier_block_ignores_later_facts(client: TestClient, demo_ledger: Ledger,
-                                                           world: DemoWorld) -> None:
+def test_report_as_of_an_earlier_block_ignores_later_facts(
+    client: TestClient, demo_ledger: Ledger, world: DemoWorld
+) -> None:
     before = _report(client, batch_id=world.passing_batch)
     demo_ledger.flag_batch(world.account("garment"), world.passing_batch, FlagKind.RECALL, "needle found in seam")
     now = _report(client, batch_id=world.passing_batch)
@@ -83,8 +86,11 @@ def test_policy_rules_change_the_verdict(client: TestClient, world: DemoWorld) -
     assert india["verdict"] == "REVIEW" and india["findings"][0]["rule"] == "review_region"
     heavy = _report(client, batch_id=world.passing_batch, policy={"max_footprint_per_unit_kg": "1.5"})
     assert heavy["verdict"] == "FAIL" and heavy["findings"][0]["rule"] == "footprint_over_limit"
-    lenient = _report(client, batch_id=world.flagged_batch,
-                      policy={"reject_regions": [], "reject_flagged": False, "required_documents": {}})
+    lenient = _report(
+        client,
+        batch_id=world.flagged_batch,
+        policy={"reject_regions": [], "reject_flagged": False, "required_documents": {}},
+    )
     assert lenient["verdict"] == "REVIEW"
     documents = _report(client, batch_id=world.passing_batch, policy={"required_documents": {"0": ["certificate"]}})
     assert documents["findings"][0]["rule"] == "missing_document" and documents["findings"][0]["tier"] == 0
@@ -107,19 +113,28 @@ def test_html_report_for_accept_header_and_get_link(client: TestClient, world: D
     assert reply.headers["content-type"].startswith("text/html")
     assert "FAIL" in reply.text and "CN-XJ" in reply.text and "<table>" in reply.text
     policy = json.dumps({"reject_regions": [], "reject_flagged": False})
-    link = client.get(f"/due-diligence/{world.flagged_batch}", params={"policy": policy},
-                      headers={"Accept": "text/html,application/xhtml+xml"})
+    link = client.get(
+        f"/due-diligence/{world.flagged_batch}",
+        params={"policy": policy},
+        headers={"Accept": "text/html,application/xhtml+xml"},
+    )
     assert link.headers["content-type"].startswith("text/html") and "REVIEW" in link.text
     as_json = client.get(f"/due-diligence/{world.passing_batch}", params={"format": "json"}).json()
     assert as_json["verdict"] == "PASS"
 
 
 def test_bad_policy_is_refused(client: TestClient, world: DemoWorld) -> None:
-    assert_problem(client.post("/due-diligence", json={"batch_id": world.passing_batch,
-                                                       "policy": {"reject_regions": ["XX-99"]}}), 422)
-    assert_problem(client.post("/due-diligence", json={"batch_id": world.passing_batch,
-                                                       "policy": {"required_documents": {"tier9": ["certificate"]}}}),
-                   422)
+    assert_problem(
+        client.post("/due-diligence", json={"batch_id": world.passing_batch, "policy": {"reject_regions": ["XX-99"]}}),
+        422,
+    )
+    assert_problem(
+        client.post(
+            "/due-diligence",
+            json={"batch_id": world.passing_batch, "policy": {"required_documents": {"tier9": ["certificate"]}}},
+        ),
+        422,
+    )
     assert_problem(client.get(f"/due-diligence/{world.passing_batch}", params={"policy": "{not json"}), 422)
     assert_problem(client.post("/due-diligence", json={"gtin": "06931234000105"}), 422)
     assert_problem(client.post("/due-diligence", json={"batch_id": world.passing_batch, "as_of_block": 10**9}), 422)

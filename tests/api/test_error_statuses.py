@@ -42,8 +42,9 @@ def test_the_four_kinds_are_the_four_statuses() -> None:
     assert set(ERROR_KINDS.values()) == KIND_STATUS.keys()
 
 
-def test_contract_refusals_carry_their_status_and_decoded_error(client: TestClient, signer: Signer,
-                                                                world: DemoWorld, demo_ledger: Ledger) -> None:
+def test_contract_refusals_carry_their_status_and_decoded_error(
+    client: TestClient, signer: Signer, world: DemoWorld, demo_ledger: Ledger
+) -> None:
     gin, garment, auditor = world.account("gin-gujarat"), world.account("garment"), world.account("auditor")
 
     claim = calldata.claim_anchored_batch(UNKNOWN_ROOT, lint("CLAIM-1"), [])
@@ -51,30 +52,53 @@ def test_contract_refusals_carry_their_status_and_decoded_error(client: TestClie
 
     spinning_disclosure = world.disclosures["spinning"]
     attest = calldata.attest(spinning_disclosure, 9, AssuranceLevel.LIMITED, Opinion.UNMODIFIED, doc("v9"))
-    refused(client.post(f"/disclosures/{spinning_disclosure}/attestations", json=signer.body(auditor, attest)), 404,
-            "DisclosureVersionNotFound", {"disclosure_id": spinning_disclosure, "version": 9})
+    refused(
+        client.post(f"/disclosures/{spinning_disclosure}/attestations", json=signer.body(auditor, attest)),
+        404,
+        "DisclosureVersionNotFound",
+        {"disclosure_id": spinning_disclosure, "version": 9},
+    )
 
     fabric = world.batches["fabric-a"]  # held by the garment factory
     to_itself = calldata.transfer_custody(fabric, garment.address)
-    refused(client.post(f"/batches/{fabric}/custody", json=signer.body(garment, to_itself)), 409,
-            "BatchSelfTransfer", {"batch_id": fabric})
+    refused(
+        client.post(f"/batches/{fabric}/custody", json=signer.body(garment, to_itself)),
+        409,
+        "BatchSelfTransfer",
+        {"batch_id": fabric},
+    )
 
     gin_disclosure = world.disclosures["gin-gujarat"]  # attested by the auditor in the demo
     again = calldata.attest(gin_disclosure, 1, AssuranceLevel.REASONABLE, Opinion.UNMODIFIED, doc("again"))
-    refused(client.post(f"/disclosures/{gin_disclosure}/attestations", json=signer.body(auditor, again)), 409,
-            "DisclosureAlreadyAttested", {"disclosure_id": gin_disclosure, "version": 1, "auditor": auditor.address})
+    refused(
+        client.post(f"/disclosures/{gin_disclosure}/attestations", json=signer.body(auditor, again)),
+        409,
+        "DisclosureAlreadyAttested",
+        {"disclosure_id": gin_disclosure, "version": 1, "auditor": auditor.address},
+    )
 
     spinning = world.account("spinning")
     demo_ledger.set_suspended(spinning.address, True, "certificate withdrawn")
-    yarn = NewBatch(GTIN_LINT, "SUSPENDED-1", "520512", Decimal(5), "KGM", Gln("8931234000011"),
-                    datetime.now(UTC).replace(microsecond=0))
-    refused(client.post("/batches", json=signer.body(spinning, calldata.record_batch(yarn))), 403,
-            "RegistryParticipantSuspended", {"account": spinning.address})
+    yarn = NewBatch(
+        GTIN_LINT,
+        "SUSPENDED-1",
+        "520512",
+        Decimal(5),
+        "KGM",
+        Gln("8931234000011"),
+        datetime.now(UTC).replace(microsecond=0),
+    )
+    refused(
+        client.post("/batches", json=signer.body(spinning, calldata.record_batch(yarn))),
+        403,
+        "RegistryParticipantSuspended",
+        {"account": spinning.address},
+    )
 
 
 def test_a_production_time_the_service_accepts_but_the_chain_does_not_is_422(
-        client: TestClient, signer: Signer, world: DemoWorld, demo_ledger: Ledger,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, signer: Signer, world: DemoWorld, demo_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The service's clock runs hours ahead of the chain's: its own check lets the time pass, the contract (which
     allows an hour after the block's time) refuses it, and the caller still gets 422 with the contract's figures."""
     chain_now = int(demo_ledger.chain.w3.eth.get_block("latest")["timestamp"])
@@ -82,8 +106,9 @@ def test_a_production_time_the_service_accepts_but_the_chain_does_not_is_422(
     monkeypatch.setattr(validation, "time", SimpleNamespace(time=lambda: time.time() + 4 * 3_600))
     gin = world.account("gin-gujarat")
     batch = NewBatch(GTIN_LINT, "SKEW-1", "520100", Decimal(5), "KGM", Gln("8901234000014"), produced)
-    body = assert_problem(client.post("/batches", json=signer.body(gin, calldata.record_batch(batch))), 422,
-                          "batch_produced_in_future")
+    body = assert_problem(
+        client.post("/batches", json=signer.body(gin, calldata.record_batch(batch))), 422, "batch_produced_in_future"
+    )
     error = body["error"]
     assert error["name"] == "BatchProducedInFuture"
     args = error["args"]
@@ -103,5 +128,8 @@ def test_every_ledger_error_class_answers_the_status_of_its_most_specific_listed
     assert unlisted == {"LedgerError", "ToolchainError"}
     status = {c.__name__: STATUS[listed] for c in classes if (listed := listed_class(c)) is not None}
     assert (status["DocumentMismatchError"], status["DocumentTooLargeError"], status["CaptureTooLargeError"]) == (
-        422, 413, 413)
+        422,
+        413,
+        413,
+    )
     assert (status["ChainMismatchError"], status["StoreDamagedError"], status["UploadBudgetError"]) == (503, 503, 429)

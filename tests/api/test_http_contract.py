@@ -37,8 +37,9 @@ def test_the_docs_load_everything_from_the_service_itself(client: TestClient, pa
         assert asset.status_code == 200, (url, asset.text[:200])
         assert asset.content
     scripts = [u for u in urls if u.endswith(".js")]
-    assert all(client.get(u).headers["content-type"].startswith(("text/javascript", "application/javascript"))
-               for u in scripts)
+    assert all(
+        client.get(u).headers["content-type"].startswith(("text/javascript", "application/javascript")) for u in scripts
+    )
 
 
 def test_docs_assets_are_only_the_listed_files(client: TestClient) -> None:
@@ -92,20 +93,26 @@ def test_openapi_gives_the_body_limit_of_each_route(client: TestClient, settings
     with_body = [(path, op) for path, _, op in _operations(spec) if "requestBody" in op]
     assert len(with_body) >= 8
     for path, op in with_body:
-        limit = {"/anchors/bundles": settings.max_bundle_body_bytes, "/capture": settings.max_capture_body_bytes,
-                 "/capture/facts": settings.max_capture_body_bytes}.get(path, settings.max_body_bytes)
+        limit = {
+            "/anchors/bundles": settings.max_bundle_body_bytes,
+            "/capture": settings.max_capture_body_bytes,
+            "/capture/facts": settings.max_capture_body_bytes,
+        }.get(path, settings.max_body_bytes)
         if path.startswith("/documents"):
             limit = settings.max_document_body_bytes
         assert f"{limit:,} bytes" in op["responses"]["413"]["description"], path
         assert f"{limit:,} bytes" in op["requestBody"]["description"], path
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("DELETE", "/batches", {"GET", "POST"}),
-    ("PUT", "/disclosures", {"GET", "POST"}),
-    ("PATCH", "/due-diligence", {"POST"}),
-    ("POST", "/health", {"GET"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/batches", {"GET", "POST"}),
+        ("PUT", "/disclosures", {"GET", "POST"}),
+        ("PATCH", "/due-diligence", {"POST"}),
+        ("POST", "/health", {"GET"}),
+    ],
+)
 def test_405_lists_every_allowed_method(client: TestClient, method: str, path: str, allowed: set[str]) -> None:
     reply = client.request(method, path)
     assert_problem(reply, 405, "method_not_allowed")

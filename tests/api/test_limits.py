@@ -45,13 +45,20 @@ def assert_alive(server: ServeProcess, http: httpx.Client) -> None:
     assert http.get("/health").status_code == 200
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/due-diligence", b"[" * 100_000),
-    ("/batches", b'{"r":' * 100_000),
-    ("/due-diligence", b'{"batch_id": "x", "policy": {"reject_regions": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"),
-])
-def test_a_body_nested_100000_deep_is_refused_and_the_server_lives_on(server: ServeProcess, http: httpx.Client,
-                                                                      path: str, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/due-diligence", b"[" * 100_000),
+        ("/batches", b'{"r":' * 100_000),
+        (
+            "/due-diligence",
+            b'{"batch_id": "x", "policy": {"reject_regions": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+        ),
+    ],
+)
+def test_a_body_nested_100000_deep_is_refused_and_the_server_lives_on(
+    server: ServeProcess, http: httpx.Client, path: str, body: bytes
+) -> None:
     assert_problem(http.post(path, content=body, headers=JSON), 422, "json_too_deep")
     assert_alive(server, http)
 
@@ -73,8 +80,9 @@ def test_a_body_over_the_limit_is_413(server: ServeProcess, http: httpx.Client) 
     assert_alive(server, http)
 
 
-def test_a_chunked_body_without_content_length_is_cut_off_at_the_limit(server: ServeProcess,
-                                                                       http: httpx.Client) -> None:
+def test_a_chunked_body_without_content_length_is_cut_off_at_the_limit(
+    server: ServeProcess, http: httpx.Client
+) -> None:
     def chunks() -> Iterator[bytes]:
         yield b'{"batch_id": "' + SOME_BATCH.encode() + b'", "policy": {"reject_regions": ['
         for _ in range(64):  # 4 MiB in all, far past the 1 MiB limit
@@ -88,8 +96,9 @@ def test_a_chunked_body_without_content_length_is_cut_off_at_the_limit(server: S
     assert_alive(server, http)
 
 
-def test_a_bundle_over_the_json_limit_but_within_the_bundle_limit_is_read(server: ServeProcess,
-                                                                         http: httpx.Client) -> None:
+def test_a_bundle_over_the_json_limit_but_within_the_bundle_limit_is_read(
+    server: ServeProcess, http: httpx.Client
+) -> None:
     garment = DEMO_PARTICIPANTS[4].account.address
     bundle = build_bundle(garment, [garments(f"HG-BIG-{n}") for n in range(1_000)]).to_json().encode()
     assert MiB < len(bundle) < 32 * MiB

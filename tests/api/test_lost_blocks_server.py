@@ -41,8 +41,15 @@ def test_a_write_answered_before_the_node_lost_its_block_is_on_chain_after_a_kil
     server = ServeProcess(tmp_path / ".ledger", ["--demo"], {"LEDGER_NODE_PORT": str(free_port())})
     state_file = server.home / "node" / "state.json"
     gin = demo_account("gin-gujarat")
-    lint = NewBatch(GTIN_LINT, "GJ25-LOST-1", "520100", Decimal(500), "KGM", Gln("8901234000014"),
-                    datetime.now(UTC).replace(microsecond=0))
+    lint = NewBatch(
+        GTIN_LINT,
+        "GJ25-LOST-1",
+        "520100",
+        Decimal(500),
+        "KGM",
+        Gln("8901234000014"),
+        datetime.now(UTC).replace(microsecond=0),
+    )
     headers = {"Idempotency-Key": "lost-1"}
     try:
         server.start()

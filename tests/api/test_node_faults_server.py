@@ -21,14 +21,15 @@ from tests.api.serve_process import ServeProcess
 SECRET = "s3cr3t-api-key"
 
 
-
 @pytest.mark.anvil
 def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(
-        own_anvil: AnvilNode, tmp_path: Path) -> None:
+    own_anvil: AnvilNode, tmp_path: Path
+) -> None:
     port = int(own_anvil.url.rsplit(":", 1)[1])
     rpc = f"http://operator:{SECRET}@127.0.0.1:{port}/?apikey={SECRET}"  # hosted nodes carry keys like this
-    server = ServeProcess(tmp_path / ".ledger", ["--rpc-url", rpc, "--demo"],
-                          {"LEDGER_NODE_TIMEOUT": "1", "LEDGER_READ_STALENESS": "0"})
+    server = ServeProcess(
+        tmp_path / ".ledger", ["--rpc-url", rpc, "--demo"], {"LEDGER_NODE_TIMEOUT": "1", "LEDGER_READ_STALENESS": "0"}
+    )
     replacement: AnvilNode | None = None
     try:
         server.start()
@@ -55,9 +56,21 @@ def test_node_faults_answer_fast_and_honestly_without_leaking_the_node_url(
                 body = assert_problem(http.get(path), 503, "chain_mismatch")
                 assert "genesis" in body["detail"] or "no contract code" in body["detail"], body
                 assert SECRET not in str(body)
-            write = http.post("/batches", json={"request": {
-                "from": "0x" + "11" * 20, "to": "0x" + "22" * 20, "value": 0, "gas": 100_000, "nonce": 0,
-                "deadline": 2**40, "data": "0x12345678"}, "signature": "0x" + "00" * 65})
+            write = http.post(
+                "/batches",
+                json={
+                    "request": {
+                        "from": "0x" + "11" * 20,
+                        "to": "0x" + "22" * 20,
+                        "value": 0,
+                        "gas": 100_000,
+                        "nonce": 0,
+                        "deadline": 2**40,
+                        "data": "0x12345678",
+                    },
+                    "signature": "0x" + "00" * 65,
+                },
+            )
             assert write.status_code in (422, 503), write.text  # never relayed
         index = next((server.home / "index").glob("*.sqlite"))
         with sqlite3.connect(index) as db:

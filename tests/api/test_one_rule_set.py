@@ -55,21 +55,36 @@ def cli(*args: str) -> str:
 
 
 @pytest.mark.parametrize("case", sorted(BAD_BATCHES))
-def test_a_bad_batch_is_refused_alike_by_every_path(case: str, demo_ledger: Ledger, world: DemoWorld,
-                                                    client: TestClient, signer: Signer) -> None:
+def test_a_bad_batch_is_refused_alike_by_every_path(
+    case: str, demo_ledger: Ledger, world: DemoWorld, client: TestClient, signer: Signer
+) -> None:
     change, field = BAD_BATCHES[case]
     bad: NewBatch = dataclasses.replace(lint("RULES-1"), **change)
     gin = world.account("gin-gujarat")
     by_ledger = refusal(lambda: demo_ledger.record_batch(gin, bad))
     assert by_ledger[1] == field
     assert refusal(lambda: calldata.record_batch(bad)) == by_ledger
-    assert refusal(lambda: calldata.record_batches([bad])) [1] == field
+    assert refusal(lambda: calldata.record_batches([bad]))[1] == field
     unchecked = encode_call("recordBatch", batch_record(bad))  # what a wallet could sign: no Python check at all
     body = assert_problem(client.post("/batches", json=signer.body(gin, unchecked)), 422)
     assert (first_clause(body["detail"]), body["field"]) == by_ledger
-    args = ["record-batch", "--gtin", bad.gtin, "--lot", bad.lot, "--hs-code", bad.hs_code, "--quantity",
-            str(bad.quantity), "--unit", bad.unit, "--facility", bad.facility, "--produced-at",
-            bad.produced_at.isoformat()]
+    args = [
+        "record-batch",
+        "--gtin",
+        bad.gtin,
+        "--lot",
+        bad.lot,
+        "--hs-code",
+        bad.hs_code,
+        "--quantity",
+        str(bad.quantity),
+        "--unit",
+        bad.unit,
+        "--facility",
+        bad.facility,
+        "--produced-at",
+        bad.produced_at.isoformat(),
+    ]
     args += [f"--input={i.batch_id}={i.quantity}" for i in bad.inputs]
     if bad.process_emissions_kg is not None:
         args += ["--emissions", str(bad.process_emissions_kg)]
@@ -78,8 +93,9 @@ def test_a_bad_batch_is_refused_alike_by_every_path(case: str, demo_ledger: Ledg
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FLAGS))
-def test_a_bad_flag_is_refused_alike_by_every_path(case: str, demo_ledger: Ledger, world: DemoWorld,
-                                                   client: TestClient, signer: Signer) -> None:
+def test_a_bad_flag_is_refused_alike_by_every_path(
+    case: str, demo_ledger: Ledger, world: DemoWorld, client: TestClient, signer: Signer
+) -> None:
     reason, field = BAD_FLAGS[case]
     weaving = world.account("weaving")
     fabric = world.batches["fabric-a"]

@@ -18,12 +18,28 @@ from ledger.trace import MAX_NODES
 
 BEARER = {"HTTPBearer": []}
 #: Public by design: anyone may call them; a token, if sent, shows more (and a bad one is 401).
-TOKEN_OPTIONAL = [("get", "/disclosures"), ("get", "/disclosures/export"), ("get", "/disclosures/{disclosure_id}"),
-                  ("get", "/documents/{sha256}"), ("get", "/documents/{sha256}/citations")]
-PUBLIC = [("get", "/batches/{batch_id}/passport"), ("get", "/health"), ("get", "/eip712/domain"),
-          ("post", "/batches"), ("get", "/regimes")]
-MEMBERS = [("get", "/batches"), ("post", "/due-diligence"), ("post", "/capture"), ("post", "/anchors/bundles"),
-           ("put", "/documents/{sha256}"), ("get", "/capture/{capture_id}")]
+TOKEN_OPTIONAL = [
+    ("get", "/disclosures"),
+    ("get", "/disclosures/export"),
+    ("get", "/disclosures/{disclosure_id}"),
+    ("get", "/documents/{sha256}"),
+    ("get", "/documents/{sha256}/citations"),
+]
+PUBLIC = [
+    ("get", "/batches/{batch_id}/passport"),
+    ("get", "/health"),
+    ("get", "/eip712/domain"),
+    ("post", "/batches"),
+    ("get", "/regimes"),
+]
+MEMBERS = [
+    ("get", "/batches"),
+    ("post", "/due-diligence"),
+    ("post", "/capture"),
+    ("post", "/anchors/bundles"),
+    ("put", "/documents/{sha256}"),
+    ("get", "/capture/{capture_id}"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +62,9 @@ def operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any
 
 
 @pytest.mark.parametrize(("method", "path"), TOKEN_OPTIONAL)
-def test_public_routes_that_read_a_token_declare_it_optional_and_document_its_401(schema: dict[str, Any],
-                                                                                 method: str, path: str) -> None:
+def test_public_routes_that_read_a_token_declare_it_optional_and_document_its_401(
+    schema: dict[str, Any], method: str, path: str
+) -> None:
     operation = schema["paths"][path][method]
     assert operation["security"] == [{}, BEARER]
     assert "token was sent" in operation["responses"]["401"]["description"]
@@ -66,12 +83,12 @@ def test_routes_that_read_no_token_declare_no_security(schema: dict[str, Any], m
 
 
 @pytest.mark.parametrize(("method", "path"), MEMBERS)
-def test_members_routes_require_the_bearer_and_document_the_401(schema: dict[str, Any], method: str,
-                                                                path: str) -> None:
+def test_members_routes_require_the_bearer_and_document_the_401(schema: dict[str, Any], method: str, path: str) -> None:
     operation = schema["paths"][path][method]
     assert operation["security"] == [BEARER]
     assert operation["responses"]["401"]["content"]["application/problem+json"]["schema"] == {
-        "$ref": "#/components/schemas/Problem"}
+        "$ref": "#/components/schemas/Problem"
+    }
 
 
 def test_the_admins_route_documents_401_and_403(schema: dict[str, Any]) -> None:
@@ -81,8 +98,9 @@ def test_the_admins_route_documents_401_and_403(schema: dict[str, Any]) -> None:
 
 
 def test_every_json_body_is_documented_utf8_with_its_415(schema: dict[str, Any]) -> None:
-    bodies = [(m, p, o) for m, p, o in operations(schema)
-              if "application/json" in o.get("requestBody", {}).get("content", {})]
+    bodies = [
+        (m, p, o) for m, p, o in operations(schema) if "application/json" in o.get("requestBody", {}).get("content", {})
+    ]
     assert len(bodies) >= 10
     for method, path, operation in bodies:
         assert "UTF-8" in operation["requestBody"]["description"], (method, path)
@@ -93,24 +111,32 @@ def test_every_json_body_is_documented_utf8_with_its_415(schema: dict[str, Any])
 
 
 def test_max_nodes_has_the_services_maximum(schema: dict[str, Any]) -> None:
-    parameter = next(p for p in schema["paths"]["/batches/{batch_id}/trace"]["get"]["parameters"]
-                     if p["name"] == "max_nodes")
+    parameter = next(
+        p for p in schema["paths"]["/batches/{batch_id}/trace"]["get"]["parameters"] if p["name"] == "max_nodes"
+    )
     integer = next(b for b in parameter["schema"]["anyOf"] if b.get("type") == "integer")
     assert integer["maximum"] == 5_000 != MAX_NODES
 
 
 def test_lots_carry_the_gs1_character_set(schema: dict[str, Any]) -> None:
     """Every lot the API takes, in a body or a query string, says its character set."""
-    taken = json.dumps([operation.get("requestBody", {}) for item in schema["paths"].values()
-                        for operation in item.values()])  # what request bodies refer to, nested models included
+    taken = json.dumps(
+        [operation.get("requestBody", {}) for item in schema["paths"].values() for operation in item.values()]
+    )  # what request bodies refer to, nested models included
     for _ in range(5):  # models nested in models, a few levels deep
-        taken += json.dumps([body for name, body in schema["components"]["schemas"].items()
-                             if f"/{name}\"" in taken])
-    lots = [(name, body["properties"]["lot"]) for name, body in schema["components"]["schemas"].items()
-            if "lot" in body.get("properties", {}) and f"/{name}\"" in taken]
-    lots += [(f"{method.upper()} {path}", parameter["schema"]) for path, item in schema["paths"].items()
-             for method, operation in item.items() for parameter in operation.get("parameters", [])
-             if parameter["name"] == "lot"]
+        taken += json.dumps([body for name, body in schema["components"]["schemas"].items() if f'/{name}"' in taken])
+    lots = [
+        (name, body["properties"]["lot"])
+        for name, body in schema["components"]["schemas"].items()
+        if "lot" in body.get("properties", {}) and f'/{name}"' in taken
+    ]
+    lots += [
+        (f"{method.upper()} {path}", parameter["schema"])
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "lot"
+    ]
     assert {"DueDiligenceRequest", "AnchoredBatchIn", "GET /batches"} <= {name for name, _ in lots}
     for name, lot in lots:
         assert "pattern" in lot, f"{name}: {lot}"

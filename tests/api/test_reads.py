@@ -39,8 +39,9 @@ def test_search_filters_by_gtin_country_and_producer(client: TestClient, world: 
     assert [b["id"] for b in by_label] == [world.flagged_batch]
 
 
-def test_batch_detail_shows_producer_inputs_documents_custody_flags_and_record(client: TestClient,
-                                                                               world: DemoWorld) -> None:
+def test_batch_detail_shows_producer_inputs_documents_custody_flags_and_record(
+    client: TestClient, world: DemoWorld
+) -> None:
     fabric = client.get(f"/batches/{world.batches['fabric-b']}").json()
     assert fabric["producer_profile"]["legal_name"] == "Pearl River Weaving & Dyeing Co Ltd"
     assert fabric["facility_subdivision"] == "CN-GD"
@@ -86,8 +87,9 @@ def test_participant_shows_profile_roles_disclosures_and_batch_count(client: Tes
     assert disclosure["audited"] is False and disclosure["attested_version"] == 1
 
 
-def test_disclosure_history_shows_versions_reasons_and_what_each_attestation_covers(client: TestClient,
-                                                                                  world: DemoWorld) -> None:
+def test_disclosure_history_shows_versions_reasons_and_what_each_attestation_covers(
+    client: TestClient, world: DemoWorld
+) -> None:
     body = client.get(f"/disclosures/{world.disclosures['weaving']}").json()
     assert [v["version"] for v in body["versions"]] == [1, 2]
     assert body["versions"][1]["reason"].startswith("Scope 1 restated")
@@ -121,8 +123,7 @@ def test_export_answers_csv_and_json_with_the_manifest(client: TestClient, world
     assert body["manifest"]["chain_id"] > 0
 
 
-def test_domain_and_nonce_tell_clients_how_to_sign(client: TestClient, demo_ledger: Ledger,
-                                                   world: DemoWorld) -> None:
+def test_domain_and_nonce_tell_clients_how_to_sign(client: TestClient, demo_ledger: Ledger, world: DemoWorld) -> None:
     domain = client.get("/eip712/domain").json()
     assert domain["verifying_contract"] == demo_ledger.deployment.forwarder
     assert domain["ledger"] == demo_ledger.deployment.ledger
@@ -153,8 +154,9 @@ def test_openapi_documents_models_examples_and_errors_for_every_route(client: Te
             assert "503" in errors or path in STATIC, (method, path)
             assert operation.get("summary"), (method, path)
             if method == "post":
-                assert "examples" in json.dumps(spec["components"]["schemas"].get("SignedRequestIn", {})) \
-                    or "examples" in json.dumps(operation)
+                assert "examples" in json.dumps(
+                    spec["components"]["schemas"].get("SignedRequestIn", {})
+                ) or "examples" in json.dumps(operation)
     assert client.get("/docs").status_code == 200
 
 

@@ -56,17 +56,26 @@ class Server:
         return sent
 
     def reverted(self) -> list[str]:
-        return [tx["hash"].hex() for tx in self.relayer_transactions()
-                if self.w3.eth.get_transaction_receipt(tx["hash"])["status"] != 1]
+        return [
+            tx["hash"].hex()
+            for tx in self.relayer_transactions()
+            if self.w3.eth.get_transaction_receipt(tx["hash"])["status"] != 1
+        ]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("relayer") / ".ledger"
     node_port = free_port()
-    process = ServeProcess(home, ["--demo"], {"LEDGER_NODE_PORT": str(node_port),
-                                              "LEDGER_RELAY_GAS_BUDGET": str(GAS_BUDGET),
-                                              "LEDGER_RELAY_RATE": str(RATE)})
+    process = ServeProcess(
+        home,
+        ["--demo"],
+        {
+            "LEDGER_NODE_PORT": str(node_port),
+            "LEDGER_RELAY_GAS_BUDGET": str(GAS_BUDGET),
+            "LEDGER_RELAY_RATE": str(RATE),
+        },
+    )
     process.start()
     running = Server(process, f"http://127.0.0.1:{node_port}")
     yield running
@@ -92,8 +101,11 @@ def test_malleated_signatures_cost_nothing(server: Server) -> None:
     for _ in range(20):  # the same malleated body, again and again
         assert_problem(server.http.post("/batches", json=high_s), 403, "signature_invalid")
     for v in (0, 1):
-        assert_problem(server.http.post("/batches", json={**body, "signature": body["signature"][:-2] + f"{v:02x}"}),
-                       403, "signature_invalid")
+        assert_problem(
+            server.http.post("/batches", json={**body, "signature": body["signature"][:-2] + f"{v:02x}"}),
+            403,
+            "signature_invalid",
+        )
     assert len(server.relayer_transactions()) == sent_before  # not one transaction paid
     assert server.http.post("/batches", json=body).status_code == 201  # the genuine one still lands
 
@@ -101,9 +113,17 @@ def test_malleated_signatures_cost_nothing(server: Server) -> None:
 def test_ten_concurrent_bodies_with_one_nonce_send_one_transaction(server: Server) -> None:
     signer = server.signer("spinning")
     nonce = signer.nonce()
-    bodies = [signer.body(calldata.flag_batch(server.http.get(
-        "/batches", params={"gtin": GTIN_YARN}).json()["items"][0]["id"], FlagKind.QUALITY_HOLD, f"race {i}"),
-        nonce=nonce) for i in range(10)]
+    bodies = [
+        signer.body(
+            calldata.flag_batch(
+                server.http.get("/batches", params={"gtin": GTIN_YARN}).json()["items"][0]["id"],
+                FlagKind.QUALITY_HOLD,
+                f"race {i}",
+            ),
+            nonce=nonce,
+        )
+        for i in range(10)
+    ]
     sent_before = len(server.relayer_transactions())
     with ThreadPoolExecutor(max_workers=10) as pool:
         replies = list(pool.map(lambda b: server.http.post(f"/batches/{_flagged(b)}/flags", json=b), bodies))
@@ -123,8 +143,9 @@ def test_a_request_asking_for_more_gas_than_the_cap_is_refused_before_sending(se
     domain, ledger_address = signer.domain()
     data = calldata.record_batch(lint("GREEDY-GAS"))
     request = build_request(signer.account.address, ledger_address, data, nonce=signer.nonce(), gas=13_000_000)
-    body = assert_problem(server.http.post("/batches", json=body_of(sign_request(signer.account, domain, request))),
-                          422)
+    body = assert_problem(
+        server.http.post("/batches", json=body_of(sign_request(signer.account, domain, request))), 422
+    )
     assert body["field"] == "request.gas" and "cap" in body["detail"]
 
 
@@ -147,8 +168,11 @@ def test_a_participant_past_its_daily_gas_budget_gets_429_with_retry_after(serve
     signer = server.signer("gin-gujarat")
     replies = []
     for bulk in range(4):  # about 0.9M gas each: the 1.5M budget is spent after two
-        replies.append(server.http.post("/batches", json=signer.body(calldata.record_batches(
-            [lint(f"BUDGET-{bulk}-{n}") for n in range(20)]))))
+        replies.append(
+            server.http.post(
+                "/batches", json=signer.body(calldata.record_batches([lint(f"BUDGET-{bulk}-{n}") for n in range(20)]))
+            )
+        )
         if replies[-1].status_code != 201:
             break
     assert [r.status_code for r in replies[:2]] == [201, 201], [r.text for r in replies]
@@ -161,12 +185,26 @@ def test_a_participant_past_its_daily_gas_budget_gets_429_with_retry_after(serve
 def test_the_request_rate_is_bounded_per_participant(server: Server) -> None:
     signer = server.signer("auditor")  # requests the contract's dry run refuses cost no gas and take no place
     unknown = "0x" + "ab" * 32
-    refused = [server.http.post(f"/disclosures/{unknown}/revocations", json=signer.body(calldata.revoke_attestation(
-        unknown, 1, "nothing to revoke"))) for _ in range(RATE + 2)]
+    refused = [
+        server.http.post(
+            f"/disclosures/{unknown}/revocations",
+            json=signer.body(calldata.revoke_attestation(unknown, 1, "nothing to revoke")),
+        )
+        for _ in range(RATE + 2)
+    ]
     assert {r.status_code for r in refused} == {404}
     weaving = server.signer("weaving")  # relayed requests do: past the rate, refused at once, valid or not
-    replies = [server.http.post("/batches", json=weaving.body(calldata.record_batch(NewBatch(
-        GTIN_FABRIC, f"RATE-{n}", "520811", Decimal(1), "MTR", Gln("6921234000014"), NOW)))) for n in range(RATE + 2)]
+    replies = [
+        server.http.post(
+            "/batches",
+            json=weaving.body(
+                calldata.record_batch(
+                    NewBatch(GTIN_FABRIC, f"RATE-{n}", "520811", Decimal(1), "MTR", Gln("6921234000014"), NOW)
+                )
+            ),
+        )
+        for n in range(RATE + 2)
+    ]
     assert {r.status_code for r in replies[:RATE]} == {201}, [r.text for r in replies]
     assert [r.status_code for r in replies[-2:]] == [429, 429]
     assert replies[-1].json()["code"] == "rate_limited"
@@ -174,13 +212,23 @@ def test_the_request_rate_is_bounded_per_participant(server: Server) -> None:
 
 def test_idempotency_keys_are_scoped_to_the_signer(server: Server) -> None:
     headers = {"Idempotency-Key": "shared-key-1"}
-    gin = server.http.post("/batches", json=server.signer("gin-xinjiang").body(
-        calldata.record_batch(NewBatch(GTIN_LINT, "KEY-XJ", "520100", Decimal(3), "KGM",
-                                       Gln("6901234000016"), NOW))), headers=headers)
+    gin = server.http.post(
+        "/batches",
+        json=server.signer("gin-xinjiang").body(
+            calldata.record_batch(NewBatch(GTIN_LINT, "KEY-XJ", "520100", Decimal(3), "KGM", Gln("6901234000016"), NOW))
+        ),
+        headers=headers,
+    )
     assert gin.status_code == 201, gin.text
-    other = server.http.post("/batches", json=server.signer("garment").body(calldata.record_batch(
-        NewBatch("06931234000105", "KEY-GA", "620520", Decimal(3), "H87", Gln("6931234000013"),
-                 NOW))), headers=headers)
+    other = server.http.post(
+        "/batches",
+        json=server.signer("garment").body(
+            calldata.record_batch(
+                NewBatch("06931234000105", "KEY-GA", "620520", Decimal(3), "H87", Gln("6931234000013"), NOW)
+            )
+        ),
+        headers=headers,
+    )
     assert other.status_code == 201, other.text  # another signer's key does not collide
     assert other.json()["tx_hash"] != gin.json()["tx_hash"]
 
@@ -194,9 +242,16 @@ def test_admin_writes_beside_the_relayer_on_one_key_never_collide(server: Server
     def relay_writes() -> None:
         signer = server.signer("garment")
         for n in range(6):
-            reply = server.http.post("/batches", json=signer.body(calldata.record_batch(NewBatch(
-                "06931234000105", f"BESIDE-{n}", "620520", Decimal(1), "H87",
-                Gln("6931234000013"), NOW))))
+            reply = server.http.post(
+                "/batches",
+                json=signer.body(
+                    calldata.record_batch(
+                        NewBatch(
+                            "06931234000105", f"BESIDE-{n}", "620520", Decimal(1), "H87", Gln("6931234000013"), NOW
+                        )
+                    )
+                ),
+            )
             if reply.status_code != 201:
                 errors.append(reply.text)
 
@@ -231,15 +286,14 @@ def test_a_retry_after_kill_9_mid_write_returns_the_first_answer(tmp_path: Path,
     try:
         admin = Ledger.connect(node.url, home)
         factory = account("crash factory")
-        admin.register_participant(factory.address, ParticipantProfile("Crash Test Mill", "CN",
-                                                                       (Site(gln(42), "CN-GD"),)),
-                                    [Role.FACTORY])
+        admin.register_participant(
+            factory.address, ParticipantProfile("Crash Test Mill", "CN", (Site(gln(42), "CN-GD"),)), [Role.FACTORY]
+        )
         admin.close()
         serve = ServeProcess(home, ["--rpc-url", node.url], {"LEDGER_RELAY_STUCK_AFTER": "120"})
         serve.start()
         http = httpx.Client(base_url=serve.url, timeout=60)
-        batch = NewBatch(GTIN_LINT, "CRASH-1", "520100", Decimal(1), "KGM", gln(42),
-                         NOW)
+        batch = NewBatch(GTIN_LINT, "CRASH-1", "520100", Decimal(1), "KGM", gln(42), NOW)
         body = ApiSigner(serve.url, factory, client=http).body(calldata.record_batch(batch))
         headers = {"Idempotency-Key": "crash-1"}
         answered: list[httpx.Response] = []
@@ -261,9 +315,12 @@ def test_a_retry_after_kill_9_mid_write_returns_the_first_answer(tmp_path: Path,
         if answered and answered[0].status_code == 201:
             assert retry.json() == answered[0].json()
         w3 = Web3(HTTPProvider(node.url))
-        relayed = [tx for n in range(w3.eth.block_number + 1)
-                   for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]
-                   if tx["to"] == w3.to_checksum_address(http.get("/eip712/domain").json()["verifying_contract"])]
+        relayed = [
+            tx
+            for n in range(w3.eth.block_number + 1)
+            for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]
+            if tx["to"] == w3.to_checksum_address(http.get("/eip712/domain").json()["verifying_contract"])
+        ]
         assert len(relayed) == 1  # one transaction, never a second
         assert retry.json()["tx_hash"] == "0x" + bytes(relayed[0]["hash"]).hex()
         serve.stop()

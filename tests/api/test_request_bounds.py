@@ -23,30 +23,36 @@ from tests.api.test_anchors import garments
 JSON = {"Content-Type": "application/json"}
 
 
-@pytest.mark.parametrize(("text", "limit", "deep"), [
-    ("[[[1]]]", 3, False),
-    ("[[[[1]]]]", 3, True),
-    ('{"a": {"b": [{}]}}', 4, False),
-    ('{"a": {"b": [{"c": []}]}}', 4, True),
-    ('["[[[[[[[[[[", "{{{{{{{{{{{"]', 1, False),  # brackets inside strings do not nest anything
-    ('["\\"[[[[[[[[", [["\\\\"]]]', 3, False),  # nor do they after an escaped quote
-    ('["\\\\", [[["x"]]]]', 3, True),  # an escaped backslash ends before the quote that closes the string
-    ('[[["]]]]]]]]", [[[[[1]]]]]]]]', 3, True),  # closing brackets in a string do not hide depth
-    ('"unterminated [[[[[[[[[[', 1, False),
-    ("[" * 100_000, 32, True),
-    ("[]" * 100_000, 1, False),
-])
+@pytest.mark.parametrize(
+    ("text", "limit", "deep"),
+    [
+        ("[[[1]]]", 3, False),
+        ("[[[[1]]]]", 3, True),
+        ('{"a": {"b": [{}]}}', 4, False),
+        ('{"a": {"b": [{"c": []}]}}', 4, True),
+        ('["[[[[[[[[[[", "{{{{{{{{{{{"]', 1, False),  # brackets inside strings do not nest anything
+        ('["\\"[[[[[[[[", [["\\\\"]]]', 3, False),  # nor do they after an escaped quote
+        ('["\\\\", [[["x"]]]]', 3, True),  # an escaped backslash ends before the quote that closes the string
+        ('[[["]]]]]]]]", [[[[[1]]]]]]]]', 3, True),  # closing brackets in a string do not hide depth
+        ('"unterminated [[[[[[[[[[', 1, False),
+        ("[" * 100_000, 32, True),
+        ("[]" * 100_000, 1, False),
+    ],
+)
 def test_nesting_is_measured_outside_strings(text: str, limit: int, deep: bool) -> None:
     assert json_too_deep(text.encode(), limit) is deep
     assert json_too_deep(text, limit) is deep
 
 
-@pytest.mark.parametrize("body", [
-    b'"' + b'\\"' * 500_000 + b"\\",  # one string that never closes, full of escaped quotes
-    b'["' + b"a[" * 500_000,
-    b"[" * 32 + b"]" * 32 + b'"a' * 500_000,
-    b'[""' * 400_000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"' + b'\\"' * 500_000 + b"\\",  # one string that never closes, full of escaped quotes
+        b'["' + b"a[" * 500_000,
+        b"[" * 32 + b"]" * 32 + b'"a' * 500_000,
+        b'[""' * 400_000,
+    ],
+)
 def test_measuring_nesting_takes_one_linear_pass_whatever_the_input(body: bytes) -> None:
     started = time.perf_counter()
     json_too_deep(body, 32)
@@ -89,16 +95,20 @@ def assert_out_of_bounds(reply: Any) -> None:
     assert problem["errors"][0]["type"] in BOUND_ERRORS, problem
 
 
-@pytest.mark.parametrize("policy", [
-    {"reject_regions": ["CN-XJ" + "X" * 10_000]},
-    {"review_regions": ["X" * 7]},
-    {"required_frameworks": ["GRI", "ESRS", "ISSB", "GRI"]},
-    {"required_documents": {"raw" * 1_000: ["certificate"]}},
-    {"required_documents": {str(n): ["certificate"] for n in range(260)}},
-    {"required_documents": {"raw": ["certificate"] * (len(DocumentKind) + 1)}},
-])
-def test_every_list_and_string_of_a_policy_is_bounded(client: TestClient, world: DemoWorld,
-                                                      policy: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"reject_regions": ["CN-XJ" + "X" * 10_000]},
+        {"review_regions": ["X" * 7]},
+        {"required_frameworks": ["GRI", "ESRS", "ISSB", "GRI"]},
+        {"required_documents": {"raw" * 1_000: ["certificate"]}},
+        {"required_documents": {str(n): ["certificate"] for n in range(260)}},
+        {"required_documents": {"raw": ["certificate"] * (len(DocumentKind) + 1)}},
+    ],
+)
+def test_every_list_and_string_of_a_policy_is_bounded(
+    client: TestClient, world: DemoWorld, policy: dict[str, Any]
+) -> None:
     assert_out_of_bounds(client.post("/due-diligence", json={"batch_id": world.passing_batch, "policy": policy}))
 
 

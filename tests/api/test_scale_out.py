@@ -22,8 +22,9 @@ SHARED_SECRET = "scale-out-test-7c1e9a3b5d2f4068a9b1c3d5e7f90a2b"
 
 
 @pytest.fixture(scope="module")
-def instances(module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory,
-              ) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+def instances(
+    module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServeProcess, ServeProcess]]:
     """Both sign tokens with one secret. Shared by this file's tests, which touch different participants."""
     secret = {"API_AUTH_SECRET": SHARED_SECRET}
     with two_instances(module_anvil.url, tmp_path_factory.mktemp("scale-out"), secret, secret) as both:
@@ -77,8 +78,10 @@ def test_a_token_works_on_every_instance_and_a_suspension_through_one_binds_the_
         from ledger.chain.connection import ANVIL_OPERATOR_KEY
 
         admin = ApiSigner(first.url, Account.from_key(ANVIL_OPERATOR_KEY), client=admin_http)
-        suspended = admin_http.post(f"/admin/participants/{brand.address}/status", json=admin.body(
-            calldata.set_suspended(brand.address, True, "sanctions screening hit")))
+        suspended = admin_http.post(
+            f"/admin/participants/{brand.address}/status",
+            json=admin.body(calldata.set_suspended(brand.address, True, "sanctions screening hit")),
+        )
         assert suspended.status_code == 201, suspended.text
     with httpx.Client(timeout=30, headers=token) as http:
         deadline = time.monotonic() + 10

@@ -44,20 +44,43 @@ def test_ledger_serve_demo_answers_docs_and_due_diligence_and_survives_a_restart
         # a factory signs a write with `ledger sign` (domain and nonce from the API) and posts it
         fabric = batch_id_of(demo_account("weaving").address, GTIN_FABRIC, "PRW-2025-A-77")
         signed = subprocess.run(
-            [str(Path(sys.executable).parent / "ledger"), "sign", "flag", "--demo-participant", "weaving",
-             "--batch", fabric, "--kind", "quality_hold", "--reason", "shade check", "--api", server.url],
-            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            [
+                str(Path(sys.executable).parent / "ledger"),
+                "sign",
+                "flag",
+                "--demo-participant",
+                "weaving",
+                "--batch",
+                fabric,
+                "--kind",
+                "quality_hold",
+                "--reason",
+                "shade check",
+                "--api",
+                server.url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         )
-        posted = http.post(f"/batches/{fabric}/flags", content=signed.stdout,
-                           headers={"Content-Type": "application/json", "Idempotency-Key": "cli-1"})
+        posted = http.post(
+            f"/batches/{fabric}/flags",
+            content=signed.stdout,
+            headers={"Content-Type": "application/json", "Idempotency-Key": "cli-1"},
+        )
         assert posted.status_code == 201, posted.text
         held = http.post("/due-diligence", json={"gtin": "06931234000105", "lot": "HG-DG-25-A-1201"}).json()
         assert held["verdict"] == "FAIL" and held["findings"][0]["rule"] == "active_flag"
 
     server.stop()
     assert not (server.home / "node" / "anvil.pid").exists()  # the server stopped the node it started
-    stores = [*server.home.glob("index/*.sqlite"), *server.home.glob("relayer/outbox-*.sqlite"),
-              *server.home.glob("epcis/events-*.sqlite"), server.home / "screening" / "lists.sqlite"]
+    stores = [
+        *server.home.glob("index/*.sqlite"),
+        *server.home.glob("relayer/outbox-*.sqlite"),
+        *server.home.glob("epcis/events-*.sqlite"),
+        server.home / "screening" / "lists.sqlite",
+    ]
     assert len(stores) == 4 and all(path.exists() for path in stores)
     for path in stores:  # every database file of the workspace overwritten with garbage
         path.write_bytes(b"garbage, not SQLite" * 100)

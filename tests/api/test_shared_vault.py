@@ -25,8 +25,9 @@ from tests.api.serve_process import ServeProcess, two_instances
 
 
 @pytest.fixture(scope="module")
-def instances(module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory,
-              ) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+def instances(
+    module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
     """Shared by this file's tests, which upload different documents."""
     home = tmp_path_factory.mktemp("shared-vault")
     shared = {"LEDGER_DOCUMENTS_DIR": str(home / "shared-documents")}
@@ -36,9 +37,16 @@ def instances(module_anvil: AnvilNode, tmp_path_factory: pytest.TempPathFactory,
 
 def record_citing(url: str, http: httpx.Client, lot: str, *hashes: str) -> None:
     """The demo's rubber cooperative records, through the instance at `url`, a batch citing the documents."""
-    batch = NewBatch(GTIN_FIELD_LATEX, lot, "400110", Decimal(5), "KGM", Gln("9551234000010"),
-                     datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1),
-                     documents=tuple(Document(Hash32(h), DocumentKind.LEGALITY_PERMIT) for h in hashes))
+    batch = NewBatch(
+        GTIN_FIELD_LATEX,
+        lot,
+        "400110",
+        Decimal(5),
+        "KGM",
+        Gln("9551234000010"),
+        datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1),
+        documents=tuple(Document(Hash32(h), DocumentKind.LEGALITY_PERMIT) for h in hashes),
+    )
     with httpx.Client(base_url=url, timeout=30) as instance:
         body = ApiSigner(url, demo_account("rubber-coop"), client=instance).body(calldata.record_batch(batch))
     written = http.post(f"{url}/batches", json=body)
@@ -68,8 +76,9 @@ def test_two_instances_sharing_a_documents_directory_serve_each_others_uploads(
 
         one, two = b"%PDF-1.4 land title uploaded through A", b"%PDF-1.4 permit uploaded through B"
         via_a = http.put(f"{first.url}/documents/{hashlib.sha256(one).hexdigest()}", content=one)
-        via_b = http.post(f"{second.url}/documents", files={"file": ("permit.pdf", two, "application/pdf")},
-                          headers=b_headers)
+        via_b = http.post(
+            f"{second.url}/documents", files={"file": ("permit.pdf", two, "application/pdf")}, headers=b_headers
+        )
         assert via_a.status_code == via_b.status_code == 201, via_a.text + via_b.text
         digests = [via_a.json()["sha256"], via_b.json()["sha256"]]
         signed = {first.url: a_headers, second.url: b_headers}
@@ -79,10 +88,14 @@ def test_two_instances_sharing_a_documents_directory_serve_each_others_uploads(
 
         record_citing(second.url, http, "SHARED-1", *digests)  # recorded through B ...
         for url in (first.url, second.url):  # ... both instances serve both uploads
-            assert eventually(lambda url=url: http.get(f"{url}/documents/{digests[0]}",
-                                                       headers=signed[url])).content == one
-            assert eventually(lambda url=url: http.get(f"{url}/documents/{digests[1]}",
-                                                       headers=signed[url])).content == two
+            assert (
+                eventually(lambda url=url: http.get(f"{url}/documents/{digests[0]}", headers=signed[url])).content
+                == one
+            )
+            assert (
+                eventually(lambda url=url: http.get(f"{url}/documents/{digests[1]}", headers=signed[url])).content
+                == two
+            )
         assert http.get(f"{first.url}/documents/{digests[1]}/citations").json()[0]["kind"] == "batch"
 
 

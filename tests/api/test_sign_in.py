@@ -48,9 +48,15 @@ def test_a_member_signs_in_and_its_token_says_who_it_is(anonymous: TestClient, w
     assert me.json()["address"] == brand.address and me.json()["roles"] == ["BUYER"]
 
 
-@pytest.mark.parametrize(("header", "words"), [
-    (None, "sign in first"), ("Basic YWxhZGRpbjpvcGVu", "use `Authorization: Bearer <token>`"),
-    ("Bearer ", "use `Authorization: Bearer <token>`"), ("Bearer not.a.token", "not one this service issued")])
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        (None, "sign in first"),
+        ("Basic YWxhZGRpbjpvcGVu", "use `Authorization: Bearer <token>`"),
+        ("Bearer ", "use `Authorization: Bearer <token>`"),
+        ("Bearer not.a.token", "not one this service issued"),
+    ],
+)
 def test_a_missing_or_malformed_token_is_401(anonymous: TestClient, header: str | None, words: str) -> None:
     refused(anonymous.get(ME, headers={"Authorization": header} if header else {}), words)
 
@@ -58,24 +64,36 @@ def test_a_missing_or_malformed_token_is_401(anonymous: TestClient, header: str 
 def claims(ledger: Ledger, who: str, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
     d = ledger.deployment
-    return {"sub": who, "iss": "provenance-ledger", "aud": f"{d.chain_id}:{d.ledger.lower()}", "iat": now,
-            "exp": now + 600, "jti": "t", **changes}
+    return {
+        "sub": who,
+        "iss": "provenance-ledger",
+        "aud": f"{d.chain_id}:{d.ledger.lower()}",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "t",
+        **changes,
+    }
 
 
-@pytest.mark.parametrize(("secret", "changes", "words"), [
-    ("another-instance-secret-0123456789abcdef", {}, "not one this service issued"),  # forged / another secret
-    (TEST_SECRET, {"exp": int(time.time()) - 10}, "expired"),
-    (TEST_SECRET, {"aud": "1:0x0000000000000000000000000000000000000000"}, "not one this service issued"),
-    (TEST_SECRET, {"iss": "someone-else"}, "not one this service issued"),
-])
-def test_a_forged_foreign_or_expired_token_is_401(anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld,
-                                                  secret: str, changes: dict[str, Any], words: str) -> None:
+@pytest.mark.parametrize(
+    ("secret", "changes", "words"),
+    [
+        ("another-instance-secret-0123456789abcdef", {}, "not one this service issued"),  # forged / another secret
+        (TEST_SECRET, {"exp": int(time.time()) - 10}, "expired"),
+        (TEST_SECRET, {"aud": "1:0x0000000000000000000000000000000000000000"}, "not one this service issued"),
+        (TEST_SECRET, {"iss": "someone-else"}, "not one this service issued"),
+    ],
+)
+def test_a_forged_foreign_or_expired_token_is_401(
+    anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld, secret: str, changes: dict[str, Any], words: str
+) -> None:
     token = jwt.encode(claims(demo_ledger, world.account("brand").address, **changes), secret, algorithm="HS256")
     refused(anonymous.get(ME, headers={"Authorization": f"Bearer {token}"}), words)
 
 
-def test_a_token_of_an_instance_with_another_secret_is_401(demo_ledger: Ledger, world: DemoWorld,
-                                                           anonymous: TestClient) -> None:
+def test_a_token_of_an_instance_with_another_secret_is_401(
+    demo_ledger: Ledger, world: DemoWorld, anonymous: TestClient
+) -> None:
     other = ApiSettings(auth_secret="another-instance-secret-0123456789abcdef", auth_domain="testserver")
     with TestClient(create_app(other, demo_ledger)) as elsewhere:
         token = login(elsewhere, world.account("brand")).json()["token"]
@@ -126,8 +144,9 @@ def test_a_key_that_is_no_member_cannot_sign_in(anonymous: TestClient) -> None:
     refused(login(anonymous, account("not a member")), "is not a participant of this consortium")
 
 
-def test_a_suspended_members_token_stops_working_at_its_next_request(anonymous: TestClient, demo_ledger: Ledger,
-                                                                     world: DemoWorld) -> None:
+def test_a_suspended_members_token_stops_working_at_its_next_request(
+    anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld
+) -> None:
     garment = world.account("garment")
     headers = {"Authorization": f"Bearer {login(anonymous, garment).json()['token']}"}
     assert anonymous.get(ME, headers=headers).status_code == 200
@@ -139,8 +158,7 @@ def test_a_suspended_members_token_stops_working_at_its_next_request(anonymous: 
 # -- issue 16: bounded, cheap-first, rate-limited sign-in; the message's URI; a member with no role left -------------
 
 
-def test_a_message_longer_than_any_sign_in_message_is_refused_unread(anonymous: TestClient,
-                                                                     world: DemoWorld) -> None:
+def test_a_message_longer_than_any_sign_in_message_is_refused_unread(anonymous: TestClient, world: DemoWorld) -> None:
     brand = world.account("brand")
     message = siwe_message(brand.address, nonce(anonymous)) + "\nResources:" + "\n- https://example.com/x" * 100
     body = assert_problem(anonymous.post("/auth/login", json=sign_in(brand, message)), 422)
@@ -159,8 +177,7 @@ def test_cheap_checks_come_before_the_signature(anonymous: TestClient, world: De
 
 
 def test_sign_in_is_rate_limited_per_client_address(demo_ledger: Ledger, world: DemoWorld) -> None:
-    app = create_app(ApiSettings(auth_secret=TEST_SECRET, auth_domain="testserver", sign_in_per_minute=3),
-                     demo_ledger)
+    app = create_app(ApiSettings(auth_secret=TEST_SECRET, auth_domain="testserver", sign_in_per_minute=3), demo_ledger)
     first, second = TestClient(app, client=("10.0.0.1", 4000)), TestClient(app, client=("10.0.0.2", 4000))
     brand = world.account("brand")
     for _ in range(3):  # good or bad, each attempt counts
@@ -173,8 +190,9 @@ def test_sign_in_is_rate_limited_per_client_address(demo_ledger: Ledger, world: 
     assert first.get("/auth/nonce").status_code == 200  # asking for a nonce costs nothing
 
 
-def test_a_message_for_another_uri_is_401_whatever_host_the_request_names(anonymous: TestClient,
-                                                                         world: DemoWorld) -> None:
+def test_a_message_for_another_uri_is_401_whatever_host_the_request_names(
+    anonymous: TestClient, world: DemoWorld
+) -> None:
     brand = world.account("brand")
     assert nonce(anonymous)["uri"] == "http://testserver"  # API_PUBLIC_URL unset: the scheme and API_AUTH_DOMAIN
     refused(login(anonymous, brand, uri="https://evil.example/login"), "URI")
@@ -195,7 +213,8 @@ def test_with_a_public_url_the_message_names_it(demo_ledger: Ledger, world: Demo
 
 
 def test_a_member_whose_roles_were_all_revoked_loses_access_at_its_next_request(
-        anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld) -> None:
+    anonymous: TestClient, demo_ledger: Ledger, world: DemoWorld
+) -> None:
     garment = world.account("garment")
     headers = {"Authorization": f"Bearer {login(anonymous, garment).json()['token']}"}
     assert anonymous.get(ME, headers=headers).status_code == 200

@@ -31,8 +31,9 @@ def capped(demo_ledger: Ledger) -> Iterator[TestClient]:
         yield test_client
 
 
-def test_a_lineage_wider_than_the_cap_answers_a_truncated_trace_in_every_format(capped: TestClient,
-                                                                               demo_ledger: Ledger) -> None:
+def test_a_lineage_wider_than_the_cap_answers_a_truncated_trace_in_every_format(
+    capped: TestClient, demo_ledger: Ledger
+) -> None:
     fan = record_fan(demo_ledger)
     trace = capped.get(f"/batches/{fan.top}/trace").json()
     assert trace["truncated"] is True and trace["truncated_by"] == "max_nodes"
@@ -56,8 +57,9 @@ def test_a_lineage_wider_than_the_cap_answers_a_truncated_trace_in_every_format(
     assert {n["batch_id"] for n in rest["nodes"]} == {fan.mids[1], *fan.raws[1]}
 
 
-def test_max_nodes_pages_smaller_but_never_past_the_setting(client: TestClient, demo_ledger: Ledger,
-                                                            settings: ApiSettings) -> None:
+def test_max_nodes_pages_smaller_but_never_past_the_setting(
+    client: TestClient, demo_ledger: Ledger, settings: ApiSettings
+) -> None:
     fan = record_fan(demo_ledger)
     assert client.get(f"/batches/{fan.top}/trace").json()["truncated"] is False
     small = client.get(f"/batches/{fan.top}/trace", params={"max_nodes": MIN_NODES}).json()
@@ -76,8 +78,9 @@ def test_due_diligence_follows_the_node_cap(capped: TestClient, demo_ledger: Led
     assert "cut short" in page
 
 
-def test_the_fast_json_trace_equals_the_trace_model_on_the_demo(client: TestClient, demo_ledger: Ledger,
-                                                                world: DemoWorld) -> None:
+def test_the_fast_json_trace_equals_the_trace_model_on_the_demo(
+    client: TestClient, demo_ledger: Ledger, world: DemoWorld
+) -> None:
     for batch_id in (world.flagged_batch, world.passing_batch, world.batches["yarn-b"]):
         for depth in (1, 2, 32):
             for _ in range(2):  # built, then from the cache
@@ -88,8 +91,9 @@ def test_the_fast_json_trace_equals_the_trace_model_on_the_demo(client: TestClie
                 assert reply.content == model.model_dump_json().encode()
 
 
-def test_the_json_trace_shows_a_flag_raised_after_it_was_served(client: TestClient, demo_ledger: Ledger,
-                                                                world: DemoWorld) -> None:
+def test_the_json_trace_shows_a_flag_raised_after_it_was_served(
+    client: TestClient, demo_ledger: Ledger, world: DemoWorld
+) -> None:
     url = f"/batches/{world.passing_batch}/trace"
     before = client.get(url).json()
     assert before["nodes"][0]["flags"] == []
@@ -103,8 +107,9 @@ def test_the_json_trace_shows_a_flag_raised_after_it_was_served(client: TestClie
 def test_hostile_text_from_the_chain_renders_as_the_trace_model_does(embedded_ledger: Ledger) -> None:
     factory = account("hostile mill")
     name = 'Q"uote \\ back\nslash\t\x01\x1f\x7f </script> ✓ 中文 \U0001f600 \u2028'
-    embedded_ledger.register_participant(factory.address, ParticipantProfile(name, "CN", (Site(gln(90), "CN-GD"),)),
-                                         [Role.FACTORY])
+    embedded_ledger.register_participant(
+        factory.address, ParticipantProfile(name, "CN", (Site(gln(90), "CN-GD"),)), [Role.FACTORY]
+    )
     (raw,), _ = embedded_ledger.record_batches(factory, [batch("HOSTILE-RAW", 90)])
     (top,), _ = embedded_ledger.record_batches(factory, [batch("HOSTILE-TOP", 90, inputs=((raw, "1.5"),))])
     embedded_ledger.flag_batch(factory, raw, FlagKind.QUALITY_HOLD, name)

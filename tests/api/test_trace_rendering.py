@@ -49,8 +49,14 @@ class CountedEdges(tuple[TraceEdge, ...]):
 def wide_trace() -> tuple[Trace, CountedEdges]:
     """Tier 0 is one batch consuming all 64 of tier 1; below, batch i of a tier consumes batches i and i+1 of the
     next, so every batch past tier 1 has two consumers."""
-    producer = Participant(Address("0x" + "11" * 20), 1, ParticipantProfile("Wide Mill", "CN", (Site(GLN, "CN-GD"),)),
-                           frozenset({Role.FACTORY}), False, TX)
+    producer = Participant(
+        Address("0x" + "11" * 20),
+        1,
+        ParticipantProfile("Wide Mill", "CN", (Site(GLN, "CN-GD"),)),
+        frozenset({Role.FACTORY}),
+        False,
+        TX,
+    )
 
     def bid(tier: int, i: int) -> BatchId:
         return BatchId(f"0x{tier:032x}{i:032x}")
@@ -67,10 +73,24 @@ def wide_trace() -> tuple[Trace, CountedEdges]:
     for tier in range(DEPTH):
         for i in range(1 if tier == 0 else WIDTH):
             uses = tuple(InputUse(x, Decimal(1)) for x in inputs(tier, i))
-            batch = Batch(bid(tier, i), producer.address, Gtin("09506000134352"), f"W{tier}-{i}", "520100",
-                          Decimal(10), "KGM", GLN, TX.block_time, int(TX.block_time.timestamp()), uses, (),
-                          Decimal("1.5"), producer.address,
-                          Decimal(10), TX)
+            batch = Batch(
+                bid(tier, i),
+                producer.address,
+                Gtin("09506000134352"),
+                f"W{tier}-{i}",
+                "520100",
+                Decimal(10),
+                "KGM",
+                GLN,
+                TX.block_time,
+                int(TX.block_time.timestamp()),
+                uses,
+                (),
+                Decimal("1.5"),
+                producer.address,
+                Decimal(10),
+                TX,
+            )
             nodes.append(TraceNode(batch, producer, tier, "CN-GD"))
             edges += [TraceEdge(u.batch_id, batch.id, u.quantity) for u in uses]
     counted = CountedEdges(edges)

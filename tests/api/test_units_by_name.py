@@ -26,12 +26,18 @@ def test_the_report_page_names_the_unit(client: TestClient, world: DemoWorld) ->
     assert "30000 H87" not in page and "(H87)" not in page  # the code is for machines: words only, as the passport
 
 
-@pytest.mark.parametrize(("quantity", "unit", "text"), [
-    (Decimal(40000), "H87", "40,000 pieces"), (Decimal(1), "H87", "1 piece"), (Decimal("14400.000"), "KGM",
-                                                                                  "14,400 kilograms"),
-    (Decimal("0.5"), "KGM", "0.5 kilograms"), (Decimal(3), "DZN", "3 dozen"), (Decimal(2), "C62", "2 units"),
-    (Decimal(5), "ZZZ", "5 ZZZ"),  # a code the ledger does not know is shown as it is
-])
+@pytest.mark.parametrize(
+    ("quantity", "unit", "text"),
+    [
+        (Decimal(40000), "H87", "40,000 pieces"),
+        (Decimal(1), "H87", "1 piece"),
+        (Decimal("14400.000"), "KGM", "14,400 kilograms"),
+        (Decimal("0.5"), "KGM", "0.5 kilograms"),
+        (Decimal(3), "DZN", "3 dozen"),
+        (Decimal(2), "C62", "2 units"),
+        (Decimal(5), "ZZZ", "5 ZZZ"),  # a code the ledger does not know is shown as it is
+    ],
+)
 def test_quantities_read_with_the_units_name(quantity: Decimal, unit: str, text: str) -> None:
     assert quantity_text(quantity, unit) == text
 
@@ -47,7 +53,8 @@ def test_trace_graphs_name_the_unit(client: TestClient, world: DemoWorld, fmt: s
 
 
 def test_a_footprint_finding_names_the_unit(client: TestClient, world: DemoWorld) -> None:
-    report = client.post("/due-diligence", json={"batch_id": world.passing_batch,
-                                                 "policy": {"max_footprint_per_unit_kg": "0.001"}}).json()
-    over, = (f for f in report["findings"] if f["rule"] == "footprint_over_limit")
+    report = client.post(
+        "/due-diligence", json={"batch_id": world.passing_batch, "policy": {"max_footprint_per_unit_kg": "0.001"}}
+    ).json()
+    (over,) = (f for f in report["findings"] if f["rule"] == "footprint_over_limit")
     assert "kg CO2e per piece, above" in over["message"]

@@ -36,8 +36,10 @@ def test_an_older_vault_is_adopted_once_by_the_first_citers_when_served_again(tm
             gin = again.login(demo_account("gin-gujarat"))
             served = http.get(f"/documents/{certificate}", headers=gin)
             assert served.status_code == 200 and served.headers["content-type"] == "application/pdf"
-            assert http.get(f"/documents/{certificate}", headers=again.login(demo_account("gin-xinjiang"))
-                            ).status_code == 404  # who could not see the gin's batch still cannot
+            assert (
+                http.get(f"/documents/{certificate}", headers=again.login(demo_account("gin-xinjiang"))).status_code
+                == 404
+            )  # who could not see the gin's batch still cannot
         assert (vault / ".uploads-recorded").is_file()
     finally:
         again.stop()

@@ -67,9 +67,15 @@ def test_a_workspace_survives_ten_restarts_by_sigterm_and_kill_9(tmp_path: Path)
                 if round_ == RESTARTS:
                     break
                 member = account(f"restart {round_}")
-                written = http.post("/admin/participants", headers=admin.headers, json=admin.body(
-                    calldata.register_participant(member.address, ParticipantProfile(f"Restart {round_} Ltd", "SE"),
-                                                  [Role.BUYER])))
+                written = http.post(
+                    "/admin/participants",
+                    headers=admin.headers,
+                    json=admin.body(
+                        calldata.register_participant(
+                            member.address, ParticipantProfile(f"Restart {round_} Ltd", "SE"), [Role.BUYER]
+                        )
+                    ),
+                )
                 assert written.status_code == 201, written.text
                 registered.append(member.address)
             if round_ % 2:

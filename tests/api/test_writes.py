@@ -20,8 +20,16 @@ from tests.api.conftest import Signer, TestClient, assert_problem
 
 
 def lint(lot: str, quantity: str = "500", **extra: object) -> NewBatch:
-    return NewBatch(GTIN_LINT, lot, "520100", Decimal(quantity), "KGM", Gln("8901234000014"),
-                    datetime.now(UTC).replace(microsecond=0), **extra)  # type: ignore[arg-type]
+    return NewBatch(
+        GTIN_LINT,
+        lot,
+        "520100",
+        Decimal(quantity),
+        "KGM",
+        Gln("8901234000014"),
+        datetime.now(UTC).replace(microsecond=0),
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def test_factory_records_a_batch_and_buyers_see_it(client: TestClient, signer: Signer, world: DemoWorld) -> None:
@@ -47,8 +55,9 @@ def test_custody_flags_and_release_through_the_api(client: TestClient, signer: S
     fabric = world.batches["fabric-a"]
     garment, brand = world.account("garment"), world.account("brand")
     # fabric-a is held by the garment factory: it hands the leftover to the brand
-    reply = client.post(f"/batches/{fabric}/custody", json=signer.body(garment, calldata.transfer_custody(fabric,
-                                                                                                          brand.address)))
+    reply = client.post(
+        f"/batches/{fabric}/custody", json=signer.body(garment, calldata.transfer_custody(fabric, brand.address))
+    )
     assert reply.status_code == 201, reply.text
     assert client.get(f"/batches/{fabric}").json()["holder"] == brand.address
     weaving = world.account("weaving")
@@ -60,11 +69,17 @@ def test_custody_flags_and_release_through_the_api(client: TestClient, signer: S
     assert [(f["kind"], f["active"]) for f in flags] == [("quality_hold", False), ("release", False)]
 
 
-def test_disclosure_publish_attest_and_revoke_through_the_api(client: TestClient, signer: Signer,
-                                                              world: DemoWorld) -> None:
+def test_disclosure_publish_attest_and_revoke_through_the_api(
+    client: TestClient, signer: Signer, world: DemoWorld
+) -> None:
     spinning, auditor = world.account("spinning"), world.account("auditor")
-    data = calldata.publish_disclosure("2025-Q3", "ISSB", [MetricValue("GHG_SCOPE1", Decimal("310.5"), "tCO2e")],
-                                       doc("spinning Q3"), "https://reports.example/spy/2025-q3.pdf")
+    data = calldata.publish_disclosure(
+        "2025-Q3",
+        "ISSB",
+        [MetricValue("GHG_SCOPE1", Decimal("310.5"), "tCO2e")],
+        doc("spinning Q3"),
+        "https://reports.example/spy/2025-q3.pdf",
+    )
     published = client.post("/disclosures", json=signer.body(spinning, data)).json()
     [disclosure_id] = published["created"]
     attest = calldata.attest(disclosure_id, 1, AssuranceLevel.REASONABLE, Opinion.UNMODIFIED, doc("assurance"))
@@ -76,9 +91,13 @@ def test_disclosure_publish_attest_and_revoke_through_the_api(client: TestClient
     assert reply.status_code == 201, reply.text
     body = client.get(f"/disclosures/{disclosure_id}").json()
     assert body["audited"] is False and body["attestations"][0]["revoke_reason"] == "engagement letter withdrawn"
-    amend = calldata.amend_disclosure(disclosure_id, [MetricValue("GHG_SCOPE1", Decimal("320"), "tCO2e")],
-                                      doc("spinning Q3 rev1"), "https://reports.example/spy/2025-q3-r1.pdf",
-                                      "boiler meter recalibrated")
+    amend = calldata.amend_disclosure(
+        disclosure_id,
+        [MetricValue("GHG_SCOPE1", Decimal("320"), "tCO2e")],
+        doc("spinning Q3 rev1"),
+        "https://reports.example/spy/2025-q3-r1.pdf",
+        "boiler meter recalibrated",
+    )
     assert client.post("/disclosures", json=signer.body(spinning, amend)).json()["function"] == "amendDisclosure"
     assert client.get(f"/disclosures/{disclosure_id}").json()["latest_version"] == 2
 
@@ -92,8 +111,9 @@ def test_a_route_refuses_calls_of_another_function(client: TestClient, signer: S
     assert_problem(client.post(f"/batches/{other}/custody", json=signer.body(garment, custody)), 422)
 
 
-def test_idempotent_retry_returns_the_first_answer_and_sends_nothing(client: TestClient, signer: Signer,
-                                                                     world: DemoWorld) -> None:
+def test_idempotent_retry_returns_the_first_answer_and_sends_nothing(
+    client: TestClient, signer: Signer, world: DemoWorld
+) -> None:
     gin = world.account("gin-gujarat")
     body = signer.body(gin, calldata.record_batch(lint("IDEM-1")))
     headers = {"Idempotency-Key": "retry-me-1"}
@@ -114,12 +134,24 @@ def test_idempotent_retry_returns_the_first_answer_and_sends_nothing(client: Tes
 
 def test_concurrent_writes_from_many_signers_all_land(client: TestClient, signer: Signer, world: DemoWorld) -> None:
     factories = ["gin-gujarat", "gin-xinjiang", "spinning", "weaving", "garment"]
-    sites = {"gin-gujarat": "8901234000014", "gin-xinjiang": "6901234000016", "spinning": "8931234000011",
-             "weaving": "6921234000014", "garment": "6931234000013"}
+    sites = {
+        "gin-gujarat": "8901234000014",
+        "gin-xinjiang": "6901234000016",
+        "spinning": "8931234000011",
+        "weaving": "6921234000014",
+        "garment": "6931234000013",
+    }
     bodies = []
     for name in factories:
-        batch = NewBatch(GTIN_LINT, f"PAR-{name[:8]}", "520100", Decimal(7), "KGM", Gln(sites[name]),
-                         datetime.now(UTC).replace(microsecond=0))
+        batch = NewBatch(
+            GTIN_LINT,
+            f"PAR-{name[:8]}",
+            "520100",
+            Decimal(7),
+            "KGM",
+            Gln(sites[name]),
+            datetime.now(UTC).replace(microsecond=0),
+        )
         bodies.append(signer.body(world.account(name), calldata.record_batch(batch)))
     with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
         replies = list(pool.map(lambda b: client.post("/batches", json=b), bodies))
@@ -129,13 +161,21 @@ def test_concurrent_writes_from_many_signers_all_land(client: TestClient, signer
     assert {b["lot"] for b in found} >= {f"PAR-{n[:8]}" for n in factories}
 
 
-def test_signed_inputs_consumed_beyond_what_is_left_are_a_conflict(client: TestClient, signer: Signer,
-                                                                   world: DemoWorld) -> None:
+def test_signed_inputs_consumed_beyond_what_is_left_are_a_conflict(
+    client: TestClient, signer: Signer, world: DemoWorld
+) -> None:
     spinning = world.account("spinning")
     # lint-gujarat: 24000 kg, 18000 kg already spun
-    yarn = NewBatch(GTIN_LINT, "OVER-1", "520512", Decimal(100), "KGM", Gln("8931234000011"),
-                    datetime.now(UTC).replace(microsecond=0),
-                    inputs=(InputUse(world.batches["lint-gujarat"], Decimal(6001)),))
+    yarn = NewBatch(
+        GTIN_LINT,
+        "OVER-1",
+        "520512",
+        Decimal(100),
+        "KGM",
+        Gln("8931234000011"),
+        datetime.now(UTC).replace(microsecond=0),
+        inputs=(InputUse(world.batches["lint-gujarat"], Decimal(6001)),),
+    )
     body = assert_problem(client.post("/batches", json=signer.body(spinning, calldata.record_batch(yarn))), 409)
     assert body["error"]["name"] == "BatchInsufficientQuantity"
     assert body["error"]["args"]
@@ -156,8 +196,9 @@ def test_expired_signature_is_forbidden(client: TestClient, signer: Signer, worl
     assert_problem(client.post("/batches", json=body), 403, "signature_expired")
 
 
-def test_idempotent_answers_survive_a_restart_of_the_service(demo_ledger: Ledger, world: DemoWorld,
-                                                             tmp_path: Path) -> None:
+def test_idempotent_answers_survive_a_restart_of_the_service(
+    demo_ledger: Ledger, world: DemoWorld, tmp_path: Path
+) -> None:
     """With an outbox file (as `ledger serve` keeps), a retry after a restart still gets the first answer."""
     path = tmp_path / "relayer" / "outbox.sqlite"
     gin = world.account("gin-gujarat")

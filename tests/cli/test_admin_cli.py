@@ -19,8 +19,9 @@ ENV = {"COLUMNS": "250", "NO_COLOR": "1"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    running = ServeProcess(tmp_path_factory.mktemp("admin-cli") / ".ledger", ["--demo"],
-                           {"LEDGER_NODE_PORT": str(free_port())})
+    running = ServeProcess(
+        tmp_path_factory.mktemp("admin-cli") / ".ledger", ["--demo"], {"LEDGER_NODE_PORT": str(free_port())}
+    )
     running.start()
     yield running
     running.stop()
@@ -42,19 +43,40 @@ def test_every_admin_command_asks_for_the_admins_key(command: str) -> None:
 
 def test_reinstating_needs_no_reason(server: ServeProcess) -> None:
     spinning = demo_account("spinning").address
-    code, out = run("admin", "suspend", "--key", ANVIL_OPERATOR_KEY, "--account", spinning, "--reason",
-                    "audit findings open", "--api", server.url)
+    code, out = run(
+        "admin",
+        "suspend",
+        "--key",
+        ANVIL_OPERATOR_KEY,
+        "--account",
+        spinning,
+        "--reason",
+        "audit findings open",
+        "--api",
+        server.url,
+    )
     assert code == 0, out
     code, out = run("admin", "reinstate", "--key", ANVIL_OPERATOR_KEY, "--account", spinning, "--api", server.url)
     assert code == 0, out
-    code, out = run("admin", "suspend", "--key", ANVIL_OPERATOR_KEY, "--account", spinning, "--reason", " ",
-                    "--api", server.url)
+    code, out = run(
+        "admin", "suspend", "--key", ANVIL_OPERATOR_KEY, "--account", spinning, "--reason", " ", "--api", server.url
+    )
     assert code == 1 and "reason must not be empty" in out  # a suspension still says why
 
 
 def test_a_refusal_names_the_missing_role(server: ServeProcess) -> None:
     garment = demo_account("garment").address
-    code, out = run("admin", "grant", "--demo-participant", "garment", "--account", garment, "--role", "AUDITOR",
-                    "--api", server.url)
+    code, out = run(
+        "admin",
+        "grant",
+        "--demo-participant",
+        "garment",
+        "--account",
+        garment,
+        "--role",
+        "AUDITOR",
+        "--api",
+        server.url,
+    )
     assert code == 1
     assert "lacks the DEFAULT_ADMIN role" in out and "0x" + "00" * 32 not in out

@@ -16,21 +16,45 @@ from ledger.domain.errors import NotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LEDGER = str(Path(sys.executable).parent / "ledger")
-HEAVY = ("web3", "eth_account", "eth_abi", "eth_tester", "eth", "py_ecc", "solcx", "fastapi", "starlette", "uvicorn",
-         "openpyxl", "pyld", "jsonschema", "httpx", "pydantic", "pydantic_settings")
+HEAVY = (
+    "web3",
+    "eth_account",
+    "eth_abi",
+    "eth_tester",
+    "eth",
+    "py_ecc",
+    "solcx",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "openpyxl",
+    "pyld",
+    "jsonschema",
+    "httpx",
+    "pydantic",
+    "pydantic_settings",
+)
 
 
 def run(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LEDGER, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "250", "NO_COLOR": "1"})
+    return subprocess.run(
+        [LEDGER, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "250", "NO_COLOR": "1"},
+    )
 
 
 def test_ledger_help_imports_none_of_the_heavy_modules() -> None:
-    code = ("import sys\n"
-            "sys.argv = ['ledger', '--help']\n"
-            "from api.cli import main\n"
-            "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
-            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
+    code = (
+        "import sys\n"
+        "sys.argv = ['ledger', '--help']\n"
+        "from api.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
     assert "serve" in out.stdout and "verify-export" in out.stdout and "epcis" in out.stdout
@@ -39,8 +63,21 @@ def test_ledger_help_imports_none_of_the_heavy_modules() -> None:
 def test_every_command_is_listed_by_the_console_script() -> None:
     listed = run("--help")
     assert listed.returncode == 0, listed.stderr
-    for command in ("demo", "node", "export", "verify-export", "verify-batch", "verify-document", "login", "serve",
-                    "documents", "regimes", "sign", "admin", "epcis"):
+    for command in (
+        "demo",
+        "node",
+        "export",
+        "verify-export",
+        "verify-batch",
+        "verify-document",
+        "login",
+        "serve",
+        "documents",
+        "regimes",
+        "sign",
+        "admin",
+        "epcis",
+    ):
         assert f" {command} " in listed.stdout, command
 
 

@@ -9,8 +9,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ledger_demo_prints_a_trace_of_four_tiers_and_an_esg_summary() -> None:
     ledger_script = Path(sys.executable).parent / "ledger"
-    run = subprocess.run([str(ledger_script), "demo"], capture_output=True, text=True, timeout=300, cwd=ROOT,
-                         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        [str(ledger_script), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "4 tiers" in out

@@ -23,8 +23,11 @@ ENV = {"COLUMNS": "250", "NO_COLOR": "1"}
 @pytest.fixture
 def on_evidence_chain(evidence: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
     """Point `verify-document` at the evidence chain (a second ledger on it, with its own index) instead of a node."""
-    monkeypatch.setattr(export_cli, "open_ledger", lambda _url: Ledger(
-        evidence.ledger.chain, evidence.ledger.deployment, IndexStore(":memory:")))
+    monkeypatch.setattr(
+        export_cli,
+        "open_ledger",
+        lambda _url: Ledger(evidence.ledger.chain, evidence.ledger.deployment, IndexStore(":memory:")),
+    )
     return evidence
 
 
@@ -42,29 +45,41 @@ def test_documents_put_stores_files_under_their_sha256(tmp_path: Path) -> None:
 def test_documents_put_for_an_uploader_records_its_upload_with_the_files_name(tmp_path: Path) -> None:
     member = "0x" + "ab" * 20
     path = FILES / "land-titles-ksrc-2026.pdf"
-    result = runner.invoke(app, ["documents", "put", str(path), "--home", str(tmp_path), "--uploader", member],
-                           env=ENV)
+    result = runner.invoke(app, ["documents", "put", str(path), "--home", str(tmp_path), "--uploader", member], env=ENV)
     assert result.exit_code == 0, result.output
     vault = Vault(tmp_path / "documents")
     digest = file_hash("land-titles-ksrc-2026.pdf")
     assert vault.uploaders(digest) == {member}
     assert vault.upload(digest, member).name == "land-titles-ksrc-2026.pdf"  # type: ignore[union-attr]
-    refused = runner.invoke(app, ["documents", "put", str(path), "--home", str(tmp_path), "--uploader", "someone"],
-                            env=ENV)
+    refused = runner.invoke(
+        app, ["documents", "put", str(path), "--home", str(tmp_path), "--uploader", "someone"], env=ENV
+    )
     assert refused.exit_code == 1 and "0x address" in refused.output
 
 
 def test_documents_put_refuses_a_file_whose_hash_is_not_the_expected_one(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["documents", "put", str(FILES / "dds-smg-26-a.json"), "--home", str(tmp_path),
-                                 "--expect", file_hash("dds-smg-26-b.json")], env=ENV)
+    result = runner.invoke(
+        app,
+        [
+            "documents",
+            "put",
+            str(FILES / "dds-smg-26-a.json"),
+            "--home",
+            str(tmp_path),
+            "--expect",
+            file_hash("dds-smg-26-b.json"),
+        ],
+        env=ENV,
+    )
     assert result.exit_code == 1 and "refused" in result.output
 
 
 def test_documents_put_refuses_a_file_over_the_size_limit(tmp_path: Path) -> None:
     big = tmp_path / "scan.tif"
     big.write_bytes(b"II*\x00" + b"\x00" * 5_000)
-    result = runner.invoke(app, ["documents", "put", str(big), "--home", str(tmp_path)],
-                           env={**ENV, "LEDGER_DOCUMENT_MAX_BYTES": "4096"})
+    result = runner.invoke(
+        app, ["documents", "put", str(big), "--home", str(tmp_path)], env={**ENV, "LEDGER_DOCUMENT_MAX_BYTES": "4096"}
+    )
     assert result.exit_code == 1 and "larger than 4,096 bytes" in result.output
 
 
@@ -87,8 +102,9 @@ def test_verify_document_exits_1_for_a_file_nobody_cites(on_evidence_chain: Harn
 def test_regimes_load_list_keeps_versions_and_lists_shows_them(tmp_path: Path) -> None:
     csv = tmp_path / "entity-list.csv"
     csv.write_text("name,aliases\nExample Cotton Co Ltd,EXCO\n")
-    loaded = runner.invoke(app, ["regimes", "load-list", "uflpa", str(csv), "--date", "2025-01-15", "--home",
-                                 str(tmp_path)], env=ENV)
+    loaded = runner.invoke(
+        app, ["regimes", "load-list", "uflpa", str(csv), "--date", "2025-01-15", "--home", str(tmp_path)], env=ENV
+    )
     assert loaded.exit_code == 0, loaded.output
     assert "uflpa list version 1 of 2025-01-15: 1 entry" in loaded.output
     shown = runner.invoke(app, ["regimes", "lists", "uflpa", "--home", str(tmp_path)], env=ENV)
@@ -96,11 +112,14 @@ def test_regimes_load_list_keeps_versions_and_lists_shows_them(tmp_path: Path) -
     assert open_lists(tmp_path).versions("uflpa")[0].entries == 1
 
 
-@pytest.mark.parametrize(("content", "args", "message"), [
-    (b"entity\nExample Co\n", ["--date", "2025-01-15"], "lacks the column(s) name"),
-    ("name\nSociété Coton\n".encode("latin-1"), ["--date", "2025-01-15"], "unknown encoding"),
-    (b"name\nExample Co\n", ["--date", "15/01/2025"], "--date must be YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"entity\nExample Co\n", ["--date", "2025-01-15"], "lacks the column(s) name"),
+        ("name\nSociété Coton\n".encode("latin-1"), ["--date", "2025-01-15"], "unknown encoding"),
+        (b"name\nExample Co\n", ["--date", "15/01/2025"], "--date must be YYYY-MM-DD"),
+    ],
+)
 def test_regimes_load_list_refuses_bad_files(tmp_path: Path, content: bytes, args: list[str], message: str) -> None:
     csv = tmp_path / "list.csv"
     csv.write_bytes(content)

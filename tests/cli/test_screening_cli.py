@@ -18,8 +18,9 @@ ENV = {"COLUMNS": "250", "NO_COLOR": "1"}
 def load(home: Path, text: str, day: str) -> str:
     csv = home / f"list-{day}.csv"
     csv.write_text(text)
-    result = runner.invoke(app, ["regimes", "load-list", "uflpa", str(csv), "--date", day, "--home", str(home)],
-                           env=ENV)
+    result = runner.invoke(
+        app, ["regimes", "load-list", "uflpa", str(csv), "--date", day, "--home", str(home)], env=ENV
+    )
     assert result.exit_code == 0, result.output
     return " ".join(result.output.split())
 

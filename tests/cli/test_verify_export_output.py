@@ -30,8 +30,7 @@ def on_demo_chain(demo: tuple[Ledger, DemoWorld], monkeypatch: pytest.MonkeyPatc
     return ledger
 
 
-def test_a_tampered_value_names_the_chain_and_the_digest_names_the_rows(on_demo_chain: Ledger,
-                                                                         tmp_path: Path) -> None:
+def test_a_tampered_value_names_the_chain_and_the_digest_names_the_rows(on_demo_chain: Ledger, tmp_path: Path) -> None:
     out = tmp_path / "esg.json"
     assert runner.invoke(app, ["export", "--out", str(out)]).exit_code == 0
     body = json.loads(out.read_text())

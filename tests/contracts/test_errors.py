@@ -32,5 +32,9 @@ def test_revert_data_decodes_to_the_named_error_with_its_arguments() -> None:
     data = selector + encode(["bytes32", "bytes32", "uint64", "uint64"], [b"\1" * 32, b"\2" * 32, 5, 3])
     error = decode_revert(data)
     assert type(error).__name__ == "BatchInsufficientQuantity"
-    assert error.args_by_name == {"batch_id": "0x" + "01" * 32, "input_id": "0x" + "02" * 32, "requested": 5,
-                                  "available": 3}
+    assert error.args_by_name == {
+        "batch_id": "0x" + "01" * 32,
+        "input_id": "0x" + "02" * 32,
+        "requested": 5,
+        "available": 3,
+    }

@@ -55,23 +55,51 @@ def h(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
-def rec(lot: str, site: int, *, gtin: int = GTIN, lot_raw: bytes | None = None, hs_code: int = 520_100,
-        quantity: int = 10_000, unit: bytes = b"KGM", produced_at: int = PRODUCED, emissions: int | None = None,
-        inputs: list[tuple[bytes, int]] | None = None, documents: int = 1) -> tuple[Any, ...]:
+def rec(
+    lot: str,
+    site: int,
+    *,
+    gtin: int = GTIN,
+    lot_raw: bytes | None = None,
+    hs_code: int = 520_100,
+    quantity: int = 10_000,
+    unit: bytes = b"KGM",
+    produced_at: int = PRODUCED,
+    emissions: int | None = None,
+    inputs: list[tuple[bytes, int]] | None = None,
+    documents: int = 1,
+) -> tuple[Any, ...]:
     """An `IBatchLedger.BatchRecord` tuple with any values the ABI types allow (quantities in thousandths)."""
-    return (gtin, lot_raw if lot_raw is not None else text_to_bytes(lot, 32), hs_code, quantity, unit, site,
-            produced_at, emissions is not None, emissions or 0, inputs or [],
-            [(keccak(text=f"certificate {lot} {i}"), 0) for i in range(documents)])
+    return (
+        gtin,
+        lot_raw if lot_raw is not None else text_to_bytes(lot, 32),
+        hs_code,
+        quantity,
+        unit,
+        site,
+        produced_at,
+        emissions is not None,
+        emissions or 0,
+        inputs or [],
+        [(keccak(text=f"certificate {lot} {i}"), 0) for i in range(documents)],
+    )
 
 
 def metric(code: str = "GHG_SCOPE1", value: int = 4_105) -> tuple[bytes, int, int, bytes]:
     return (text_to_bytes(code, 32), value, 1, text_to_bytes("tCO2e", 16))
 
 
-def profile(name: str, sites: list[int], organisation: str | None = None,
-            country: bytes = b"CN", party: int = 0) -> tuple[Any, ...]:
-    return (name, country, keccak(text=organisation or name), keccak(text=f"profile {name}"), party,
-            [(gln, b"CN-GD\0") for gln in sites])
+def profile(
+    name: str, sites: list[int], organisation: str | None = None, country: bytes = b"CN", party: int = 0
+) -> tuple[Any, ...]:
+    return (
+        name,
+        country,
+        keccak(text=organisation or name),
+        keccak(text=f"profile {name}"),
+        party,
+        [(gln, b"CN-GD\0") for gln in sites],
+    )
 
 
 @dataclass
@@ -126,18 +154,26 @@ def payload(signed: SignedRequest) -> tuple[Any, ...]:
 
 def build_world(under_test: ChainUnderTest) -> World:
     chain, deployment = under_test.chain, under_test.deployment
-    forwarder = chain.w3.eth.contract(address=cast(ChecksumAddress, deployment.forwarder),
-                                      abi=load_artifact("ProvenanceForwarder").abi)
+    forwarder = chain.w3.eth.contract(
+        address=cast(ChecksumAddress, deployment.forwarder), abi=load_artifact("ProvenanceForwarder").abi
+    )
     ledger = cast(ChecksumAddress, deployment.ledger)
-    people = {k: account(f"every error {k}") for k in
-              ("alpha", "beta", "gamma", "auditor", "inhouse", "buyer", "stranger")}
+    people = {
+        k: account(f"every error {k}") for k in ("alpha", "beta", "gamma", "auditor", "inhouse", "buyer", "stranger")
+    }
     for who in people.values():
         chain.send({"to": who.address, "value": 10**18}, gas=21_000)  # type: ignore[typeddict-item]
 
     def register(key: str, roles: list[bytes], organisation: str | None = None) -> None:
         sites = [SITES[key]] if key in SITES else []
-        chain.send({"to": ledger, "data": encode_call(  # type: ignore[typeddict-item]
-            "registerParticipant", people[key].address, profile(f"{key} Ltd", sites, organisation), roles)})
+        chain.send(
+            {
+                "to": ledger,
+                "data": encode_call(  # type: ignore[typeddict-item]
+                    "registerParticipant", people[key].address, profile(f"{key} Ltd", sites, organisation), roles
+                ),
+            }
+        )
 
     register("alpha", [FACTORY], "alpha org")
     register("beta", [FACTORY])
@@ -145,15 +181,41 @@ def build_world(under_test: ChainUnderTest) -> World:
     register("auditor", [AUDITOR], "audit org")
     register("inhouse", [AUDITOR], "alpha org")
     register("buyer", [])
-    chain.send({"to": ledger, "data": encode_call(  # type: ignore[typeddict-item]
-        "setSuspended", people["gamma"].address, True, "licence withdrawn")})
-    world = World(chain, ledger, forwarder, Eip712Domain("ProvenanceForwarder", "1", chain.chain_id, forwarder.address),
-                  root=b"", anchored=[], proofs=[], raw=b"", disclosure=b"", **people)
+    chain.send(
+        {
+            "to": ledger,
+            "data": encode_call(  # type: ignore[typeddict-item]
+                "setSuspended", people["gamma"].address, True, "licence withdrawn"
+            ),
+        }
+    )
+    world = World(
+        chain,
+        ledger,
+        forwarder,
+        Eip712Domain("ProvenanceForwarder", "1", chain.chain_id, forwarder.address),
+        root=b"",
+        anchored=[],
+        proofs=[],
+        raw=b"",
+        disclosure=b"",
+        **people,
+    )
     alpha = world.alpha
     world.send(alpha, encode_call("recordBatch", rec("RAW-1", SITES["alpha"])))
     world.raw = from_hex(batch_id_of(alpha.address, GTIN, "RAW-1"))
-    world.send(alpha, encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8),
-                                  [metric()], keccak(text="report"), "https://reports.example/alpha.pdf", False))
+    world.send(
+        alpha,
+        encode_call(
+            "publishDisclosure",
+            text_to_bytes("2025", 16),
+            text_to_bytes("GRI", 8),
+            [metric()],
+            keccak(text="report"),
+            "https://reports.example/alpha.pdf",
+            False,
+        ),
+    )
     world.disclosure = from_hex(disclosure_id_of(alpha.address, "GRI", "2025"))
     world.send(world.auditor, encode_call("attestDisclosure", world.disclosure, 1, 0, 0, keccak(text="assurance")))
     world.anchored = [rec("ANCHOR-1", SITES["alpha"]), rec("ANCHOR-2", SITES["alpha"])]
@@ -253,8 +315,18 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     stranger = w.stranger.address
     with refused("RegistryParticipantNotFound", {"account": stranger}):
-        w.send(w.stranger, encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8),
-                                       [metric()], keccak(text="r"), "", False))
+        w.send(
+            w.stranger,
+            encode_call(
+                "publishDisclosure",
+                text_to_bytes("2025", 16),
+                text_to_bytes("GRI", 8),
+                [metric()],
+                keccak(text="r"),
+                "",
+                False,
+            ),
+        )
     with refused("RegistryParticipantNotFound", {"account": stranger}):  # custody only to a participant
         w.send(w.alpha, encode_call("transferCustody", w.raw, stranger))
     with refused("RegistryParticipantNotFound", {"account": stranger}):
@@ -269,8 +341,18 @@ def _(w: World) -> None:
     with refused("RegistryParticipantSuspended", {"account": gamma}):
         w.send(w.gamma, encode_call("recordBatch", rec("SUSPENDED-1", SITES["gamma"])))
     with refused("RegistryParticipantSuspended", {"account": gamma}):
-        w.send(w.gamma, encode_call("publishDisclosure", text_to_bytes("2025", 16), text_to_bytes("GRI", 8),
-                                    [metric()], keccak(text="r"), "", False))
+        w.send(
+            w.gamma,
+            encode_call(
+                "publishDisclosure",
+                text_to_bytes("2025", 16),
+                text_to_bytes("GRI", 8),
+                [metric()],
+                keccak(text="r"),
+                "",
+                False,
+            ),
+        )
     with refused("RegistryParticipantSuspended", {"account": gamma}):  # nor can it receive custody
         w.send(w.alpha, encode_call("transferCustody", w.raw, gamma))
 
@@ -339,11 +421,15 @@ def _(w: World) -> None:
 @triggers("BatchValueOutOfRange")
 def _(w: World) -> None:
     site, cap = SITES["alpha"], 10**15
-    with refused("BatchValueOutOfRange", {"batch_id": batch_of(w.alpha, "HUGE"), "field": "quantity",
-                                          "value": cap + 1, "max": cap}):
+    with refused(
+        "BatchValueOutOfRange",
+        {"batch_id": batch_of(w.alpha, "HUGE"), "field": "quantity", "value": cap + 1, "max": cap},
+    ):
         w.send(w.alpha, encode_call("recordBatch", rec("HUGE", site, quantity=cap + 1)))
-    with refused("BatchValueOutOfRange", {"batch_id": batch_of(w.alpha, "SMOKY"), "field": "processEmissions",
-                                          "value": 2**64 - 1, "max": cap}):
+    with refused(
+        "BatchValueOutOfRange",
+        {"batch_id": batch_of(w.alpha, "SMOKY"), "field": "processEmissions", "value": 2**64 - 1, "max": cap},
+    ):
         w.send(w.alpha, encode_call("recordBatch", rec("SMOKY", site, emissions=2**64 - 1)))
 
 
@@ -357,10 +443,18 @@ def _(w: World) -> None:
     assert (args["batch_id"], args["produced_at"]) == (lot, tomorrow)
     assert w.now() <= args["latest_allowed"] - 3_600 <= time.time() + 600  # the pending block's time + 1 h
     # checkRecord takes the time explicitly: the bound is exact there
-    with refused("BatchProducedInFuture", {"batch_id": lot, "produced_at": tomorrow,
-                                           "latest_allowed": tomorrow - 1}):
-        w.chain.call({"to": w.ledger, "data": encode_call(  # type: ignore[typeddict-item]
-            "checkRecord", w.alpha.address, rec("TOMORROW", SITES["alpha"], produced_at=tomorrow), tomorrow - 3_601)})
+    with refused("BatchProducedInFuture", {"batch_id": lot, "produced_at": tomorrow, "latest_allowed": tomorrow - 1}):
+        w.chain.call(
+            {
+                "to": w.ledger,
+                "data": encode_call(  # type: ignore[typeddict-item]
+                    "checkRecord",
+                    w.alpha.address,
+                    rec("TOMORROW", SITES["alpha"], produced_at=tomorrow),
+                    tomorrow - 3_601,
+                ),
+            }
+        )
 
 
 @triggers("BatchTooManyItems")
@@ -382,22 +476,26 @@ def _(w: World) -> None:
 
 @triggers("BatchInputNotHeld")
 def _(w: World) -> None:
-    with refused("BatchInputNotHeld", {"batch_id": batch_of(w.beta, "NOT-MINE"), "input_id": h(w.raw),
-                                       "holder": w.alpha.address}):
+    with refused(
+        "BatchInputNotHeld", {"batch_id": batch_of(w.beta, "NOT-MINE"), "input_id": h(w.raw), "holder": w.alpha.address}
+    ):
         w.send(w.beta, encode_call("recordBatch", rec("NOT-MINE", SITES["beta"], inputs=[(w.raw, 1)])))
 
 
 @triggers("BatchInsufficientQuantity")
 def _(w: World) -> None:
     site, out = SITES["alpha"], batch_of(w.alpha, "GREEDY")
-    with refused("BatchInsufficientQuantity", {"batch_id": out, "input_id": h(w.raw), "requested": 10_001,
-                                               "available": 10_000}):
+    with refused(
+        "BatchInsufficientQuantity", {"batch_id": out, "input_id": h(w.raw), "requested": 10_001, "available": 10_000}
+    ):
         w.send(w.alpha, encode_call("recordBatch", rec("GREEDY", site, inputs=[(w.raw, 10_001)])))
-    with refused("BatchInsufficientQuantity", {"batch_id": out, "input_id": h(w.raw), "requested": 0,
-                                               "available": 10_000}):  # consuming nothing is no use
+    with refused(
+        "BatchInsufficientQuantity", {"batch_id": out, "input_id": h(w.raw), "requested": 0, "available": 10_000}
+    ):  # consuming nothing is no use
         w.send(w.alpha, encode_call("recordBatch", rec("GREEDY", site, inputs=[(w.raw, 0)])))
-    with refused("BatchInsufficientQuantity", {"batch_id": out, "input_id": h(w.raw), "requested": 4_000,
-                                               "available": 2_000}):  # the same input twice in one record
+    with refused(
+        "BatchInsufficientQuantity", {"batch_id": out, "input_id": h(w.raw), "requested": 4_000, "available": 2_000}
+    ):  # the same input twice in one record
         w.send(w.alpha, encode_call("recordBatch", rec("GREEDY", site, inputs=[(w.raw, 8_000), (w.raw, 4_000)])))
 
 
@@ -464,8 +562,14 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     unknown = keccak(text="never committed")
     with refused("EventsRootNotFound", {"root": h(unknown)}):
-        w.chain.call({"to": w.ledger, "data": encode_call(  # type: ignore[typeddict-item]
-            "verifyEvent", unknown, keccak(text="an event"), [])})
+        w.chain.call(
+            {
+                "to": w.ledger,
+                "data": encode_call(  # type: ignore[typeddict-item]
+                    "verifyEvent", unknown, keccak(text="an event"), []
+                ),
+            }
+        )
     with refused("EventsRootNotFound", {"root": h(unknown)}):
         w.chain.call({"to": w.ledger, "data": encode_call("eventsRoot", unknown)})  # type: ignore[typeddict-item]
 
@@ -476,8 +580,14 @@ def _(w: World) -> None:
     with refused("BatchAnchorNotFound", {"root": h(unknown)}):
         w.send(w.alpha, encode_call("claimAnchoredBatch", unknown, w.anchored[0], w.proofs[0]))
     with refused("BatchAnchorNotFound", {"root": h(unknown)}):
-        w.chain.call({"to": w.ledger, "data": encode_call(  # type: ignore[typeddict-item]
-            "verifyAnchoredBatch", unknown, w.alpha.address, w.anchored[0], w.proofs[0])})
+        w.chain.call(
+            {
+                "to": w.ledger,
+                "data": encode_call(  # type: ignore[typeddict-item]
+                    "verifyAnchoredBatch", unknown, w.alpha.address, w.anchored[0], w.proofs[0]
+                ),
+            }
+        )
     with refused("BatchAnchorNotFound", {"root": h(unknown)}):
         w.chain.call({"to": w.ledger, "data": encode_call("anchor", unknown)})  # type: ignore[typeddict-item]
 
@@ -485,8 +595,14 @@ def _(w: World) -> None:
 @triggers("BatchAnchorProofInvalid")
 def _(w: World) -> None:
     record, proof = w.anchored[0], w.proofs[0]
-    verified = w.chain.call({"to": w.ledger, "data": encode_call(  # type: ignore[typeddict-item]
-        "verifyAnchoredBatch", w.root, w.alpha.address, record, proof)})
+    verified = w.chain.call(
+        {
+            "to": w.ledger,
+            "data": encode_call(  # type: ignore[typeddict-item]
+                "verifyAnchoredBatch", w.root, w.alpha.address, record, proof
+            ),
+        }
+    )
     assert int.from_bytes(verified, "big") == 1  # the proof is good: what follows is refused for the reason named
     with refused("BatchAnchorProofInvalid", {"root": h(w.root), "batch_id": batch_of(w.alpha, "ANCHOR-1")}):
         w.send(w.alpha, encode_call("claimAnchoredBatch", w.root, record, w.proofs[1]))  # another leaf's proof
@@ -501,8 +617,18 @@ def _(w: World) -> None:
 
 
 def _publish(w: World, who: LocalAccount, metrics: list[Any], uri: str = "", period: str = "2025") -> None:
-    w.send(who, encode_call("publishDisclosure", text_to_bytes(period, 16), text_to_bytes("GRI", 8), metrics,
-                            keccak(text="report"), uri, False))
+    w.send(
+        who,
+        encode_call(
+            "publishDisclosure",
+            text_to_bytes(period, 16),
+            text_to_bytes("GRI", 8),
+            metrics,
+            keccak(text="report"),
+            uri,
+            False,
+        ),
+    )
 
 
 @triggers("DisclosureAlreadyPublished")
@@ -526,8 +652,9 @@ def _(w: World) -> None:
     with refused("DisclosureTextTooLong", {"field": "uri", "length": 2_049, "max": 2_048}):
         _publish(w, w.beta, [metric()], uri="x" * 2_049)
     with refused("DisclosureTextTooLong", {"field": "reason", "length": 1_025, "max": 1_024}):
-        w.send(w.alpha, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r2"), "", "x" * 1_025,
-                                    False))
+        w.send(
+            w.alpha, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r2"), "", "x" * 1_025, False)
+        )
     with refused("DisclosureTextTooLong", {"field": "reason", "length": 1_025, "max": 1_024}):
         w.send(w.auditor, encode_call("revokeAttestation", w.disclosure, 1, "x" * 1_025))
 
@@ -546,8 +673,9 @@ def _(w: World) -> None:
 @triggers("DisclosureNotOwner")
 def _(w: World) -> None:
     with refused("DisclosureNotOwner", {"disclosure_id": h(w.disclosure), "account": w.beta.address}):
-        w.send(w.beta, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r"), "", "mine now",
-                                   False))
+        w.send(
+            w.beta, encode_call("amendDisclosure", w.disclosure, [metric()], keccak(text="r"), "", "mine now", False)
+        )
 
 
 @triggers("DisclosureVersionNotFound")
@@ -556,8 +684,14 @@ def _(w: World) -> None:
         with refused("DisclosureVersionNotFound", {"disclosure_id": h(w.disclosure), "version": version}):
             w.send(w.auditor, encode_call("attestDisclosure", w.disclosure, version, 0, 0, keccak(text="a")))
     with refused("DisclosureVersionNotFound", {"disclosure_id": h(w.disclosure), "version": 2}):
-        w.chain.call({"to": w.ledger, "data": encode_call(  # type: ignore[typeddict-item]
-            "disclosureContentHash", w.disclosure, 2)})
+        w.chain.call(
+            {
+                "to": w.ledger,
+                "data": encode_call(  # type: ignore[typeddict-item]
+                    "disclosureContentHash", w.disclosure, 2
+                ),
+            }
+        )
 
 
 @triggers("DisclosureOwnOrganisation")
@@ -584,12 +718,14 @@ def _(w: World) -> None:
 
 @triggers("DisclosureAttestationNotFound")
 def _(w: World) -> None:
-    with refused("DisclosureAttestationNotFound", {"disclosure_id": h(w.disclosure), "version": 1,
-                                                   "auditor": w.inhouse.address}):  # it never attested
+    with refused(
+        "DisclosureAttestationNotFound", {"disclosure_id": h(w.disclosure), "version": 1, "auditor": w.inhouse.address}
+    ):  # it never attested
         w.send(w.inhouse, encode_call("revokeAttestation", w.disclosure, 1, "never mine"))
     w.send(w.auditor, encode_call("revokeAttestation", w.disclosure, 1, "engagement withdrawn"))
-    with refused("DisclosureAttestationNotFound", {"disclosure_id": h(w.disclosure), "version": 1,
-                                                   "auditor": w.auditor.address}):  # already revoked
+    with refused(
+        "DisclosureAttestationNotFound", {"disclosure_id": h(w.disclosure), "version": 1, "auditor": w.auditor.address}
+    ):  # already revoked
         w.send(w.auditor, encode_call("revokeAttestation", w.disclosure, 1, "twice"))
 
 
@@ -665,13 +801,13 @@ def _(w: World) -> None:
 #: Errors in the ABIs that no caller can cause, each with the reason.
 UNREACHABLE: dict[str, str] = {
     "InsufficientBalance": "ERC2771Forwarder.executeBatch refunds only the value of failed requests, out of a "
-                           "msg.value checked to equal the requests' total first: the balance always covers it",
+    "msg.value checked to equal the requests' total first: the balance always covers it",
     "InvalidAccountNonce": "OpenZeppelin Nonces._useCheckedNonce is never called: the forwarder uses _useNonce, so a "
-                           "wrong nonce fails the signature check (ERC2771ForwarderInvalidSigner, see its trigger)",
+    "wrong nonce fails the signature check (ERC2771ForwarderInvalidSigner, see its trigger)",
     "InvalidShortString": "EIP712 reads back its own name and version, stored by the constructor as short strings of "
-                          "at most 31 bytes: their length byte is never over 31",
+    "at most 31 bytes: their length byte is never over 31",
     "StringTooLong": "only the EIP712 constructor raises it, for a name or version over 31 bytes; the forwarder's "
-                     "are the constants 'ProvenanceForwarder' and '1'",
+    "are the constants 'ProvenanceForwarder' and '1'",
 }
 
 
@@ -681,8 +817,9 @@ UNREACHABLE: dict[str, str] = {
 def test_every_abi_error_is_triggered_or_explained() -> None:
     errors = abi_errors()
     assert not TRIGGERS.keys() & UNREACHABLE.keys(), "an error is both triggered and called unreachable"
-    assert errors - TRIGGERS.keys() - UNREACHABLE.keys() == set(), \
+    assert errors - TRIGGERS.keys() - UNREACHABLE.keys() == set(), (
         "each of these contract errors needs a trigger in TRIGGERS or a reason in UNREACHABLE"
+    )
     assert (TRIGGERS.keys() | UNREACHABLE.keys()) - errors == set(), "no such error in the ABIs"
     assert all(reason.strip() for reason in UNREACHABLE.values())
 
@@ -694,8 +831,6 @@ def test_every_abi_error_has_an_explicit_kind() -> None:
     assert ERROR_KINDS.keys() - errors == set(), "ERROR_KINDS names errors the ABIs do not have"
     assert set(ERROR_KINDS.values()) <= {"not_found", "forbidden", "invalid", "conflict"}
     assert {name: error_class(name).kind for name in errors} == ERROR_KINDS
-
-
 
 
 @pytest.mark.parametrize("name", sorted(TRIGGERS))

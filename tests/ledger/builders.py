@@ -43,20 +43,39 @@ def doc_hash(label: str) -> Hash32:
     return Hash32("0x" + keccak(text=label).hex())
 
 
-def register(ledger: Ledger, label: str, site: int | None, roles: tuple[Role, ...] = (Role.FACTORY,),
-             country: str = "CN", subdivision: str = "CN-GD", organisation: str | None = None) -> LocalAccount:
+def register(
+    ledger: Ledger,
+    label: str,
+    site: int | None,
+    roles: tuple[Role, ...] = (Role.FACTORY,),
+    country: str = "CN",
+    subdivision: str = "CN-GD",
+    organisation: str | None = None,
+) -> LocalAccount:
     who = account(label)
     sites = (Site(gln(site), subdivision),) if site is not None else ()
-    profile = ParticipantProfile(f"{label.title()} Ltd", country, sites,
-                                 organisation_id=doc_hash(organisation or label))
+    profile = ParticipantProfile(
+        f"{label.title()} Ltd", country, sites, organisation_id=doc_hash(organisation or label)
+    )
     ledger.register_participant(who.address, profile, roles)
     return who
 
 
-def batch(lot: str, site: int, quantity: str = "1000", inputs: tuple[tuple[BatchId, str], ...] = (),
-          unit: str = "KGM", emissions: str | None = None) -> NewBatch:
+def batch(
+    lot: str,
+    site: int,
+    quantity: str = "1000",
+    inputs: tuple[tuple[BatchId, str], ...] = (),
+    unit: str = "KGM",
+    emissions: str | None = None,
+) -> NewBatch:
     return NewBatch(
-        gtin=GTIN, lot=lot, hs_code="520100", quantity=Decimal(quantity), unit=unit, facility=gln(site),
+        gtin=GTIN,
+        lot=lot,
+        hs_code="520100",
+        quantity=Decimal(quantity),
+        unit=unit,
+        facility=gln(site),
         produced_at=PRODUCED + timedelta(hours=len(lot)),
         inputs=tuple(InputUse(i, Decimal(q)) for i, q in inputs),
         documents=(Document(doc_hash(f"certificate {lot}"), DocumentKind.CERTIFICATE),),

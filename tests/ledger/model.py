@@ -58,18 +58,29 @@ class Spec:
     produced_later: int = 0  # seconds after PRODUCED: tells apart the records of two anchors
 
     def new_batch(self) -> NewBatch:
-        return NewBatch(GTIN, self.lot, "520100", from_milli(self.quantity), "KGM", gln_of(self.facility),
-                        PRODUCED + timedelta(seconds=self.produced_later),
-                        inputs=tuple(InputUse(BatchId(i), Decimal(q).scaleb(-3)) for i, q in self.inputs))
+        return NewBatch(
+            GTIN,
+            self.lot,
+            "520100",
+            from_milli(self.quantity),
+            "KGM",
+            gln_of(self.facility),
+            PRODUCED + timedelta(seconds=self.produced_later),
+            inputs=tuple(InputUse(BatchId(i), Decimal(q).scaleb(-3)) for i, q in self.inputs),
+        )
 
     def record(self) -> tuple[Any, ...]:
         return batch_record(self.new_batch())
 
     @classmethod
     def of(cls, batch: NewBatch) -> Spec:
-        return cls(batch.lot, int(batch.facility), to_milli(batch.quantity),
-                   tuple((u.batch_id, to_milli(u.quantity)) for u in batch.inputs),
-                   int((batch.produced_at - PRODUCED).total_seconds()))
+        return cls(
+            batch.lot,
+            int(batch.facility),
+            to_milli(batch.quantity),
+            tuple((u.batch_id, to_milli(u.quantity)) for u in batch.inputs),
+            int((batch.produced_at - PRODUCED).total_seconds()),
+        )
 
 
 def gln_of(number: int) -> Gln:
@@ -167,9 +178,13 @@ class Model:
 
     def transfer(self, sender: str, batch_id: str, to: str) -> str | None:
         batch = self.batches.get(batch_id)
-        error = (self.active_error(sender) or ("BatchNotFound" if batch is None else None)
-                 or ("BatchNotHolder" if batch is not None and batch.holder != sender else None)
-                 or ("BatchSelfTransfer" if to == sender else None) or self.active_error(to))
+        error = (
+            self.active_error(sender)
+            or ("BatchNotFound" if batch is None else None)
+            or ("BatchNotHolder" if batch is not None and batch.holder != sender else None)
+            or ("BatchSelfTransfer" if to == sender else None)
+            or self.active_error(to)
+        )
         if error is None and batch is not None:
             batch.holder = to
             batch.transfers += 1
@@ -177,9 +192,12 @@ class Model:
 
     def flag(self, sender: str, batch_id: str, reason: str) -> str | None:
         batch = self.batches.get(batch_id)
-        error = (self.active_error(sender) or ("BatchNotFound" if batch is None else None)
-                 or ("BatchNotProducer" if batch is not None and batch.producer != sender else None)
-                 or ("BatchInvalidRecord" if not reason else None))
+        error = (
+            self.active_error(sender)
+            or ("BatchNotFound" if batch is None else None)
+            or ("BatchNotProducer" if batch is not None and batch.producer != sender else None)
+            or ("BatchInvalidRecord" if not reason else None)
+        )
         if error is None and batch is not None:
             batch.flags += 1
         return error
@@ -206,15 +224,19 @@ class Model:
 
     def publish(self, publisher: str, disclosure_id: str) -> str | None:
         error = self.active_error(publisher) or (
-            "DisclosureAlreadyPublished" if disclosure_id in self.disclosures else None)
+            "DisclosureAlreadyPublished" if disclosure_id in self.disclosures else None
+        )
         if error is None:
             self.disclosures[disclosure_id] = ModelDisclosure(publisher)
         return error
 
     def amend(self, sender: str, disclosure_id: str) -> str | None:
         disclosure = self.disclosures.get(disclosure_id)
-        error = (self.active_error(sender) or ("DisclosureNotFound" if disclosure is None else None)
-                 or ("DisclosureNotOwner" if disclosure is not None and disclosure.publisher != sender else None))
+        error = (
+            self.active_error(sender)
+            or ("DisclosureNotFound" if disclosure is None else None)
+            or ("DisclosureNotOwner" if disclosure is not None and disclosure.publisher != sender else None)
+        )
         if error is None and disclosure is not None:
             disclosure.versions += 1
         return error
@@ -229,7 +251,8 @@ class Model:
             return "DisclosureVersionNotFound"
         own = self.member(auditor).organisation
         if disclosure.publisher == auditor or (
-                own != NO_ORGANISATION and own == self.member(disclosure.publisher).organisation):
+            own != NO_ORGANISATION and own == self.member(disclosure.publisher).organisation
+        ):
             return "DisclosureOwnOrganisation"
         if self.attested.get((disclosure_id, version, auditor)):
             return "DisclosureAlreadyAttested"
@@ -239,7 +262,8 @@ class Model:
 
     def revoke(self, auditor: str, disclosure_id: str, version: int) -> str | None:
         error = self.active_error(auditor) or (
-            None if self.attested.get((disclosure_id, version, auditor)) else "DisclosureAttestationNotFound")
+            None if self.attested.get((disclosure_id, version, auditor)) else "DisclosureAttestationNotFound"
+        )
         if error is None:
             self.attested[(disclosure_id, version, auditor)] = False
         return error

@@ -68,7 +68,9 @@ def test_custody_chain_stays_readable_after_several_transfers(ledger: Ledger) ->
 
     found = ledger.batch(lint)
     assert [(t.from_address, t.to_address) for t in found.custody] == [
-        (gin.address, trader.address), (trader.address, mill.address)]
+        (gin.address, trader.address),
+        (trader.address, mill.address),
+    ]
     assert found.holder == mill.address
 
 
@@ -96,7 +98,11 @@ def test_trace_walks_lineage_to_raw_materials_across_four_tiers(ledger: Ledger) 
     trace = ledger.trace(previous)
     assert trace.depth == 3
     assert [n.producer.profile.legal_name for n in sorted(trace.nodes, key=lambda n: n.depth)] == [
-        "Garment Ltd", "Weaver Ltd", "Mill Ltd", "Gin Ltd"]
+        "Garment Ltd",
+        "Weaver Ltd",
+        "Mill Ltd",
+        "Gin Ltd",
+    ]
     assert all(n.facility_subdivision == "CN-GD" for n in trace.nodes)
     assert len(trace.edges) == 3
     assert trace.as_of_block >= trace.nodes[0].batch.recorded.block_number

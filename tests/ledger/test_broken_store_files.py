@@ -15,13 +15,18 @@ from ledger.index import IndexStore
 from ledger.regimes import ScreeningLists
 from ledger.relay.outbox import Outbox
 
-STORES: dict[str, Callable[[Path], Any]] = {"index": IndexStore, "outbox": Outbox, "events": EventStore,
-                                            "lists": ScreeningLists}
+STORES: dict[str, Callable[[Path], Any]] = {
+    "index": IndexStore,
+    "outbox": Outbox,
+    "events": EventStore,
+    "lists": ScreeningLists,
+}
 
 
 @pytest.mark.parametrize("open_store", STORES.values(), ids=STORES.keys())
-def test_an_unreadable_store_file_is_moved_aside_and_replaced(open_store: Callable[[Path], Any],
-                                                              tmp_path: Path) -> None:
+def test_an_unreadable_store_file_is_moved_aside_and_replaced(
+    open_store: Callable[[Path], Any], tmp_path: Path
+) -> None:
     path = tmp_path / "store" / "file.sqlite"
     path.parent.mkdir()
     path.write_bytes(b"garbage, not SQLite" * 100)

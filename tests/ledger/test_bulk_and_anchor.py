@@ -42,14 +42,16 @@ NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 def make_factory(ledger: Ledger, label: str = "bulk factory", gln: Gln = GLN) -> LocalAccount:
     factory = account(label)
-    ledger.register_participant(factory.address, ParticipantProfile("Bulk Mill GmbH", "DE", (Site(gln, "DE-BE"),)),
-                                [Role.FACTORY])
+    ledger.register_participant(
+        factory.address, ParticipantProfile("Bulk Mill GmbH", "DE", (Site(gln, "DE-BE"),)), [Role.FACTORY]
+    )
     return factory
 
 
 def new_batch(lot: str, quantity: str = "10", inputs: tuple[InputUse, ...] = (), facility: Gln = GLN) -> NewBatch:
-    return NewBatch(GTIN, lot, "520100", Decimal(quantity), "KGM", facility, NOW, inputs=inputs,
-                    process_emissions_kg=Decimal("1.5"))
+    return NewBatch(
+        GTIN, lot, "520100", Decimal(quantity), "KGM", facility, NOW, inputs=inputs, process_emissions_kg=Decimal("1.5")
+    )
 
 
 def is_recorded(ledger: Ledger, batch_id: str) -> bool:
@@ -77,8 +79,12 @@ def test_bulk_records_every_batch_in_one_transaction(ledger: Ledger) -> None:
 def test_one_bad_batch_refuses_the_whole_bulk_and_is_named(ledger: Ledger) -> None:
     factory = make_factory(ledger)
     (raw,), _ = ledger.record_batches(factory, [new_batch("RAW-1", "10")])
-    batches = [new_batch("OK-0"), new_batch("OK-1", "1", (InputUse(raw, Decimal("4")),)),
-               new_batch("GREEDY-2", "1", (InputUse(raw, Decimal("7")),)), new_batch("OK-3")]
+    batches = [
+        new_batch("OK-0"),
+        new_batch("OK-1", "1", (InputUse(raw, Decimal("4")),)),
+        new_batch("GREEDY-2", "1", (InputUse(raw, Decimal("7")),)),
+        new_batch("OK-3"),
+    ]
     with pytest.raises(error_class("BatchInsufficientQuantity")) as refused:
         ledger.record_batches(factory, batches)
     assert refused.value.index == 2
@@ -150,8 +156,15 @@ def test_leaf_is_double_hashed_abi_encoding_of_producer_and_record() -> None:
 
     record = batch_record(new_batch("LEAF-1"))
     producer = account("leaf").address
-    inner = keccak(encode(["address", "(uint64,bytes32,uint32,uint64,bytes3,uint64,uint64,bool,uint64,"
-                                      "(bytes32,uint64)[],(bytes32,uint8)[])"], [producer, record]))
+    inner = keccak(
+        encode(
+            [
+                "address",
+                "(uint64,bytes32,uint32,uint64,bytes3,uint64,uint64,bool,uint64,(bytes32,uint64)[],(bytes32,uint8)[])",
+            ],
+            [producer, record],
+        )
+    )
     assert leaf_hash(producer, record) == keccak(inner)
 
 
@@ -217,8 +230,14 @@ def test_another_instance_learns_anchored_records_from_the_bundle(ledger: Ledger
     assert bundle == receipt.bundle
     assert import_bundle(other, bundle).proven == 3
     assert batch_recording(other, bundle.records[1].batch_id).kind == "anchored"
-    forged = dataclasses.replace(bundle, records=(dataclasses.replace(
-        bundle.records[0], batch=dataclasses.replace(bundle.records[0].batch, quantity=Decimal(99))),))
+    forged = dataclasses.replace(
+        bundle,
+        records=(
+            dataclasses.replace(
+                bundle.records[0], batch=dataclasses.replace(bundle.records[0].batch, quantity=Decimal(99))
+            ),
+        ),
+    )
     with pytest.raises(ValidationError):
         import_bundle(other, forged)
 
@@ -255,7 +274,8 @@ def test_verify_batch_command_proves_a_record(ledger: Ledger, tmp_path: Path) ->
 
 
 def test_an_anchored_record_with_inputs_proves_nothing_until_claimed_and_then_obeys_mass_balance(
-        ledger: Ledger) -> None:
+    ledger: Ledger,
+) -> None:
     factory = make_factory(ledger)
     (cotton,), _ = ledger.record_batches(factory, [new_batch("COTTON-6T", quantity="6000")])
     greedy = new_batch("YARN-GREEDY", inputs=(InputUse(cotton, Decimal(999_999)),))
@@ -272,8 +292,9 @@ def test_an_anchored_record_with_inputs_proves_nothing_until_claimed_and_then_ob
         batch_recording(ledger, ledger.batch_id_of(factory.address, GTIN, "YARN-GREEDY"))
     with pytest.raises(error_class("BatchInsufficientQuantity")):
         claim_anchored(ledger, factory, receipt.bundle, ledger.batch_id_of(factory.address, GTIN, "YARN-GREEDY"))
-    claimed, _ = claim_anchored(ledger, factory, receipt.bundle, ledger.batch_id_of(factory.address, GTIN,
-                                                                                     "YARN-HONEST"))
+    claimed, _ = claim_anchored(
+        ledger, factory, receipt.bundle, ledger.batch_id_of(factory.address, GTIN, "YARN-HONEST")
+    )
     assert ledger.batch(cotton).remaining == Decimal(2000)  # mass balance, enforced once
     recording = batch_recording(ledger, claimed)
     assert (recording.kind, recording.root) == ("recorded", receipt.root)
@@ -300,7 +321,9 @@ def test_only_the_anchors_producer_claims_with_a_proof_that_leads_to_the_root(le
     mine = ledger.batch_id_of(factory.address, GTIN, "MINE-1")
     with pytest.raises(error_class("BatchAnchorProofInvalid")):
         claim_anchored(ledger, other, receipt.bundle, mine)
-    forged = dataclasses.replace(receipt.bundle, records=tuple(
-        dataclasses.replace(r, proof=receipt.bundle.records[1].proof) for r in receipt.bundle.records))
+    forged = dataclasses.replace(
+        receipt.bundle,
+        records=tuple(dataclasses.replace(r, proof=receipt.bundle.records[1].proof) for r in receipt.bundle.records),
+    )
     with pytest.raises(error_class("BatchAnchorProofInvalid")):
         claim_anchored(ledger, factory, forged, mine)

@@ -30,8 +30,7 @@ STORES: dict[str, tuple[Callable[[Path], Any], str, Callable[[Any], object]]] = 
 
 
 @pytest.mark.parametrize("store", STORES.values(), ids=STORES.keys())
-def test_a_store_file_damaged_past_its_header_is_moved_aside_on_opening(store: tuple[Any, ...],
-                                                                        tmp_path: Path) -> None:
+def test_a_store_file_damaged_past_its_header_is_moved_aside_on_opening(store: tuple[Any, ...], tmp_path: Path) -> None:
     open_store, unchecked, read = store
     path = tmp_path / "file.sqlite"
     open_store(path).close()
@@ -44,10 +43,12 @@ def test_a_store_file_damaged_past_its_header_is_moved_aside_on_opening(store: t
         damaged.close()
 
 
-@pytest.mark.parametrize("store", [v for k, v in STORES.items() if k != "outbox"],
-                         ids=[k for k in STORES if k != "outbox"])
-def test_damage_found_while_running_moves_the_file_aside_and_the_store_goes_on(store: tuple[Any, ...],
-                                                                                tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "store", [v for k, v in STORES.items() if k != "outbox"], ids=[k for k in STORES if k != "outbox"]
+)
+def test_damage_found_while_running_moves_the_file_aside_and_the_store_goes_on(
+    store: tuple[Any, ...], tmp_path: Path
+) -> None:
     open_store, _, read = store
     path = tmp_path / "file.sqlite"
     running = open_store(path)
@@ -66,7 +67,8 @@ def test_damage_found_while_running_moves_the_file_aside_and_the_store_goes_on(s
 
 
 def test_damage_found_in_the_outbox_while_running_is_a_503_and_logged_and_the_file_kept(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "outbox.sqlite"
     outbox = Outbox(path)
     try:

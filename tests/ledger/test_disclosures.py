@@ -77,7 +77,11 @@ def test_each_attestation_shows_the_revocation_that_revoked_it(embedded_ledger: 
     second = ledger.revoke_attestation(auditor, disclosure_id, 1, "second finding")
 
     earlier, later = ledger.disclosure(disclosure_id).attestations
-    assert later.revoked is not None and (later.revoked.tx_hash, later.revoke_reason) == (second.tx_hash,
-                                                                                          "second finding")
-    assert earlier.revoked is not None and (earlier.revoked.tx_hash, earlier.revoke_reason) == (first.tx_hash,
-                                                                                                "first finding")
+    assert later.revoked is not None and (later.revoked.tx_hash, later.revoke_reason) == (
+        second.tx_hash,
+        "second finding",
+    )
+    assert earlier.revoked is not None and (earlier.revoked.tx_hash, earlier.revoke_reason) == (
+        first.tx_hash,
+        "first finding",
+    )

@@ -54,10 +54,28 @@ def raw_call(name: str, types: list[str], values: list[Any]) -> str:
 RECORD = "(uint64,bytes32,uint32,uint64,bytes3,uint64,uint64,bool,uint64,(bytes32,uint64)[],(bytes32,uint8)[])"
 
 
-def record(lot: bytes, *, quantity: int, produced_at: int, inputs: list[tuple[bytes, int]] = (),  # type: ignore[assignment]
-           documents: int = 0, emissions: int = MAX_EMISSIONS_GRAMS) -> tuple[Any, ...]:
-    return (GTIN, lot.ljust(32, b"\0"), 999_999, quantity, b"\xff\x00\x01", int(gln(1)), produced_at, True, emissions,
-            list(inputs), [(bytes([i]) * 32, 6) for i in range(documents)])
+def record(
+    lot: bytes,
+    *,
+    quantity: int,
+    produced_at: int,
+    inputs: list[tuple[bytes, int]] = (),  # type: ignore[assignment]
+    documents: int = 0,
+    emissions: int = MAX_EMISSIONS_GRAMS,
+) -> tuple[Any, ...]:
+    return (
+        GTIN,
+        lot.ljust(32, b"\0"),
+        999_999,
+        quantity,
+        b"\xff\x00\x01",
+        int(gln(1)),
+        produced_at,
+        True,
+        emissions,
+        list(inputs),
+        [(bytes([i]) * 32, 6) for i in range(documents)],
+    )
 
 
 @pytest.fixture
@@ -87,30 +105,62 @@ def hostile(anvil_ledger: Ledger) -> dict[str, Any]:
         fund(ledger, who)
     now = int(ledger.chain.w3.eth.get_block("latest")["timestamp"])
     edge = now + MAX_FUTURE_SECONDS - 300  # still inside the allowance when the next block is mined
-    direct(ledger, factory, encode_call("recordBatch", record(LOT, quantity=MAX_QUANTITY_MILLI, produced_at=edge,
-                                                              documents=MAX_DOCUMENTS)))
+    direct(
+        ledger,
+        factory,
+        encode_call("recordBatch", record(LOT, quantity=MAX_QUANTITY_MILLI, produced_at=edge, documents=MAX_DOCUMENTS)),
+    )
     raw_id = bytes.fromhex(_batch_id(factory.address, LOT)[2:])
     output_lot = b"OUT-\xff"
-    direct(ledger, factory, encode_call("recordBatch", record(output_lot, quantity=1, produced_at=0,
-                                                              inputs=[(raw_id, MAX_QUANTITY_MILLI)], emissions=0)))
+    direct(
+        ledger,
+        factory,
+        encode_call(
+            "recordBatch",
+            record(output_lot, quantity=1, produced_at=0, inputs=[(raw_id, MAX_QUANTITY_MILLI)], emissions=0),
+        ),
+    )
     direct(ledger, factory, raw_call("flagBatch", ["bytes32", "uint8", "bytes"], [raw_id, 1, NOT_UTF8]))
     direct(ledger, factory, raw_call("flagBatch", ["bytes32", "uint8", "bytes"], [raw_id, 0, b"\xff" * MAX_TEXT_BYTES]))
     output_id = bytes.fromhex(_batch_id(factory.address, output_lot)[2:])
     direct(ledger, factory, encode_call("transferCustody", output_id, buyer.address))
 
-    metrics = [(b"\xff" * 32, 2**255 - 1, 255, b"\xfe" * 16), (b"GHG_SCOPE1".ljust(32, b"\0"), -(2**255), 0,
-                                                                 b"tCO2e".ljust(16, b"\0"))]
+    metrics = [
+        (b"\xff" * 32, 2**255 - 1, 255, b"\xfe" * 16),
+        (b"GHG_SCOPE1".ljust(32, b"\0"), -(2**255), 0, b"tCO2e".ljust(16, b"\0")),
+    ]
     metric = "(bytes32,int256,uint8,bytes16)[]"
     period, framework = b"9999-Q9".ljust(16, b"\0"), b"\xff\xffX".ljust(8, b"\0")
-    direct(ledger, factory, raw_call("publishDisclosure", ["bytes16", "bytes8", metric, "bytes32", "bytes", "bool"],
-                                     [period, framework, metrics, b"\1" * 32, NOT_UTF8, True]))
+    direct(
+        ledger,
+        factory,
+        raw_call(
+            "publishDisclosure",
+            ["bytes16", "bytes8", metric, "bytes32", "bytes", "bool"],
+            [period, framework, metrics, b"\1" * 32, NOT_UTF8, True],
+        ),
+    )
     disclosure = _disclosure_id(factory.address, framework, period)
-    direct(ledger, factory, raw_call("amendDisclosure", ["bytes32", metric, "bytes32", "bytes", "bytes", "bool"],
-                                     [disclosure, metrics[:1], b"\2" * 32, b"", NOT_UTF8, False]))
+    direct(
+        ledger,
+        factory,
+        raw_call(
+            "amendDisclosure",
+            ["bytes32", metric, "bytes32", "bytes", "bytes", "bool"],
+            [disclosure, metrics[:1], b"\2" * 32, b"", NOT_UTF8, False],
+        ),
+    )
     direct(ledger, auditor, encode_call("attestDisclosure", disclosure, 2, 1, 2, b"\3" * 32))
     direct(ledger, auditor, raw_call("revokeAttestation", ["bytes32", "uint32", "bytes"], [disclosure, 2, NOT_UTF8]))
-    return {"ledger": ledger, "factory": factory, "buyer": buyer, "auditor": auditor,
-            "raw": "0x" + raw_id.hex(), "output": "0x" + output_id.hex(), "disclosure": "0x" + disclosure.hex()}
+    return {
+        "ledger": ledger,
+        "factory": factory,
+        "buyer": buyer,
+        "auditor": auditor,
+        "raw": "0x" + raw_id.hex(),
+        "output": "0x" + output_id.hex(),
+        "disclosure": "0x" + disclosure.hex(),
+    }
 
 
 def _batch_id(producer: str, lot: bytes) -> str:
@@ -131,6 +181,7 @@ def test_every_read_route_answers_for_the_most_hostile_records_the_contract_acce
     raw, output, disclosure = hostile["raw"], hostile["output"], hostile["disclosure"]
     with TestClient(create_app(ApiSettings(), ledger)) as client:
         client.headers.update(login(client, ledger.chain.operator))  # as the admin
+
         def ok(path: str, **kwargs: Any) -> Any:
             reply = client.request(kwargs.pop("method", "GET"), path, **kwargs)
             assert reply.status_code == 200, (path, reply.text)
@@ -169,22 +220,34 @@ def test_every_read_route_answers_for_the_most_hostile_records_the_contract_acce
 
 
 @pytest.mark.anvil
-@pytest.mark.parametrize(("what", "error", "field"), [
-    ("quantity", "BatchValueOutOfRange", "quantity"),
-    ("produced_at", "BatchProducedInFuture", None),
-    ("emissions", "BatchValueOutOfRange", "processEmissions"),
-    ("lot", "BatchInvalidRecord", "lot"),
-])
+@pytest.mark.parametrize(
+    ("what", "error", "field"),
+    [
+        ("quantity", "BatchValueOutOfRange", "quantity"),
+        ("produced_at", "BatchProducedInFuture", None),
+        ("emissions", "BatchValueOutOfRange", "processEmissions"),
+        ("lot", "BatchInvalidRecord", "lot"),
+    ],
+)
 def test_the_values_that_once_poisoned_the_index_are_refused_by_the_contract(
-        anvil_ledger: Ledger, what: str, error: str, field: str | None) -> None:
+    anvil_ledger: Ledger, what: str, error: str, field: str | None
+) -> None:
     ledger = anvil_ledger
     factory = register(ledger, "poisoner", 1)
     fund(ledger, factory)
     values = {"quantity": 1000, "produced_at": 1_750_000_000, "emissions": 0, "lot": b"LOT-1"}
-    values |= {"quantity": {"quantity": 2**63}, "produced_at": {"produced_at": 10**12},
-               "emissions": {"emissions": MAX_EMISSIONS_GRAMS + 1}, "lot": {"lot": b"L" * 21}}[what]
-    data = encode_call("recordBatch", record(values["lot"], quantity=values["quantity"],
-                                             produced_at=values["produced_at"], emissions=values["emissions"]))
+    values |= {
+        "quantity": {"quantity": 2**63},
+        "produced_at": {"produced_at": 10**12},
+        "emissions": {"emissions": MAX_EMISSIONS_GRAMS + 1},
+        "lot": {"lot": b"L" * 21},
+    }[what]
+    data = encode_call(
+        "recordBatch",
+        record(
+            values["lot"], quantity=values["quantity"], produced_at=values["produced_at"], emissions=values["emissions"]
+        ),
+    )
     with pytest.raises(ContractRevertError) as refused:
         direct(ledger, factory, data)
     assert refused.value.error_name == error
@@ -200,7 +263,10 @@ def test_a_flag_reason_of_95_kb_is_refused_by_the_contract(anvil_ledger: Ledger)
     fund(ledger, factory)
     direct(ledger, factory, encode_call("recordBatch", record(b"LOT-1", quantity=1000, produced_at=1_750_000_000)))
     with pytest.raises(ContractRevertError) as refused:
-        direct(ledger, factory, encode_call("flagBatch", bytes.fromhex(_batch_id(factory.address, b"LOT-1")[2:]), 0,
-                                            "x" * 95_000))
+        direct(
+            ledger,
+            factory,
+            encode_call("flagBatch", bytes.fromhex(_batch_id(factory.address, b"LOT-1")[2:]), 0, "x" * 95_000),
+        )
     assert refused.value.error_name == "BatchTextTooLong"
     assert refused.value.args_by_name == {"field": "reason", "length": 95_000, "max": MAX_TEXT_BYTES}

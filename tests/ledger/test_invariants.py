@@ -74,26 +74,23 @@ from ledger.relay.relayer import Relayer
 from ledger.writes.admin import ROLE_HASHES
 from ledger.writes.disclosures import encode_metrics
 from tests.conftest import ChainUnderTest, account
-from tests.ledger.builders import (
-    GTIN,
-    batch,
-    direct,
-    doc_hash,
-    fund,
-    gln,
-    refusal,
-    register,
-    relayed,
-    transactions,
-)
+from tests.ledger.builders import GTIN, batch, direct, doc_hash, fund, gln, refusal, register, relayed, transactions
 from tests.ledger.model import NO_ORGANISATION, ZERO, Model, Spec
 
 settings.register_profile(
-    "ci", max_examples=20, stateful_step_count=20, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    "ci",
+    max_examples=20,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 settings.register_profile(
-    "long", max_examples=400, stateful_step_count=50, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    "long",
+    max_examples=400,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # The machine runs on anvil and on the embedded chain; py-evm runs a step about three times slower than anvil, so the
 # embedded chain gets a fifth of the profile's examples (`INVARIANTS_CHAIN=anvil|embedded` runs one chain only).
@@ -144,11 +141,14 @@ class World:
         for label, (roles, site, org) in BASE.items():
             address = accounts[label].address
             sites = (Site(gln(site), "CN-GD"),) if site is not None else ()
-            profile = ParticipantProfile(f"{label.title()} Ltd", "CN", sites,
-                                         organisation_id=doc_hash(org) if org is not None else None)
+            profile = ParticipantProfile(
+                f"{label.title()} Ltd", "CN", sites, organisation_id=doc_hash(org) if org is not None else None
+            )
             ledger.register_participant(address, profile, sorted(roles))
-            assert model.register(address, set(roles), int(gln(site)) if site is not None else None,
-                                  organisation(org)) is None
+            assert (
+                model.register(address, set(roles), int(gln(site)) if site is not None else None, organisation(org))
+                is None
+            )
         for who in accounts.values():
             fund(ledger, who.address)
         return cls(ledger.chain, ledger.deployment, accounts, model)
@@ -166,8 +166,14 @@ route = st.sampled_from(("relay", "direct"))
 pick = st.integers(0, 255)
 lots = st.integers(0, 11).map(lambda n: f"LOT-{n}")
 # an input: which batch, how much of what it has left, whether from the batches the producer holds
-uses = st.lists(st.tuples(pick, st.sampled_from(("some", "some", "some", "all", "more", "none", "ghost")),
-                          st.sampled_from((True, True, True, False))), max_size=2)
+uses = st.lists(
+    st.tuples(
+        pick,
+        st.sampled_from(("some", "some", "some", "all", "more", "none", "ghost")),
+        st.sampled_from((True, True, True, False)),
+    ),
+    max_size=2,
+)
 specs = st.tuples(lots, st.sampled_from(("own",) * 7 + ("foreign",)), pick, st.integers(1, 5_000), uses)
 admin_or = st.one_of(st.just("admin"), anyone)
 newcomer = st.one_of(st.sampled_from(OUTSIDERS), anyone)
@@ -198,8 +204,14 @@ class LedgerMachine(RuleBasedStateMachine):
     def address(self, label: str) -> str:
         return ZERO if label == "zero" else self.accounts[label].address
 
-    def attempt(self, what: str, trial: Model, expected: str | None, write: Callable[[], object],
-                check_refusal: Callable[[Exception], None] | None = None) -> bool:
+    def attempt(
+        self,
+        what: str,
+        trial: Model,
+        expected: str | None,
+        write: Callable[[], object],
+        check_refusal: Callable[[Exception], None] | None = None,
+    ) -> bool:
         """Run `write`: it must succeed if `expected` is None (then `trial` becomes the model), else be refused with
         exactly `expected` (and pass `check_refusal`) and leave no transaction to the ledger or the forwarder."""
         self.world.stats["steps"] += 1
@@ -215,7 +227,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 check_refusal(exc)
             for tx, _ in transactions(self.ledger, before + 1, self.world.chain.head):
                 assert tx["to"] not in (self.ledger.deployment.ledger, self.ledger.deployment.forwarder), (
-                    f"{what} was refused ({got}) after a transaction to the contracts: {tx['hash'].hex()}")
+                    f"{what} was refused ({got}) after a transaction to the contracts: {tx['hash'].hex()}"
+                )
             self.world.stats[f"{what} refused ({got})"] += 1
             return False
         assert expected is None, f"{what}: the model forbids it ({expected}), but it succeeded"
@@ -258,27 +271,50 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- admin: register, suspend and reinstate, roles ---------------------------------------------------------
 
-    @rule(by=admin_or, subject=newcomer, roles=st.sets(st.sampled_from((Role.FACTORY, Role.AUDITOR))),
-          site=st.sampled_from(("new", "taken", "none")), org=st.sampled_from((None, "shared group", "new group")),
-          how=route)
+    @rule(
+        by=admin_or,
+        subject=newcomer,
+        roles=st.sets(st.sampled_from((Role.FACTORY, Role.AUDITOR))),
+        site=st.sampled_from(("new", "taken", "none")),
+        org=st.sampled_from((None, "shared group", "new group")),
+        how=route,
+    )
     def register(self, by: str, subject: str, roles: set[Role], site: str, org: str | None, how: str) -> None:
         address = self.address(subject)
         gln_number = {"new": self.next_site, "taken": 1, "none": None}[site]
         self.next_site += site == "new"
         sites = (Site(gln(gln_number), "CN-GD"),) if gln_number is not None else ()
-        profile = ParticipantProfile(f"{subject.title()} Ltd", "CN", sites,
-                                     organisation_id=doc_hash(org) if org is not None else None)
+        profile = ParticipantProfile(
+            f"{subject.title()} Ltd", "CN", sites, organisation_id=doc_hash(org) if org is not None else None
+        )
         trial = copy.deepcopy(self.model)
         if by == "admin":
             expected = trial.register(address, roles, int(gln(gln_number)) if gln_number else None, organisation(org))
-            self.attempt("register (admin)", trial, expected,
-                         lambda: self.ledger.register_participant(address, profile, sorted(roles)))
+            self.attempt(
+                "register (admin)",
+                trial,
+                expected,
+                lambda: self.ledger.register_participant(address, profile, sorted(roles)),
+            )
             return
-        raw = (address, (profile.legal_name, b"CN", organisation(org), bytes(32), 0,
-                         [(int(s.gln), text_to_bytes(s.subdivision, 6)) for s in sites]),
-               [ROLE_HASHES[r] for r in sorted(roles)])
-        self.attempt(f"register ({how}, not the admin)", trial, "AccessControlUnauthorizedAccount",
-                     lambda: self.send(how, by, "registerParticipant", *raw))
+        raw = (
+            address,
+            (
+                profile.legal_name,
+                b"CN",
+                organisation(org),
+                bytes(32),
+                0,
+                [(int(s.gln), text_to_bytes(s.subdivision, 6)) for s in sites],
+            ),
+            [ROLE_HASHES[r] for r in sorted(roles)],
+        )
+        self.attempt(
+            f"register ({how}, not the admin)",
+            trial,
+            "AccessControlUnauthorizedAccount",
+            lambda: self.send(how, by, "registerParticipant", *raw),
+        )
 
     @rule(by=admin_or, subject=st.sampled_from((*LABELS, "zero")), suspended=st.booleans(), how=route)
     def set_suspended(self, by: str, subject: str, suspended: bool, how: str) -> None:
@@ -286,33 +322,58 @@ class LedgerMachine(RuleBasedStateMachine):
         trial = copy.deepcopy(self.model)
         what = "suspend" if suspended else "reinstate"
         if by == "admin":
-            self.attempt(f"{what} (admin)", trial, trial.set_suspended(address, suspended),
-                         lambda: self.ledger.set_suspended(address, suspended, "audit finding"))
+            self.attempt(
+                f"{what} (admin)",
+                trial,
+                trial.set_suspended(address, suspended),
+                lambda: self.ledger.set_suspended(address, suspended, "audit finding"),
+            )
         else:
-            self.attempt(f"{what} ({how}, not the admin)", trial, "AccessControlUnauthorizedAccount",
-                         lambda: self.send(how, by, "setSuspended", address, suspended, "audit finding"))
+            self.attempt(
+                f"{what} ({how}, not the admin)",
+                trial,
+                "AccessControlUnauthorizedAccount",
+                lambda: self.send(how, by, "setSuspended", address, suspended, "audit finding"),
+            )
 
-    @rule(by=st.one_of(st.just("admin"), st.just("itself"), anyone), subject=anyone,
-          role=st.sampled_from((Role.FACTORY, Role.AUDITOR)), grant=st.booleans(), how=route)
+    @rule(
+        by=st.one_of(st.just("admin"), st.just("itself"), anyone),
+        subject=anyone,
+        role=st.sampled_from((Role.FACTORY, Role.AUDITOR)),
+        grant=st.booleans(),
+        how=route,
+    )
     def change_role(self, by: str, subject: str, role: Role, grant: bool, how: str) -> None:
         address = self.address(subject)
         trial = copy.deepcopy(self.model)
         if by == "admin":
             trial.set_role(address, role, grant)
-            self.attempt("grant (admin)" if grant else "revoke-role (admin)", trial, None,
-                         lambda: (self.ledger.grant_role if grant else self.ledger.revoke_role)(address, role))
+            self.attempt(
+                "grant (admin)" if grant else "revoke-role (admin)",
+                trial,
+                None,
+                lambda: (self.ledger.grant_role if grant else self.ledger.revoke_role)(address, role),
+            )
             return
         sender = subject if by == "itself" else by
         if grant:  # only the admin grants
-            self.attempt(f"grant ({how}, not the admin)", trial, "AccessControlUnauthorizedAccount",
-                         lambda: self.send(how, sender, "grantRole", ROLE_HASHES[role], address))
+            self.attempt(
+                f"grant ({how}, not the admin)",
+                trial,
+                "AccessControlUnauthorizedAccount",
+                lambda: self.send(how, sender, "grantRole", ROLE_HASHES[role], address),
+            )
             return
         # renounceRole(role, confirmation): an account gives up its own role, never another's
         expected = None if self.address(sender) == address else "AccessControlBadConfirmation"
         if expected is None:
             trial.set_role(address, role, False)
-        self.attempt(f"renounce ({how})", trial, expected,
-                     lambda: self.send(how, sender, "renounceRole", ROLE_HASHES[role], address))
+        self.attempt(
+            f"renounce ({how})",
+            trial,
+            expected,
+            lambda: self.send(how, sender, "renounceRole", ROLE_HASHES[role], address),
+        )
 
     def send(self, how: str, label: str, function: str, *args: Any) -> object:
         signer = self.accounts[label]
@@ -334,8 +395,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if how == "relay":
             self.attempt("record (relay)", trial, expected, lambda: self.ledger.record_batch(signer, spec.new_batch()))
         else:
-            self.attempt("record (direct)", trial, expected,
-                         lambda: direct(self.ledger, signer, "recordBatch", spec.record()))
+            self.attempt(
+                "record (direct)", trial, expected, lambda: direct(self.ledger, signer, "recordBatch", spec.record())
+            )
 
     @rule(who=maker, how=route, drawn=st.lists(specs, min_size=1, max_size=3), chained=st.booleans())
     def record_bulk(self, who: str, how: str, drawn: list[Any], chained: bool) -> None:
@@ -359,15 +421,23 @@ class LedgerMachine(RuleBasedStateMachine):
             def names_the_record(refused: Exception) -> None:  # "one bad batch refuses the whole call, .index names it"
                 assert getattr(refused, "index", None) == position, f"bulk refusal names record {position}"
 
-            self.attempt("bulk (relay)", trial, expected,
-                         lambda: self.ledger.record_batches(signer, [s.new_batch() for s in bulk]), names_the_record)
+            self.attempt(
+                "bulk (relay)",
+                trial,
+                expected,
+                lambda: self.ledger.record_batches(signer, [s.new_batch() for s in bulk]),
+                names_the_record,
+            )
         else:
-            self.attempt("bulk (direct)", trial, expected,
-                         lambda: direct(self.ledger, signer, "recordBatches", [s.record() for s in bulk]))
+            self.attempt(
+                "bulk (direct)",
+                trial,
+                expected,
+                lambda: direct(self.ledger, signer, "recordBatches", [s.record() for s in bulk]),
+            )
 
     @precondition(lambda self: self.model.batches)
-    @rule(who=anyone, as_holder=st.booleans(), which=pick, ghost=st.booleans(), to=recipient,
-          how=route)
+    @rule(who=anyone, as_holder=st.booleans(), which=pick, ghost=st.booleans(), to=recipient, how=route)
     def transfer_custody(self, who: str, as_holder: bool, which: int, ghost: bool, to: str, how: str) -> None:
         batch_id = self.pick_batch(which, ghost and which % 8 == 0)
         if as_holder and batch_id in self.model.batches:
@@ -376,15 +446,26 @@ class LedgerMachine(RuleBasedStateMachine):
         trial = copy.deepcopy(self.model)
         if how == "relay":
             expected = "ValidationError" if to == "zero" else trial.transfer(signer.address, batch_id, recipient)
-            self.attempt("custody (relay)", trial, expected,
-                         lambda: self.ledger.transfer_custody(signer, batch_id, recipient))
+            self.attempt(
+                "custody (relay)", trial, expected, lambda: self.ledger.transfer_custody(signer, batch_id, recipient)
+            )
         else:
-            self.attempt("custody (direct)", trial, trial.transfer(signer.address, batch_id, recipient),
-                         lambda: direct(self.ledger, signer, "transferCustody", from_hex(batch_id), recipient))
+            self.attempt(
+                "custody (direct)",
+                trial,
+                trial.transfer(signer.address, batch_id, recipient),
+                lambda: direct(self.ledger, signer, "transferCustody", from_hex(batch_id), recipient),
+            )
 
     @precondition(lambda self: self.model.batches)
-    @rule(who=anyone, as_producer=st.booleans(), which=pick, kind=st.sampled_from(list(FlagKind)),
-          reason=st.sampled_from(("quality hold", "")), how=route)
+    @rule(
+        who=anyone,
+        as_producer=st.booleans(),
+        which=pick,
+        kind=st.sampled_from(list(FlagKind)),
+        reason=st.sampled_from(("quality hold", "")),
+        how=route,
+    )
     def flag(self, who: str, as_producer: bool, which: int, kind: FlagKind, reason: str, how: str) -> None:
         batch_id = self.pick_batch(which)
         if as_producer:
@@ -393,12 +474,18 @@ class LedgerMachine(RuleBasedStateMachine):
         trial = copy.deepcopy(self.model)
         if how == "relay":
             expected = "ValidationError" if not reason else trial.flag(signer.address, batch_id, reason)
-            self.attempt("flag (relay)", trial, expected,
-                         lambda: self.ledger.flag_batch(signer, batch_id, kind, reason))
+            self.attempt(
+                "flag (relay)", trial, expected, lambda: self.ledger.flag_batch(signer, batch_id, kind, reason)
+            )
         else:
-            self.attempt("flag (direct)", trial, trial.flag(signer.address, batch_id, reason),
-                         lambda: direct(self.ledger, signer, "flagBatch", from_hex(batch_id),
-                                        list(FlagKind).index(kind), reason))
+            self.attempt(
+                "flag (direct)",
+                trial,
+                trial.flag(signer.address, batch_id, reason),
+                lambda: direct(
+                    self.ledger, signer, "flagBatch", from_hex(batch_id), list(FlagKind).index(kind), reason
+                ),
+            )
 
     # -- anchoring ---------------------------------------------------------------------------------------------
 
@@ -407,11 +494,18 @@ class LedgerMachine(RuleBasedStateMachine):
         signer = self.accounts[who]
         records = [self.spec(signer.address, d) for d in drawn]
         self.anchors_built += 1  # a fresh root each time (anchoring one root twice is the squatter's rule)
-        records = [Spec(s.lot, s.facility, s.quantity, tuple((i, max(q, 1)) for i, q in s.inputs), self.anchors_built)
-                   for s in records]
+        records = [
+            Spec(s.lot, s.facility, s.quantity, tuple((i, max(q, 1)) for i, q in s.inputs), self.anchors_built)
+            for s in records
+        ]
         foreign_site = any(not s.inputs and self.model.site_owner.get(s.facility) != signer.address for s in records)
-        bundle = build_bundle(signer.address, [s.new_batch() for s in records], uri=URI,
-                              chain_id=self.ledger.chain.chain_id, ledger=self.ledger.deployment.ledger)
+        bundle = build_bundle(
+            signer.address,
+            [s.new_batch() for s in records],
+            uri=URI,
+            chain_id=self.ledger.chain.chain_id,
+            ledger=self.ledger.deployment.ledger,
+        )
         self.anchor_bundles.append(bundle)
         trial = copy.deepcopy(self.model)
         expected = trial.anchor(signer.address, bundle.root.lower())
@@ -419,14 +513,19 @@ class LedgerMachine(RuleBasedStateMachine):
             # `anchor_batches` refuses, before anchoring, a raw record no anchor could prove (another's site)
             trial, expected = copy.deepcopy(self.model), "ValidationError"
         if how == "relay":
+
             def write() -> None:
                 receipt = anchor_batches(self.ledger, signer, [s.new_batch() for s in records], URI)
                 assert receipt.root == bundle.root
+
             self.attempt("anchor (relay)", trial, expected, write)
         else:
-            self.attempt("anchor (direct)", trial, expected,
-                         lambda: direct(self.ledger, signer, "anchorBatches", from_hex(bundle.root),
-                                        len(bundle.records), URI))
+            self.attempt(
+                "anchor (direct)",
+                trial,
+                expected,
+                lambda: direct(self.ledger, signer, "anchorBatches", from_hex(bundle.root), len(bundle.records), URI),
+            )
 
     @precondition(lambda self: self.anchor_bundles)
     @rule(who=maker, which=pick, how=route)
@@ -434,8 +533,12 @@ class LedgerMachine(RuleBasedStateMachine):
         """Anchor a root another producer built (front-running it): allowed, but it proves none of their records."""
         bundle = self.anchor_bundles[which % len(self.anchor_bundles)]
         trial = copy.deepcopy(self.model)
-        self.attempt(f"squat ({how})", trial, trial.anchor(self.address(who), bundle.root.lower()),
-                     lambda: self.send(how, who, "anchorBatches", from_hex(bundle.root), len(bundle.records), URI))
+        self.attempt(
+            f"squat ({how})",
+            trial,
+            trial.anchor(self.address(who), bundle.root.lower()),
+            lambda: self.send(how, who, "anchorBatches", from_hex(bundle.root), len(bundle.records), URI),
+        )
 
     @precondition(lambda self: self.anchor_bundles)
     @rule(who=maker, as_producer=st.booleans(), which=pick, item=pick, how=route)
@@ -448,12 +551,23 @@ class LedgerMachine(RuleBasedStateMachine):
         trial = copy.deepcopy(self.model)
         expected = trial.claim(signer.address, bundle, Spec.of(record.batch))
         if how == "relay":
-            self.attempt("claim (relay)", trial, expected,
-                         lambda: claim_anchored(self.ledger, signer, bundle, record.batch_id))
+            self.attempt(
+                "claim (relay)", trial, expected, lambda: claim_anchored(self.ledger, signer, bundle, record.batch_id)
+            )
         else:
-            self.attempt("claim (direct)", trial, expected,
-                         lambda: direct(self.ledger, signer, "claimAnchoredBatch", from_hex(bundle.root),
-                                        batch_record(record.batch), [from_hex(p) for p in record.proof]))
+            self.attempt(
+                "claim (direct)",
+                trial,
+                expected,
+                lambda: direct(
+                    self.ledger,
+                    signer,
+                    "claimAnchoredBatch",
+                    from_hex(bundle.root),
+                    batch_record(record.batch),
+                    [from_hex(p) for p in record.proof],
+                ),
+            )
 
     @precondition(lambda self: self.anchor_bundles)
     @rule(which=pick, item=pick)
@@ -470,19 +584,27 @@ class LedgerMachine(RuleBasedStateMachine):
             assert refused.value.error_name == "BatchAnchorNotFound"
             self.world.stats["verify anchored (root not anchored)"] += 1
             return
-        proven = (anchored_by == bundle.producer and not record.batch.inputs
-                  and record.batch_id not in self.model.batches
-                  and self.model.site_owner.get(int(record.batch.facility)) == bundle.producer)
+        proven = (
+            anchored_by == bundle.producer
+            and not record.batch.inputs
+            and record.batch_id not in self.model.batches
+            and self.model.site_owner.get(int(record.batch.facility)) == bundle.producer
+        )
         assert verify_anchored_batch(self.ledger, bundle.root, bundle.producer, record.batch, proof) == proven
-        reason = why_not_proven(self.ledger.chain, self.ledger.deployment.ledger, bundle.root, bundle.producer,
-                                record.batch, proof)
+        reason = why_not_proven(
+            self.ledger.chain, self.ledger.deployment.ledger, bundle.root, bundle.producer, record.batch, proof
+        )
         assert (reason is None) == proven, reason
         self.world.stats[f"verify anchored ({'proven' if proven else 'not proven'})"] += 1
 
     # -- signed requests tampered with -------------------------------------------------------------------------
 
-    @rule(who=anyone, victim=anyone, kind=st.sampled_from(("replay", "forged", "expired", "ahead")),
-          via=st.sampled_from(("relay", "forwarder")))
+    @rule(
+        who=anyone,
+        victim=anyone,
+        kind=st.sampled_from(("replay", "forged", "expired", "ahead")),
+        via=st.sampled_from(("relay", "forwarder")),
+    )
     def tampered_request(self, who: str, victim: str, kind: str, via: str) -> None:
         """A signed request replayed, signed by another than its sender, expired or with a nonce ahead: refused by
         the relay's checks, and by the forwarder when the attacker submits it there with its own transaction."""
@@ -491,24 +613,46 @@ class LedgerMachine(RuleBasedStateMachine):
         answers: list[object] = []
         if kind == "replay":
             signed = ledger.sign(signer, harmless)
-            self.attempt("signed (relay)", copy.deepcopy(self.model), None,
-                         lambda: answers.append(ledger.relay(signed)))
+            self.attempt(
+                "signed (relay)", copy.deepcopy(self.model), None, lambda: answers.append(ledger.relay(signed))
+            )
         elif kind == "forged":  # `who` signs as `victim`: takes the victim's batch, or strips its factory role
             if victim == who:
                 victim = LABELS[(LABELS.index(who) + 1) % len(LABELS)]
             target = self.accounts[victim].address
             held = sorted(i for i, b in self.model.batches.items() if b.holder == target)
-            data = (encode_call("transferCustody", from_hex(held[0]), signer.address) if held
-                    else encode_call("renounceRole", ROLE_HASHES[Role.FACTORY], target))
-            signed = sign_request(signer, ledger.domain, build_request(
-                Address(target), ledger.deployment.ledger, data, nonce=ledger.nonce(target), gas=gas_for(data),
-                now=time.time()))
+            data = (
+                encode_call("transferCustody", from_hex(held[0]), signer.address)
+                if held
+                else encode_call("renounceRole", ROLE_HASHES[Role.FACTORY], target)
+            )
+            signed = sign_request(
+                signer,
+                ledger.domain,
+                build_request(
+                    Address(target),
+                    ledger.deployment.ledger,
+                    data,
+                    nonce=ledger.nonce(target),
+                    gas=gas_for(data),
+                    now=time.time(),
+                ),
+            )
         elif kind == "expired":
             signed = ledger.sign(signer, harmless, ttl=-86_400)
         else:
-            signed = sign_request(signer, ledger.domain, build_request(
-                Address(signer.address), ledger.deployment.ledger, harmless, nonce=ledger.nonce(signer.address) + 1,
-                gas=gas_for(harmless), now=time.time()))
+            signed = sign_request(
+                signer,
+                ledger.domain,
+                build_request(
+                    Address(signer.address),
+                    ledger.deployment.ledger,
+                    harmless,
+                    nonce=ledger.nonce(signer.address) + 1,
+                    gas=gas_for(harmless),
+                    now=time.time(),
+                ),
+            )
         trial = copy.deepcopy(self.model)
         if via == "relay":
             relayer = ledger.relayer
@@ -518,36 +662,68 @@ class LedgerMachine(RuleBasedStateMachine):
                 # ... and one that never saw it (another instance) refuses it
                 relayer = Relayer(ledger.forwarding, ledger.indexer)
             expected = {"replay": "SignatureReplayError", "expired": "SignatureExpiredError"}.get(
-                kind, "SignatureInvalidError")
+                kind, "SignatureInvalidError"
+            )
             self.attempt(f"tampered ({kind}, relay)", trial, expected, lambda: relayer.submit(signed).tx)
             return
         request = signed.request
-        payload = (request.from_address, request.to, request.value, request.gas, request.deadline,
-                   from_hex(request.data), from_hex(signed.signature))
+        payload = (
+            request.from_address,
+            request.to,
+            request.value,
+            request.gas,
+            request.deadline,
+            from_hex(request.data),
+            from_hex(signed.signature),
+        )
         data = ledger.forwarder.functions.execute(payload)._encode_transaction_data()
         expected = "ERC2771ForwarderExpiredRequest" if kind == "expired" else "ERC2771ForwarderInvalidSigner"
-        self.attempt(f"tampered ({kind}, forwarder)", trial, expected,
-                     lambda: ledger.chain.send({"to": ledger.deployment.forwarder, "data": data},  # type: ignore[typeddict-item]
-                                               account=signer))
+        self.attempt(
+            f"tampered ({kind}, forwarder)",
+            trial,
+            expected,
+            lambda: ledger.chain.send(
+                {"to": ledger.deployment.forwarder, "data": data},  # type: ignore[typeddict-item]
+                account=signer,
+            ),
+        )
 
     # -- disclosures -------------------------------------------------------------------------------------------
 
-    @rule(who=anyone, period=st.sampled_from(("2025", "2025-H1")), framework=st.sampled_from(("GRI", "ESRS")),
-          how=route)
+    @rule(
+        who=anyone, period=st.sampled_from(("2025", "2025-H1")), framework=st.sampled_from(("GRI", "ESRS")), how=route
+    )
     def publish(self, who: str, period: str, framework: str, how: str) -> None:
         signer = self.accounts[who]
         disclosure_id = disclosure_id_of(signer.address, framework, period)
         trial = copy.deepcopy(self.model)
         expected = trial.publish(signer.address, disclosure_id)
         if how == "relay":
-            self.attempt("publish (relay)", trial, expected,
-                         lambda: self.ledger.publish_disclosure(signer, period, framework, METRICS,
-                                                                doc_hash(f"report {period}"), "https://r/1"))
+            self.attempt(
+                "publish (relay)",
+                trial,
+                expected,
+                lambda: self.ledger.publish_disclosure(
+                    signer, period, framework, METRICS, doc_hash(f"report {period}"), "https://r/1"
+                ),
+            )
         else:
-            self.attempt("publish (direct)", trial, expected,
-                         lambda: direct(self.ledger, signer, "publishDisclosure", text_to_bytes(period, 16),
-                                        text_to_bytes(framework, 8), encode_metrics(METRICS),
-                                        from_hex(doc_hash(f"report {period}")), "https://r/1", False))
+            self.attempt(
+                "publish (direct)",
+                trial,
+                expected,
+                lambda: direct(
+                    self.ledger,
+                    signer,
+                    "publishDisclosure",
+                    text_to_bytes(period, 16),
+                    text_to_bytes(framework, 8),
+                    encode_metrics(METRICS),
+                    from_hex(doc_hash(f"report {period}")),
+                    "https://r/1",
+                    False,
+                ),
+            )
 
     @precondition(lambda self: self.model.disclosures)
     @rule(who=anyone, as_publisher=st.booleans(), which=pick, reason=st.sampled_from(("restated", "")), how=route)
@@ -559,14 +735,31 @@ class LedgerMachine(RuleBasedStateMachine):
         trial = copy.deepcopy(self.model)
         if how == "relay":
             expected = "ValidationError" if not reason else trial.amend(signer.address, disclosure_id)
-            self.attempt("amend (relay)", trial, expected,
-                         lambda: self.ledger.amend_disclosure(signer, disclosure_id, METRICS[:1], doc_hash("v2"),
-                                                              "https://r/2", reason))
+            self.attempt(
+                "amend (relay)",
+                trial,
+                expected,
+                lambda: self.ledger.amend_disclosure(
+                    signer, disclosure_id, METRICS[:1], doc_hash("v2"), "https://r/2", reason
+                ),
+            )
         else:  # the contract takes an empty amendment reason
-            self.attempt("amend (direct)", trial, trial.amend(signer.address, disclosure_id),
-                         lambda: direct(self.ledger, signer, "amendDisclosure", from_hex(disclosure_id),
-                                        encode_metrics(METRICS[:1]), from_hex(doc_hash("v2")), "https://r/2", reason,
-                                        False))
+            self.attempt(
+                "amend (direct)",
+                trial,
+                trial.amend(signer.address, disclosure_id),
+                lambda: direct(
+                    self.ledger,
+                    signer,
+                    "amendDisclosure",
+                    from_hex(disclosure_id),
+                    encode_metrics(METRICS[:1]),
+                    from_hex(doc_hash("v2")),
+                    "https://r/2",
+                    reason,
+                    False,
+                ),
+            )
 
     def version(self, disclosure_id: str, which: str) -> int:
         disclosure = self.model.disclosures.get(disclosure_id)
@@ -574,8 +767,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return {"latest": versions, "first": 1, "zero": 0, "beyond": versions + 1}[which]
 
     @precondition(lambda self: self.model.disclosures)
-    @rule(who=auditor, which=pick, version=st.sampled_from(("latest",) * 4 + ("first", "zero", "beyond")),
-          how=route)
+    @rule(who=auditor, which=pick, version=st.sampled_from(("latest",) * 4 + ("first", "zero", "beyond")), how=route)
     def attest(self, who: str, which: int, version: str, how: str) -> None:
         signer = self.accounts[who]
         disclosure_id = self.pick_disclosure(which)
@@ -583,17 +775,40 @@ class LedgerMachine(RuleBasedStateMachine):
         trial = copy.deepcopy(self.model)
         if how == "relay":
             expected = "ValidationError" if number == 0 else trial.attest(signer.address, disclosure_id, number)
-            self.attempt("attest (relay)", trial, expected,
-                         lambda: self.ledger.attest(signer, disclosure_id, number, AssuranceLevel.LIMITED,
-                                                    Opinion.UNMODIFIED, doc_hash("assurance")))
+            self.attempt(
+                "attest (relay)",
+                trial,
+                expected,
+                lambda: self.ledger.attest(
+                    signer, disclosure_id, number, AssuranceLevel.LIMITED, Opinion.UNMODIFIED, doc_hash("assurance")
+                ),
+            )
         else:
-            self.attempt("attest (direct)", trial, trial.attest(signer.address, disclosure_id, number),
-                         lambda: direct(self.ledger, signer, "attestDisclosure", from_hex(disclosure_id), number, 0, 0,
-                                        from_hex(doc_hash("assurance"))))
+            self.attempt(
+                "attest (direct)",
+                trial,
+                trial.attest(signer.address, disclosure_id, number),
+                lambda: direct(
+                    self.ledger,
+                    signer,
+                    "attestDisclosure",
+                    from_hex(disclosure_id),
+                    number,
+                    0,
+                    0,
+                    from_hex(doc_hash("assurance")),
+                ),
+            )
 
     @precondition(lambda self: self.model.disclosures)
-    @rule(who=auditor, own=st.booleans(), which=pick, version=st.sampled_from(("latest", "first", "zero")),
-          reason=st.sampled_from(("error found", "")), how=route)
+    @rule(
+        who=auditor,
+        own=st.booleans(),
+        which=pick,
+        version=st.sampled_from(("latest", "first", "zero")),
+        reason=st.sampled_from(("error found", "")),
+        how=route,
+    )
     def revoke(self, who: str, own: bool, which: int, version: str, reason: str, how: str) -> None:
         attested = sorted(k for k, active in self.model.attested.items() if active)
         if own and attested:  # an auditor revoking one of its active attestations
@@ -605,14 +820,22 @@ class LedgerMachine(RuleBasedStateMachine):
         signer = self.accounts[who]
         trial = copy.deepcopy(self.model)
         if how == "relay":
-            expected = ("ValidationError" if number == 0 or not reason
-                        else trial.revoke(signer.address, disclosure_id, number))
-            self.attempt("revoke (relay)", trial, expected,
-                         lambda: self.ledger.revoke_attestation(signer, disclosure_id, number, reason))
+            expected = (
+                "ValidationError" if number == 0 or not reason else trial.revoke(signer.address, disclosure_id, number)
+            )
+            self.attempt(
+                "revoke (relay)",
+                trial,
+                expected,
+                lambda: self.ledger.revoke_attestation(signer, disclosure_id, number, reason),
+            )
         else:  # the contract takes an empty revocation reason
-            self.attempt("revoke (direct)", trial, trial.revoke(signer.address, disclosure_id, number),
-                         lambda: direct(self.ledger, signer, "revokeAttestation", from_hex(disclosure_id), number,
-                                        reason))
+            self.attempt(
+                "revoke (direct)",
+                trial,
+                trial.revoke(signer.address, disclosure_id, number),
+                lambda: direct(self.ledger, signer, "revokeAttestation", from_hex(disclosure_id), number, reason),
+            )
 
     # -- invariants --------------------------------------------------------------------------------------------
     # Each reads the contract's views and the index, unless the chain has not moved since it last passed (a write
@@ -643,7 +866,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert (producer, holder) == (batch.producer, batch.holder), f"producer and holder of {batch_id}"
                 indexed = self.ledger.batch(batch_id)
                 assert (indexed.producer, indexed.holder, indexed.quantity, indexed.remaining) == (
-                    batch.producer, batch.holder, from_milli(batch.quantity), from_milli(remaining)), batch_id
+                    batch.producer,
+                    batch.holder,
+                    from_milli(batch.quantity),
+                    from_milli(remaining),
+                ), batch_id
                 assert (len(indexed.custody), len(indexed.flags)) == (batch.transfers, batch.flags), batch_id
                 holders.add(holder)
             for holder in holders:
@@ -668,7 +895,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 member = self.model.member(who.address)
                 index, suspended, org = self.read(views.participant(who.address))
                 assert (index != 0, suspended, bytes(org)) == (
-                    member.registered, member.suspended, member.organisation if member.registered else bytes(32)), label
+                    member.registered,
+                    member.suspended,
+                    member.organisation if member.registered else bytes(32),
+                ), label
                 try:
                     indexed = self.ledger.participant(who.address)
                 except NotFoundError:
@@ -686,18 +916,25 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledger.sync()
             for disclosure_id, disclosure in self.model.disclosures.items():
                 assert tuple(self.read(views.disclosure(from_hex(disclosure_id)))) == (
-                    disclosure.publisher, disclosure.versions), disclosure_id
+                    disclosure.publisher,
+                    disclosure.versions,
+                ), disclosure_id
                 indexed = self.ledger.disclosure(disclosure_id)
                 assert (indexed.participant, len(indexed.versions), len(indexed.attestations)) == (
-                    disclosure.publisher, disclosure.versions, disclosure.attestations), disclosure_id
+                    disclosure.publisher,
+                    disclosure.versions,
+                    disclosure.attestations,
+                ), disclosure_id
             for (disclosure_id, version, auditor_address), active in self.model.attested.items():
                 assert self.read(views.isAttested(from_hex(disclosure_id), version, auditor_address)) == active
                 indexed = self.ledger.disclosure(disclosure_id)
-                assert any(a.active for a in indexed.attestations
-                           if (a.version, a.auditor) == (version, auditor_address)) == active, (
-                    f"index and chain disagree on {auditor_address}'s attestation of {disclosure_id} v{version}")
+                assert (
+                    any(a.active for a in indexed.attestations if (a.version, a.auditor) == (version, auditor_address))
+                    == active
+                ), f"index and chain disagree on {auditor_address}'s attestation of {disclosure_id} v{version}"
             assert self.ledger.store.stats()["disclosure_versions"] == sum(
-                d.versions for d in self.model.disclosures.values())
+                d.versions for d in self.model.disclosures.values()
+            )
 
     @invariant()
     def the_relayer_paid_for_no_reverted_transaction(self) -> None:
@@ -721,8 +958,10 @@ def test_random_operations_keep_the_ledger_invariants(kind: str, request: pytest
         setup.close()
         examples = max(1, PROFILE.max_examples // EXAMPLE_SHARE[kind])
         started = time.monotonic()
-        run_state_machine_as_test(lambda: LedgerMachine(world),  # type: ignore[arg-type]  # a factory is fine
-                                  settings=settings(PROFILE, max_examples=examples))
+        run_state_machine_as_test(
+            lambda: LedgerMachine(world),  # type: ignore[arg-type]  # a factory is fine
+            settings=settings(PROFILE, max_examples=examples),
+        )
         took = time.monotonic() - started
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(world.stats.items()) if k not in ("examples", "steps"))
     print(f"\n{kind}: {world.stats['examples']} examples, {world.stats['steps']} steps in {took:.0f} s: {outcomes}")

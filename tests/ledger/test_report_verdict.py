@@ -13,9 +13,10 @@ from tests.evidence import Harness
 
 def test_a_failing_regime_makes_the_whole_report_fail(evidence: Harness) -> None:
     gloves_b = evidence.world.batches["gloves-b"]
-    report = due_diligence(evidence.ledger, gloves_b, regimes=["EUDR"], as_of=date(2027, 1, 15),
-                           vault=evidence.vault, lists=evidence.lists)
-    section, = report.regimes
+    report = due_diligence(
+        evidence.ledger, gloves_b, regimes=["EUDR"], as_of=date(2027, 1, 15), vault=evidence.vault, lists=evidence.lists
+    )
+    (section,) = report.regimes
     assert section.verdict is RegimeVerdict.FAIL
     assert report.verdict is Verdict.FAIL
     assert report.policy_verdict is not Verdict.FAIL  # the policy alone finds nothing that fails
@@ -23,8 +24,9 @@ def test_a_failing_regime_makes_the_whole_report_fail(evidence: Harness) -> None
 
 def test_a_regime_not_yet_in_force_leaves_the_policy_verdict(evidence: Harness) -> None:
     gloves_b = evidence.world.batches["gloves-b"]
-    report = due_diligence(evidence.ledger, gloves_b, regimes=["CSDDD"], vault=evidence.vault,
-                           lists=evidence.lists)  # CSDDD applies from 2029
+    report = due_diligence(
+        evidence.ledger, gloves_b, regimes=["CSDDD"], vault=evidence.vault, lists=evidence.lists
+    )  # CSDDD applies from 2029
     assert report.regimes[0].verdict is RegimeVerdict.UPCOMING
     without = due_diligence(evidence.ledger, gloves_b, vault=evidence.vault, lists=evidence.lists)
     assert report.policy_verdict is without.verdict

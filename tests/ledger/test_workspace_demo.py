@@ -13,7 +13,8 @@ def test_the_chosen_demo_chains_are_recorded_once(embedded_ledger: Ledger) -> No
     assert seed_demo_once(embedded_ledger, chains=["apparel"]) is True
     assert seed_demo_once(embedded_ledger, chains=["apparel"]) is False  # already recorded
     assert embedded_ledger.batch(demo_batches(embedded_ledger, ["apparel"])["passing (garments-a)"]).lot == (
-        "HG-DG-25-A-1201")
+        "HG-DG-25-A-1201"
+    )
     assert set(demo_batches(embedded_ledger, ["apparel"])) == {"passing (garments-a)", "flagged (garments-b)"}
     with pytest.raises(ValidationError, match="unknown demo chain 'textiles'"):
         seed_demo_once(embedded_ledger, chains=["apparel", "textiles"])

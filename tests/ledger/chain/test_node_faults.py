@@ -37,7 +37,8 @@ def test_a_hung_node_costs_one_timeout_then_an_error_that_names_no_url(own_anvil
 
 
 def test_a_node_restarted_on_an_empty_chain_is_detected_and_the_index_is_kept(
-        own_anvil: AnvilNode, tmp_path: Path) -> None:
+    own_anvil: AnvilNode, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     ledger = Ledger.connect(own_anvil.url, home)
     factory = register(ledger, "before the reset", 1)
@@ -52,8 +53,9 @@ def test_a_node_restarted_on_an_empty_chain_is_detected_and_the_index_is_kept(
         assert "genesis" in str(read.value) or "no contract code" in str(read.value)
         assert ledger.store.checkpoint == indexed and ledger.store.batch(kept) is not None  # not emptied
         with pytest.raises(ChainMismatchError):
-            ledger.register_participant(account("after the reset").address,
-                                        ParticipantProfile("After The Reset Ltd", "CN"), (Role.FACTORY,))
+            ledger.register_participant(
+                account("after the reset").address, ParticipantProfile("After The Reset Ltd", "CN"), (Role.FACTORY,)
+            )
         with pytest.raises(ChainMismatchError):
             ledger.record_batches(factory, [batch("LOST-1", 1)])
         ledger.close()

@@ -19,8 +19,9 @@ from tests.ledger.builders import GTIN, batch, register
 
 
 def rpc(url: str, method: str, *params: Any) -> Any:
-    return requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-                         timeout=10).json()["result"]
+    return requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
+    ).json()["result"]
 
 
 def block(url: str, number: str) -> dict[str, Any]:
@@ -79,8 +80,20 @@ def test_block_0_stays_the_same_across_restarts_of_the_workspace_node(tmp_path: 
 
 def start_plain_anvil(port: int, state_file: Path) -> subprocess.Popen[bytes]:
     """anvil on `state_file` as the workspace started it before genesis times were kept."""
-    process = subprocess.Popen([str(anvil_binary()), "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID), "--silent",
-                                "--state", str(state_file), "--state-interval", "1"])
+    process = subprocess.Popen(
+        [
+            str(anvil_binary()),
+            "--port",
+            str(port),
+            "--chain-id",
+            str(ANVIL_CHAIN_ID),
+            "--silent",
+            "--state",
+            str(state_file),
+            "--state-interval",
+            "1",
+        ]
+    )
     deadline = time.monotonic() + 30
     while not rpc_alive(f"http://127.0.0.1:{port}", timeout=0.5):
         assert time.monotonic() < deadline and process.poll() is None
@@ -118,7 +131,8 @@ def test_a_state_file_holding_several_genesis_blocks_comes_back_with_the_first(t
 
 
 def test_a_ledger_on_a_node_that_reloads_another_block_0_is_still_its_chain_and_another_chain_is_refused(
-        tmp_path: Path, workspace: Path) -> None:
+    tmp_path: Path, workspace: Path
+) -> None:
     """A node started by someone else (`--rpc-url`) with an unpinned anvil on a state file: whichever genesis block it
     reloads, the chain's block 1 names the one the deployment was made on."""
     state_file, port = tmp_path / "node" / "state.json", free_port()

@@ -32,8 +32,10 @@ def test_an_admin_refusal_names_the_default_admin_role(embedded_ledger: Ledger) 
     assert "0x" + "00" * 32 not in str(caught.value)
 
 
-@pytest.mark.parametrize(("role", "label"), [(Role.FACTORY, "FACTORY"), (Role.AUDITOR, "AUDITOR"),
-                                             (Role.BUYER, "BUYER"), (Role.ADMIN, "DEFAULT_ADMIN")])
+@pytest.mark.parametrize(
+    ("role", "label"),
+    [(Role.FACTORY, "FACTORY"), (Role.AUDITOR, "AUDITOR"), (Role.BUYER, "BUYER"), (Role.ADMIN, "DEFAULT_ADMIN")],
+)
 def test_every_role_id_reads_back_as_its_name(role: Role, label: str) -> None:
     assert role_label(ROLE_IDS[role]) == role_label("0x" + ROLE_IDS[role].hex()) == label
 

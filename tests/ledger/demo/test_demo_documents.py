@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_shipped_files_are_what_the_generator_writes() -> None:
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo_documents.py"), "--check"],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo_documents.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -37,7 +41,7 @@ def test_every_pdf_is_a_well_formed_pdf(path: Path) -> None:
         assert content[offset:].startswith(b"%d 0 obj\n" % number)
     length = int(re.search(rb"/Length (\d+)", content).group(1))  # type: ignore[union-attr]
     stream = content.index(b"stream\n") + len(b"stream\n")
-    assert content[stream + length:].startswith(b"\nendstream")
+    assert content[stream + length :].startswith(b"\nendstream")
 
 
 @pytest.mark.parametrize("path", [p for p in files() if p.suffix in (".json", ".geojson")], ids=lambda p: p.name)
@@ -55,10 +59,12 @@ def test_the_profiles_name_the_participants_as_registered(evidence: Harness) -> 
 def test_every_document_hash_the_demo_records_is_the_sha256_of_a_shipped_file(evidence: Harness) -> None:
     shipped = {file_hash(p.name) for p in files()}
     cited = {d.hash for b in evidence.world.batches.values() for d in evidence.ledger.batch(b).documents}
-    cited |= {v.document_hash for d in evidence.world.disclosures.values()
-              for v in evidence.ledger.disclosure(d).versions}
-    cited |= {a.report_hash for d in evidence.world.disclosures.values()
-              for a in evidence.ledger.disclosure(d).attestations}
+    cited |= {
+        v.document_hash for d in evidence.world.disclosures.values() for v in evidence.ledger.disclosure(d).versions
+    }
+    cited |= {
+        a.report_hash for d in evidence.world.disclosures.values() for a in evidence.ledger.disclosure(d).attestations
+    }
     assert cited and cited <= shipped
     assert all(evidence.vault.read(h) is not None for h in cited)  # the demo filled the vault
 
@@ -70,8 +76,7 @@ def test_the_battery_footprint_names_the_pack_plant() -> None:
     assert body["plant_gln"] == PACK_PLANT
 
 
-def test_every_document_the_demo_records_is_uploaded_by_the_owner_of_each_record_citing_it(
-        evidence: Harness) -> None:
+def test_every_document_the_demo_records_is_uploaded_by_the_owner_of_each_record_citing_it(evidence: Harness) -> None:
     """The demo's participants upload their own files as members do, so their records open them (and nobody
     else's do)."""
     from ledger.documents.evidence import citations
@@ -79,5 +84,10 @@ def test_every_document_the_demo_records_is_uploaded_by_the_owner_of_each_record
     for path in files():
         found = citations(evidence.ledger, file_hash(path.name))
         assert {c.participant.lower() for c in found} <= evidence.vault.uploaders(file_hash(path.name)), path.name
-    assert evidence.vault.upload(file_hash("plots-ksrc-26-a.geojson"),  # type: ignore[union-attr]
-                                 evidence.world.account("rubber-coop").address).name == "plots-ksrc-26-a.geojson"
+    assert (
+        evidence.vault.upload(
+            file_hash("plots-ksrc-26-a.geojson"),  # type: ignore[union-attr]
+            evidence.world.account("rubber-coop").address,
+        ).name
+        == "plots-ksrc-26-a.geojson"
+    )

@@ -23,18 +23,20 @@ from tests.evidence import COOP_SITE, Harness
 
 def test_citations_name_every_kind_of_record_committing_to_a_document(evidence: Harness) -> None:
     world = evidence.world
-    plots, = citations(evidence.ledger, file_hash("plots-ksrc-26-a.geojson"))
+    (plots,) = citations(evidence.ledger, file_hash("plots-ksrc-26-a.geojson"))
     assert (plots.kind, plots.record_id, plots.document_kind) == (
-        CitationKind.BATCH, world.batches["field-latex-a"], DocumentKind.PLOT_GEOLOCATION)
+        CitationKind.BATCH,
+        world.batches["field-latex-a"],
+        DocumentKind.PLOT_GEOLOCATION,
+    )
     assert plots.participant == world.account("rubber-coop").address
     titles = citations(evidence.ledger, file_hash("land-titles-ksrc-2026.pdf"))
     assert {c.record_id for c in titles} == {world.batches["field-latex-a"], world.batches["field-latex-b"]}
-    report, = citations(evidence.ledger, file_hash("sustainability-report-weaving-2025-rev1.pdf"))
-    assert (report.kind, report.record_id, report.version) == (CitationKind.DISCLOSURE, world.disclosures["weaving"],
-                                                               2)
-    assurance, = citations(evidence.ledger, file_hash("assurance-report-hg-2025.pdf"))
+    (report,) = citations(evidence.ledger, file_hash("sustainability-report-weaving-2025-rev1.pdf"))
+    assert (report.kind, report.record_id, report.version) == (CitationKind.DISCLOSURE, world.disclosures["weaving"], 2)
+    (assurance,) = citations(evidence.ledger, file_hash("assurance-report-hg-2025.pdf"))
     assert (assurance.kind, assurance.participant) == (CitationKind.ATTESTATION, world.account("auditor").address)
-    profile, = citations(evidence.ledger, file_hash("profile-gin-xinjiang.json"))
+    (profile,) = citations(evidence.ledger, file_hash("profile-gin-xinjiang.json"))
     assert (profile.kind, profile.record_id) == (CitationKind.PARTICIPANT, world.account("gin-xinjiang").address)
     assert citations(evidence.ledger, sha256_of(b"nobody cites this")) == ()
 
@@ -46,9 +48,19 @@ def test_a_document_is_handed_out_only_through_a_record_of_its_uploader(evidence
     with pytest.raises(NotFoundError):
         open_document(evidence.ledger, evidence.vault, digest, any_citation)
     assert open_document(evidence.ledger, evidence.vault, digest, any_citation, reader=coop).content == content
-    evidence.ledger.record_batch(evidence.world.account("rubber-coop"), NewBatch(
-        GTIN_FIELD_LATEX, "PERMIT-1", "400110", Decimal(10), "KGM", COOP_SITE, evidence.world_time(),
-        documents=(Document(digest, DocumentKind.LEGALITY_PERMIT),)))
+    evidence.ledger.record_batch(
+        evidence.world.account("rubber-coop"),
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "PERMIT-1",
+            "400110",
+            Decimal(10),
+            "KGM",
+            COOP_SITE,
+            evidence.world_time(),
+            documents=(Document(digest, DocumentKind.LEGALITY_PERMIT),),
+        ),
+    )
     found = open_document(evidence.ledger, evidence.vault, digest, any_citation)  # ... and served once cited
     assert found.content == content and found.media_type == "application/pdf"
     with pytest.raises(NotFoundError):  # the access rules say no: the same answer as "no such document"
@@ -57,9 +69,19 @@ def test_a_document_is_handed_out_only_through_a_record_of_its_uploader(evidence
 
 def test_a_document_cited_but_never_uploaded_is_not_found(evidence: Harness) -> None:
     missing = sha256_of(b"a certificate nobody uploaded")
-    evidence.ledger.record_batch(evidence.world.account("rubber-coop"), NewBatch(
-        GTIN_FIELD_LATEX, "CERT-1", "400110", Decimal(10), "KGM", COOP_SITE, evidence.world_time(),
-        documents=(Document(missing, DocumentKind.CERTIFICATE),)))
+    evidence.ledger.record_batch(
+        evidence.world.account("rubber-coop"),
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "CERT-1",
+            "400110",
+            Decimal(10),
+            "KGM",
+            COOP_SITE,
+            evidence.world_time(),
+            documents=(Document(missing, DocumentKind.CERTIFICATE),),
+        ),
+    )
     with pytest.raises(NotFoundError):
         open_document(evidence.ledger, evidence.vault, missing, any_citation)
 
@@ -68,15 +90,26 @@ def test_bytes_in_the_vault_that_nobody_uploaded_are_opened_by_no_citation(evide
     """`ledger documents put` without --uploader (or a file copied in): a record citing it opens nothing."""
     content = b"%PDF-1.4 copied into the vault by hand"
     digest = evidence.vault.put(content).hash
-    evidence.ledger.record_batch(evidence.world.account("rubber-coop"), NewBatch(
-        GTIN_FIELD_LATEX, "COPIED-1", "400110", Decimal(10), "KGM", COOP_SITE, evidence.world_time(),
-        documents=(Document(digest, DocumentKind.CERTIFICATE),)))
+    evidence.ledger.record_batch(
+        evidence.world.account("rubber-coop"),
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "COPIED-1",
+            "400110",
+            Decimal(10),
+            "KGM",
+            COOP_SITE,
+            evidence.world_time(),
+            documents=(Document(digest, DocumentKind.CERTIFICATE),),
+        ),
+    )
     with pytest.raises(NotFoundError):
         open_document(evidence.ledger, evidence.vault, digest, any_citation)
 
 
 def test_a_vault_from_before_uploads_were_recorded_gives_each_cited_file_its_first_citer_once(
-        evidence: Harness, tmp_path: Path) -> None:
+    evidence: Harness, tmp_path: Path
+) -> None:
     """An older workspace's files have no upload records. Opening it once (what `ledger serve` does at start) gives
     each file cited now the participant whose record cited it first (what the old rule served), leaves an uncited
     file to nobody, and never runs again: a record made afterwards cannot adopt a file."""
@@ -87,18 +120,38 @@ def test_a_vault_from_before_uploads_were_recorded_gives_each_cited_file_its_fir
         (root / name[:2]).mkdir(parents=True, exist_ok=True)
         (root / name[:2] / name).write_bytes(content)
     coop, latex = evidence.world.account("rubber-coop"), evidence.world.account("latex")
-    evidence.ledger.record_batch(coop, NewBatch(
-        GTIN_FIELD_LATEX, "OLD-1", "400110", Decimal(1), "KGM", COOP_SITE, evidence.world_time(),
-        documents=(Document(sha256_of(cited), DocumentKind.LEGALITY_PERMIT),)))
+    evidence.ledger.record_batch(
+        coop,
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "OLD-1",
+            "400110",
+            Decimal(1),
+            "KGM",
+            COOP_SITE,
+            evidence.world_time(),
+            documents=(Document(sha256_of(cited), DocumentKind.LEGALITY_PERMIT),),
+        ),
+    )
     vault = Vault(root)
     assert not vault.uploads_recorded
     assert adopt(evidence.ledger, vault) == 1
     assert vault.uploaders(sha256_of(cited)) == {coop.address.lower()}
     assert vault.uploaders(sha256_of(uncited)) == frozenset()
     assert open_document(evidence.ledger, vault, sha256_of(cited), any_citation).content == cited
-    evidence.ledger.record_batch(latex, NewBatch(
-        GTIN_FIELD_LATEX, "OLD-2", "400110", Decimal(1), "KGM", Gln("9552234000017"), evidence.world_time(),
-        documents=(Document(sha256_of(later), DocumentKind.LEGALITY_PERMIT),)))
+    evidence.ledger.record_batch(
+        latex,
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "OLD-2",
+            "400110",
+            Decimal(1),
+            "KGM",
+            Gln("9552234000017"),
+            evidence.world_time(),
+            documents=(Document(sha256_of(later), DocumentKind.LEGALITY_PERMIT),),
+        ),
+    )
     assert adopt(evidence.ledger, Vault(root)) == 0 and Vault(root).uploaders(sha256_of(later)) == frozenset()
     with pytest.raises(NotFoundError):
         open_document(evidence.ledger, vault, sha256_of(later), any_citation)

@@ -109,11 +109,14 @@ def test_two_processes_writing_the_same_document_never_corrupt_it(tmp_path: Path
     assert list((tmp_path / ".tmp").iterdir()) == [] and not (tmp_path / ".corrupt").exists()
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("invoice-anc-0977.pdf", "application/pdf"),
-    ("plots-ksrc-26-a.geojson", "application/geo+json"),
-    ("dds-smg-26-a.json", "application/json"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("invoice-anc-0977.pdf", "application/pdf"),
+        ("plots-ksrc-26-a.geojson", "application/geo+json"),
+        ("dds-smg-26-a.json", "application/json"),
+    ],
+)
 def test_media_types_are_sniffed_from_the_content(name: str, expected: str) -> None:
     assert media.sniff((FILES / name).read_bytes()) == expected
 
@@ -137,8 +140,14 @@ def test_a_vault_whose_directory_cannot_be_written_is_unavailable(tmp_path: Path
 def test_a_documents_type_is_decided_when_it_is_stored_and_a_download_never_parses_it(tmp_path: Path) -> None:
     """Sniffing GeoJSON from JSON parses it: done once, when the bytes are stored. Reading the document back costs
     about its size in memory, not what a parse of it would (four downloads of one 8 MiB JSON took 600 MB)."""
-    features = [{"type": "Feature", "properties": {"PlotId": f"P-{i}"},
-                 "geometry": {"type": "Point", "coordinates": [100.9 + i / 1e6, 5.6]}} for i in range(40_000)]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"PlotId": f"P-{i}"},
+            "geometry": {"type": "Point", "coordinates": [100.9 + i / 1e6, 5.6]},
+        }
+        for i in range(40_000)
+    ]
     content = json.dumps({"type": "FeatureCollection", "features": features}).encode()
     vault = Vault(tmp_path)
     assert vault.put(content).media_type == "application/geo+json"
@@ -180,18 +189,21 @@ def test_each_member_uploading_the_same_bytes_is_an_uploader_with_its_own_name(t
         vault.put(PDF, uploader="../../not-an-address")
 
 
-@pytest.mark.parametrize(("raw", "media_type", "kept"), [
-    ("certificate.pdf", media.PDF, "certificate.pdf"),
-    ("C:\\fakepath\\scan.PDF", media.PDF, "scan.PDF"),
-    ("有机棉证书.pdf", media.PDF, "有机棉证书.pdf"),
-    ("invoice.pdf.exe", media.PDF, "invoice.pdf.exe.pdf"),  # the extension always tells the sniffed type
-    ("plots.json", media.GEOJSON, "plots.json"),
-    ("report\u202egpj.pdf", media.PDF, "reportgpj.pdf"),  # a right-to-left override dropped
-    ('a "quoted"\r\nname<>|?.txt', media.CSV_OR_TEXT, "a _quoted_ name____.txt"),
-    ("CON.pdf", media.PDF, "_CON.pdf"),
-    ("...", media.PDF, None),
-    ("", media.PDF, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "media_type", "kept"),
+    [
+        ("certificate.pdf", media.PDF, "certificate.pdf"),
+        ("C:\\fakepath\\scan.PDF", media.PDF, "scan.PDF"),
+        ("有机棉证书.pdf", media.PDF, "有机棉证书.pdf"),
+        ("invoice.pdf.exe", media.PDF, "invoice.pdf.exe.pdf"),  # the extension always tells the sniffed type
+        ("plots.json", media.GEOJSON, "plots.json"),
+        ("report\u202egpj.pdf", media.PDF, "reportgpj.pdf"),  # a right-to-left override dropped
+        ('a "quoted"\r\nname<>|?.txt', media.CSV_OR_TEXT, "a _quoted_ name____.txt"),
+        ("CON.pdf", media.PDF, "_CON.pdf"),
+        ("...", media.PDF, None),
+        ("", media.PDF, None),
+    ],
+)
 def test_an_uploaded_file_name_is_kept_sanitised(raw: str, media_type: str, kept: str | None) -> None:
     assert media.file_name(raw, media_type) == kept
 
@@ -217,8 +229,10 @@ def test_one_member_uploading_the_same_bytes_twice_at_once_is_one_first_upload(t
     contents = [b"%PDF-1.4 " + os.urandom(64) for _ in range(40)]
     context = multiprocessing.get_context("spawn")
     barrier, out = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_upload_at_once, args=(str(tmp_path), contents, uploader, barrier, out))
-               for _ in range(2)]
+    workers = [
+        context.Process(target=_upload_at_once, args=(str(tmp_path), contents, uploader, barrier, out))
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     results = [out.get(timeout=120) for _ in workers]

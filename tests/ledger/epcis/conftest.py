@@ -52,16 +52,25 @@ def when(days_ago: float = 2.0) -> str:
 
 
 def q(code: str, lot: str, quantity: float | int | str, uom: str | None = "KGM") -> dict[str, Any]:
-    element: dict[str, Any] = {"epcClass": lgtin(code, lot),
-                               "quantity": float(quantity) if isinstance(quantity, str) else quantity}
+    element: dict[str, Any] = {
+        "epcClass": lgtin(code, lot),
+        "quantity": float(quantity) if isinstance(quantity, str) else quantity,
+    }
     if uom is not None:
         element["uom"] = uom
     return element
 
 
 def document(*events: dict[str, Any], context: Any = None) -> str:
-    return json.dumps({"@context": CONTEXT if context is None else context, "type": "EPCISDocument",
-                       "schemaVersion": "2.0", "creationDate": when(0), "epcisBody": {"eventList": list(events)}})
+    return json.dumps(
+        {
+            "@context": CONTEXT if context is None else context,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": when(0),
+            "epcisBody": {"eventList": list(events)},
+        }
+    )
 
 
 @dataclass
@@ -83,26 +92,65 @@ class World:
     other: Party
     buyer: Party
 
-    def commission(self, *items: dict[str, Any], at: Party | None = None, hs: str = "520100",
-                   days_ago: float = 3.0, **extra: Any) -> dict[str, Any]:
+    def commission(
+        self, *items: dict[str, Any], at: Party | None = None, hs: str = "520100", days_ago: float = 3.0, **extra: Any
+    ) -> dict[str, Any]:
         site = (at or self.factory).site
-        return {"type": "ObjectEvent", "eventTime": when(days_ago), "eventTimeZoneOffset": "+00:00", "action": "ADD",
-                "bizStep": "commissioning", "bizLocation": {"id": location_uri(site or "")},
-                "quantityList": list(items), "ilmd": {"ledger:hsCode": hs}, **extra}
+        return {
+            "type": "ObjectEvent",
+            "eventTime": when(days_ago),
+            "eventTimeZoneOffset": "+00:00",
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "bizLocation": {"id": location_uri(site or "")},
+            "quantityList": list(items),
+            "ilmd": {"ledger:hsCode": hs},
+            **extra,
+        }
 
-    def transform(self, inputs: list[dict[str, Any]], outputs: list[dict[str, Any]], *, hs: str = "520512",
-                  days_ago: float = 2.0, at: Party | None = None, **extra: Any) -> dict[str, Any]:
+    def transform(
+        self,
+        inputs: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        *,
+        hs: str = "520512",
+        days_ago: float = 2.0,
+        at: Party | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         site = (at or self.factory).site
-        return {"type": "TransformationEvent", "eventTime": when(days_ago), "eventTimeZoneOffset": "+00:00",
-                "bizStep": "commissioning", "bizLocation": {"id": location_uri(site or "")},
-                "inputQuantityList": inputs, "outputQuantityList": outputs, "ilmd": {"ledger:hsCode": hs}, **extra}
+        return {
+            "type": "TransformationEvent",
+            "eventTime": when(days_ago),
+            "eventTimeZoneOffset": "+00:00",
+            "bizStep": "commissioning",
+            "bizLocation": {"id": location_uri(site or "")},
+            "inputQuantityList": inputs,
+            "outputQuantityList": outputs,
+            "ilmd": {"ledger:hsCode": hs},
+            **extra,
+        }
 
-    def ship(self, items: list[dict[str, Any]], to: Party, *, source: Party | None = None, step: str = "shipping",
-             days_ago: float = 1.0, kind: str = "ObjectEvent") -> dict[str, Any]:
-        event = {"type": kind, "eventTime": when(days_ago), "eventTimeZoneOffset": "+00:00",
-                 "action": "OBSERVE" if kind == "ObjectEvent" else "ADD", "bizStep": step, "quantityList": items,
-                 "sourceList": [{"type": "owning_party", "source": party_uri((source or self.factory).party)}],
-                 "destinationList": [{"type": "owning_party", "destination": party_uri(to.party)}]}
+    def ship(
+        self,
+        items: list[dict[str, Any]],
+        to: Party,
+        *,
+        source: Party | None = None,
+        step: str = "shipping",
+        days_ago: float = 1.0,
+        kind: str = "ObjectEvent",
+    ) -> dict[str, Any]:
+        event = {
+            "type": kind,
+            "eventTime": when(days_ago),
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE" if kind == "ObjectEvent" else "ADD",
+            "bizStep": step,
+            "quantityList": items,
+            "sourceList": [{"type": "owning_party", "source": party_uri((source or self.factory).party)}],
+            "destinationList": [{"type": "owning_party", "destination": party_uri(to.party)}],
+        }
         if kind == "TransactionEvent":
             event["bizTransactionList"] = [{"type": "po", "bizTransaction": "urn:example:po:1"}]
         return event
@@ -125,17 +173,23 @@ class World:
         """A batch recorded natively."""
         owner = who or self.factory
         assert owner.site is not None
-        batch_id, _ = self.ledger.record_batch(owner.account, NewBatch(
-            Gtin(code), lot, "520100", Decimal(quantity), unit, owner.site, datetime.now(UTC) - timedelta(days=5)))
+        batch_id, _ = self.ledger.record_batch(
+            owner.account,
+            NewBatch(
+                Gtin(code), lot, "520100", Decimal(quantity), unit, owner.site, datetime.now(UTC) - timedelta(days=5)
+            ),
+        )
         return str(batch_id)
 
 
-def register(ledger: Ledger, label: str, country: str, subdivision: str, site: str | None, party: str,
-             role: Role) -> Party:
+def register(
+    ledger: Ledger, label: str, country: str, subdivision: str, site: str | None, party: str, role: Role
+) -> Party:
     signer = account(f"epcis {label}")
     sites = (Site(gln(site), subdivision),) if site else ()
-    ledger.register_participant(signer.address, ParticipantProfile(f"{label} Ltd", country, sites,
-                                                                   party_gln=gln(party)), [role])
+    ledger.register_participant(
+        signer.address, ParticipantProfile(f"{label} Ltd", country, sites, party_gln=gln(party)), [role]
+    )
     return Party(signer, gln(site) if site else None, gln(party))
 
 

@@ -34,8 +34,13 @@ def test_signed_requests_that_do_not_match_the_mapping_are_refused_before_any_wr
     text = document(world.ship([q(COTTON, "A", 100)], world.buyer))
     honest = world.submission(text)
     batch = world.ledger.find_batch(COTTON, "A")
-    forged = sign_request(world.factory.account, world.ledger.domain, world.ledger.deployment.ledger,
-                          transfer_custody(batch.id, world.other.address), nonce=honest.requests[0].request.nonce)
+    forged = sign_request(
+        world.factory.account,
+        world.ledger.domain,
+        world.ledger.deployment.ledger,
+        transfer_custody(batch.id, world.other.address),
+        nonce=honest.requests[0].request.nonce,
+    )
     job = world.service.capture_now(replace(honest, requests=(forged, *honest.requests[1:])))
     assert job.state.value == "failed" and "signed request 0 is not the write" in (job.error or "")
     assert statuses(job) == ["refused"] and "refused as a whole" in (job.results[0].reason or "")
@@ -46,13 +51,19 @@ def test_signed_requests_that_do_not_match_the_mapping_are_refused_before_any_wr
 def test_a_request_signed_by_another_key_is_refused_before_it_is_queued(world: World) -> None:
     text = document(world.commission(q(COTTON, "A", 100)))
     honest = world.submission(text)
-    other_key = sign_request(world.other.account, world.ledger.domain, world.ledger.deployment.ledger,
-                             honest.requests[0].request.data, nonce=honest.requests[0].request.nonce)
+    other_key = sign_request(
+        world.other.account,
+        world.ledger.domain,
+        world.ledger.deployment.ledger,
+        honest.requests[0].request.data,
+        nonce=honest.requests[0].request.nonce,
+    )
     with pytest.raises(SignatureInvalidError, match="not the capturer"):
         world.service.submit(replace(honest, requests=(other_key, *honest.requests[1:])))
     with pytest.raises(SignatureInvalidError, match="signed by"):
-        world.service.submit(replace(honest, requests=(replace(honest.requests[0], signature=other_key.signature),
-                                                       *honest.requests[1:])))
+        world.service.submit(
+            replace(honest, requests=(replace(honest.requests[0], signature=other_key.signature), *honest.requests[1:]))
+        )
     assert world.service.store.unfinished_jobs() == []
 
 
@@ -82,8 +93,11 @@ def test_the_same_submission_sent_twice_is_one_job(world: World) -> None:
 
 def test_a_refused_write_refuses_its_events_and_every_event_after_it(world: World) -> None:
     world.ledger.use_relayer(Outbox(":memory:"), RelayPolicy(gas_budget_per_day=1))  # spent by the first write
-    text = document(world.commission(q(COTTON, "A", 100)), world.ship([q(COTTON, "A", 100)], world.buyer),
-                    world.commission(q(COTTON, "B", 1), days_ago=1))
+    text = document(
+        world.commission(q(COTTON, "A", 100)),
+        world.ship([q(COTTON, "A", 100)], world.buyer),
+        world.commission(q(COTTON, "B", 1), days_ago=1),
+    )
     job = world.capture(text)
     assert statuses(job) == ["recorded", "refused", "refused"]
     assert "write 1 (transferCustody) was refused" in (job.results[1].reason or "")
@@ -104,14 +118,17 @@ def test_capture_over_http_answers_202_and_reports_each_event(world: World) -> N
 
     with TestClient(create_app(ApiSettings(), world.ledger)) as http:
         http.headers.update(login(http, world.factory.account))
-        text = document(world.commission(q(COTTON, "A", 100)),
-                        {**world.commission(q(COTTON, "B", 1)), "bizLocation": {"id": "urn:epc:id:sgln:1.2.0"}})
+        text = document(
+            world.commission(q(COTTON, "A", 100)),
+            {**world.commission(q(COTTON, "B", 1)), "bizLocation": {"id": "urn:epc:id:sgln:1.2.0"}},
+        )
         facts = http.post("/capture/facts", json={"document": text, "capturer": world.factory.address})
         assert facts.status_code == 200, facts.text
         parsed = capture.CaptureFacts.from_json(facts.json())
         planned = capture.prepare(text, world.factory.address, parsed)[1]
-        body = capture.sign(planned, text, world.factory.account, parsed, world.ledger.domain,
-                            world.ledger.deployment.ledger).to_json()
+        body = capture.sign(
+            planned, text, world.factory.account, parsed, world.ledger.domain, world.ledger.deployment.ledger
+        ).to_json()
         reply = http.post("/capture", json=body)
         assert reply.status_code == 202, reply.text
         location = reply.headers["location"]
@@ -131,9 +148,11 @@ def test_capture_and_proof_on_each_chain(ledger: Ledger) -> None:
     factory, _other, buyer = register_world(ledger)
     service = EpcisService(ledger, worker=False)
     world = World(ledger, service, factory, _other, buyer)
-    text = document(world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50)),
-                    world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)]),
-                    world.ship([q(YARN, "Y", 120)], buyer))
+    text = document(
+        world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50)),
+        world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)]),
+        world.ship([q(YARN, "Y", 120)], buyer),
+    )
     job = world.capture(text)
     assert statuses(job) == ["recorded", "recorded", "recorded"], job
     assert ledger.find_batch(YARN, "Y").holder == buyer.address
@@ -151,8 +170,7 @@ def test_capture_and_proof_on_each_chain(ledger: Ledger) -> None:
 
 
 def test_a_job_run_again_after_a_stop_sends_nothing_twice(world: World) -> None:
-    job = world.capture(document(world.commission(q(COTTON, "A", 100)), world.ship([q(COTTON, "A", 100)],
-                                                                                   world.buyer)))
+    job = world.capture(document(world.commission(q(COTTON, "A", 100)), world.ship([q(COTTON, "A", 100)], world.buyer)))
     nonce = world.ledger.nonce(world.factory.address)
     world.service.store.update_job(job.id, state=JobState.RUNNING)  # as a process killed mid-job leaves it
     again = run_job(world.ledger, world.service.store, job.id)

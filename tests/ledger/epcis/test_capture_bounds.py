@@ -36,10 +36,17 @@ SITES = {"gin-gujarat": "8901234000014", "gin-xinjiang": "6901234000016", "spinn
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    running = ServeProcess(tmp_path_factory.mktemp("capture-bounds") / ".ledger", ["--demo"], {
-        "LEDGER_NODE_PORT": str(free_port()), "LEDGER_RELAY_RATE": str(RATE),
-        "API_MAX_CAPTURE_EVENTS": str(MAX_EVENTS), "API_MAX_CAPTURE_REQUESTS": str(MAX_REQUESTS),
-        "API_MAX_CAPTURE_JOBS": "1"})
+    running = ServeProcess(
+        tmp_path_factory.mktemp("capture-bounds") / ".ledger",
+        ["--demo"],
+        {
+            "LEDGER_NODE_PORT": str(free_port()),
+            "LEDGER_RELAY_RATE": str(RATE),
+            "API_MAX_CAPTURE_EVENTS": str(MAX_EVENTS),
+            "API_MAX_CAPTURE_REQUESTS": str(MAX_REQUESTS),
+            "API_MAX_CAPTURE_JOBS": "1",
+        },
+    )
     running.start()
     yield running
     running.stop()
@@ -47,21 +54,41 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 def commission(who: str, gtin: str, lot: str, *, days_ago: float = 2) -> dict[str, Any]:
     item = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}", "quantity": 900, "uom": "KGM"}
-    return {"type": "ObjectEvent", "eventTime": when(days_ago), "eventTimeZoneOffset": "+00:00", "action": "ADD",
-            "bizStep": "commissioning", "bizLocation": {"id": location_uri(SITES[who])}, "quantityList": [item],
-            "ilmd": {"ledger:hsCode": "520100"}}
+    return {
+        "type": "ObjectEvent",
+        "eventTime": when(days_ago),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "bizLocation": {"id": location_uri(SITES[who])},
+        "quantityList": [item],
+        "ilmd": {"ledger:hsCode": "520100"},
+    }
 
 
 def ship(gtin: str, lot: str, to: str) -> dict[str, Any]:
     item = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}", "quantity": 900, "uom": "KGM"}
-    return {"type": "ObjectEvent", "eventTime": when(1), "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
-            "bizStep": "shipping", "quantityList": [item],
-            "destinationList": [{"type": "owning_party", "destination": party_uri(to)}]}
+    return {
+        "type": "ObjectEvent",
+        "eventTime": when(1),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "quantityList": [item],
+        "destinationList": [{"type": "owning_party", "destination": party_uri(to)}],
+    }
 
 
 def document(*events: dict[str, Any]) -> str:
-    return json.dumps({"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-                       "creationDate": when(0), "epcisBody": {"eventList": list(events)}})
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": when(0),
+            "epcisBody": {"eventList": list(events)},
+        }
+    )
 
 
 def signed_capture(client: CaptureClient, text: str, *, ttl: int = 3_600) -> dict[str, Any]:
@@ -94,8 +121,14 @@ def test_too_many_events_or_signed_requests_are_refused_naming_the_setting(serve
         assert "4 events" in body["detail"] and "API_MAX_CAPTURE_EVENTS" in body["detail"]
         signer = ApiSigner(server.url, who, client=http)
         request = signer.body(calldata.flag_batch("0x" + "ab" * 32, "quality_hold", "bounds"))
-        reply = http.post("/capture", json={"document": document(commission("spinning", GTIN_YARN, "BOUND-X")),
-                                            "capturer": who.address, "requests": [request] * (MAX_REQUESTS + 1)})
+        reply = http.post(
+            "/capture",
+            json={
+                "document": document(commission("spinning", GTIN_YARN, "BOUND-X")),
+                "capturer": who.address,
+                "requests": [request] * (MAX_REQUESTS + 1),
+            },
+        )
         body = assert_problem(reply, 413, "capture_too_large")
         assert "5 signed requests" in body["detail"] and "API_MAX_CAPTURE_REQUESTS" in body["detail"]
         openapi = http.get("/openapi.json").json()
@@ -107,11 +140,12 @@ def test_too_many_events_or_signed_requests_are_refused_naming_the_setting(serve
         assert openapi["components"]["schemas"]["CaptureIn"]["properties"]["requests"]["maxItems"] == MAX_REQUESTS
 
 
-def test_the_same_body_again_is_its_first_job_though_its_signatures_would_now_be_refused(
-        server: ServeProcess) -> None:
+def test_the_same_body_again_is_its_first_job_though_its_signatures_would_now_be_refused(server: ServeProcess) -> None:
     who = demo_account("spinning")
-    with httpx.Client(base_url=server.url, timeout=60, headers=server.login(who)) as http, \
-            CaptureClient(server.url, who, client=http) as client:
+    with (
+        httpx.Client(base_url=server.url, timeout=60, headers=server.login(who)) as http,
+        CaptureClient(server.url, who, client=http) as client,
+    ):
         text = document(commission("spinning", GTIN_YARN, "SAME-BODY-1"))
         validity = capture.MIN_VALIDITY_SECONDS + 5
         body = signed_capture(client, text, ttl=validity)
@@ -130,25 +164,58 @@ def test_the_same_body_again_is_its_first_job_though_its_signatures_would_now_be
 
 def test_a_member_waiting_out_its_rate_limit_delays_no_other_members_capture(server: ServeProcess) -> None:
     gujarat, xinjiang = demo_account("gin-gujarat"), demo_account("gin-xinjiang")
-    with httpx.Client(base_url=server.url, timeout=60, headers=server.login(gujarat)) as http, \
-            CaptureClient(server.url, gujarat, client=http) as client:
-        spent = http.post("/batches", json=client.signer.body(calldata.record_batch(NewBatch(
-            GTIN_LINT, "LANE-DIRECT", "520100", Decimal(5), "KGM", Gln(SITES["gin-gujarat"]),
-            datetime.now(UTC).replace(microsecond=0)))))
+    with (
+        httpx.Client(base_url=server.url, timeout=60, headers=server.login(gujarat)) as http,
+        CaptureClient(server.url, gujarat, client=http) as client,
+    ):
+        spent = http.post(
+            "/batches",
+            json=client.signer.body(
+                calldata.record_batch(
+                    NewBatch(
+                        GTIN_LINT,
+                        "LANE-DIRECT",
+                        "520100",
+                        Decimal(5),
+                        "KGM",
+                        Gln(SITES["gin-gujarat"]),
+                        datetime.now(UTC).replace(microsecond=0),
+                    )
+                )
+            ),
+        )
         assert spent.status_code == 201, spent.text  # one of its RATE requests this minute
         start = client.signer.nonce()
         # three writes (record, ship, commit): the third waits for the rate limit, in gujarat's lane
-        slow = job_of(http, http.post("/capture", json=signed_capture(client, document(
-            commission("gin-gujarat", GTIN_LINT, "LANE-GJ"), ship(GTIN_LINT, "LANE-GJ", SITES["spinning"])))))
+        slow = job_of(
+            http,
+            http.post(
+                "/capture",
+                json=signed_capture(
+                    client,
+                    document(
+                        commission("gin-gujarat", GTIN_LINT, "LANE-GJ"), ship(GTIN_LINT, "LANE-GJ", SITES["spinning"])
+                    ),
+                ),
+            ),
+        )
         assert wait_until(lambda: client.signer.nonce() == start + 2), "gujarat's first two writes did not land"
-        backlog = http.post("/capture", json=signed_capture(client, document(commission(
-            "gin-gujarat", GTIN_LINT, "LANE-GJ-2"))))
+        backlog = http.post(
+            "/capture", json=signed_capture(client, document(commission("gin-gujarat", GTIN_LINT, "LANE-GJ-2")))
+        )
         body = assert_problem(backlog, 429, "capture_backlog")  # one job in hand at a time (API_MAX_CAPTURE_JOBS=1)
         assert "API_MAX_CAPTURE_JOBS" in body["detail"] and int(backlog.headers["Retry-After"]) > 0
-    with httpx.Client(base_url=server.url, timeout=60, headers=server.login(xinjiang)) as other, \
-            CaptureClient(server.url, xinjiang, client=other) as other_client:
-        quick = job_of(other, other.post("/capture", json=signed_capture(other_client, document(
-            commission("gin-xinjiang", GTIN_LINT, "LANE-XJ")))))
+    with (
+        httpx.Client(base_url=server.url, timeout=60, headers=server.login(xinjiang)) as other,
+        CaptureClient(server.url, xinjiang, client=other) as other_client,
+    ):
+        quick = job_of(
+            other,
+            other.post(
+                "/capture",
+                json=signed_capture(other_client, document(commission("gin-xinjiang", GTIN_LINT, "LANE-XJ"))),
+            ),
+        )
         done = wait_until(lambda: other_client.job(quick.id).finished, timeout=45)
         assert done, "xinjiang's capture waited behind gujarat's rate limit"
         assert [r.status.value for r in other_client.job(quick.id).results] == ["recorded"]

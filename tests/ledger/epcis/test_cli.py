@@ -27,8 +27,9 @@ class Ran:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProcess, str]]:
     node_port = free_port()
-    running = ServeProcess(tmp_path_factory.mktemp("epcis-cli") / ".ledger", ["--demo"],
-                           {"LEDGER_NODE_PORT": str(node_port)})
+    running = ServeProcess(
+        tmp_path_factory.mktemp("epcis-cli") / ".ledger", ["--demo"], {"LEDGER_NODE_PORT": str(node_port)}
+    )
     running.start()
     yield running, f"http://127.0.0.1:{node_port}"
     running.stop()
@@ -43,15 +44,37 @@ def run(*args: str) -> Ran:
 
 def lint_document(lot: str) -> str:
     lint = {"epcClass": f"https://id.gs1.org/01/{GTIN_LINT}/10/{lot}", "quantity": 900, "uom": "KGM"}
-    return json.dumps({"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": when(0),
-                       "epcisBody": {"eventList": [
-                           {"type": "ObjectEvent", "eventTime": when(2), "eventTimeZoneOffset": "+00:00",
-                            "action": "ADD", "bizStep": "commissioning", "bizLocation": {"id": location_uri(
-                                "8901234000014")}, "quantityList": [lint], "ilmd": {"ledger:hsCode": "520100"}},
-                           {"type": "ObjectEvent", "eventTime": when(1), "eventTimeZoneOffset": "+00:00",
-                            "action": "OBSERVE", "bizStep": "shipping", "quantityList": [lint],
-                            "destinationList": [{"type": "owning_party", "destination": party_uri("8931234000011")}]},
-                       ]}})
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": when(0),
+            "epcisBody": {
+                "eventList": [
+                    {
+                        "type": "ObjectEvent",
+                        "eventTime": when(2),
+                        "eventTimeZoneOffset": "+00:00",
+                        "action": "ADD",
+                        "bizStep": "commissioning",
+                        "bizLocation": {"id": location_uri("8901234000014")},
+                        "quantityList": [lint],
+                        "ilmd": {"ledger:hsCode": "520100"},
+                    },
+                    {
+                        "type": "ObjectEvent",
+                        "eventTime": when(1),
+                        "eventTimeZoneOffset": "+00:00",
+                        "action": "OBSERVE",
+                        "bizStep": "shipping",
+                        "quantityList": [lint],
+                        "destinationList": [{"type": "owning_party", "destination": party_uri("8931234000011")}],
+                    },
+                ]
+            },
+        }
+    )
 
 
 def test_capture_then_verify_against_the_chain(server: tuple[ServeProcess, str], tmp_path: Path) -> None:
@@ -62,8 +85,17 @@ def test_capture_then_verify_against_the_chain(server: tuple[ServeProcess, str],
     dry = run("epcis", "capture", str(source), "--demo-participant", "gin-gujarat", "--api", serve.url, "--dry-run")
     assert dry.returncode == 0, dry.stdout
     assert "recordBatches, transferCustody, commitEvents" in dry.stdout
-    done = run("epcis", "capture", str(source), "--demo-participant", "gin-gujarat", "--api", serve.url,
-               "--receipt", str(receipt))
+    done = run(
+        "epcis",
+        "capture",
+        str(source),
+        "--demo-participant",
+        "gin-gujarat",
+        "--api",
+        serve.url,
+        "--receipt",
+        str(receipt),
+    )
     assert done.returncode == 0, done.stdout + serve.log()
     assert "done: 2 recorded; root 0x" in done.stdout
     proven = run("epcis", "verify", str(receipt), "--rpc-url", node)
@@ -88,18 +120,37 @@ def test_a_document_that_fails_the_schema_sends_nothing(server: tuple[ServeProce
 
 
 def test_sign_takes_a_digital_link_or_a_scanned_element_string_for_gtin_and_lot(
-        server: tuple[ServeProcess, str]) -> None:
+    server: tuple[ServeProcess, str],
+) -> None:
     from ledger.chain.calls import decode_call
     from ledger.chain.codec import new_batch_of
 
     serve, _node = server
-    common = ["--hs-code", "520100", "--quantity", "10", "--unit", "KGM", "--facility", "8901234000014",
-              "--produced-at", when(1), "--demo-participant", "gin-gujarat", "--api", serve.url]
-    for given in ([f"https://id.gs1.org/01/{GTIN_LINT}/10/DL-1"], [f"(01){GTIN_LINT}(10)DL-1"],
-                  [f"]d201{GTIN_LINT}10DL-1"], [GTIN_LINT[1:], "--lot", "DL-1"]):
+    common = [
+        "--hs-code",
+        "520100",
+        "--quantity",
+        "10",
+        "--unit",
+        "KGM",
+        "--facility",
+        "8901234000014",
+        "--produced-at",
+        when(1),
+        "--demo-participant",
+        "gin-gujarat",
+        "--api",
+        serve.url,
+    ]
+    for given in (
+        [f"https://id.gs1.org/01/{GTIN_LINT}/10/DL-1"],
+        [f"(01){GTIN_LINT}(10)DL-1"],
+        [f"]d201{GTIN_LINT}10DL-1"],
+        [GTIN_LINT[1:], "--lot", "DL-1"],
+    ):
         signed = run("sign", "record-batch", "--gtin", given[0], *given[1:], *common)
         assert signed.returncode == 0, signed.stdout
-        body = json.loads(signed.stdout[signed.stdout.index("{"):])
+        body = json.loads(signed.stdout[signed.stdout.index("{") :])
         batch = new_batch_of(decode_call(body["request"]["data"]).args["record"])
         assert (batch.gtin, batch.lot) == (GTIN_LINT, "DL-1")
 
@@ -113,8 +164,12 @@ def test_a_dry_run_whose_events_are_refused_exits_1(server: tuple[ServeProcess, 
     assert "refused" in dry.stdout and "not one of the capturing participant's sites" in dry.stdout
     honest = tmp_path / "honest.jsonld"
     honest.write_text(lint_document("CLI-0004"))
-    assert run("epcis", "capture", str(honest), "--demo-participant", "gin-gujarat", "--api", serve.url,
-               "--dry-run").returncode == 0
+    assert (
+        run(
+            "epcis", "capture", str(honest), "--demo-participant", "gin-gujarat", "--api", serve.url, "--dry-run"
+        ).returncode
+        == 0
+    )
 
 
 def test_the_real_server_exports_a_lineage_in_pages_with_the_flag_upstream(server: tuple[ServeProcess, str]) -> None:
@@ -141,7 +196,7 @@ def test_the_real_server_exports_a_lineage_in_pages_with_the_flag_upstream(serve
             assert reply.status_code == 200, reply.text
             pages.append(reply.json()["epcisBody"]["eventList"])
             link = reply.headers.get("link")
-            url = link[1:link.index(">")] if link else None
+            url = link[1 : link.index(">")] if link else None
         assert all(pages) and all(len(p) <= 2 for p in pages) and len(pages) > 1
         holds = [e for p in pages for e in p if e.get("disposition") == "non_conformant"]
         assert [e["ledger:reason"] for e in holds] == ["colour fastness below ISO 105-C06"]

@@ -26,7 +26,13 @@ def test_a_digital_link_redirects_to_the_batch_passport_and_lists_its_links(worl
     assert linkset.status == 200 and linkset.linkset is not None
     (entry,) = linkset.linkset["linkset"]
     assert {k.removeprefix(GS1) for k in entry if k != "anchor"} == {
-        "pip", "masterData", "traceability", "epcis", "sustainabilityInfo", "defaultLink"}
+        "pip",
+        "masterData",
+        "traceability",
+        "epcis",
+        "sustainabilityInfo",
+        "defaultLink",
+    }
     assert entry[GS1 + "epcis"][0]["href"] == f"{BASE}/batches/{batch}/epcis"
 
 
@@ -36,8 +42,9 @@ def test_anonymous_callers_get_the_passport_only(world: World) -> None:
     assert found.linkset is not None
     assert {k.removeprefix(GS1) for k in found.linkset["linkset"][0] if k != "anchor"} == {"pip", "defaultLink"}
     with pytest.raises(NotFoundError, match="no gs1:traceability link"):  # GS1 2.6.2: a link not available is 404
-        world.service.resolve(f"/01/{COTTON}/10/A", lambda _b: False, BASE, link_type="gs1:traceability",
-                              anonymous=True)
+        world.service.resolve(
+            f"/01/{COTTON}/10/A", lambda _b: False, BASE, link_type="gs1:traceability", anonymous=True
+        )
     member = world.service.resolve(f"/01/{COTTON}/10/A", lambda _b: False, BASE, link_type="linkset")
     assert member.linkset == found.linkset  # a member who may not see the batch: the label's public link only
 

@@ -14,8 +14,14 @@ from tests.ledger.epcis.conftest import COTTON, EXAMPLES, document, lgtin, q, wh
 
 
 def event(**fields: object) -> dict[str, object]:
-    return {"type": "ObjectEvent", "eventTime": when(), "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
-            "quantityList": [q(COTTON, "L1", 10)], **fields}
+    return {
+        "type": "ObjectEvent",
+        "eventTime": when(),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "quantityList": [q(COTTON, "L1", 10)],
+        **fields,
+    }
 
 
 BAD = [
@@ -69,9 +75,14 @@ def test_only_epcis_documents_are_read() -> None:
         load("{nope")
 
 
-@pytest.mark.parametrize(("value", "refusal"), [("NaN", "NaN is no JSON number"),
-                                                 ("-Infinity", "-Infinity is no JSON number"),
-                                                 ("1" + "0" * 400, "an integer of 401 digits")])
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [
+        ("NaN", "NaN is no JSON number"),
+        ("-Infinity", "-Infinity is no JSON number"),
+        ("1" + "0" * 400, "an integer of 401 digits"),
+    ],
+)
 def test_numbers_json_has_not_are_refused_before_they_are_stored(value: str, refusal: str) -> None:
     """A NaN stored in a captured event made every later query of its lineage a 500 (it cannot be written as JSON);
     10**400 overflowed the hash's JSON-LD library."""

@@ -21,17 +21,22 @@ from tests.ledger.epcis.conftest import EXAMPLES, Party, World
 
 #: example (without its illustrative `ni:` eventIDs) -> for each event: the status and a phrase of the reason
 EXPECTED = {
-    "AssociationEvent-a.jsonld": [("refused", "AssociationEvent changes nothing the ledger records and names no "
-                                              "batch")],
-    "EPCISQueryDocument.jsonld": [("refused", "names no owning_party or possessing_party in destinationList"),
-                                  ("refused", "instance-level EPCs only")],
-    "ErrorDeclarationAndCorrectiveEvent.jsonld": [("refused", "which was never captured"),
-                                                  ("refused", "names no lot")],
-    "Example-TransactionEvents-2020_07_03y.jsonld": [("refused", "CBV 2.0 event hash cannot be computed"),
-                                                     ("refused", "TransactionEvent changes nothing the ledger "
-                                                                 "records and names no batch")],
-    "Example_9.6.1-ObjectEvent.jsonld": [("refused", "names no owning_party or possessing_party"),
-                                         ("refused", "instance-level EPCs only")],
+    "AssociationEvent-a.jsonld": [
+        ("refused", "AssociationEvent changes nothing the ledger records and names no batch")
+    ],
+    "EPCISQueryDocument.jsonld": [
+        ("refused", "names no owning_party or possessing_party in destinationList"),
+        ("refused", "instance-level EPCs only"),
+    ],
+    "ErrorDeclarationAndCorrectiveEvent.jsonld": [("refused", "which was never captured"), ("refused", "names no lot")],
+    "Example-TransactionEvents-2020_07_03y.jsonld": [
+        ("refused", "CBV 2.0 event hash cannot be computed"),
+        ("refused", "TransactionEvent changes nothing the ledger records and names no batch"),
+    ],
+    "Example_9.6.1-ObjectEvent.jsonld": [
+        ("refused", "names no owning_party or possessing_party"),
+        ("refused", "instance-level EPCs only"),
+    ],
     "Example_9.6.2-ObjectEvent.jsonld": [("acknowledged", "custody was already with the capturing participant")],
     "Example_9.6.3-AggregationEvent.jsonld": [("acknowledged", "changes nothing the ledger records on chain")],
     "Example_9.6.4-TransformationEventWithDigitalLink.jsonld": [("refused", "outputs are instance-level EPCs only")],
@@ -48,17 +53,41 @@ def gs1_chain() -> tuple[ChainUnderTest, Party, Party]:
     supplier, receiver = account("gs1 example 4012345"), account("gs1 example 0614141")
     supplier_party = party_gln("urn:epc:id:sgln:4012345.00001.0")
     receiver_party = party_gln("urn:epc:id:sgln:0614141.00001.0")
-    ledger.register_participant(supplier.address, ParticipantProfile(
-        "Example Supplier GmbH", "DE", (Site(Gln("4012345000221"), "DE-BY"),), party_gln=supplier_party),
-        [Role.FACTORY])
-    ledger.register_participant(receiver.address, ParticipantProfile(
-        "Example Receiver Inc", "US", (Site(Gln("0614141008889"), "US-NY"), Site(Gln("0614141073467"), "US-NY")),
-        party_gln=receiver_party), [Role.FACTORY])
-    lot, _ = ledger.record_batch(supplier, NewBatch(Gtin("04012345123456"), "998877", "520100", Decimal(200), "KGM",
-                                                    Gln("4012345000221"), datetime(2013, 6, 1, tzinfo=UTC)))
+    ledger.register_participant(
+        supplier.address,
+        ParticipantProfile(
+            "Example Supplier GmbH", "DE", (Site(Gln("4012345000221"), "DE-BY"),), party_gln=supplier_party
+        ),
+        [Role.FACTORY],
+    )
+    ledger.register_participant(
+        receiver.address,
+        ParticipantProfile(
+            "Example Receiver Inc",
+            "US",
+            (Site(Gln("0614141008889"), "US-NY"), Site(Gln("0614141073467"), "US-NY")),
+            party_gln=receiver_party,
+        ),
+        [Role.FACTORY],
+    )
+    lot, _ = ledger.record_batch(
+        supplier,
+        NewBatch(
+            Gtin("04012345123456"),
+            "998877",
+            "520100",
+            Decimal(200),
+            "KGM",
+            Gln("4012345000221"),
+            datetime(2013, 6, 1, tzinfo=UTC),
+        ),
+    )
     ledger.transfer_custody(supplier, lot, receiver.address)
-    return under_test, Party(supplier, Gln("4012345000221"), supplier_party), \
-        Party(receiver, Gln("0614141008889"), receiver_party)
+    return (
+        under_test,
+        Party(supplier, Gln("4012345000221"), supplier_party),
+        Party(receiver, Gln("0614141008889"), receiver_party),
+    )
 
 
 @pytest.fixture
@@ -80,8 +109,7 @@ def without_hash_ids(text: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_an_example_declaring_hash_ids_that_are_not_its_events_hashes_is_refused(gs1_world: World,
-                                                                                 name: str) -> None:
+def test_an_example_declaring_hash_ids_that_are_not_its_events_hashes_is_refused(gs1_world: World, name: str) -> None:
     text = (EXAMPLES / name).read_text()
     job = gs1_world.capture(text)
     body = json.loads(text)["epcisBody"]

@@ -39,9 +39,13 @@ def as_(client: TestClient, who: LocalAccount) -> dict[str, str]:
 
 def shipped_yarn(world: World, commissioning: dict[str, Any] | None = None) -> tuple[str, str]:
     """Cotton commissioned, spun into yarn and shipped to the buyer (one capture); the cotton and yarn batch ids."""
-    job = world.capture(document(commissioning or world.commission(q(COTTON, "A", 100), days_ago=4),
-                                 world.transform([q(COTTON, "A", 100)], [q(YARN, "Y", 90)], days_ago=3),
-                                 world.ship([q(YARN, "Y", 90)], world.buyer)))
+    job = world.capture(
+        document(
+            commissioning or world.commission(q(COTTON, "A", 100), days_ago=4),
+            world.transform([q(COTTON, "A", 100)], [q(YARN, "Y", 90)], days_ago=3),
+            world.ship([q(YARN, "Y", 90)], world.buyer),
+        )
+    )
     assert statuses(job) == ["recorded"] * 3, job
     return job.results[0].produced[0], job.results[1].produced[0]
 
@@ -64,8 +68,9 @@ def test_capture_facts_and_jobs_are_the_capturers_own(world: World, http: TestCl
     mine = as_(http, world.factory.account)
     facts = capture.CaptureFacts.from_json(http.post("/capture/facts", json=body, headers=mine).json())
     planned = capture.prepare(text, world.factory.address, facts)[1]
-    signed = capture.sign(planned, text, world.factory.account, facts, world.ledger.domain,
-                          world.ledger.deployment.ledger).to_json()
+    signed = capture.sign(
+        planned, text, world.factory.account, facts, world.ledger.domain, world.ledger.deployment.ledger
+    ).to_json()
     assert http.post("/capture", json=signed, headers=other).status_code == 404
     reply = http.post("/capture", json=signed, headers=mine)
     assert reply.status_code == 202, reply.text
@@ -118,8 +123,9 @@ def test_events_and_lineages_show_what_the_caller_may_see(world: World, http: Te
         assert http.get(f"/batches/{cotton}/epcis", headers=who).status_code in (401, 404)
 
 
-def test_digital_link_gives_everyone_the_passport_and_members_the_links_they_may_see(world: World,
-                                                                                     http: TestClient) -> None:
+def test_digital_link_gives_everyone_the_passport_and_members_the_links_they_may_see(
+    world: World, http: TestClient
+) -> None:
     _cotton, yarn = shipped_yarn(world)
     path = f"/01/{YARN}/10/Y"
     redirect = http.get(path, follow_redirects=False)
@@ -131,8 +137,9 @@ def test_digital_link_gives_everyone_the_passport_and_members_the_links_they_may
     public = http.get(path, params={"linkType": "linkset"})
     assert public.headers["content-type"].startswith("application/linkset+json")
     assert {k.removeprefix(GS1) for k in public.json()["linkset"][0]} == {"anchor", "pip", "defaultLink"}
-    other = http.get(path, params={"linkType": "gs1:traceability"}, headers=as_(http, world.other.account),
-                     follow_redirects=False)
+    other = http.get(
+        path, params={"linkType": "gs1:traceability"}, headers=as_(http, world.other.account), follow_redirects=False
+    )
     assert other.status_code == 404  # a member who may not see it: no such link for it (GS1 2.6.2)
     buyer = as_(http, world.buyer.account)
     trace = http.get(path, params={"linkType": "gs1:traceability"}, headers=buyer, follow_redirects=False)

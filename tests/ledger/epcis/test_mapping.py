@@ -11,9 +11,14 @@ from tests.ledger.epcis.conftest import CLOTH, COTTON, YARN, World, document, q,
 
 
 def test_commissioning_records_a_batch_per_lot_at_the_capturers_site(world: World) -> None:
-    job = world.capture(document(world.commission(q(COTTON, "L1", 100), q(COTTON, "L2", "2.5", "TNE")),
-                                 world.commission(q(YARN, "Y1", 30), q(YARN, "Y2", 10),
-                                                  ilmd={"ledger:hsCode": "520512", "ledger:processEmissionsKg": 8})))
+    job = world.capture(
+        document(
+            world.commission(q(COTTON, "L1", 100), q(COTTON, "L2", "2.5", "TNE")),
+            world.commission(
+                q(YARN, "Y1", 30), q(YARN, "Y2", 10), ilmd={"ledger:hsCode": "520512", "ledger:processEmissionsKg": 8}
+            ),
+        )
+    )
     assert statuses(job) == ["recorded", "recorded"] and len(job.results[0].produced) == 2
     one, two = (world.ledger.batch(b) for b in job.results[0].produced)
     assert (one.lot, one.quantity, one.unit, one.facility) == ("L1", Decimal(100), "KGM", world.factory.site)
@@ -26,8 +31,9 @@ def test_commissioning_records_a_batch_per_lot_at_the_capturers_site(world: Worl
 
 def test_a_transformation_with_co_products_consumes_each_input_once(world: World) -> None:
     world.capture(document(world.commission(q(COTTON, "A", 100), q(COTTON, "B", 40))))
-    job = world.capture(document(world.transform([q(COTTON, "A", 80), q(COTTON, "B", 40)],
-                                                 [q(YARN, "Y1", 90), q(YARN, "Y2", 30)])))
+    job = world.capture(
+        document(world.transform([q(COTTON, "A", 80), q(COTTON, "B", 40)], [q(YARN, "Y1", 90), q(YARN, "Y2", 30)]))
+    )
     assert statuses(job) == ["recorded"]
     y1, y2 = (world.ledger.batch(b) for b in job.results[0].produced)
     a = world.ledger.find_batch(COTTON, "A")
@@ -59,7 +65,8 @@ def test_a_site_that_is_not_the_capturers_is_refused(world: World) -> None:
     job = world.capture(document(world.commission(q(COTTON, "A", 100), at=world.other)))
     assert statuses(job) == ["refused"]
     assert f"bizLocation {world.other.site} is not one of the capturing participant's sites" in (
-        job.results[0].reason or "")
+        job.results[0].reason or ""
+    )
 
 
 def test_a_party_that_is_not_the_capturers_is_refused(world: World) -> None:
@@ -67,7 +74,8 @@ def test_a_party_that_is_not_the_capturers_is_refused(world: World) -> None:
     job = world.capture(document(world.ship([q(COTTON, "A", 100)], world.buyer, source=world.other)))
     assert statuses(job) == ["refused"]
     assert f"source party {world.other.party} is not the capturing participant's party GLN" in (
-        job.results[0].reason or "")
+        job.results[0].reason or ""
+    )
 
 
 def test_an_unknown_party_is_refused(world: World) -> None:
@@ -82,14 +90,19 @@ def test_an_unknown_party_is_refused(world: World) -> None:
 
 def test_shipping_hands_custody_to_the_destination_party(world: World) -> None:
     world.capture(document(world.commission(q(COTTON, "A", 100), q(COTTON, "B", 5))))
-    job = world.capture(document(world.ship([q(COTTON, "A", 100), q(COTTON, "B", 5)], world.buyer),
-                                 world.ship([q(COTTON, "A", 100)], world.buyer)))
+    job = world.capture(
+        document(
+            world.ship([q(COTTON, "A", 100), q(COTTON, "B", 5)], world.buyer),
+            world.ship([q(COTTON, "A", 100)], world.buyer),
+        )
+    )
     assert statuses(job) == ["recorded", "refused"]  # the second ships what the first already handed over
     assert len(job.results[0].transactions) == 2
     assert world.ledger.find_batch(COTTON, "A").holder == world.buyer.address
     assert "no batch of GTIN" in (job.results[1].reason or "")
-    partial = world.capture(document(world.commission(q(COTTON, "C", 10)), world.ship([q(COTTON, "C", 4)],
-                                                                                       world.buyer)))
+    partial = world.capture(
+        document(world.commission(q(COTTON, "C", 10)), world.ship([q(COTTON, "C", 4)], world.buyer))
+    )
     assert statuses(partial) == ["recorded", "refused"]
     assert "custody passes for a whole batch" in (partial.results[1].reason or "")
 
@@ -113,14 +126,22 @@ def test_receiving_what_the_capturer_holds_is_acknowledged_and_before_the_shipme
 
 
 def test_certification_and_business_transactions_become_typed_documents(world: World) -> None:
-    job = world.capture(document(world.commission(
-        q(COTTON, "A", 100), certificationInfo=["https://certs.example/GOTS-1"],
-        bizTransactionList=[{"type": "po", "bizTransaction": "urn:example:po:7"},
-                            {"type": "desadv", "bizTransaction": "urn:example:desadv:7"},
-                            {"type": "https://ref.gs1.org/cbv/BTT-inv", "bizTransaction": "urn:example:inv:7"},
-                            {"type": "prodorder", "bizTransaction": "urn:example:prod:7"}],
-        **{"ledger:documents": [{"kind": "plot_geolocation", "hash": "0x" + "ab" * 32}]},
-        sensorElementList=[{"sensorReport": [{"type": "Temperature", "value": 21.5, "uom": "CEL"}]}])))
+    job = world.capture(
+        document(
+            world.commission(
+                q(COTTON, "A", 100),
+                certificationInfo=["https://certs.example/GOTS-1"],
+                bizTransactionList=[
+                    {"type": "po", "bizTransaction": "urn:example:po:7"},
+                    {"type": "desadv", "bizTransaction": "urn:example:desadv:7"},
+                    {"type": "https://ref.gs1.org/cbv/BTT-inv", "bizTransaction": "urn:example:inv:7"},
+                    {"type": "prodorder", "bizTransaction": "urn:example:prod:7"},
+                ],
+                **{"ledger:documents": [{"kind": "plot_geolocation", "hash": "0x" + "ab" * 32}]},
+                sensorElementList=[{"sensorReport": [{"type": "Temperature", "value": 21.5, "uom": "CEL"}]}],
+            )
+        )
+    )
     batch = world.ledger.batch(job.results[0].produced[0])
     assert [(d.kind, d.hash) for d in batch.documents] == [
         (DocumentKind.CERTIFICATE, sha256_hex("https://certs.example/GOTS-1")),
@@ -128,7 +149,8 @@ def test_certification_and_business_transactions_become_typed_documents(world: W
         (DocumentKind.DESPATCH_ADVICE, sha256_hex("urn:example:desadv:7")),
         (DocumentKind.INVOICE, sha256_hex("urn:example:inv:7")),
         (DocumentKind.OTHER, sha256_hex("urn:example:prod:7")),
-        (DocumentKind.PLOT_GEOLOCATION, "0x" + "ab" * 32)]
+        (DocumentKind.PLOT_GEOLOCATION, "0x" + "ab" * 32),
+    ]
     stored = world.service.store.event(job.results[0].event_hash or "")
     assert stored is not None and stored.event["sensorElementList"][0]["sensorReport"][0]["value"] == 21.5
 
@@ -148,8 +170,11 @@ def test_a_duplicate_event_is_answered_with_the_first_result_and_not_recorded_tw
 
 
 def test_an_event_dated_in_the_future_beyond_tolerance_is_refused(world: World) -> None:
-    job = world.capture(document(world.commission(q(COTTON, "A", 1), days_ago=-0.1),
-                                 world.commission(q(COTTON, "B", 1), days_ago=-0.02)))
+    job = world.capture(
+        document(
+            world.commission(q(COTTON, "A", 1), days_ago=-0.1), world.commission(q(COTTON, "B", 1), days_ago=-0.02)
+        )
+    )
     assert statuses(job) == ["refused", "recorded"]  # 2.4 h ahead is beyond the hour allowed; 29 min is not
     assert "in the future" in (job.results[0].reason or "") and "tolerance 3600 s" in (job.results[0].reason or "")
 
@@ -173,9 +198,13 @@ def test_an_unmapped_event_type_and_a_class_without_lot_are_refused(world: World
 
 def test_a_gtin_with_a_bad_check_digit_and_a_long_lot_are_refused_per_event(world: World) -> None:
     bad = COTTON[:-1] + str((int(COTTON[-1]) + 1) % 10)
-    job = world.capture(document(
-        world.commission({"epcClass": f"https://id.gs1.org/01/{bad}/10/A", "quantity": 5}),
-        world.commission(q(COTTON, "L" * 21, 5)), world.commission(q(COTTON, "OK", 5))))
+    job = world.capture(
+        document(
+            world.commission({"epcClass": f"https://id.gs1.org/01/{bad}/10/A", "quantity": 5}),
+            world.commission(q(COTTON, "L" * 21, 5)),
+            world.commission(q(COTTON, "OK", 5)),
+        )
+    )
     assert statuses(job) == ["refused", "refused", "recorded"]
     assert "check digit" in (job.results[0].reason or "")
     assert "1-20 characters" in (job.results[1].reason or "")
@@ -191,8 +220,7 @@ def test_nothing_is_half_recorded_from_one_event(world: World) -> None:
 
 def test_outputs_in_different_units_are_refused_rather_than_shared_by_a_guess(world: World) -> None:
     world.capture(document(world.commission(q(COTTON, "A", 100))))
-    job = world.capture(document(world.transform([q(COTTON, "A", 50)], [q(CLOTH, "C", 10, "MTR"),
-                                                                         q(YARN, "Y", 10)])))
+    job = world.capture(document(world.transform([q(COTTON, "A", 50)], [q(CLOTH, "C", 10, "MTR"), q(YARN, "Y", 10)])))
     assert statuses(job) == ["refused"] and "different units (KGM, MTR)" in (job.results[0].reason or "")
 
 
@@ -206,8 +234,14 @@ def test_a_missing_hs_code_is_refused_with_how_to_give_it(world: World) -> None:
 def test_an_error_declaration_flags_what_the_declared_event_produced(world: World) -> None:
     original = world.commission(q(COTTON, "A", 100))
     first = world.capture(document(original))
-    declared = {**original, "errorDeclaration": {"declarationTime": when(0), "reason": "incorrect_data",
-                                                 "correctiveEventIDs": ["urn:uuid:404d95fc-9457-4a51"]}}
+    declared = {
+        **original,
+        "errorDeclaration": {
+            "declarationTime": when(0),
+            "reason": "incorrect_data",
+            "correctiveEventIDs": ["urn:uuid:404d95fc-9457-4a51"],
+        },
+    }
     job = world.capture(document(declared))
     assert statuses(job) == ["recorded"] and job.results[0].event_hash == first.results[0].event_hash
     batch = world.ledger.batch(first.results[0].produced[0])
@@ -215,16 +249,24 @@ def test_an_error_declaration_flags_what_the_declared_event_produced(world: Worl
     assert flag.kind is FlagKind.QUALITY_HOLD
     assert "incorrect_data" in flag.reason and "urn:uuid:404d95fc-9457-4a51" in flag.reason
     assert statuses(world.capture(document(declared))) == ["duplicate"]
-    unknown = world.capture(document({**world.commission(q(COTTON, "Z", 1)),
-                                      "errorDeclaration": {"declarationTime": when(0)}}))
+    unknown = world.capture(
+        document({**world.commission(q(COTTON, "Z", 1)), "errorDeclaration": {"declarationTime": when(0)}})
+    )
     assert "never captured" in (unknown.results[0].reason or "")
 
 
 def test_a_non_conformant_disposition_puts_the_producers_batch_on_hold(world: World) -> None:
     world.capture(document(world.commission(q(COTTON, "A", 100))))
-    hold = {"type": "ObjectEvent", "eventTime": when(0.5), "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
-            "bizStep": "inspecting", "disposition": "non_conformant", "quantityList": [q(COTTON, "A", 100)],
-            "ledger:reason": "moisture above 8.5 %"}
+    hold = {
+        "type": "ObjectEvent",
+        "eventTime": when(0.5),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "disposition": "non_conformant",
+        "quantityList": [q(COTTON, "A", 100)],
+        "ledger:reason": "moisture above 8.5 %",
+    }
     job = world.capture(document(hold))
     assert statuses(job) == ["recorded"]
     (flag,) = world.ledger.find_batch(COTTON, "A").active_flags

@@ -24,9 +24,11 @@ from tests.ledger.epcis.conftest import COTTON, YARN, World, document, lgtin, q,
 def captured(world: World) -> tuple[str, list[str]]:
     shipped = world.ship([q(YARN, "Y", 120)], world.buyer)
     shipped["epcList"] = ["urn:epc:id:sgtin:4012345.054321.1001"]
-    text = document(world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50), days_ago=5),
-                    world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)], days_ago=3),
-                    shipped)
+    text = document(
+        world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50), days_ago=5),
+        world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)], days_ago=3),
+        shipped,
+    )
     job = world.capture(text)
     assert statuses(job) == ["recorded"] * 3
     return text, [r.event_hash or "" for r in job.results]
@@ -53,8 +55,7 @@ def test_query_parameters_filter_the_events(world: World) -> None:
     site = world.factory.site or ""
     assert [e["type"] for e in events(world, eventType="TransformationEvent")] == ["TransformationEvent"]
     assert len(events(world, eventType="ObjectEvent|TransformationEvent")) == 3
-    assert [e["bizStep"] for e in events(world, EQ_bizStep="https://ref.gs1.org/cbv/BizStep-shipping")] == [
-        "shipping"]
+    assert [e["bizStep"] for e in events(world, EQ_bizStep="https://ref.gs1.org/cbv/BizStep-shipping")] == ["shipping"]
     since = (datetime.now(UTC) - timedelta(days=4)).isoformat()
     assert len(events(world, GE_eventTime=since)) == 2 and len(events(world, LT_eventTime=since)) == 1
     assert len(events(world, MATCH_epcClass=lgtin(COTTON, "A"))) == 2  # commissioned, then consumed
@@ -122,17 +123,31 @@ def test_the_lineage_of_a_captured_batch_is_a_valid_epcis_document(world: World)
 def test_the_lineage_of_native_batches_is_synthesised_and_valid(world: World) -> None:
     raw = BatchId(world.record(COTTON, "N1", "500"))
     assert world.factory.site is not None
-    made, _ = world.ledger.record_batch(world.factory.account, NewBatch(
-        Gtin(YARN), "N2", "520512", Decimal(40), "H87", world.factory.site, datetime.now(UTC) - timedelta(days=1),
-        inputs=(InputUse(raw, Decimal("450.5")),)))
+    made, _ = world.ledger.record_batch(
+        world.factory.account,
+        NewBatch(
+            Gtin(YARN),
+            "N2",
+            "520512",
+            Decimal(40),
+            "H87",
+            world.factory.site,
+            datetime.now(UTC) - timedelta(days=1),
+            inputs=(InputUse(raw, Decimal("450.5")),),
+        ),
+    )
     world.ledger.transfer_custody(world.factory.account, made, world.buyer.address)
     lineage = world.service.lineage(str(made), lambda _b: True).document
     assert schema.problem(lineage) is None
     found = lineage["epcisBody"]["eventList"]
     assert [(e["type"], e.get("bizStep")) for e in found] == [
-        ("ObjectEvent", "commissioning"), ("TransformationEvent", "commissioning"), ("ObjectEvent", "shipping")]
-    assert found[1]["inputQuantityList"] == [{"epcClass": f"https://id.gs1.org/01/{COTTON}/10/N1",
-                                              "quantity": 450.5, "uom": "KGM"}]
+        ("ObjectEvent", "commissioning"),
+        ("TransformationEvent", "commissioning"),
+        ("ObjectEvent", "shipping"),
+    ]
+    assert found[1]["inputQuantityList"] == [
+        {"epcClass": f"https://id.gs1.org/01/{COTTON}/10/N1", "quantity": 450.5, "uom": "KGM"}
+    ]
     assert "uom" not in found[1]["outputQuantityList"][0]  # pieces: a count
     assert found[2]["destinationList"][0]["destination"].endswith(world.buyer.party)
     assert [e["eventID"] for e in found] == [h.value for h in event_hashes(load(json.dumps(lineage)))]

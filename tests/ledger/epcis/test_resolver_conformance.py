@@ -82,11 +82,20 @@ def relations(found: dict[str, Any]) -> set[str]:
 def test_a_uri_that_is_no_digital_link_is_400(world: World, http: TestClient) -> None:
     world.record(COTTON, "A", "10")
     wrong_digit = COTTON[:-1] + str((int(COTTON[-1]) + 1) % 10)
-    for path in (f"/01/{wrong_digit}/10/A", f"/01/{COTTON}/10/A/foo", f"/01/{COTTON}/21/S1/10/A",
-                 f"/01/{COTTON}/10/{'L' * 21}", f"/01/{COTTON}/17/271231", f"/01/{COTTON}?17=271399",
-                 f"/01/{COTTON}?10=A", f"/01/{COTTON}/10/A?10=X", f"/01/{COTTON}/10/A?01={COTTON}",
-                 f"/01/{COTTON}/10/A?linkType={'x' * 101}", "/01/0401234512345X",
-                 f"/01/{COTTON}/10/A?utm_source={'x' * 2_000}"):  # a query string no label carries
+    for path in (
+        f"/01/{wrong_digit}/10/A",
+        f"/01/{COTTON}/10/A/foo",
+        f"/01/{COTTON}/21/S1/10/A",
+        f"/01/{COTTON}/10/{'L' * 21}",
+        f"/01/{COTTON}/17/271231",
+        f"/01/{COTTON}?17=271399",
+        f"/01/{COTTON}?10=A",
+        f"/01/{COTTON}/10/A?10=X",
+        f"/01/{COTTON}/10/A?01={COTTON}",
+        f"/01/{COTTON}/10/A?linkType={'x' * 101}",
+        "/01/0401234512345X",
+        f"/01/{COTTON}/10/A?utm_source={'x' * 2_000}",
+    ):  # a query string no label carries
         reply = http.get(path, follow_redirects=False)
         assert reply.status_code == 400, (path, reply.status_code, reply.text)
         assert reply.headers["content-type"].startswith("application/problem+json")
@@ -111,10 +120,12 @@ def test_without_link_type_the_default_link(world: World, http: TestClient) -> N
 def test_the_linkset_is_answered_not_redirected(world: World, http: TestClient) -> None:
     world.record(COTTON, "A", "10")
     path = f"/01/{COTTON}/10/A"
-    for reply in (http.get(path, params={"linkType": "linkset"}, follow_redirects=False),
-                  http.get(path, params={"linkType": "all"}, follow_redirects=False),
-                  http.get(path, headers={"Accept": LINKSET_JSON}, follow_redirects=False),
-                  http.get(path, headers={"Accept": "application/json"}, follow_redirects=False)):
+    for reply in (
+        http.get(path, params={"linkType": "linkset"}, follow_redirects=False),
+        http.get(path, params={"linkType": "all"}, follow_redirects=False),
+        http.get(path, headers={"Accept": LINKSET_JSON}, follow_redirects=False),
+        http.get(path, headers={"Accept": "application/json"}, follow_redirects=False),
+    ):
         assert reply.status_code == 200 and "location" not in reply.headers
         assert entry(reply)["anchor"] == f"{OWN_BASE}{path}"
         assert f'<{LINKSET_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"' in reply.headers["link"]
@@ -161,7 +172,9 @@ def test_a_gtin_alone_a_serial_and_an_unknown_lot(world: World, http: TestClient
     found = entry(several)
     assert several.status_code == 300 and found["anchor"] == f"{OWN_BASE}/01/{COTTON}"
     assert {link["href"] for link in found[GS1 + "pip"]} == {
-        f"{OWN_BASE}/batches/{first}/passport", f"{OWN_BASE}/batches/{second}/passport"}
+        f"{OWN_BASE}/batches/{first}/passport",
+        f"{OWN_BASE}/batches/{second}/passport",
+    }
     assert all("(lot " in link["title"] for link in found[GS1 + "pip"])
     # a lot nobody recorded walks up to its GTIN, and is never sent to another lot's passport
     for path in (f"/01/{COTTON}/10/KL8G", f"/01/{COTTON}/21/ITEM-7", f"/01/{COTTON}/22/V1"):
@@ -174,8 +187,7 @@ def test_a_requested_link_type_redirects_to_it(world: World, http: TestClient) -
     batch = world.record(COTTON, "A", "10")
     producer = login(http, world.factory.account)
     for link_type in ("gs1:traceability", f"{GS1}traceability", "https://gs1.org/voc/traceability"):
-        reply = http.get(f"/01/{COTTON}/10/A", params={"linkType": link_type}, headers=producer,
-                         follow_redirects=False)
+        reply = http.get(f"/01/{COTTON}/10/A", params={"linkType": link_type}, headers=producer, follow_redirects=False)
         assert reply.status_code == 307, link_type
         assert reply.headers["location"].startswith(f"/batches/{batch}/trace?linkType="), link_type  # GS1 2.12
     epcis = http.get(f"/01/{COTTON}/10/A", params={"linkType": "gs1:epcis"}, headers=producer, follow_redirects=False)
@@ -185,15 +197,19 @@ def test_a_requested_link_type_redirects_to_it(world: World, http: TestClient) -
 def test_a_link_type_not_available_is_404(world: World, http: TestClient) -> None:
     world.record(COTTON, "A", "10")
     path = f"/01/{COTTON}/10/A"
-    for headers, link_type in (({}, "gs1:nosuchlt"), ({}, "gs1:traceability"),
-                               (login(http, world.other.account), "gs1:traceability")):
+    for headers, link_type in (
+        ({}, "gs1:nosuchlt"),
+        ({}, "gs1:traceability"),
+        (login(http, world.other.account), "gs1:traceability"),
+    ):
         reply = http.get(path, params={"linkType": link_type}, headers=headers, follow_redirects=False)
         assert reply.status_code == 404 and "location" not in reply.headers, (link_type, reply.text)
         assert "linkType=linkset" in reply.json()["detail"]
     # a member who may not see the batch cannot tell its member-only links from links that do not exist
     hidden = http.get(path, params={"linkType": "gs1:traceability"}, headers=login(http, world.other.account))
     assert hidden.json()["detail"] == http.get(path, params={"linkType": "gs1:nosuchlt"}).json()["detail"].replace(
-        "nosuchlt", "traceability")
+        "nosuchlt", "traceability"
+    )
 
 
 def test_the_query_string_is_passed_on(world: World, http: TestClient) -> None:
@@ -237,8 +253,7 @@ def test_a_forged_host_is_written_nowhere(world: World) -> None:
         assert entry(linkset)["anchor"] == f"http://ledger.example:8443/01/{COTTON}/10/A"
         assert described.json()["resolverRoot"] == "http://ledger.example:8443"
     with TestClient(create_app(ApiSettings(public_url="https://id.example.com"), world.ledger)) as client:
-        reply = client.get(f"/01/{COTTON}/10/A?utm_source=x", headers={"Host": "evil.example"},
-                           follow_redirects=False)
+        reply = client.get(f"/01/{COTTON}/10/A?utm_source=x", headers={"Host": "evil.example"}, follow_redirects=False)
         assert reply.headers["location"] == f"https://id.example.com/batches/{batch}/passport?utm_source=x"
         assert reply.headers["link"].startswith(f"<https://id.example.com/01/{COTTON}/10/A?linkType=linkset>")
 
@@ -279,21 +294,31 @@ def test_get_head_and_options_over_http(server: ServeProcess) -> None:
 def test_cors_on_every_answer_over_http(server: ServeProcess) -> None:
     origin = {"Origin": "https://scanner.example"}
     with httpx.Client(base_url=server.url, timeout=60) as client:
-        preflight = client.options(LABEL, headers={**origin, "Access-Control-Request-Method": "GET",
-                                                   "Access-Control-Request-Headers": "Authorization"})
+        preflight = client.options(
+            LABEL,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "Authorization",
+            },
+        )
         assert preflight.headers["access-control-allow-origin"] == "*"
-        assert {"GET", "HEAD", "OPTIONS"} <= set(preflight.headers["access-control-allow-methods"].replace(
-            " ", "").split(","))
+        assert {"GET", "HEAD", "OPTIONS"} <= set(
+            preflight.headers["access-control-allow-methods"].replace(" ", "").split(",")
+        )
         assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
         brand = server.login(demo_account("brand"))
-        answers = (client.get(LABEL, headers=origin), client.get(LABEL, params={"linkType": "linkset"},
-                                                                 headers={**origin, **brand}),
-                   client.get(f"/01/{GTIN_YARN}/10/NO-SUCH-LOT/21/x/y", headers=origin),  # 400
-                   client.get(LABEL, params={"linkType": "gs1:nosuchlt"}, headers=origin),  # 404
-                   client.get("/.well-known/gs1resolver", headers=origin))
+        answers = (
+            client.get(LABEL, headers=origin),
+            client.get(LABEL, params={"linkType": "linkset"}, headers={**origin, **brand}),
+            client.get(f"/01/{GTIN_YARN}/10/NO-SUCH-LOT/21/x/y", headers=origin),  # 400
+            client.get(LABEL, params={"linkType": "gs1:nosuchlt"}, headers=origin),  # 404
+            client.get("/.well-known/gs1resolver", headers=origin),
+        )
         assert [reply.status_code for reply in answers] == [307, 200, 400, 404, 200]
         for reply in answers:
             assert reply.headers["access-control-allow-origin"] == "*", reply.url
-            assert {"Link", "Location"} <= set(reply.headers["access-control-expose-headers"].replace(
-                " ", "").split(","))
+            assert {"Link", "Location"} <= set(
+                reply.headers["access-control-expose-headers"].replace(" ", "").split(",")
+            )
         assert "access-control-allow-origin" not in client.get("/health", headers=origin).headers

@@ -68,20 +68,37 @@ def test_every_event_is_served_and_found_by_its_cbv_hash(world: World) -> None:
 
 
 def inspection(world: World, lot: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "ObjectEvent", "eventTime": when(1), "eventTimeZoneOffset": "+00:00",
-            "action": "OBSERVE", "bizStep": "inspecting", "disposition": "conformant",
-            "readPoint": {"id": f"https://id.gs1.org/414/{world.factory.site}"}, "quantityList": [q(COTTON, lot, 100)],
-            "sensorElementList": [{"sensorMetadata": {"time": when(1.01)},
-                                   "sensorReport": [{"type": "Temperature", "value": 21.5, "uom": "CEL"}]}],
-            **extra}
+    return {
+        "type": "ObjectEvent",
+        "eventTime": when(1),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "disposition": "conformant",
+        "readPoint": {"id": f"https://id.gs1.org/414/{world.factory.site}"},
+        "quantityList": [q(COTTON, lot, 100)],
+        "sensorElementList": [
+            {
+                "sensorMetadata": {"time": when(1.01)},
+                "sensorReport": [{"type": "Temperature", "value": 21.5, "uom": "CEL"}],
+            }
+        ],
+        **extra,
+    }
 
 
 def test_valid_events_that_change_nothing_on_chain_are_stored_committed_and_queried(world: World) -> None:
     world.capture(document(world.commission(q(COTTON, "A", 100))))
     cotton = str(world.ledger.find_batch(COTTON, "A").id)
-    packing = {"type": "AggregationEvent", "eventTime": when(0.5), "eventTimeZoneOffset": "+00:00",
-               "action": "ADD", "bizStep": "packing", "parentID": "urn:epc:id:sscc:4012345.0000000001",
-               "childQuantityList": [q(COTTON, "A", 100)]}
+    packing = {
+        "type": "AggregationEvent",
+        "eventTime": when(0.5),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "ADD",
+        "bizStep": "packing",
+        "parentID": "urn:epc:id:sscc:4012345.0000000001",
+        "childQuantityList": [q(COTTON, "A", 100)],
+    }
     observed = inspection(world, "A")
     job = world.capture(document(observed, packing))
     assert statuses(job) == ["acknowledged", "acknowledged"], job
@@ -116,14 +133,39 @@ def wide_lineage(world: World) -> tuple[str, list[str]]:
     site = world.factory.site
     assert site is not None
     made = datetime.now(UTC) - timedelta(days=3)
-    raws, _ = world.ledger.record_batches(world.factory.account, [
-        NewBatch(Gtin(COTTON), f"R{n:02d}", "520100", Decimal(10), "KGM", site, made) for n in range(80)])
-    middles, _ = world.ledger.record_batches(world.factory.account, [
-        NewBatch(Gtin(YARN), f"M{half}", "520512", Decimal(400), "KGM", site, made + timedelta(hours=1),
-                 inputs=tuple(InputUse(r, Decimal(10)) for r in raws[40 * half:40 * half + 40])) for half in (0, 1)])
-    top, _ = world.ledger.record_batch(world.factory.account, NewBatch(
-        Gtin(CLOTH), "T", "520812", Decimal(800), "KGM", site, made + timedelta(hours=2),
-        inputs=tuple(InputUse(m, Decimal(400)) for m in middles)))
+    raws, _ = world.ledger.record_batches(
+        world.factory.account,
+        [NewBatch(Gtin(COTTON), f"R{n:02d}", "520100", Decimal(10), "KGM", site, made) for n in range(80)],
+    )
+    middles, _ = world.ledger.record_batches(
+        world.factory.account,
+        [
+            NewBatch(
+                Gtin(YARN),
+                f"M{half}",
+                "520512",
+                Decimal(400),
+                "KGM",
+                site,
+                made + timedelta(hours=1),
+                inputs=tuple(InputUse(r, Decimal(10)) for r in raws[40 * half : 40 * half + 40]),
+            )
+            for half in (0, 1)
+        ],
+    )
+    top, _ = world.ledger.record_batch(
+        world.factory.account,
+        NewBatch(
+            Gtin(CLOTH),
+            "T",
+            "520812",
+            Decimal(800),
+            "KGM",
+            site,
+            made + timedelta(hours=2),
+            inputs=tuple(InputUse(m, Decimal(400)) for m in middles),
+        ),
+    )
     return str(top), [str(m) for m in middles]
 
 
@@ -170,16 +212,28 @@ def test_a_flag_raised_on_chain_is_in_the_lineage_of_a_batch_downstream(world: W
     raw = world.record(COTTON, "F1", "500")
     world.ledger.flag_batch(world.factory.account, raw, FlagKind.QUALITY_HOLD, "moisture above 12%")
     assert world.factory.site is not None
-    made, _ = world.ledger.record_batch(world.factory.account, NewBatch(
-        Gtin(YARN), "F2", "520512", Decimal(400), "KGM", world.factory.site, datetime.now(UTC) - timedelta(days=1),
-        inputs=(InputUse(BatchId(raw), Decimal(450)),)))
+    made, _ = world.ledger.record_batch(
+        world.factory.account,
+        NewBatch(
+            Gtin(YARN),
+            "F2",
+            "520512",
+            Decimal(400),
+            "KGM",
+            world.factory.site,
+            datetime.now(UTC) - timedelta(days=1),
+            inputs=(InputUse(BatchId(raw), Decimal(450)),),
+        ),
+    )
     lineage = world.service.lineage(str(made), lambda _b: True).document
     assert schema.problem(lineage) is None
     flags = [e for e in lineage["epcisBody"]["eventList"] if e.get("disposition") == "non_conformant"]
     assert len(flags) == 1 and flags[0]["ledger:reason"] == "moisture above 12%"
     assert flags[0]["ledger:batch"] == raw and flags[0]["bizStep"] == "inspecting"
-    assert flags[0]["eventID"] == event_hashes(load(json.dumps(lineage)))[
-        lineage["epcisBody"]["eventList"].index(flags[0])].value
+    assert (
+        flags[0]["eventID"]
+        == event_hashes(load(json.dumps(lineage)))[lineage["epcisBody"]["eventList"].index(flags[0])].value
+    )
 
 
 def test_a_query_page_that_is_exactly_full_gives_no_next_page(world: World) -> None:
@@ -215,7 +269,7 @@ def test_the_lineage_route_pages_with_link_next_and_keeps_the_trace_bounds(world
             assert reply.headers["content-type"].startswith("application/ld+json")
             seen += [e["eventID"] for e in reply.json()["epcisBody"]["eventList"]]
             link = reply.headers.get("link")
-            url = link[1:link.index(">")] if link else None
+            url = link[1 : link.index(">")] if link else None
             assert link is None or link.endswith('rel="next"')
         assert len(seen) == len(set(seen)) == 83
         too_many = http.get(f"/batches/{top}/epcis?max_nodes=101", headers=headers)
@@ -235,8 +289,9 @@ def test_verify_refuses_an_event_served_under_a_hash_id_that_is_not_its_own(worl
     served = world.service.events(EventQuery(), lambda _b: True).document
     text = json.dumps(served)
     assert [c.proven for c in verify.check(load(text), verify.proofs_in(text))] == [True]
-    served["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"] = \
+    served["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"] = (
         "ni:///sha-256;" + "cd" * 32 + "?ver=CBV2.0"
+    )
     forged = json.dumps(served)
     checks = verify.check(load(forged), verify.proofs_in(forged))
     assert [c.proven for c in checks] == [False] and job.results[0].event_hash in (checks[0].problem or "")
@@ -244,9 +299,13 @@ def test_verify_refuses_an_event_served_under_a_hash_id_that_is_not_its_own(worl
 
 def test_a_captured_lineage_pages_through_its_events_as_captured(world: World) -> None:
     shipped = world.ship([q(YARN, "Y", 120)], world.buyer)
-    job = world.capture(document(world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50), days_ago=5),
-                                 world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)],
-                                                 days_ago=3), shipped))
+    job = world.capture(
+        document(
+            world.commission(q(COTTON, "A", 100), q(COTTON, "B", 50), days_ago=5),
+            world.transform([q(COTTON, "A", 100), q(COTTON, "B", 50)], [q(YARN, "Y", 120)], days_ago=3),
+            shipped,
+        )
+    )
     yarn = str(job.results[1].produced[0])
     seen: list[str] = []
     proven: set[str] = set()

@@ -50,8 +50,9 @@ def test_every_demo_disclosure_version_matches_the_chain(anvil_demo: tuple[Chain
             on_chain = ledger.contract.functions.disclosureContentHash(disclosure_id, version.version).call()
             assert version.content_hash == "0x" + bytes(on_chain).hex(), (key, version.version)
         for attestation in indexed.attestations:
-            attested = ledger.contract.functions.isAttested(disclosure_id, attestation.version,
-                                                            attestation.auditor).call()
+            attested = ledger.contract.functions.isAttested(
+                disclosure_id, attestation.version, attestation.auditor
+            ).call()
             assert attested == (attestation.revoked is None), key
 
 
@@ -64,12 +65,14 @@ def test_every_demo_participant_matches_the_chain(anvil_demo: tuple[ChainUnderTe
         assert set(indexed.roles) >= set(demo.roles), key
 
 
-def test_two_instances_with_their_own_index_answer_the_same(anvil_demo: tuple[ChainUnderTest, DemoWorld],
-                                                            tmp_path: Path) -> None:
+def test_two_instances_with_their_own_index_answer_the_same(
+    anvil_demo: tuple[ChainUnderTest, DemoWorld], tmp_path: Path
+) -> None:
     under_test, world = anvil_demo
     first = Ledger(under_test.chain, under_test.deployment, IndexStore(tmp_path / "one" / "index.sqlite"))
-    second = Ledger(under_test.chain, under_test.deployment, IndexStore(tmp_path / "two" / "index.sqlite"),
-                    log_window=3)
+    second = Ledger(
+        under_test.chain, under_test.deployment, IndexStore(tmp_path / "two" / "index.sqlite"), log_window=3
+    )
     for batch_id in (world.passing_batch, world.flagged_batch):
         assert first.trace(batch_id) == second.trace(batch_id)
         assert first.batch(batch_id) == second.batch(batch_id)

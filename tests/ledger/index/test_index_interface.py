@@ -75,12 +75,26 @@ def test_every_event_the_index_stores_names_the_aggregate_it_changes() -> None:
 
 
 def _batch_event(n: int, block: int, inputs: tuple[int, ...] = ()) -> tuple[str, dict[str, object], dict[str, object]]:
-    record = {"gtin": 9506000134352, "lot": b"LOT%d" % n, "hsCode": 400122, "quantity": 10_000, "unit": b"KGM",
-              "facility": 9506000000001, "producedAt": 1_700_000_000, "processEmissions": 0,
-              "emissionsReported": False, "documents": [],
-              "inputs": [{"batchId": bytes([i]) * 32, "quantity": 4_000} for i in inputs]}
-    meta = {"tx_hash": "0x" + "ab" * 32, "block_number": block, "log_index": 0, "block_hash": "0x" + "cd" * 32,
-            "timestamp": 1_700_000_000 + block}
+    record = {
+        "gtin": 9506000134352,
+        "lot": b"LOT%d" % n,
+        "hsCode": 400122,
+        "quantity": 10_000,
+        "unit": b"KGM",
+        "facility": 9506000000001,
+        "producedAt": 1_700_000_000,
+        "processEmissions": 0,
+        "emissionsReported": False,
+        "documents": [],
+        "inputs": [{"batchId": bytes([i]) * 32, "quantity": 4_000} for i in inputs],
+    }
+    meta = {
+        "tx_hash": "0x" + "ab" * 32,
+        "block_number": block,
+        "log_index": 0,
+        "block_hash": "0x" + "cd" * 32,
+        "timestamp": 1_700_000_000 + block,
+    }
     return "BatchRecorded", {"batchId": bytes([n]) * 32, "producer": "0x" + "11" * 20, "record": record}, meta
 
 

@@ -19,8 +19,9 @@ NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 def make_factory(ledger: Ledger, label: str = "reads factory") -> LocalAccount:
     factory = account(label)
-    ledger.register_participant(factory.address, ParticipantProfile("Reads Mill", "DE", (Site(GLN, "DE-BE"),)),
-                                [Role.FACTORY])
+    ledger.register_participant(
+        factory.address, ParticipantProfile("Reads Mill", "DE", (Site(GLN, "DE-BE"),)), [Role.FACTORY]
+    )
     return factory
 
 
@@ -31,20 +32,31 @@ def new_batch(lot: str, inputs: tuple[InputUse, ...] = (), quantity: str = "100"
 def test_the_lineage_walk_equals_the_recursive_sql(ledger: Ledger) -> None:
     factory = make_factory(ledger)
     raw, _ = ledger.record_batches(factory, [new_batch(f"RAW-{i}") for i in range(4)])
-    mid, _ = ledger.record_batches(factory, [
-        new_batch("MID-0", (InputUse(raw[0], Decimal(1)), InputUse(raw[1], Decimal(2)))),
-        new_batch("MID-1", (InputUse(raw[1], Decimal(3)), InputUse(raw[2], Decimal(4)))),
-        new_batch("MID-2", (InputUse(raw[3], Decimal(5)),)),
-    ])
-    (top,), _ = ledger.record_batches(factory, [new_batch("TOP", (InputUse(mid[0], Decimal(1)),
-                                                                   InputUse(mid[1], Decimal(1)),
-                                                                   InputUse(raw[3], Decimal(1))))])
+    mid, _ = ledger.record_batches(
+        factory,
+        [
+            new_batch("MID-0", (InputUse(raw[0], Decimal(1)), InputUse(raw[1], Decimal(2)))),
+            new_batch("MID-1", (InputUse(raw[1], Decimal(3)), InputUse(raw[2], Decimal(4)))),
+            new_batch("MID-2", (InputUse(raw[3], Decimal(5)),)),
+        ],
+    )
+    (top,), _ = ledger.record_batches(
+        factory,
+        [new_batch("TOP", (InputUse(mid[0], Decimal(1)), InputUse(mid[1], Decimal(1)), InputUse(raw[3], Decimal(1))))],
+    )
     ledger.sync()
     for depth in (1, 2, 3, 64):
         assert ledger.store.upstream(top, depth) == ledger.store.upstream_sql(top, depth)
     trace = ledger.trace(top)
-    assert {n.batch.id: n.depth for n in trace.nodes} == {top: 0, mid[0]: 1, mid[1]: 1, raw[3]: 1, raw[0]: 2,
-                                                          raw[1]: 2, raw[2]: 2}
+    assert {n.batch.id: n.depth for n in trace.nodes} == {
+        top: 0,
+        mid[0]: 1,
+        mid[1]: 1,
+        raw[3]: 1,
+        raw[0]: 2,
+        raw[1]: 2,
+        raw[2]: 2,
+    }
     assert len(trace.edges) == 7
     assert ledger.trace(top, max_depth=1).truncated
     (later,), _ = ledger.record_batches(factory, [new_batch("LATER", (InputUse(top, Decimal(1)),))])

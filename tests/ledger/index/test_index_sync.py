@@ -27,8 +27,21 @@ pytestmark = pytest.mark.anvil
 GLN = Gln("4000001000005")
 GTIN = Gtin("04012345000009")
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
-EVENT_TABLES = ("participants", "sites", "roles", "statuses", "batches", "inputs", "documents", "custody", "flags",
-                "anchors", "disclosure_versions", "attestations", "revocations")
+EVENT_TABLES = (
+    "participants",
+    "sites",
+    "roles",
+    "statuses",
+    "batches",
+    "inputs",
+    "documents",
+    "custody",
+    "flags",
+    "anchors",
+    "disclosure_versions",
+    "attestations",
+    "revocations",
+)
 
 
 @pytest.fixture
@@ -42,8 +55,9 @@ def anvil_ledger(anvil_chain: ChainUnderTest) -> Iterator[Ledger]:
 
 def make_factory(ledger: Ledger, label: str = "index factory", gln: Gln = GLN) -> LocalAccount:
     factory = account(label)
-    ledger.register_participant(factory.address, ParticipantProfile("Index Mill", "DE", (Site(gln, "DE-BE"),)),
-                                [Role.FACTORY])
+    ledger.register_participant(
+        factory.address, ParticipantProfile("Index Mill", "DE", (Site(gln, "DE-BE"),)), [Role.FACTORY]
+    )
     return factory
 
 
@@ -114,9 +128,15 @@ def test_a_killed_indexer_resumes_with_no_missing_or_duplicate_rows(anvil_ledger
     save_manifest(anvil_ledger.deployment, manifest)
     db = tmp_path / "index.sqlite"
     url = anvil_ledger.chain.w3.provider.endpoint_uri  # type: ignore[attr-defined]
-    killed = subprocess.run([sys.executable, "-c", KILLER, url, str(manifest), str(db), "10"],
-                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[3],
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])}, check=False)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, url, str(manifest), str(db), "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[3],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+        check=False,
+    )
     assert killed.returncode == -9, killed.stdout + killed.stderr
 
     with sqlite3.connect(db) as raw:
@@ -143,8 +163,9 @@ def test_a_restarted_process_resumes_from_its_checkpoint(anvil_ledger: Ledger, t
     assert first.checkpoint == middle
     first.close()
     late = make_factory(anvil_ledger, "late factory", Gln("4000002000004"))
-    anvil_ledger.record_batches(late, [NewBatch(GTIN, "LATE-1", "520100", Decimal(1), "KGM", Gln("4000002000004"),
-                                                NOW)])
+    anvil_ledger.record_batches(
+        late, [NewBatch(GTIN, "LATE-1", "520100", Decimal(1), "KGM", Gln("4000002000004"), NOW)]
+    )
     second = IndexStore(db)
     status = Indexer(anvil_ledger.chain, anvil_ledger.deployment, second, window=3).sync()
     assert status.indexed_block == anvil_ledger.chain.head

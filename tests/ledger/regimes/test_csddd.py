@@ -26,22 +26,36 @@ def sources(h: Harness, batch_id: str) -> tuple[Trace, Sources]:
 
 def outcome_at(h: Harness, batch_id: str, rule: str, as_of: date) -> Outcome:
     trace, found = sources(h, batch_id)
-    section, = evaluate_regimes(trace, found, ["CSDDD"], as_of)
+    (section,) = evaluate_regimes(trace, found, ["CSDDD"], as_of)
     return section.result(rule).outcome
 
 
 def audited_shirts(h: Harness, findings: list[dict[str, Any]]) -> BatchId:
     audit = {"format": "social-audit/1", "standard": "SMETA", "audited_on": "2026-03-02", "findings": findings}
     lot = h.lot()
-    batch, _ = h.ledger.record_batch(h.world.account("garment"), NewBatch(
-        GTIN_SHIRT, f"HG-{lot}", "620520", Decimal(100), "H87", GARMENT_SITE, h.world_time(),
-        documents=(h.doc(audit, DocumentKind.AUDIT_REPORT),)))
+    batch, _ = h.ledger.record_batch(
+        h.world.account("garment"),
+        NewBatch(
+            GTIN_SHIRT,
+            f"HG-{lot}",
+            "620520",
+            Decimal(100),
+            "H87",
+            GARMENT_SITE,
+            h.world_time(),
+            documents=(h.doc(audit, DocumentKind.AUDIT_REPORT),),
+        ),
+    )
     return batch
 
 
 def test_period_ends() -> None:
     assert [period_end(p) for p in ("2025", "2025-H1", "2025-Q3", "2024-Q4")] == [
-        date(2025, 12, 31), date(2025, 6, 30), date(2025, 9, 30), date(2024, 12, 31)]
+        date(2025, 12, 31),
+        date(2025, 6, 30),
+        date(2025, 9, 30),
+        date(2024, 12, 31),
+    ]
 
 
 def test_c1_current_disclosures_pass_and_old_or_missing_ones_need_review(evidence: Harness) -> None:
@@ -58,8 +72,10 @@ def test_c2_an_assured_disclosure_by_a_registered_auditor_passes(evidence: Harne
     assert section.result("CSDDD-C2").outcome is Outcome.PASS
 
 
-@pytest.mark.parametrize(("batch", "why"), [("fabric-a", "amended after its attestation"),
-                                            ("lint-xinjiang", "no attestation that gives assurance")])
+@pytest.mark.parametrize(
+    ("batch", "why"),
+    [("fabric-a", "amended after its attestation"), ("lint-xinjiang", "no attestation that gives assurance")],
+)
 def test_c2_an_amended_or_revoked_attestation_needs_review(evidence: Harness, batch: str, why: str) -> None:
     section = evidence.section(evidence.world.batches[batch], Regime.CSDDD)
     assert section.result("CSDDD-C2").outcome is Outcome.REVIEW
@@ -85,13 +101,25 @@ def test_c3_c4_do_not_apply_without_a_social_audit(evidence: Harness) -> None:
     assert section.result("CSDDD-C4").outcome is Outcome.NOT_APPLICABLE
 
 
-@pytest.mark.parametrize(("finding", "why"), [
-    ({"id": "F9", "issue": "forced_labour", "severity": "major", "status": "open"}, "without a corrective action"),
-    ({"id": "F9", "issue": "other", "severity": "critical", "status": "open", "corrective_action_due": "2026-01-31"},
-     "was due 2026-01-31"),
-])
-def test_c3_an_open_severe_finding_without_a_timely_plan_needs_review(evidence: Harness, finding: dict,
-                                                                      why: str) -> None:
+@pytest.mark.parametrize(
+    ("finding", "why"),
+    [
+        ({"id": "F9", "issue": "forced_labour", "severity": "major", "status": "open"}, "without a corrective action"),
+        (
+            {
+                "id": "F9",
+                "issue": "other",
+                "severity": "critical",
+                "status": "open",
+                "corrective_action_due": "2026-01-31",
+            },
+            "was due 2026-01-31",
+        ),
+    ],
+)
+def test_c3_an_open_severe_finding_without_a_timely_plan_needs_review(
+    evidence: Harness, finding: dict, why: str
+) -> None:
     shirts = audited_shirts(evidence, [finding])
     section = evidence.section(shirts, Regime.CSDDD)
     assert section.result("CSDDD-C3").outcome is Outcome.REVIEW
@@ -99,15 +127,26 @@ def test_c3_an_open_severe_finding_without_a_timely_plan_needs_review(evidence: 
 
 
 def test_c3_a_severe_finding_with_a_plan_not_yet_due_passes(evidence: Harness) -> None:
-    shirts = audited_shirts(evidence, [{"id": "F1", "issue": "child_labour", "severity": "critical",
-                                        "status": "open", "corrective_action_due": "2027-01-31"}])
+    shirts = audited_shirts(
+        evidence,
+        [
+            {
+                "id": "F1",
+                "issue": "child_labour",
+                "severity": "critical",
+                "status": "open",
+                "corrective_action_due": "2027-01-31",
+            }
+        ],
+    )
     assert outcome_at(evidence, shirts, "CSDDD-C3", date(2026, 12, 1)) is Outcome.PASS
     assert outcome_at(evidence, shirts, "CSDDD-C3", date(2027, 2, 1)) is Outcome.REVIEW
 
 
 @pytest.mark.parametrize("evidence_hash", [None, "0x" + "ab" * 32])
 def test_c4_a_closed_major_finding_without_remediation_evidence_in_the_vault_needs_review(
-        evidence: Harness, evidence_hash: str | None) -> None:
+    evidence: Harness, evidence_hash: str | None
+) -> None:
     finding = {"id": "F3", "issue": "wages", "severity": "major", "status": "closed"}
     if evidence_hash is not None:
         finding["remediation_evidence"] = evidence_hash  # cited, never uploaded
@@ -119,8 +158,7 @@ def test_c4_remediation_evidence_only_another_participant_uploaded_is_not_the_pr
     """The audit names a closure report by its hash; only the weaving mill uploaded those bytes: for the garment
     factory's finding they are not in the vault (a document counts for its owner's records only)."""
     closure = evidence.put(b"%PDF-1.4 corrective action closure F4", by=[evidence.world.account("weaving").address])
-    finding = {"id": "F4", "issue": "wages", "severity": "major", "status": "closed",
-               "remediation_evidence": closure}
+    finding = {"id": "F4", "issue": "wages", "severity": "major", "status": "closed", "remediation_evidence": closure}
     section = evidence.section(audited_shirts(evidence, [finding]), Regime.CSDDD)
     assert section.result("CSDDD-C4").outcome is Outcome.REVIEW
     assert "not in the vault" in section.findings_of("CSDDD-C4")[0].message
@@ -128,6 +166,6 @@ def test_c4_remediation_evidence_only_another_participant_uploaded_is_not_the_pr
 
 def test_csddd_is_upcoming_until_26_july_2029(evidence: Harness) -> None:
     trace, found = sources(evidence, evidence.world.batches["garments-a"])
-    before, = evaluate_regimes(trace, found, ["CSDDD"], date(2029, 7, 25))
-    after, = evaluate_regimes(trace, found, ["CSDDD"], date(2029, 7, 26))
+    (before,) = evaluate_regimes(trace, found, ["CSDDD"], date(2029, 7, 25))
+    (after,) = evaluate_regimes(trace, found, ["CSDDD"], date(2029, 7, 26))
     assert before.verdict is RegimeVerdict.UPCOMING and after.verdict is RegimeVerdict.REVIEW

@@ -54,8 +54,10 @@ def test_e1_a_product_outside_annex_i_is_not_applicable(evidence: Harness) -> No
 
 
 def test_e1_an_ex_heading_product_whose_lineage_shows_no_rubber_needs_review(evidence: Harness) -> None:
-    gloves, _ = evidence.ledger.record_batch(evidence.world.account("gloves"), NewBatch(
-        GTIN_GLOVES, "NITRILE-01", "401519", Decimal(1000), "PR", GLOVES_SITE, evidence.world_time()))
+    gloves, _ = evidence.ledger.record_batch(
+        evidence.world.account("gloves"),
+        NewBatch(GTIN_GLOVES, "NITRILE-01", "401519", Decimal(1000), "PR", GLOVES_SITE, evidence.world_time()),
+    )
     section = evidence.section(gloves, Regime.EUDR)
     assert section.result("EUDR-E1").outcome is Outcome.REVIEW and section.verdict is RegimeVerdict.REVIEW
     assert all(r.outcome is Outcome.NOT_APPLICABLE for r in section.rules[1:])  # first establish the scope
@@ -66,18 +68,39 @@ def test_e2_an_article_of_rubber_recorded_without_inputs_fails(evidence: Harness
     compound = evidence.ledger.batch_id_of(coop.address, GTIN_CONCENTRATE, "CMP-1")
     latex = evidence.ledger.batch_id_of(coop.address, GTIN_FIELD_LATEX, "FLX-1")
     raw_documents = evidence.rubber_documents("X")
-    evidence.ledger.record_batches(coop, [
-        NewBatch(GTIN_FIELD_LATEX, "FLX-1", "400110", Decimal(100), "KGM", COOP_SITE, evidence.world_time(),
-                 documents=raw_documents),
-        NewBatch(GTIN_CONCENTRATE, "CMP-1", "400510", Decimal(50), "KGM", COOP_SITE, evidence.world_time()),
-        NewBatch(GTIN_GLOVES, "GLX-1", "401519", Decimal(1000), "PR", COOP_SITE, evidence.world_time(),
-                 inputs=(InputUse(latex, Decimal(100)), InputUse(compound, Decimal(50))),
-                 documents=(evidence.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT),)),
-    ])
+    evidence.ledger.record_batches(
+        coop,
+        [
+            NewBatch(
+                GTIN_FIELD_LATEX,
+                "FLX-1",
+                "400110",
+                Decimal(100),
+                "KGM",
+                COOP_SITE,
+                evidence.world_time(),
+                documents=raw_documents,
+            ),
+            NewBatch(GTIN_CONCENTRATE, "CMP-1", "400510", Decimal(50), "KGM", COOP_SITE, evidence.world_time()),
+            NewBatch(
+                GTIN_GLOVES,
+                "GLX-1",
+                "401519",
+                Decimal(1000),
+                "PR",
+                COOP_SITE,
+                evidence.world_time(),
+                inputs=(InputUse(latex, Decimal(100)), InputUse(compound, Decimal(50))),
+                documents=(evidence.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT),),
+            ),
+        ],
+    )
     section = evidence.section(evidence.ledger.batch_id_of(coop.address, GTIN_GLOVES, "GLX-1"), Regime.EUDR)
     assert section.result("EUDR-E2").outcome is Outcome.FAIL
-    assert "CMP-1" in section.findings_of("EUDR-E2")[0].message and "not traced" in section.findings_of(
-        "EUDR-E2")[0].message
+    assert (
+        "CMP-1" in section.findings_of("EUDR-E2")[0].message
+        and "not traced" in section.findings_of("EUDR-E2")[0].message
+    )
 
 
 def test_e2_raw_latex_without_a_plot_map_fails(evidence: Harness) -> None:
@@ -123,10 +146,13 @@ def test_e4_a_declared_area_more_than_10_percent_off_needs_review(evidence: Harn
 
 def test_e4_a_plot_map_that_is_not_geojson_fails(evidence: Harness) -> None:
     ids = ["X"]
-    lot = evidence.rubber_lot(raw_documents=(
-        evidence.doc(b"%PDF-1.4 a scanned map", DocumentKind.PLOT_GEOLOCATION),
-        evidence.doc(deforestation(ids), DocumentKind.DEFORESTATION_EVIDENCE),
-        evidence.doc(b"titles", DocumentKind.LEGALITY_PERMIT)))
+    lot = evidence.rubber_lot(
+        raw_documents=(
+            evidence.doc(b"%PDF-1.4 a scanned map", DocumentKind.PLOT_GEOLOCATION),
+            evidence.doc(deforestation(ids), DocumentKind.DEFORESTATION_EVIDENCE),
+            evidence.doc(b"titles", DocumentKind.LEGALITY_PERMIT),
+        )
+    )
     section = evidence.section(lot["gloves"], Regime.EUDR)
     assert section.result("EUDR-E4").outcome is Outcome.FAIL
     assert "not GeoJSON" in section.findings_of("EUDR-E4")[0].message
@@ -144,15 +170,20 @@ def test_e5_a_plot_outside_its_country_needs_review(evidence: Harness) -> None:
     assert outcome(evidence, lot["gloves"], "EUDR-E5") == (Outcome.REVIEW, (Severity.REVIEW,))
 
 
-@pytest.mark.parametrize(("start", "end", "why"), [
-    (None, None, "does not state"),
-    ("2026-07-01", "2026-05-01", "ends before it starts"),
-    ("2026-05-01", "2099-01-01", "after the batch was made"),
-])
-def test_e6_missing_inverted_or_late_production_dates_fail(evidence: Harness, start: str | None, end: str | None,
-                                                           why: str) -> None:
-    plots = [plot_feature("D", {"type": "Polygon", "coordinates": square(100.91, 5.67)}, area=3.1, start=start,
-                          end=end)]
+@pytest.mark.parametrize(
+    ("start", "end", "why"),
+    [
+        (None, None, "does not state"),
+        ("2026-07-01", "2026-05-01", "ends before it starts"),
+        ("2026-05-01", "2099-01-01", "after the batch was made"),
+    ],
+)
+def test_e6_missing_inverted_or_late_production_dates_fail(
+    evidence: Harness, start: str | None, end: str | None, why: str
+) -> None:
+    plots = [
+        plot_feature("D", {"type": "Polygon", "coordinates": square(100.91, 5.67)}, area=3.1, start=start, end=end)
+    ]
     lot = evidence.rubber_lot(plots=plots)
     section = evidence.section(lot["gloves"], Regime.EUDR)
     assert section.result("EUDR-E6").outcome is Outcome.FAIL
@@ -160,34 +191,46 @@ def test_e6_missing_inverted_or_late_production_dates_fail(evidence: Harness, st
 
 
 def test_e7_no_deforestation_evidence_fails(evidence: Harness) -> None:
-    lot = evidence.rubber_lot(raw_documents=(
-        evidence.doc(geojson_bytes(good_plots("N")), DocumentKind.PLOT_GEOLOCATION),
-        evidence.doc(b"titles N", DocumentKind.LEGALITY_PERMIT)))
+    lot = evidence.rubber_lot(
+        raw_documents=(
+            evidence.doc(geojson_bytes(good_plots("N")), DocumentKind.PLOT_GEOLOCATION),
+            evidence.doc(b"titles N", DocumentKind.LEGALITY_PERMIT),
+        )
+    )
     assert outcome(evidence, lot["gloves"], "EUDR-E7")[0] is Outcome.FAIL
 
 
 def test_e7_evidence_that_finds_deforestation_fails(evidence: Harness) -> None:
     plots = good_plots("DF")
-    lot = evidence.rubber_lot(raw_documents=(
-        evidence.doc(geojson_bytes(plots), DocumentKind.PLOT_GEOLOCATION),
-        evidence.doc(deforestation(["DF-1", "DF-2"], free=False), DocumentKind.DEFORESTATION_EVIDENCE),
-        evidence.doc(b"titles DF", DocumentKind.LEGALITY_PERMIT)))
+    lot = evidence.rubber_lot(
+        raw_documents=(
+            evidence.doc(geojson_bytes(plots), DocumentKind.PLOT_GEOLOCATION),
+            evidence.doc(deforestation(["DF-1", "DF-2"], free=False), DocumentKind.DEFORESTATION_EVIDENCE),
+            evidence.doc(b"titles DF", DocumentKind.LEGALITY_PERMIT),
+        )
+    )
     assert outcome(evidence, lot["gloves"], "EUDR-E7")[0] is Outcome.FAIL
 
 
 @pytest.mark.parametrize("body", [deforestation(["C-1"]), deforestation(["C-1", "C-2"], baseline="2021-06-30")])
 def test_e7_evidence_missing_a_plot_or_after_the_cut_off_needs_review(evidence: Harness, body: dict) -> None:
-    lot = evidence.rubber_lot(raw_documents=(
-        evidence.doc(geojson_bytes(good_plots("C")), DocumentKind.PLOT_GEOLOCATION),
-        evidence.doc(body, DocumentKind.DEFORESTATION_EVIDENCE),
-        evidence.doc(b"titles C", DocumentKind.LEGALITY_PERMIT)))
+    lot = evidence.rubber_lot(
+        raw_documents=(
+            evidence.doc(geojson_bytes(good_plots("C")), DocumentKind.PLOT_GEOLOCATION),
+            evidence.doc(body, DocumentKind.DEFORESTATION_EVIDENCE),
+            evidence.doc(b"titles C", DocumentKind.LEGALITY_PERMIT),
+        )
+    )
     assert outcome(evidence, lot["gloves"], "EUDR-E7") == (Outcome.REVIEW, (Severity.REVIEW,))
 
 
 def test_e8_a_producer_without_a_legality_document_needs_review(evidence: Harness) -> None:
-    lot = evidence.rubber_lot(raw_documents=(
-        evidence.doc(geojson_bytes(good_plots("L")), DocumentKind.PLOT_GEOLOCATION),
-        evidence.doc(deforestation(["L-1", "L-2"]), DocumentKind.DEFORESTATION_EVIDENCE)))
+    lot = evidence.rubber_lot(
+        raw_documents=(
+            evidence.doc(geojson_bytes(good_plots("L")), DocumentKind.PLOT_GEOLOCATION),
+            evidence.doc(deforestation(["L-1", "L-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
+        )
+    )
     assert outcome(evidence, lot["gloves"], "EUDR-E8") == (Outcome.REVIEW, (Severity.REVIEW,))
 
 
@@ -200,31 +243,55 @@ def test_e9_a_step_yielding_more_than_its_inputs_fails(evidence: Harness) -> Non
 
 def test_e9_a_lineage_cut_short_fails(evidence: Harness) -> None:
     lot = evidence.rubber_lot()
-    report = due_diligence(evidence.ledger, lot["gloves"], max_depth=1, regimes=["EUDR"], as_of=date(2099, 1, 1),
-                           vault=evidence.vault, lists=evidence.lists)
+    report = due_diligence(
+        evidence.ledger,
+        lot["gloves"],
+        max_depth=1,
+        regimes=["EUDR"],
+        as_of=date(2099, 1, 1),
+        vault=evidence.vault,
+        lists=evidence.lists,
+    )
     assert report.regimes[0].result("EUDR-E9").outcome is Outcome.FAIL
 
 
 def test_e10_a_supplier_without_address_and_email_fails(evidence: Harness) -> None:
     coop = account("anonymous rubber coop")
-    profile = evidence.doc({"format": "participant-profile/1", "legal_name": "Anonymous Coop"}, DocumentKind.OTHER,
-                           by=[coop.address])
-    evidence.ledger.register_participant(coop.address, ParticipantProfile(
-        "Anonymous Coop", "MY", (Site(gln(901), "MY-02"),), profile_hash=profile.hash), (Role.FACTORY,))
-    raw, _ = evidence.ledger.record_batch(coop, NewBatch(
-        GTIN_FIELD_LATEX, "ANON-1", "400110", Decimal(100), "KGM", gln(901), evidence.world_time(), documents=(
-            evidence.doc(geojson_bytes(good_plots("AN")), DocumentKind.PLOT_GEOLOCATION),
-            evidence.doc(deforestation(["AN-1", "AN-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
-            evidence.doc(b"titles AN", DocumentKind.LEGALITY_PERMIT),
-            evidence.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT))))
+    profile = evidence.doc(
+        {"format": "participant-profile/1", "legal_name": "Anonymous Coop"}, DocumentKind.OTHER, by=[coop.address]
+    )
+    evidence.ledger.register_participant(
+        coop.address,
+        ParticipantProfile("Anonymous Coop", "MY", (Site(gln(901), "MY-02"),), profile_hash=profile.hash),
+        (Role.FACTORY,),
+    )
+    raw, _ = evidence.ledger.record_batch(
+        coop,
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "ANON-1",
+            "400110",
+            Decimal(100),
+            "KGM",
+            gln(901),
+            evidence.world_time(),
+            documents=(
+                evidence.doc(geojson_bytes(good_plots("AN")), DocumentKind.PLOT_GEOLOCATION),
+                evidence.doc(deforestation(["AN-1", "AN-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
+                evidence.doc(b"titles AN", DocumentKind.LEGALITY_PERMIT),
+                evidence.doc(dds(), DocumentKind.DUE_DILIGENCE_STATEMENT),
+            ),
+        ),
+    )
     section = evidence.section(raw, Regime.EUDR)
     assert section.result("EUDR-E10").outcome is Outcome.FAIL
     assert "no postal address and no email" in section.findings_of("EUDR-E10")[0].message
 
 
 @pytest.mark.parametrize("risk", ["non-negligible", None])
-def test_e11_a_standard_risk_origin_without_a_negligible_risk_conclusion_needs_review(evidence: Harness,
-                                                                                     risk: str | None) -> None:
+def test_e11_a_standard_risk_origin_without_a_negligible_risk_conclusion_needs_review(
+    evidence: Harness, risk: str | None
+) -> None:
     lot = evidence.rubber_lot(gloves_documents=(evidence.doc(dds(risk=risk), DocumentKind.DUE_DILIGENCE_STATEMENT),))
     section = evidence.section(lot["gloves"], Regime.EUDR)
     assert section.result("EUDR-E11").outcome is Outcome.REVIEW
@@ -237,8 +304,9 @@ def test_e12_a_product_without_a_due_diligence_statement_fails(evidence: Harness
 
 
 def test_e12_a_statement_without_its_reference_number_fails(evidence: Harness) -> None:
-    lot = evidence.rubber_lot(gloves_documents=(evidence.doc(dds(reference=None),
-                                                             DocumentKind.DUE_DILIGENCE_STATEMENT),))
+    lot = evidence.rubber_lot(
+        gloves_documents=(evidence.doc(dds(reference=None), DocumentKind.DUE_DILIGENCE_STATEMENT),)
+    )
     section = evidence.section(lot["gloves"], Regime.EUDR)
     assert section.result("EUDR-E12").outcome is Outcome.FAIL
     assert "reference_number is missing" in section.findings_of("EUDR-E12")[0].message
@@ -246,11 +314,11 @@ def test_e12_a_statement_without_its_reference_number_fails(evidence: Harness) -
 
 def test_before_the_eudr_applies_its_rules_are_upcoming_not_failures(evidence: Harness) -> None:
     trace = evidence.ledger.trace(evidence.world.batches["gloves-b"])
-    section, = evaluate_regimes(trace, Sources(documents=evidence.vault), ["EUDR"], date(2026, 12, 29))
+    (section,) = evaluate_regimes(trace, Sources(documents=evidence.vault), ["EUDR"], date(2026, 12, 29))
     assert section.verdict is RegimeVerdict.UPCOMING and section.outlook is RegimeVerdict.FAIL
     assert all(f.status is RuleStatus.UPCOMING for f in section.findings)
     assert {r.rule.applies_from for r in section.rules} == {date(2026, 12, 30)}
-    section, = evaluate_regimes(trace, Sources(documents=evidence.vault), ["EUDR"], date(2026, 12, 30))
+    (section,) = evaluate_regimes(trace, Sources(documents=evidence.vault), ["EUDR"], date(2026, 12, 30))
     assert section.verdict is RegimeVerdict.FAIL
 
 
@@ -260,11 +328,25 @@ def test_a_plot_map_is_evidence_for_its_uploaders_batch_whoever_cited_it_first(e
     for the gin's batch."""
     coop = evidence.world.account("rubber-coop").address
     plots = evidence.doc(geojson_bytes(good_plots("borrowed")), DocumentKind.PLOT_GEOLOCATION, by=[coop])
-    borrowed, _ = evidence.ledger.record_batch(evidence.world.account("gin-xinjiang"), NewBatch(
-        GTIN_FIELD_LATEX, "BORROWED-1", "400110", Decimal(1), "KGM", Gln("6901234000016"), evidence.world_time(),
-        documents=(plots,)))
-    lot = evidence.rubber_lot(raw_documents=(
-        plots, evidence.doc(deforestation(["borrowed-1", "borrowed-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
-        evidence.doc(b"%PDF-1.4 land titles borrowed", DocumentKind.LEGALITY_PERMIT)))
+    borrowed, _ = evidence.ledger.record_batch(
+        evidence.world.account("gin-xinjiang"),
+        NewBatch(
+            GTIN_FIELD_LATEX,
+            "BORROWED-1",
+            "400110",
+            Decimal(1),
+            "KGM",
+            Gln("6901234000016"),
+            evidence.world_time(),
+            documents=(plots,),
+        ),
+    )
+    lot = evidence.rubber_lot(
+        raw_documents=(
+            plots,
+            evidence.doc(deforestation(["borrowed-1", "borrowed-2"]), DocumentKind.DEFORESTATION_EVIDENCE),
+            evidence.doc(b"%PDF-1.4 land titles borrowed", DocumentKind.LEGALITY_PERMIT),
+        )
+    )
     assert outcome(evidence, lot["gloves"], "EUDR-E2")[0] is Outcome.PASS
     assert "carries no plot geolocation" in evidence.section(borrowed, Regime.EUDR).findings_of("EUDR-E2")[0].message

@@ -35,24 +35,50 @@ def test_f1_a_lineage_through_a_risk_area_needs_review(evidence: Harness) -> Non
 
 def test_f2_a_supplier_without_a_postal_address_needs_review(evidence: Harness) -> None:
     maker = account("flr unnamed workshop")
-    profile = evidence.doc({"format": "participant-profile/1", "legal_name": "Unnamed Workshop"}, DocumentKind.OTHER,
-                           by=[maker.address])
-    evidence.ledger.register_participant(maker.address, ParticipantProfile(
-        "Unnamed Workshop", "VN", (Site(gln(902), "VN-SG"),), profile_hash=profile.hash), (Role.FACTORY,))
-    batch, _ = evidence.ledger.record_batch(maker, NewBatch(GTIN_SHIRT, "UW-1", "620520", Decimal(5), "H87", gln(902),
-                                                            evidence.world_time()))
+    profile = evidence.doc(
+        {"format": "participant-profile/1", "legal_name": "Unnamed Workshop"}, DocumentKind.OTHER, by=[maker.address]
+    )
+    evidence.ledger.register_participant(
+        maker.address,
+        ParticipantProfile("Unnamed Workshop", "VN", (Site(gln(902), "VN-SG"),), profile_hash=profile.hash),
+        (Role.FACTORY,),
+    )
+    batch, _ = evidence.ledger.record_batch(
+        maker, NewBatch(GTIN_SHIRT, "UW-1", "620520", Decimal(5), "H87", gln(902), evidence.world_time())
+    )
     section = evidence.section(batch, Regime.EU_FLR)
     assert section.result("FLR-F2").outcome is Outcome.REVIEW
     assert "no postal address" in section.findings_of("FLR-F2")[0].message
 
 
 def test_f3_an_open_forced_labour_finding_needs_review(evidence: Harness) -> None:
-    audit = {"format": "social-audit/1", "standard": "SA8000", "audited_on": "2026-05-05", "findings": [
-        {"id": "FL-1", "issue": "forced_labour", "severity": "critical", "status": "open",
-         "corrective_action_due": "2027-01-31"}]}
-    batch, _ = evidence.ledger.record_batch(evidence.world.account("garment"), NewBatch(
-        GTIN_SHIRT, "FL-AUDIT-1", "620520", Decimal(5), "H87", GARMENT_SITE, evidence.world_time(),
-        documents=(evidence.doc(audit, DocumentKind.AUDIT_REPORT),)))
+    audit = {
+        "format": "social-audit/1",
+        "standard": "SA8000",
+        "audited_on": "2026-05-05",
+        "findings": [
+            {
+                "id": "FL-1",
+                "issue": "forced_labour",
+                "severity": "critical",
+                "status": "open",
+                "corrective_action_due": "2027-01-31",
+            }
+        ],
+    }
+    batch, _ = evidence.ledger.record_batch(
+        evidence.world.account("garment"),
+        NewBatch(
+            GTIN_SHIRT,
+            "FL-AUDIT-1",
+            "620520",
+            Decimal(5),
+            "H87",
+            GARMENT_SITE,
+            evidence.world_time(),
+            documents=(evidence.doc(audit, DocumentKind.AUDIT_REPORT),),
+        ),
+    )
     section = evidence.section(batch, Regime.EU_FLR)
     assert section.result("FLR-F3").outcome is Outcome.REVIEW
 
@@ -60,7 +86,10 @@ def test_f3_an_open_forced_labour_finding_needs_review(evidence: Harness) -> Non
 def test_the_ban_is_upcoming_until_14_december_2027(evidence: Harness) -> None:
     trace = evidence.ledger.trace(evidence.world.batches["garments-b"])
     sources = regime_sources(evidence.ledger, trace, vault=evidence.vault)
-    before, = evaluate_regimes(trace, sources, ["EU_FLR"], date(2027, 12, 13))
-    after, = evaluate_regimes(trace, sources, ["EU_FLR"], date(2027, 12, 14))
-    assert (before.verdict, before.outlook, after.verdict) == (RegimeVerdict.UPCOMING, RegimeVerdict.REVIEW,
-                                                               RegimeVerdict.REVIEW)
+    (before,) = evaluate_regimes(trace, sources, ["EU_FLR"], date(2027, 12, 13))
+    (after,) = evaluate_regimes(trace, sources, ["EU_FLR"], date(2027, 12, 14))
+    assert (before.verdict, before.outlook, after.verdict) == (
+        RegimeVerdict.UPCOMING,
+        RegimeVerdict.REVIEW,
+        RegimeVerdict.REVIEW,
+    )

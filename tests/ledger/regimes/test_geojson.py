@@ -30,8 +30,16 @@ def test_the_demo_plot_maps_have_no_problems(name: str) -> None:
             assert abs(float(plot.declared_area_ha) - plot.computed_area_ha) < 0.01
 
 
-@pytest.mark.parametrize("content", [b"not json at all", b'{"plots": []}', b"[1, 2, 3]", b"\xff\xfe\x00binary",
-                                     json.dumps({"type": "Polygon", "coordinates": []}).encode()])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json at all",
+        b'{"plots": []}',
+        b"[1, 2, 3]",
+        b"\xff\xfe\x00binary",
+        json.dumps({"type": "Polygon", "coordinates": []}).encode(),
+    ],
+)
 def test_a_plot_map_that_is_not_geojson_is_refused(content: bytes) -> None:
     found = read_plot_map(content)
     assert kinds(found) == {ProblemKind.NOT_GEOJSON} and not found.geojson
@@ -61,15 +69,17 @@ def test_coordinates_out_of_range_are_refused(point: list[float]) -> None:
 
 @pytest.mark.parametrize("decimals", [0, 3, 5])
 def test_coordinates_with_fewer_than_six_decimals_are_refused(decimals: int) -> None:
-    content = geojson_bytes([plot_feature("C", {"type": "Polygon", "coordinates": square(100.91, 5.67)}, area=3.1)],
-                            decimals=decimals)
+    content = geojson_bytes(
+        [plot_feature("C", {"type": "Polygon", "coordinates": square(100.91, 5.67)}, area=3.1)], decimals=decimals
+    )
     assert ProblemKind.PRECISION in kinds(read_plot_map(content))
 
 
 def test_six_decimals_pass_and_more_pass_too() -> None:
     for decimals in (6, 8):
-        content = geojson_bytes([plot_feature("C", {"type": "Point", "coordinates": position(100.91, 5.67)},
-                                              area=1.0)], decimals=decimals)
+        content = geojson_bytes(
+            [plot_feature("C", {"type": "Point", "coordinates": position(100.91, 5.67)}, area=1.0)], decimals=decimals
+        )
         assert read_plot_map(content).problems == ()
 
 
@@ -86,8 +96,9 @@ def test_a_ring_of_three_positions_is_refused() -> None:
 def test_a_repeated_vertex_and_a_hole_are_refused() -> None:
     ring = [[100.91, 5.67], [100.912, 5.67], [100.9120001, 5.67], [100.912, 5.672], [100.91, 5.672], [100.91, 5.67]]
     assert ProblemKind.DUPLICATE_VERTEX in kinds(read_plot_map(polygon(ring, area=4.9)))
-    holed = geojson_bytes([plot_feature("H", {"type": "Polygon", "coordinates": square(100.91, 5.67) +
-                                              square(100.9105, 5.6705, 0.0002)})])
+    holed = geojson_bytes(
+        [plot_feature("H", {"type": "Polygon", "coordinates": square(100.91, 5.67) + square(100.9105, 5.6705, 0.0002)})]
+    )
     assert ProblemKind.HOLES in kinds(read_plot_map(holed))
 
 

@@ -13,4 +13,3 @@ def test_parsed_documents_kept_across_reports_weigh_at_most_the_budget() -> None
     assert kept.weight <= 1_000
     assert context._parsed("f" * 64, "size", len, b"y" * 100, kept) == (100, None)  # over a sixteenth: parsed, not kept
     assert ("f" * 64, "size") not in kept
-

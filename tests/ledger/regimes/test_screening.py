@@ -13,8 +13,10 @@ from ledger.demo.documents import SAMPLE_UFLPA_LIST, SAMPLE_UFLPA_LIST_DATE
 from ledger.domain.errors import ValidationError
 from ledger.regimes.screening import ScreeningLists, normalise, parse_csv
 
-LIST = "name,aliases,country\nXinjiang Example Cotton Co Ltd,新疆示例棉业有限公司;XJ Example Cotton,CN\n" \
-       "Hoshine Example Silicon Industry (Shanshan) Co.,,CN\n"
+LIST = (
+    "name,aliases,country\nXinjiang Example Cotton Co Ltd,新疆示例棉业有限公司;XJ Example Cotton,CN\n"
+    "Hoshine Example Silicon Industry (Shanshan) Co.,,CN\n"
+)
 
 
 @pytest.fixture
@@ -35,8 +37,9 @@ def test_a_list_is_kept_per_version_and_a_date_picks_the_version_in_force(lists:
 
 
 def test_loading_the_same_file_and_date_again_adds_no_version(lists: ScreeningLists) -> None:
-    assert lists.load("uflpa", LIST.encode(), date(2025, 1, 15)) == lists.load("uflpa", LIST.encode(),
-                                                                                 date(2025, 1, 15))
+    assert lists.load("uflpa", LIST.encode(), date(2025, 1, 15)) == lists.load(
+        "uflpa", LIST.encode(), date(2025, 1, 15)
+    )
     assert len(lists.versions("uflpa")) == 1
 
 
@@ -79,9 +82,16 @@ def test_an_unknown_list_and_an_empty_name_are_refused(lists: ScreeningLists) ->
 
 def test_exact_matches_after_normalising_and_fuzzy_matches_with_their_score(lists: ScreeningLists) -> None:
     used = lists.load("uflpa", LIST.encode(), date(2025, 1, 15))
-    matches = lists.screen(used, ["XINJIANG EXAMPLE COTTON COMPANY LIMITED", "新疆示例棉业有限公司",
-                                  "Hoshine Example Silicon Industry Shanshan Company", "Xinjiang Exampel Coton",
-                                  "Nordic Outdoor Brands AB"])
+    matches = lists.screen(
+        used,
+        [
+            "XINJIANG EXAMPLE COTTON COMPANY LIMITED",
+            "新疆示例棉业有限公司",
+            "Hoshine Example Silicon Industry Shanshan Company",
+            "Xinjiang Exampel Coton",
+            "Nordic Outdoor Brands AB",
+        ],
+    )
     by_name = {m.screened: m for m in matches}
     assert by_name["XINJIANG EXAMPLE COTTON COMPANY LIMITED"].exact
     assert by_name["新疆示例棉业有限公司"].exact and by_name["新疆示例棉业有限公司"].matched == "新疆示例棉业有限公司"

@@ -28,7 +28,8 @@ def rpc(ledger: Ledger, method: str, *params: object) -> object:
 
 
 def test_a_stuck_transaction_is_replaced_with_a_higher_fee_and_answered_once(
-        own_anvil: AnvilNode, tmp_path: Path) -> None:
+    own_anvil: AnvilNode, tmp_path: Path
+) -> None:
     ledger = Ledger.connect(own_anvil.url, tmp_path / "home")
     factory = register(ledger, "stuck factory", 1)
     relayer = ledger.use_relayer(Outbox(tmp_path / "outbox.sqlite"), RelayPolicy(stuck_after_seconds=1.0))

@@ -35,8 +35,9 @@ def test_junk_senders_leave_no_lock_behind(anvil_ledger: Ledger) -> None:
     relayer = ledger.use_relayer(Outbox(":memory:"), RelayPolicy())
     factory = register(ledger, "lock factory", 1)
     signed = ledger.sign(factory, batches.record_batch(batch("LOCKS-1", 1)))
-    junk = [replace(signed, request=replace(signed.request, from_address=account(f"junk {n}").address))
-            for n in range(300)]  # each names another `from`; the signature is the factory's
+    junk = [
+        replace(signed, request=replace(signed.request, from_address=account(f"junk {n}").address)) for n in range(300)
+    ]  # each names another `from`; the signature is the factory's
 
     def send(request: object) -> str:
         try:

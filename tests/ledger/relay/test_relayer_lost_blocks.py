@@ -62,7 +62,8 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 
 @pytest.mark.parametrize("restart", [True, False], ids=["service-restarted", "service-running"])
 def test_a_write_lost_with_the_nodes_last_blocks_is_sent_again_and_mined(
-        workspace: Workspace, tmp_path: Path, restart: bool) -> None:
+    workspace: Workspace, tmp_path: Path, restart: bool
+) -> None:
     home, outbox_file = tmp_path / "home", tmp_path / "outbox.sqlite"
     ledger = Ledger.connect(workspace.node.url, home)
     factory = register(ledger, "lost-block factory", 1)

@@ -56,8 +56,9 @@ def test_a_signature_by_the_wrong_key_is_refused(ledger: Ledger) -> None:
 def test_a_relayer_cannot_alter_what_was_signed(ledger: Ledger) -> None:
     gin = register(ledger, "gin", site=1)
     signed = ledger.sign(gin, record_call(ledger, "L-1", 1))
-    tampered = replace(signed, request=replace(signed.request, data=record_call(ledger, "L-2", 1)
-                                               ._encode_transaction_data()))
+    tampered = replace(
+        signed, request=replace(signed.request, data=record_call(ledger, "L-2", 1)._encode_transaction_data())
+    )
     unchanged(ledger, lambda: ledger.relay(tampered), SignatureInvalidError)
 
 
@@ -67,8 +68,15 @@ def test_the_forwarder_itself_refuses_a_bad_signature(ledger: Ledger) -> None:
     signed = ledger.sign(gin, record_call(ledger, "L-1", 1))
     forged = sign_request(account("impostor"), ledger.domain, signed.request)
     request = forged.request
-    payload = (request.from_address, request.to, 0, request.gas, request.deadline,
-               bytes.fromhex(request.data[2:]), bytes.fromhex(forged.signature[2:]))
+    payload = (
+        request.from_address,
+        request.to,
+        0,
+        request.gas,
+        request.deadline,
+        bytes.fromhex(request.data[2:]),
+        bytes.fromhex(forged.signature[2:]),
+    )
     data = ledger.forwarder.functions.execute(payload)._encode_transaction_data()
     with pytest.raises(SignatureInvalidError) as caught:
         ledger.chain.send({"to": ledger.deployment.forwarder, "data": data})
