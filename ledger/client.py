@@ -1,5 +1,9 @@
 """`Ledger`: the domain API. Writes go to the contracts (participants' writes as signed, relayed requests);
-reads come from the event index, synced to the chain before each read."""
+reads come from the event index, synced to the chain before each read.
+
+Over 400 lines on purpose: the `Ledger` facade is the package's one entry for reads and writes; each method is a few
+lines handing over to the module that does the work.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 `Chain` owns the web3 instance, the operator account (which deploys, administers and relays) and its nonce
 allocator, and turns every revert into the decoded `ContractRevertError` subclass.
+
+Over 400 lines on purpose: one class, the only place web3 is driven (connection, nonce allocation, signing, sending,
+receipts, fault mapping), so every call to the node passes the same guard.
 """
 
 from __future__ import annotations

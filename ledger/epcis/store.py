@@ -5,6 +5,9 @@ and every capture job with its per-event results.
 SQLite, in the service's workspace (`<home>/epcis/events-<chain>-<ledger>.sqlite`; in memory for an in-memory
 ledger). Unlike the index, this store is no cache of the chain: the events themselves are only here (the chain holds
 their hashes), so it is never moved aside or rebuilt; back it up with the workspace.
+
+Over 400 lines on purpose: one SQLite store whose tables (events, jobs, commitments) are written together in one
+transaction per capture; its SQL stays in one file.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ rules for the former). In scope: products whose HS code is in Annex I (`data/eud
 only when the product is made of the commodity, which the lineage shows when it reaches a batch of the commodity.
 Plots come from the plot-map GeoJSON documents (PLOT_GEOLOCATION) of the raw-material batches of the commodity;
 the other evidence from the documents named in `ledger.regimes.formats`.
+
+Over 400 lines on purpose: a rule pack is a declarative table plus the check that cites each rule's evidence; this
+pack's table and geometry checks are read together.
 """
 
 from __future__ import annotations
