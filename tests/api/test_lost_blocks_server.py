@@ -5,10 +5,8 @@ idempotent retry answers from the new receipt, and `/health` shows the index at 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,22 +17,8 @@ from ledger.apiclient.signer import ApiSigner, calldata
 from ledger.chain.node import free_port
 from ledger.demo.apparel import GTIN_LINT, demo_account
 from ledger.domain.types import Gln, NewBatch
+from tests.anvil_state import saved_state
 from tests.api.serve_process import ServeProcess
-
-
-def saved_state(state_file: Path, block: int) -> bytes:
-    """The state file's bytes once anvil (which writes it every second) has saved `block` in it, read whole."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            whole = state_file.read_bytes()
-            saved = json.loads(whole)["best_block_number"]
-            if (int(saved, 16) if isinstance(saved, str) else int(saved)) >= block:
-                return whole
-        except (OSError, ValueError, KeyError):
-            pass  # caught halfway through a write
-        time.sleep(0.2)
-    raise AssertionError(f"the state file never held block {block}")
 
 
 def test_a_write_answered_before_the_node_lost_its_block_is_on_chain_after_a_kill_9_restart(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ or in its periodic reconcile while running), the outbox entry mined again in a n
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,24 +15,10 @@ from ledger.client import Ledger
 from ledger.relay.outbox import MINED, Outbox
 from ledger.relay.relayer import RelayPolicy
 from ledger.writes import batches
+from tests.anvil_state import saved_state
 from tests.ledger.builders import batch, register
 
 pytestmark = pytest.mark.anvil
-
-
-def saved_state(state_file: Path, block: int) -> bytes:
-    """The state file's bytes once anvil (which writes it every second) has saved `block` in it, read whole."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            whole = state_file.read_bytes()
-            saved = json.loads(whole)["best_block_number"]
-            if (int(saved, 16) if isinstance(saved, str) else int(saved)) >= block:
-                return whole
-        except (OSError, ValueError, KeyError):
-            pass  # caught halfway through a write
-        time.sleep(0.2)
-    raise AssertionError(f"the state file never held block {block}")
 
 
 class Workspace:
