@@ -4,6 +4,7 @@ returns the ledger calldata; `CHECKS` re-checks calldata signed anywhere else by
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ledger.chain.calls import encode_call
@@ -46,18 +47,7 @@ def validate_batch(batch: NewBatch, *, now: float | None = None) -> NewBatch:
         v.quantity(
             batch.process_emissions_kg, "process_emissions_kg", allow_zero=True, maximum_milli=rules.MAX_EMISSIONS_GRAMS
         )
-    return NewBatch(
-        gtin=gtin,
-        lot=batch.lot,
-        hs_code=hs_code,
-        quantity=batch.quantity,
-        unit=batch.unit,
-        facility=batch.facility,
-        produced_at=batch.produced_at,
-        inputs=batch.inputs,
-        documents=batch.documents,
-        process_emissions_kg=batch.process_emissions_kg,
-    )
+    return replace(batch, gtin=gtin, hs_code=hs_code)  # every other field as given: a new field needs no line here
 
 
 def validate_bulk(batches: Sequence[NewBatch], *, now: float | None = None) -> list[NewBatch]:
