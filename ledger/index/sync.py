@@ -25,6 +25,7 @@ from ledger.domain.errors import ChainMismatchError, LedgerUnavailableError
 from ledger.domain.types import Deployment
 from ledger.index.events import UNREADABLE
 from ledger.index.reader import IndexWriter
+from ledger.lru import WeightedLru
 
 _PINNED: ContextVar[dict[int, SyncStatus] | None] = ContextVar("ledger_index_pinned", default=None)
 BATCH_EVENTS = frozenset({"BatchRecorded", "CustodyTransferred", "BatchFlagged"})  # topic 1 is the batch id
@@ -74,7 +75,7 @@ class Indexer:
         self.decoder = EventDecoder(load_artifact("ProvenanceLedger").abi)
         self.reorgs = 0
         self._lock = threading.Lock()
-        self._timestamps: dict[int, int] = {}
+        self._timestamps: WeightedLru[int, int] = WeightedLru(10_000, max_item=1)  # block -> time; cleared on a reorg
         self._span = min(window, FIRST_SPAN)
         self._last: tuple[float, SyncStatus] | None = None  # (start time, result) of the last full sync
         self.max_staleness = max_staleness
@@ -259,12 +260,12 @@ class Indexer:
         return out
 
     def _timestamp(self, number: int) -> int:
-        if number not in self._timestamps:
-            if len(self._timestamps) > 10_000:
-                self._timestamps.clear()
+        known = self._timestamps.get(number)
+        if known is None:
             block = self.chain._guard(lambda: self.chain.w3.eth.get_block(number))
-            self._timestamps[number] = int(block["timestamp"])
-        return self._timestamps[number]
+            known = int(block["timestamp"])
+            self._timestamps.put(number, known, 1)
+        return known
 
     def _roll_back_reorg(self, fetched: dict[int, str]) -> None:
         """If the indexed tip's block hash changed, walk back over known blocks to the fork and drop what follows.

@@ -33,6 +33,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from ledger.domain.errors import ValidationError
+from ledger.lru import WeightedLru
 from ledger.sqlite_files import open_database
 
 #: Lists the packs know, by name: what they are.
@@ -100,6 +101,11 @@ def normalise(name: str) -> str:
     words = _PUNCTUATION.sub(" ", text).replace("_", " ").split()
     kept = [w for w in words if w not in LEGAL_FORMS]
     return " ".join(kept or words)
+
+
+#: The list entries whose matchers are kept (a version's matcher weighs its entries): a few versions of even the
+#: largest lists fit; past that the least recently used version is built again when next screened against.
+MATCHER_ENTRIES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,7 @@ class ScreeningLists:
         self.moved_aside: Path | None
         self._db, self.moved_aside = self._open()
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, int], _Matcher] = {}
+        self._cache: WeightedLru[tuple[str, int], _Matcher] = WeightedLru(MATCHER_ENTRIES, max_item=MATCHER_ENTRIES)
 
     def _open(self) -> tuple[sqlite3.Connection, Path | None]:
         # damage found while running is handled as on opening: moved aside, a fresh file (no list loaded, so screening
@@ -246,7 +252,7 @@ class ScreeningLists:
     def _reopen(self, moved: Path) -> None:
         self._db, _ = self._open()
         self.moved_aside = moved
-        self._cache = {}  # matchers of the versions in the damaged file
+        self._cache.clear()  # matchers of the versions in the damaged file
 
     def close(self) -> None:
         self._db.close()
@@ -338,7 +344,8 @@ class ScreeningLists:
                     )
                     for r in rows
                 )
-                found = self._cache[(name, version)] = _Matcher(entries)
+                found = _Matcher(entries)
+                self._cache.put((name, version), found, len(entries) + 1)
             return found
 
 

@@ -109,3 +109,20 @@ def test_normalising_drops_case_punctuation_and_legal_forms() -> None:
 def test_the_sample_list_loads() -> None:
     loaded = ScreeningLists().load("uflpa", SAMPLE_UFLPA_LIST.read_bytes(), SAMPLE_UFLPA_LIST_DATE)
     assert loaded.entries >= 10 and loaded.list_date == SAMPLE_UFLPA_LIST_DATE
+
+
+def test_the_matchers_kept_are_bounded_by_their_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every version screened against keeps a matcher; together they weigh at most MATCHER_ENTRIES entries (plus one
+    per version), the least recently used built again when needed."""
+    from ledger.regimes import screening
+
+    monkeypatch.setattr(screening, "MATCHER_ENTRIES", 8)
+    lists = ScreeningLists(tmp_path / "lists.sqlite")
+    try:
+        versions = [lists.load("uflpa", (LIST + f"Entity {n} Ltd,,CN\n").encode(), date(2025, 1, n)) for n in (1, 2, 3)]
+        for version in versions:  # three versions of three entries: 12 by weight, over the bound of 8
+            assert lists.screen(version, ["Xinjiang Example Cotton Co Ltd"])
+        assert lists._cache.weight <= 8
+        assert lists.screen(versions[0], ["Xinjiang Example Cotton Co Ltd"])  # the one dropped, built again
+    finally:
+        lists.close()
