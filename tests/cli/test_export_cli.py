@@ -16,25 +16,11 @@ from typer.testing import CliRunner
 
 from ledger.chain.node import AnvilNode, start_anvil
 from ledger.cli import app
-from ledger.cli import export as export_cli
 from ledger.client import Ledger
-from ledger.demo.apparel import DemoWorld, seed_demo
-from ledger.index import IndexStore
+from ledger.demo.apparel import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
-
-
-@pytest.fixture
-def on_demo_chain(demo: tuple[Ledger, DemoWorld], monkeypatch: pytest.MonkeyPatch) -> Ledger:
-    """Point the commands at the demo fixture's embedded chain instead of a node."""
-    ledger, _ = demo
-    monkeypatch.setattr(
-        export_cli, "open_ledger", lambda _url: Ledger(ledger.chain, ledger.deployment, IndexStore(":memory:"))
-    )
-    monkeypatch.setattr(export_cli, "open_chain", lambda _url: ledger.chain)
-    monkeypatch.setenv("COLUMNS", "200")
-    return ledger
 
 
 def test_export_demo_writes_a_workbook_offline_in_one_command(tmp_path: Path) -> None:

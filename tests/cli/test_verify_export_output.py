@@ -6,28 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from ledger.cli import app
-from ledger.cli import export as export_cli
 from ledger.client import Ledger
-from ledger.demo.apparel import DemoWorld
 from ledger.esg.verify import CHAIN, ROWS_HASHED
-from ledger.index import IndexStore
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def on_demo_chain(demo: tuple[Ledger, DemoWorld], monkeypatch: pytest.MonkeyPatch) -> Ledger:
-    """The commands read the demo fixture's chain (a real anvil node) instead of the workspace's node."""
-    ledger, _ = demo
-    monkeypatch.setattr(
-        export_cli, "open_ledger", lambda _url: Ledger(ledger.chain, ledger.deployment, IndexStore(":memory:"))
-    )
-    monkeypatch.setattr(export_cli, "open_chain", lambda _url: ledger.chain)
-    return ledger
 
 
 def test_a_tampered_value_names_the_chain_and_the_digest_names_the_rows(on_demo_chain: Ledger, tmp_path: Path) -> None:
