@@ -8,6 +8,7 @@ optional or never read. A route that takes no caller dependency is public: nothi
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import Any
 
@@ -51,11 +52,19 @@ def _highest(dependant: Dependant) -> Audience:
 
 def request_audience(app: FastAPI, method: str, path: str) -> Audience:
     """The audience of the route the router will pick for `method path`: the first whose path and method match
-    (routes are tried in order, as the router does). No such route: public (the router answers 404 or 405)."""
-    for route in iter_route_contexts(app.routes):  # included routers too
-        regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and methods and method in methods and regex.match(path):
-            return audience_of(route)
+    (routes are tried in order, as the router does). No such route: public (the router answers 404 or 405). Each
+    route's audience is read once per app (its routes are fixed once it serves), not walked again per request."""
+    table: list[tuple[re.Pattern[str], frozenset[str], Audience]] | None = getattr(app.state, "audiences", None)
+    if table is None:
+        table = [
+            (route.path_regex, frozenset(route.methods or ()), audience_of(route))
+            for route in iter_route_contexts(app.routes)  # included routers too
+            if getattr(route, "path_regex", None) is not None and getattr(route, "methods", None)
+        ]
+        app.state.audiences = table
+    for regex, methods, audience in table:
+        if method in methods and regex.match(path):
+            return audience
     return Audience.PUBLIC
 
 
