@@ -120,15 +120,17 @@ def test_max_nodes_has_the_services_maximum(schema: dict[str, Any]) -> None:
 
 def test_lots_carry_the_gs1_character_set(schema: dict[str, Any]) -> None:
     """Every lot the API takes, in a body or a query string, says its character set."""
-    taken = json.dumps(
-        [operation.get("requestBody", {}) for item in schema["paths"].values() for operation in item.values()]
-    )  # what request bodies refer to, nested models included
-    for _ in range(5):  # models nested in models, a few levels deep
-        taken += json.dumps([body for name, body in schema["components"]["schemas"].items() if f'/{name}"' in taken])
+    components = schema["components"]["schemas"]
+    bodies = [operation.get("requestBody", {}) for item in schema["paths"].values() for operation in item.values()]
+    pending, taken = set(re.findall(r"#/components/schemas/([^\"]+)\"", json.dumps(bodies))), set()
+    while pending:  # the models request bodies refer to, and the models those refer to
+        name = pending.pop()
+        taken.add(name)
+        pending |= set(re.findall(r"#/components/schemas/([^\"]+)\"", json.dumps(components[name]))) - taken
     lots = [
-        (name, body["properties"]["lot"])
-        for name, body in schema["components"]["schemas"].items()
-        if "lot" in body.get("properties", {}) and f'/{name}"' in taken
+        (name, components[name]["properties"]["lot"])
+        for name in taken
+        if "lot" in components[name].get("properties", {})
     ]
     lots += [
         (f"{method.upper()} {path}", parameter["schema"])
